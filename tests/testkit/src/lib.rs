@@ -1,1 +1,27 @@
-//! placeholder
+//! The minidock test kit: the independent side of every check.
+//!
+//! It builds test inputs (a busybox rootfs, OCI images and `docker save` tars,
+//! hostile layers), starts real services (the distribution registry) and
+//! checks for leftovers (mounts, cgroups, network namespaces, processes)
+//! without using any minidock crate, so a bug in minidock cannot hide itself
+//! by also being in the fixture. Everything panics with a clear message on
+//! failure: this is test code.
+
+mod busybox;
+mod digest;
+mod image;
+mod layer;
+mod names;
+mod root;
+mod rootfs;
+
+pub use busybox::busybox_path;
+pub use names::random_name;
+pub use root::require_root;
+pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
+pub use digest::sha256_digest;
+pub use image::{
+    busybox_image, entries_of_dir, host_architecture, ImageSpec, OciImage, CONFIG_MEDIA_TYPE,
+    DEFAULT_PATH_ENV, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, REF_NAME,
+};
+pub use layer::{Compression, Entry, LayerSpec, LAYER_MTIME};

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# minidock's test command: installs every system package the tests need, then
+# runs formatting, lints, every test of the workspace (as root: containers are
+# real), the workbook's guard check of every exercise, and the book build.
+#
+#   sudo ./test.sh            everything
+#   sudo ./test.sh --quick    skip `cargo workbook verify` (the slow part)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ "$(id -u)" != 0 ]; then
+    echo "needs root: the tests create namespaces, mounts and cgroups. Run: sudo $0" >&2
+    exit 1
+fi
+
+# Cargo installed by rustup lives in the invoking user's home; keep it on PATH under sudo.
+for d in "${CARGO_HOME:-$HOME/.cargo}/bin" /root/.cargo/bin; do
+    [ -d "$d" ] && PATH="$d:$PATH"
+done
+command -v cargo >/dev/null || { echo "cargo is missing: install Rust with https://rustup.rs, then rerun" >&2; exit 1; }
+
+step "system packages"
+# busybox-static: the test images' userland; docker-registry: the real registry
+# server; skopeo, umoci, runc, crun: independent oracles; hyperfine: benchmarks;
+# git: the workbook. Installed only when missing, so a warm machine stays offline.
+packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+        apt-get update -qq
+        apt-get install -y -qq "${missing[@]}"
+    }
+else
+    echo "all present: ${packages[*]}"
+fi
+
+step "mdbook"
+if ! command -v mdbook >/dev/null; then
+    # A separate target dir so the workspace build is not invalidated.
+    CARGO_TARGET_DIR=/tmp/minidock-mdbook-target cargo install mdbook --locked --version '^0.4' --quiet
+fi
+mdbook --version
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
+cargo test --workspace --locked --no-fail-fast
+
+if [ "$quick" = 0 ]; then
+    step "cargo workbook verify (every exercise is guarded by a test)"
+    cargo workbook verify
+fi
+
+step "book"
+mdbook build book
+book/check-links.sh
+
+step "all green"
