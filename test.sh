@@ -44,6 +44,18 @@ else
     echo "all present: ${packages[*]}"
 fi
 
+# The real docker CLI is a client of minidockd in the tests; Debian's docker.io
+# package carries it (its engine is not started).
+command -v docker >/dev/null || { export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq docker.io; }
+
+step "docker-py (a second real client of the daemon)"
+export MINIDOCK_DOCKER_PY_VENV="${MINIDOCK_DOCKER_PY_VENV:-/tmp/minidock-venv}"
+if ! "$MINIDOCK_DOCKER_PY_VENV/bin/python" -c 'import docker' 2>/dev/null; then
+    python3 -m venv "$MINIDOCK_DOCKER_PY_VENV"
+    "$MINIDOCK_DOCKER_PY_VENV/bin/pip" install -q docker
+fi
+"$MINIDOCK_DOCKER_PY_VENV/bin/python" -c 'import docker; print("docker-py", docker.__version__)'
+
 step "mdbook"
 if ! command -v mdbook >/dev/null; then
     # A separate target dir so the workspace build is not invalidated.
