@@ -38,8 +38,8 @@ pub fn busybox_path() -> PathBuf {
 /// header (that is, not dynamically linked); `None` when it is not ELF.
 fn is_static_elf(path: &Path) -> Option<bool> {
     const PT_INTERP: u32 = 3;
-    let bytes = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     if bytes.len() < 64 || &bytes[..4] != b"\x7fELF" {
         return None;
     }
@@ -87,4 +87,18 @@ pub(crate) fn applets(busybox: &Path) -> Vec<String> {
         .map(|l| l.trim().trim_start_matches('/').to_string())
         .filter(|l| !l.is_empty() && l != "bin/busybox")
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_static_elf;
+    use std::path::Path;
+
+    #[test]
+    fn a_dynamic_binary_is_told_apart_from_a_static_one() {
+        // /bin/sh is dash (or bash), dynamically linked on every Debian.
+        assert_eq!(is_static_elf(Path::new("/bin/sh")), Some(false));
+        assert_eq!(is_static_elf(Path::new("/bin/busybox")), Some(true));
+        assert_eq!(is_static_elf(Path::new("/etc/passwd")), None);
+    }
 }

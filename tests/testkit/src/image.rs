@@ -276,7 +276,7 @@ impl ImageSpec {
         });
 
         let mut out = tar::Builder::new(Vec::new());
-        let mut add_dir = |out: &mut tar::Builder<Vec<u8>>, path: &str| {
+        let add_dir = |out: &mut tar::Builder<Vec<u8>>, path: &str| {
             let mut h = tar::Header::new_gnu();
             h.set_entry_type(tar::EntryType::Directory);
             h.set_mode(0o755);
@@ -329,8 +329,8 @@ fn split_repo_tag(repo_tag: &str) -> (String, String) {
 /// The fully qualified name Docker writes for `io.containerd.image.name`.
 fn docker_reference(repo: &str, tag: &str) -> String {
     let first = repo.split('/').next().unwrap_or_default();
-    let has_registry = repo.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_registry =
+        repo.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     let full = if has_registry {
         repo.to_string()
     } else if repo.contains('/') {
@@ -355,7 +355,10 @@ pub fn busybox_image() -> ImageSpec {
     let dir = tempfile::tempdir().expect("create a temp dir for the busybox rootfs");
     busybox_rootfs(dir.path());
     ImageSpec {
-        layers: vec![LayerSpec::new(Compression::Gzip, entries_of_dir(dir.path()))],
+        layers: vec![LayerSpec::new(
+            Compression::Gzip,
+            entries_of_dir(dir.path()),
+        )],
         cmd: vec!["sh".into()],
         env: vec![DEFAULT_PATH_ENV.into()],
         ..ImageSpec::default()
@@ -396,4 +399,29 @@ pub fn entries_of_dir(root: &Path) -> Vec<Entry> {
         }
     }
     entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{docker_reference, split_repo_tag};
+
+    #[test]
+    fn repo_tags_split_like_docker_does() {
+        let split = |s| split_repo_tag(s);
+        assert_eq!(split("busybox"), ("busybox".into(), "latest".into()));
+        assert_eq!(split("busybox:1.36"), ("busybox".into(), "1.36".into()));
+        assert_eq!(
+            split("localhost:5000/x/y"),
+            ("localhost:5000/x/y".into(), "latest".into())
+        );
+        assert_eq!(
+            docker_reference("busybox", "1"),
+            "docker.io/library/busybox:1"
+        );
+        assert_eq!(docker_reference("me/app", "1"), "docker.io/me/app:1");
+        assert_eq!(
+            docker_reference("localhost:5000/app", "1"),
+            "localhost:5000/app:1"
+        );
+    }
 }

@@ -72,7 +72,7 @@ pub enum Entry {
 
 impl Entry {
     /// A regular file.
-    pub fn file(path: &str, contents: impl Into<Vec<u8>>, mode: u32) -> Entry {
+    pub fn file(path: impl Into<String>, contents: impl Into<Vec<u8>>, mode: u32) -> Entry {
         Entry::File {
             path: path.into(),
             contents: contents.into(),
@@ -80,32 +80,32 @@ impl Entry {
         }
     }
     /// A directory.
-    pub fn dir(path: &str, mode: u32) -> Entry {
+    pub fn dir(path: impl Into<String>, mode: u32) -> Entry {
         Entry::Dir {
             path: path.into(),
             mode,
         }
     }
     /// A symbolic link `path -> target`.
-    pub fn symlink(path: &str, target: &str) -> Entry {
+    pub fn symlink(path: impl Into<String>, target: impl Into<String>) -> Entry {
         Entry::Symlink {
             path: path.into(),
             target: target.into(),
         }
     }
     /// A hard link `path` to the earlier entry `target`.
-    pub fn hardlink(path: &str, target: &str) -> Entry {
+    pub fn hardlink(path: impl Into<String>, target: impl Into<String>) -> Entry {
         Entry::Hardlink {
             path: path.into(),
             target: target.into(),
         }
     }
     /// A whiteout deleting `path`.
-    pub fn whiteout(path: &str) -> Entry {
+    pub fn whiteout(path: impl Into<String>) -> Entry {
         Entry::Whiteout { path: path.into() }
     }
     /// An opaque marker for `dir`.
-    pub fn opaque(dir: &str) -> Entry {
+    pub fn opaque(dir: impl Into<String>) -> Entry {
         Entry::Opaque { dir: dir.into() }
     }
 
@@ -204,5 +204,36 @@ fn append(builder: &mut tar::Builder<Vec<u8>>, entry: &Entry) {
                 .append_data(&mut h, &path, std::io::empty())
                 .unwrap_or_else(fail);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Compression, Entry, LayerSpec};
+
+    #[test]
+    fn whiteouts_and_opaque_markers_get_their_tar_names() {
+        assert_eq!(Entry::whiteout("etc/passwd").tar_path(), "etc/.wh.passwd");
+        assert_eq!(Entry::whiteout("top").tar_path(), ".wh.top");
+        assert_eq!(Entry::opaque("var/lib/").tar_path(), "var/lib/.wh..wh..opq");
+        assert_eq!(Entry::dir("usr/bin", 0o755).tar_path(), "usr/bin/");
+    }
+
+    #[test]
+    fn a_layer_is_reproducible_and_compressions_round_trip() {
+        let layer = LayerSpec::new(
+            Compression::Zstd,
+            vec![Entry::file("a", vec![7u8; 3000], 0o600)],
+        );
+        let tar = layer.tar();
+        assert_eq!(tar, layer.tar(), "same entries, different bytes");
+        let zstd = Compression::Zstd.compress(&tar);
+        assert_eq!(zstd::decode_all(zstd.as_slice()).unwrap(), tar);
+        let gzip = Compression::Gzip.compress(&tar);
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzip.as_slice()), &mut out)
+            .unwrap();
+        assert_eq!(out, tar);
+        assert_eq!(Compression::None.compress(&tar), tar);
     }
 }

@@ -9,19 +9,31 @@
 
 mod busybox;
 mod digest;
+mod hostile;
+mod http;
 mod image;
 mod layer;
+mod leak;
 mod names;
+mod registry;
 mod root;
 mod rootfs;
+mod tools;
+mod tree;
 
 pub use busybox::busybox_path;
-pub use names::random_name;
-pub use root::require_root;
-pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
 pub use digest::sha256_digest;
+pub use hostile::{hostile_layers, Canary, HostileLayer, CANARY_CONTENTS, CANARY_FILE};
+pub use http::{http_get, HttpResponse};
 pub use image::{
     busybox_image, entries_of_dir, host_architecture, ImageSpec, OciImage, CONFIG_MEDIA_TYPE,
     DEFAULT_PATH_ENV, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, REF_NAME,
 };
 pub use layer::{Compression, Entry, LayerSpec, LAYER_MTIME};
+pub use leak::LeakCheck;
+pub use names::random_name;
+pub use registry::Registry;
+pub use root::require_root;
+pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
+pub use tools::{require_tool, run_ok, run_output};
+pub use tree::{assert_same_tree, tree_snapshot, Node};

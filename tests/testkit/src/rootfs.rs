@@ -57,9 +57,8 @@ pub fn busybox_rootfs(dest: &Path) {
     }
 
     let target = dest.join("bin/busybox");
-    fs::copy(&busybox, &target).unwrap_or_else(|e| {
-        panic!("copy {} to {}: {e}", busybox.display(), target.display())
-    });
+    fs::copy(&busybox, &target)
+        .unwrap_or_else(|e| panic!("copy {} to {}: {e}", busybox.display(), target.display()));
     fs::set_permissions(&target, fs::Permissions::from_mode(0o755))
         .unwrap_or_else(|e| panic!("chmod {}: {e}", target.display()));
 

@@ -25,11 +25,18 @@ fn require_root_panics_for_a_normal_user() {
     let out = std::process::Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(&exe)
-        .args(["--exact", "require_root_matches_the_effective_uid", "--nocapture"])
+        .args([
+            "--exact",
+            "require_root_matches_the_effective_uid",
+            "--nocapture",
+        ])
         .output()
         .expect("run setpriv");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("euid=65534"), "setpriv did not drop root: {stdout}");
+    assert!(
+        stdout.contains("euid=65534"),
+        "setpriv did not drop root: {stdout}"
+    );
     assert!(
         out.status.success(),
         "as uid 65534 the check should have seen the panic: {}{}",

@@ -9,7 +9,10 @@ use minidock_testkit::{busybox_path, busybox_rootfs, require_root, BUSYBOX_IN_RO
 fn busybox_is_found_and_static() {
     let path = busybox_path();
     assert!(path.is_file(), "{} is not a file", path.display());
-    let out = Command::new(&path).arg("true").output().expect("run busybox");
+    let out = Command::new(&path)
+        .arg("true")
+        .output()
+        .expect("run busybox");
     assert!(out.status.success());
 }
 
@@ -56,5 +59,8 @@ fn rootfs_runs_a_shell_in_chroot() {
         "chroot sh failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), (a * b).to_string());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        (a * b).to_string()
+    );
 }
