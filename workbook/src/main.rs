@@ -1,1 +1,250 @@
-fn main() {}
+//! `cargo workbook`: the learner's tool for the minidock book.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use minidock_workbook::commands::{check, diff, doctor, hint, list, solution, start, verify};
+use minidock_workbook::{signals, workspace};
+
+/// The workbook of the minidock book: turn a chapter's reference code into exercises, check
+/// your progress, get hints and solutions.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo workbook",
+    bin_name = "cargo workbook",
+    version,
+    long_about = "The workbook of the minidock book.\n\n\
+        Each chapter crate (chapters/NN-topic/) marks exercises in its reference code:\n\n    \
+        // exercise 1.3 pivot-root: make the rootfs the new root with pivot_root.\n    \
+        // hint: …\n    \
+        …reference code…\n    \
+        // end exercise\n\n\
+        `start` replaces each body with todo!(), you write it again, and `check` runs the \
+        chapter's tests to tell you how far you are.",
+    after_help = "A chapter, start to finish:\n  \
+        cargo workbook doctor          is this machine ready?\n  \
+        cargo workbook start 1         chapter 1's exercises become todo!()\n  \
+        cargo workbook check 1         run the tests (as root for chapters that need it)\n  \
+        cargo workbook hint 1.1        stuck? one more hint each time\n  \
+        cargo workbook diff 1          your code beside the reference\n  \
+        cargo workbook solution 1.1    give up on one: the reference comes back\n\n\
+        Tests that make namespaces and mounts need root; run them with:\n  \
+        sudo -E env \"PATH=$PATH\" cargo workbook check 1"
+)]
+struct Cli {
+    /// The minidock checkout to work on (default: the Cargo workspace around the current directory).
+    #[arg(long, global = true, value_name = "DIR")]
+    workspace_root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check that this machine has what the chapters need (root, kernel, namespaces, cgroups, tools).
+    #[command(
+        long_about = "Check that this machine has what the chapters need: root, a kernel of 5.6 or newer, \
+            every namespace kind, overlayfs, cgroups with the cpu, memory and pids controllers, \
+            a static /bin/busybox, docker-registry, skopeo, umoci, git, and (optionally) mdbook.\n\n\
+            Each missing piece comes with the command that fixes it. Exits with 1 when something \
+            required is missing."
+    )]
+    Doctor,
+
+    /// List the chapters and their exercises, each marked reference, todo or learner-modified.
+    #[command(
+        long_about = "List the chapters and their exercises (ids like `1.3 pivot-root`) with their status:\n  \
+            reference         the body is the reference code\n  \
+            todo              the body is todo!(): yours to write\n  \
+            learner-modified  the body is your own (it differs from the reference)"
+    )]
+    List,
+
+    /// Turn chapter N into exercises: each exercise body becomes todo!().
+    #[command(
+        long_about = "Turn chapter N into exercises: each exercise body in chapters/NN-*/src becomes \
+            todo!(\"exercise N.M name: task\"), keeping the header and hints.\n\n\
+            Refuses while the git tree has uncommitted changes, and records the current commit in \
+            .workbook/state.json as the chapter's reference, so `solution` and `diff` can always \
+            find the original code."
+    )]
+    Start {
+        /// The chapter number (1 for chapters/01-namespaces).
+        chapter: u32,
+        /// Start a chapter that was started before again (your bodies become todo!() again).
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Run a chapter's tests and show which exercises pass (✓) and which do not (✗).
+    #[command(
+        long_about = "Run `cargo test -p <chapter crate>` and show a dashboard: each exercise ✓ or ✗, then \
+            the first one to work on with its hint, the book section to read, and the failing \
+            test's message in plain words.\n\n\
+            An exercise is ✗ while its body is todo!(); one you wrote is ✗ when a failing test \
+            points at it (its id in the message, a location inside it, or its name in the test's \
+            name), or when failing tests point at no exercise at all. A reference body is never \
+            blamed: `verify` proves the reference passes.\n\n\
+            Without N: the chapters you started, or all chapters with exercises if none. \
+            Exits with 0 when every exercise is ✓ and every test passes."
+    )]
+    Check {
+        /// The chapter to check.
+        chapter: Option<u32>,
+        /// Passed to the tests as --test-threads.
+        #[arg(long, value_name = "N")]
+        test_threads: Option<usize>,
+        /// Show cargo's output as it runs.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+
+    /// Show the hints of an exercise, one more each time.
+    #[command(
+        long_about = "Show the hints of an exercise, least specific first. Each call shows one more \
+            (the count is kept in .workbook/state.json); --level K shows the first K."
+    )]
+    Hint {
+        /// The exercise: `1.3`, `pivot-root` or `1.3-pivot-root`.
+        id: String,
+        /// Show the first K hints.
+        #[arg(long, value_name = "K")]
+        level: Option<usize>,
+    },
+
+    /// Put the reference code back for one exercise (ID) or a whole chapter (N).
+    #[command(
+        long_about = "Put the reference code back, for one exercise (`1.3`, `pivot-root`) or every \
+            exercise of a chapter (`1`), from the commit `start` recorded (HEAD for a chapter not \
+            started). A body you wrote is saved in .workbook/replaced/ first."
+    )]
+    Solution {
+        /// An exercise id (`1.3`, `pivot-root`) or a chapter number (`1`).
+        target: String,
+    },
+
+    /// Show your code beside the reference for each exercise of chapter N (unified diff).
+    Diff {
+        /// The chapter number.
+        chapter: u32,
+    },
+
+    /// For maintainers and CI: prove every exercise is linked from the book and guarded by a test.
+    #[command(long_about = "For maintainers and CI. Checks that:\n  \
+            1. every exercise id is unique and linked from the book (ex-N.M or the id in book/src/*.md);\n  \
+            2. the reference code passes every test of each chapter with exercises;\n  \
+            3. for each exercise alone, replacing its body with todo!() still compiles and makes \
+            at least one test of its chapter fail.\n\n\
+            Step 3 edits source files and restores them byte for byte, also on errors and Ctrl-C; \
+            each original is kept in .workbook/verify-backup/ meanwhile. If a crash leaves a backup \
+            behind, verify refuses to start until `verify --restore` puts it back.\n\n\
+            Prints a table; exits with 1 if any exercise fails a check.")]
+    Verify {
+        /// Only this chapter.
+        #[arg(long, value_name = "N")]
+        chapter: Option<u32>,
+        /// Put back the files an interrupted run left in .workbook/verify-backup/, then stop.
+        #[arg(long)]
+        restore: bool,
+        /// Passed to the tests as --test-threads.
+        #[arg(long, value_name = "N")]
+        test_threads: Option<usize>,
+        /// Show cargo's output as it runs.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+}
+
+fn run(cli: Cli) -> Result<bool> {
+    if let Command::Doctor = cli.command {
+        return doctor::run();
+    }
+    let root = match cli.workspace_root {
+        Some(dir) => workspace::find_root(&std::fs::canonicalize(&dir).unwrap_or(dir))?,
+        None => workspace::find_root(&std::env::current_dir()?)?,
+    };
+    if let Command::Verify { restore: true, .. } = cli.command {
+        // Restoring must work even when a half-edited file no longer parses.
+        let empty = workspace::Workspace {
+            root,
+            chapters: Vec::new(),
+        };
+        return verify::run(
+            &empty,
+            &verify::Options {
+                restore: true,
+                ..verify::Options::default()
+            },
+        );
+    }
+    let workspace = workspace::Workspace::load(&root)?;
+    match cli.command {
+        Command::Doctor => unreachable!("handled above"),
+        Command::List => list::run(&workspace),
+        Command::Start { chapter, force } => start::run(&workspace, chapter, force),
+        Command::Check {
+            chapter,
+            test_threads,
+            verbose,
+        } => check::run(
+            &workspace,
+            &check::Options {
+                chapter,
+                test_threads,
+                verbose,
+            },
+        ),
+        Command::Hint { id, level } => hint::run(&workspace, &id, level),
+        Command::Solution { target } => solution::run(&workspace, &target),
+        Command::Diff { chapter } => diff::run(&workspace, chapter),
+        Command::Verify {
+            chapter,
+            restore,
+            test_threads,
+            verbose,
+        } => verify::run(
+            &workspace,
+            &verify::Options {
+                chapter,
+                restore,
+                test_threads,
+                verbose,
+            },
+        ),
+    }
+}
+
+/// Lets `cargo workbook list | head` end quietly, as other Unix tools do, instead of
+/// panicking on a closed pipe. Not for `verify`: it must live to put the sources back, and
+/// there a failed print panics, which restores them on the way out.
+fn die_quietly_on_closed_pipe() {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: installs the default disposition, no handler code runs; nothing else in this
+    // process depends on SIGPIPE being ignored (the workbook writes no sockets).
+    if let Err(e) = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) } {
+        eprintln!("could not restore the default SIGPIPE handling: {e}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::Verify { .. }) {
+        die_quietly_on_closed_pipe();
+    }
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            if signals::interrupted() {
+                eprintln!("interrupted: files that verify changed were put back (unless an error above says otherwise)");
+                return ExitCode::from(130);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

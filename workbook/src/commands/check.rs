@@ -1,0 +1,557 @@
+//! `cargo workbook check [N]`: run a chapter's tests and show a dashboard of its exercises.
+//!
+//! Which test guards which exercise is derived, not configured:
+//! - a failing test whose output names an exercise id (`todo!("exercise 1.3 pivot-root: …")`
+//!   panics with it, also through the init helper's error) belongs to that exercise;
+//! - else one whose output points into an exercise's lines (`src/init.rs:42:9`);
+//! - else one whose name contains the exercise's name (`pivot_root` in `pivot_root_hides_host`).
+//!
+//! A failure that names no exercise counts against the learner's own (modified) bodies, since
+//! the reference bodies are known to pass. An exercise is ✓ when its body is written and no
+//! failure counts against it.
+
+use anyhow::Result;
+
+use super::mark;
+use crate::exercise::Exercise;
+use crate::explain::{as_root, explain};
+use crate::reference::{References, Status};
+use crate::state::State;
+use crate::testrun::{CompileError, Failure, Outcome, TestCommand, TestRun};
+use crate::workspace::{Chapter, Workspace};
+
+/// Options of `check`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub chapter: Option<u32>,
+    pub test_threads: Option<usize>,
+    pub verbose: bool,
+}
+
+/// Why an exercise is not done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Done,
+    Todo,
+    /// Failing tests that count against it (indices into the run's failures).
+    Failing(Vec<usize>),
+    /// A compiler error inside its lines (index into the run's compile errors).
+    DoesNotCompile(usize),
+    /// The crate does not compile (elsewhere), so its tests did not run.
+    NotRun,
+    /// Written by the learner, and tests fail that name no exercise.
+    Unconfirmed,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        *self == Verdict::Done
+    }
+}
+
+/// Which exercises a failing test counts against (indices into `exercises`); empty when it
+/// names none of them. Only todo and learner-modified exercises are candidates: a reference
+/// body is known to pass its tests (`verify` proves that), so a failure that passes through it
+/// was caused elsewhere.
+pub fn attribute(failure: &Failure, exercises: &[Exercise], statuses: &[Status]) -> Vec<usize> {
+    let text = &failure.output;
+    let candidates: Vec<usize> = (0..exercises.len())
+        .filter(|&i| statuses[i] != Status::Reference)
+        .collect();
+    let pick = |test: &dyn Fn(&Exercise) -> bool| -> Vec<usize> {
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| test(&exercises[i]))
+            .collect()
+    };
+    let by_id = pick(&|e| names(text, e));
+    if !by_id.is_empty() {
+        return by_id;
+    }
+    let by_location = pick(&|e| points_into(text, e));
+    if !by_location.is_empty() {
+        return by_location;
+    }
+    pick(&|e| failure.name.contains(&e.id.snake_name()))
+}
+
+/// Whether `text` names the exercise: `1.3 pivot-root`, or `exercise 1.3` (not `exercise 1.30`).
+pub fn names(text: &str, exercise: &Exercise) -> bool {
+    if text.contains(&exercise.id.to_string()) {
+        return true;
+    }
+    let short = format!("exercise {}", exercise.id.key());
+    text.match_indices(&short).any(|(at, _)| {
+        !text[at + short.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
+/// Whether `text` has a `file:line` inside the exercise's block.
+fn points_into(text: &str, exercise: &Exercise) -> bool {
+    let file = format!("{}:", exercise.file.display());
+    text.match_indices(&file).any(|(at, _)| {
+        let digits: String = text[at + file.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .parse()
+            .is_ok_and(|line: usize| exercise.contains_line(line))
+    })
+}
+
+fn compile_error_in(error: &CompileError, exercise: &Exercise) -> bool {
+    error
+        .location
+        .as_ref()
+        .is_some_and(|(file, line)| *file == exercise.file && exercise.contains_line(*line))
+}
+
+/// The verdict for each exercise of a chapter after a test run.
+pub fn verdicts(exercises: &[Exercise], statuses: &[Status], run: &TestRun) -> Vec<Verdict> {
+    if !run.compiled() {
+        return exercises
+            .iter()
+            .map(|e| {
+                if let Some(i) = run
+                    .compile_errors
+                    .iter()
+                    .position(|c| compile_error_in(c, e))
+                {
+                    Verdict::DoesNotCompile(i)
+                } else if e.is_todo() {
+                    Verdict::Todo
+                } else {
+                    Verdict::NotRun
+                }
+            })
+            .collect();
+    }
+    let mut against: Vec<Vec<usize>> = vec![Vec::new(); exercises.len()];
+    let mut unattributed = false;
+    for (f, failure) in run.failures.iter().enumerate() {
+        let owners = attribute(failure, exercises, statuses);
+        unattributed |= owners.is_empty();
+        for owner in owners {
+            against[owner].push(f);
+        }
+    }
+    exercises
+        .iter()
+        .zip(statuses)
+        .zip(against)
+        .map(|((e, status), failing)| {
+            if e.is_todo() {
+                Verdict::Todo
+            } else if !failing.is_empty() {
+                Verdict::Failing(failing)
+            } else if unattributed && *status == Status::Modified {
+                Verdict::Unconfirmed
+            } else {
+                Verdict::Done
+            }
+        })
+        .collect()
+}
+
+/// The chapters `check` looks at: the one asked for, else the started ones, else all with
+/// exercises.
+fn chapters_to_check<'w>(
+    workspace: &'w Workspace,
+    state: &State,
+    chapter: Option<u32>,
+) -> Result<Vec<&'w Chapter>> {
+    if let Some(n) = chapter {
+        return Ok(vec![workspace.chapter(n)?]);
+    }
+    let with_exercises = workspace
+        .chapters
+        .iter()
+        .filter(|c| !c.exercises.is_empty());
+    let started: Vec<&Chapter> = with_exercises
+        .clone()
+        .filter(|c| state.reference_commit(c.number).is_some())
+        .collect();
+    Ok(if started.is_empty() {
+        with_exercises.collect()
+    } else {
+        started
+    })
+}
+
+fn indent(text: &str, prefix: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = lines
+        .iter()
+        .take(max_lines)
+        .map(|l| format!("{prefix}{l}"))
+        .collect();
+    if lines.len() > max_lines {
+        out.push(format!(
+            "{prefix}… ({} more lines; --verbose shows all output)",
+            lines.len() - max_lines
+        ));
+    }
+    out.join("\n")
+}
+
+pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
+    let state = State::load(&workspace.root)?;
+    let mut references = References::new(workspace, &state);
+    let chapters = chapters_to_check(workspace, &state, options.chapter)?;
+    if chapters.is_empty() {
+        println!("no chapter has exercises yet");
+        return Ok(true);
+    }
+    let check_args = match options.chapter {
+        Some(n) => format!("check {n}"),
+        None => "check".to_string(),
+    };
+    let mut all_ok = true;
+    let mut first_failing_shown = false;
+    for chapter in chapters {
+        println!(
+            "chapter {}: {} (cargo test -p {})",
+            chapter.number,
+            chapter.topic(),
+            chapter.crate_name
+        );
+        let run = TestCommand {
+            root: &workspace.root,
+            package: &chapter.crate_name,
+            test_threads: options.test_threads,
+            verbose: options.verbose,
+        }
+        .run()?;
+        let statuses: Vec<Status> = chapter
+            .exercises
+            .iter()
+            .map(|e| references.status(chapter, e))
+            .collect();
+        let verdicts = verdicts(&chapter.exercises, &statuses, &run);
+        let width = chapter
+            .exercises
+            .iter()
+            .map(|e| e.id.to_string().len())
+            .max()
+            .unwrap_or(0);
+        for (e, verdict) in chapter.exercises.iter().zip(&verdicts) {
+            let why = match verdict {
+                Verdict::Done => String::new(),
+                Verdict::Todo => "todo".to_string(),
+                Verdict::Failing(failures) => {
+                    let names: Vec<&str> = failures
+                        .iter()
+                        .take(3)
+                        .map(|&f| run.failures[f].name.as_str())
+                        .collect();
+                    let more = match failures.len().saturating_sub(3) {
+                        0 => String::new(),
+                        n => format!(" (+{n} more)"),
+                    };
+                    format!("fails: {}{more}", names.join(", "))
+                }
+                Verdict::DoesNotCompile(_) => "does not compile".to_string(),
+                Verdict::NotRun => "not tested: the crate does not compile".to_string(),
+                Verdict::Unconfirmed => {
+                    "not confirmed: tests fail that name no exercise (see below)".to_string()
+                }
+            };
+            let line = format!(
+                "  {} {:<width$}  {why}",
+                mark(verdict.ok()),
+                e.id.to_string()
+            );
+            println!("{}", line.trim_end());
+        }
+        let done = verdicts.iter().filter(|v| v.ok()).count();
+        if run.compiled() {
+            println!(
+                "  {done} of {} exercises done; tests: {} passed, {} failed, {} ignored",
+                verdicts.len(),
+                run.count(Outcome::Ok),
+                run.count(Outcome::Failed),
+                run.count(Outcome::Ignored)
+            );
+        } else {
+            println!(
+                "  {done} of {} exercises done; the crate does not compile",
+                verdicts.len()
+            );
+        }
+        if run.compiled() && run.results.is_empty() && !run.success {
+            println!("  cargo test failed without running tests:");
+            println!("{}", indent(run.output.trim(), "    ", 20));
+        }
+        let chapter_ok = verdicts.iter().all(Verdict::ok)
+            && run.compiled()
+            && run.failures.is_empty()
+            && run.success;
+        all_ok &= chapter_ok;
+
+        if !first_failing_shown {
+            if let Some(i) = verdicts.iter().position(|v| !v.ok()) {
+                first_failing_shown = true;
+                show_next(
+                    workspace,
+                    chapter,
+                    &chapter.exercises[i],
+                    &verdicts[i],
+                    &run,
+                    &check_args,
+                );
+            }
+        }
+        show_unattributed(&chapter.exercises, &statuses, &run, &check_args);
+        if !run.compiled() && !first_failing_shown {
+            first_failing_shown = true;
+            println!();
+            println!("the crate does not compile:");
+            println!("{}", indent(&run.compile_errors[0].text, "    ", 30));
+        }
+        if chapter_ok {
+            println!(
+                "  {} all exercises of chapter {} pass",
+                mark(true),
+                chapter.number
+            );
+        }
+        println!();
+    }
+    Ok(all_ok)
+}
+
+/// The first exercise that is not done: what to do about it.
+fn show_next(
+    workspace: &Workspace,
+    chapter: &Chapter,
+    exercise: &Exercise,
+    verdict: &Verdict,
+    run: &TestRun,
+    check_args: &str,
+) {
+    println!();
+    println!("next: exercise {}: {}", exercise.id, exercise.task);
+    println!(
+        "  code   {}:{}",
+        exercise.file.display(),
+        exercise.body_line()
+    );
+    println!("  read   {}", workspace.book_section(chapter, exercise));
+    if let Some(hint) = exercise.hints.first() {
+        let more = if exercise.hints.len() > 1 {
+            format!("  (more: cargo workbook hint {})", exercise.id.key())
+        } else {
+            String::new()
+        };
+        println!("  hint   {hint}{more}");
+    }
+    let owned: Vec<&Failure> = match verdict {
+        Verdict::Failing(failures) => failures.iter().map(|&i| &run.failures[i]).collect(),
+        Verdict::Todo => run
+            .failures
+            .iter()
+            .filter(|f| names(&f.output, exercise))
+            .collect(),
+        _ => Vec::new(),
+    };
+    match verdict {
+        Verdict::Failing(_) | Verdict::Todo => match owned.first() {
+            Some(failure) => show_failure(failure, check_args, "  "),
+            None => println!("  why    its body is still todo!()"),
+        },
+        Verdict::DoesNotCompile(i) => {
+            println!("  why    it does not compile:");
+            println!("{}", indent(&run.compile_errors[*i].text, "         ", 30));
+        }
+        Verdict::NotRun => {
+            println!("  why    the crate does not compile, so no test ran:");
+            if let Some(error) = run.compile_errors.first() {
+                println!("{}", indent(&error.text, "         ", 30));
+            }
+        }
+        Verdict::Unconfirmed => {
+            println!("  why    you wrote this one, and tests fail that name no exercise; they may be about it")
+        }
+        Verdict::Done => {}
+    }
+}
+
+fn show_failure(failure: &Failure, check_args: &str, prefix: &str) {
+    let message = failure.message();
+    println!("{prefix}test   {} failed:", failure.name);
+    println!("{}", indent(&message, &format!("{prefix}         "), 8));
+    if let Some(meaning) = explain(&failure.output, check_args) {
+        println!("{prefix}means  {meaning}");
+    }
+}
+
+/// Failing tests that name no exercise: usually the environment (root, missing tools).
+fn show_unattributed(exercises: &[Exercise], statuses: &[Status], run: &TestRun, check_args: &str) {
+    let loose: Vec<&Failure> = run
+        .failures
+        .iter()
+        .filter(|f| attribute(f, exercises, statuses).is_empty())
+        .collect();
+    if loose.is_empty() {
+        return;
+    }
+    println!();
+    println!("  failing tests that name no exercise:");
+    for failure in loose.iter().take(5) {
+        show_failure(failure, check_args, "    ");
+    }
+    if loose.len() > 5 {
+        println!(
+            "    … and {} more (--verbose shows all output)",
+            loose.len() - 5
+        );
+    }
+    if loose
+        .iter()
+        .all(|f| f.output.to_lowercase().contains("needs root"))
+    {
+        println!("  run as root: {}", as_root(check_args));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exercise::parse;
+    use std::path::Path;
+
+    const FILE: &str = "\
+pub fn add(a: i32, b: i32) -> i32 {
+    // exercise 1.1 add: add two numbers.
+    a + b
+    // end exercise
+}
+
+pub fn greet(name: &str) -> String {
+    // exercise 1.2 greet: greet someone.
+    todo!(\"exercise 1.2 greet: greet someone.\")
+    // end exercise
+}
+";
+
+    fn exercises() -> Vec<Exercise> {
+        parse(Path::new("chapters/01-demo/src/lib.rs"), FILE).unwrap()
+    }
+
+    fn failure(name: &str, output: &str) -> Failure {
+        Failure {
+            name: name.into(),
+            output: output.into(),
+        }
+    }
+
+    #[test]
+    fn failures_are_attributed_by_id_then_location_then_name() {
+        let ex = exercises();
+        let both = [Status::Modified, Status::Todo];
+        let by_id = failure(
+            "tests::whatever",
+            "thread 'x' panicked at chapters/01-demo/src/lib.rs:3:5:\nnot yet implemented: exercise 1.2 greet: greet someone.\n",
+        );
+        assert_eq!(attribute(&by_id, &ex, &both), vec![1]);
+        let by_short_id = failure(
+            "t",
+            "init helper panicked: not yet implemented: exercise 1.1\n",
+        );
+        assert_eq!(attribute(&by_short_id, &ex, &both), vec![0]);
+        let other_number = failure("t", "not yet implemented: exercise 1.10\n");
+        assert!(attribute(&other_number, &ex, &both).is_empty());
+        let by_location = failure(
+            "tests::whatever",
+            "thread 'x' panicked at chapters/01-demo/src/lib.rs:3:9:\nattempt to add with overflow\n",
+        );
+        assert_eq!(attribute(&by_location, &ex, &both), vec![0]);
+        let outside = failure(
+            "tests::whatever",
+            "thread 'x' panicked at chapters/01-demo/src/lib.rs:13:9:\nboom\n",
+        );
+        assert!(attribute(&outside, &ex, &both).is_empty());
+        let by_name = failure("tests::add_adds", "assertion `left == right` failed\n");
+        assert_eq!(attribute(&by_name, &ex, &both), vec![0]);
+        // The reference body is not a suspect, whatever the failure says.
+        let reference = [Status::Reference, Status::Todo];
+        assert!(attribute(&by_name, &ex, &reference).is_empty());
+        assert!(attribute(&by_location, &ex, &reference).is_empty());
+    }
+
+    fn run_with(failures: Vec<Failure>) -> TestRun {
+        TestRun {
+            results: failures
+                .iter()
+                .map(|f| (f.name.clone(), Outcome::Failed))
+                .collect(),
+            failures,
+            success: false,
+            ..TestRun::default()
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_failures() {
+        let ex = exercises();
+        let todo_failure = failure(
+            "tests::greets",
+            "not yet implemented: exercise 1.2 greet: greet someone.",
+        );
+        let run = run_with(vec![todo_failure.clone()]);
+        let v = verdicts(&ex, &[Status::Reference, Status::Todo], &run);
+        assert_eq!(v, vec![Verdict::Done, Verdict::Todo]);
+
+        let wrong_add = failure(
+            "tests::sums",
+            "assertion failed at chapters/01-demo/src/lib.rs:3:5",
+        );
+        let run = run_with(vec![wrong_add, todo_failure.clone()]);
+        let v = verdicts(&ex, &[Status::Modified, Status::Todo], &run);
+        assert_eq!(v, vec![Verdict::Failing(vec![0]), Verdict::Todo]);
+
+        // A failure naming nothing counts against the learner's own body, not the reference.
+        let loose = failure("tests::env", "needs root: run the test command as root");
+        let run = run_with(vec![loose.clone()]);
+        assert_eq!(
+            verdicts(&ex, &[Status::Modified, Status::Todo], &run),
+            vec![Verdict::Unconfirmed, Verdict::Todo]
+        );
+        assert_eq!(
+            verdicts(&ex, &[Status::Reference, Status::Todo], &run),
+            vec![Verdict::Done, Verdict::Todo]
+        );
+    }
+
+    #[test]
+    fn compile_errors_inside_an_exercise_are_its_own() {
+        let ex = exercises();
+        let run = TestRun {
+            compile_errors: vec![CompileError {
+                text: "error[E0308]: mismatched types".into(),
+                location: Some(("chapters/01-demo/src/lib.rs".into(), 3)),
+            }],
+            ..TestRun::default()
+        };
+        assert_eq!(
+            verdicts(&ex, &[Status::Modified, Status::Todo], &run),
+            vec![Verdict::DoesNotCompile(0), Verdict::Todo]
+        );
+        let elsewhere = TestRun {
+            compile_errors: vec![CompileError {
+                text: "error".into(),
+                location: Some(("chapters/01-demo/src/other.rs".into(), 3)),
+            }],
+            ..TestRun::default()
+        };
+        assert_eq!(
+            verdicts(&ex, &[Status::Modified, Status::Todo], &elsewhere),
+            vec![Verdict::NotRun, Verdict::Todo]
+        );
+    }
+}

@@ -1,0 +1,542 @@
+//! `cargo workbook verify`: the maintainers' proof that the workbook works.
+//!
+//! 1. Every exercise id is unique (loading the workspace checks that) and linked from the book
+//!    (`ex-1.3` or `1.3 pivot-root` appears in `book/src/**/*.md`).
+//! 2. The reference code passes every test of each chapter with exercises.
+//! 3. For each exercise alone: with its body replaced by `todo!()` the chapter still compiles
+//!    and at least one of its tests fails, so the exercise is guarded.
+//!
+//! Step 3 edits source files. Each edited file is first copied to `.workbook/verify-backup/`,
+//! and restored byte for byte when the run is over, also on an error, a panic or Ctrl-C. A
+//! backup left behind (the machine crashed) blocks the next run until `verify --restore`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::mark;
+use crate::exercise::{self, Exercise};
+use crate::signals;
+use crate::state;
+use crate::testrun::{Outcome, TestCommand, TestRun};
+use crate::workspace::{Chapter, Workspace};
+
+/// Options of `verify`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub chapter: Option<u32>,
+    pub restore: bool,
+    pub test_threads: Option<usize>,
+    pub verbose: bool,
+}
+
+/// The backup directory, relative to the workspace root.
+pub fn backup_dir() -> PathBuf {
+    Path::new(state::DIR).join("verify-backup")
+}
+
+/// A source file with one exercise body swapped for `todo!()`. Dropping it puts the original
+/// bytes back, whatever happened in between.
+struct Swap {
+    path: PathBuf,
+    original: Vec<u8>,
+    backup: PathBuf,
+    backup_root: PathBuf,
+    restored: bool,
+}
+
+impl Swap {
+    fn new(root: &Path, relative: &Path, new_text: &str) -> Result<Swap> {
+        let path = root.join(relative);
+        let original =
+            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let backup_root = root.join(backup_dir());
+        let backup = backup_root.join(relative);
+        let parent = backup.parent().expect("backup path has a parent");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        let tmp = backup.with_extension("rs.partial");
+        write_synced(&tmp, &original)?;
+        std::fs::rename(&tmp, &backup)
+            .with_context(|| format!("renaming to {}", backup.display()))?;
+        // From here on Drop restores the file, even if the write below fails half way.
+        let swap = Swap {
+            path,
+            original,
+            backup,
+            backup_root,
+            restored: false,
+        };
+        std::fs::write(&swap.path, new_text)
+            .with_context(|| format!("writing {}", swap.path.display()))?;
+        Ok(swap)
+    }
+
+    fn restore(&mut self) -> Result<()> {
+        std::fs::write(&self.path, &self.original)
+            .with_context(|| format!("restoring {}", self.path.display()))?;
+        let back = std::fs::read(&self.path)
+            .with_context(|| format!("reading back {}", self.path.display()))?;
+        if back != self.original {
+            bail!(
+                "{} did not read back as written; its original is kept in {}",
+                self.path.display(),
+                self.backup.display()
+            );
+        }
+        self.restored = true;
+        std::fs::remove_file(&self.backup)
+            .with_context(|| format!("removing {}", self.backup.display()))?;
+        remove_empty_dirs(self.backup.parent(), &self.backup_root);
+        Ok(())
+    }
+}
+
+impl Drop for Swap {
+    fn drop(&mut self) {
+        if !self.restored {
+            if let Err(e) = self.restore() {
+                eprintln!(
+                    "could not restore {}: {e:#}\n  its original is in {}: cargo workbook verify --restore",
+                    self.path.display(),
+                    self.backup.display()
+                );
+            }
+        }
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Removes `dir` and its parents while they are empty, stopping after `last`.
+fn remove_empty_dirs(dir: Option<&Path>, last: &Path) {
+    let mut dir = dir.map(Path::to_path_buf);
+    while let Some(d) = dir {
+        // A directory that is not empty stays; that is the point.
+        if std::fs::remove_dir(&d).is_err() || d == last {
+            break;
+        }
+        dir = d.parent().map(Path::to_path_buf);
+    }
+}
+
+/// Files left in the backup directory by a run that could not clean up.
+fn leftover_backups(root: &Path) -> Vec<PathBuf> {
+    let dir = root.join(backup_dir());
+    walkdir::WalkDir::new(&dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(&dir)
+                .expect("below the dir")
+                .to_path_buf()
+        })
+        .collect()
+}
+
+/// `verify --restore`: copies every backed-up file over its source and removes the backup.
+fn restore_backups(root: &Path) -> Result<bool> {
+    let files = leftover_backups(root);
+    if files.is_empty() {
+        println!("nothing to restore: {} is empty", backup_dir().display());
+        return Ok(true);
+    }
+    let dir = root.join(backup_dir());
+    for relative in files {
+        let backup = dir.join(&relative);
+        let Some(original) = relative
+            .to_str()
+            .and_then(|s| s.strip_suffix(".partial"))
+            .map(PathBuf::from)
+        else {
+            let bytes =
+                std::fs::read(&backup).with_context(|| format!("reading {}", backup.display()))?;
+            std::fs::write(root.join(&relative), bytes)
+                .with_context(|| format!("restoring {}", relative.display()))?;
+            std::fs::remove_file(&backup)
+                .with_context(|| format!("removing {}", backup.display()))?;
+            println!("  restored {}", relative.display());
+            continue;
+        };
+        // A backup that was still being written: the source file was not touched yet.
+        std::fs::remove_file(&backup).with_context(|| format!("removing {}", backup.display()))?;
+        println!(
+            "  {} was never changed (removed an unfinished backup)",
+            original.display()
+        );
+    }
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        eprintln!("could not remove {}: {e}", dir.display());
+    }
+    println!("restored; check with git status / git diff");
+    Ok(true)
+}
+
+/// Whether the book mentions the exercise: `ex-1.3` (not `ex-1.30`) or `1.3 pivot-root`.
+fn linked(book: &str, exercise: &Exercise) -> bool {
+    let anchor = exercise.id.anchor();
+    let by_anchor = book.match_indices(&anchor).any(|(at, _)| {
+        !book[at + anchor.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    });
+    by_anchor || book.contains(&exercise.id.to_string())
+}
+
+/// All markdown of `book/src`, one string.
+fn read_book(root: &Path) -> String {
+    let dir = root.join("book").join("src");
+    let mut text = String::new();
+    for entry in walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+    {
+        if entry.path().extension().is_some_and(|x| x == "md") {
+            if let Ok(page) = std::fs::read_to_string(entry.path()) {
+                text.push_str(&page);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}
+
+/// The result for one exercise.
+struct Row {
+    id: String,
+    linked: bool,
+    reference_ok: bool,
+    /// None: not tried (the reference failed).
+    compiles: Option<bool>,
+    /// Tests that fail without the exercise.
+    guards: Vec<String>,
+    note: String,
+}
+
+impl Row {
+    fn ok(&self) -> bool {
+        self.linked && self.reference_ok && self.compiles == Some(true) && !self.guards.is_empty()
+    }
+}
+
+fn test(workspace: &Workspace, chapter: &Chapter, options: &Options) -> Result<TestRun> {
+    TestCommand {
+        root: &workspace.root,
+        package: &chapter.crate_name,
+        test_threads: options.test_threads,
+        verbose: options.verbose,
+    }
+    .run()
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().to_string()
+}
+
+pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
+    let root = &workspace.root;
+    if options.restore {
+        return restore_backups(root);
+    }
+    let leftovers = leftover_backups(root);
+    if !leftovers.is_empty() {
+        bail!(
+            "an earlier verify run was interrupted and left the originals of these files in {}:\n  {}\n\
+             Put them back first: cargo workbook verify --restore\n\
+             (or copy each over its source by hand and delete {})",
+            backup_dir().display(),
+            leftovers.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n  "),
+            backup_dir().display()
+        );
+    }
+    signals::install()?;
+
+    let chapters: Vec<&Chapter> = match options.chapter {
+        Some(n) => vec![workspace.chapter(n)?],
+        None => workspace.chapters.iter().collect(),
+    };
+    let chapters: Vec<&Chapter> = chapters
+        .into_iter()
+        .filter(|c| !c.exercises.is_empty())
+        .collect();
+    if chapters.is_empty() {
+        println!("no exercises to verify");
+        return Ok(true);
+    }
+    for chapter in &chapters {
+        if let Some(todo) = chapter.exercises.iter().find(|e| e.is_todo()) {
+            bail!(
+                "{}:{}: exercise {} is todo!(): verify needs the reference code (cargo workbook solution {})",
+                todo.file.display(),
+                todo.header_line,
+                todo.id,
+                chapter.number
+            );
+        }
+    }
+    let total: usize = chapters.iter().map(|c| c.exercises.len()).sum();
+    println!("ids: {total} exercises, all unique {}", mark(true));
+
+    let book = read_book(root);
+    let mut rows = Vec::new();
+    for chapter in chapters {
+        println!("chapter {} ({}):", chapter.number, chapter.crate_name);
+        let reference = test(workspace, chapter, options)?;
+        let reference_ok =
+            reference.compiled() && reference.success && reference.failures.is_empty();
+        println!(
+            "  {} reference: {} passed, {} failed, {} ignored",
+            mark(reference_ok),
+            reference.count(Outcome::Ok),
+            reference.count(Outcome::Failed),
+            reference.count(Outcome::Ignored)
+        );
+        if !reference_ok {
+            for failure in reference.failures.iter().take(5) {
+                println!(
+                    "      {} failed: {}",
+                    failure.name,
+                    first_line(&failure.message())
+                );
+            }
+            if let Some(error) = reference.compile_errors.first() {
+                println!("      does not compile: {}", first_line(&error.text));
+            }
+            if reference.compiled() && reference.failures.is_empty() {
+                println!(
+                    "      cargo test failed: {}",
+                    first_line(reference.output.trim())
+                );
+            }
+        }
+        for exercise in &chapter.exercises {
+            let mut row = Row {
+                id: exercise.id.to_string(),
+                linked: linked(&book, exercise),
+                reference_ok,
+                compiles: None,
+                guards: Vec::new(),
+                note: String::new(),
+            };
+            if !reference_ok {
+                row.note = "not tried: the reference fails".to_string();
+                rows.push(row);
+                continue;
+            }
+            let run = without(workspace, chapter, exercise, options)?;
+            row.compiles = Some(run.compiled());
+            if !run.compiled() {
+                let error = run
+                    .compile_errors
+                    .first()
+                    .map(|e| e.text.clone())
+                    .unwrap_or_default();
+                row.note = format!(
+                    "does not compile with todo!(): make the block the tail of its function ({})",
+                    first_line(&error)
+                );
+            } else {
+                row.guards = run.failures.iter().map(|f| f.name.clone()).collect();
+                if row.guards.is_empty() && !run.success {
+                    row.guards.push("(a test binary crashed)".to_string());
+                }
+                if row.guards.is_empty() {
+                    row.note = "unguarded: every test still passes without it".to_string();
+                }
+            }
+            println!(
+                "  {} {} removed: {}",
+                mark(row.compiles == Some(true) && !row.guards.is_empty()),
+                row.id,
+                if row.note.is_empty() {
+                    format!("{} test(s) fail", row.guards.len())
+                } else {
+                    row.note.clone()
+                }
+            );
+            rows.push(row);
+        }
+    }
+    print_table(&rows);
+    let failed = rows.iter().filter(|r| !r.ok()).count();
+    if failed == 0 {
+        println!(
+            "{} verify: all {} exercises are linked and guarded",
+            mark(true),
+            rows.len()
+        );
+    } else {
+        println!(
+            "{} verify: {failed} of {} exercises have a problem",
+            mark(false),
+            rows.len()
+        );
+    }
+    Ok(failed == 0)
+}
+
+/// Runs the chapter's tests with `exercise` alone replaced by `todo!()`; the file is restored
+/// before this returns, whatever happens.
+fn without(
+    workspace: &Workspace,
+    chapter: &Chapter,
+    exercise: &Exercise,
+    options: &Options,
+) -> Result<TestRun> {
+    let text = workspace.read(&exercise.file)?;
+    let current = exercise::parse(&exercise.file, &text)?;
+    let target = current
+        .iter()
+        .find(|e| e.id.key() == exercise.id.key())
+        .with_context(|| {
+            format!(
+                "exercise {} vanished from {}",
+                exercise.id,
+                exercise.file.display()
+            )
+        })?;
+    let mutated = exercise::replace_bodies(&text, &[(target, target.todo_body())]);
+    let mut swap = Swap::new(&workspace.root, &exercise.file, &mutated)?;
+    let run = test(workspace, chapter, options);
+    swap.restore()?;
+    run
+}
+
+fn print_table(rows: &[Row]) {
+    let width = rows
+        .iter()
+        .map(|r| r.id.len())
+        .max()
+        .unwrap_or(0)
+        .max("exercise".len());
+    println!();
+    println!(
+        "{:<width$}  book  reference  compiles  guarded by",
+        "exercise"
+    );
+    for row in rows {
+        let compiles = match row.compiles {
+            Some(c) => mark(c),
+            None => "-",
+        };
+        let guards = if row.guards.is_empty() {
+            format!("{} {}", mark(false), row.note)
+        } else {
+            let shown: Vec<&str> = row.guards.iter().take(3).map(String::as_str).collect();
+            let more = row.guards.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" (+{more})")
+            } else {
+                String::new()
+            };
+            format!("{} {}{more}", mark(true), shown.join(", "))
+        };
+        println!(
+            "{:<width$}  {:<4}  {:<9}  {:<8}  {}",
+            row.id,
+            mark(row.linked),
+            mark(row.reference_ok),
+            compiles,
+            guards
+        );
+    }
+    if rows.iter().any(|r| !r.linked) {
+        println!("(book ✗: add an anchor `<a id=\"ex-N.M\"></a>` or the id `N.M name` to the chapter's page in book/src)");
+    }
+    println!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn book_links_need_the_exact_anchor_or_id() {
+        let found = exercise::parse(
+            Path::new("x.rs"),
+            "fn f() -> u8 {\n    // exercise 1.1 add: t\n    1\n    // end exercise\n}\n",
+        )
+        .unwrap();
+        let e = &found[0];
+        assert!(linked("see <a id=\"ex-1.1\"></a>", e));
+        assert!(linked("exercise 1.1 add", e));
+        assert!(!linked("see #ex-1.10 and ex-1.12", e));
+        assert!(linked("ex-1.10 and ex-1.1.", e));
+        assert!(!linked("nothing", e));
+    }
+
+    #[test]
+    fn a_swap_restores_the_file_when_dropped_even_on_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let relative = Path::new("chapters/01-x/src/lib.rs");
+        std::fs::create_dir_all(root.join("chapters/01-x/src")).unwrap();
+        let original: Vec<u8> = (0..200u8).chain(b"\r\n tail".iter().copied()).collect();
+        std::fs::write(root.join(relative), &original).unwrap();
+
+        let outcome = std::panic::catch_unwind(|| {
+            let _swap = Swap::new(root, relative, "changed").unwrap();
+            assert_eq!(
+                std::fs::read_to_string(root.join(relative)).unwrap(),
+                "changed"
+            );
+            assert_eq!(
+                std::fs::read(root.join(backup_dir()).join(relative)).unwrap(),
+                original
+            );
+            panic!("a test run blew up");
+        });
+        assert!(outcome.is_err());
+        assert_eq!(std::fs::read(root.join(relative)).unwrap(), original);
+        assert!(leftover_backups(root).is_empty());
+        assert!(!root.join(backup_dir()).exists());
+    }
+
+    #[test]
+    fn leftover_backups_are_restored_on_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let relative = Path::new("chapters/01-x/src/lib.rs");
+        std::fs::create_dir_all(root.join("chapters/01-x/src")).unwrap();
+        std::fs::write(root.join(relative), "todo version").unwrap();
+        let backup = root.join(backup_dir()).join(relative);
+        std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
+        std::fs::write(&backup, "original").unwrap();
+
+        assert_eq!(leftover_backups(root), vec![relative.to_path_buf()]);
+        let workspace = Workspace {
+            root: root.to_path_buf(),
+            chapters: Vec::new(),
+        };
+        let err = run(&workspace, &Options::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("verify --restore"), "{err}");
+        assert!(err.contains("chapters/01-x/src/lib.rs"), "{err}");
+
+        run(
+            &workspace,
+            &Options {
+                restore: true,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(root.join(relative)).unwrap(),
+            "original"
+        );
+        assert!(!root.join(backup_dir()).exists());
+    }
+}

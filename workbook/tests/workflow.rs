@@ -1,0 +1,383 @@
+//! The workbook end to end, on a small workspace of its own: a git repository with one chapter
+//! crate (`chapters/01-demo`, no dependencies, so it builds in a moment) whose exercises are
+//! guarded by its tests. Every command runs the real binary, which runs the real cargo.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+
+const LIB: &str = r#"//! A demo chapter.
+
+pub fn add(a: i32, b: i32) -> i32 {
+    // exercise 1.1 add: add two numbers.
+    // hint: Rust has an operator for that
+    // hint: a + b
+    a + b
+    // end exercise
+}
+
+pub fn greeting(name: &str) -> String {
+    let greeting = "hello";
+    // exercise 1.2 greet: greet someone by name.
+    // hint: format! builds strings
+    format!("{greeting}, {name}")
+    // end exercise
+}
+"#;
+
+const TESTS: &str = r#"
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adds_numbers() {
+        assert_eq!(add(2, 3), 5);
+    }
+
+    #[test]
+    fn says_hello() {
+        assert_eq!(greeting("ann"), "hello, ann");
+    }
+}
+"#;
+
+/// An exercise no test looks at.
+const UNGUARDED: &str = r#"
+pub fn double(x: i32) -> i32 {
+    // exercise 1.3 double: double a number.
+    x * 2
+    // end exercise
+}
+"#;
+
+const BOOK: &str = "# Demo\n\n<a id=\"ex-1.1\"></a>\nExercise 1.1 add.\n\n<a id=\"ex-1.2\"></a>\nExercise 1.2.\n\n<a id=\"ex-1.3\"></a>\n";
+
+struct Demo {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    target: PathBuf,
+}
+
+impl Demo {
+    fn lib(&self) -> PathBuf {
+        self.root.join("chapters/01-demo/src/lib.rs")
+    }
+
+    fn read_lib(&self) -> String {
+        std::fs::read_to_string(self.lib()).unwrap()
+    }
+
+    fn workbook(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        Command::cargo_bin("minidock-workbook")
+            .unwrap()
+            .arg("--workspace-root")
+            .arg(&self.root)
+            .args(args)
+            .env("CARGO_TARGET_DIR", &self.target)
+            .env_remove("RUSTFLAGS")
+            .assert()
+    }
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = StdCommand::new("git")
+        .args([
+            "-c",
+            "user.name=Workbook Test",
+            "-c",
+            "user.email=test@example.invalid",
+        ])
+        .args(args)
+        .current_dir(root)
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?} failed");
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A committed workspace with the demo chapter; `lib` is the chapter's src/lib.rs.
+fn demo(lib: &str) -> Demo {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ws");
+    let target = dir.path().join("target");
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"chapters/01-demo\"]\n",
+    );
+    write(
+        &root.join("chapters/01-demo/Cargo.toml"),
+        "[package]\nname = \"demo-chapter\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n",
+    );
+    write(&root.join("chapters/01-demo/src/lib.rs"), lib);
+    write(&root.join("book/src/01-demo.md"), BOOK);
+    write(&root.join(".gitignore"), "/target/\nCargo.lock\n");
+    git(&root, &["init", "-q"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "reference"]);
+    Demo {
+        _dir: dir,
+        root,
+        target,
+    }
+}
+
+fn stdout(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+#[test]
+fn a_learner_goes_from_start_to_all_green() {
+    let reference = format!("{LIB}{TESTS}");
+    let demo = demo(&reference);
+
+    let list = demo.workbook(&["list"]).success();
+    let out = stdout(&list);
+    assert!(
+        out.contains("chapter 1: demo  (demo-chapter, not started)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1.1 add") && out.contains("reference"),
+        "{out}"
+    );
+
+    // start: bodies become todo!(), markers and hints stay, the commit is recorded.
+    demo.workbook(&["start", "1"]).success();
+    let started = demo.read_lib();
+    assert!(
+        started.contains("    todo!(\"exercise 1.1 add: add two numbers.\")\n    // end exercise"),
+        "{started}"
+    );
+    assert!(
+        started.contains("    todo!(\"exercise 1.2 greet: greet someone by name.\")"),
+        "{started}"
+    );
+    assert!(
+        started.contains("// hint: a + b") && !started.contains("    a + b\n"),
+        "{started}"
+    );
+    let state = std::fs::read_to_string(demo.root.join(".workbook/state.json")).unwrap();
+    let head = StdCommand::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(&demo.root)
+        .output()
+        .unwrap();
+    let head = String::from_utf8(head.stdout).unwrap();
+    assert!(state.contains(head.trim()), "{state}");
+    let out = stdout(&demo.workbook(&["list"]).success());
+    assert!(out.contains("todo"), "{out}");
+
+    // check: both ✗, the first one explained with its hint and book section.
+    let check = demo.workbook(&["check", "1"]).failure();
+    let out = stdout(&check);
+    assert!(out.contains("✗ 1.1 add    todo"), "{out}");
+    assert!(out.contains("✗ 1.2 greet  todo"), "{out}");
+    assert!(
+        out.contains("next: exercise 1.1 add: add two numbers."),
+        "{out}"
+    );
+    assert!(
+        out.contains("hint   Rust has an operator for that"),
+        "{out}"
+    );
+    assert!(out.contains("read   book/src/01-demo.md#ex-1.1"), "{out}");
+    assert!(out.contains("test   tests::adds_numbers failed"), "{out}");
+    assert!(
+        out.contains("means  exercise 1.1 add is still todo!()"),
+        "{out}"
+    );
+    assert!(
+        out.contains("0 of 2 exercises done; tests: 0 passed, 2 failed"),
+        "{out}"
+    );
+
+    // Graduated hints.
+    let out = stdout(&demo.workbook(&["hint", "1.1"]).success());
+    assert!(
+        out.contains("hint 1/2: Rust has an operator for that") && !out.contains("hint 2/2"),
+        "{out}"
+    );
+    let out = stdout(&demo.workbook(&["hint", "add"]).success());
+    assert!(out.contains("hint 2/2: a + b"), "{out}");
+    let out = stdout(&demo.workbook(&["hint", "1.1", "--level", "1"]).success());
+    assert!(
+        out.contains("hint 1/2") && !out.contains("hint 2/2"),
+        "{out}"
+    );
+
+    // A wrong answer: the failing test is pinned on the exercise by its name.
+    write(
+        &demo.lib(),
+        &started.replace(
+            "    todo!(\"exercise 1.1 add: add two numbers.\")\n",
+            "    a - b\n",
+        ),
+    );
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(
+        out.contains("✗ 1.1 add    fails: tests::adds_numbers"),
+        "{out}"
+    );
+    assert!(out.contains("`left` is what the code produced"), "{out}");
+    let out = stdout(&demo.workbook(&["list"]).success());
+    assert!(out.contains("learner-modified"), "{out}");
+    let out = stdout(&demo.workbook(&["diff", "1"]).success());
+    assert!(out.contains("-    a + b\n+    a - b\n"), "{out}");
+    assert!(out.contains("1.2 greet: still todo!()"), "{out}");
+
+    // solution for one exercise: the reference comes back, the learner's version is kept.
+    demo.workbook(&["solution", "1.1"]).success();
+    assert!(demo.read_lib().contains("    a + b\n    // end exercise"));
+    let saved: Vec<_> = std::fs::read_dir(demo.root.join(".workbook/replaced"))
+        .unwrap()
+        .collect();
+    assert_eq!(saved.len(), 1);
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✓ 1.1 add"), "{out}");
+    assert!(out.contains("✗ 1.2 greet  todo"), "{out}");
+    assert!(
+        out.contains("1 of 2 exercises done; tests: 1 passed, 1 failed"),
+        "{out}"
+    );
+
+    // solution for the chapter: back to the reference, byte for byte, and all ✓.
+    demo.workbook(&["solution", "1"]).success();
+    assert_eq!(demo.read_lib(), reference);
+    let out = stdout(&demo.workbook(&["check", "1"]).success());
+    assert!(
+        out.contains("✓ 1.1 add") && out.contains("✓ 1.2 greet"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 of 2 exercises done; tests: 2 passed, 0 failed"),
+        "{out}"
+    );
+
+    // And the maintainers' check passes on the reference.
+    let verify = demo.workbook(&["verify"]).success();
+    let out = stdout(&verify);
+    assert!(
+        out.contains("verify: all 2 exercises are linked and guarded"),
+        "{out}"
+    );
+    assert!(out.contains("tests::adds_numbers"), "{out}");
+    assert_eq!(demo.read_lib(), reference);
+    assert!(!demo.root.join(".workbook/verify-backup").exists());
+}
+
+#[test]
+fn verify_names_an_exercise_no_test_guards() {
+    let reference = format!("{LIB}{UNGUARDED}{TESTS}");
+    let demo = demo(&reference);
+    let verify = demo.workbook(&["verify"]).failure();
+    let out = stdout(&verify);
+    assert!(out.contains("✓ 1.1 add removed: 1 test(s) fail"), "{out}");
+    assert!(out.contains("✓ 1.2 greet removed: 1 test(s) fail"), "{out}");
+    assert!(
+        out.contains("✗ 1.3 double removed: unguarded: every test still passes without it"),
+        "{out}"
+    );
+    assert!(
+        out.contains("verify: 1 of 3 exercises have a problem"),
+        "{out}"
+    );
+    // Every file is as it was, and no backup is left.
+    assert_eq!(demo.read_lib(), reference);
+    assert!(!demo.root.join(".workbook/verify-backup").exists());
+}
+
+#[test]
+fn verify_reports_an_exercise_missing_from_the_book() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    write(
+        &demo.root.join("book/src/01-demo.md"),
+        "# Demo\n\nOnly ex-1.1 is here.\n",
+    );
+    let out = stdout(&demo.workbook(&["verify", "--chapter", "1"]).failure());
+    let table_row = out
+        .lines()
+        .find(|l| l.starts_with("1.2 greet "))
+        .unwrap_or_else(|| panic!("no table row for 1.2: {out}"));
+    assert!(table_row.contains("✗"), "{table_row}");
+    assert!(
+        out.contains("verify: 1 of 2 exercises have a problem"),
+        "{out}"
+    );
+}
+
+#[test]
+fn start_refuses_a_dirty_tree() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    let edited = format!("{}// my own notes\n", demo.read_lib());
+    write(&demo.lib(), &edited);
+    let start = demo.workbook(&["start", "1"]).failure();
+    let err = stderr(&start);
+    assert!(err.contains("uncommitted changes"), "{err}");
+    assert!(err.contains("chapters/01-demo/src/lib.rs"), "{err}");
+    assert_eq!(demo.read_lib(), edited);
+    assert!(!demo.root.join(".workbook/state.json").exists());
+}
+
+#[test]
+fn broken_markers_are_reported_with_file_and_line() {
+    let broken = LIB.replace(
+        "    // end exercise\n}\n\npub fn greeting",
+        "}\n\npub fn greeting",
+    );
+    let demo = demo(&broken);
+    let err = stderr(&demo.workbook(&["list"]).failure());
+    assert!(
+        err.contains("chapters/01-demo/src/lib.rs:12: exercise 1.2 greet starts inside exercise 1.1 add (line 4)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_c_during_verify_puts_the_file_back() {
+    // A test that takes a while, so that verify is surely in the middle of a run.
+    let slow = "\n#[test]\nfn takes_a_while() {\n    std::thread::sleep(std::time::Duration::from_secs(3));\n}\n";
+    let reference = format!("{LIB}{TESTS}{slow}");
+    let demo = demo(&reference);
+    let backup = demo.root.join(".workbook/verify-backup");
+
+    // Its own process group, so the SIGINT below reaches verify, cargo and the tests together,
+    // as Ctrl-C in a terminal does.
+    use std::os::unix::process::CommandExt;
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("minidock-workbook"))
+        .arg("--workspace-root")
+        .arg(&demo.root)
+        .arg("verify")
+        .env("CARGO_TARGET_DIR", &demo.target)
+        .stdout(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    // Wait until an exercise is swapped out (backup written, file changed) and its tests run.
+    while !(backup.exists() && demo.read_lib() != reference) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(300),
+            "verify never started swapping an exercise"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "verify ended early");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(demo.read_lib(), reference);
+    assert!(!backup.exists());
+}
