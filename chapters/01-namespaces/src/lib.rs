@@ -1,1 +1,44 @@
-//! placeholder
+//! # minidock-namespaces — a container is an isolated process
+//!
+//! Chapter 01 of minidock. A container is not a virtual machine: it is one
+//! ordinary Linux process, started with its own *namespaces* (hostname,
+//! PIDs, mounts, IPC, network), its own root file system (`pivot_root`),
+//! and less power than root (capabilities dropped, sensitive paths
+//! masked). This crate does exactly that, step by step:
+//!
+//! ```no_run
+//! use minidock_namespaces::{InitHelper, ProcessSpec, Stdio};
+//!
+//! let init = InitHelper::new("/usr/local/bin/minidock-init");
+//! let out = ProcessSpec::new("/tmp/rootfs", ["echo", "hello"])
+//!     .hostname("box")
+//!     .stdout(Stdio::Piped)
+//!     .spawn(&init)?
+//!     .wait_with_output()?;
+//! assert_eq!(out.stdout, b"hello\n");
+//! # Ok::<(), minidock_namespaces::Error>(())
+//! ```
+//!
+//! The modules follow the order of the setup: [`spec`] (what to run),
+//! [`spawn`] (the engine's side), [`init`] (the helper's side), then one
+//! module per step: [`namespaces`], [`network`], [`rootfs`], [`devices`],
+//! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`].
+
+pub mod capabilities;
+pub mod channel;
+pub mod devices;
+pub mod error;
+pub mod exec;
+pub mod fds;
+pub mod init;
+pub mod masks;
+pub mod namespaces;
+pub mod network;
+pub mod rootfs;
+pub mod spawn;
+pub mod spec;
+pub mod user;
+
+pub use error::{Error, SetupError};
+pub use spawn::{Container, InitHelper, Output, REEXEC_ARG};
+pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, User, UserNamespace};

@@ -1,0 +1,89 @@
+//! Capabilities: root's power, split into ~40 pieces, most of them dropped.
+//!
+//! Since Linux 2.2, "root can do anything" is a set of capabilities:
+//! `CAP_SYS_ADMIN` (mount, and much else), `CAP_NET_ADMIN`, `CAP_SYS_MODULE`
+//! (load kernel modules!) and so on. Root in a container is still root on
+//! the host, so Docker keeps only 14 harmless ones (see
+//! [`crate::spec::DEFAULT_CAPABILITIES`]).
+//!
+//! A thread has five sets: *effective* (checked by the kernel now),
+//! *permitted* (may be made effective), *inheritable* and *ambient* (passed
+//! through `execve`), and the *bounding* set, a ceiling no later `execve`
+//! can go above. The bounding set is the one that matters for root: on
+//! `execve` a root process gets `permitted = inheritable | bounding`, so
+//! dropping only effective and permitted would be undone by the exec.
+
+use caps::{CapSet, Capability, CapsHashSet};
+
+use crate::error::SetupError;
+
+/// Parses capability names (`CAP_CHOWN` or `chown`).
+pub fn parse(names: &[String]) -> Result<CapsHashSet, String> {
+    names
+        .iter()
+        .map(|n| {
+            let canonical = caps::to_canonical(n);
+            canonical
+                .parse::<Capability>()
+                .map_err(|_| format!("unknown capability {n:?}"))
+        })
+        .collect()
+}
+
+// ANCHOR: bounding
+/// Lowers the bounding set to `keep`: `prctl(PR_CAPBSET_DROP, cap)` for
+/// every other capability this kernel knows. This needs `CAP_SETPCAP`, so
+/// it runs before the switch to a non-root user, which loses it.
+pub fn drop_bounding_set(keep: &CapsHashSet) -> Result<(), SetupError> {
+    // exercise 1.7 drop-capabilities: drop every capability not in `keep` from the bounding set.
+    // hint: caps::runtime::thread_all_supported() lists what this kernel knows
+    // hint: caps::drop(None, CapSet::Bounding, cap) is prctl(PR_CAPBSET_DROP, cap)
+    for cap in caps::runtime::thread_all_supported() {
+        if !keep.contains(&cap) {
+            caps::drop(None, CapSet::Bounding, cap).map_err(|e| {
+                SetupError::refused("drop capability", Some(cap.to_string()), e.to_string())
+            })?;
+        }
+    }
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: bounding
+
+// ANCHOR: sets
+/// Sets effective and permitted to `keep` for root, to nothing for any
+/// other user (as Docker does: a non-root user gets capabilities only from
+/// file capabilities, within the bounding set), and clears inheritable and
+/// ambient so nothing is handed on past `execve` by those routes.
+///
+/// Effective goes first: the kernel refuses an effective set larger than
+/// the permitted one, so permitted can only shrink after effective did.
+pub fn apply(keep: &CapsHashSet, is_root: bool) -> Result<(), SetupError> {
+    let wanted = if is_root {
+        keep.clone()
+    } else {
+        CapsHashSet::new()
+    };
+    let fail = |set: &str, e: caps::errors::CapsError| {
+        SetupError::refused("set capabilities", Some(set.to_string()), e.to_string())
+    };
+    caps::set(None, CapSet::Effective, &wanted).map_err(|e| fail("effective", e))?;
+    caps::set(None, CapSet::Permitted, &wanted).map_err(|e| fail("permitted", e))?;
+    caps::set(None, CapSet::Inheritable, &CapsHashSet::new())
+        .map_err(|e| fail("inheritable", e))?;
+    caps::clear(None, CapSet::Ambient).map_err(|e| fail("ambient", e))?;
+    Ok(())
+}
+// ANCHOR_END: sets
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_accepts_both_spellings_and_refuses_nonsense() {
+        let set = parse(&["CAP_CHOWN".into(), "kill".into()]).unwrap();
+        assert!(set.contains(&Capability::CAP_CHOWN) && set.contains(&Capability::CAP_KILL));
+        assert!(parse(&["CAP_FLY".into()]).unwrap_err().contains("CAP_FLY"));
+    }
+}

@@ -1,0 +1,134 @@
+//! `/dev`: a small, fresh set of devices instead of the host's.
+//!
+//! The host's `/dev` holds its disks (`/dev/sda`), memory (`/dev/mem`) and
+//! every terminal. A container gets a new tmpfs with only the harmless
+//! devices programs expect: `null`, `zero`, `full`, `random`, `urandom`,
+//! `tty`, a private pseudo-terminal instance, and shared-memory and
+//! message-queue mounts.
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use nix::mount::{mount, MsFlags};
+
+use crate::error::SetupError;
+use crate::rootfs::{mount_point, Kind};
+
+/// The device nodes every container gets (Docker's default list, less
+/// `console`, which only exists with a terminal).
+pub const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom", "tty"];
+
+fn display(p: &Path) -> Option<String> {
+    Some(p.display().to_string())
+}
+
+/// Mounts the container's `/dev` under `rootfs`: a tmpfs (`nosuid`, mode
+/// 755) holding [`DEVICES`], `pts`, `ptmx`, `shm`, `mqueue` and the
+/// `fd`/`stdin`/`stdout`/`stderr` symlinks.
+pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupError> {
+    let dev = mount_point(rootfs, Path::new("/dev"), Kind::Dir)?;
+    mount(
+        Some("tmpfs"),
+        &dev,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        Some("mode=755,size=65536k"),
+    )
+    .map_err(|e| SetupError::sys("mount tmpfs", display(&dev), e))?;
+
+    create_device_nodes(&dev)?;
+
+    // A private devpts instance: the container's terminals are numbered
+    // from 0 and it cannot see the host's. `ptmx` opens new ones. The tty
+    // group (gid 5) only exists when host gids are not remapped.
+    let pts = dev.join("pts");
+    make_dir(&pts)?;
+    let pts_options = if in_user_namespace {
+        "newinstance,ptmxmode=0666,mode=0620"
+    } else {
+        "newinstance,ptmxmode=0666,mode=0620,gid=5"
+    };
+    mount(
+        Some("devpts"),
+        &pts,
+        Some("devpts"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC,
+        Some(pts_options),
+    )
+    .map_err(|e| SetupError::sys("mount devpts", display(&pts), e))?;
+    make_symlink("pts/ptmx", &dev.join("ptmx"))?;
+
+    // POSIX shared memory lives in /dev/shm, message queues in /dev/mqueue
+    // (which shows the queues of the container's IPC namespace).
+    let shm = dev.join("shm");
+    make_dir(&shm)?;
+    mount(
+        Some("shm"),
+        &shm,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("mode=1777,size=65536k"),
+    )
+    .map_err(|e| SetupError::sys("mount tmpfs", display(&shm), e))?;
+    let mqueue = dev.join("mqueue");
+    make_dir(&mqueue)?;
+    mount(
+        Some("mqueue"),
+        &mqueue,
+        Some("mqueue"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("mount mqueue", display(&mqueue), e))?;
+
+    for (link, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        make_symlink(target, &dev.join(link))?;
+    }
+    Ok(())
+}
+
+// ANCHOR: nodes
+/// Creates each of [`DEVICES`] in `dev` by bind-mounting the host's node
+/// onto an empty file.
+///
+/// `mknod` would work for root, but not in a user namespace, where the
+/// kernel refuses to create device nodes; a bind mount of the host's node
+/// works in both cases (runc does the same in user namespaces). The
+/// device cgroup (chapter 03) then decides which devices may be opened.
+pub fn create_device_nodes(dev: &Path) -> Result<(), SetupError> {
+    // exercise 1.5 dev-nodes: make /dev/null, zero, full, random, urandom and tty exist in the new /dev.
+    // hint: for each name in DEVICES, create an empty file dev/NAME (fs::File::create)
+    // hint: then bind-mount the host's /dev/NAME onto it: mount(Some(host), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+    for name in DEVICES {
+        let host = Path::new("/dev").join(name);
+        let target = dev.join(name);
+        fs::File::create(&target).map_err(|e| {
+            SetupError::refused("create device node", display(&target), e.to_string())
+        })?;
+        mount(
+            Some(&host),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| SetupError::sys("bind device", display(&host), e))?;
+    }
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: nodes
+
+fn make_dir(path: &Path) -> Result<(), SetupError> {
+    fs::create_dir(path).map_err(|e| SetupError::refused("mkdir", display(path), e.to_string()))
+}
+
+fn make_symlink(target: &str, link: &Path) -> Result<(), SetupError> {
+    symlink(target, link).map_err(|e| SetupError::refused("symlink", display(link), e.to_string()))
+}

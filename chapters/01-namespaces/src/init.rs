@@ -1,0 +1,349 @@
+//! The init helper: the process that becomes the container.
+//!
+//! The engine does not set up the container itself. It starts this helper
+//! as a *new program* (`minidock-init`, or its own binary re-executed with
+//! a hidden argument) and sends it the spec over a pipe. Why the detour?
+//! The engine is multi-threaded (a test harness, an async daemon), and
+//! after `fork` in a multi-threaded process only async-signal-safe calls
+//! are allowed until `exec`: no allocation, no locks, no JSON, no error
+//! strings. A freshly exec'd helper is single-threaded, so it may do
+//! everything in plain Rust. runc and youki work the same way.
+//!
+//! The helper:
+//! 1. reads the spec from the spec pipe;
+//! 2. `unshare`s the namespaces (and, with a user namespace, waits until
+//!    the engine has written its id maps);
+//! 3. forks: the child is PID 1 of the new PID namespace and sets up the
+//!    container, then `execve`s the command;
+//! 4. the helper stays outside as PID 1's parent: reports its host PID,
+//!    forwards signals to it, waits, and exits with its status.
+
+use std::convert::Infallible;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::os::fd::{FromRawFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, getpid, getppid, ForkResult, Pid};
+
+use crate::capabilities;
+use crate::channel::{self, Report};
+use crate::error::SetupError;
+use crate::exec;
+use crate::fds;
+use crate::masks;
+use crate::namespaces;
+use crate::network;
+use crate::rootfs;
+use crate::spec::ProcessSpec;
+use crate::user;
+
+/// Exit code of the helper when it fails before the command runs
+/// (Docker uses 125 for "the engine failed").
+pub const EXIT_SETUP_FAILED: i32 = 125;
+
+/// Entry point of the init helper. Call it first thing in `main` of the
+/// helper binary (or of an engine re-executed with its hidden argument),
+/// before any thread is started. Never returns.
+pub fn main() -> ! {
+    std::panic::set_hook(Box::new(|info| {
+        // A panic (an exercise's `todo!()`, a bug) must fail the start
+        // with its message, not leave the engine waiting or guessing.
+        let failed = SetupError::refused("init helper panicked", None, info.to_string());
+        if !channel::report(&Report::Failed(failed)) {
+            eprintln!("minidock-init: {info}");
+        }
+    }));
+    let code = match helper() {
+        Ok(code) => code,
+        Err(e) => {
+            if !channel::report(&Report::Failed(e.clone())) {
+                eprintln!("minidock-init: {e}");
+            }
+            EXIT_SETUP_FAILED
+        }
+    };
+    std::process::exit(code)
+}
+
+// ANCHOR: helper
+fn helper() -> Result<i32, SetupError> {
+    let (spec_fd, status_fd) = std::env::var(channel::PIPES_ENV)
+        .ok()
+        .and_then(|v| channel::parse_pipes(&v))
+        .ok_or_else(|| {
+            SetupError::refused(
+                "init helper",
+                None,
+                format!(
+                    "{} is not set: this program is started by minidock, not by hand",
+                    channel::PIPES_ENV
+                ),
+            )
+        })?;
+    channel::set_status_fd(status_fd);
+    ensure_single_threaded()?;
+    let mut spec_pipe = BufReader::new(take_fd(spec_fd));
+    let spec = read_spec(&mut spec_pipe)?;
+
+    let host_namespaces = namespaces::current_ids()?;
+    namespaces::unshare_namespaces(&spec.namespaces)?;
+    namespaces::verify_unshared(&host_namespaces, &spec.namespaces)?;
+    if spec.namespaces.user.is_some() {
+        // The id maps are written from outside, by the engine, which is
+        // root in the parent user namespace; we wait for its go byte.
+        channel::report(&Report::UserNamespaceCreated {
+            pid: getpid().as_raw(),
+        });
+        let mut go = [0u8; 1];
+        spec_pipe.read_exact(&mut go).map_err(|e| {
+            SetupError::refused(
+                "user namespace",
+                None,
+                format!("no go from the engine: {e}"),
+            )
+        })?;
+        // Until now we were host root, which has no id in the new
+        // namespace: files we create would have no owner. Become its root.
+        user::become_namespace_root()?;
+    }
+    drop(spec_pipe);
+
+    match fork_pid1()? {
+        ForkResult::Child => {
+            let failed = match container_init(&spec) {
+                Ok(never) => match never {},
+                Err(failed) => failed,
+            };
+            channel::report(&Report::Failed(failed.clone()));
+            std::process::exit(match failed.step.as_str() {
+                "exec" if failed.errno == Some(libc::ENOENT) || failed.errno.is_none() => 127,
+                "exec" => 126,
+                _ => EXIT_SETUP_FAILED,
+            })
+        }
+        ForkResult::Parent { child } => {
+            channel::report(&Report::ContainerStarted {
+                pid: child.as_raw(),
+            });
+            channel::close_status_fd();
+            fds::close_above_stdio()?;
+            forward_signals_to(child)?;
+            wait_for(child)
+        }
+    }
+}
+// ANCHOR_END: helper
+
+/// `fork` is only sound here because this process has one thread; check
+/// it rather than trust it (an engine that calls [`main`] after starting a
+/// thread would otherwise fail in rare, baffling ways).
+fn ensure_single_threaded() -> Result<(), SetupError> {
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| {
+        SetupError::refused("read", Some("/proc/self/status".into()), e.to_string())
+    })?;
+    let threads = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .map(|n| n.trim().to_string());
+    if threads.as_deref() != Some("1") {
+        return Err(SetupError::refused(
+            "init helper",
+            None,
+            "must run single-threaded: call init::main() before starting any thread",
+        ));
+    }
+    Ok(())
+}
+
+fn take_fd(fd: RawFd) -> File {
+    // SAFETY: the engine passed this descriptor for us alone; nothing else
+    // in this process owns it.
+    unsafe { File::from_raw_fd(fd) }
+}
+
+fn read_spec(pipe: &mut impl BufRead) -> Result<ProcessSpec, SetupError> {
+    let mut line = String::new();
+    pipe.read_line(&mut line)
+        .map_err(|e| SetupError::refused("read spec", None, e.to_string()))?;
+    serde_json::from_str(&line).map_err(|e| SetupError::refused("read spec", None, e.to_string()))
+}
+
+// ANCHOR: fork
+/// Forks the container's first process. After `unshare(CLONE_NEWPID)` the
+/// caller is still in the host's PID namespace; its first child is born
+/// in the new one, as PID 1 — with PID 1's duties: it reaps orphans, and
+/// the kernel delivers it only signals it has a handler for. When PID 1
+/// exits, the kernel kills everything else in the namespace.
+fn fork_pid1() -> Result<ForkResult, SetupError> {
+    // exercise 1.2 pid1-fork: fork, so that the child is born as PID 1 of the new PID namespace.
+    // hint: nix::unistd::fork() is unsafe; it is sound here because the helper is single-threaded
+    // SAFETY: the helper is single-threaded (ensure_single_threaded), so
+    // the child may run any code after the fork.
+    let result = unsafe { fork() }.map_err(|e| SetupError::sys("fork", None, e))?;
+    Ok(result)
+    // end exercise
+}
+// ANCHOR_END: fork
+
+// ANCHOR: container_init
+/// PID 1 before `execve`: every step, in runc's order. Returns only on
+/// failure; on success the process *is* the command.
+fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
+    die_with_helper()?;
+    if spec.no_new_privileges {
+        set_no_new_privs()?;
+    }
+    if spec.namespaces.net {
+        network::bring_up_loopback()?;
+    }
+    if spec.namespaces.uts {
+        namespaces::set_hostname(&spec.hostname)?;
+    }
+    rootfs::enter(spec)?;
+    masks::mask_paths(&spec.masked_paths)?;
+    masks::readonly_paths(&spec.readonly_paths)?;
+    nix::unistd::chdir(&spec.cwd)
+        .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;
+
+    let keep = capabilities::parse(&spec.capabilities)
+        .map_err(|e| SetupError::refused("capabilities", None, e))?;
+    capabilities::drop_bounding_set(&keep)?;
+    user::switch_user(&spec.user)?;
+    let program = exec::find_executable(&spec.args[0], spec.path_env())?;
+    fds::close_on_exec_above_stdio()?;
+    capabilities::apply(&keep, spec.user.uid == 0)?;
+    exec::exec(&program, &spec.args, &spec.env)
+}
+// ANCHOR_END: container_init
+
+/// `PR_SET_PDEATHSIG`: if the helper dies (killed with SIGKILL, say), the
+/// kernel sends PID 1 SIGKILL, which ends the whole PID namespace. Without
+/// it a dead helper would leave a container nobody can wait for. (The
+/// kernel clears this setting when an `execve` raises privileges — a
+/// setuid binary, file capabilities — so the engine kills PID 1 directly,
+/// see `Container::kill`, and does not rely on it alone.)
+fn die_with_helper() -> Result<(), SetupError> {
+    let helper = getppid();
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|e| SetupError::sys("prctl PR_SET_PDEATHSIG", None, e))?;
+    // In a new PID namespace our parent is outside it and reads as 0.
+    if getppid() != helper {
+        return Err(SetupError::refused(
+            "init helper",
+            None,
+            "the helper died during setup",
+        ));
+    }
+    Ok(())
+}
+
+/// `PR_SET_NO_NEW_PRIVS`: from now on `execve` never grants privileges —
+/// setuid-root binaries and file capabilities stop working. It is
+/// inherited by every child and can never be unset.
+fn set_no_new_privs() -> Result<(), SetupError> {
+    nix::sys::prctl::set_no_new_privs()
+        .map_err(|e| SetupError::sys("prctl PR_SET_NO_NEW_PRIVS", None, e))
+}
+
+/// PID 1's host PID, for the signal handler.
+static CONTAINER_PID: AtomicI32 = AtomicI32::new(0);
+
+/// Signals the helper forwards to PID 1: what `docker stop` and a
+/// terminal send. SIGKILL and SIGSTOP cannot be caught; a SIGKILL to the
+/// helper reaches PID 1 through `PR_SET_PDEATHSIG`.
+pub const FORWARDED_SIGNALS: &[Signal] = &[
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+extern "C" fn forward(signal: libc::c_int) {
+    let pid = CONTAINER_PID.load(Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe. A failure (PID 1 already
+        // gone) needs no handling: the wait below will see it.
+        unsafe { libc::kill(pid, signal) };
+    }
+}
+
+fn forward_signals_to(child: Pid) -> Result<(), SetupError> {
+    CONTAINER_PID.store(child.as_raw(), Ordering::SeqCst);
+    let action = SigAction::new(
+        SigHandler::Handler(forward),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for signal in FORWARDED_SIGNALS {
+        // SAFETY: `forward` only reads an atomic and calls kill, both
+        // async-signal-safe.
+        unsafe { sigaction(*signal, &action) }
+            .map_err(|e| SetupError::sys("sigaction", Some(signal.to_string()), e))?;
+    }
+    Ok(())
+}
+
+fn wait_for(child: Pid) -> Result<i32, SetupError> {
+    loop {
+        match waitpid(child, None) {
+            Ok(status) => {
+                if let Some(code) = exit_code(status) {
+                    CONTAINER_PID.store(0, Ordering::SeqCst);
+                    return Ok(code);
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(SetupError::sys("waitpid", Some(child.to_string()), e)),
+        }
+    }
+}
+
+// ANCHOR: exit_code
+/// Docker's convention for a container's exit code: the command's own
+/// code, or 128 + N when signal N killed it (`137` = SIGKILL). `None` for
+/// statuses that are not an end (stopped, continued).
+pub fn exit_code(status: WaitStatus) -> Option<i32> {
+    // exercise 1.11 exit-status: turn a wait status into Docker's exit code.
+    // hint: WaitStatus::Exited(_, code) gives code; WaitStatus::Signaled(_, signal, _) gives 128 + signal as i32
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, signal, _) => Some(128 + signal as i32),
+        _ => None,
+    }
+    // end exercise
+}
+// ANCHOR_END: exit_code
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn exit_code_follows_dockers_convention() {
+        let pid = Pid::from_raw(1234);
+        let mut rng = rand::thread_rng();
+        for _ in 0..20 {
+            let code = rng.gen_range(0..=255);
+            assert_eq!(exit_code(WaitStatus::Exited(pid, code)), Some(code));
+        }
+        for signal in [
+            Signal::SIGKILL,
+            Signal::SIGTERM,
+            Signal::SIGSEGV,
+            Signal::SIGUSR2,
+        ] {
+            assert_eq!(
+                exit_code(WaitStatus::Signaled(pid, signal, false)),
+                Some(128 + signal as i32)
+            );
+        }
+        assert_eq!(exit_code(WaitStatus::Stopped(pid, Signal::SIGSTOP)), None);
+    }
+}

@@ -1,0 +1,93 @@
+//! Masked and read-only paths: the holes in `/proc` and `/sys`.
+//!
+//! procfs and sysfs are not fully namespaced. `/proc/kcore` is the host's
+//! physical memory, `/proc/sysrq-trigger` reboots the host, `/sys/firmware`
+//! exposes its firmware tables. Docker therefore *masks* some paths
+//! (something empty is mounted on top) and makes others read-only. This
+//! runs after `pivot_root`, so every path is the container's.
+
+use std::fs;
+use std::path::Path;
+
+use nix::mount::{mount, MsFlags};
+
+use crate::error::SetupError;
+use crate::rootfs::{is_char_device, remount_read_only};
+
+fn display(p: &Path) -> Option<String> {
+    Some(p.display().to_string())
+}
+
+// ANCHOR: masked
+/// Hides each path: a directory gets an empty read-only tmpfs on top, a
+/// file gets `/dev/null` bind-mounted over it (reads give nothing, writes
+/// vanish). Paths this kernel does not have are skipped.
+///
+/// `/dev/null` is checked first: if the rootfs had managed to put a
+/// regular file or a symlink there, masking with it would be no masking at
+/// all (runc makes the same check).
+pub fn mask_paths<P: AsRef<Path>>(paths: &[P]) -> Result<(), SetupError> {
+    // exercise 1.8 masked-paths: hide each masked path: read-only tmpfs on directories, /dev/null over files.
+    // hint: first refuse unless is_char_device("/dev/null", 1, 3); skip paths that do not exist (fs::symlink_metadata)
+    // hint: directories: mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None::<&str>); files: mount(Some("/dev/null"), path, None::<&str>, MS_BIND, None::<&str>)
+    let null = Path::new("/dev/null");
+    if !is_char_device(null, 1, 3) {
+        return Err(SetupError::refused(
+            "mask paths",
+            display(null),
+            "/dev/null is not the 1:3 character device; refusing to mask with it",
+        ));
+    }
+    for path in paths {
+        let path = path.as_ref();
+        let meta = match fs::symlink_metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(SetupError::refused("lstat", display(path), e.to_string())),
+        };
+        let result = if meta.is_dir() {
+            mount(
+                Some("tmpfs"),
+                path,
+                Some("tmpfs"),
+                MsFlags::MS_RDONLY,
+                None::<&str>,
+            )
+        } else {
+            mount(
+                Some(null),
+                path,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+        };
+        result.map_err(|e| SetupError::sys("mask", display(path), e))?;
+    }
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: masked
+
+/// Makes each existing path read-only: bind it onto itself, then remount
+/// that bind mount with `MS_RDONLY`.
+pub fn readonly_paths<P: AsRef<Path>>(paths: &[P]) -> Result<(), SetupError> {
+    for path in paths {
+        let path = path.as_ref();
+        match fs::symlink_metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(SetupError::refused("lstat", display(path), e.to_string())),
+        }
+        mount(
+            Some(path),
+            path,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .map_err(|e| SetupError::sys("bind read-only path", display(path), e))?;
+        remount_read_only(path)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Namespaces: the kernel's way of giving a process its own view of one
+//! global resource.
+//!
+//! A namespace wraps one kind of resource — hostnames (UTS), process ids
+//! (PID), mounts, System V IPC, network interfaces, user ids — so that
+//! processes inside see only their own copy. `unshare(2)` moves the calling
+//! process into new namespaces; children inherit them. A container is
+//! nothing more than a process whose namespaces are all new.
+
+use std::os::unix::fs::MetadataExt;
+
+use nix::sched::{unshare, CloneFlags};
+
+use crate::error::SetupError;
+use crate::spec::Namespaces;
+
+/// The `CLONE_NEW*` flags for a namespace set. The mount namespace is
+/// always included: everything that follows mounts file systems and calls
+/// `pivot_root`, which must never happen in the host's mount namespace.
+pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
+    let mut flags = CloneFlags::CLONE_NEWNS;
+    for (wanted, flag) in [
+        (ns.uts, CloneFlags::CLONE_NEWUTS),
+        (ns.pid, CloneFlags::CLONE_NEWPID),
+        (ns.ipc, CloneFlags::CLONE_NEWIPC),
+        (ns.net, CloneFlags::CLONE_NEWNET),
+        (ns.user.is_some(), CloneFlags::CLONE_NEWUSER),
+    ] {
+        if wanted {
+            flags |= flag;
+        }
+    }
+    flags
+}
+
+// ANCHOR: unshare
+/// Moves this process into new namespaces.
+///
+/// For UTS, IPC, mount and network the change is immediate: from the next
+/// syscall on, `sethostname` or `mount` touch the new copies. A new PID
+/// namespace is different: the caller keeps its PID, and only its *next
+/// child* is born inside, as PID 1 (see `init::fork_pid1`). When
+/// `CLONE_NEWUSER` is among the flags the kernel creates the user namespace
+/// first and makes it the owner of the others, so root inside it can
+/// administer them.
+pub fn unshare_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
+    // exercise 1.1 new-namespaces: move this process into the new namespaces the spec asks for.
+    // hint: clone_flags(ns) above gives the CLONE_NEW* flags; one syscall takes them all
+    // hint: nix::sched::unshare(flags), and SetupError::sys("unshare", None, errno) on failure
+    unshare(clone_flags(ns)).map_err(|e| SetupError::sys("unshare", None, e))?;
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: unshare
+
+/// The identity (inode number of `/proc/self/ns/NAME`) of each namespace
+/// this process is in, for the kinds [`verify_unshared`] checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceIds(Vec<(&'static str, u64)>);
+
+const CHECKED: &[&str] = &["mnt", "uts", "ipc", "net", "user"];
+
+/// Reads the ids of this process's namespaces.
+pub fn current_ids() -> Result<NamespaceIds, SetupError> {
+    CHECKED
+        .iter()
+        .map(|name| {
+            let path = format!("/proc/self/ns/{name}");
+            std::fs::metadata(&path)
+                .map(|m| (*name, m.ino()))
+                .map_err(|e| SetupError::refused("read namespace", Some(path), e.to_string()))
+        })
+        .collect::<Result<_, _>>()
+        .map(NamespaceIds)
+}
+
+/// Fails unless every namespace `ns` asks for really is new since
+/// `before`. Everything after this mounts, calls `pivot_root` and sets the
+/// hostname: done in the host's namespaces by mistake, that would change
+/// the host itself. So it is checked, not assumed.
+pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), SetupError> {
+    let after = current_ids()?;
+    for ((name, old), (_, new)) in before.0.iter().zip(&after.0) {
+        let wanted = match *name {
+            "mnt" => true,
+            "uts" => ns.uts,
+            "ipc" => ns.ipc,
+            "net" => ns.net,
+            _ => ns.user.is_some(),
+        };
+        if wanted && old == new {
+            return Err(SetupError::refused(
+                "verify namespaces",
+                Some(format!("/proc/self/ns/{name}")),
+                "still the host's namespace after unshare; refusing to go on",
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: hostname
+/// Gives the new UTS namespace its own hostname. The host's is untouched:
+/// `sethostname` writes the copy of the namespace the caller is in.
+pub fn set_hostname(name: &str) -> Result<(), SetupError> {
+    // exercise 1.6 set-hostname: give the container's UTS namespace its own hostname.
+    // hint: nix::unistd::sethostname
+    nix::unistd::sethostname(name)
+        .map_err(|e| SetupError::sys("sethostname", Some(name.to_string()), e))?;
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: hostname
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::UserNamespace;
+
+    #[test]
+    fn mount_namespace_is_always_new() {
+        let none = Namespaces {
+            uts: false,
+            pid: false,
+            ipc: false,
+            net: false,
+            user: None,
+        };
+        assert_eq!(clone_flags(&none), CloneFlags::CLONE_NEWNS);
+        let all = Namespaces {
+            user: Some(UserNamespace::remap(1, 1)),
+            ..Namespaces::default()
+        };
+        assert!(clone_flags(&all).contains(
+            CloneFlags::CLONE_NEWNS
+                | CloneFlags::CLONE_NEWUTS
+                | CloneFlags::CLONE_NEWPID
+                | CloneFlags::CLONE_NEWIPC
+                | CloneFlags::CLONE_NEWNET
+                | CloneFlags::CLONE_NEWUSER
+        ));
+    }
+}

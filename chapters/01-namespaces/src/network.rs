@@ -1,0 +1,51 @@
+//! The network namespace's one interface.
+//!
+//! A new network namespace has a single interface, the loopback `lo`, and
+//! it is *down*: `127.0.0.1` does not answer. Docker brings it up so that
+//! programs talking to themselves over localhost work. Real networking
+//! (a veth pair to a bridge) is a later chapter.
+
+use std::os::fd::AsRawFd;
+
+use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+
+use crate::error::SetupError;
+
+// ANCHOR: loopback
+/// Sets `IFF_UP` on `lo`, as `ip link set lo up` does, with the classic
+/// interface ioctls on any socket: `SIOCGIFFLAGS` reads the flags,
+/// `SIOCSIFFLAGS` writes them back with `IFF_UP` added.
+pub fn bring_up_loopback() -> Result<(), SetupError> {
+    // exercise 1.9 loopback-up: bring up `lo` in the new network namespace.
+    // hint: the ioctls need a socket: socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
+    // hint: libc::ifreq with ifr_name "lo"; ioctl(SIOCGIFFLAGS), set ifru_flags |= IFF_UP, ioctl(SIOCSIFFLAGS)
+    let fail = |what, e| SetupError::sys(what, Some("lo".into()), e);
+    let sock = socket(
+        AddressFamily::Inet,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+    .map_err(|e| fail("socket", e))?;
+    // SAFETY: ifreq is plain old data; all zeroes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS reads the name and writes the flags of `req`,
+    // which lives across the call.
+    let r = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFFLAGS, &mut req) };
+    if r < 0 {
+        return Err(fail("ioctl SIOCGIFFLAGS", nix::errno::Errno::last()));
+    }
+    // SAFETY: the kernel filled the flags member of the union.
+    unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
+    // SAFETY: as above; SIOCSIFFLAGS only reads `req`.
+    let r = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFFLAGS, &req) };
+    if r < 0 {
+        return Err(fail("ioctl SIOCSIFFLAGS", nix::errno::Errno::last()));
+    }
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: loopback

@@ -1,0 +1,289 @@
+//! The container's file system: mounts, then `pivot_root`.
+//!
+//! Everything here runs in the container's new mount namespace, in PID 1,
+//! before the command starts. The order matters:
+//!
+//! 1. make every mount private, so nothing we do propagates to the host;
+//! 2. bind-mount the rootfs onto itself, so it is a mount point
+//!    (`pivot_root` only accepts mount points);
+//! 3. mount `/proc`, `/dev`, `/sys` and the bind mounts *under* the rootfs,
+//!    while host paths such as `/dev/null` are still reachable;
+//! 4. `pivot_root` into it and detach the old root: from then on the host's
+//!    file system is not just hidden but gone from this mount namespace.
+
+use std::fs;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Component, Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::statvfs::{statvfs, FsFlags};
+use nix::unistd::{chdir, pivot_root};
+
+use crate::devices;
+use crate::error::SetupError;
+use crate::spec::{BindMount, ProcessSpec};
+
+/// Every step of [`crate::rootfs`], in order. On return the process's root
+/// and working directory are the container's `/`.
+pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
+    let root = spec.rootfs.as_path();
+    make_mounts_private()?;
+    bind_rootfs(root)?;
+    mount_proc(root)?;
+    devices::mount_dev(root, spec.namespaces.user.is_some())?;
+    mount_sys(root)?;
+    for m in &spec.mounts {
+        bind_mount(root, m)?;
+    }
+    enter_rootfs(root)
+}
+
+fn display(p: &Path) -> Option<String> {
+    Some(p.display().to_string())
+}
+
+// ANCHOR: private
+/// `mount --make-rprivate /`: the new mount namespace starts as a copy of
+/// the host's, and on most systems (systemd) its mounts are *shared*: a
+/// mount made under a shared mount appears on the host too. Turning every
+/// mount private cuts that link before we mount anything.
+pub fn make_mounts_private() -> Result<(), SetupError> {
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("mount --make-rprivate", Some("/".into()), e))
+}
+
+/// Bind-mounts the rootfs onto itself: a plain directory becomes a mount
+/// point, which `pivot_root` requires.
+pub fn bind_rootfs(rootfs: &Path) -> Result<(), SetupError> {
+    mount(
+        Some(rootfs),
+        rootfs,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("bind rootfs", display(rootfs), e))
+}
+// ANCHOR_END: private
+
+/// What kind of mount point to create when it is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+}
+
+// ANCHOR: mount_point
+/// The host path of `dest` inside `rootfs`, created if missing.
+///
+/// The rootfs comes from an image, and an image may hold a symlink such as
+/// `proc -> /` or `etc -> /host/etc`. Mounting "on `rootfs/proc`" would then
+/// follow it and mount over a *host* directory. So every component is
+/// checked with `lstat`, and a symlink refuses the start. (A production
+/// runtime resolves with `openat2(RESOLVE_IN_ROOT)` and mounts through a
+/// file descriptor, which also closes the race between check and use.)
+pub fn mount_point(rootfs: &Path, dest: &Path, kind: Kind) -> Result<PathBuf, SetupError> {
+    let refuse =
+        |why: &str| SetupError::refused("mount point", Some(dest.display().to_string()), why);
+    if !dest.is_absolute() {
+        return Err(refuse("must be an absolute path inside the container"));
+    }
+    let parts: Vec<_> = dest.components().skip(1).collect();
+    let mut path = rootfs.to_path_buf();
+    for (i, part) in parts.iter().enumerate() {
+        let Component::Normal(name) = part else {
+            return Err(refuse("must not contain `..` or `.`"));
+        };
+        path.push(name);
+        let last = i + 1 == parts.len();
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(refuse(&format!(
+                    "{} is a symlink in the rootfs; refusing to mount through it",
+                    path.display()
+                )))
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let made = if last && kind == Kind::File {
+                    fs::File::create(&path).map(drop)
+                } else {
+                    fs::create_dir(&path)
+                };
+                made.map_err(|e| {
+                    SetupError::refused("create mount point", display(&path), e.to_string())
+                })?;
+            }
+            Err(e) => {
+                return Err(SetupError::refused("lstat", display(&path), e.to_string()));
+            }
+        }
+    }
+    Ok(path)
+}
+// ANCHOR_END: mount_point
+
+// ANCHOR: proc
+/// Mounts a fresh `proc` on the rootfs's `/proc`.
+///
+/// procfs shows the processes of the PID namespace of the process that
+/// mounts it — this is why it is done here in PID 1 and not in the helper,
+/// which still lives in the host's PID namespace. `nosuid,noexec,nodev`:
+/// nothing under `/proc` should ever be executed or act as a device.
+pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
+    // exercise 1.4 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
+    // hint: mount_point(rootfs, Path::new("/proc"), Kind::Dir) gives the target and refuses symlinks
+    // hint: nix::mount::mount(Some("proc"), &target, Some("proc"), MS_NOSUID | MS_NOEXEC | MS_NODEV, None::<&str>)
+    let target = mount_point(rootfs, Path::new("/proc"), Kind::Dir)?;
+    mount(
+        Some("proc"),
+        &target,
+        Some("proc"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("mount proc", display(&target), e))?;
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: proc
+
+/// Mounts `sysfs` read-only on `/sys`. sysfs shows the network devices of
+/// the mounter's network namespace, so in a new one only `lo` appears.
+pub fn mount_sys(rootfs: &Path) -> Result<(), SetupError> {
+    let target = mount_point(rootfs, Path::new("/sys"), Kind::Dir)?;
+    mount(
+        Some("sysfs"),
+        &target,
+        Some("sysfs"),
+        MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("mount sysfs", display(&target), e))
+}
+
+/// A host file or directory made visible inside the container
+/// (`docker run -v /host:/ctr[:ro]`).
+pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
+    let meta = fs::metadata(&m.source)
+        .map_err(|e| SetupError::refused("bind mount source", display(&m.source), e.to_string()))?;
+    let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
+    let target = mount_point(rootfs, &m.destination, kind)?;
+    mount(
+        Some(&m.source),
+        &target,
+        None::<&str>,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None::<&str>,
+    )
+    .map_err(|e| SetupError::sys("bind mount", display(&target), e))?;
+    if m.read_only {
+        remount_read_only(&target)?;
+    }
+    Ok(())
+}
+
+/// Makes an existing bind mount read-only. A bind mount cannot be made
+/// read-only in the same `mount` call that creates it: the kernel ignores
+/// `MS_RDONLY` there, so it takes a second, `MS_REMOUNT` call. That call
+/// must repeat the flags the mount already has (`nosuid`, `nodev`, …),
+/// because in a user namespace the kernel refuses to clear them.
+pub fn remount_read_only(target: &Path) -> Result<(), SetupError> {
+    let have = statvfs(target)
+        .map_err(|e| SetupError::sys("statvfs", display(target), e))?
+        .flags();
+    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    for (st, ms) in [
+        (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
+        (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
+        (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+    ] {
+        if have.contains(st) {
+            flags |= ms;
+        }
+    }
+    mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
+        .map_err(|e| SetupError::sys("remount read-only", display(target), e))
+}
+
+// ANCHOR: pivot_root
+/// Makes `rootfs` the root of this mount namespace and detaches the old one.
+///
+/// `pivot_root(new_root, put_old)` swaps the root mount: `new_root` becomes
+/// `/` and the old root is moved to `put_old`. Passing `"."` for both (from
+/// inside `new_root`) stacks the old root on top of the new one at `/`,
+/// where `umount2(".", MNT_DETACH)` removes it; no `put_old` directory has to
+/// exist, so a read-only rootfs works too (runc does the same).
+///
+/// Why not `chroot`? `chroot` only changes how *this process* resolves `/`;
+/// the host's root stays mounted in the namespace, and a process with
+/// `CAP_SYS_CHROOT` can climb back out (tests/escape.rs shows it). After
+/// `pivot_root` and the detach, the host's file system is not mounted in
+/// this namespace at all: there is nothing left to escape to.
+pub fn enter_rootfs(rootfs: &Path) -> Result<(), SetupError> {
+    // exercise 1.3 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
+    // hint: chdir into the rootfs, then nix::unistd::pivot_root(".", ".") (see pivot_root(2), NOTES)
+    // hint: the old root is now stacked on "/": umount2(".", MntFlags::MNT_DETACH), then chdir("/")
+    chdir(rootfs).map_err(|e| SetupError::sys("chdir", display(rootfs), e))?;
+    pivot_root(".", ".").map_err(|e| SetupError::sys("pivot_root", display(rootfs), e))?;
+    umount2(".", MntFlags::MNT_DETACH)
+        .map_err(|e| SetupError::sys("umount2 old root", Some("/".into()), e))?;
+    chdir("/").map_err(|e| SetupError::sys("chdir", Some("/".into()), e))?;
+    Ok(())
+    // end exercise
+}
+// ANCHOR_END: pivot_root
+
+/// True when `path` is a character device with the given major:minor.
+pub fn is_char_device(path: &Path, major: u64, minor: u64) -> bool {
+    match fs::metadata(path) {
+        Ok(meta) if meta.file_type().is_char_device() => {
+            use std::os::unix::fs::MetadataExt;
+            let rdev = meta.rdev();
+            nix::sys::stat::major(rdev) == major && nix::sys::stat::minor(rdev) == minor
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_point_creates_dirs_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = mount_point(dir.path(), Path::new("/a/b/c"), Kind::File).unwrap();
+        assert_eq!(p, dir.path().join("a/b/c"));
+        assert!(p.is_file());
+        assert!(dir.path().join("a/b").is_dir());
+    }
+
+    #[test]
+    fn mount_point_refuses_symlinks_and_dotdot() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/", dir.path().join("proc")).unwrap();
+        let e = mount_point(dir.path(), Path::new("/proc"), Kind::Dir).unwrap_err();
+        assert!(e.to_string().contains("is a symlink"), "{e}");
+        let e = mount_point(dir.path(), Path::new("/x/../y"), Kind::Dir).unwrap_err();
+        assert!(e.to_string().contains(".."), "{e}");
+        let e = mount_point(dir.path(), Path::new("rel"), Kind::Dir).unwrap_err();
+        assert!(e.to_string().contains("absolute"), "{e}");
+    }
+
+    #[test]
+    fn dev_null_is_the_null_device() {
+        assert!(is_char_device(Path::new("/dev/null"), 1, 3));
+        assert!(!is_char_device(Path::new("/dev/zero"), 1, 3));
+        assert!(!is_char_device(Path::new("/"), 1, 3));
+    }
+}

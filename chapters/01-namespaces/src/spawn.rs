@@ -1,0 +1,462 @@
+//! The engine's side: start the init helper, hand it the spec, learn how
+//! the start went.
+//!
+//! ```text
+//!  engine (any number of threads)           init helper (fresh, 1 thread)
+//!  ──────────────────────────────           ─────────────────────────────
+//!  pipe2(O_CLOEXEC) ×2
+//!  spawn helper ──── exec ───────────────▶  read spec (spec pipe)
+//!  write spec ──────── spec pipe ────────▶  unshare(NEWNS|NEWUTS|…)
+//!                                           fork ─────────▶ PID 1: mounts,
+//!  read reports ◀──── status pipe ───────   "started, pid"    pivot_root, …,
+//!       …       ◀─────────────────────────────────────────── "failed: step"
+//!  EOF: every write end closed = exec'd                        or execve
+//! ```
+//!
+//! The only code that runs between `fork` and `exec` in the engine is
+//! `std::process::Command`'s, plus one async-signal-safe `fcntl` per pipe.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufReader, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus};
+
+use nix::fcntl::OFlag;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::capabilities;
+use crate::channel::{self, Report};
+use crate::error::{Error, SetupError};
+use crate::spec::{IdMap, ProcessSpec, Stdio};
+
+/// The hidden first argument an engine re-executes itself with to become
+/// the init helper (see [`InitHelper::reexec`]).
+pub const REEXEC_ARG: &str = "__minidock_init";
+
+/// How to start the init helper: a program and its arguments.
+#[derive(Debug, Clone)]
+pub struct InitHelper {
+    program: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl InitHelper {
+    /// A helper binary that calls [`crate::init::main`] from its `main`,
+    /// such as this crate's `minidock-init`.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        InitHelper {
+            program: program.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// This very program again: `/proc/self/exe __minidock_init`. The
+    /// program's `main` must check for [`REEXEC_ARG`] first thing and call
+    /// [`crate::init::main`]. This is how runc and youki start their init.
+    pub fn reexec() -> Self {
+        InitHelper::new("/proc/self/exe").arg(REEXEC_ARG)
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+}
+
+impl ProcessSpec {
+    /// Starts the container and returns once its command has been
+    /// exec'd: a setup failure is an `Err` naming the failed step, never a
+    /// child that exits 125.
+    pub fn spawn(&self, init: &InitHelper) -> Result<Container, Error> {
+        spawn(self, init)
+    }
+}
+
+/// Checks what can be checked before starting anything; returns the
+/// rootfs as an absolute path without symlinks.
+fn validate(spec: &ProcessSpec) -> Result<PathBuf, Error> {
+    let invalid = |s: String| Err(Error::InvalidSpec(s));
+    if spec.args.is_empty() {
+        return invalid("no command given".into());
+    }
+    if !spec.cwd.is_absolute() {
+        return invalid(format!(
+            "working directory {} is not absolute",
+            spec.cwd.display()
+        ));
+    }
+    for m in &spec.mounts {
+        if !m.destination.is_absolute() {
+            return invalid(format!(
+                "mount destination {} is not absolute",
+                m.destination.display()
+            ));
+        }
+    }
+    if spec.hostname.is_empty() || spec.hostname.len() > 64 {
+        return invalid(format!(
+            "hostname {:?} must be 1 to 64 bytes",
+            spec.hostname
+        ));
+    }
+    capabilities::parse(&spec.capabilities).map_err(Error::InvalidSpec)?;
+    let rootfs = spec.rootfs.canonicalize().map_err(|e| Error::Rootfs {
+        path: spec.rootfs.clone(),
+        reason: e.to_string(),
+    })?;
+    if !rootfs.is_dir() {
+        return Err(Error::Rootfs {
+            path: spec.rootfs.clone(),
+            reason: "not a directory".into(),
+        });
+    }
+    Ok(rootfs)
+}
+
+fn stdio(s: &Stdio, what: &'static str) -> Result<std::process::Stdio, Error> {
+    Ok(match s {
+        Stdio::Inherit => std::process::Stdio::inherit(),
+        Stdio::Piped => std::process::Stdio::piped(),
+        Stdio::Null => std::process::Stdio::null(),
+        Stdio::File(f) => f
+            .try_clone()
+            .map_err(|source| Error::Channel { what, source })?
+            .into(),
+    })
+}
+
+/// A close-on-exec pipe whose ends are not 0, 1 or 2 (those are about to
+/// be replaced by the container's stdio).
+fn pipe() -> Result<(OwnedFd, OwnedFd), Error> {
+    let channel = |what, e: nix::errno::Errno| Error::Channel {
+        what,
+        source: e.into(),
+    };
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| channel("pipe", e))?;
+    let above_stdio = |fd: OwnedFd| -> Result<OwnedFd, Error> {
+        if fd.as_raw_fd() > 2 {
+            return Ok(fd);
+        }
+        let dup = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))
+            .map_err(|e| channel("dup pipe", e))?;
+        // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor we now own.
+        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(dup) })
+    };
+    Ok((above_stdio(r)?, above_stdio(w)?))
+}
+
+// ANCHOR: spawn
+fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
+    let rootfs = validate(spec)?;
+    let mut wire = serde_json::to_value(spec).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+    wire["rootfs"] = serde_json::Value::String(rootfs.to_string_lossy().into_owned());
+
+    let (spec_read, spec_write) = pipe()?;
+    let (status_read, status_write) = pipe()?;
+    let inherited = [spec_read.as_raw_fd(), status_write.as_raw_fd()];
+
+    let mut command = Command::new(&init.program);
+    command
+        .args(&init.args)
+        .env(
+            channel::PIPES_ENV,
+            format!("{},{}", inherited[0], inherited[1]),
+        )
+        .stdin(stdio(&spec.stdin, "stdin")?)
+        .stdout(stdio(&spec.stdout, "stdout")?)
+        .stderr(stdio(&spec.stderr, "stderr")?);
+    // SAFETY: runs in the forked child before exec; fcntl is
+    // async-signal-safe and nothing here allocates. Clearing FD_CLOEXEC
+    // lets exactly these two pipe ends cross into the helper, while other
+    // threads' concurrent spawns never inherit them.
+    unsafe {
+        command.pre_exec(move || {
+            for fd in inherited {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let helper = command.spawn().map_err(|source| Error::StartInit {
+        path: init.program.clone(),
+        source,
+    })?;
+    drop(spec_read);
+    drop(status_write);
+
+    let mut container = Container {
+        helper: Some(helper),
+        container_pid: 0,
+        pid1: None,
+        status: None,
+    };
+    let mut spec_pipe = Some(File::from(spec_write));
+    let mut line = wire.to_string().into_bytes();
+    line.push(b'\n');
+    // A write error (EPIPE: the helper died) is not the story; the
+    // helper's report or exit status below is.
+    let wrote = spec_pipe.as_mut().map(|p| p.write_all(&line));
+    if spec.namespaces.user.is_none() || !matches!(wrote, Some(Ok(()))) {
+        spec_pipe = None;
+    }
+
+    let mut failure: Option<SetupError> = None;
+    let mut map_failure: Option<Error> = None;
+    let status_pipe = BufReader::new(File::from(status_read));
+    let read = channel::read_reports(status_pipe, |report| {
+        match report {
+            Report::UserNamespaceCreated { pid } => {
+                if let (Some(userns), Some(mut pipe)) = (&spec.namespaces.user, spec_pipe.take()) {
+                    for (file, map) in [("uid_map", &userns.uid_map), ("gid_map", &userns.gid_map)]
+                    {
+                        if let Err(e) = write_id_map(pid, file, map) {
+                            let error = std::io::Error::other(e.to_string());
+                            map_failure = Some(e);
+                            return Err(error);
+                        }
+                    }
+                    pipe.write_all(b"g")?;
+                }
+            }
+            Report::ContainerStarted { pid } => {
+                container.container_pid = pid;
+                container.pid1 = pidfd_open(pid);
+            }
+            Report::Failed(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+        Ok(())
+    });
+    drop(spec_pipe);
+
+    if let Err(source) = read {
+        container.kill(Signal::SIGKILL)?;
+        container.wait()?;
+        return Err(map_failure.unwrap_or(Error::Channel {
+            what: "reading the status pipe",
+            source,
+        }));
+    }
+    if let Some(failure) = failure {
+        container.wait()?;
+        return Err(Error::Setup(failure));
+    }
+    if container.container_pid == 0 {
+        let code = container.wait()?;
+        return Err(Error::InitDied {
+            path: init.program.clone(),
+            status: format!("exit code {code}"),
+        });
+    }
+    Ok(container)
+}
+// ANCHOR_END: spawn
+
+/// Writes `/proc/PID/uid_map` (or `gid_map`): one line per range, all in a
+/// single `write`, as the kernel requires.
+fn write_id_map(pid: i32, file: &str, map: &[IdMap]) -> Result<(), Error> {
+    let path = PathBuf::from(format!("/proc/{pid}/{file}"));
+    let text: String = map
+        .iter()
+        .map(|m| format!("{} {} {}\n", m.container, m.host, m.size))
+        .collect();
+    std::fs::write(&path, text).map_err(|source| Error::IdMap { path, source })
+}
+
+/// A running container: the init helper (our child) and, inside, PID 1.
+///
+/// Dropping a `Container` that was not waited for kills it (SIGKILL to
+/// PID 1, which ends the PID namespace and the helper's wait) and reaps
+/// the helper, so a failing test or a `?` cannot leave containers behind.
+#[derive(Debug)]
+pub struct Container {
+    helper: Option<Child>,
+    container_pid: i32,
+    /// A pidfd of PID 1: signals sent through it can never hit another
+    /// process that reused the number after PID 1 exited.
+    pid1: Option<OwnedFd>,
+    status: Option<i32>,
+}
+
+/// `pidfd_open(2)`: a descriptor that names one process for good. `None`
+/// if the process is already gone or the kernel is older than 5.3.
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new
+    // descriptor, which we take ownership of.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    (fd >= 0).then(|| unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) })
+}
+
+/// What [`Container::wait_with_output`] collects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Docker-style exit code: the command's, or 128 + signal.
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Docker's convention applied to the helper's own status: it exits with
+/// PID 1's code (or 128 + N itself); if something killed the helper, the
+/// same rule applies to that signal.
+fn docker_code(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(255)
+}
+
+impl Container {
+    fn helper(&mut self) -> &mut Child {
+        self.helper
+            .as_mut()
+            .expect("the helper is only taken by wait_with_output")
+    }
+
+    /// The init helper's PID (our child, in the host's PID namespace).
+    pub fn pid(&self) -> u32 {
+        self.helper.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// The host's PID of the container's PID 1.
+    pub fn container_pid(&self) -> i32 {
+        self.container_pid
+    }
+
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.helper().stdin.take()
+    }
+
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.helper().stdout.take()
+    }
+
+    pub fn take_stderr(&mut self) -> Option<ChildStderr> {
+        self.helper().stderr.take()
+    }
+
+    /// Sends `signal` to the container.
+    ///
+    /// SIGKILL goes straight to PID 1 (through its pidfd): the kernel
+    /// always delivers SIGKILL to a namespace's init from outside, and the
+    /// helper then exits with 137. Other signals go to the helper, which
+    /// forwards them ([`crate::init::FORWARDED_SIGNALS`]) — PID 1 gets
+    /// them only if it handles them, as in Docker. Does nothing once the
+    /// container exited.
+    pub fn kill(&mut self, signal: Signal) -> Result<(), Error> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        if signal == Signal::SIGKILL {
+            if let Some(pidfd) = &self.pid1 {
+                // SAFETY: pidfd_send_signal with a valid pidfd, a signal
+                // number and no siginfo.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        pidfd.as_raw_fd(),
+                        libc::SIGKILL,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+                if r == 0 || nix::errno::Errno::last() == nix::errno::Errno::ESRCH {
+                    return Ok(());
+                }
+            }
+        }
+        let pid = Pid::from_raw(self.pid() as i32);
+        match nix::sys::signal::kill(pid, signal) {
+            Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+            Err(e) => Err(Error::Process {
+                what: "signalling",
+                source: e.into(),
+            }),
+        }
+    }
+
+    /// Waits for the container to exit; returns its Docker-style exit code.
+    pub fn wait(&mut self) -> Result<i32, Error> {
+        if let Some(code) = self.status {
+            return Ok(code);
+        }
+        let status = self.helper().wait().map_err(|source| Error::Process {
+            what: "waiting for",
+            source,
+        })?;
+        let code = docker_code(status);
+        self.status = Some(code);
+        Ok(code)
+    }
+
+    /// The exit code if the container has exited, without blocking.
+    pub fn try_wait(&mut self) -> Result<Option<i32>, Error> {
+        if self.status.is_none() {
+            let status = self.helper().try_wait().map_err(|source| Error::Process {
+                what: "waiting for",
+                source,
+            })?;
+            self.status = status.map(docker_code);
+        }
+        Ok(self.status)
+    }
+
+    /// Reads piped stdout and stderr to the end (closing piped stdin
+    /// first) and waits, like [`std::process::Child::wait_with_output`].
+    pub fn wait_with_output(mut self) -> Result<Output, Error> {
+        let helper = self.helper.take().expect("the helper is only taken here");
+        let out = helper.wait_with_output().map_err(|source| Error::Process {
+            what: "waiting for",
+            source,
+        })?;
+        let code = docker_code(out.status);
+        self.status = Some(code);
+        Ok(Output {
+            code,
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if self.status.is_none() && self.helper.is_some() {
+            // Best effort: Drop cannot report errors, and ESRCH (already
+            // gone) is the common case.
+            if self.kill(Signal::SIGKILL).is_ok() {
+                drop(self.wait());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_code_of_exit_and_signal() {
+        assert_eq!(docker_code(ExitStatus::from_raw(7 << 8)), 7);
+        assert_eq!(docker_code(ExitStatus::from_raw(9)), 137);
+    }
+
+    #[test]
+    fn validate_names_a_missing_rootfs() {
+        let e = validate(&ProcessSpec::new("/no/such/rootfs-xyz", ["true"])).unwrap_err();
+        assert!(e.to_string().contains("/no/such/rootfs-xyz"), "{e}");
+        let e = validate(&ProcessSpec::new("/", Vec::<String>::new())).unwrap_err();
+        assert!(e.to_string().contains("no command"), "{e}");
+    }
+}

@@ -1,0 +1,320 @@
+//! What to run, and how isolated: the container's description.
+//!
+//! A [`ProcessSpec`] is plain data. The parent process builds it, serializes
+//! it to JSON and hands it to the init helper, which does the actual work in
+//! a fresh process (see [`crate::spawn`] and [`crate::init`]). Everything in
+//! it is therefore `Serialize`, except the stdio choices, which the parent
+//! applies itself when it starts the helper.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The `PATH` a container gets when its spec sets none (Docker's default).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Docker's 14 default capabilities (moby `oci/caps/defaults.go`). As a
+/// bit mask this is `0xa80425fb`, the value `grep Cap /proc/self/status`
+/// shows inside a default container.
+pub const DEFAULT_CAPABILITIES: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+/// Paths Docker hides from a container (moby `oci/defaults.go`): files get
+/// `/dev/null` bind-mounted over them, directories an empty read-only tmpfs.
+/// They leak host information (`/proc/kcore` is the host's memory,
+/// `/proc/keys` the kernel keyrings) or allow attacks on the host.
+pub const DEFAULT_MASKED_PATHS: &[&str] = &[
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+];
+
+/// Paths Docker makes read-only (moby `oci/defaults.go`): writing to them
+/// would change the host kernel (`/proc/sys`, `/proc/sysrq-trigger`).
+pub const DEFAULT_READONLY_PATHS: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// Which namespaces the container gets. The mount namespace is not
+/// optional: `pivot_root` and our mounts must never touch the host's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespaces {
+    /// UTS: its own hostname.
+    pub uts: bool,
+    /// PID: its own process numbers; the command is PID 1.
+    pub pid: bool,
+    /// IPC: its own System V IPC objects and POSIX message queues.
+    pub ipc: bool,
+    /// Network: its own interfaces (only `lo`), routes and ports.
+    pub net: bool,
+    /// User: its own uids and gids, mapped onto a range of host ids.
+    pub user: Option<UserNamespace>,
+}
+
+impl Default for Namespaces {
+    /// Docker's default: UTS, PID, IPC, network (and mount), no user namespace.
+    fn default() -> Self {
+        Namespaces {
+            uts: true,
+            pid: true,
+            ipc: true,
+            net: true,
+            user: None,
+        }
+    }
+}
+
+/// A user namespace and how its ids map onto the host's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserNamespace {
+    pub uid_map: Vec<IdMap>,
+    pub gid_map: Vec<IdMap>,
+}
+
+impl UserNamespace {
+    /// Container ids `0..size` are host ids `host_start..host_start+size`,
+    /// for both uids and gids (what `dockerd --userns-remap` does).
+    pub fn remap(host_start: u32, size: u32) -> Self {
+        let map = vec![IdMap {
+            container: 0,
+            host: host_start,
+            size,
+        }];
+        UserNamespace {
+            uid_map: map.clone(),
+            gid_map: map,
+        }
+    }
+}
+
+/// One line of `/proc/PID/uid_map`: `container host size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdMap {
+    pub container: u32,
+    pub host: u32,
+    pub size: u32,
+}
+
+/// A host directory or file made visible inside the container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BindMount {
+    /// Host path.
+    pub source: PathBuf,
+    /// Absolute path inside the container.
+    pub destination: PathBuf,
+    pub read_only: bool,
+}
+
+/// The user the command runs as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+    /// Supplementary groups; empty drops every group the parent had.
+    pub additional_gids: Vec<u32>,
+}
+
+/// Where one of the command's standard streams goes, as in
+/// [`std::process::Stdio`].
+#[derive(Debug, Default)]
+pub enum Stdio {
+    /// The same file as this process's (the default).
+    #[default]
+    Inherit,
+    /// A pipe; take its end from the [`crate::Container`].
+    Piped,
+    /// `/dev/null`.
+    Null,
+    /// An open file (a log file, one end of a socket pair, …).
+    File(File),
+}
+
+/// Everything needed to start one container process.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProcessSpec {
+    /// The directory that becomes `/`. Must exist.
+    pub rootfs: PathBuf,
+    /// The command and its arguments; `args[0]` is looked up in the
+    /// container's `PATH` unless it contains a `/`.
+    pub args: Vec<String>,
+    /// `KEY=value` pairs: the command's whole environment.
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    pub cwd: PathBuf,
+    pub user: User,
+    /// Hostname inside the UTS namespace.
+    pub hostname: String,
+    pub namespaces: Namespaces,
+    pub mounts: Vec<BindMount>,
+    /// Set `PR_SET_NO_NEW_PRIVS`: setuid binaries and file capabilities no
+    /// longer raise privileges (`docker run --security-opt no-new-privileges`).
+    pub no_new_privileges: bool,
+    /// Capabilities the command keeps, by name (`CAP_CHOWN`, …).
+    pub capabilities: Vec<String>,
+    pub masked_paths: Vec<PathBuf>,
+    pub readonly_paths: Vec<PathBuf>,
+    #[serde(skip)]
+    pub stdin: Stdio,
+    #[serde(skip)]
+    pub stdout: Stdio,
+    #[serde(skip)]
+    pub stderr: Stdio,
+}
+
+impl ProcessSpec {
+    /// A spec with Docker's defaults: all namespaces but the user one, root,
+    /// `/` as working directory, the default `PATH`, the 14 capabilities,
+    /// the masked and read-only paths, stdio inherited.
+    pub fn new<I, S>(rootfs: impl Into<PathBuf>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ProcessSpec {
+            rootfs: rootfs.into(),
+            args: args.into_iter().map(Into::into).collect(),
+            env: vec![format!("PATH={DEFAULT_PATH}")],
+            cwd: PathBuf::from("/"),
+            user: User {
+                uid: 0,
+                gid: 0,
+                additional_gids: Vec::new(),
+            },
+            hostname: "minidock".to_string(),
+            namespaces: Namespaces::default(),
+            mounts: Vec::new(),
+            no_new_privileges: false,
+            capabilities: DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
+            masked_paths: DEFAULT_MASKED_PATHS.iter().map(PathBuf::from).collect(),
+            readonly_paths: DEFAULT_READONLY_PATHS.iter().map(PathBuf::from).collect(),
+            stdin: Stdio::Inherit,
+            stdout: Stdio::Inherit,
+            stderr: Stdio::Inherit,
+        }
+    }
+
+    /// Adds `KEY=value` to the environment, replacing an earlier `KEY`.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        let prefix = format!("{key}=");
+        self.env.retain(|e| !e.starts_with(&prefix));
+        self.env.push(format!("{key}={value}"));
+        self
+    }
+
+    pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
+        self.cwd = cwd.into();
+        self
+    }
+
+    pub fn hostname(mut self, name: impl Into<String>) -> Self {
+        self.hostname = name.into();
+        self
+    }
+
+    pub fn user(mut self, uid: u32, gid: u32) -> Self {
+        self.user = User {
+            uid,
+            gid,
+            additional_gids: Vec::new(),
+        };
+        self
+    }
+
+    pub fn mount(mut self, mount: BindMount) -> Self {
+        self.mounts.push(mount);
+        self
+    }
+
+    pub fn no_new_privileges(mut self, on: bool) -> Self {
+        self.no_new_privileges = on;
+        self
+    }
+
+    pub fn user_namespace(mut self, userns: UserNamespace) -> Self {
+        self.namespaces.user = Some(userns);
+        self
+    }
+
+    pub fn stdin(mut self, s: Stdio) -> Self {
+        self.stdin = s;
+        self
+    }
+
+    pub fn stdout(mut self, s: Stdio) -> Self {
+        self.stdout = s;
+        self
+    }
+
+    pub fn stderr(mut self, s: Stdio) -> Self {
+        self.stderr = s;
+        self
+    }
+
+    /// The value of `PATH` in the container's environment.
+    pub fn path_env(&self) -> &str {
+        self.env
+            .iter()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(DEFAULT_PATH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_replaces_a_key_and_path_env_finds_it() {
+        let s = ProcessSpec::new("/r", ["sh"])
+            .env("PATH", "/x")
+            .env("A", "1");
+        assert_eq!(s.env, vec!["PATH=/x".to_string(), "A=1".to_string()]);
+        assert_eq!(s.path_env(), "/x");
+    }
+
+    #[test]
+    fn default_capabilities_are_dockers_mask() {
+        let mask: u64 = DEFAULT_CAPABILITIES
+            .iter()
+            .map(|c| c.parse::<caps::Capability>().unwrap().bitmask())
+            .sum();
+        assert_eq!(format!("{mask:016x}"), "00000000a80425fb");
+    }
+
+    #[test]
+    fn spec_survives_json_without_stdio() {
+        let s = ProcessSpec::new("/r", ["echo", "hi"])
+            .user_namespace(UserNamespace::remap(100000, 65536));
+        let back: ProcessSpec = serde_json::from_slice(&serde_json::to_vec(&s).unwrap()).unwrap();
+        assert_eq!(back.args, s.args);
+        assert_eq!(back.namespaces, s.namespaces);
+    }
+}

@@ -1,0 +1,298 @@
+//! What the container can see and do: each namespace, the file system
+//! views, the masked paths, the capabilities.
+
+mod common;
+
+use std::os::fd::AsRawFd;
+use std::path::Path;
+
+use common::{random_text, run, run_ok, Fixture};
+use minidock_namespaces::spec::DEFAULT_MASKED_PATHS;
+use minidock_namespaces::{BindMount, Stdio, UserNamespace};
+use minidock_testkit::{random_name, LeakCheck};
+use nix::sys::signal::Signal;
+use rand::Rng;
+
+#[test]
+fn a_file_the_host_creates_in_tmp_is_not_visible() {
+    let fx = Fixture::new();
+    // Removed when dropped, even if the test fails.
+    let host_file = tempfile::Builder::new()
+        .prefix("minidock-ns-host-")
+        .tempfile_in("/tmp")
+        .unwrap();
+    let name = host_file.path().file_name().unwrap().to_str().unwrap();
+    let out = run(fx.sh(&format!("ls -a /tmp; cat /tmp/{name}")));
+    assert_ne!(out.code, 0);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        listing, ".\n..\n",
+        "the container's /tmp is the rootfs's, empty"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No such file"));
+}
+
+#[test]
+fn hostname_is_the_containers_and_the_hosts_is_unchanged() {
+    let fx = Fixture::new();
+    let host_before = nix::unistd::gethostname().unwrap();
+    let name = random_name("box-");
+    let out = run_ok(fx.spec(["hostname"]).hostname(&name));
+    assert_eq!(out, format!("{name}\n"));
+    assert_eq!(nix::unistd::gethostname().unwrap(), host_before);
+}
+
+#[test]
+fn the_network_namespace_has_only_lo_and_it_is_up() {
+    let fx = Fixture::new();
+    let out = run_ok(fx.sh(
+        "ls /sys/class/net; cat /sys/class/net/lo/flags; tail -n +3 /proc/net/dev | cut -d: -f1; \
+         ping -c 1 -W 2 127.0.0.1 >/dev/null && echo ping-ok",
+    ));
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    // flags 0x9 = IFF_UP | IFF_LOOPBACK
+    assert_eq!(lines, ["lo", "0x9", "lo", "ping-ok"]);
+}
+
+#[test]
+fn proc_is_the_containers() {
+    let fx = Fixture::new();
+    let token = random_text(12);
+    let out = run_ok(fx.sh(&format!(
+        "readlink /proc/self/ns/pid; tr '\\0' ' ' </proc/1/cmdline; echo; grep ' /proc proc ' /proc/self/mounts # {token}"
+    )));
+    let lines: Vec<&str> = out.lines().collect();
+    let host_ns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    assert_ne!(
+        lines[0],
+        host_ns.to_str().unwrap(),
+        "same PID namespace as the host"
+    );
+    assert!(
+        lines[1].contains(&token),
+        "/proc/1 is not our command: {}",
+        lines[1]
+    );
+    let options = lines[2].split_whitespace().nth(3).unwrap();
+    for flag in ["nosuid", "nodev", "noexec"] {
+        assert!(
+            options.split(',').any(|o| o == flag),
+            "/proc lacks {flag}: {options}"
+        );
+    }
+}
+
+#[test]
+fn masked_paths_read_empty() {
+    let fx = Fixture::new();
+    // The masked files this kernel has, with content on the host.
+    let files: Vec<&str> = DEFAULT_MASKED_PATHS
+        .iter()
+        .copied()
+        .filter(|p| {
+            Path::new(p).is_file() && std::fs::read(p).map(|c| !c.is_empty()).unwrap_or(false)
+        })
+        .collect();
+    assert!(
+        !files.is_empty(),
+        "no masked file with content on this host"
+    );
+    let mut script = String::new();
+    for f in &files {
+        script += &format!("wc -c < {f}; ");
+    }
+    script += "ls -A /sys/firmware | wc -l";
+    assert!(std::fs::read_dir("/sys/firmware").unwrap().count() > 0);
+    let out = run_ok(fx.sh(&script));
+    let counts: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(
+        counts,
+        vec!["0"; files.len() + 1],
+        "for {files:?} and /sys/firmware"
+    );
+}
+
+#[test]
+fn readonly_paths_refuse_writes() {
+    let fx = Fixture::new();
+    let name = random_name("h");
+    let script = format!(
+        "echo {name} > /proc/sys/kernel/hostname; hostname; \
+         if [ -e /proc/sysrq-trigger ]; then echo h > /proc/sysrq-trigger && echo sysrq-written; fi"
+    );
+    let out = run(fx.sh(&script));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "minidock\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+    // Control: the same write works when /proc/sys is not made read-only,
+    // so the failure above is the read-only mount and nothing else.
+    let mut spec = fx.sh(&format!(
+        "echo {name} > /proc/sys/kernel/hostname; hostname"
+    ));
+    spec.readonly_paths.clear();
+    assert_eq!(run_ok(spec), format!("{name}\n"));
+}
+
+#[test]
+fn capabilities_are_dockers_default_14() {
+    let fx = Fixture::new();
+    let out = run_ok(fx.spec(["grep", "Cap", "/proc/self/status"]));
+    assert_eq!(
+        out,
+        "CapInh:\t0000000000000000\nCapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\n\
+         CapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\n"
+    );
+}
+
+#[test]
+fn mounting_inside_is_refused() {
+    let fx = Fixture::new();
+    let out = run(fx.sh("mount -t tmpfs t /tmp && echo mounted"));
+    assert_ne!(out.code, 0);
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mount: permission denied"));
+}
+
+#[test]
+fn no_new_privs_only_when_asked() {
+    let fx = Fixture::new();
+    let grep = ["grep", "NoNewPrivs", "/proc/self/status"];
+    assert_eq!(run_ok(fx.spec(grep)), "NoNewPrivs:\t0\n");
+    assert_eq!(
+        run_ok(fx.spec(grep).no_new_privileges(true)),
+        "NoNewPrivs:\t1\n"
+    );
+}
+
+#[test]
+fn dev_holds_exactly_the_default_devices() {
+    let fx = Fixture::new();
+    let out = run_ok(fx.sh(
+        "ls -A /dev | tr '\\n' ' '; echo; head -c 33 /dev/urandom | wc -c; \
+         stat -c '%t:%T' /dev/null /dev/zero; echo x > /dev/null && echo null-ok",
+    ));
+    let lines: Vec<&str> = out.lines().map(str::trim).collect();
+    assert_eq!(
+        lines,
+        [
+            "fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero",
+            "33",
+            "1:3",
+            "1:5",
+            "null-ok"
+        ]
+    );
+}
+
+#[test]
+fn inherited_descriptors_above_2_are_closed() {
+    let fx = Fixture::new();
+    // A descriptor without O_CLOEXEC: inherited by every child of this
+    // process, unless the container closes it.
+    let leaked = nix::fcntl::open(
+        "/dev/null",
+        nix::fcntl::OFlag::O_RDONLY,
+        nix::sys::stat::Mode::empty(),
+    )
+    .unwrap();
+    // SAFETY: we own the new descriptor.
+    let leaked = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(leaked) };
+    let fd = leaked.as_raw_fd();
+    let out = run_ok(fx.sh(&format!(
+        // `ls` as a simple command, not in a pipeline: the shell holds no
+        // pipe end while `ls` lists the shell's descriptors.
+        "ls /proc/$$/fd; if test -e /proc/$$/fd/{fd}; then echo LEAK; fi"
+    )));
+    drop(leaked);
+    assert_eq!(out, "0\n1\n2\n");
+}
+
+#[test]
+fn mounts_stay_inside_and_nothing_is_left_after_exit() {
+    let fx = Fixture::new();
+    let prefix = fx.prefix();
+    let leaks = LeakCheck::start(&prefix);
+    let mut container = fx
+        .spec(["sleep", "1000"])
+        .stdout(Stdio::Null)
+        .spawn(&common::init())
+        .expect("spawn");
+    // The container has mounted proc, dev, sys, binds under the rootfs:
+    // none of it may show on the host, even while it runs.
+    let inside =
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", container.container_pid())).unwrap();
+    assert!(inside.lines().count() >= 10, "container mounts: {inside}");
+    let host = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let shown: Vec<&str> = host.lines().filter(|l| l.contains(&prefix)).collect();
+    assert!(
+        shown.is_empty(),
+        "container mounts visible on the host: {shown:?}"
+    );
+    container.kill(Signal::SIGKILL).unwrap();
+    container.wait().unwrap();
+    leaks.finish();
+}
+
+#[test]
+fn bind_mounts_show_host_files_and_read_only_ones_refuse_writes() {
+    let fx = Fixture::new();
+    let data = fx.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let content = random_text(20);
+    std::fs::write(data.join("in"), &content).unwrap();
+    let leaks = LeakCheck::start(&fx.prefix());
+
+    let rw = BindMount {
+        source: data.clone(),
+        destination: "/mnt/rw".into(),
+        read_only: false,
+    };
+    let ro = BindMount {
+        destination: "/mnt/ro".into(),
+        read_only: true,
+        ..rw.clone()
+    };
+    let out = run(fx
+        .sh("cat /mnt/rw/in; echo; echo out > /mnt/rw/out; echo x > /mnt/ro/x")
+        .mount(rw)
+        .mount(ro));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{content}\n")
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Read-only file system"));
+    assert_eq!(std::fs::read_to_string(data.join("out")).unwrap(), "out\n");
+    assert!(!data.join("x").exists());
+    leaks.finish();
+}
+
+#[test]
+fn a_user_namespace_maps_container_root_to_an_unprivileged_host_range() {
+    let fx = Fixture::new();
+    // Container root is host uid `base`: it must be able to walk to the
+    // rootfs, which a 0700 temp dir forbids.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(fx.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let base = rand::thread_rng().gen_range(2..200) * 65536;
+    let out = run_ok(
+        fx.sh(
+            "cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox; \
+               grep CapEff /proc/self/status",
+        )
+        .user_namespace(UserNamespace::remap(base, 65536)),
+    );
+    let lines: Vec<String> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!("0 {base} 65536"),
+            format!("0 {base} 65536"),
+            "0".to_string(),
+            // host root owns the rootfs, and host root is not mapped here
+            "65534".to_string(),
+            "CapEff: 00000000a80425fb".to_string(),
+        ]
+    );
+}
