@@ -25,11 +25,10 @@ fi
 run cargo build --release --quiet -p minidock-namespaces --example run
 example=target/release/examples/run
 
-work=$(mktemp -d /tmp/minidock-quickstart.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-
-# A root filesystem: one static binary and a link per applet.
-rootfs="$work/rootfs"
+# A root filesystem: one static binary and a link per applet. It is kept
+# under target/ so you can run more containers in it afterwards.
+rootfs="$PWD/target/quickstart-rootfs"
+rm -rf "$rootfs"
 run mkdir -p "$rootfs/bin" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/tmp" "$rootfs/etc"
 run cp /bin/busybox "$rootfs/bin/busybox"
 for applet in $(/bin/busybox --list); do
@@ -39,7 +38,7 @@ echo "root:x:0:0:root:/root:/bin/sh" > "$rootfs/etc/passwd"
 echo "(linked $(/bin/busybox --list | wc -l) applets into $rootfs/bin)"
 
 # Chapter 01: a container is an isolated process.
-run "$example" --hostname quickstart "$rootfs" /bin/sh -c 'echo "hello from $(hostname), I am PID $$"'
+run "$example" "$rootfs" /bin/sh -c 'echo "hello from $(hostname), I am PID $$"'
 run "$example" "$rootfs" /bin/ps
 run "$example" "$rootfs" /bin/sh -c 'ls /sys/class/net; grep CapEff /proc/self/status'
 run "$example" "$rootfs" /bin/sh -c 'exit 42' || echo "(exit status $? came back from the container)"
