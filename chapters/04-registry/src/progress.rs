@@ -1,0 +1,39 @@
+//! Progress events of a pull or push.
+//!
+//! The library does not draw anything: it calls a callback with events, and
+//! the caller decides — the CLI draws progress bars, the daemon (chapter 05)
+//! turns them into Docker's JSON progress stream
+//! (`{"status":"Downloading","id":"a3ed95caeb02","progressDetail":{…}}`).
+//! Layers download on several threads, so the callback must be `Send + Sync`.
+
+use minidock_images::Digest;
+
+/// One step of a pull (or push: the same events, with "layer" meaning
+/// "blob being uploaded").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Fetching the manifest (and index) of the reference.
+    Resolving,
+    /// A layer starts to transfer; `size` is its size in bytes.
+    LayerStart { digest: Digest, size: u64 },
+    /// `current` of `total` bytes of a layer are there.
+    LayerProgress {
+        digest: Digest,
+        current: u64,
+        total: u64,
+    },
+    /// A layer was transferred and verified.
+    LayerDone { digest: Digest },
+    /// A layer was already there: nothing to transfer.
+    LayerExists { digest: Digest },
+    /// All blobs are there; the layers are being unpacked.
+    Extracting,
+    /// Finished: the digest of the image manifest.
+    Done { digest: Digest },
+}
+
+/// The type of a progress callback.
+pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);
+
+/// A callback that ignores every event.
+pub fn no_progress(_: Progress) {}
