@@ -27,8 +27,8 @@ command -v cargo >/dev/null || { echo "cargo is missing: install Rust with https
 step "system packages"
 # busybox-static: the test images' userland; docker-registry: the real registry
 # server; skopeo, umoci, runc, crun: independent oracles; hyperfine: benchmarks;
-# git: the workbook. Installed only when missing, so a warm machine stays offline.
-packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates)
+# git: the workbook; jq, curl: the bench scripts. Installed only when missing, so a warm machine stays offline.
+packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,4 +3,58 @@
 //! `final/` is thin on purpose: argument parsing, output formatting and the
 //! wiring between the chapter crates. Every concept lives in the chapter that
 //! teaches it. The two binaries are `minidock` (the client) and `minidockd`
-//! (the daemon); both are filled by the issue for `final/`.
+//! (the daemon).
+//!
+//! The client's modules:
+//!
+//! - [`cli`]: Docker's commands and flags as clap definitions;
+//! - [`commands`]: each command as calls of the daemon's client library
+//!   (chapter 05) — the client talks to the daemon's API and nothing else;
+//! - [`format`], [`template`], [`progress`]: output the way the docker CLI
+//!   prints it (tables, sizes, durations, `inspect -f`, pull progress);
+//! - [`tty`]: the local terminal during `run -it`;
+//! - [`error`]: Docker's messages and exit codes.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod format;
+pub mod progress;
+pub mod template;
+pub mod tty;
+
+use clap::Parser;
+
+/// Runs the client on `args` (the program name first); returns the exit
+/// code. Messages go to stdout and stderr.
+pub fn client_main<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                _ => 125,
+            };
+            // Printing the usage can only fail when the terminal is gone.
+            if e.print().is_err() {
+                return code;
+            }
+            return code;
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
+            }
+            failure.code
+        }
+    }
+}

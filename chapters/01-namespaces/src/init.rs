@@ -192,6 +192,7 @@ fn fork_pid1() -> Result<ForkResult, SetupError> {
 /// PID 1 before `execve`: every step, in runc's order. Returns only on
 /// failure; on success the process *is* the command.
 fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
+    join_cgroups(&spec.cgroup_procs)?;
     die_with_helper()?;
     if spec.no_new_privileges {
         set_no_new_privs()?;
@@ -218,6 +219,27 @@ fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
     exec::exec(&program, &spec.args, &spec.env)
 }
 // ANCHOR_END: container_init
+
+/// Moves PID 1 into the engine's cgroups before anything else happens:
+/// writing `0` to a `cgroup.procs` file moves the writing process. The
+/// helper stays where it is; only the container is limited and counted.
+fn join_cgroups(procs_files: &[std::path::PathBuf]) -> Result<(), SetupError> {
+    use std::io::Write;
+    for file in procs_files {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(file)
+            .and_then(|mut f| f.write_all(b"0"))
+            .map_err(|e| {
+                SetupError::refused(
+                    "join cgroup",
+                    Some(file.display().to_string()),
+                    format!("{e}: the container would run without its limits"),
+                )
+            })?;
+    }
+    Ok(())
+}
 
 /// `PR_SET_PDEATHSIG`: if the helper dies (killed with SIGKILL, say), the
 /// kernel sends PID 1 SIGKILL, which ends the whole PID namespace. Without

@@ -181,6 +181,12 @@ pub struct ProcessSpec {
     pub capabilities: Vec<String>,
     pub masked_paths: Vec<PathBuf>,
     pub readonly_paths: Vec<PathBuf>,
+    /// `cgroup.procs` files (one per cgroup v1 hierarchy, or one on v2)
+    /// that PID 1 writes itself into as its very first step, so every
+    /// limit of the engine's cgroup holds before the command runs
+    /// (chapter 3). Empty: the container stays in the helper's cgroups.
+    #[serde(default)]
+    pub cgroup_procs: Vec<PathBuf>,
     #[serde(skip)]
     pub stdin: Stdio,
     #[serde(skip)]
@@ -215,6 +221,7 @@ impl ProcessSpec {
             capabilities: DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
             masked_paths: DEFAULT_MASKED_PATHS.iter().map(PathBuf::from).collect(),
             readonly_paths: DEFAULT_READONLY_PATHS.iter().map(PathBuf::from).collect(),
+            cgroup_procs: Vec::new(),
             stdin: Stdio::Inherit,
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,

@@ -198,3 +198,69 @@ fn a_non_root_user_has_no_capabilities() {
          CapBnd:\t00000000a80425fb\nCapAmb:\t0000000000000000\n"
     );
 }
+
+/// A cgroup directory for one test (v2 when the host is v2, else the v1
+/// pids hierarchy), removed when dropped.
+struct TestCgroup(std::path::PathBuf);
+
+impl TestCgroup {
+    fn new() -> TestCgroup {
+        let base = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+            "/sys/fs/cgroup"
+        } else {
+            "/sys/fs/cgroup/pids"
+        };
+        let dir = std::path::Path::new(base).join(minidock_testkit::random_name("minidock-ns-cg-"));
+        std::fs::create_dir(&dir).expect("create test cgroup");
+        TestCgroup(dir)
+    }
+
+    fn procs(&self) -> Vec<i32> {
+        std::fs::read_to_string(self.0.join("cgroup.procs"))
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect()
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for _ in 0..200 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn pid1_joins_the_cgroups_before_the_command_runs_and_the_helper_does_not() {
+    let fx = Fixture::new();
+    let cg = TestCgroup::new();
+    let name = cg.0.file_name().unwrap().to_string_lossy().into_owned();
+    let mut spec = fx
+        .sh("read go; cat /proc/self/cgroup")
+        .stdin(Stdio::Piped)
+        .stdout(Stdio::Piped)
+        .stderr(Stdio::Piped);
+    spec.cgroup_procs = vec![cg.0.join("cgroup.procs")];
+    let mut container = spec.spawn(&common::init()).unwrap();
+    // PID 1 waits in `read`, a shell builtin: it alone is in the group
+    assert_eq!(cg.procs(), vec![container.container_pid()]);
+    container.take_stdin().unwrap().write_all(b"go\n").unwrap();
+    let out = container.wait_with_output().unwrap();
+    assert_eq!(out.code, 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(&format!(":/{name}\n")), "{text}");
+
+    // a cgroup file that cannot be written fails the start, naming it
+    let mut spec = fx.spec(["true"]);
+    spec.cgroup_procs = vec![cg.0.join("no-such-file")];
+    let err = spec.spawn(&common::init()).unwrap_err().to_string();
+    assert!(
+        err.contains("join cgroup") && err.contains("no-such-file"),
+        "{err}"
+    );
+}

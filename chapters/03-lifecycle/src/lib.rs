@@ -1,13 +1,47 @@
 //! # Chapter 03 — lifecycle: containers with state, resources and logs
 //!
-//! This crate will hold the container as Docker's state diagram sees it:
-//! create → created; start → running; pause ⇄ unpause; stop / kill → exited;
-//! restart; rm → deleted.
+//! A container in chapter 01 was a process: it ran and it was gone. Docker's
+//! containers live longer than their processes. They are *created*, then
+//! *started*, *paused* and *unpaused*, *stopped* or *killed*, restarted, and
+//! finally *removed*; between those steps they are a directory on disk that
+//! any later engine process can pick up again.
 //!
-//! It will hold the container model (id, name, config merged from the image
-//! config and the user's options), the state machine with its state on disk,
-//! the shim that supervises one container and writes its json-file log, and
-//! cgroups v1 and v2 behind one interface for memory, CPU, pids and the freezer.
-//!
-//! It builds on chapter 01 (the isolated process) and chapter 02 (the image
-//! and its overlay rootfs). It is filled by the chapter 03 issue.
+//! This crate holds that life:
+//! - [`id`] and [`config`]: what a container is — its id, name, and the
+//!   configuration merged from the image and the user's options; [`user`]
+//!   resolves `--user` inside the container's own `/etc/passwd`;
+//! - [`state`]: the lifecycle as a pure state machine;
+//! - [`store`] and [`atomic`]: containers on disk, written so that a crash
+//!   never leaves half a file;
+//! - [`cgroup`]: memory, CPU and pids limits and the freezer, for cgroup v1
+//!   and v2 behind one trait;
+//! - [`logs`]: Docker's json-file log, written and read;
+//! - [`time`]: RFC 3339 timestamps with nanoseconds;
+//! - [`shim`]: the supervisor process of one container, which outlives the
+//!   engine, owns the container's stdio and records its exit; [`attach`]
+//!   is how clients talk to it;
+//! - [`runtime`]: the operations — create, start, stop, kill, pause,
+//!   unpause, restart, rm, wait, logs, [`exec`], top, stats;
+//! - [`reexec`]: one binary serving every helper role.
+
+pub mod atomic;
+pub mod attach;
+pub mod cgroup;
+pub mod config;
+pub mod error;
+pub mod exec;
+pub mod id;
+pub mod inroot;
+pub mod logs;
+pub mod reexec;
+pub mod runtime;
+pub mod shim;
+pub mod signal;
+pub mod state;
+pub mod store;
+pub mod time;
+pub mod user;
+
+pub use error::{Error, Result};
+pub use id::ContainerId;
+pub use runtime::{CreateOptions, ExecOptions, ExitStatus, Runtime, RuntimeConfig, WaitCondition};

@@ -1,9 +1,35 @@
 //! # Chapter 05 — the daemon: Docker's Engine API over a unix socket
 //!
-//! This crate will hold `minidockd`'s insides: an async HTTP server on a unix
-//! socket that speaks a subset of the Docker Engine API (version 1.44), the
-//! container and image services behind it, the hijacked attach stream with its
-//! 8-byte frames, and the client library that the `minidock` CLI and the tests
-//! use.
+//! `minidockd` is a server that speaks a subset of the Docker Engine API
+//! (version 1.44) on a unix socket, so that the real `docker` CLI, docker-py
+//! and minidock's own CLI can drive it. This crate holds:
 //!
-//! It builds on chapters 01–04. It is filled by the chapter 05 issue.
+//! - the protocol: [`version`] (the `/v1.44` prefix), [`router`] (paths to
+//!   endpoints), [`query`], [`error`] (statuses and messages), [`types`] (the
+//!   JSON shapes), [`frames`] (stdout and stderr on one connection), [`wait`]
+//!   (wait conditions), [`time`];
+//! - the server: [`server`] (hyper on tokio, the hijack of attach and exec),
+//!   [`listen`] (a socket that is never world-writable), [`events`];
+//! - the [`service`] traits that the server calls, so the protocol can be
+//!   tested with fakes, and [`engine`], which implements them with the
+//!   chapters before this one;
+//! - the [`client`] library, and [`daemon`], which puts it all together for
+//!   the `minidockd` binary.
+
+pub mod client;
+pub mod daemon;
+pub mod engine;
+pub mod error;
+pub mod events;
+pub mod frames;
+pub mod listen;
+pub mod query;
+pub mod router;
+pub mod server;
+pub mod service;
+pub mod time;
+pub mod types;
+pub mod version;
+pub mod wait;
+
+pub use error::{ApiError, ApiResult};

@@ -1,7 +1,6 @@
-//! `minidock`, the command-line client. Until the daemon exists it only says
-//! so, with an exit code that tells scripts it did not run anything.
+//! `minidock`, the command-line client: Docker's commands, flags, output
+//! and exit codes, spoken to `minidockd` over its unix socket.
 
 fn main() {
-    eprintln!("minidock: the client is not built yet; see README.md for what runs today");
-    std::process::exit(125);
+    std::process::exit(minidock::client_main(std::env::args_os()));
 }
