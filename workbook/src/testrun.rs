@@ -225,6 +225,10 @@ pub struct TestCommand<'a> {
     pub test_threads: Option<usize>,
     /// Echo cargo's output as it arrives.
     pub verbose: bool,
+    /// Stop at the first test binary that fails. `verify` only needs one failing test to
+    /// prove an exercise is guarded, and the unit tests (which cargo runs first) usually
+    /// fail in seconds, so this saves running the slow container tests once per exercise.
+    pub fail_fast: bool,
 }
 
 /// The cargo to call: `$CARGO` when running under cargo (as `cargo workbook` does), else `cargo`.
@@ -233,12 +237,16 @@ pub fn cargo() -> String {
 }
 
 impl TestCommand<'_> {
-    /// Runs `cargo test -p PACKAGE --no-fail-fast` and parses what it printed. Returns
-    /// `Err` when cargo could not be started or the run was interrupted (Ctrl-C).
+    /// Runs `cargo test -p PACKAGE` (with `--no-fail-fast` unless `fail_fast`) and parses
+    /// what it printed. Returns `Err` when cargo could not be started or the run was
+    /// interrupted (Ctrl-C).
     pub fn run(&self) -> Result<TestRun> {
         let mut command = Command::new(cargo());
+        command.args(["test", "-p", self.package]);
+        if !self.fail_fast {
+            command.arg("--no-fail-fast");
+        }
         command
-            .args(["test", "-p", self.package, "--no-fail-fast"])
             .current_dir(self.root)
             .env("CARGO_TERM_COLOR", "never")
             .stdin(Stdio::null())

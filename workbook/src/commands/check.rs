@@ -225,6 +225,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             package: &chapter.crate_name,
             test_threads: options.test_threads,
             verbose: options.verbose,
+            fail_fast: false,
         }
         .run()?;
         let statuses: Vec<Status> = chapter

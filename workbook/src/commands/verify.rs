@@ -230,12 +230,18 @@ impl Row {
     }
 }
 
-fn test(workspace: &Workspace, chapter: &Chapter, options: &Options) -> Result<TestRun> {
+fn test(
+    workspace: &Workspace,
+    chapter: &Chapter,
+    options: &Options,
+    fail_fast: bool,
+) -> Result<TestRun> {
     TestCommand {
         root: &workspace.root,
         package: &chapter.crate_name,
         test_threads: options.test_threads,
         verbose: options.verbose,
+        fail_fast,
     }
     .run()
 }
@@ -292,7 +298,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
     let mut rows = Vec::new();
     for chapter in chapters {
         println!("chapter {} ({}):", chapter.number, chapter.crate_name);
-        let reference = test(workspace, chapter, options)?;
+        let reference = test(workspace, chapter, options, false)?;
         let reference_ok =
             reference.compiled() && reference.success && reference.failures.is_empty();
         println!(
@@ -408,7 +414,7 @@ fn without(
         })?;
     let mutated = exercise::replace_bodies(&text, &[(target, target.todo_body())]);
     let mut swap = Swap::new(&workspace.root, &exercise.file, &mutated)?;
-    let run = test(workspace, chapter, options);
+    let run = test(workspace, chapter, options, true);
     swap.restore()?;
     run
 }
