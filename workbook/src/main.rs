@@ -156,6 +156,10 @@ enum Command {
         /// Show cargo's output as it runs.
         #[arg(short, long)]
         verbose: bool,
+        /// Seconds one exercise's test run may take; a run that hangs longer is stopped and
+        /// counts as failing (the exercise broke something the tests wait for).
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        timeout: u64,
     },
 }
 
@@ -206,6 +210,7 @@ fn run(cli: Cli) -> Result<bool> {
             restore,
             test_threads,
             verbose,
+            timeout,
         } => verify::run(
             &workspace,
             &verify::Options {
@@ -213,6 +218,7 @@ fn run(cli: Cli) -> Result<bool> {
                 restore,
                 test_threads,
                 verbose,
+                timeout_secs: Some(timeout),
             },
         ),
     }

@@ -229,6 +229,10 @@ pub struct TestCommand<'a> {
     /// prove an exercise is guarded, and the unit tests (which cargo runs first) usually
     /// fail in seconds, so this saves running the slow container tests once per exercise.
     pub fail_fast: bool,
+    /// Give up on a run that takes longer: a broken exercise can make a test wait forever
+    /// (for a log line that never comes, say). The whole process group is killed and the
+    /// run counts as failed, with a failure named `(timed out)`.
+    pub timeout: Option<Duration>,
 }
 
 /// The cargo to call: `$CARGO` when running under cargo (as `cargo workbook` does), else `cargo`.
@@ -242,6 +246,8 @@ impl TestCommand<'_> {
     /// interrupted (Ctrl-C).
     pub fn run(&self) -> Result<TestRun> {
         let mut command = Command::new(cargo());
+        // Its own process group, so a timeout can stop cargo and every test binary under it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         command.args(["test", "-p", self.package]);
         if !self.fail_fast {
             command.arg("--no-fail-fast");
@@ -264,9 +270,18 @@ impl TestCommand<'_> {
         let out = std::thread::spawn(move || read_all(&mut stdout, verbose, false));
         let err = std::thread::spawn(move || read_all(&mut stderr, verbose, true));
         let mut forwarded = false;
+        let started = std::time::Instant::now();
+        let mut timed_out = false;
         let status = loop {
             if let Some(status) = child.try_wait().context("waiting for cargo")? {
                 break status;
+            }
+            if !timed_out && self.timeout.is_some_and(|t| started.elapsed() > t) {
+                let group = nix::unistd::Pid::from_raw(-(child.id() as i32));
+                if let Err(e) = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL) {
+                    eprintln!("could not stop the timed-out test run (group {group}): {e}");
+                }
+                timed_out = true;
             }
             if signals::interrupted() && !forwarded {
                 // Ctrl-C reaches cargo through the terminal already; a SIGTERM sent to the
@@ -284,7 +299,17 @@ impl TestCommand<'_> {
         if signals::interrupted() {
             anyhow::bail!("interrupted");
         }
-        Ok(TestRun::parse(&stdout, &stderr, status.success()))
+        let mut run = TestRun::parse(&stdout, &stderr, status.success() && !timed_out);
+        if timed_out {
+            run.failures.push(Failure {
+                name: "(timed out)".to_string(),
+                output: format!(
+                    "the tests did not finish within {} s and were stopped",
+                    self.timeout.unwrap_or_default().as_secs()
+                ),
+            });
+        }
+        Ok(run)
     }
 }
 

@@ -226,6 +226,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             test_threads: options.test_threads,
             verbose: options.verbose,
             fail_fast: false,
+            timeout: None,
         }
         .run()?;
         let statuses: Vec<Status> = chapter

@@ -28,6 +28,8 @@ pub struct Options {
     pub restore: bool,
     pub test_threads: Option<usize>,
     pub verbose: bool,
+    /// Seconds one exercise's test run may take before it counts as failing (hung).
+    pub timeout_secs: Option<u64>,
 }
 
 /// The backup directory, relative to the workspace root.
@@ -242,6 +244,12 @@ fn test(
         test_threads: options.test_threads,
         verbose: options.verbose,
         fail_fast,
+        // The reference run must finish on its own; an exercise's run may hang.
+        timeout: if fail_fast {
+            options.timeout_secs.map(std::time::Duration::from_secs)
+        } else {
+            None
+        },
     }
     .run()
 }
