@@ -158,7 +158,7 @@ enum Command {
         verbose: bool,
         /// Seconds one exercise's test run may take; a run that hangs longer is stopped and
         /// counts as failing (the exercise broke something the tests wait for).
-        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         timeout: u64,
     },
 }
