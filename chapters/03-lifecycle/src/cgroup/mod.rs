@@ -1,0 +1,553 @@
+//! Control groups: what a container may use (memory, CPU, processes) and the
+//! freezer behind `docker pause`.
+//!
+//! Linux has two cgroup file systems. **v1** mounts one hierarchy per
+//! controller (`/sys/fs/cgroup/memory/…`, `/sys/fs/cgroup/pids/…`), so one
+//! container is one directory *in each* hierarchy. **v2** has one unified
+//! tree (`/sys/fs/cgroup/…`) where a group is one directory and controllers
+//! are switched on for children through `cgroup.subtree_control`. File names
+//! differ too (`memory.limit_in_bytes` vs `memory.max`). The [`Cgroup`] trait
+//! hides the difference: the rest of the engine says "limit memory to 16 MiB"
+//! and the v1 or v2 type writes the right file.
+//!
+//! Every type takes the cgroup file system's location as a parameter, so the
+//! unit tests drive both versions against fake trees in temporary
+//! directories and check exactly what was written.
+
+mod mountinfo;
+mod v1;
+mod v2;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+pub use mountinfo::{parse_mountinfo, MountInfo};
+pub use v1::CgroupV1;
+pub use v2::CgroupV2;
+
+/// Which cgroup file system a host uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupVersion {
+    V1,
+    V2,
+}
+
+/// What can go wrong with cgroups.
+#[derive(Debug, thiserror::Error)]
+pub enum CgroupError {
+    /// Reading or writing a cgroup file failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// No cgroup file system is mounted where it was looked for.
+    #[error("no cgroup file system found in /proc/self/mountinfo (looked for cgroup2 at {base} and for cgroup v1 controller mounts): mount cgroups or run on a host that has them")]
+    NotMounted { base: PathBuf },
+    /// A limit needs a controller the host does not offer.
+    #[error("cgroup controller {controller:?} is not available for {group}: enable it on the host (v1: mount it; v2: cgroup.subtree_control)")]
+    MissingController {
+        controller: &'static str,
+        group: String,
+    },
+    /// A file had content the kernel would not write.
+    #[error("unexpected content in {path}: {content:?}")]
+    Parse { path: PathBuf, content: String },
+    /// The freezer did not reach the wanted state in time.
+    #[error("cgroup {group} did not become {wanted} within {waited:?}")]
+    FreezeTimeout {
+        group: String,
+        wanted: &'static str,
+        waited: Duration,
+    },
+    /// Processes are still in the group after the wait.
+    #[error("cgroup {group} still has processes {pids:?} after {waited:?}; it was not removed")]
+    NotEmpty {
+        group: String,
+        pids: Vec<i32>,
+        waited: Duration,
+    },
+    /// A group or parent name that would leave its directory.
+    #[error("invalid cgroup name {0:?}: use letters, digits, '-', '_' and '.' only")]
+    InvalidName(String),
+}
+
+pub type Result<T> = std::result::Result<T, CgroupError>;
+
+/// Resource usage of a group, as `docker stats` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CgroupStats {
+    /// Memory charged to the group now, in bytes.
+    pub memory_usage: u64,
+    /// Highest memory usage seen, when the kernel tracks it (v1
+    /// `memory.max_usage_in_bytes`, v2 `memory.peak` since Linux 5.19).
+    pub memory_max_usage: Option<u64>,
+    /// The memory limit, `None` when unlimited.
+    pub memory_limit: Option<u64>,
+    /// CPU time used by all processes of the group, in nanoseconds.
+    pub cpu_usage_ns: u64,
+    /// Number of processes (tasks) in the group.
+    pub pids_current: u64,
+    /// The pids limit, `None` when unlimited.
+    pub pids_limit: Option<u64>,
+}
+
+/// The limits of one container, in the units of `docker run`'s flags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `--memory`: bytes.
+    pub memory: Option<u64>,
+    /// `--cpus`: CPU time per period, as (quota µs, period µs).
+    pub cpu_quota: Option<(u64, u64)>,
+    /// `--cpu-shares`: relative weight, 2..262144 (default 1024).
+    pub cpu_shares: Option<u64>,
+    /// `--pids-limit`: most processes at once.
+    pub pids_max: Option<u64>,
+}
+
+/// `--cpus 1.5` → quota 150 000 µs per period of 100 000 µs, as Docker
+/// computes it from `NanoCpus`.
+pub fn cpus_to_quota(nano_cpus: u64) -> (u64, u64) {
+    const PERIOD_US: u64 = 100_000;
+    (nano_cpus * PERIOD_US / 1_000_000_000, PERIOD_US)
+}
+
+/// cgroup v1 `cpu.shares` (2..262144) → cgroup v2 `cpu.weight` (1..10000),
+/// the linear map runc and the kernel documentation use.
+pub fn shares_to_weight(shares: u64) -> u64 {
+    let shares = shares.clamp(2, 262_144);
+    1 + ((shares - 2) * 9999) / 262_142
+}
+
+// ANCHOR: cgroup_trait
+/// One container's control group, v1 or v2.
+///
+/// Methods take `&self` and touch only files: a `Cgroup` is a handle on
+/// directories, it owns no process.
+pub trait Cgroup: std::fmt::Debug + Send + Sync {
+    /// v1 or v2.
+    fn version(&self) -> CgroupVersion;
+
+    /// The group's name, e.g. `minidock/3f2a…`, for messages.
+    fn name(&self) -> String;
+
+    /// The directories of the group: one per hierarchy on v1, one on v2.
+    fn dirs(&self) -> Vec<PathBuf>;
+
+    /// The `cgroup.procs` files a process id is written into to move that
+    /// process into the group (all hierarchies on v1).
+    fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs()
+            .into_iter()
+            .map(|d| d.join("cgroup.procs"))
+            .collect()
+    }
+
+    /// Moves process `pid` (and, on v1 too, all its threads) into the group.
+    fn add_pid(&self, pid: i32) -> Result<()> {
+        for file in self.procs_files() {
+            write_file(&file, &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Limits memory (RAM) to `bytes`; above it the kernel reclaims, then
+    /// OOM-kills inside the group.
+    fn set_memory_limit(&self, bytes: u64) -> Result<()>;
+
+    /// Allows `quota_us` of CPU time per `period_us` (`--cpus`).
+    fn set_cpus(&self, quota_us: u64, period_us: u64) -> Result<()>;
+
+    /// Relative CPU weight against other groups (`--cpu-shares`).
+    fn set_cpu_shares(&self, shares: u64) -> Result<()>;
+
+    /// Most processes the group may hold; `fork` fails with `EAGAIN` above.
+    fn set_pids_max(&self, max: u64) -> Result<()>;
+
+    /// Stops every process of the group and waits until the kernel reports
+    /// the group frozen.
+    fn freeze(&self) -> Result<()>;
+
+    /// Lets the processes run again.
+    fn thaw(&self) -> Result<()>;
+
+    /// Whether the group is frozen now.
+    fn is_frozen(&self) -> Result<bool>;
+
+    /// Current usage.
+    fn stats(&self) -> Result<CgroupStats>;
+
+    /// Whether the kernel's OOM killer has killed a process of this group.
+    fn oom_killed(&self) -> Result<bool>;
+    // ANCHOR_END: cgroup_trait
+
+    /// The process ids in the group (from `cgroup.procs`).
+    fn pids(&self) -> Result<Vec<i32>> {
+        let mut all = Vec::new();
+        for file in self.procs_files() {
+            for pid in read_pids(&file)? {
+                if !all.contains(&pid) {
+                    all.push(pid);
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Sets every limit that `resources` names.
+    fn apply(&self, resources: &Resources) -> Result<()> {
+        if let Some(bytes) = resources.memory {
+            self.set_memory_limit(bytes)?;
+        }
+        if let Some((quota, period)) = resources.cpu_quota {
+            self.set_cpus(quota, period)?;
+        }
+        if let Some(shares) = resources.cpu_shares {
+            self.set_cpu_shares(shares)?;
+        }
+        if let Some(max) = resources.pids_max {
+            self.set_pids_max(max)?;
+        }
+        Ok(())
+    }
+
+    /// Kills every process of the group with `SIGKILL`. The group is frozen
+    /// first, so a fork bomb cannot add processes between reading the list
+    /// and sending the signals; the kill lands when it thaws.
+    fn kill_all(&self) -> Result<()> {
+        self.freeze()?;
+        let pids = self.pids()?;
+        for pid in &pids {
+            // ESRCH: it exited on its own in the meantime, which is fine.
+            match nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid),
+                nix::sys::signal::Signal::SIGKILL,
+            ) {
+                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
+                Err(e) => {
+                    return Err(CgroupError::Io {
+                        op: "kill",
+                        path: PathBuf::from(format!("/proc/{pid}")),
+                        source: e.into(),
+                    })
+                }
+            }
+        }
+        self.thaw()
+    }
+
+    /// Waits until the group has no process (up to `timeout`), then removes
+    /// its directories. A missing directory counts as removed.
+    fn remove(&self, timeout: Duration) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let pids = match self.pids() {
+                Ok(p) => p,
+                Err(CgroupError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
+            if pids.is_empty() {
+                break;
+            }
+            if start.elapsed() > timeout {
+                return Err(CgroupError::NotEmpty {
+                    group: self.name(),
+                    pids,
+                    waited: timeout,
+                });
+            }
+            sleep(Duration::from_millis(10));
+        }
+        for dir in self.dirs() {
+            remove_dir_retrying(&dir, timeout)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the cgroup file system is, and which version: the starting point
+/// from which container groups are created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CgroupRoot {
+    /// One mount per controller (or per set of co-mounted controllers):
+    /// controller name → mount point.
+    V1 { mounts: BTreeMap<String, PathBuf> },
+    /// The unified hierarchy at this path.
+    V2 { path: PathBuf },
+}
+
+/// Where hosts mount cgroups.
+pub const DEFAULT_BASE: &str = "/sys/fs/cgroup";
+
+impl CgroupRoot {
+    /// Finds the host's cgroups in `/proc/self/mountinfo`.
+    pub fn detect() -> Result<CgroupRoot> {
+        let path = Path::new("/proc/self/mountinfo");
+        let text = fs::read_to_string(path).map_err(|source| CgroupError::Io {
+            op: "read",
+            path: path.into(),
+            source,
+        })?;
+        CgroupRoot::from_mountinfo(&text, Path::new(DEFAULT_BASE))
+    }
+
+    /// Decides the version from mount table text:
+    /// - `cgroup2` mounted at `base` → v2 (the unified host of today);
+    /// - `cgroup` (v1) mounts with controllers → v1, even when a nearly
+    ///   empty cgroup2 sits at `base/unified` (the "hybrid" layout of
+    ///   systemd before v2 became the default: controllers live in v1);
+    /// - only a cgroup2 mount elsewhere → v2 there.
+    pub fn from_mountinfo(text: &str, base: &Path) -> Result<CgroupRoot> {
+        let mounts = parse_mountinfo(text);
+        if let Some(m) = mounts
+            .iter()
+            .find(|m| m.fs_type == "cgroup2" && m.mount_point == base)
+        {
+            return Ok(CgroupRoot::V2 {
+                path: m.mount_point.clone(),
+            });
+        }
+        let mut v1 = BTreeMap::new();
+        for m in mounts.iter().filter(|m| m.fs_type == "cgroup") {
+            for opt in m.super_options.split(',') {
+                if V1_CONTROLLERS.contains(&opt) {
+                    v1.entry(opt.to_string())
+                        .or_insert_with(|| m.mount_point.clone());
+                }
+            }
+        }
+        if !v1.is_empty() {
+            return Ok(CgroupRoot::V1 { mounts: v1 });
+        }
+        if let Some(m) = mounts.iter().find(|m| m.fs_type == "cgroup2") {
+            return Ok(CgroupRoot::V2 {
+                path: m.mount_point.clone(),
+            });
+        }
+        Err(CgroupError::NotMounted { base: base.into() })
+    }
+
+    /// v1 or v2.
+    pub fn version(&self) -> CgroupVersion {
+        match self {
+            CgroupRoot::V1 { .. } => CgroupVersion::V1,
+            CgroupRoot::V2 { .. } => CgroupVersion::V2,
+        }
+    }
+
+    /// Creates (or re-uses) the group `parent/name`, e.g.
+    /// `minidock/<container id>`, with the controllers a container needs.
+    pub fn create(&self, parent: &str, name: &str) -> Result<Box<dyn Cgroup>> {
+        check_name(parent)?;
+        check_name(name)?;
+        Ok(match self {
+            CgroupRoot::V1 { mounts } => Box::new(CgroupV1::create(mounts, parent, name)?),
+            CgroupRoot::V2 { path } => Box::new(CgroupV2::create(path, parent, name)?),
+        })
+    }
+
+    /// A handle on an existing group, without creating anything: for
+    /// stopping or removing a container after the engine restarted.
+    pub fn open(&self, parent: &str, name: &str) -> Result<Box<dyn Cgroup>> {
+        check_name(parent)?;
+        check_name(name)?;
+        Ok(match self {
+            CgroupRoot::V1 { mounts } => Box::new(CgroupV1::open(mounts, parent, name)),
+            CgroupRoot::V2 { path } => Box::new(CgroupV2::open(path, parent, name)),
+        })
+    }
+}
+
+impl CgroupRoot {
+    /// Removes the (empty) parent group `parent` in every hierarchy: for
+    /// tests and uninstalling; the engine keeps its parent group.
+    pub fn remove_parent(&self, parent: &str) -> Result<()> {
+        check_name(parent)?;
+        let dirs: Vec<PathBuf> = match self {
+            CgroupRoot::V1 { mounts } => {
+                let mut d: Vec<PathBuf> = mounts.values().map(|m| m.join(parent)).collect();
+                d.sort();
+                d.dedup();
+                d
+            }
+            CgroupRoot::V2 { path } => vec![path.join(parent)],
+        };
+        for dir in dirs {
+            remove_dir_retrying(&dir, Duration::from_secs(5))?;
+        }
+        Ok(())
+    }
+}
+
+/// The v1 controllers the engine uses (the others are left alone).
+pub const V1_USED: &[&str] = &["cpu", "cpuacct", "freezer", "memory", "pids"];
+
+/// Every v1 controller name the kernel knows; anything else in a mount's
+/// options (`rw`, `name=systemd`, `clone_children`) is not a controller.
+const V1_CONTROLLERS: &[&str] = &[
+    "blkio",
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "devices",
+    "freezer",
+    "hugetlb",
+    "memory",
+    "misc",
+    "net_cls",
+    "net_prio",
+    "perf_event",
+    "pids",
+    "rdma",
+];
+
+/// Group names become directory names: no `/`, no `..`, nothing hidden.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(CgroupError::InvalidName(name.to_string()))
+    }
+}
+
+/// Writes `value` into an existing cgroup file. The file is never created:
+/// on a real cgroup file system a missing file means a missing controller,
+/// and creating a plain file instead would hide that.
+pub(crate) fn write_file(path: &Path, value: &str) -> Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|source| CgroupError::Io {
+            op: "open for writing",
+            path: path.into(),
+            source,
+        })?;
+    file.write_all(value.as_bytes())
+        .map_err(|source| CgroupError::Io {
+            op: "write",
+            path: path.into(),
+            source,
+        })
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<String> {
+    fs::read_to_string(path).map_err(|source| CgroupError::Io {
+        op: "read",
+        path: path.into(),
+        source,
+    })
+}
+
+/// Reads a file holding one number (or `max`, read as `None`).
+pub(crate) fn read_limit(path: &Path) -> Result<Option<u64>> {
+    let text = read_file(path)?;
+    let t = text.trim();
+    if t == "max" {
+        return Ok(None);
+    }
+    t.parse().map(Some).map_err(|_| CgroupError::Parse {
+        path: path.into(),
+        content: text.clone(),
+    })
+}
+
+pub(crate) fn read_u64(path: &Path) -> Result<u64> {
+    read_limit(path)?.ok_or_else(|| CgroupError::Parse {
+        path: path.into(),
+        content: "max".into(),
+    })
+}
+
+/// The value of `key` in a flat-keyed file (`memory.events`,
+/// `memory.oom_control`, `cpu.stat`): lines of `key value`.
+pub(crate) fn read_keyed(path: &Path, key: &str) -> Result<Option<u64>> {
+    let text = read_file(path)?;
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        if parts.next() == Some(key) {
+            let value = parts.next().unwrap_or("");
+            return value.parse().map(Some).map_err(|_| CgroupError::Parse {
+                path: path.into(),
+                content: line.to_string(),
+            });
+        }
+    }
+    Ok(None)
+}
+
+fn read_pids(path: &Path) -> Result<Vec<i32>> {
+    let text = read_file(path)?;
+    text.split_whitespace()
+        .map(|p| {
+            p.parse().map_err(|_| CgroupError::Parse {
+                path: path.into(),
+                content: text.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Creates `dir` and its parents, keeping an existing one.
+pub(crate) fn mkdir_all(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).map_err(|source| CgroupError::Io {
+        op: "create cgroup directory",
+        path: dir.into(),
+        source,
+    })
+}
+
+/// `rmdir` on a cgroup fails with `EBUSY` for a short while after its last
+/// process exited (the kernel still tears it down), so retry until `timeout`.
+fn remove_dir_retrying(dir: &Path, timeout: Duration) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        match fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && start.elapsed() < timeout => {
+                sleep(Duration::from_millis(10));
+            }
+            Err(source) => {
+                return Err(CgroupError::Io {
+                    op: "remove cgroup directory",
+                    path: dir.into(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// Polls `done` every few milliseconds until it is true or `timeout` passed.
+pub(crate) fn wait_for(timeout: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<bool> {
+    let start = Instant::now();
+    loop {
+        if done()? {
+            return Ok(true);
+        }
+        if start.elapsed() > timeout {
+            return Ok(false);
+        }
+        sleep(Duration::from_millis(5));
+    }
+}
+
+/// How long freeze/thaw wait for the kernel before giving up.
+pub const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,313 @@
+//! `exec`: run one more process inside a running container.
+//!
+//! The new process must end up where the container's processes are: in
+//! its mount, PID, network, IPC and UTS namespaces, in its cgroups, as its
+//! user, with its capabilities. `setns(2)` joins an existing namespace
+//! through a file in `/proc/<pid>/ns/`. Two details decide the order:
+//!
+//! - joining a PID namespace affects only *children*, so the helper joins
+//!   everything and then forks; the child is the process that runs;
+//! - after joining the mount namespace, the host's `/proc/<pid>` and
+//!   `/sys/fs/cgroup` are out of reach, so every namespace file and cgroup
+//!   file is opened first; the child writes itself into the cgroup.
+//!
+//! All this happens in a fresh, single-threaded helper (the engine's
+//! binary re-executed with [`EXEC_ARG`]), never after `fork` in a threaded
+//! engine. `runc exec` and `nsenter` work the same way.
+
+use std::convert::Infallible;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use minidock_namespaces::{capabilities, exec as ns_exec, fds, user as ns_user, SetupError, User};
+use nix::sched::{setns, CloneFlags};
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, ForkResult, Pid};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{io_err, Error, Result};
+
+/// The hidden first argument of the exec helper role.
+pub const EXEC_ARG: &str = "__minidock_exec";
+
+/// What the exec helper needs, passed to it as one JSON argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecSpec {
+    /// Host pid of a process of the container (its PID 1).
+    pub pid: i32,
+    /// The container's `cgroup.procs` files.
+    pub cgroup_procs: Vec<PathBuf>,
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    pub cwd: PathBuf,
+    pub user: User,
+    /// Capabilities the process keeps.
+    pub capabilities: Vec<String>,
+    /// Whether stdin is a terminal that should become the controlling one.
+    pub tty: bool,
+}
+
+/// The namespaces an exec joins, in the order they are joined (mount
+/// last: it changes the root directory).
+const NAMESPACES: &[(&str, CloneFlags)] = &[
+    ("ipc", CloneFlags::CLONE_NEWIPC),
+    ("uts", CloneFlags::CLONE_NEWUTS),
+    ("net", CloneFlags::CLONE_NEWNET),
+    ("pid", CloneFlags::CLONE_NEWPID),
+    ("mnt", CloneFlags::CLONE_NEWNS),
+];
+
+/// A process started by `exec`: the exec helper, our child, which exits
+/// with the process's Docker-style code.
+#[derive(Debug)]
+pub struct ExecProcess {
+    child: Child,
+    /// The master side of the terminal, in TTY mode.
+    pub pty: Option<File>,
+}
+
+impl ExecProcess {
+    pub fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.child.stdin.take()
+    }
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.child.stdout.take()
+    }
+    pub fn take_stderr(&mut self) -> Option<ChildStderr> {
+        self.child.stderr.take()
+    }
+
+    /// Kills the process: `SIGKILL` to the helper, which takes the process
+    /// with it (its `PR_SET_PDEATHSIG`).
+    pub fn kill(&mut self) -> Result<()> {
+        self.child.kill().map_err(io_err("kill", "exec helper"))
+    }
+
+    /// The helper's pid (the process in the container is its child).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits; returns the exit code (128 + N for signal N).
+    pub fn wait(&mut self) -> Result<i32> {
+        let status = self
+            .child
+            .wait()
+            .map_err(io_err("wait for", "exec helper"))?;
+        Ok(status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(255))
+    }
+
+    /// Collects piped stdout and stderr to the end, then waits.
+    pub fn wait_with_output(self) -> Result<(i32, Vec<u8>, Vec<u8>)> {
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(io_err("wait for", "exec helper"))?;
+        let status = out.status;
+        let code = status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(255);
+        Ok((code, out.stdout, out.stderr))
+    }
+}
+
+/// Starts the exec helper `helper` for `spec`. Without a TTY, stdout and
+/// stderr are piped and stdin is piped when `stdin` is set (else
+/// `/dev/null`); with a TTY all three are a new terminal's slave side and
+/// [`ExecProcess::pty`] is its master.
+pub fn spawn(helper: &Path, spec: &ExecSpec, stdin: bool) -> Result<ExecProcess> {
+    let json = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
+    let mut command = Command::new(helper);
+    command.arg(EXEC_ARG).arg(json);
+    let mut pty_master = None;
+    if spec.tty {
+        let pty =
+            nix::pty::openpty(None, None).map_err(|e| Error::Other(format!("openpty: {e}")))?;
+        let slave = File::from(pty.slave);
+        let dup = |f: &File| f.try_clone().map_err(io_err("dup", "pty"));
+        command
+            .stdin(dup(&slave)?)
+            .stdout(dup(&slave)?)
+            .stderr(slave);
+        pty_master = Some(File::from(pty.master));
+    } else {
+        command
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+    }
+    let child = command
+        .spawn()
+        .map_err(io_err("start exec helper", helper))?;
+    // `command` holds our copies of the slave side; drop them with it.
+    drop(command);
+    Ok(ExecProcess {
+        child,
+        pty: pty_master,
+    })
+}
+
+/// Entry point of the exec helper role. Never returns.
+pub fn main() -> ! {
+    let spec: ExecSpec = match std::env::args()
+        .nth(2)
+        .ok_or_else(|| "missing spec argument".to_string())
+        .and_then(|j| serde_json::from_str(&j).map_err(|e| e.to_string()))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("minidock exec: {e} (the exec helper is started by the engine)");
+            std::process::exit(125)
+        }
+    };
+    match helper(&spec) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("minidock exec: {e}");
+            std::process::exit(125)
+        }
+    }
+}
+
+// ANCHOR: join
+fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
+    let mut joined = Vec::new();
+    for (name, flag) in NAMESPACES {
+        let path = format!("/proc/{}/ns/{name}", spec.pid);
+        let file = File::open(&path).map_err(|e| {
+            SetupError::refused(
+                "open namespace",
+                Some(path.clone()),
+                format!("{e}: is the container running?"),
+            )
+        })?;
+        joined.push((file, *flag, path));
+    }
+    // Opened now, written by the child: the host's cgroup file system is out
+    // of reach after setns(mnt), and only the child belongs in the group.
+    let mut cgroup_procs = Vec::new();
+    for path in &spec.cgroup_procs {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| {
+                SetupError::refused(
+                    "open cgroup",
+                    Some(path.display().to_string()),
+                    e.to_string(),
+                )
+            })?;
+        cgroup_procs.push((file, path.display().to_string()));
+    }
+    for (file, flag, path) in &joined {
+        setns(file, *flag).map_err(|e| SetupError::sys("setns", Some(path.clone()), e))?;
+    }
+    // SAFETY: the helper was just exec'd and has no other thread.
+    match unsafe { fork() }.map_err(|e| SetupError::sys("fork", None, e))? {
+        ForkResult::Child => {
+            let failed = match exec_in_container(spec, cgroup_procs) {
+                Ok(never) => match never {},
+                Err(e) => e,
+            };
+            eprintln!("minidock exec: {failed}");
+            std::process::exit(match failed.step.as_str() {
+                "exec" if failed.errno == Some(libc::ENOENT) || failed.errno.is_none() => 127,
+                "exec" => 126,
+                _ => 125,
+            })
+        }
+        ForkResult::Parent { child } => {
+            forward_signals_to(child)?;
+            loop {
+                match waitpid(child, None) {
+                    Ok(status) => {
+                        if let Some(code) = minidock_namespaces::init::exit_code(status) {
+                            return Ok(code);
+                        }
+                    }
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => return Err(SetupError::sys("waitpid", None, e)),
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: join
+
+/// In the child, now inside the container's PID namespace: become the
+/// container's user with its capabilities, then exec.
+fn exec_in_container(
+    spec: &ExecSpec,
+    cgroup_procs: Vec<(File, String)>,
+) -> std::result::Result<Infallible, SetupError> {
+    for (mut file, path) in cgroup_procs {
+        // `0` is "the writing process": the child joins, its parent stays out.
+        file.write_all(b"0")
+            .map_err(|e| SetupError::refused("join cgroup", Some(path), e.to_string()))?;
+    }
+    nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+        .map_err(|e| SetupError::sys("prctl PR_SET_PDEATHSIG", None, e))?;
+    if spec.tty {
+        nix::unistd::setsid().map_err(|e| SetupError::sys("setsid", None, e))?;
+        // SAFETY: TIOCSCTTY takes an int argument; fd 0 is the terminal.
+        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } == -1 {
+            return Err(SetupError::sys(
+                "ioctl TIOCSCTTY",
+                None,
+                nix::errno::Errno::last(),
+            ));
+        }
+    }
+    nix::unistd::chdir(&spec.cwd)
+        .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;
+    let keep = capabilities::parse(&spec.capabilities)
+        .map_err(|e| SetupError::refused("capabilities", None, e))?;
+    capabilities::drop_bounding_set(&keep)?;
+    ns_user::switch_user(&spec.user)?;
+    let path = spec
+        .env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(minidock_namespaces::spec::DEFAULT_PATH);
+    let program = ns_exec::find_executable(&spec.args[0], path)?;
+    fds::close_on_exec_above_stdio()?;
+    capabilities::apply(&keep, spec.user.uid == 0)?;
+    ns_exec::exec(&program, &spec.args, &spec.env)
+}
+
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn forward(signal: libc::c_int) {
+    let pid = CHILD.load(Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe; a failure needs no handling.
+        unsafe { libc::kill(pid, signal) };
+    }
+}
+
+/// Signals sent to the helper (a `kill` of the exec, a terminal's
+/// SIGINT) are passed on to the process in the container.
+fn forward_signals_to(child: Pid) -> std::result::Result<(), SetupError> {
+    CHILD.store(child.as_raw(), Ordering::SeqCst);
+    let action = SigAction::new(
+        SigHandler::Handler(forward),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    for signal in minidock_namespaces::init::FORWARDED_SIGNALS {
+        // SAFETY: `forward` only reads an atomic and calls kill.
+        unsafe { sigaction(*signal, &action) }
+            .map_err(|e| SetupError::sys("sigaction", Some(signal.to_string()), e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,743 @@
+//! The shim: one small supervisor process per container.
+//!
+//! ```text
+//!  engine (CLI, daemon)        shim (one per container)          container
+//!  ────────────────────        ────────────────────────          ─────────
+//!  start ── spawn ───────────▶ fork; parent exits ──┐
+//!        ◀── "Started 4242" ── setsid, subreaper    │
+//!  (may exit, crash, restart)  owns stdio pipes ◀───┼── init helper ── PID 1
+//!                              json-file log        │   (chapter 01)
+//!  attach ── unix socket ────▶ fans output out      │
+//!                              waits, records exit ─┘
+//!                              in state.json
+//! ```
+//!
+//! The engine's own binary is re-executed with the hidden argument
+//! [`SHIM_ARG`]. The shim forks once and the first process exits at once,
+//! so the shim is nobody's child the engine must wait for; `setsid` puts
+//! it in its own session, away from the engine's terminal and its signals.
+//! It is the parent of the container's init helper, so it alone can
+//! `wait` for it — which is why it, and not the engine, records the exit
+//! status. An engine that crashes or restarts loses nothing: the shim keeps
+//! the container, its output and its exit status. This is the job
+//! `containerd-shim-runc-v2` does for Docker.
+
+use std::ffi::OsString;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use minidock_namespaces::{BindMount, InitHelper, ProcessSpec, Stdio, User};
+use nix::unistd::{fork, ForkResult};
+use serde::{Deserialize, Serialize};
+
+use crate::attach::{read_frame, write_frame, Frame};
+use crate::cgroup::{Cgroup, CgroupRoot};
+use crate::config::{Config, NetworkMode};
+use crate::error::{io_err, Error, Result};
+use crate::id::ContainerId;
+use crate::inroot::mkdir_all_in_root;
+use crate::logs::{LogWriter, Stream};
+use crate::state::{transition, Event};
+use crate::store::{Container, ContainerStore};
+use crate::time::Timestamp;
+use crate::user::{resolve_user, ResolvedUser};
+
+/// The hidden first argument that turns the engine's binary into a shim.
+pub const SHIM_ARG: &str = "__minidock_shim";
+
+/// Where the shim finds everything: passed on its command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShimArgs {
+    /// The engine root (`containers/<id>` is below it).
+    pub root: PathBuf,
+    /// The run directory (`<id>/attach.sock` is below it).
+    pub run_dir: PathBuf,
+    pub id: ContainerId,
+    /// The cgroup parent group, e.g. `minidock`.
+    pub cgroup_parent: String,
+    /// Wait for one attach client before starting the container, so that
+    /// it sees all of the output (`docker run` / `docker start -a`).
+    pub wait_attach: bool,
+}
+
+impl ShimArgs {
+    /// The arguments after [`SHIM_ARG`].
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec![
+            "--root".into(),
+            self.root.clone().into(),
+            "--run-dir".into(),
+            self.run_dir.clone().into(),
+            "--cgroup-parent".into(),
+            self.cgroup_parent.clone().into(),
+        ];
+        if self.wait_attach {
+            args.push("--wait-attach".into());
+        }
+        args.push(self.id.as_str().into());
+        args
+    }
+
+    /// Parses what [`ShimArgs::to_args`] wrote.
+    pub fn parse(args: &[OsString]) -> Result<ShimArgs> {
+        let bad = |what: &str| {
+            Error::Other(format!(
+                "shim: {what} (the shim is started by the engine, not by hand)"
+            ))
+        };
+        let (mut root, mut run_dir, mut parent, mut id, mut wait_attach) =
+            (None, None, None, None, false);
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            match a.to_str() {
+                Some("--root") => root = it.next().map(PathBuf::from),
+                Some("--run-dir") => run_dir = it.next().map(PathBuf::from),
+                Some("--cgroup-parent") => {
+                    parent = it.next().and_then(|p| p.to_str()).map(String::from)
+                }
+                Some("--wait-attach") => wait_attach = true,
+                Some(other) if id.is_none() => id = Some(other.parse::<ContainerId>()?),
+                _ => return Err(bad("unexpected argument")),
+            }
+        }
+        Ok(ShimArgs {
+            root: root.ok_or_else(|| bad("--root missing"))?,
+            run_dir: run_dir.ok_or_else(|| bad("--run-dir missing"))?,
+            cgroup_parent: parent.ok_or_else(|| bad("--cgroup-parent missing"))?,
+            id: id.ok_or_else(|| bad("container id missing"))?,
+            wait_attach,
+        })
+    }
+
+    /// The shim's run directory, see [`run_path`].
+    pub fn run_path(&self) -> PathBuf {
+        run_path(&self.run_dir, &self.id)
+    }
+}
+
+/// `RUN_DIR/<short id>`: the shim's socket lives here. The short id keeps
+/// the socket's path under the 108 bytes a unix socket address may have.
+pub fn run_path(run_dir: &Path, id: &ContainerId) -> PathBuf {
+    run_dir.join(id.short())
+}
+
+/// The attach socket of a container.
+pub fn attach_socket(run_dir: &Path, id: &ContainerId) -> PathBuf {
+    run_path(run_dir, id).join("attach.sock")
+}
+
+/// What the shim tells the engine on its stdout, one JSON line each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShimReport {
+    /// The attach socket is ready (with `--wait-attach`): connect now.
+    Listening,
+    /// The container runs; PID 1 has this host pid.
+    Started { pid: i32 },
+    /// The container could not be started.
+    Failed { error: String },
+}
+
+/// Writes a report to stdout, the engine's pipe.
+fn report(r: &ShimReport) {
+    let mut line = serde_json::to_vec(r).unwrap_or_default();
+    line.push(b'\n');
+    let mut out = io::stdout().lock();
+    // If the engine went away, nobody is left to tell.
+    out.write_all(&line).and_then(|()| out.flush()).ok();
+}
+
+/// Points stdout at `/dev/null`: the engine reads end-of-file and knows
+/// the start is over; later writes go nowhere instead of failing.
+fn close_report_pipe() -> Result<()> {
+    let null = File::options()
+        .write(true)
+        .open("/dev/null")
+        .map_err(io_err("open", "/dev/null"))?;
+    nix::unistd::dup2(null.as_raw_fd(), 1).map_err(|e| Error::Io {
+        op: "dup2 /dev/null onto stdout",
+        path: "/dev/null".into(),
+        source: e.into(),
+    })?;
+    Ok(())
+}
+
+/// Entry point of the shim role. Never returns.
+pub fn main() -> ! {
+    let args: Vec<OsString> = std::env::args_os().skip(2).collect();
+    let args = match ShimArgs::parse(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("minidock-shim: {e}");
+            std::process::exit(2)
+        }
+    };
+    // SAFETY: the shim was just exec'd and has started no thread, so the
+    // child may run any code after the fork.
+    match unsafe { fork() } {
+        Ok(ForkResult::Parent { .. }) => std::process::exit(0),
+        Ok(ForkResult::Child) => {}
+        Err(e) => {
+            report(&ShimReport::Failed {
+                error: format!("shim: fork: {e}"),
+            });
+            std::process::exit(1)
+        }
+    }
+    let code = match detach().and_then(|()| supervise(&args)) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&ShimReport::Failed {
+                error: e.to_string(),
+            });
+            eprintln!("minidock-shim {}: {e}", args.id.short());
+            1
+        }
+    };
+    std::process::exit(code)
+}
+
+/// A new session (no terminal, no signals from the engine's process
+/// group), and "child subreaper": processes orphaned below the shim are
+/// re-parented to it rather than to the host's init.
+fn detach() -> Result<()> {
+    nix::unistd::setsid().map_err(|e| Error::Other(format!("shim: setsid: {e}")))?;
+    nix::sys::prctl::set_child_subreaper(true)
+        .map_err(|e| Error::Other(format!("shim: PR_SET_CHILD_SUBREAPER: {e}")))?;
+    Ok(())
+}
+
+/// Shared between the shim's threads: attached clients, where stdin
+/// goes, the terminal (TTY mode) and the log.
+struct Hub {
+    clients: Mutex<Vec<UnixStream>>,
+    stdin: Mutex<Option<Box<dyn Write + Send>>>,
+    pty_master: Mutex<Option<File>>,
+    log: Mutex<LogWriter>,
+}
+
+impl Hub {
+    /// Output of the container: into the log, and to every client.
+    fn output(&self, stream: Stream, data: &[u8]) {
+        if let Err(e) = self.log.lock().expect("log lock").write(stream, data) {
+            eprintln!("minidock-shim: {e}");
+        }
+        let frame = match stream {
+            Stream::Stdout => Frame::Stdout(data.to_vec()),
+            Stream::Stderr => Frame::Stderr(data.to_vec()),
+        };
+        self.broadcast(&frame);
+    }
+
+    fn broadcast(&self, frame: &Frame) {
+        let mut clients = self.clients.lock().expect("clients lock");
+        // A client that cannot keep up or hung up is dropped.
+        clients.retain_mut(|c| write_frame(c, frame).is_ok());
+    }
+
+    fn add_client(self: &Arc<Self>, client: UnixStream) {
+        client.set_write_timeout(Some(Duration::from_secs(10))).ok();
+        let Ok(writer) = client.try_clone() else {
+            return;
+        };
+        self.clients.lock().expect("clients lock").push(writer);
+        let hub = self.clone();
+        thread::spawn(move || hub.serve_client(client));
+    }
+
+    /// Reads a client's frames: stdin data, end of stdin, terminal size.
+    fn serve_client(&self, mut client: UnixStream) {
+        while let Ok(Some(frame)) = read_frame(&mut client) {
+            match frame {
+                Frame::Stdin(data) => {
+                    if let Some(w) = self.stdin.lock().expect("stdin lock").as_mut() {
+                        if w.write_all(&data).and_then(|()| w.flush()).is_err() {
+                            eprintln!("minidock-shim: the container closed its stdin");
+                        }
+                    }
+                }
+                Frame::CloseStdin => {
+                    self.stdin.lock().expect("stdin lock").take();
+                }
+                Frame::Resize { rows, cols } => {
+                    if let Some(master) = self.pty_master.lock().expect("pty lock").as_ref() {
+                        if let Err(e) = set_window_size(master, rows, cols) {
+                            eprintln!("minidock-shim: resize: {e}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `TIOCSWINSZ` on the terminal's master side; the kernel sends SIGWINCH
+/// to the container's foreground process group.
+fn set_window_size(master: &File, rows: u16, cols: u16) -> io::Result<()> {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize struct from the pointer, which
+    // is valid for the duration of the call.
+    let rc = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    if rc == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Copies one output of the container into the hub until end of file.
+fn pump(hub: Arc<Hub>, mut from: File, stream: Stream) -> JoinHandle<()> {
+    thread::spawn(move || {
+        let mut buf = vec![0u8; 32 * 1024];
+        loop {
+            match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => hub.output(stream, &buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // EIO: the last holder of the terminal's slave side closed it.
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = hub.log.lock().expect("log lock").flush(stream) {
+            eprintln!("minidock-shim: {e}");
+        }
+    })
+}
+
+/// How the container's process ended.
+struct Ended {
+    code: i32,
+    oom_killed: bool,
+}
+
+// ANCHOR: supervise
+fn supervise(args: &ShimArgs) -> Result<()> {
+    let store = ContainerStore::open(&args.root)?;
+    let container = store.container(&args.id)?;
+    let cgroups = CgroupRoot::detect()?;
+    let run = args.run_path();
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&run)
+        .map_err(io_err("create", &run))?;
+    let socket = attach_socket(&args.run_dir, &args.id);
+    match fs::remove_file(&socket) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err("remove stale socket", &socket)(e)),
+    }
+    let listener = UnixListener::bind(&socket).map_err(io_err("listen on", &socket))?;
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))
+        .map_err(io_err("chmod", &socket))?;
+    let log_path = store.dir(&args.id).join(format!("{}-json.log", args.id));
+    let hub = Arc::new(Hub {
+        clients: Mutex::new(Vec::new()),
+        stdin: Mutex::new(None),
+        pty_master: Mutex::new(None),
+        log: Mutex::new(LogWriter::open(&log_path)?),
+    });
+    if args.wait_attach {
+        report(&ShimReport::Listening);
+        hub.add_client(accept_within(&listener, Duration::from_secs(60))?);
+    }
+    {
+        let hub = hub.clone();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                hub.add_client(client);
+            }
+        });
+    }
+
+    let mut first = true;
+    let ended = loop {
+        let ended = run_once(args, &store, &container, &cgroups, &hub, first);
+        if first {
+            // The engine is told once; restarts are visible in state.json.
+            close_report_pipe()?;
+        }
+        let ended = match (ended, first) {
+            (Ok(e), _) => e,
+            (Err(e), true) => return Err(e),
+            (Err(e), false) => {
+                // A restart failed: record it as an exit, and stop trying.
+                eprintln!("minidock-shim: restart failed: {e}");
+                store.update_state(&args.id, |r| {
+                    r.error = e.to_string();
+                    Ok(())
+                })?;
+                Ended {
+                    code: 255,
+                    oom_killed: false,
+                }
+            }
+        };
+        first = false;
+        let record = store.update_state(&args.id, |r| {
+            r.state = transition(
+                args.id.as_str(),
+                &r.state,
+                Event::Exit {
+                    code: ended.code,
+                    oom_killed: ended.oom_killed,
+                    at: Timestamp::now(),
+                },
+            )?;
+            r.shim_pid = None;
+            Ok(r.clone())
+        })?;
+        let policy = &container.host_config.restart_policy;
+        if !policy.should_restart(ended.code, record.restart_count, record.stopped_by_user) {
+            break ended;
+        }
+        let backoff = Duration::from_millis(100 << record.restart_count.min(4));
+        thread::sleep(backoff);
+        store.update_state(&args.id, |r| {
+            r.restart_count += 1;
+            Ok(())
+        })?;
+    };
+    hub.broadcast(&Frame::Exit(ended.code));
+    for client in hub.clients.lock().expect("clients lock").drain(..) {
+        client.shutdown(std::net::Shutdown::Both).ok();
+    }
+    if container.host_config.auto_remove {
+        remove_after_exit(&store, &args.run_dir, &args.id)?;
+    }
+    fs::remove_dir_all(&run).map_err(io_err("remove", &run))
+}
+// ANCHOR_END: supervise
+
+/// `--rm`: the container goes away when its process does. Its final
+/// state is left as a tombstone in the run directory first, so a `wait`
+/// that did not see the exit can still report the exit code.
+fn remove_after_exit(store: &ContainerStore, run_dir: &Path, id: &ContainerId) -> Result<()> {
+    let last = store.state(id)?;
+    write_tombstone(run_dir, id, &last)?;
+    store.update_state(id, |r| {
+        r.state = transition(id.as_str(), &r.state, Event::Remove { force: false })?;
+        Ok(())
+    })?;
+    minidock_images::unmount_rootfs(&store.dir(id)).map_err(|e| Error::Other(e.to_string()))?;
+    store.remove(id)
+}
+
+/// Where the final state of an auto-removed container is kept.
+pub fn tombstone(run_dir: &Path, id: &ContainerId) -> PathBuf {
+    run_dir.join("removed").join(format!("{id}.json"))
+}
+
+/// How long tombstones are kept.
+const TOMBSTONE_AGE: Duration = Duration::from_secs(600);
+
+fn write_tombstone(
+    run_dir: &Path,
+    id: &ContainerId,
+    record: &crate::state::StateRecord,
+) -> Result<()> {
+    let dir = run_dir.join("removed");
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(io_err("create", &dir))?;
+    // Old tombstones nobody asked for are swept on the way.
+    for entry in fs::read_dir(&dir).map_err(io_err("read", &dir))?.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .map(|t| t.elapsed().unwrap_or_default() > TOMBSTONE_AGE)
+            .unwrap_or(false);
+        if old {
+            fs::remove_file(entry.path()).ok();
+        }
+    }
+    crate::store::write_json(&tombstone(run_dir, id), record)
+}
+
+/// The final state of a container removed by `--rm`, if it is recent.
+pub fn read_tombstone(run_dir: &Path, id: &ContainerId) -> Option<crate::state::StateRecord> {
+    crate::store::read_json(&tombstone(run_dir, id)).ok()
+}
+
+fn accept_within(listener: &UnixListener, timeout: Duration) -> Result<UnixStream> {
+    listener
+        .set_nonblocking(true)
+        .map_err(io_err("set non-blocking", "attach socket"))?;
+    let start = Instant::now();
+    let client = loop {
+        match listener.accept() {
+            Ok((c, _)) => break c,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && start.elapsed() < timeout => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => {
+                return Err(io_err(
+                    "wait for the first attach client on",
+                    "attach socket",
+                )(e))
+            }
+        }
+    };
+    listener
+        .set_nonblocking(false)
+        .map_err(io_err("set blocking", "attach socket"))?;
+    client
+        .set_nonblocking(false)
+        .map_err(io_err("set blocking", "attach client"))?;
+    Ok(client)
+}
+
+// ANCHOR: run_once
+/// One run of the container: cgroup, process, output, exit.
+fn run_once(
+    args: &ShimArgs,
+    store: &ContainerStore,
+    container: &Container,
+    cgroups: &CgroupRoot,
+    hub: &Arc<Hub>,
+    first: bool,
+) -> Result<Ended> {
+    let rootfs = store.dir(&args.id).join("merged");
+    let cg = cgroups.create(&args.cgroup_parent, args.id.as_str())?;
+    let started = start_process(container, &rootfs, cg.as_ref(), hub);
+    let (mut process, pumps) = match started {
+        Ok(p) => p,
+        Err(e) => {
+            cg.kill_all().ok();
+            cg.remove(Duration::from_secs(5)).ok();
+            return Err(e);
+        }
+    };
+    let pid = process.container_pid();
+    store.update_state(&args.id, |r| {
+        r.state = transition(
+            args.id.as_str(),
+            &r.state,
+            Event::Start {
+                pid,
+                at: Timestamp::now(),
+            },
+        )?;
+        r.shim_pid = Some(std::process::id() as i32);
+        r.error.clear();
+        Ok(())
+    })?;
+    if first {
+        report(&ShimReport::Started { pid });
+    }
+
+    let code = process.wait().map_err(|e| Error::Other(e.to_string()))?;
+    // When PID 1 ends, the kernel kills the rest of its PID namespace, so
+    // every copy of the output pipes closes and the pumps reach EOF.
+    for p in pumps {
+        p.join().ok();
+    }
+    hub.stdin.lock().expect("stdin lock").take();
+    hub.pty_master.lock().expect("pty lock").take();
+    let oom_killed = cg.oom_killed().unwrap_or(false);
+    cg.kill_all().ok();
+    cg.remove(Duration::from_secs(10))?;
+    Ok(Ended { code, oom_killed })
+}
+// ANCHOR_END: run_once
+
+// ANCHOR: start_process
+/// Prepares the rootfs and stdio, and starts the container's init through
+/// chapter 01, already inside the cgroup.
+fn start_process(
+    container: &Container,
+    rootfs: &Path,
+    cg: &dyn Cgroup,
+    hub: &Arc<Hub>,
+) -> Result<(minidock_namespaces::Container, Vec<JoinHandle<()>>)> {
+    cg.apply(&container.host_config.resources())?;
+    let user = resolve_user(rootfs, &container.config.user)?;
+    if !container.config.working_dir.is_empty() {
+        mkdir_all_in_root(rootfs, Path::new(&container.config.working_dir))?;
+    }
+    let mut spec = process_spec(container, rootfs, &user);
+    let tty = container.config.tty;
+    let mut pty_master = None;
+    if tty {
+        let pty =
+            nix::pty::openpty(None, None).map_err(|e| Error::Other(format!("openpty: {e}")))?;
+        let slave = File::from(pty.slave);
+        let clone = |f: &File| f.try_clone().map_err(io_err("dup", "pty"));
+        spec.stdin = Stdio::File(clone(&slave)?);
+        spec.stdout = Stdio::File(clone(&slave)?);
+        spec.stderr = Stdio::File(slave);
+        pty_master = Some(File::from(pty.master));
+    } else {
+        spec.stdin = if container.config.open_stdin {
+            Stdio::Piped
+        } else {
+            Stdio::Null
+        };
+        spec.stdout = Stdio::Piped;
+        spec.stderr = Stdio::Piped;
+    }
+    // PID 1 writes itself into these files as its first step (chapter 01),
+    // so the limits hold before the command runs a single instruction.
+    spec.cgroup_procs = cg.procs_files();
+    let helper = InitHelper::reexec();
+    let mut process = spec
+        .spawn(&helper)
+        .map_err(|e| Error::Other(format!("start container {}: {e}", container.id.short())))?;
+    // The slave side now belongs to the container alone: with our copies
+    // closed, reading the master ends when the container's side is gone.
+    drop(spec);
+    let mut pumps = Vec::new();
+    if let Some(master) = pty_master {
+        let reader = master.try_clone().map_err(io_err("dup", "pty master"))?;
+        let writer = master.try_clone().map_err(io_err("dup", "pty master"))?;
+        *hub.stdin.lock().expect("stdin lock") = Some(Box::new(writer));
+        *hub.pty_master.lock().expect("pty lock") = Some(master);
+        pumps.push(pump(hub.clone(), reader, Stream::Stdout));
+    } else {
+        if let Some(stdin) = process.take_stdin() {
+            *hub.stdin.lock().expect("stdin lock") = Some(Box::new(stdin));
+        }
+        if let Some(out) = process.take_stdout() {
+            pumps.push(pump(
+                hub.clone(),
+                File::from(OwnedFd::from(out)),
+                Stream::Stdout,
+            ));
+        }
+        if let Some(err) = process.take_stderr() {
+            pumps.push(pump(
+                hub.clone(),
+                File::from(OwnedFd::from(err)),
+                Stream::Stderr,
+            ));
+        }
+    }
+    Ok((process, pumps))
+}
+// ANCHOR_END: start_process
+
+/// The environment a container's process gets, as Docker builds it: a
+/// default `PATH` and `HOSTNAME`, `TERM=xterm` with a TTY, then the
+/// configured variables (which win), and `HOME` from `/etc/passwd` when
+/// nothing set it.
+pub fn container_env(config: &Config, user: &ResolvedUser) -> Vec<String> {
+    let mut env = vec![
+        format!("PATH={}", minidock_namespaces::spec::DEFAULT_PATH),
+        format!("HOSTNAME={}", config.hostname),
+    ];
+    if config.tty {
+        env.push("TERM=xterm".into());
+    }
+    for entry in &config.env {
+        let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
+        env.retain(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k) != key);
+        env.push(entry.clone());
+    }
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        env.push(format!("HOME={}", user.home));
+    }
+    env
+}
+
+/// Chapter 01's process description for this container.
+pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -> ProcessSpec {
+    let c = &container.config;
+    let mut spec = ProcessSpec::new(rootfs, c.args());
+    spec.env = container_env(c, user);
+    spec.cwd = if c.working_dir.is_empty() {
+        PathBuf::from("/")
+    } else {
+        PathBuf::from(&c.working_dir)
+    };
+    spec.user = User {
+        uid: user.uid,
+        gid: user.gid,
+        additional_gids: user.additional_gids.clone(),
+    };
+    spec.hostname = c.hostname.clone();
+    spec.namespaces.net = container.host_config.network_mode == NetworkMode::None;
+    spec.mounts = container
+        .host_config
+        .binds
+        .iter()
+        .map(|b| BindMount {
+            source: b.source.clone(),
+            destination: b.destination.clone(),
+            read_only: b.read_only,
+        })
+        .collect();
+    spec
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_round_trip() {
+        let a = ShimArgs {
+            root: "/var/lib/minidock".into(),
+            run_dir: "/run/minidock".into(),
+            id: ContainerId::random(),
+            cgroup_parent: "minidock".into(),
+            wait_attach: true,
+        };
+        assert_eq!(ShimArgs::parse(&a.to_args()).unwrap(), a);
+        let b = ShimArgs {
+            wait_attach: false,
+            ..a.clone()
+        };
+        assert_eq!(ShimArgs::parse(&b.to_args()).unwrap(), b);
+        assert!(ShimArgs::parse(&["--root".into(), "/x".into()]).is_err());
+        assert!(ShimArgs::parse(&["../../etc".into()]).is_err());
+    }
+
+    #[test]
+    fn environment_follows_dockers_rules() {
+        let user = ResolvedUser {
+            uid: 0,
+            gid: 0,
+            additional_gids: vec![],
+            home: "/root".into(),
+        };
+        let config = Config {
+            hostname: "abc".into(),
+            env: vec!["PATH=/only".into(), "A=1".into()],
+            tty: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            container_env(&config, &user),
+            vec![
+                "HOSTNAME=abc",
+                "TERM=xterm",
+                "PATH=/only",
+                "A=1",
+                "HOME=/root"
+            ]
+        );
+        let config = Config {
+            hostname: "h".into(),
+            env: vec!["HOME=/x".into()],
+            ..Default::default()
+        };
+        let env = container_env(&config, &user);
+        assert!(env[0].starts_with("PATH=/usr/local/sbin"));
+        assert_eq!(env.iter().filter(|e| e.starts_with("HOME=")).count(), 1);
+        assert!(env.contains(&"HOME=/x".to_string()));
+    }
+}

@@ -1,0 +1,401 @@
+//! Containers on disk, like `/var/lib/docker/containers`.
+//!
+//! ```text
+//! <root>/containers/<id>/config.json   what the container is (written once, last)
+//!                        state.json    where it is in its life (rewritten)
+//!                        <id>-json.log its output
+//!                        lock          serialises updates of state.json
+//! ```
+//!
+//! The engine, the shim and the next engine after a crash all read and write
+//! these files, so every write is atomic ([`write_atomic`]) and every
+//! read-modify-write of the state holds the container's lock. `config.json`
+//! is written last when a container is created: a directory without it is
+//! the remains of an interrupted create, and is removed.
+
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::write_atomic;
+use crate::config::{Config, HostConfig};
+use crate::error::{io_err, Error, Result};
+use crate::id::ContainerId;
+use crate::state::StateRecord;
+use crate::time::Timestamp;
+
+/// What a container is: fixed at create, stored in `config.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Container {
+    pub id: ContainerId,
+    pub name: String,
+    pub created: Timestamp,
+    /// The image id (`sha256:` of its config) the container was made from.
+    pub image_id: String,
+    pub config: Config,
+    pub host_config: HostConfig,
+}
+
+/// The `containers/` directory of an engine root.
+#[derive(Debug, Clone)]
+pub struct ContainerStore {
+    dir: PathBuf,
+}
+
+const CONFIG: &str = "config.json";
+const STATE: &str = "state.json";
+
+impl ContainerStore {
+    /// Opens (creating, mode 0700) `root/containers`.
+    pub fn open(root: &Path) -> Result<ContainerStore> {
+        let dir = root.join("containers");
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err("create", &dir))?;
+        Ok(ContainerStore { dir })
+    }
+
+    /// The directory of container `id`.
+    pub fn dir(&self, id: &ContainerId) -> PathBuf {
+        self.dir.join(id.as_str())
+    }
+
+    /// Stores a new container in state Created. Fails when its name is
+    /// taken; holds the store lock, so two creates cannot take one name.
+    pub fn create(&self, container: &Container) -> Result<()> {
+        let _lock = self.lock_store()?;
+        for (other, _) in self.list_locked()? {
+            if other.id.short() == container.id.short() {
+                return Err(Error::Other(format!(
+                    "container id {} shares its short id with {}: create it again",
+                    container.id, other.id
+                )));
+            }
+            if other.name == container.name {
+                return Err(Error::NameInUse {
+                    name: container.name.clone(),
+                    id: other.id.to_string(),
+                });
+            }
+        }
+        let dir = self.dir(&container.id);
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(io_err("create container directory", &dir))?;
+        write_json(&dir.join(STATE), &StateRecord::created())?;
+        // Last: its presence marks the container as complete.
+        write_json(&dir.join(CONFIG), container)
+    }
+
+    /// Reads `config.json` of `id`.
+    pub fn container(&self, id: &ContainerId) -> Result<Container> {
+        match read_json(&self.dir(id).join(CONFIG)) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::NoSuchContainer(id.to_string()))
+            }
+            other => other,
+        }
+    }
+
+    /// Reads `state.json` of `id`.
+    pub fn state(&self, id: &ContainerId) -> Result<StateRecord> {
+        let path = self.dir(id).join(STATE);
+        if !self.dir(id).join(CONFIG).exists() {
+            return Err(Error::NoSuchContainer(id.to_string()));
+        }
+        match read_json(&path) {
+            // removed between the check and the read
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::NoSuchContainer(id.to_string()))
+            }
+            other => other,
+        }
+    }
+
+    /// Reads, changes and writes back `state.json` under the container's
+    /// lock, so the shim recording an exit and the engine recording a pause
+    /// cannot overwrite each other. `change` may refuse with an error; then
+    /// nothing is written.
+    pub fn update_state<T>(
+        &self,
+        id: &ContainerId,
+        change: impl FnOnce(&mut StateRecord) -> Result<T>,
+    ) -> Result<T> {
+        let _lock = self.lock_container(id)?;
+        let mut record = self.state(id)?;
+        let out = change(&mut record)?;
+        write_json(&self.dir(id).join(STATE), &record)?;
+        Ok(out)
+    }
+
+    /// Every complete container with its state, oldest first. Directories
+    /// of interrupted creates are removed on the way.
+    pub fn list(&self) -> Result<Vec<(Container, StateRecord)>> {
+        let _lock = self.lock_store()?;
+        self.list_locked()
+    }
+
+    fn list_locked(&self) -> Result<Vec<(Container, StateRecord)>> {
+        let mut all = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
+            let entry = entry.map_err(io_err("read", &self.dir))?;
+            let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
+                continue; // the lock file, or something that is not ours
+            };
+            if !entry.path().join(CONFIG).exists() {
+                remove_unmounted_dir(&entry.path())?;
+                continue;
+            }
+            all.push((self.container(&id)?, self.state(&id)?));
+        }
+        all.sort_by_key(|(c, _)| c.created);
+        Ok(all)
+    }
+
+    /// Finds a container by full id, name, or unique id prefix, as the
+    /// docker CLI accepts them.
+    pub fn resolve(&self, reference: &str) -> Result<ContainerId> {
+        let all = self.list()?;
+        let bare = reference.strip_prefix('/').unwrap_or(reference);
+        if let Some((c, _)) = all
+            .iter()
+            .find(|(c, _)| c.id.as_str() == reference || c.name == bare)
+        {
+            return Ok(c.id.clone());
+        }
+        if reference.is_empty() {
+            return Err(Error::NoSuchContainer(reference.to_string()));
+        }
+        let matches: Vec<&Container> = all
+            .iter()
+            .map(|(c, _)| c)
+            .filter(|c| c.id.as_str().starts_with(reference))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok(one.id.clone()),
+            [] => Err(Error::NoSuchContainer(reference.to_string())),
+            _ => Err(Error::Ambiguous(reference.to_string())),
+        }
+    }
+
+    /// Deletes the container's directory. Refuses while anything is mounted
+    /// inside it: deleting through a mount would delete the mounted files.
+    pub fn remove(&self, id: &ContainerId) -> Result<()> {
+        let _lock = self.lock_store()?;
+        remove_unmounted_dir(&self.dir(id))
+    }
+
+    fn lock_store(&self) -> Result<Flock<File>> {
+        lock_file(&self.dir.join(".lock"))
+    }
+
+    fn lock_container(&self, id: &ContainerId) -> Result<Flock<File>> {
+        let dir = self.dir(id);
+        if !dir.join(CONFIG).exists() {
+            return Err(Error::NoSuchContainer(id.to_string()));
+        }
+        lock_file(&dir.join("lock"))
+    }
+}
+
+/// Takes an exclusive `flock` on `path` (created if missing), released when
+/// the returned value is dropped — also when the process dies.
+fn lock_file(path: &Path) -> Result<Flock<File>> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_err("open lock file", path))?;
+    Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| Error::Io {
+        op: "lock",
+        path: path.into(),
+        source: e.into(),
+    })
+}
+
+/// Removes `dir` recursively unless a mount point is at or below it.
+fn remove_unmounted_dir(dir: &Path) -> Result<()> {
+    let mounts = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(io_err("read", "/proc/self/mountinfo"))?;
+    if let Some(m) = crate::cgroup::parse_mountinfo(&mounts)
+        .into_iter()
+        .find(|m| m.mount_point.starts_with(dir))
+    {
+        return Err(Error::Other(format!(
+            "refusing to delete {}: {} is still mounted; unmount it first",
+            dir.display(),
+            m.mount_point.display()
+        )));
+    }
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", dir)(e)),
+    }
+}
+
+pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Corrupt {
+        path: path.into(),
+        reason: e.to_string(),
+    })?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let bytes = fs::read(path).map_err(io_err("read", path))?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+        path: path.into(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{transition, Event, State};
+
+    fn container(name: &str) -> Container {
+        Container {
+            id: ContainerId::random(),
+            name: name.into(),
+            created: Timestamp::now(),
+            image_id: format!("sha256:{}", "ab".repeat(32)),
+            config: Config {
+                image: "busybox".into(),
+                cmd: vec!["sh".into()],
+                ..Default::default()
+            },
+            host_config: HostConfig::default(),
+        }
+    }
+
+    #[test]
+    fn create_load_update_remove() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let c = container("web");
+        store.create(&c).unwrap();
+        assert_eq!(store.container(&c.id).unwrap(), c);
+        assert_eq!(store.state(&c.id).unwrap().state, State::Created);
+        let pid = rand::random::<u16>() as i32 + 2;
+        store
+            .update_state(&c.id, |r| {
+                r.state = transition(
+                    c.id.as_str(),
+                    &r.state,
+                    Event::Start {
+                        pid,
+                        at: Timestamp::now(),
+                    },
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        // a fresh store on the same root sees what the first one wrote
+        let again = ContainerStore::open(root.path()).unwrap();
+        assert_eq!(again.state(&c.id).unwrap().state.pid(), Some(pid));
+        // a refused change writes nothing
+        let err = again
+            .update_state(&c.id, |r| {
+                r.state = transition(c.id.as_str(), &r.state, Event::Remove { force: false })?;
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cannot remove a running container"),
+            "{err}"
+        );
+        assert_eq!(again.state(&c.id).unwrap().state.pid(), Some(pid));
+        again.remove(&c.id).unwrap();
+        assert!(matches!(
+            again.container(&c.id),
+            Err(Error::NoSuchContainer(_))
+        ));
+        assert!(again.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let a = container("db");
+        store.create(&a).unwrap();
+        let err = store.create(&container("db")).unwrap_err().to_string();
+        assert!(
+            err.contains("already in use by container") && err.contains(a.id.as_str()),
+            "{err}"
+        );
+        store.create(&container("db2")).unwrap();
+        assert_eq!(store.list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn half_written_containers_are_ignored_and_cleaned() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let good = container("good");
+        store.create(&good).unwrap();
+        let half = ContainerId::random();
+        let half_dir = store.dir(&half);
+        fs::create_dir(&half_dir).unwrap();
+        fs::write(half_dir.join(STATE), "{\"Status\":\"cre").unwrap();
+        let list = store.list().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].0.id, good.id);
+        assert!(
+            !half_dir.exists(),
+            "the half-written directory must be removed"
+        );
+        assert!(matches!(
+            store.resolve(half.as_str()),
+            Err(Error::NoSuchContainer(_))
+        ));
+    }
+
+    #[test]
+    fn resolve_by_id_name_and_prefix() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let mut a = container("alpha");
+        let mut b = container("beta");
+        // ids that share the prefix "ab" and differ after it
+        a.id = format!("ab1{}", &a.id.as_str()[3..]).parse().unwrap();
+        b.id = format!("ab2{}", &b.id.as_str()[3..]).parse().unwrap();
+        store.create(&a).unwrap();
+        store.create(&b).unwrap();
+        assert_eq!(store.resolve(a.id.as_str()).unwrap(), a.id);
+        assert_eq!(store.resolve("beta").unwrap(), b.id);
+        assert_eq!(store.resolve("/beta").unwrap(), b.id);
+        assert_eq!(store.resolve(a.id.short()).unwrap(), a.id);
+        assert_eq!(store.resolve("ab2").unwrap(), b.id);
+        assert!(matches!(store.resolve("ab"), Err(Error::Ambiguous(_))));
+        assert!(matches!(
+            store.resolve("gamma"),
+            Err(Error::NoSuchContainer(_))
+        ));
+        assert!(matches!(store.resolve(""), Err(Error::NoSuchContainer(_))));
+    }
+
+    #[test]
+    fn corrupt_state_is_reported_with_its_path() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let c = container("x1");
+        store.create(&c).unwrap();
+        fs::write(store.dir(&c.id).join(STATE), "not json").unwrap();
+        let err = store.state(&c.id).unwrap_err().to_string();
+        assert!(err.contains("state.json is corrupt"), "{err}");
+    }
+}

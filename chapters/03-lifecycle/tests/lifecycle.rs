@@ -1,0 +1,335 @@
+//! The lifecycle on real containers, as root: every transition of the
+//! state diagram, stop's escalation, pause, wait, --rm, restart policies,
+//! and removal that leaves nothing behind.
+
+mod common;
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::signal::StopOutcome;
+use minidock_lifecycle::state::State;
+use minidock_lifecycle::{Error, WaitCondition};
+use nix::sys::signal::Signal;
+
+fn err_text<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+    r.expect_err("the operation must be refused").to_string()
+}
+
+#[test]
+fn every_transition_of_the_diagram() {
+    let f = common::fixture();
+    let rt = &f.runtime;
+    let id = f.create(&["sleep", "1000"]);
+    let short = id.to_string();
+
+    // Created
+    assert_eq!(f.state(&id), State::Created);
+    assert!(err_text(rt.pause(&id)).contains("container is not running"));
+    assert!(err_text(rt.unpause(&id)).contains("container is not paused"));
+    assert!(err_text(rt.kill(&id, Signal::SIGKILL)).contains("cannot kill container"));
+    assert_eq!(
+        rt.stop(&id, None).unwrap(),
+        None,
+        "stop of a created container is a no-op"
+    );
+
+    // Created → Running
+    rt.start(&id).unwrap();
+    let State::Running { pid, .. } = f.state(&id) else {
+        panic!("{:?}", f.state(&id))
+    };
+    assert!(fs::read_to_string(format!("/proc/{pid}/cmdline"))
+        .unwrap()
+        .starts_with("sleep"));
+    assert_eq!(
+        err_text(rt.start(&id)),
+        format!("cannot start container {short}: container is running")
+    );
+    assert!(err_text(rt.unpause(&id)).contains("not paused"));
+    assert_eq!(
+        err_text(rt.remove(&id, false)),
+        format!("cannot remove a running container {short}: stop it first or use force")
+    );
+
+    // Running → Paused
+    rt.pause(&id).unwrap();
+    assert!(matches!(f.state(&id), State::Paused { pid: p, .. } if p == pid));
+    assert!(err_text(rt.pause(&id)).contains("already paused"));
+    assert!(err_text(rt.start(&id)).contains("paused"));
+    assert!(err_text(rt.remove(&id, false)).contains("cannot remove a paused container"));
+
+    // Paused → Running
+    rt.unpause(&id).unwrap();
+    assert!(matches!(f.state(&id), State::Running { pid: p, .. } if p == pid));
+
+    // Running → Exited: kill (sleep as PID 1 has no handler; SIGKILL works)
+    rt.kill(&id, Signal::SIGKILL).unwrap();
+    let status = rt.wait(&id, WaitCondition::NotRunning).unwrap();
+    assert_eq!(status.code, 137);
+    let State::Exited {
+        code: 137,
+        oom_killed: false,
+        started_at,
+        finished_at,
+    } = f.state(&id)
+    else {
+        panic!("{:?}", f.state(&id))
+    };
+    assert!(finished_at > started_at);
+
+    // Exited
+    assert!(err_text(rt.pause(&id)).contains("not running"));
+    assert!(err_text(rt.unpause(&id)).contains("not paused"));
+    assert!(err_text(rt.kill(&id, Signal::SIGTERM)).contains("not running"));
+    assert_eq!(rt.stop(&id, None).unwrap(), None);
+
+    // Exited → Running (start again), Running → Running (restart)
+    rt.start(&id).unwrap();
+    let State::Running { pid: second, .. } = f.state(&id) else {
+        panic!()
+    };
+    assert_ne!(second, pid);
+    rt.restart(&id, Some(Duration::from_millis(200))).unwrap();
+    let State::Running { pid: third, .. } = f.state(&id) else {
+        panic!()
+    };
+    assert_ne!(third, second);
+
+    // Paused → Exited (stop of a paused container), Exited → Removed
+    rt.pause(&id).unwrap();
+    assert_eq!(
+        rt.stop(&id, Some(Duration::from_millis(200))).unwrap(),
+        Some(StopOutcome::Killed)
+    );
+    assert!(matches!(f.state(&id), State::Exited { code: 137, .. }));
+    rt.remove(&id, false).unwrap();
+
+    // Removed: nothing is found any more
+    for e in [
+        err_text(rt.start(&id)),
+        err_text(rt.inspect(&id)),
+        err_text(rt.remove(&id, true)),
+    ] {
+        assert!(e.contains("no such container"), "{e}");
+    }
+
+    // Running/Paused → Removed with force
+    let a = f.create(&["sleep", "1000"]);
+    rt.start(&a).unwrap();
+    rt.remove(&a, true).unwrap();
+    let b = f.create(&["sleep", "1000"]);
+    rt.start(&b).unwrap();
+    rt.pause(&b).unwrap();
+    rt.remove(&b, true).unwrap();
+    assert!(rt.list().unwrap().is_empty());
+}
+
+#[test]
+fn a_container_that_traps_sigterm_is_killed_after_the_timeout() {
+    let f = common::fixture();
+    // PID 1 ignores SIGTERM explicitly
+    let id = f.create(&[
+        "sh",
+        "-c",
+        "trap '' TERM; echo ready; while :; do sleep 0.1; done",
+    ]);
+    f.runtime.start(&id).unwrap();
+    let timeout = Duration::from_millis(800 + rand::random::<u64>() % 400);
+    let start = Instant::now();
+    let outcome = f.runtime.stop(&id, Some(timeout)).unwrap();
+    let took = start.elapsed();
+    assert_eq!(outcome, Some(StopOutcome::Killed));
+    assert!(
+        took >= timeout,
+        "killed after {took:?}, before the timeout {timeout:?}"
+    );
+    assert!(
+        matches!(f.state(&id), State::Exited { code: 137, .. }),
+        "{:?}",
+        f.state(&id)
+    );
+}
+
+#[test]
+fn a_container_that_exits_on_sigterm_is_not_killed() {
+    let f = common::fixture();
+    let code = 1 + rand::random::<u8>() % 100;
+    let script = format!("trap 'exit {code}' TERM; while :; do sleep 0.1; done");
+    let id = f.create(&["sh", "-c", &script]);
+    f.runtime.start(&id).unwrap();
+    std::thread::sleep(Duration::from_millis(200)); // let the trap be set
+    let start = Instant::now();
+    let outcome = f.runtime.stop(&id, Some(Duration::from_secs(20))).unwrap();
+    assert_eq!(outcome, Some(StopOutcome::Graceful));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        matches!(f.state(&id), State::Exited { code: c, .. } if c == i32::from(code)),
+        "{:?}",
+        f.state(&id)
+    );
+}
+
+#[test]
+fn the_image_stop_signal_is_used() {
+    let f = common::fixture();
+    let config = UserConfig {
+        stop_signal: Some("SIGUSR1".into()),
+        ..Default::default()
+    };
+    let id = f.create_with(
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 42' USR1; while :; do sleep 0.1; done",
+        ],
+        config,
+        HostConfig::default(),
+    );
+    f.runtime.start(&id).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        f.runtime.stop(&id, Some(Duration::from_secs(20))).unwrap(),
+        Some(StopOutcome::Graceful)
+    );
+    assert!(matches!(f.state(&id), State::Exited { code: 42, .. }));
+}
+
+#[test]
+fn pause_really_freezes_and_unpause_resumes() {
+    let f = common::fixture();
+    let id = f.create(&[
+        "sh",
+        "-c",
+        "i=0; while :; do i=$((i+1)); echo $i >> /tmp/counter; done",
+    ]);
+    f.runtime.start(&id).unwrap();
+    let counter = f.rootfs(&id).join("tmp/counter");
+    let size = || fs::metadata(&counter).map(|m| m.len()).unwrap_or(0);
+    f.until("the counter to run", Duration::from_secs(5), || size() > 0);
+
+    f.runtime.pause(&id).unwrap();
+    let frozen = size();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(size(), frozen, "the counter moved while paused");
+    assert!(matches!(f.state(&id), State::Paused { .. }));
+
+    f.runtime.unpause(&id).unwrap();
+    f.until("the counter to move again", Duration::from_secs(5), || {
+        size() > frozen
+    });
+}
+
+#[test]
+fn wait_conditions() {
+    let f = common::fixture();
+    let rt = &f.runtime;
+    // not-running returns at once for a created container
+    let id = f.create(&["sh", "-c", "sleep 0.3; exit 9"]);
+    assert_eq!(rt.wait(&id, WaitCondition::NotRunning).unwrap().code, 0);
+    rt.start(&id).unwrap();
+    assert_eq!(rt.wait(&id, WaitCondition::NotRunning).unwrap().code, 9);
+    // next-exit on an exited container waits for the next run
+    let waiter = {
+        let rt = rt.clone();
+        let id = id.clone();
+        std::thread::spawn(move || rt.wait(&id, WaitCondition::NextExit).unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!waiter.is_finished(), "next-exit returned for the old exit");
+    rt.start(&id).unwrap();
+    assert_eq!(waiter.join().unwrap().code, 9);
+    // removed waits for rm
+    let waiter = {
+        let rt = rt.clone();
+        let id = id.clone();
+        std::thread::spawn(move || rt.wait(&id, WaitCondition::Removed).unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!waiter.is_finished());
+    rt.remove(&id, false).unwrap();
+    assert_eq!(waiter.join().unwrap().code, 9);
+}
+
+#[test]
+fn auto_remove_removes_the_container_when_it_exits() {
+    let f = common::fixture();
+    let host = HostConfig {
+        auto_remove: true,
+        ..Default::default()
+    };
+    let id = f.create_with(&["sh", "-c", "exit 4"], UserConfig::default(), host);
+    let dir = f.runtime.container_dir(&id);
+    f.runtime.start(&id).unwrap();
+    assert_eq!(f.runtime.wait(&id, WaitCondition::Removed).unwrap().code, 4);
+    f.until("the directory to go", Duration::from_secs(5), || {
+        !dir.exists()
+    });
+}
+
+#[test]
+fn restart_policy_on_failure_restarts_up_to_the_limit() {
+    let f = common::fixture();
+    let host = HostConfig {
+        restart_policy: "on-failure:2".parse().unwrap(),
+        ..Default::default()
+    };
+    let id = f.create_with(
+        &["sh", "-c", "echo run >> /tmp/runs; exit 3"],
+        UserConfig::default(),
+        host,
+    );
+    f.runtime.start(&id).unwrap();
+    let runs = f.rootfs(&id).join("tmp/runs");
+    f.until("three runs", Duration::from_secs(10), || {
+        fs::read_to_string(&runs)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+            == 3
+            && f.runtime.inspect(&id).unwrap().1.shim_pid.is_none()
+            && matches!(f.state(&id), State::Exited { .. })
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let (_, record) = f.runtime.inspect(&id).unwrap();
+    assert_eq!(record.restart_count, 2);
+    assert!(matches!(record.state, State::Exited { code: 3, .. }));
+    assert_eq!(
+        fs::read_to_string(&runs).unwrap().lines().count(),
+        3,
+        "no fourth run"
+    );
+}
+
+#[test]
+fn rm_leaves_no_mount_cgroup_or_process() {
+    let f = common::fixture();
+    let rt = &f.runtime;
+    let id = f.create(&["sh", "-c", "sleep 1000 & sleep 1000"]);
+    rt.start(&id).unwrap();
+    let pids = rt.top(&id).unwrap();
+    assert!(pids.len() >= 2, "{pids:?}");
+    let cgroup_dirs = rt.cgroup(&id).unwrap().dirs();
+    assert!(cgroup_dirs.iter().all(|d| d.exists()));
+    let merged = f.rootfs(&id);
+    let mounts = || fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(mounts().contains(merged.to_str().unwrap()));
+    rt.remove(&id, true).unwrap();
+    for p in &pids {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{}", p.pid)).exists()
+                || fs::read_to_string(format!("/proc/{}/stat", p.pid))
+                    .map(|s| s.contains(") Z"))
+                    .unwrap_or(true),
+            "process {p:?} survived"
+        );
+    }
+    assert!(cgroup_dirs.iter().all(|d| !d.exists()), "{cgroup_dirs:?}");
+    assert!(!mounts().contains(merged.to_str().unwrap()));
+    assert!(!rt.container_dir(&id).exists());
+    // the fixture's LeakCheck checks the rest when it is dropped
+}

@@ -1,0 +1,210 @@
+//! cgroup limits on real containers, as root: out of memory, a fork bomb,
+//! stats and top.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::logs::LogOptions;
+use minidock_lifecycle::state::State;
+use minidock_lifecycle::WaitCondition;
+
+#[test]
+fn a_memory_hog_is_oom_killed_with_137() {
+    let f = common::fixture();
+    let host = HostConfig {
+        memory: 16 << 20,
+        ..Default::default()
+    };
+    let id = f.create_with(
+        &["sh", "-c", "x=a; while true; do x=$x$x; done"],
+        UserConfig::default(),
+        host,
+    );
+    f.runtime.start(&id).unwrap();
+    let status = f.runtime.wait(&id, WaitCondition::NotRunning).unwrap();
+    assert_eq!((status.code, status.oom_killed), (137, true));
+    assert!(matches!(
+        f.state(&id),
+        State::Exited {
+            code: 137,
+            oom_killed: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn an_exit_without_oom_is_not_reported_as_oom() {
+    let f = common::fixture();
+    let host = HostConfig {
+        memory: 16 << 20,
+        ..Default::default()
+    };
+    // PID 1 cannot SIGKILL itself (its namespace protects it); the host can
+    let id = f.create_with(&["sleep", "1000"], UserConfig::default(), host);
+    f.runtime.start(&id).unwrap();
+    f.runtime
+        .kill(&id, nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    let status = f.runtime.wait(&id, WaitCondition::NotRunning).unwrap();
+    assert_eq!((status.code, status.oom_killed), (137, false));
+}
+
+#[test]
+fn a_fork_bomb_stops_at_the_pids_limit_and_the_host_is_fine() {
+    let f = common::fixture();
+    let limit = 20;
+    let host = HostConfig {
+        pids_limit: Some(limit),
+        ..Default::default()
+    };
+    // The bomb runs in a subshell, which dies when fork fails. PID 1 lives
+    // on in `read`, a builtin that needs no fork (stdin is kept open).
+    let script =
+        "( while :; do sleep 1000 </dev/null >/dev/null 2>&1 & done ); echo bomb over; read x";
+    let config = UserConfig {
+        open_stdin: true,
+        ..Default::default()
+    };
+    let id = f.create_with(&["sh", "-c", script], config, host);
+    f.runtime.start(&id).unwrap();
+    let logs = || {
+        let mut text = String::new();
+        f.runtime
+            .logs(&id, &LogOptions::default(), |e| {
+                text.push_str(&e.log);
+                Ok(())
+            })
+            .unwrap();
+        text
+    };
+    f.until("the bomb to hit the limit", Duration::from_secs(20), || {
+        logs().contains("bomb over")
+    });
+    assert!(logs().contains("can't fork"), "{}", logs());
+    let stats = f.runtime.stats(&id).unwrap();
+    assert_eq!(stats.pids_limit, Some(limit));
+    assert!(
+        stats.pids_current <= limit && stats.pids_current >= limit - 2,
+        "{stats:?}"
+    );
+    let top = f.runtime.top(&id).unwrap();
+    assert_eq!(top.len() as u64, stats.pids_current, "{top:?}");
+    assert!(
+        top.iter().filter(|p| p.cmd == "sleep 1000").count() as u64 >= limit - 3,
+        "{top:?}"
+    );
+    // the host can still fork
+    assert!(Command::new("/bin/true").status().unwrap().success());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        matches!(f.state(&id), State::Running { .. }),
+        "{:?}",
+        f.state(&id)
+    );
+}
+
+#[test]
+fn stats_and_top_report_the_container() {
+    let f = common::fixture();
+    let host = HostConfig {
+        memory: 64 << 20,
+        nano_cpus: 500_000_000,
+        cpu_shares: 512,
+        ..Default::default()
+    };
+    let id = f.create_with(
+        &[
+            "sh",
+            "-c",
+            "sleep 1000 & i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; wait",
+        ],
+        UserConfig::default(),
+        host,
+    );
+    f.runtime.start(&id).unwrap();
+    f.until("two processes", Duration::from_secs(5), || {
+        f.runtime.top(&id).map(|t| t.len() == 2).unwrap_or(false)
+    });
+    let top = f.runtime.top(&id).unwrap();
+    let State::Running { pid, .. } = f.state(&id) else {
+        panic!()
+    };
+    assert_eq!(top[0].pid, pid, "{top:?}");
+    assert!(top[0].cmd.starts_with("sh -c sleep 1000"), "{top:?}");
+    assert_eq!(top[1].cmd, "sleep 1000");
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = f.runtime.stats(&id).unwrap();
+    assert_eq!(stats.memory_limit, Some(64 << 20));
+    assert!(
+        stats.memory_usage > 0 && stats.cpu_usage_ns > 0,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.pids_current, 2,
+        "only the container's processes: {stats:?}"
+    );
+    // the limits are written where the kernel reads them (v1 here)
+    let cg = f.runtime.cgroup(&id).unwrap();
+    let cpu_dir = cg
+        .dirs()
+        .into_iter()
+        .find(|d| d.join("cpu.cfs_quota_us").exists())
+        .expect("cpu hierarchy");
+    assert_eq!(
+        std::fs::read_to_string(cpu_dir.join("cpu.cfs_quota_us"))
+            .unwrap()
+            .trim(),
+        "50000"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cpu_dir.join("cpu.shares"))
+            .unwrap()
+            .trim(),
+        "512"
+    );
+    f.runtime
+        .stop(&id, Some(Duration::from_millis(100)))
+        .unwrap();
+    assert!(
+        f.runtime.stats(&id).is_err(),
+        "stats of a stopped container"
+    );
+}
+
+#[test]
+fn the_cgroup_file_system_cannot_be_changed_from_inside() {
+    let f = common::fixture();
+    let host = HostConfig {
+        memory: 32 << 20,
+        ..Default::default()
+    };
+    // /sys is read-only in the container: no new group, no limit raised
+    let script = "mkdir /sys/fs/cgroup/escape 2>/dev/null && echo made-dir; \
+                  for f in /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max; do \
+                    [ -e $f ] && { echo 999999999999 > $f 2>/dev/null && echo wrote-$f; }; done; \
+                  mount -t cgroup -o memory none /mnt 2>/dev/null && echo mounted; echo done";
+    let id = f.create_with(&["sh", "-c", script], UserConfig::default(), host);
+    f.runtime.start(&id).unwrap();
+    assert_eq!(
+        f.runtime.wait(&id, WaitCondition::NotRunning).unwrap().code,
+        0
+    );
+    let mut out = String::new();
+    f.runtime
+        .logs(&id, &LogOptions::default(), |e| {
+            out.push_str(&e.log);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(out, "done\n", "the container changed cgroups: {out}");
+    let cg = f.runtime.cgroup(&id);
+    assert!(cg
+        .unwrap()
+        .dirs()
+        .iter()
+        .all(|d| !d.join("escape").exists()));
+}
