@@ -41,10 +41,9 @@ where
                 ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
                 _ => 125,
             };
-            // Printing the usage can only fail when the terminal is gone.
-            if e.print().is_err() {
-                return code;
-            }
+            // Printing the usage fails only when stdout/stderr are gone,
+            // and then there is no one left to tell.
+            e.print().ok();
             return code;
         }
     };

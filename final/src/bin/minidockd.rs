@@ -35,9 +35,11 @@ struct Args {
     debug: bool,
 }
 
+// ANCHOR: main
 fn main() -> ExitCode {
     // Shim and init helper roles: they never return.
     minidock_daemon::engine::dispatch_reexec();
+    // ANCHOR_END: main
 
     let args = Args::parse();
     let hosts = if args.hosts.is_empty() {

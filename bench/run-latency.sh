@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# How long does `minidock run --rm busybox true` take, next to crun, runc
+# and, when one answers, Docker — in one run, on one machine?
+#
+# Usage: sudo bench/run-latency.sh [RUNS]        (default: 50 runs per command)
+#
+#   1. builds minidock and minidockd (release);
+#   2. makes a busybox root filesystem from the host's static busybox
+#      (apt-get install busybox-static);
+#   3. starts minidockd with its own root, run directory and socket, and
+#      imports that rootfs as busybox:latest;
+#   4. makes an OCI bundle of the same rootfs with `runc spec` (process: true);
+#   5. times, with hyperfine, inside a private mount namespace where
+#      /sys/fs/cgroup/unified is unmounted (crun refuses a hybrid cgroup
+#      host otherwise; every command runs in that namespace, so all are
+#      treated alike):
+#        minidock run --rm busybox true   (client → minidockd → container)
+#        crun run, runc run                (the same rootfs, no daemon)
+#        docker run --rm busybox true      (if a Docker engine answers)
+#      and `minidock ps` beside `docker ps`;
+#   6. prints the medians and the ratios. Targets: minidock ≤ 3× crun's
+#      median, and ≥ 5× faster than Docker.
+#
+# Needs: root, hyperfine, runc, crun, jq, busybox-static, cargo.
+set -euo pipefail
+
+runs=${1:-50}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+die() { echo "run-latency: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (containers): sudo $0"
+for tool in hyperfine runc crun jq unshare cargo; do
+    command -v "$tool" >/dev/null || die "$tool is missing: apt-get install $tool"
+done
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || die "busybox is missing: apt-get install busybox-static"
+
+echo "== building minidock (release)"
+(cd "$repo" && cargo build --release -q -p minidock --bin minidock --bin minidockd)
+bin=$repo/target/release
+for b in minidock minidockd; do [ -x "$bin/$b" ] || die "$bin/$b was not built"; done
+
+work=$(mktemp -d /tmp/minidock-bench.XXXXXX)
+daemon_pid=
+cleanup() {
+    if [ -n "$daemon_pid" ]; then
+        kill -TERM "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    # --one-file-system: never walk into a mount that is still there.
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+echo "== busybox rootfs, OCI bundle"
+rootfs=$work/bundle/rootfs
+mkdir -p "$rootfs"/{bin,dev,etc,proc,sys,tmp,root}
+cp "$busybox" "$rootfs/bin/busybox"
+for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] || ln -s /bin/busybox "$rootfs/bin/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
+printf 'root:x:0:\n' >"$rootfs/etc/group"
+(cd "$work/bundle" && runc spec &&
+    jq '.process.args = ["true"] | .process.terminal = false' config.json >config.new &&
+    mv config.new config.json)
+tar -C "$rootfs" -cf "$work/rootfs.tar" .
+
+echo "== minidockd"
+socket=$work/run/minidock.sock
+host=unix://$socket
+"$bin/minidockd" --root "$work/root" --run "$work/run" -H "$host" 2>"$work/minidockd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
+[ -S "$socket" ] || die "minidockd did not start: $(cat "$work/minidockd.log")"
+"$bin/minidock" -H "$host" import "$work/rootfs.tar" busybox:latest >/dev/null
+"$bin/minidock" -H "$host" run --rm busybox true ||
+    die "minidock run failed; minidockd's log: $(cat "$work/minidockd.log")"
+
+docker_run=()
+docker_ps=()
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    echo "== docker: importing the same rootfs as minidock-bench/busybox"
+    docker import "$work/rootfs.tar" minidock-bench/busybox:latest >/dev/null
+    docker_run=(-n "docker run --rm busybox true" "docker run --rm minidock-bench/busybox true")
+    docker_ps=(-n "docker ps" "docker ps")
+else
+    echo "== note: no Docker engine answers here (docker info failed): docker is left out"
+fi
+
+docker_run_args=
+docker_ps_args=
+if [ ${#docker_run[@]} -gt 0 ]; then
+    docker_run_args=$(printf '%q ' "${docker_run[@]}")
+    docker_ps_args=$(printf '%q ' "${docker_ps[@]}")
+fi
+
+echo "== hyperfine ($runs runs each)"
+inner=$work/inner.sh
+cat >"$inner" <<EOF
+set -e
+# Only in this private mount namespace: crun needs a pure v1 view.
+umount /sys/fs/cgroup/unified 2>/dev/null || true
+hyperfine -N --style basic --warmup 3 --runs $runs --export-json "$work/run.json" \\
+    -n "minidock run --rm busybox true" "$bin/minidock -H $host run --rm busybox true" \\
+    -n "crun run" "crun --root $work/crun-state run -b $work/bundle bench-crun" \\
+    -n "runc run" "runc --root $work/runc-state run -b $work/bundle bench-runc" \\
+    ${docker_run_args}
+hyperfine -N --style basic --warmup 3 --runs $((runs * 2)) --export-json "$work/ps.json" \\
+    -n "minidock ps" "$bin/minidock -H $host ps" \\
+    ${docker_ps_args}
+EOF
+unshare -m --propagation private bash "$inner"
+
+median() { jq -r --arg name "$2" '.results[] | select(.command == $name) | .median * 1000' "$1"; }
+ms() { printf '%8.1f ms' "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+minidock_run=$(median "$work/run.json" "minidock run --rm busybox true")
+crun_run=$(median "$work/run.json" "crun run")
+runc_run=$(median "$work/run.json" "runc run")
+minidock_ps=$(median "$work/ps.json" "minidock ps")
+
+echo
+echo "== medians ($(uname -r), $(nproc) CPUs)"
+printf '%-34s %s   %s\n' "minidock run --rm busybox true" "$(ms "$minidock_run")" \
+    "$(ratio "$minidock_run" "$crun_run")× crun (target ≤ 3×), $(ratio "$minidock_run" "$runc_run")× runc"
+printf '%-34s %s\n' "crun run" "$(ms "$crun_run")"
+printf '%-34s %s\n' "runc run" "$(ms "$runc_run")"
+if [ ${#docker_run[@]} -gt 0 ]; then
+    docker_median=$(median "$work/run.json" "docker run --rm busybox true")
+    printf '%-34s %s   minidock is %s× faster (target ≥ 5×)\n' "docker run --rm busybox true" \
+        "$(ms "$docker_median")" "$(ratio "$docker_median" "$minidock_run")"
+else
+    printf '%-34s %s\n' "docker run --rm busybox true" "   (no Docker engine here)"
+fi
+printf '%-34s %s\n' "minidock ps" "$(ms "$minidock_ps")"
+if [ ${#docker_ps[@]} -gt 0 ]; then
+    docker_ps_median=$(median "$work/ps.json" "docker ps")
+    printf '%-34s %s   minidock is %s× faster\n' "docker ps" "$(ms "$docker_ps_median")" \
+        "$(ratio "$docker_ps_median" "$minidock_ps")"
+else
+    printf '%-34s %s\n' "docker ps" "   (no Docker engine here)"
+fi

@@ -1,0 +1,677 @@
+//! The command line: Docker's commands, flags and help texts, as clap
+//! derive definitions.
+//!
+//! The shapes follow the docker CLI so that muscle memory works: short flags
+//! combine (`-it`, `-dit`), `run` and `exec` stop parsing their own flags at
+//! the image or container (everything after belongs to the command that runs
+//! inside), and `-h` of `run`/`create` is `--hostname`, as in Docker, so help
+//! is `--help` only there.
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+/// Where the client looks for the daemon when neither `-H` nor
+/// `MINIDOCK_HOST` says otherwise.
+pub const DEFAULT_HOST: &str = "unix:///run/minidock/minidock.sock";
+
+/// `minidock`: the command line of a mini-Docker.
+#[derive(Debug, Parser)]
+#[command(
+    name = "minidock",
+    version,
+    about = "A self-sufficient runtime for containers, in miniature",
+    override_usage = "minidock [OPTIONS] COMMAND",
+    subcommand_value_name = "COMMAND",
+    after_help = "Run 'minidock COMMAND --help' for more information on a command.",
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Daemon socket to connect to
+    #[arg(
+        short = 'H',
+        long = "host",
+        env = "MINIDOCK_HOST",
+        default_value = DEFAULT_HOST,
+        value_name = "URL"
+    )]
+    pub host: String,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command, in the order `minidock --help` lists them.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and run a new container from an image
+    #[command(
+        override_usage = "minidock run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true
+    )]
+    Run(RunArgs),
+    /// Execute a command in a running container
+    #[command(override_usage = "minidock exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
+    Exec(ExecArgs),
+    /// List containers
+    #[command(override_usage = "minidock ps [OPTIONS]")]
+    Ps(PsArgs),
+    /// Download an image from a registry
+    #[command(override_usage = "minidock pull [OPTIONS] NAME[:TAG|@DIGEST]")]
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    #[command(override_usage = "minidock push [OPTIONS] NAME[:TAG]")]
+    Push(PushArgs),
+    /// List images
+    #[command(override_usage = "minidock images [OPTIONS] [REPOSITORY[:TAG]]")]
+    Images(ImagesArgs),
+    /// Authenticate to a registry
+    #[command(override_usage = "minidock login [OPTIONS] [SERVER]")]
+    Login(LoginArgs),
+    /// Show the minidock version information
+    #[command(override_usage = "minidock version")]
+    Version,
+    /// Display system-wide information
+    #[command(override_usage = "minidock info")]
+    Info,
+    /// Create a new container
+    #[command(
+        override_usage = "minidock create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+        disable_help_flag = true
+    )]
+    Create(CreateArgs),
+    /// Start one or more stopped containers
+    #[command(override_usage = "minidock start [OPTIONS] CONTAINER [CONTAINER...]")]
+    Start(StartArgs),
+    /// Stop one or more running containers
+    #[command(override_usage = "minidock stop [OPTIONS] CONTAINER [CONTAINER...]")]
+    Stop(StopArgs),
+    /// Kill one or more running containers
+    #[command(override_usage = "minidock kill [OPTIONS] CONTAINER [CONTAINER...]")]
+    Kill(KillArgs),
+    /// Restart one or more containers
+    #[command(override_usage = "minidock restart [OPTIONS] CONTAINER [CONTAINER...]")]
+    Restart(RestartArgs),
+    /// Pause all processes within one or more containers
+    #[command(override_usage = "minidock pause CONTAINER [CONTAINER...]")]
+    Pause(ContainersArgs),
+    /// Unpause all processes within one or more containers
+    #[command(override_usage = "minidock unpause CONTAINER [CONTAINER...]")]
+    Unpause(ContainersArgs),
+    /// Remove one or more containers
+    #[command(override_usage = "minidock rm [OPTIONS] CONTAINER [CONTAINER...]")]
+    Rm(RmArgs),
+    /// Fetch the logs of a container
+    #[command(override_usage = "minidock logs [OPTIONS] CONTAINER")]
+    Logs(LogsArgs),
+    /// Return low-level information on minidock objects
+    #[command(override_usage = "minidock inspect [OPTIONS] NAME|ID [NAME|ID...]")]
+    Inspect(InspectArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    #[command(override_usage = "minidock wait CONTAINER [CONTAINER...]")]
+    Wait(ContainersArgs),
+    /// Display the running processes of a container
+    #[command(override_usage = "minidock top CONTAINER [ps OPTIONS]")]
+    Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    #[command(override_usage = "minidock stats [OPTIONS] [CONTAINER...]")]
+    Stats(StatsArgs),
+    /// Remove one or more images
+    #[command(override_usage = "minidock rmi [OPTIONS] IMAGE [IMAGE...]")]
+    Rmi(RmiArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    #[command(override_usage = "minidock tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
+    Tag(TagArgs),
+    /// Load an image from a tar archive or STDIN
+    #[command(override_usage = "minidock load [OPTIONS]")]
+    Load(LoadArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    #[command(override_usage = "minidock save [OPTIONS] IMAGE [IMAGE...]")]
+    Save(SaveArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
+    Import(ImportArgs),
+}
+
+/// The flags `run` and `create` share: what the container is.
+#[derive(Debug, Clone, Args, Default)]
+pub struct ContainerOptions {
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long = "tty")]
+    pub tty: bool,
+
+    /// Assign a name to the container
+    #[arg(long = "name", value_name = "string")]
+    pub name: Option<String>,
+
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "list")]
+    pub env: Vec<String>,
+
+    /// Read in a file of environment variables
+    #[arg(long = "env-file", value_name = "list")]
+    pub env_file: Vec<String>,
+
+    /// Bind mount a volume (/host/path:/container/path[:ro])
+    #[arg(short = 'v', long = "volume", value_name = "list")]
+    pub volume: Vec<String>,
+
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir", value_name = "string")]
+    pub workdir: Option<String>,
+
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user", value_name = "string")]
+    pub user: Option<String>,
+
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long = "entrypoint", value_name = "string")]
+    pub entrypoint: Option<String>,
+
+    /// Container host name
+    #[arg(short = 'h', long = "hostname", value_name = "string")]
+    pub hostname: Option<String>,
+
+    /// Memory limit (e.g. 512m, 1g)
+    #[arg(short = 'm', long = "memory", value_name = "bytes")]
+    pub memory: Option<String>,
+
+    /// Number of CPUs
+    #[arg(long = "cpus", value_name = "decimal")]
+    pub cpus: Option<String>,
+
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long = "pids-limit", value_name = "int", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+
+    /// Restart policy to apply when a container exits (no, always,
+    /// on-failure[:max-retries], unless-stopped)
+    #[arg(long = "restart", value_name = "string", default_value = "no")]
+    pub restart: String,
+
+    /// Connect a container to a network (none or host)
+    #[arg(long = "network", value_name = "network", value_parser = ["none", "host", "default", "bridge"])]
+    pub network: Option<String>,
+
+    /// Automatically remove the container and its associated anonymous
+    /// volumes when it exits
+    #[arg(long = "rm")]
+    pub rm: bool,
+
+    /// Print help
+    #[arg(long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// The image to start from
+    #[arg(value_name = "IMAGE", required = true)]
+    pub image: String,
+
+    /// The command and its arguments (default: the image's)
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+/// `minidock run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Run container in background and print container ID
+    #[arg(short = 'd', long = "detach")]
+    pub detach: bool,
+
+    /// What to run, and how.
+    #[command(flatten)]
+    pub container: ContainerOptions,
+}
+
+/// `minidock create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// What to create.
+    #[command(flatten)]
+    pub container: ContainerOptions,
+}
+
+/// `minidock exec`.
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background
+    #[arg(short = 'd', long = "detach")]
+    pub detach: bool,
+
+    /// Keep STDIN open even if not attached
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+
+    /// Allocate a pseudo-TTY
+    #[arg(short = 't', long = "tty")]
+    pub tty: bool,
+
+    /// Set environment variables
+    #[arg(short = 'e', long = "env", value_name = "list")]
+    pub env: Vec<String>,
+
+    /// Working directory inside the container
+    #[arg(short = 'w', long = "workdir", value_name = "string")]
+    pub workdir: Option<String>,
+
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short = 'u', long = "user", value_name = "string")]
+    pub user: Option<String>,
+
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+
+    /// The command and its arguments
+    #[arg(
+        value_name = "COMMAND",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
+}
+
+/// `minidock ps`.
+#[derive(Debug, Clone, Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+
+    /// Only display container IDs
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+}
+
+/// `minidock pull`.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// Suppress verbose output
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// The image
+    #[arg(value_name = "NAME[:TAG|@DIGEST]")]
+    pub name: String,
+}
+
+/// `minidock push`.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// Suppress verbose output
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// The image
+    #[arg(value_name = "NAME[:TAG]")]
+    pub name: String,
+}
+
+/// `minidock images`.
+#[derive(Debug, Clone, Args)]
+pub struct ImagesArgs {
+    /// Only show image IDs
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+
+    /// Only images of this repository (and tag)
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+}
+
+/// `minidock login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// Username
+    #[arg(short = 'u', long = "username", value_name = "string")]
+    pub username: Option<String>,
+
+    /// Password
+    #[arg(short = 'p', long = "password", value_name = "string")]
+    pub password: Option<String>,
+
+    /// Take the password from stdin
+    #[arg(long = "password-stdin")]
+    pub password_stdin: bool,
+
+    /// The registry (default: Docker Hub)
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
+}
+
+/// `minidock start`.
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    /// Attach STDOUT/STDERR and forward signals
+    #[arg(short = 'a', long = "attach")]
+    pub attach: bool,
+
+    /// Attach container's STDIN
+    #[arg(short = 'i', long = "interactive")]
+    pub interactive: bool,
+
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `minidock stop`.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Signal to send to the container
+    #[arg(short = 's', long = "signal", value_name = "string")]
+    pub signal: Option<String>,
+
+    /// Seconds to wait before killing the container
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
+    pub timeout: Option<i64>,
+
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `minidock kill`.
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// Signal to send to the container
+    #[arg(short = 's', long = "signal", value_name = "string")]
+    pub signal: Option<String>,
+
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `minidock restart`.
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    /// Seconds to wait before killing the container
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "int",
+        allow_hyphen_values = true
+    )]
+    pub timeout: Option<i64>,
+
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// Commands that take only container names: `pause`, `unpause`, `wait`.
+#[derive(Debug, Clone, Args)]
+pub struct ContainersArgs {
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `minidock rm`.
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+
+    /// The containers
+    #[arg(value_name = "CONTAINER", required = true)]
+    pub containers: Vec<String>,
+}
+
+/// `minidock logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Follow log output
+    #[arg(short = 'f', long = "follow")]
+    pub follow: bool,
+
+    /// Show timestamps
+    #[arg(short = 't', long = "timestamps")]
+    pub timestamps: bool,
+
+    /// Number of lines to show from the end of the logs
+    #[arg(
+        short = 'n',
+        long = "tail",
+        value_name = "string",
+        default_value = "all"
+    )]
+    pub tail: String,
+
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+/// `minidock inspect`.
+#[derive(Debug, Clone, Args)]
+pub struct InspectArgs {
+    /// Format output using a Go template, e.g. '{{.State.Status}}' or
+    /// '{{json .Config}}'
+    #[arg(short = 'f', long = "format", value_name = "string")]
+    pub format: Option<String>,
+
+    /// The containers or images
+    #[arg(value_name = "NAME|ID", required = true)]
+    pub names: Vec<String>,
+}
+
+/// `minidock top`.
+#[derive(Debug, Clone, Args)]
+pub struct TopArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+
+    /// Options for ps (default -ef)
+    #[arg(
+        value_name = "ps OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub ps_args: Vec<String>,
+}
+
+/// `minidock stats`.
+#[derive(Debug, Clone, Args)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+
+    /// Disable streaming stats and only pull the first result
+    #[arg(long = "no-stream")]
+    pub no_stream: bool,
+
+    /// Do not truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+
+    /// The containers (default: all running ones)
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+/// `minidock rmi`.
+#[derive(Debug, Clone, Args)]
+pub struct RmiArgs {
+    /// Force removal of the image
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+
+    /// The images
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// `minidock tag`.
+#[derive(Debug, Clone, Args)]
+pub struct TagArgs {
+    /// The existing image
+    #[arg(value_name = "SOURCE_IMAGE[:TAG]")]
+    pub source: String,
+
+    /// The new name
+    #[arg(value_name = "TARGET_IMAGE[:TAG]")]
+    pub target: String,
+}
+
+/// `minidock load`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// Read from tar archive file, instead of STDIN
+    #[arg(short = 'i', long = "input", value_name = "string")]
+    pub input: Option<String>,
+
+    /// Suppress the load output
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+}
+
+/// `minidock save`.
+#[derive(Debug, Clone, Args)]
+pub struct SaveArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short = 'o', long = "output", value_name = "string")]
+    pub output: Option<String>,
+
+    /// The images
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// `minidock import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Set commit message for imported image
+    #[arg(short = 'm', long = "message", value_name = "string")]
+    pub message: Option<String>,
+
+    /// A tar of a root file system, or `-` for stdin
+    #[arg(value_name = "file|-")]
+    pub file: String,
+
+    /// The name to give the image
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("minidock").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{args:?} does not parse: {e}"))
+    }
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_stops_parsing_its_flags_at_the_image() {
+        let cli = parse(&["run", "-it", "--rm", "busybox", "ls", "-l", "--rm", "-d"]);
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        assert!(run.container.interactive && run.container.tty && run.container.rm);
+        assert!(!run.detach);
+        assert_eq!(run.container.image, "busybox");
+        assert_eq!(run.container.command, ["ls", "-l", "--rm", "-d"]);
+    }
+
+    #[test]
+    fn run_takes_dockers_short_flags() {
+        let cli = parse(&[
+            "run",
+            "-dit",
+            "-h",
+            "box",
+            "-m",
+            "64m",
+            "-e",
+            "A=1",
+            "-e",
+            "B=2",
+            "-v",
+            "/a:/b:ro",
+            "-w",
+            "/tmp",
+            "-u",
+            "1:2",
+            "--pids-limit",
+            "-1",
+            "busybox",
+        ]);
+        let Command::Run(run) = cli.command else {
+            panic!("not run")
+        };
+        let c = run.container;
+        assert!(run.detach && c.interactive && c.tty);
+        assert_eq!(c.hostname.as_deref(), Some("box"));
+        assert_eq!(c.memory.as_deref(), Some("64m"));
+        assert_eq!(c.env, ["A=1", "B=2"]);
+        assert_eq!(c.volume, ["/a:/b:ro"]);
+        assert_eq!(c.pids_limit, Some(-1));
+        assert!(c.command.is_empty());
+    }
+
+    #[test]
+    fn exec_keeps_the_commands_flags() {
+        let cli = parse(&["exec", "-it", "box", "sh", "-c", "echo -n hi"]);
+        let Command::Exec(exec) = cli.command else {
+            panic!("not exec")
+        };
+        assert!(exec.interactive && exec.tty);
+        assert_eq!(exec.command, ["sh", "-c", "echo -n hi"]);
+    }
+
+    #[test]
+    fn unknown_flags_and_missing_images_are_errors() {
+        for args in [
+            &["run"][..],
+            &["run", "--bogus", "busybox"],
+            &["exec", "box"],
+            &["run", "--network", "bridge0", "busybox"],
+        ] {
+            let full = std::iter::once("minidock").chain(args.iter().copied());
+            assert!(Cli::try_parse_from(full).is_err(), "{args:?} parsed");
+        }
+    }
+
+    #[test]
+    fn host_has_a_default_and_a_flag() {
+        let expected = std::env::var("MINIDOCK_HOST").unwrap_or_else(|_| DEFAULT_HOST.to_string());
+        assert_eq!(parse(&["ps"]).host, expected);
+        assert_eq!(
+            parse(&["-H", "unix:///x.sock", "ps"]).host,
+            "unix:///x.sock"
+        );
+    }
+}

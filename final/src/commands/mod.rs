@@ -1,0 +1,95 @@
+//! One module per family of commands; each command turns its flags into
+//! calls of the daemon's client library and prints the answers.
+//!
+//! A command returns the process exit code (`Ok(0)`, or a container's
+//! code) or a [`Failure`] with Docker's message and code.
+
+mod containers;
+mod exec;
+mod images;
+mod inspect;
+mod list;
+mod run;
+mod streams;
+mod system;
+
+use crate::cli::{Cli, Command};
+use crate::error::Failure;
+use minidock_daemon::client::Client;
+
+pub use run::container_create_body;
+
+/// What every command needs: the client of the daemon.
+pub struct Context {
+    /// The client of the daemon.
+    pub client: Client,
+}
+
+/// The client for `-H`/`MINIDOCK_HOST`: only `unix://` sockets.
+pub fn client_for(host: &str) -> Result<Client, Failure> {
+    match host.strip_prefix("unix://") {
+        Some(path) if path.starts_with('/') => Ok(Client::new(path)),
+        _ => Err(Failure::usage(format!(
+            "unsupported daemon address {host:?}: minidock talks to its daemon over a unix socket, e.g. unix:///run/minidock/minidock.sock"
+        ))),
+    }
+}
+
+/// Runs the parsed command line.
+pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
+    let ctx = Context {
+        client: client_for(&cli.host)?,
+    };
+    match cli.command {
+        Command::Run(args) => run::run(&ctx, args),
+        Command::Create(args) => run::create(&ctx, args),
+        Command::Exec(args) => exec::exec(&ctx, args),
+        Command::Start(args) => containers::start(&ctx, args),
+        Command::Stop(args) => containers::stop(&ctx, args),
+        Command::Kill(args) => containers::kill(&ctx, args),
+        Command::Restart(args) => containers::restart(&ctx, args),
+        Command::Pause(args) => containers::pause(&ctx, args),
+        Command::Unpause(args) => containers::unpause(&ctx, args),
+        Command::Rm(args) => containers::rm(&ctx, args),
+        Command::Wait(args) => containers::wait(&ctx, args),
+        Command::Logs(args) => containers::logs(&ctx, args),
+        Command::Top(args) => list::top(&ctx, args),
+        Command::Stats(args) => list::stats(&ctx, args),
+        Command::Ps(args) => list::ps(&ctx, args),
+        Command::Inspect(args) => inspect::inspect(&ctx, args),
+        Command::Images(args) => list::images(&ctx, args),
+        Command::Pull(args) => images::pull(&ctx, args),
+        Command::Push(args) => images::push(&ctx, args),
+        Command::Rmi(args) => images::rmi(&ctx, args),
+        Command::Tag(args) => images::tag(&ctx, args),
+        Command::Load(args) => images::load(&ctx, args),
+        Command::Save(args) => images::save(&ctx, args),
+        Command::Import(args) => images::import(&ctx, args),
+        Command::Login(args) => images::login(&ctx, args),
+        Command::Version => system::version(&ctx),
+        Command::Info => system::info(&ctx),
+    }
+}
+
+/// Runs `action` on each name, printing what it returns on success and
+/// the error otherwise, like the docker CLI's multi-container commands; the
+/// exit code is 1 if any failed.
+fn for_each(
+    names: &[String],
+    mut action: impl FnMut(&str) -> Result<Option<String>, Failure>,
+) -> Result<i32, Failure> {
+    let mut failed = false;
+    for name in names {
+        match action(name) {
+            Ok(Some(line)) => println!("{line}"),
+            Ok(None) => {}
+            Err(failure) => {
+                failed = true;
+                if !failure.message.is_empty() {
+                    eprintln!("{failure}");
+                }
+            }
+        }
+    }
+    Ok(if failed { 1 } else { 0 })
+}

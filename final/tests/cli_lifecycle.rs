@@ -1,0 +1,297 @@
+//! The lifecycle commands end to end: create, start, pause, unpause, stop,
+//! restart, kill, rm, wait, logs, exec, top, stats, inspect, ps — with the
+//! `ps` table pinned by a snapshot (ids and times redacted).
+
+mod common;
+
+use std::time::Duration;
+
+use common::{eventually, stderr, stdout, Daemon};
+
+/// Filters that make `ps` output stable: ids and times vary per run.
+fn table_filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (r"\b[0-9a-f]{12}\b", "[ID]"),
+        (
+            r"(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes|hours)) ago",
+            "[WHEN] ago",
+        ),
+        (
+            r"Up (Less than a second|About a minute|\d+ seconds?)",
+            "Up [TIME]",
+        ),
+        // Column widths follow the (redacted) times: keep the columns,
+        // not their padding (alignment is unit-tested in `format`).
+        (r" {3,}", "   "),
+    ]
+}
+
+fn status(d: &Daemon, name: &str) -> String {
+    d.ok(&["inspect", "-f", "{{.State.Status}}", name])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_container_goes_through_its_lifecycle() {
+    let d = Daemon::start();
+    d.load_busybox();
+
+    let id = d.ok(&["create", "--name", "life", "busybox", "sleep", "300"]);
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 64);
+    assert_eq!(status(&d, "life"), "created");
+    assert_eq!(
+        d.ok(&["ps", "-q"]),
+        "",
+        "a created container is not running"
+    );
+    assert_eq!(d.ok(&["ps", "-aq"]).trim(), &id[..12]);
+
+    assert_eq!(d.ok(&["start", "life"]).trim(), "life");
+    assert_eq!(status(&d, "life"), "running");
+    assert_eq!(d.ok(&["inspect", "-f", "{{.Id}}", "life"]).trim(), id);
+
+    assert_eq!(d.ok(&["pause", "life"]).trim(), "life");
+    assert_eq!(status(&d, "life"), "paused");
+    let ps = d.ok(&["ps"]);
+    assert!(ps.contains("(Paused)"), "{ps}");
+    insta::with_settings!({filters => table_filters()}, {
+        insta::assert_snapshot!("ps_paused", ps);
+    });
+
+    assert_eq!(d.ok(&["unpause", "life"]).trim(), "life");
+    assert_eq!(status(&d, "life"), "running");
+
+    assert_eq!(d.ok(&["stop", "-t", "1", "life"]).trim(), "life");
+    assert_eq!(status(&d, "life"), "exited");
+    let ps = d.ok(&["ps", "-a"]);
+    assert!(
+        ps.contains("Exited (137)") || ps.contains("Exited (143)"),
+        "{ps}"
+    );
+
+    assert_eq!(d.ok(&["restart", "-t", "1", "life"]).trim(), "life");
+    assert_eq!(status(&d, "life"), "running");
+    assert_eq!(d.ok(&["kill", "life"]).trim(), "life");
+    eventually(Duration::from_secs(10), "kill to end the container", || {
+        status(&d, "life") == "exited"
+    });
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{.State.ExitCode}}", "life"])
+            .trim(),
+        "137"
+    );
+
+    assert_eq!(d.ok(&["rm", "life"]).trim(), "life");
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+
+    // Errors for each missing name, the others still done, exit 1.
+    d.ok(&["create", "--name", "other", "busybox", "true"]);
+    let out = d.run(&["rm", "nosuch", "other"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).trim(), "other");
+    assert!(
+        stderr(&out).contains("Error response from daemon: No such container: nosuch"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn ps_prints_dockers_table() {
+    let d = Daemon::start();
+    d.load_busybox();
+    // A second apart, so that the order (newest first) does not depend on
+    // how finely the daemon's clock tells them apart.
+    let pause = || std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(
+        d.run(&["run", "--name", "done", "busybox", "sh", "-c", "exit 3"])
+            .status
+            .code(),
+        Some(3)
+    );
+    pause();
+    d.ok(&["run", "-d", "--name", "running", "busybox", "sleep", "300"]);
+    pause();
+    d.ok(&[
+        "create",
+        "--name",
+        "fresh",
+        "busybox",
+        "echo",
+        "a rather long command line",
+    ]);
+
+    let ps = d.ok(&["ps", "-a"]);
+    let header = ps.lines().next().unwrap();
+    for column in [
+        "CONTAINER ID",
+        "IMAGE",
+        "COMMAND",
+        "CREATED",
+        "STATUS",
+        "PORTS",
+        "NAMES",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(ps.contains("\"echo a rather long …\""), "{ps}");
+    // Order of rows: newest first.
+    let names: Vec<&str> = ps
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(names, ["fresh", "running", "done"], "{ps}");
+    insta::with_settings!({filters => table_filters()}, {
+        insta::assert_snapshot!("ps_all", ps);
+    });
+    let wide = d.ok(&["ps", "-a", "--no-trunc"]);
+    assert!(
+        wide.contains("\"echo a rather long command line\""),
+        "{wide}"
+    );
+}
+
+#[test]
+fn logs_follow_tail_and_timestamps() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "counter",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4; do echo line$i; sleep 0.3; done; echo bye >&2",
+    ]);
+    // -f returns when the container exits, with everything it wrote.
+    let out = d.run(&["logs", "-f", "counter"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "line1\nline2\nline3\nline4\n");
+    assert_eq!(stderr(&out), "bye\n");
+
+    // The tail counts lines of both streams, as Docker's does.
+    let out = d.run(&["logs", "--tail", "2", "counter"]);
+    assert_eq!(
+        (stdout(&out).as_str(), stderr(&out).as_str()),
+        ("line4\n", "bye\n")
+    );
+    let stamped = d.ok(&["logs", "-t", "counter"]);
+    for line in stamped.lines() {
+        let (time, text) = line.split_once(' ').unwrap();
+        assert!(
+            time.len() >= 20 && time.ends_with('Z') && time.contains('T'),
+            "{line}"
+        );
+        assert!(text.starts_with("line"), "{line}");
+    }
+    assert_eq!(d.ok(&["wait", "counter"]).trim(), "0");
+}
+
+#[test]
+fn exec_runs_in_the_container() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&["run", "-d", "--name", "host", "busybox", "sleep", "300"]);
+    assert_eq!(
+        d.ok(&["exec", "host", "hostname"]).trim(),
+        &d.ok(&["inspect", "-f", "{{.Id}}", "host"]).trim()[..12]
+    );
+
+    let out = d.run(&["exec", "host", "sh", "-c", "echo to-err >&2; exit 4"]);
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(stderr(&out), "to-err\n");
+
+    let out = d.run_with_stdin(&["exec", "-i", "host", "cat"], b"through exec\n");
+    assert_eq!(stdout(&out), "through exec\n");
+
+    let out = d.ok(&[
+        "exec",
+        "-e",
+        "X=1",
+        "-w",
+        "/tmp",
+        "-u",
+        "65534",
+        "host",
+        "sh",
+        "-c",
+        "echo $X $(pwd) $(id -u)",
+    ]);
+    assert_eq!(out, "1 /tmp 65534\n");
+
+    // -d: started in the background; its effect shows up.
+    d.ok(&["exec", "-d", "host", "sh", "-c", "echo marked > /tmp/mark"]);
+    eventually(
+        Duration::from_secs(10),
+        "the detached exec to write",
+        || d.run(&["exec", "host", "cat", "/tmp/mark"]).stdout == b"marked\n",
+    );
+
+    let out = d.run(&["exec", "host", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+}
+
+#[test]
+fn wait_top_stats_and_inspect() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "seven",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 0.5; exit 7",
+    ]);
+    assert_eq!(d.ok(&["wait", "seven"]).trim(), "7");
+
+    d.ok(&["run", "-d", "--name", "busy", "busybox", "sleep", "300"]);
+    let top = d.ok(&["top", "busy"]);
+    assert!(top.lines().next().unwrap().contains("PID"), "{top}");
+    assert!(top.contains("sleep 300"), "{top}");
+
+    let stats = d.ok(&["stats", "--no-stream"]);
+    let mut lines = stats.lines();
+    let header = lines.next().unwrap();
+    for column in [
+        "CONTAINER ID",
+        "NAME",
+        "CPU %",
+        "MEM USAGE / LIMIT",
+        "MEM %",
+        "NET I/O",
+        "BLOCK I/O",
+        "PIDS",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = lines.next().expect("a row for the running container");
+    assert!(row.contains("busy"), "{row}");
+    assert!(lines.next().is_none(), "only running containers: {stats}");
+
+    let config = d.ok(&["inspect", "-f", "{{json .Config}}", "busy"]);
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    assert_eq!(config["Cmd"], serde_json::json!(["sleep", "300"]));
+    let whole = d.ok(&["inspect", "busy", "seven"]);
+    let whole: serde_json::Value = serde_json::from_str(&whole).unwrap();
+    assert_eq!(whole.as_array().unwrap().len(), 2);
+    assert_eq!(whole[1]["State"]["ExitCode"], 7);
+
+    // An image is found too, and a missing name is an error.
+    let image = d.ok(&["inspect", "-f", "{{.Id}}", "busybox"]);
+    assert!(image.starts_with("sha256:"), "{image}");
+    let out = d.run(&["inspect", "nosuch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("No such object: nosuch"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,0 +1,273 @@
+//! Real clients against `minidockd`: the `docker` CLI and docker-py, each
+//! checked for what it really prints.
+
+mod daemon_support;
+
+use daemon_support::{docker_cli_available, ok, Daemon};
+use minidock_testkit::{busybox_image, random_name, Registry};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A registry holding the busybox test image as `repo:latest`.
+fn registry_with_busybox(repos: &[&str]) -> Registry {
+    let registry = Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    busybox_image().write_oci_layout(layout.path(), "latest");
+    for repo in repos {
+        registry.push_oci(layout.path(), "latest", repo, "latest");
+    }
+    registry
+}
+
+#[test]
+fn the_docker_cli_drives_minidockd() {
+    if !docker_cli_available() {
+        return;
+    }
+    let repo = random_name("bb");
+    let other = random_name("bb");
+    let registry = registry_with_busybox(&[&repo, &other]);
+    let daemon = Daemon::start();
+    let image = format!("{}/{repo}:latest", registry.addr());
+
+    // version and info
+    let version = ok(daemon.docker().args([
+        "version",
+        "--format",
+        "{{.Server.Platform.Name}} {{.Server.APIVersion}}",
+    ]));
+    assert_eq!(version.trim(), "minidock 1.44");
+    let info = ok(daemon.docker().args([
+        "info",
+        "--format",
+        "{{.OSType}} {{.Driver}} {{.Containers}}",
+    ]));
+    assert_eq!(info.trim(), "linux overlay 0");
+
+    // pull, images, tag
+    let pulled = ok(daemon.docker().args(["pull", &image]));
+    assert!(
+        pulled.contains(&format!("latest: Pulling from {repo}")),
+        "{pulled}"
+    );
+    assert!(pulled.contains("Digest: sha256:"), "{pulled}");
+    assert!(
+        pulled.contains(&format!("Status: Downloaded newer image for {image}")),
+        "{pulled}"
+    );
+    assert_eq!(pulled.lines().last(), Some(image.as_str()), "{pulled}");
+    ok(daemon.docker().args(["tag", &image, "busybox"]));
+    let images = ok(daemon
+        .docker()
+        .args(["images", "--format", "{{.Repository}}:{{.Tag}}"]));
+    let mut listed: Vec<&str> = images.lines().collect();
+    listed.sort();
+    let mut expected = vec!["busybox:latest".to_string(), image.clone()];
+    expected.sort();
+    assert_eq!(listed, expected);
+
+    // run --rm: output and exit code
+    let hello = run(daemon
+        .docker()
+        .args(["run", "--rm", "busybox", "echo", "hello"]));
+    assert_eq!(
+        (hello.status.code(), text(&hello.stdout)),
+        (Some(0), "hello\n".to_string())
+    );
+    let failed = run(daemon.docker().args([
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo oops >&2; exit 42",
+    ]));
+    assert_eq!(failed.status.code(), Some(42));
+    assert_eq!(text(&failed.stderr), "oops\n");
+
+    // run -i with piped stdin
+    let mut child = daemon
+        .docker()
+        .args([
+            "run",
+            "-i",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "cat; echo end >&2",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped line\n")
+        .unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
+    assert_eq!(text(&piped.stdout), "piped line\n");
+    assert_eq!(text(&piped.stderr), "end\n");
+
+    // run of an image that is not there: the CLI pulls it first
+    let elsewhere = format!("{}/{other}", registry.addr());
+    let pulled_run = run(daemon
+        .docker()
+        .args(["run", "--rm", &elsewhere, "echo", "pulled"]));
+    assert_eq!(
+        pulled_run.status.code(),
+        Some(0),
+        "{}",
+        text(&pulled_run.stderr)
+    );
+    assert_eq!(text(&pulled_run.stdout).lines().last(), Some("pulled"));
+    assert!(
+        text(&pulled_run.stderr).contains("Unable to find image"),
+        "{}",
+        text(&pulled_run.stderr)
+    );
+
+    // run -d, ps, logs, exec
+    let id = ok(daemon.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ready; while true; do sleep 1; done",
+    ]));
+    let id = id.trim();
+    assert!(
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let ps = ok(daemon.docker().args([
+        "ps",
+        "--format",
+        "{{.ID}} {{.Names}} {{.Image}} {{.Status}}",
+    ]));
+    assert!(
+        ps.starts_with(&format!("{} web busybox Up ", &id[..12])),
+        "{ps}"
+    );
+    daemon_support::eventually(std::time::Duration::from_secs(5), "the log line", || {
+        ok(daemon.docker().args(["logs", "web"])) == "ready\n"
+    });
+    assert_eq!(
+        ok(daemon
+            .docker()
+            .args(["exec", "web", "sh", "-c", "echo $((1+2))"])),
+        "3\n"
+    );
+    let exec_code = run(daemon.docker().args(["exec", "web", "sh", "-c", "exit 3"]));
+    assert_eq!(exec_code.status.code(), Some(3));
+
+    // pause, unpause, stop, inspect, rm, rmi
+    assert_eq!(ok(daemon.docker().args(["pause", "web"])), "web\n");
+    let paused = ok(daemon.docker().args(["ps", "--format", "{{.Status}}"]));
+    assert!(paused.trim_end().ends_with("(Paused)"), "{paused}");
+    assert_eq!(ok(daemon.docker().args(["unpause", "web"])), "web\n");
+    assert_eq!(
+        ok(daemon.docker().args(["stop", "-t", "1", "web"])),
+        "web\n"
+    );
+    let inspect = ok(daemon.docker().args([
+        "inspect",
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}} {{.Name}} {{.Config.Image}}",
+        "web",
+    ]));
+    assert_eq!(inspect.trim(), "exited 137 /web busybox");
+    let all = ok(daemon
+        .docker()
+        .args(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]));
+    assert!(all.starts_with("web Exited (137) "), "{all}");
+    assert_eq!(ok(daemon.docker().args(["rm", "web"])), "web\n");
+    assert_eq!(
+        ok(daemon.docker().args(["rmi", "busybox"])),
+        "Untagged: busybox:latest\n"
+    );
+    let missing = run(daemon.docker().args(["inspect", "web"]));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        text(&missing.stderr).contains("No such object: web"),
+        "{}",
+        text(&missing.stderr)
+    );
+    assert!(ok(daemon.docker().args(["ps", "-aq"])).is_empty());
+}
+
+/// The Python venv with docker-py.
+fn docker_py() -> PathBuf {
+    let venv = PathBuf::from(
+        std::env::var("MINIDOCK_DOCKER_PY_VENV")
+            .unwrap_or_else(|_| "/tmp/minidock-venv".to_string()),
+    );
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import docker"])
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        ready,
+        "docker-py is not installed in {}: create it with\n  python3 -m venv {0} && {0}/bin/pip install docker\n\
+         (or point MINIDOCK_DOCKER_PY_VENV at a venv that has it)",
+        venv.display()
+    );
+    python
+}
+
+#[test]
+fn docker_py_pulls_and_runs_with_remove() {
+    let python = docker_py();
+    let repo = random_name("bb");
+    let registry = registry_with_busybox(&[&repo]);
+    let daemon = Daemon::start();
+    let script = r#"
+import sys, docker
+client = docker.DockerClient(base_url="unix://" + sys.argv[1])
+image = client.images.pull(sys.argv[2], tag="latest")
+print("pulled", image.tags)
+out = client.containers.run(sys.argv[2] + ":latest", ["sh", "-c", "echo from docker-py; echo more"], remove=True)
+print("output", repr(out.decode()))
+print("left", len(client.containers.list(all=True)))
+try:
+    client.containers.run(sys.argv[2] + ":latest", ["sh", "-c", "exit 5"], remove=True)
+except docker.errors.ContainerError as e:
+    print("error", e.exit_status)
+"#;
+    let image = format!("{}/{repo}", registry.addr());
+    let out = run(Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .arg(&daemon.socket)
+        .arg(&image));
+    assert!(
+        out.status.success(),
+        "{}\n{}\ndaemon log:\n{}",
+        text(&out.stdout),
+        text(&out.stderr),
+        daemon.log()
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("pulled ['{image}:latest']\noutput 'from docker-py\\nmore\\n'\nleft 0\nerror 5\n")
+    );
+}
