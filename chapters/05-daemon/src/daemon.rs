@@ -1,0 +1,250 @@
+//! The daemon process: directories, the lock, the listeners, the runtime,
+//! and a clean stop on SIGTERM.
+//!
+//! The async runtime is tokio's *current-thread* flavour: the HTTP layer is
+//! light, every service call runs on the blocking pool, and one thread keeps
+//! an idle daemon small (the target is ≤ 15 MB of RSS; dockerd with
+//! containerd uses ~128 MB).
+
+use crate::events::Events;
+use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
+use crate::server::{serve_tcp, serve_unix, Api, DaemonFacts};
+use crate::service::{ContainerService, ImageService};
+use nix::fcntl::{Flock, FlockArg};
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The default state directory.
+pub const DEFAULT_ROOT: &str = "/var/lib/minidock";
+/// The default runtime directory (sockets).
+pub const DEFAULT_RUN: &str = "/run/minidock";
+
+/// How the daemon is set up (the flags of `minidockd`).
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    /// Where to listen (`--host`, repeatable).
+    pub hosts: Vec<Host>,
+    /// State (`--root`): images, containers. Mode 0700.
+    pub root: PathBuf,
+    /// Runtime files (`--run`): the socket, shim sockets.
+    pub run: PathBuf,
+    /// The group that may use the socket (`--group`).
+    pub group: Option<String>,
+    /// Print every request.
+    pub debug: bool,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> DaemonConfig {
+        DaemonConfig {
+            hosts: vec![Host::Unix(PathBuf::from(DEFAULT_SOCKET))],
+            root: PathBuf::from(DEFAULT_ROOT),
+            run: PathBuf::from(DEFAULT_RUN),
+            group: None,
+            debug: false,
+        }
+    }
+}
+
+/// What can stop the daemon from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// A directory could not be made or secured.
+    #[error("cannot prepare {path}: {source}")]
+    Directory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Another daemon holds the root.
+    #[error(
+        "another minidockd is using {0} (its lock is held): stop it first, or pass another --root"
+    )]
+    Locked(PathBuf),
+    /// A listener failed.
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    /// The services could not start.
+    #[error("cannot start the engine: {0}")]
+    Engine(String),
+}
+
+/// Creates `path` (and parents) and sets its mode, even if it existed: the
+/// state directory holds every container's root filesystem and must not be
+/// readable by others.
+pub fn secure_dir(path: &Path, mode: u32) -> Result<(), DaemonError> {
+    let err = |source| DaemonError::Directory {
+        path: path.to_path_buf(),
+        source,
+    };
+    DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)
+        .map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(err)
+}
+
+/// Takes the root's lock, so two daemons never share one state directory.
+/// Held as long as the returned value lives.
+pub fn lock_root(root: &Path) -> Result<Flock<File>, DaemonError> {
+    let path = root.join("minidockd.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DaemonError::Directory {
+            path: path.clone(),
+            source,
+        })?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| DaemonError::Locked(root.to_path_buf()))
+}
+
+/// The daemon's id: random once, then kept in `root/engine-id`.
+pub fn engine_id(root: &Path) -> String {
+    let path = root.join("engine-id");
+    if let Ok(id) = std::fs::read_to_string(&path) {
+        if !id.trim().is_empty() {
+            return id.trim().to_string();
+        }
+    }
+    let mut bytes = [0u8; 16];
+    let random =
+        File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    let id = if random.is_ok() {
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    } else {
+        format!("{:032x}", std::process::id())
+    };
+    std::fs::write(&path, &id).ok();
+    id
+}
+
+/// The services of a daemon, built once the directories exist.
+pub struct Services {
+    /// Images.
+    pub images: Arc<dyn ImageService>,
+    /// Containers.
+    pub containers: Arc<dyn ContainerService>,
+}
+
+/// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
+/// lock, builds the services with `build` (given the event bus), binds every
+/// host and serves. Containers keep running after the daemon stops: their
+/// shims hold them.
+pub fn run(
+    config: &DaemonConfig,
+    build: impl FnOnce(&DaemonConfig, &Events) -> Result<Services, DaemonError>,
+) -> Result<(), DaemonError> {
+    secure_dir(&config.root, 0o700)?;
+    // 0711: clients in the socket's group must reach the socket inside;
+    // nobody else may list what is there.
+    secure_dir(&config.run, 0o711)?;
+    let _lock = lock_root(&config.root)?;
+    let group = config.group.as_deref().map(resolve_group).transpose()?;
+
+    let events = Events::new();
+    let services = build(config, &events)?;
+    let api = Arc::new(Api {
+        images: services.images,
+        containers: services.containers,
+        events,
+        facts: DaemonFacts {
+            id: engine_id(&config.root),
+            root: config.root.clone(),
+            debug: config.debug,
+        },
+    });
+
+    // Bind before the runtime starts: an error is reported synchronously.
+    let mut unix = Vec::new();
+    let mut tcp = Vec::new();
+    for host in &config.hosts {
+        match host {
+            Host::Unix(path) => unix.push((path.clone(), bind_unix(path, group)?)),
+            Host::Tcp(addr) => {
+                eprintln!(
+                    "minidockd: WARNING: listening on tcp://{addr} without TLS or authentication. \
+                     Anyone who can reach this port has root on this machine."
+                );
+                let listener =
+                    std::net::TcpListener::bind(addr).map_err(|source| ListenError::Io {
+                        action: "listen on",
+                        path: PathBuf::from(addr),
+                        source,
+                    })?;
+                tcp.push(listener);
+            }
+        }
+    }
+
+    // ANCHOR: runtime
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?;
+    // ANCHOR_END: runtime
+    runtime.block_on(async {
+        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let mut tasks = Vec::new();
+        for (path, listener) in &unix {
+            listener
+                .set_nonblocking(true)
+                .map_err(DaemonError::Runtime)?;
+            let listener = tokio::net::UnixListener::from_std(
+                listener.try_clone().map_err(DaemonError::Runtime)?,
+            )
+            .map_err(DaemonError::Runtime)?;
+            let mut stop = stop_tx.subscribe();
+            tasks.push(tokio::spawn(serve_unix(
+                listener,
+                api.clone(),
+                async move {
+                    stop.recv().await.ok();
+                },
+            )));
+            eprintln!("minidockd: API listening on unix://{}", path.display());
+        }
+        for listener in tcp {
+            listener
+                .set_nonblocking(true)
+                .map_err(DaemonError::Runtime)?;
+            let listener =
+                tokio::net::TcpListener::from_std(listener).map_err(DaemonError::Runtime)?;
+            let mut stop = stop_tx.subscribe();
+            tasks.push(tokio::spawn(serve_tcp(listener, api.clone(), async move {
+                stop.recv().await.ok();
+            })));
+        }
+        wait_for_stop_signal().await.map_err(DaemonError::Runtime)?;
+        eprintln!("minidockd: stopping; containers keep running under their shims");
+        stop_tx.send(()).ok();
+        for task in tasks {
+            task.await.ok();
+        }
+        Ok::<(), DaemonError>(())
+    })?;
+    for (path, _) in &unix {
+        std::fs::remove_file(path).ok();
+    }
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,894 @@
+//! The container service: chapter 03's runtime behind the API.
+//!
+//! The runtime keeps every container on disk and needs no memory of them;
+//! the daemon adds what only a long-lived process can have: an index of
+//! names and ids (so a request does not scan the disk), a live connection to
+//! each running container's shim (output for attached clients, and the exit
+//! the moment it happens), and the watch channel that `wait` listens on.
+
+use super::convert::{self, runtime_error, system_time};
+use super::exec::Execs;
+use super::restart::start_on_boot;
+use super::session::{forward_stdin, Pending, Session, Subscriber};
+use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
+use crate::frames::StreamType;
+use crate::service::*;
+use crate::types::*;
+use crate::wait::LifeState;
+use minidock_lifecycle::attach::Frame;
+use minidock_lifecycle::logs::{LogOptions, Stream};
+use minidock_lifecycle::state::{State, StateRecord};
+use minidock_lifecycle::store::Container;
+use minidock_lifecycle::{ContainerId, CreateOptions, Runtime};
+use std::collections::{BTreeMap, HashMap};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{mpsc, watch};
+
+/// The file in a container's directory where the daemon keeps the create
+/// request as the client sent it (for inspect: `StdinOnce`, `LogConfig`, …).
+const REQUEST_FILE: &str = "create-request.json";
+
+/// How long to wait for a shim to finish a `--rm` removal.
+const REMOVAL_WAIT: Duration = Duration::from_secs(30);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the daemon knows about one container.
+pub(crate) struct Entry {
+    pub id: ContainerId,
+    pub container: Container,
+    pub request: Option<ContainerCreateBody>,
+    pub life: watch::Sender<LifeState>,
+    session: Mutex<Option<Arc<Session>>>,
+    pending: Mutex<Vec<Pending>>,
+    /// The shim of the last run, until it is gone.
+    last_shim: Mutex<Option<i32>>,
+    /// Serialises start, stop, restart and remove of this container.
+    op: Mutex<()>,
+    removed: AtomicBool,
+}
+
+impl Entry {
+    fn new(container: Container, request: Option<ContainerCreateBody>, life: LifeState) -> Entry {
+        Entry {
+            id: container.id.clone(),
+            container,
+            request,
+            life: watch::channel(life).0,
+            session: Mutex::new(None),
+            pending: Mutex::new(Vec::new()),
+            last_shim: Mutex::new(None),
+            op: Mutex::new(()),
+            removed: AtomicBool::new(false),
+        }
+    }
+
+    fn stdin_once(&self) -> bool {
+        self.request.as_ref().is_some_and(|r| r.config.stdin_once)
+    }
+
+    fn session(&self) -> Option<Arc<Session>> {
+        lock(&self.session).clone()
+    }
+}
+
+/// The life state a container has on disk, for a daemon that (re)starts.
+fn life_of(record: &StateRecord) -> LifeState {
+    match &record.state {
+        State::Exited { code, .. } => LifeState {
+            running: false,
+            exits: 1,
+            exit_code: i64::from(*code),
+            error: (!record.error.is_empty()).then(|| record.error.clone()),
+            removed: false,
+        },
+        state => LifeState {
+            running: state.is_alive(),
+            ..LifeState::default()
+        },
+    }
+}
+
+/// Whether `pid` is a live process.
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().chars().next())
+        })
+        .flatten()
+        .is_some_and(|state| state != 'Z' && state != 'X')
+}
+
+/// Waits (up to `limit`) until `pid` is gone.
+fn wait_gone(pid: i32, limit: Duration) {
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+pub(crate) struct Inner {
+    pub runtime: Runtime,
+    pub events: Events,
+    entries: RwLock<HashMap<ContainerId, Arc<Entry>>>,
+    pub execs: Execs,
+}
+
+/// Containers, run by chapter 03's runtime under their shims.
+pub struct RuntimeContainers {
+    inner: Arc<Inner>,
+}
+
+impl Inner {
+    fn publish(&self, action: &str, entry: &Entry, extra: &[(&str, String)]) {
+        let mut attributes = BTreeMap::from([
+            ("name".to_string(), entry.container.name.clone()),
+            ("image".to_string(), entry.container.config.image.clone()),
+        ]);
+        for (k, v) in extra {
+            attributes.insert(k.to_string(), v.clone());
+        }
+        attributes.extend(entry.container.config.labels.clone());
+        self.events
+            .publish("container", action, entry.id.as_str(), attributes);
+    }
+
+    /// Finds a container by id, name or unique id prefix.
+    pub fn resolve(&self, reference: &str) -> ApiResult<Arc<Entry>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let bare = reference.strip_prefix('/').unwrap_or(reference);
+        if let Some(e) = entries
+            .values()
+            .find(|e| e.id.as_str() == reference || e.container.name == bare)
+        {
+            return Ok(e.clone());
+        }
+        let matches: Vec<&Arc<Entry>> = entries
+            .values()
+            .filter(|e| e.id.as_str().starts_with(reference))
+            .collect();
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(ApiError::no_such_container(reference)),
+            _ => Err(ApiError::BadParameter(format!(
+                "multiple IDs found with provided prefix: {reference}"
+            ))),
+        }
+    }
+
+    /// Marks a container removed: waiters on `removed` are answered.
+    fn forget(&self, entry: &Entry) {
+        if entry.removed.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&entry.id);
+        entry.life.send_modify(|l| {
+            l.running = false;
+            l.removed = true;
+        });
+        self.publish("destroy", entry, &[]);
+    }
+
+    // ANCHOR: open_session
+    /// Opens a session on a shim stream, connects the clients that waited
+    /// for the start, and watches the stream from a thread.
+    fn open_session(
+        self: &Arc<Self>,
+        entry: &Arc<Entry>,
+        stream: UnixStream,
+        pending: Vec<Pending>,
+    ) -> ApiResult<()> {
+        let reader = stream.try_clone().map_err(ApiError::internal)?;
+        let session = Arc::new(Session::new(stream));
+        // Before the first frame is read: not a byte of output may pass
+        // before these clients are in.
+        for p in pending {
+            session.subscribe(p.subscriber);
+            if let Some(rx) = p.stdin {
+                forward_stdin(session.clone(), rx, entry.stdin_once());
+            }
+        }
+        *lock(&entry.session) = Some(session.clone());
+        if let Ok(record) = self.runtime.containers().state(&entry.id) {
+            *lock(&entry.last_shim) = record.shim_pid;
+        }
+        let inner = self.clone();
+        let watched = entry.clone();
+        let pumped = session.clone();
+        std::thread::spawn(move || {
+            let code = pumped.pump(reader);
+            inner.exited(&watched, code);
+        });
+        Ok(())
+    }
+    // ANCHOR_END: open_session
+
+    /// The container's process ended (or its shim went away).
+    fn exited(&self, entry: &Arc<Entry>, code: Option<i32>) {
+        if let Some(session) = lock(&entry.session).take() {
+            session.close_clients();
+        }
+        if entry.removed.load(Ordering::SeqCst) {
+            return;
+        }
+        let record = self.runtime.inspect(&entry.id).map(|(_, r)| r);
+        let (code, error) = match (&record, code) {
+            (_, Some(code)) => (code, None),
+            (Ok(r), None) => match &r.state {
+                State::Exited { code, .. } => {
+                    (*code, (!r.error.is_empty()).then(|| r.error.clone()))
+                }
+                _ => (
+                    255,
+                    Some("lost the connection to the container's shim".to_string()),
+                ),
+            },
+            (Err(_), None) => (255, None),
+        };
+        entry.life.send_modify(|l| {
+            l.running = false;
+            l.exits += 1;
+            l.exit_code = i64::from(code);
+            l.error = error;
+        });
+        self.publish("die", entry, &[("exitCode", code.to_string())]);
+        if entry.container.host_config.auto_remove {
+            self.await_auto_removal(entry);
+        }
+    }
+
+    /// `--rm`: the shim removes the container after the exit; wait for it,
+    /// and do it here if the shim could not.
+    fn await_auto_removal(&self, entry: &Arc<Entry>) {
+        let start = Instant::now();
+        loop {
+            match self.runtime.containers().state(&entry.id) {
+                Err(minidock_lifecycle::Error::NoSuchContainer(_)) => break,
+                _ if start.elapsed() > REMOVAL_WAIT => {
+                    if let Err(err) = self.runtime.remove(&entry.id, true) {
+                        eprintln!(
+                            "minidockd: removing {} after its exit: {err}",
+                            entry.id.short()
+                        );
+                    }
+                    break;
+                }
+                _ => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+        self.forget(entry);
+    }
+
+    // ANCHOR: start
+    /// Starts a container, connecting the attach clients that wait for it.
+    fn start(self: &Arc<Self>, entry: &Arc<Entry>) -> ApiResult<bool> {
+        let _op = lock(&entry.op);
+        let record = self
+            .runtime
+            .containers()
+            .state(&entry.id)
+            .map_err(runtime_error)?;
+        if record.state.is_alive() {
+            return Ok(false);
+        }
+        if let Some(pid) = lock(&entry.last_shim).take() {
+            wait_gone(pid, Duration::from_secs(10));
+        }
+        let pending: Vec<Pending> = std::mem::take(&mut *lock(&entry.pending));
+        let stream = self.runtime.start_attached(&entry.id).map_err(|e| {
+            let err = runtime_error(e);
+            match err {
+                ApiError::Internal(m) => ApiError::BadParameter(m),
+                other => other,
+            }
+        })?;
+        self.open_session(entry, stream, pending)?;
+        entry.life.send_modify(|l| {
+            l.running = true;
+            l.error = None;
+        });
+        self.publish("start", entry, &[]);
+        Ok(true)
+    }
+    // ANCHOR_END: start
+}
+
+impl RuntimeContainers {
+    /// The service over `runtime`: indexes the containers on disk, adopts
+    /// the running ones (connects to their shims) and starts those whose
+    /// restart policy says so.
+    pub fn open(runtime: Runtime, events: Events) -> ApiResult<RuntimeContainers> {
+        let inner = Arc::new(Inner {
+            runtime,
+            events,
+            entries: RwLock::new(HashMap::new()),
+            execs: Execs::default(),
+        });
+        let all = inner.runtime.list().map_err(runtime_error)?;
+        let mut to_start = Vec::new();
+        for (container, record) in all {
+            let dir = inner.runtime.container_dir(&container.id);
+            let request = std::fs::read(dir.join(REQUEST_FILE))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+            let entry = Arc::new(Entry::new(container, request, life_of(&record)));
+            inner
+                .entries
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(entry.id.clone(), entry.clone());
+            if record.state.is_alive() {
+                match inner.runtime.attach(&entry.id) {
+                    Ok(stream) => inner.open_session(&entry, stream, Vec::new())?,
+                    Err(err) => eprintln!(
+                        "minidockd: cannot reach the shim of {}: {err}",
+                        entry.id.short()
+                    ),
+                }
+            } else if entry.container.host_config.auto_remove
+                && matches!(record.state, State::Exited { .. })
+            {
+                // Its shim died before it could remove it.
+                if inner.runtime.remove(&entry.id, true).is_ok() {
+                    inner.forget(&entry);
+                }
+            } else if start_on_boot(&entry.container.host_config.restart_policy, &record) {
+                to_start.push(entry);
+            }
+        }
+        for entry in to_start {
+            if let Err(err) = inner.start(&entry) {
+                eprintln!(
+                    "minidockd: restart policy: cannot start {}: {err}",
+                    entry.id.short()
+                );
+            }
+        }
+        Ok(RuntimeContainers { inner })
+    }
+
+    fn entry(&self, reference: &str) -> ApiResult<Arc<Entry>> {
+        self.inner.resolve(reference)
+    }
+
+    fn record(&self, entry: &Entry) -> ApiResult<StateRecord> {
+        let record = self
+            .inner
+            .runtime
+            .containers()
+            .state(&entry.id)
+            .map_err(runtime_error)?;
+        if record.state.is_alive() && entry.session().is_none() {
+            // Nobody watches it: let the runtime check that it still lives.
+            return self
+                .inner
+                .runtime
+                .inspect(&entry.id)
+                .map(|(_, r)| r)
+                .map_err(runtime_error);
+        }
+        Ok(record)
+    }
+
+    /// The image ids containers use (for `rmi`).
+    pub fn image_ids(&self) -> Vec<String> {
+        let entries = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries
+            .values()
+            .map(|e| e.container.image_id.clone())
+            .collect()
+    }
+}
+
+fn matches_filters(
+    summary: &ContainerSummary,
+    entry: &Entry,
+    record: &StateRecord,
+    filters: &crate::query::Filters,
+) -> bool {
+    let any = |name: &str, test: &dyn Fn(&str) -> bool| {
+        let values = filters.values(name);
+        values.is_empty() || values.iter().any(|v| test(v))
+    };
+    any("status", &|v| v == summary.state)
+        && any("name", &|v| {
+            entry.container.name.contains(v.trim_start_matches('/'))
+        })
+        && any("id", &|v| entry.id.as_str().starts_with(v))
+        && any("ancestor", &|v| {
+            entry.container.config.image == v || entry.container.image_id.contains(v)
+        })
+        && any(
+            "exited",
+            &|v| matches!(&record.state, State::Exited { code, .. } if code.to_string() == v),
+        )
+        && filters.labels_match(&entry.container.config.labels)
+}
+
+impl ContainerService for RuntimeContainers {
+    fn create(
+        &self,
+        name: Option<&str>,
+        body: ContainerCreateBody,
+    ) -> ApiResult<ContainerCreateResponse> {
+        if body.config.image.is_empty() {
+            return Err(ApiError::BadParameter(
+                "config.Image is required: which image to run".to_string(),
+            ));
+        }
+        let (user, host) = convert::create_options(&body)?;
+        if let Some(name) = name {
+            let taken = self
+                .inner
+                .resolve(name)
+                .ok()
+                .filter(|e| e.container.name == name);
+            if let Some(other) = taken {
+                return Err(runtime_error(minidock_lifecycle::Error::NameInUse {
+                    name: name.to_string(),
+                    id: other.id.to_string(),
+                }));
+            }
+        }
+        let image = body.config.image.clone();
+        let id = self
+            .inner
+            .runtime
+            .create(CreateOptions {
+                image: image.clone(),
+                name: name.map(str::to_owned),
+                config: user,
+                host_config: host,
+            })
+            .map_err(|e| match e {
+                minidock_lifecycle::Error::Image(minidock_images::Error::NoSuchImage(_)) => {
+                    let shown = minidock_images::Reference::parse(&image)
+                        .map(|r| r.familiar())
+                        .unwrap_or(image.clone());
+                    ApiError::no_such_image(&shown)
+                }
+                other => runtime_error(other),
+            })?;
+        let container = self
+            .inner
+            .runtime
+            .containers()
+            .container(&id)
+            .map_err(runtime_error)?;
+        let request_path: PathBuf = self.inner.runtime.container_dir(&id).join(REQUEST_FILE);
+        let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+        minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(runtime_error)?;
+        let entry = Arc::new(Entry::new(container, Some(body), LifeState::default()));
+        self.inner
+            .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), entry.clone());
+        self.inner.publish("create", &entry, &[]);
+        Ok(ContainerCreateResponse {
+            id: id.to_string(),
+            warnings: Vec::new(),
+        })
+    }
+
+    fn list(&self, options: &ListOptions) -> ApiResult<Vec<ContainerSummary>> {
+        let entries: Vec<Arc<Entry>> = {
+            let map = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
+            map.values().cloned().collect()
+        };
+        let now = SystemTime::now();
+        let mut list = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let record = match self.record(&entry) {
+                Ok(r) => r,
+                Err(ApiError::NotFound(_)) => continue, // removed meanwhile
+                Err(e) => return Err(e),
+            };
+            if !options.all && !record.state.is_alive() {
+                continue;
+            }
+            let summary = convert::summary(&entry.container, &record, now);
+            if matches_filters(&summary, &entry, &record, &options.filters) {
+                list.push(summary);
+            }
+        }
+        list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        if let Some(limit) = options.limit {
+            list.truncate(limit);
+        }
+        Ok(list)
+    }
+
+    fn inspect(&self, id: &str) -> ApiResult<ContainerInspect> {
+        let entry = self.entry(id)?;
+        let record = self.record(&entry)?;
+        let log_path = self.inner.runtime.log_path(&entry.id).display().to_string();
+        let execs = self.inner.execs.ids_of(&entry.id);
+        Ok(convert::inspect(
+            &entry.container,
+            &record,
+            entry.request.as_ref(),
+            log_path,
+            execs,
+        ))
+    }
+
+    fn start(&self, id: &str) -> ApiResult<bool> {
+        let entry = self.entry(id)?;
+        self.inner.start(&entry)
+    }
+
+    fn stop(&self, id: &str, options: &StopOptions) -> ApiResult<bool> {
+        let entry = self.entry(id)?;
+        let _op = lock(&entry.op);
+        let timeout = match options.timeout {
+            Some(t) if t < 0 => Some(Duration::from_secs(3600 * 24)),
+            Some(t) => Some(Duration::from_secs(t as u64)),
+            None => None,
+        };
+        let stopped = self
+            .inner
+            .runtime
+            .stop(&entry.id, timeout)
+            .map_err(runtime_error)?;
+        if stopped.is_some() {
+            self.inner.publish("stop", &entry, &[]);
+        }
+        Ok(stopped.is_some())
+    }
+
+    fn restart(&self, id: &str, options: &StopOptions) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let shim = self
+            .inner
+            .runtime
+            .containers()
+            .state(&entry.id)
+            .map_err(runtime_error)?
+            .shim_pid;
+        if self.stop(id, options)? {
+            let mut states = entry.life.subscribe();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while states.borrow_and_update().running && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        if let Some(pid) = shim {
+            wait_gone(pid, Duration::from_secs(10));
+        }
+        self.inner.start(&entry)?;
+        self.inner.publish("restart", &entry, &[]);
+        Ok(())
+    }
+
+    fn kill(&self, id: &str, signal: Option<&str>) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let signal = minidock_lifecycle::signal::parse_signal(signal.unwrap_or("SIGKILL"))
+            .map_err(runtime_error)?;
+        let record = self.record(&entry)?;
+        if !record.state.is_alive() {
+            return Err(ApiError::Conflict(format!(
+                "Cannot kill container: {id}: Container {} is not running",
+                entry.id
+            )));
+        }
+        self.inner
+            .runtime
+            .kill(&entry.id, signal)
+            .map_err(runtime_error)?;
+        self.inner
+            .publish("kill", &entry, &[("signal", (signal as i32).to_string())]);
+        Ok(())
+    }
+
+    fn pause(&self, id: &str) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        self.inner.runtime.pause(&entry.id).map_err(runtime_error)?;
+        self.inner.publish("pause", &entry, &[]);
+        Ok(())
+    }
+
+    fn unpause(&self, id: &str) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        self.inner
+            .runtime
+            .unpause(&entry.id)
+            .map_err(runtime_error)?;
+        self.inner.publish("unpause", &entry, &[]);
+        Ok(())
+    }
+
+    fn remove(&self, id: &str, force: bool) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let _op = lock(&entry.op);
+        let record = self.record(&entry)?;
+        if record.state.is_alive() && !force {
+            return Err(ApiError::Conflict(format!(
+                "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
+                entry.container.name
+            )));
+        }
+        let was_running = record.state.is_alive();
+        self.inner
+            .runtime
+            .remove(&entry.id, force)
+            .map_err(runtime_error)?;
+        if was_running {
+            entry.life.send_modify(|l| l.exit_code = 137);
+        }
+        self.inner.execs.forget_container(&entry.id);
+        self.inner.forget(&entry);
+        Ok(())
+    }
+
+    fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>> {
+        Ok(self.entry(id)?.life.subscribe())
+    }
+
+    fn logs(&self, id: &str, options: &LogsOptions) -> ApiResult<LogStream> {
+        let entry = self.entry(id)?;
+        let to_timestamp = |t: SystemTime| minidock_lifecycle::time::Timestamp::from_system_time(t);
+        let log_options = LogOptions {
+            stdout: options.stdout,
+            stderr: options.stderr,
+            since: options.since.map(to_timestamp),
+            until: options.until.map(to_timestamp),
+            tail: options.tail,
+            follow: options.follow,
+        };
+        let (tx, rx) = mpsc::channel(64);
+        let runtime = self.inner.runtime.clone();
+        let cid = entry.id.clone();
+        std::thread::spawn(move || {
+            let result = runtime.logs(&cid, &log_options, |line| {
+                let entry = LogEntry {
+                    stream: match line.stream {
+                        Stream::Stdout => StreamType::Stdout,
+                        Stream::Stderr => StreamType::Stderr,
+                    },
+                    time: system_time(&line.time),
+                    data: line.log.as_bytes().to_vec(),
+                };
+                tx.blocking_send(entry).map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+                })
+            });
+            if let Err(err) = result {
+                eprintln!("minidockd: reading the log of {}: {err}", cid.short());
+            }
+        });
+        Ok(LogStream {
+            tty: entry.container.config.tty,
+            entries: rx,
+        })
+    }
+
+    fn attach(&self, id: &str, options: &AttachOptions) -> ApiResult<AttachStream> {
+        let entry = self.entry(id)?;
+        let (tx, rx) = mpsc::channel(256);
+        if options.logs {
+            let logged = self.logs(
+                id,
+                &LogsOptions {
+                    stdout: options.stdout,
+                    stderr: options.stderr,
+                    ..LogsOptions::default()
+                },
+            )?;
+            let mut entries = logged.entries;
+            while let Some(line) = entries.blocking_recv() {
+                if tx
+                    .try_send(Output {
+                        stream: line.stream,
+                        data: line.data,
+                    })
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        }
+        let wants_stdin = options.stdin && entry.container.config.open_stdin;
+        let (stdin_tx, stdin_rx) = if wants_stdin {
+            let (t, r) = mpsc::channel(64);
+            (Some(t), Some(r))
+        } else {
+            (None, None)
+        };
+        let subscriber = Subscriber {
+            tx,
+            stdout: options.stdout,
+            stderr: options.stderr,
+        };
+        if !options.stream {
+            return Ok(AttachStream {
+                tty: entry.container.config.tty,
+                output: rx,
+                stdin: None,
+            });
+        }
+        // Registered under the op lock, so a concurrent start either sees
+        // this client as pending or has its session ready for it.
+        let _op = lock(&entry.op);
+        match entry.session() {
+            Some(session) => {
+                session.subscribe(subscriber);
+                if let Some(rx) = stdin_rx {
+                    forward_stdin(session, rx, entry.stdin_once());
+                }
+            }
+            None => lock(&entry.pending).push(Pending {
+                subscriber,
+                stdin: stdin_rx,
+            }),
+        }
+        Ok(AttachStream {
+            tty: entry.container.config.tty,
+            output: rx,
+            stdin: stdin_tx,
+        })
+    }
+
+    fn resize(&self, id: &str, height: u16, width: u16) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        match entry.session() {
+            Some(session) => session
+                .send(&Frame::Resize {
+                    rows: height,
+                    cols: width,
+                })
+                .map_err(ApiError::internal),
+            None => Err(ApiError::not_running(entry.id.as_str())),
+        }
+    }
+
+    fn top(&self, id: &str, _ps_args: Option<&str>) -> ApiResult<TopResponse> {
+        let entry = self.entry(id)?;
+        let processes = self.inner.runtime.top(&entry.id).map_err(runtime_error)?;
+        let field = |pid: i32, key: &str| -> String {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix(key))
+                        .and_then(|v| v.split_whitespace().next().map(str::to_owned))
+                })
+                .unwrap_or_default()
+        };
+        Ok(TopResponse {
+            titles: ["UID", "PID", "PPID", "CMD"].map(str::to_owned).to_vec(),
+            processes: processes
+                .into_iter()
+                .map(|p| {
+                    vec![
+                        field(p.pid, "Uid:"),
+                        p.pid.to_string(),
+                        field(p.pid, "PPid:"),
+                        p.cmd,
+                    ]
+                })
+                .collect(),
+        })
+    }
+
+    fn stats(&self, id: &str) -> ApiResult<ContainerStats> {
+        let entry = self.entry(id)?;
+        let stats = self.inner.runtime.stats(&entry.id).map_err(runtime_error)?;
+        let cpus = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        Ok(ContainerStats {
+            name: format!("/{}", entry.container.name),
+            id: entry.id.to_string(),
+            read: crate::time::rfc3339(SystemTime::now()),
+            preread: crate::time::ZERO_TIME.to_string(),
+            pids_stats: PidsStats {
+                current: stats.pids_current,
+                limit: stats.pids_limit,
+            },
+            cpu_stats: CpuStats {
+                cpu_usage: CpuUsage {
+                    total_usage: stats.cpu_usage_ns,
+                    ..CpuUsage::default()
+                },
+                system_cpu_usage: system_cpu_ns(),
+                online_cpus: cpus,
+            },
+            precpu_stats: CpuStats::default(),
+            memory_stats: MemoryStats {
+                usage: stats.memory_usage,
+                limit: stats.memory_limit.unwrap_or_else(host_memory),
+                stats: BTreeMap::new(),
+            },
+            blkio_stats: BTreeMap::new(),
+        })
+    }
+
+    fn exec_create(&self, id: &str, config: ExecConfig) -> ApiResult<String> {
+        let entry = self.entry(id)?;
+        let record = self.record(&entry)?;
+        match record.state {
+            State::Running { .. } => {}
+            State::Paused { .. } => {
+                return Err(ApiError::Conflict(format!(
+                    "Container {} is paused, unpause the container before exec",
+                    entry.id
+                )))
+            }
+            _ => return Err(ApiError::not_running(entry.id.as_str())),
+        }
+        if config.privileged {
+            return Err(ApiError::NotImplemented(
+                "privileged exec is not supported".to_string(),
+            ));
+        }
+        let exec_id = self.inner.execs.create(entry.id.clone(), config);
+        self.inner
+            .publish("exec_create", &entry, &[("execID", exec_id.clone())]);
+        Ok(exec_id)
+    }
+
+    fn exec_start(
+        &self,
+        exec_id: &str,
+        config: &ExecStartConfig,
+    ) -> ApiResult<Option<AttachStream>> {
+        self.inner
+            .execs
+            .start(&self.inner.runtime, exec_id, config.detach)
+    }
+
+    fn exec_inspect(&self, exec_id: &str) -> ApiResult<ExecInspect> {
+        self.inner.execs.inspect(exec_id)
+    }
+
+    fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> ApiResult<()> {
+        self.inner.execs.resize(exec_id, height, width)
+    }
+}
+
+/// CPU time of the whole machine, in nanoseconds (the denominator of
+/// `docker stats`' CPU percentage).
+fn system_cpu_ns() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("cpu "))?;
+            let jiffies: u64 = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum();
+            Some(jiffies * (1_000_000_000 / ticks))
+        })
+        .unwrap_or(0)
+}
+
+/// The host's memory, the "limit" of a container without one.
+fn host_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+                .map(|k| k * 1024)
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,373 @@
+//! Between chapter 03's container model and the API's JSON shapes.
+
+use crate::error::ApiError;
+use crate::time::{human_duration, rfc3339, ZERO_TIME};
+use crate::types::{
+    ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
+    HostConfig, LogConfig, MountPoint, NetworkSettings, RestartPolicy, SummaryHostConfig,
+};
+use minidock_lifecycle::config::{
+    Bind, HostConfig as RtHostConfig, NetworkMode, RestartName, UserConfig,
+};
+use minidock_lifecycle::state::{State, StateRecord};
+use minidock_lifecycle::store::Container;
+use minidock_lifecycle::time::Timestamp;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A chapter 03 timestamp as a `SystemTime`.
+pub fn system_time(t: &Timestamp) -> SystemTime {
+    let secs = u64::try_from(t.unix_secs()).unwrap_or(0);
+    UNIX_EPOCH + Duration::new(secs, t.subsec_nanos())
+}
+
+/// Chapter 03's errors as API errors.
+pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
+    use minidock_lifecycle::Error as E;
+    match err {
+        E::NoSuchContainer(id) => ApiError::no_such_container(&id),
+        E::NameInUse { name, id } => ApiError::Conflict(format!(
+            "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". \
+             You have to remove (or rename) that container to be able to reuse that name."
+        )),
+        E::Transition(t) => ApiError::Conflict(t.to_string()),
+        E::Image(minidock_images::Error::NoSuchImage(name)) => ApiError::no_such_image(&name),
+        E::Image(other) => super::images::store_error(other),
+        E::InvalidId(_)
+        | E::InvalidName(_)
+        | E::Ambiguous(_)
+        | E::NoCommand { .. }
+        | E::InvalidBind { .. }
+        | E::InvalidHostConfig(_)
+        | E::User(_)
+        | E::InvalidSignal(_)
+        | E::Time(_) => ApiError::BadParameter(err.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// The request's `Config` and `HostConfig` as chapter 03's options.
+pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostConfig), ApiError> {
+    let c = &body.config;
+    let bad = |m: String| ApiError::BadParameter(m);
+    let user = UserConfig {
+        entrypoint: c.entrypoint.clone(),
+        cmd: c.cmd.clone(),
+        env: c.env.clone().unwrap_or_default(),
+        working_dir: c.working_dir.clone().filter(|w| !w.is_empty()),
+        user: c.user.clone().filter(|u| !u.is_empty()),
+        hostname: c.hostname.clone().filter(|h| !h.is_empty()),
+        stop_signal: c.stop_signal.clone().filter(|s| !s.is_empty()),
+        stop_timeout: match c.stop_timeout {
+            None => None,
+            Some(t) => Some(u32::try_from(t).map_err(|_| bad(format!("invalid StopTimeout {t}")))?),
+        },
+        labels: c.labels.clone().unwrap_or_default(),
+        tty: c.tty,
+        open_stdin: c.open_stdin,
+    };
+    let h = &body.host_config;
+    let positive = |name: &str, v: i64| {
+        u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
+    };
+    let binds = h
+        .binds
+        .iter()
+        .flatten()
+        .map(|b| b.parse::<Bind>().map_err(|e| bad(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let restart_policy: minidock_lifecycle::config::RestartPolicy = match &h.restart_policy {
+        None => Default::default(),
+        Some(p) => {
+            let spec = match (p.name.as_str(), p.maximum_retry_count) {
+                ("on-failure", n) if n > 0 => format!("on-failure:{n}"),
+                (name, _) => name.to_string(),
+            };
+            spec.parse()
+                .map_err(|e: minidock_lifecycle::Error| bad(e.to_string()))?
+        }
+    };
+    if h.auto_remove && restart_policy.name != RestartName::No {
+        return Err(bad(
+            "can't create 'AutoRemove' container with restart policy".to_string(),
+        ));
+    }
+    let network_mode = match h.network_mode.as_deref() {
+        None | Some("") | Some("default") | Some("bridge") => NetworkMode::None,
+        Some(mode) => mode
+            .parse()
+            .map_err(|e: minidock_lifecycle::Error| bad(e.to_string()))?,
+    };
+    let host = RtHostConfig {
+        memory: positive("Memory", h.memory)?,
+        nano_cpus: positive("NanoCpus", h.nano_cpus)?,
+        cpu_shares: positive("CpuShares", h.cpu_shares)?,
+        pids_limit: h.pids_limit.filter(|p| *p > 0).map(|p| p as u64),
+        binds,
+        restart_policy,
+        auto_remove: h.auto_remove,
+        network_mode,
+    };
+    Ok((user, host))
+}
+
+fn restart_name(name: RestartName) -> &'static str {
+    match name {
+        RestartName::No => "no",
+        RestartName::Always => "always",
+        RestartName::UnlessStopped => "unless-stopped",
+        RestartName::OnFailure => "on-failure",
+    }
+}
+
+/// The `HostConfig` of inspect: what the client sent when we have it,
+/// completed with what the runtime stored.
+pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>) -> HostConfig {
+    let h = &container.host_config;
+    let mut out = request.map(|r| r.host_config.clone()).unwrap_or_default();
+    out.binds = Some(h.binds.iter().map(|b| b.to_string()).collect());
+    out.memory = h.memory as i64;
+    out.nano_cpus = h.nano_cpus as i64;
+    out.cpu_shares = h.cpu_shares as i64;
+    out.pids_limit = h.pids_limit.map(|p| p as i64);
+    out.restart_policy = Some(RestartPolicy {
+        name: restart_name(h.restart_policy.name).to_string(),
+        maximum_retry_count: i64::from(h.restart_policy.maximum_retry_count),
+    });
+    out.auto_remove = h.auto_remove;
+    out.network_mode = Some(
+        match h.network_mode {
+            NetworkMode::None => "none",
+            NetworkMode::Host => "host",
+        }
+        .to_string(),
+    );
+    out.log_config = Some(LogConfig::default());
+    out
+}
+
+/// The effective `Config` of inspect.
+pub fn config(container: &Container, request: Option<&ContainerCreateBody>) -> ContainerConfig {
+    let c = &container.config;
+    let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    let asked = request.map(|r| r.config.clone()).unwrap_or_default();
+    ContainerConfig {
+        hostname: Some(c.hostname.clone()),
+        domainname: Some(String::new()),
+        user: Some(c.user.clone()),
+        attach_stdin: asked.attach_stdin,
+        attach_stdout: asked.attach_stdout,
+        attach_stderr: asked.attach_stderr,
+        tty: c.tty,
+        open_stdin: c.open_stdin,
+        stdin_once: asked.stdin_once,
+        env: Some(c.env.clone()),
+        cmd: non_empty(&c.cmd),
+        image: c.image.clone(),
+        working_dir: Some(c.working_dir.clone()),
+        entrypoint: non_empty(&c.entrypoint),
+        labels: Some(c.labels.clone()),
+        stop_signal: Some(c.stop_signal.clone()),
+        stop_timeout: c.stop_timeout.map(i64::from),
+    }
+}
+
+/// `Mounts` of inspect and lists.
+pub fn mounts(container: &Container) -> Vec<MountPoint> {
+    container
+        .host_config
+        .binds
+        .iter()
+        .map(|b| MountPoint {
+            kind: "bind".to_string(),
+            source: b.source.display().to_string(),
+            destination: b.destination.display().to_string(),
+            mode: if b.read_only { "ro" } else { "" }.to_string(),
+            rw: !b.read_only,
+            propagation: "rprivate".to_string(),
+        })
+        .collect()
+}
+
+/// `State` of inspect.
+pub fn state(record: &StateRecord) -> ContainerState {
+    let (started, finished, code, oom) = match &record.state {
+        State::Running { started_at, .. } | State::Paused { started_at, .. } => {
+            (Some(started_at), None, 0, false)
+        }
+        State::Exited {
+            code,
+            oom_killed,
+            started_at,
+            finished_at,
+        } => (Some(started_at), Some(finished_at), *code, *oom_killed),
+        State::Created | State::Removed => (None, None, 0, false),
+    };
+    let time = |t: Option<&Timestamp>| {
+        t.map(|t| rfc3339(system_time(t)))
+            .unwrap_or_else(|| ZERO_TIME.to_string())
+    };
+    ContainerState {
+        status: record.state.name().to_string(),
+        running: record.state.is_alive(),
+        paused: matches!(record.state, State::Paused { .. }),
+        restarting: false,
+        oom_killed: oom,
+        dead: false,
+        pid: i64::from(record.state.pid().unwrap_or(0)),
+        exit_code: i64::from(code),
+        error: record.error.clone(),
+        started_at: time(started),
+        finished_at: time(finished),
+    }
+}
+
+/// The `Status` column of `docker ps`: `Created`, `Up 3 seconds`,
+/// `Up 2 minutes (Paused)`, `Exited (0) 5 seconds ago`.
+pub fn status_text(state: &State, now: SystemTime) -> String {
+    // exercise 5.7 status-text: the STATUS column of `docker ps` for a state.
+    // hint: created → "Created"; running → "Up " + human_duration(now - started_at)
+    // hint: paused → the same with " (Paused)"; exited → "Exited (CODE) " + human_duration(now - finished_at) + " ago"
+    // hint: system_time() converts a chapter 03 Timestamp; a time in the future counts as zero
+    let since =
+        |t: &Timestamp| human_duration(now.duration_since(system_time(t)).unwrap_or_default());
+    match state {
+        State::Created => "Created".to_string(),
+        State::Running { started_at, .. } => format!("Up {}", since(started_at)),
+        State::Paused { started_at, .. } => format!("Up {} (Paused)", since(started_at)),
+        State::Exited {
+            code, finished_at, ..
+        } => format!("Exited ({code}) {} ago", since(finished_at)),
+        State::Removed => "Removal In Progress".to_string(),
+    }
+    // end exercise
+}
+
+/// An entry of `docker ps`.
+pub fn summary(container: &Container, record: &StateRecord, now: SystemTime) -> ContainerSummary {
+    let command = container.config.args().join(" ");
+    ContainerSummary {
+        id: container.id.to_string(),
+        names: vec![format!("/{}", container.name)],
+        image: container.config.image.clone(),
+        image_id: container.image_id.clone(),
+        command,
+        created: crate::time::unix_seconds(system_time(&container.created)),
+        ports: Vec::new(),
+        labels: container.config.labels.clone(),
+        state: record.state.name().to_string(),
+        status: status_text(&record.state, now),
+        host_config: SummaryHostConfig {
+            network_mode: match container.host_config.network_mode {
+                NetworkMode::None => "none",
+                NetworkMode::Host => "host",
+            }
+            .to_string(),
+        },
+        mounts: mounts(container),
+        size_rw: None,
+    }
+}
+
+/// `docker inspect` of a container.
+pub fn inspect(
+    container: &Container,
+    record: &StateRecord,
+    request: Option<&ContainerCreateBody>,
+    log_path: String,
+    exec_ids: Vec<String>,
+) -> ContainerInspect {
+    let args = container.config.args();
+    ContainerInspect {
+        id: container.id.to_string(),
+        created: rfc3339(system_time(&container.created)),
+        path: args.first().cloned().unwrap_or_default(),
+        args: args.iter().skip(1).cloned().collect(),
+        state: state(record),
+        image: container.image_id.clone(),
+        log_path,
+        name: format!("/{}", container.name),
+        restart_count: i64::from(record.restart_count),
+        driver: "overlay".to_string(),
+        platform: "linux".to_string(),
+        exec_ids: (!exec_ids.is_empty()).then_some(exec_ids),
+        host_config: host_config(container, request),
+        mounts: mounts(container),
+        config: config(container, request),
+        network_settings: NetworkSettings::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(1_700_000_000 + secs, 0)
+    }
+
+    #[test]
+    fn status_reads_like_docker_ps() {
+        let now = system_time(&at(100));
+        assert_eq!(status_text(&State::Created, now), "Created");
+        let running = State::Running {
+            pid: 1,
+            started_at: at(97),
+        };
+        assert_eq!(status_text(&running, now), "Up 3 seconds");
+        let paused = State::Paused {
+            pid: 1,
+            started_at: at(40),
+        };
+        assert_eq!(status_text(&paused, now), "Up About a minute (Paused)");
+        let exited = State::Exited {
+            code: 3,
+            oom_killed: false,
+            started_at: at(0),
+            finished_at: at(-20),
+        };
+        assert_eq!(status_text(&exited, now), "Exited (3) 2 minutes ago");
+        let future = State::Running {
+            pid: 1,
+            started_at: at(500),
+        };
+        assert_eq!(status_text(&future, now), "Up Less than a second");
+    }
+
+    #[test]
+    fn create_bodies_map_to_runtime_options() {
+        let body: ContainerCreateBody = serde_json::from_str(
+            r#"{"Image":"busybox","Cmd":["sh"],"Env":["A=1"],"Tty":true,"OpenStdin":true,
+                "HostConfig":{"Memory":67108864,"NanoCpus":1500000000,"PidsLimit":64,
+                "RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3},"NetworkMode":"host",
+                "Binds":["/tmp:/data:ro"]}}"#,
+        )
+        .unwrap();
+        let (user, host) = create_options(&body).unwrap();
+        assert_eq!(user.cmd, Some(vec!["sh".to_string()]));
+        assert!(user.tty && user.open_stdin);
+        assert_eq!(host.memory, 64 << 20);
+        assert_eq!(host.pids_limit, Some(64));
+        assert_eq!(host.restart_policy.name, RestartName::OnFailure);
+        assert_eq!(host.restart_policy.maximum_retry_count, 3);
+        assert_eq!(host.network_mode, NetworkMode::Host);
+        assert!(host.binds[0].read_only);
+        let mut bad = body.clone();
+        bad.host_config.memory = -1;
+        assert!(matches!(
+            create_options(&bad),
+            Err(ApiError::BadParameter(_))
+        ));
+        bad = body.clone();
+        bad.host_config.auto_remove = true;
+        assert!(matches!(
+            create_options(&bad),
+            Err(ApiError::BadParameter(_))
+        ));
+        bad = body;
+        bad.host_config.network_mode = Some("overlay".into());
+        assert!(matches!(
+            create_options(&bad),
+            Err(ApiError::BadParameter(_))
+        ));
+    }
+}

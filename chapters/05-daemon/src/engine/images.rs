@@ -1,0 +1,508 @@
+//! The image service: chapter 02's store and chapter 04's registry client
+//! behind the API.
+
+use super::progress::PullReporter;
+use crate::error::{ApiError, ApiResult};
+use crate::events::Events;
+use crate::query::Filters;
+use crate::service::{HistoryItem, ImageService, Progress, RegistryAuth};
+use crate::types::*;
+use minidock_images::{Image, ImageChanges, Reference, Store};
+use minidock_lifecycle::store::ContainerStore;
+use minidock_registry::Credentials;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Images, served from the store under the daemon's root.
+pub struct StoreImages {
+    store: Arc<Store>,
+    registry: minidock_registry::Client,
+    containers: ContainerStore,
+    events: Events,
+    /// One lock per reference being pulled: a second pull of the same image
+    /// waits for the first and then finds every layer present, so each
+    /// layer is downloaded once.
+    pulls: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Where uploads (load) and downloads (save) are spooled.
+    tmp: PathBuf,
+}
+
+/// Chapter 02's errors as API errors.
+pub(crate) fn store_error(err: minidock_images::Error) -> ApiError {
+    use minidock_images::Error as E;
+    match err {
+        E::NoSuchImage(name) => ApiError::no_such_image(&name),
+        E::InvalidReference { .. } | E::InvalidDigest { .. } => {
+            ApiError::BadParameter(err.to_string())
+        }
+        E::Conflict(message) => ApiError::Conflict(format!("conflict: {message}")),
+        E::BadArchive { .. }
+        | E::BadManifest { .. }
+        | E::UnsafeEntry { .. }
+        | E::BadLayer { .. } => ApiError::BadParameter(err.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// Chapter 04's errors as API errors: "not there" and "not allowed" are a
+/// 404, as Docker answers `pull access denied`.
+pub(crate) fn registry_error(err: minidock_registry::RegistryError) -> ApiError {
+    use minidock_registry::RegistryError as E;
+    match err {
+        E::NotFound { .. } | E::Unauthorized { .. } | E::Denied { .. } => {
+            ApiError::NotFound(err.to_string())
+        }
+        E::Invalid(_) => ApiError::BadParameter(err.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+fn parse_reference(text: &str) -> ApiResult<Reference> {
+    Reference::parse(text).map_err(|e| ApiError::BadParameter(e.to_string()))
+}
+
+/// `fromImage` and `tag` as one reference (`tag` may be a digest).
+pub fn pull_reference(image: &str, tag: Option<&str>) -> ApiResult<Reference> {
+    let reference = parse_reference(image)?;
+    match tag {
+        None => Ok(reference),
+        Some(tag) if tag.contains(':') => {
+            let digest = tag
+                .parse()
+                .map_err(|e| ApiError::BadParameter(format!("invalid digest {tag:?}: {e}")))?;
+            Ok(reference.with_digest(digest))
+        }
+        Some(tag) => reference
+            .with_tag(tag)
+            .map_err(|e| ApiError::BadParameter(e.to_string())),
+    }
+}
+
+fn credentials(auth: Option<&RegistryAuth>) -> Option<Credentials> {
+    let auth = auth?;
+    if !auth.identitytoken.is_empty() {
+        return Some(Credentials::new("<token>", auth.identitytoken.clone()));
+    }
+    (!auth.username.is_empty())
+        .then(|| Credentials::new(auth.username.clone(), auth.password.clone()))
+}
+
+/// Unix seconds of an RFC 3339 `created`.
+fn created_seconds(image: &Image) -> i64 {
+    image
+        .created
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339)
+        .map(crate::time::unix_seconds)
+        .unwrap_or(0)
+}
+
+fn repo_tags(image: &Image) -> Vec<String> {
+    image.references.iter().map(Reference::familiar).collect()
+}
+
+fn repo_digests(image: &Image) -> Vec<String> {
+    let mut names: Vec<String> = image
+        .references
+        .iter()
+        .map(|r| format!("{}@{}", r.familiar_name(), image.manifest_digest))
+        .collect();
+    names.dedup();
+    names
+}
+
+fn labels(image: &Image) -> BTreeMap<String, String> {
+    image
+        .config
+        .config()
+        .as_ref()
+        .and_then(|c| c.labels().clone())
+        .map(|l| l.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// An image as `docker images` lists it.
+pub fn summary(image: &Image) -> ImageSummary {
+    ImageSummary {
+        id: image.id.to_string(),
+        parent_id: String::new(),
+        repo_tags: repo_tags(image),
+        repo_digests: repo_digests(image),
+        created: created_seconds(image),
+        size: image.size as i64,
+        shared_size: -1,
+        labels: labels(image),
+        containers: -1,
+    }
+}
+
+/// An image as `docker image inspect` shows it.
+pub fn inspect(image: &Image) -> ImageInspect {
+    let c = image.config.config().clone().unwrap_or_default();
+    ImageInspect {
+        id: image.id.to_string(),
+        repo_tags: repo_tags(image),
+        repo_digests: repo_digests(image),
+        parent: String::new(),
+        comment: String::new(),
+        created: image
+            .created
+            .clone()
+            .unwrap_or_else(|| crate::time::ZERO_TIME.to_string()),
+        author: image.config.author().clone().unwrap_or_default(),
+        config: ImageConfig {
+            user: c.user().clone().unwrap_or_default(),
+            env: c.env().clone(),
+            cmd: c.cmd().clone(),
+            entrypoint: c.entrypoint().clone(),
+            working_dir: c.working_dir().clone().unwrap_or_default(),
+            labels: c.labels().clone().map(|l| l.into_iter().collect()),
+            stop_signal: c.stop_signal().clone(),
+        },
+        architecture: image.config.architecture().to_string(),
+        os: image.config.os().to_string(),
+        size: image.size as i64,
+        root_fs: RootFs {
+            kind: "layers".to_string(),
+            layers: image.layers.iter().map(|d| d.to_string()).collect(),
+        },
+    }
+}
+
+impl StoreImages {
+    /// The service over `store`; `containers` is read to know which images
+    /// are in use.
+    pub fn new(
+        store: Arc<Store>,
+        containers: ContainerStore,
+        events: Events,
+        tmp: PathBuf,
+    ) -> StoreImages {
+        let registry = minidock_registry::Client::new(minidock_registry::ClientOptions {
+            credentials_file: tmp.join("no-credentials.json"),
+            ..minidock_registry::ClientOptions::default()
+        });
+        StoreImages {
+            store,
+            registry,
+            containers,
+            events,
+            pulls: Mutex::new(HashMap::new()),
+            tmp,
+        }
+    }
+
+    fn resolve(&self, name: &str) -> ApiResult<Image> {
+        self.store.resolve(name).map_err(|e| match e {
+            minidock_images::Error::NoSuchImage(_) => ApiError::no_such_image(name),
+            other => store_error(other),
+        })
+    }
+
+    /// The containers using each image id: (container id, running).
+    fn users(&self) -> ApiResult<HashMap<String, Vec<(String, bool)>>> {
+        let mut users: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+        let list = self.containers.list().map_err(ApiError::internal)?;
+        for (container, state) in list {
+            users
+                .entry(container.image_id.clone())
+                .or_default()
+                .push((container.id.as_str().to_string(), state.state.is_alive()));
+        }
+        Ok(users)
+    }
+
+    fn publish(&self, action: &str, id: &str, name: &str) {
+        let attributes = BTreeMap::from([("name".to_string(), name.to_string())]);
+        self.events.publish("image", action, id, attributes);
+    }
+
+    fn spool_path(&self, what: &str) -> PathBuf {
+        self.tmp.join(format!(
+            "{what}-{}-{:x}.tar",
+            std::process::id(),
+            rand_u64()
+        ))
+    }
+}
+
+fn rand_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_err()
+    {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        return nanos as u64;
+    }
+    u64::from_le_bytes(bytes)
+}
+
+/// Removes a spool file when dropped.
+struct Spooled(PathBuf);
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.0).ok();
+    }
+}
+
+impl ImageService for StoreImages {
+    fn list(&self, _all: bool, filters: &Filters) -> ApiResult<Vec<ImageSummary>> {
+        let images = self.store.list().map_err(store_error)?;
+        let references = filters.values("reference");
+        Ok(images
+            .iter()
+            .map(summary)
+            .filter(|s| filters.labels_match(&s.labels))
+            .filter(|s| {
+                references.is_empty()
+                    || s.repo_tags.iter().any(|t| {
+                        references
+                            .iter()
+                            .any(|r| t == r || t.split(':').next() == Some(r.as_str()))
+                    })
+            })
+            .filter(
+                |s| match filters.values("dangling").first().map(String::as_str) {
+                    Some("true") => s.repo_tags.is_empty(),
+                    Some("false") => !s.repo_tags.is_empty(),
+                    _ => true,
+                },
+            )
+            .collect())
+    }
+
+    fn inspect(&self, name: &str) -> ApiResult<ImageInspect> {
+        Ok(inspect(&self.resolve(name)?))
+    }
+
+    fn history(&self, name: &str) -> ApiResult<Vec<HistoryItem>> {
+        let image = self.resolve(name)?;
+        let history = image.config.history().clone();
+        let mut items: Vec<HistoryItem> = history
+            .iter()
+            .rev()
+            .map(|h| HistoryItem {
+                id: "<missing>".to_string(),
+                created: h
+                    .created()
+                    .as_deref()
+                    .and_then(crate::time::parse_rfc3339)
+                    .map(crate::time::unix_seconds)
+                    .unwrap_or(0),
+                created_by: h.created_by().clone().unwrap_or_default(),
+                tags: None,
+                size: 0,
+                comment: h.comment().clone().unwrap_or_default(),
+            })
+            .collect();
+        if items.is_empty() {
+            items.push(HistoryItem::default());
+        }
+        items[0].id = image.id.to_string();
+        items[0].tags = Some(repo_tags(&image));
+        Ok(items)
+    }
+
+    fn tag(&self, source: &str, repo: &str, tag: Option<&str>) -> ApiResult<()> {
+        let image = self.resolve(source)?;
+        let target = match tag {
+            Some(tag) => parse_reference(repo)?
+                .with_tag(tag)
+                .map_err(|e| ApiError::BadParameter(e.to_string()))?,
+            None => parse_reference(repo)?,
+        };
+        if target.digest().is_some() {
+            return Err(ApiError::BadParameter(format!(
+                "refusing to create a tag with a digest reference: {repo}"
+            )));
+        }
+        self.store
+            .tag(&target, &image.manifest_digest)
+            .map_err(store_error)?;
+        self.publish("tag", &image.id.to_string(), &target.familiar());
+        Ok(())
+    }
+
+    fn remove(&self, name: &str, force: bool) -> ApiResult<Vec<ImageDeleteItem>> {
+        let image = self.resolve(name)?;
+        let users = self.users()?;
+        let id = image.id.to_string();
+        let using = users.get(&id).cloned().unwrap_or_default();
+        let by_tag = Reference::parse(name)
+            .ok()
+            .filter(|r| image.references.contains(r));
+        // Docker's rule: a tag may go while other tags remain; the last tag
+        // or the image itself may not while a container uses it.
+        if let Some((container, running)) = using.first() {
+            let only_a_tag = by_tag.is_some() && image.references.len() > 1;
+            if !only_a_tag && (!force || *running) {
+                let short = &container[..12.min(container.len())];
+                let message = match &by_tag {
+                    Some(_) if !force => format!(
+                        "conflict: unable to remove repository reference \"{name}\" (must force) - \
+                         container {short} is using its referenced image {}",
+                        image.id.short()
+                    ),
+                    _ => format!(
+                        "conflict: unable to delete {} ({}) - image is being used by {} container {short}",
+                        image.id.short(),
+                        if *running { "cannot be forced" } else { "must be forced" },
+                        if *running { "running" } else { "stopped" }
+                    ),
+                };
+                return Err(ApiError::Conflict(message));
+            }
+        }
+        let in_use: HashSet<minidock_images::ImageId> = if using.is_empty() {
+            HashSet::new()
+        } else {
+            HashSet::from([image.id.clone()])
+        };
+        let removed = self
+            .store
+            .remove(name, force, &in_use)
+            .map_err(store_error)?;
+        let items: Vec<ImageDeleteItem> = removed
+            .into_iter()
+            .map(|r| match r {
+                minidock_images::Removed::Untagged(reference) => {
+                    self.publish("untag", &id, &reference.familiar());
+                    ImageDeleteItem::Untagged(reference.familiar())
+                }
+                minidock_images::Removed::Deleted(deleted) => {
+                    self.publish("delete", &deleted.to_string(), name);
+                    ImageDeleteItem::Deleted(deleted.to_string())
+                }
+            })
+            .collect();
+        Ok(items)
+    }
+
+    fn pull(
+        &self,
+        image: &str,
+        tag: Option<&str>,
+        auth: Option<&RegistryAuth>,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        let reference = pull_reference(image, tag)?;
+        if let Some(creds) = credentials(auth) {
+            self.registry.set_credentials(reference.domain(), creds);
+        }
+        let lock = {
+            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+            pulls.entry(reference.to_string()).or_default().clone()
+        };
+        let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let reporter = PullReporter::new(&reference);
+        let pulled = reporter.run(progress, |report| {
+            self.registry
+                .pull(
+                    &self.store,
+                    &reference,
+                    &minidock_registry::PullOptions::default(),
+                    report,
+                )
+                .map_err(registry_error)
+        })?;
+        self.publish("pull", &pulled.image_id.to_string(), &reference.familiar());
+        Ok(())
+    }
+
+    fn push(
+        &self,
+        name: &str,
+        tag: Option<&str>,
+        auth: Option<&RegistryAuth>,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        let reference = pull_reference(name, tag)?;
+        let image = self.resolve(&reference.to_string())?;
+        if let Some(creds) = credentials(auth) {
+            self.registry.set_credentials(reference.domain(), creds);
+        }
+        progress(ProgressMessage::status(
+            format!("The push refers to repository [{}]", reference.name()),
+            None,
+        ));
+        let reporter = PullReporter::for_push(&reference);
+        reporter.run(progress, |report| {
+            self.registry
+                .push_image(&self.store, &image, &reference, report)
+                .map_err(registry_error)
+        })?;
+        self.publish("push", &image.id.to_string(), &reference.familiar());
+        Ok(())
+    }
+
+    fn import(
+        &self,
+        source: &mut dyn Read,
+        repo: Option<&str>,
+        tag: Option<&str>,
+        progress: Progress,
+    ) -> ApiResult<()> {
+        let reference = match repo {
+            Some(repo) => Some(pull_reference(repo, tag)?),
+            None => None,
+        };
+        let id = self
+            .store
+            .import(source, reference.as_ref(), &ImageChanges::default())
+            .map_err(store_error)?;
+        progress(ProgressMessage::status(id.to_string(), None));
+        self.publish(
+            "import",
+            &id.to_string(),
+            &reference.map(|r| r.familiar()).unwrap_or_default(),
+        );
+        Ok(())
+    }
+
+    fn load(&self, tar: &mut dyn Read, progress: Progress) -> ApiResult<()> {
+        let path = self.spool_path("load");
+        let spooled = Spooled(path.clone());
+        let mut file = std::fs::File::create(&path).map_err(ApiError::internal)?;
+        std::io::copy(tar, &mut file)
+            .map_err(|e| ApiError::BadParameter(format!("reading the uploaded tar: {e}")))?;
+        file.sync_all().map_err(ApiError::internal)?;
+        drop(file);
+        let loaded = self.store.load(&spooled.0).map_err(store_error)?;
+        for image in loaded {
+            if image.references.is_empty() {
+                progress(ProgressMessage {
+                    stream: Some(format!("Loaded image ID: {}\n", image.id)),
+                    ..ProgressMessage::default()
+                });
+            }
+            for reference in &image.references {
+                progress(ProgressMessage {
+                    stream: Some(format!("Loaded image: {}\n", reference.familiar())),
+                    ..ProgressMessage::default()
+                });
+                self.publish("load", &image.id.to_string(), &reference.familiar());
+            }
+        }
+        Ok(())
+    }
+
+    fn save(&self, names: &[String], out: &mut dyn Write) -> ApiResult<()> {
+        for name in names {
+            self.resolve(name)?;
+        }
+        let path = self.spool_path("save");
+        let spooled = Spooled(path.clone());
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.store.save(&names, &spooled.0).map_err(store_error)?;
+        let mut file = std::fs::File::open(&spooled.0).map_err(ApiError::internal)?;
+        std::io::copy(&mut file, out).map_err(ApiError::internal)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,103 @@
+//! The errors of the API, and the HTTP status each one is answered with.
+//!
+//! Docker clients decide what to do from the status code alone: the CLI pulls
+//! an image when `create` answers 404, treats 409 as "you asked for something
+//! the state does not allow", and prints `Error response from daemon:` followed
+//! by the `message` of the JSON body for everything else. So every failure the
+//! services can report is one of a handful of kinds, and each kind has exactly
+//! one status.
+
+use hyper::StatusCode;
+
+/// A failure that the daemon answers with a status code and
+/// `{"message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is wrong: bad JSON, a bad query value, an invalid
+    /// name. Answered with 400.
+    #[error("{0}")]
+    BadParameter(String),
+    /// The container, image or exec instance does not exist. Answered with 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// The object exists but its state forbids the operation (remove a running
+    /// container, a name already in use). Answered with 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is larger than the daemon accepts. Answered with 413.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The daemon knows the endpoint but does not implement this variant of
+    /// it. Answered with 501.
+    #[error("{0}")]
+    NotImplemented(String),
+    /// Anything else: a failed syscall, a broken store. Answered with 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    // ANCHOR: status
+    /// The HTTP status Docker answers this kind of error with.
+    pub fn status(&self) -> StatusCode {
+        // exercise 5.4 error-status: map each kind of error to the status code Docker answers it with.
+        // hint: 400 BAD_REQUEST, 404 NOT_FOUND, 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 501, 500
+        // hint: clients act on the code: the docker CLI pulls the image when create answers 404
+        match self {
+            ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+        // end exercise
+    }
+    // ANCHOR_END: status
+
+    /// The message clients print after `Error response from daemon: `.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadParameter(m)
+            | ApiError::NotFound(m)
+            | ApiError::Conflict(m)
+            | ApiError::TooLarge(m)
+            | ApiError::NotImplemented(m)
+            | ApiError::Internal(m) => m,
+        }
+    }
+
+    /// The body Docker sends with an error status: `{"message":"..."}`.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "message": self.message() }).to_string()
+    }
+
+    /// Docker's wording for a missing container.
+    pub fn no_such_container(id: &str) -> ApiError {
+        ApiError::NotFound(format!("No such container: {id}"))
+    }
+
+    /// Docker's wording for a missing image; the docker CLI pulls on exactly
+    /// this 404 when it creates a container.
+    pub fn no_such_image(name: &str) -> ApiError {
+        ApiError::NotFound(format!("No such image: {name}"))
+    }
+
+    /// Docker's wording for a missing exec instance.
+    pub fn no_such_exec(id: &str) -> ApiError {
+        ApiError::NotFound(format!("No such exec instance: {id}"))
+    }
+
+    /// Docker's wording for an operation that needs a running container.
+    pub fn not_running(id: &str) -> ApiError {
+        ApiError::Conflict(format!("Container {id} is not running"))
+    }
+
+    /// Turns any displayable failure into a 500 with its text.
+    pub fn internal(err: impl std::fmt::Display) -> ApiError {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+/// A shorter name for the results of the services.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,122 @@
+//! The event bus behind `GET /events`.
+//!
+//! Services publish what happens (a container started, died, was removed; an
+//! image was pulled, tagged, deleted) on a broadcast channel; every
+//! `/events` request subscribes and streams what it receives. A slow listener
+//! that falls behind loses the oldest events instead of slowing the daemon.
+
+use crate::query::Filters;
+use crate::types::{Event, EventActor};
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
+
+/// How many events a listener may lag behind before it loses some.
+const CAPACITY: usize = 256;
+
+/// A handle to publish and subscribe; clones share one channel.
+#[derive(Debug, Clone)]
+pub struct Events {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for Events {
+    fn default() -> Events {
+        Events::new()
+    }
+}
+
+impl Events {
+    /// A new, empty bus.
+    pub fn new() -> Events {
+        let (sender, _) = broadcast::channel(CAPACITY);
+        Events { sender }
+    }
+
+    /// Publishes an event of `kind` (`container`, `image`) now. Nobody
+    /// listening is fine.
+    pub fn publish(
+        &self,
+        kind: &str,
+        action: &str,
+        id: &str,
+        attributes: BTreeMap<String, String>,
+    ) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let event = Event {
+            kind: kind.to_string(),
+            action: action.to_string(),
+            actor: EventActor {
+                id: id.to_string(),
+                attributes,
+            },
+            scope: "local".to_string(),
+            time: now.as_secs() as i64,
+            time_nano: now.as_nanos() as i64,
+        };
+        // `send` fails only when no one listens; the event is then dropped.
+        self.sender.send(event).ok();
+    }
+
+    /// A receiver of every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    /// How many listeners there are (for `/info`).
+    pub fn listeners(&self) -> usize {
+        self.sender.receiver_count()
+    }
+}
+
+/// Whether an event passes `/events` filters (`type`, `event`, `container`,
+/// `image`, `label`); names match the `name` attribute as well as the id.
+pub fn event_matches(event: &Event, filters: &Filters) -> bool {
+    let one_of = |name: &str, value: &str| {
+        let wanted = filters.values(name);
+        wanted.is_empty() || wanted.iter().any(|w| w == value)
+    };
+    let names_object = |name: &str| {
+        let wanted = filters.values(name);
+        wanted.is_empty()
+            || wanted.iter().any(|w| {
+                event.actor.id.starts_with(w.as_str())
+                    || event.actor.attributes.get("name") == Some(w)
+                    || event.actor.attributes.get("image") == Some(w)
+            })
+    };
+    let container_ok = event.kind != "container" || names_object("container");
+    let image_ok = filters.values("image").is_empty() || names_object("image");
+    one_of("type", &event.kind)
+        && one_of("event", &event.action)
+        && container_ok
+        && (filters.values("container").is_empty() || event.kind == "container")
+        && image_ok
+        && filters.labels_match(&event.actor.attributes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_select_events() {
+        let bus = Events::new();
+        let mut rx = bus.subscribe();
+        let mut attrs = BTreeMap::new();
+        attrs.insert("name".to_string(), "web".to_string());
+        bus.publish("container", "start", "abc123", attrs);
+        let event = rx.try_recv().unwrap();
+        assert_eq!(event.actor.id, "abc123");
+        let f = |json: &str| Filters::parse(json).unwrap();
+        assert!(event_matches(&event, &Filters::default()));
+        assert!(event_matches(&event, &f(r#"{"type":["container"]}"#)));
+        assert!(!event_matches(&event, &f(r#"{"type":["image"]}"#)));
+        assert!(event_matches(&event, &f(r#"{"container":["web"]}"#)));
+        assert!(event_matches(&event, &f(r#"{"container":["abc"]}"#)));
+        assert!(!event_matches(&event, &f(r#"{"container":["db"]}"#)));
+        assert!(!event_matches(&event, &f(r#"{"event":["die"]}"#)));
+    }
+}

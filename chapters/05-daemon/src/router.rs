@@ -1,0 +1,245 @@
+//! From a method and a path to an endpoint.
+//!
+//! Docker's paths are simple except for images: an image name contains `/`
+//! and `:` and clients do not escape it, so
+//! `/images/localhost:5000/a/b:1/json` names the image
+//! `localhost:5000/a/b:1`. The router therefore matches image paths by their
+//! *suffix* (`/json`, `/tag`, `/push`, `/history`, `/get`) and takes
+//! everything before it as the name.
+
+use crate::error::ApiError;
+use crate::query::percent_decode;
+use hyper::Method;
+
+/// Every endpoint the daemon serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)] // the variants are named after Docker's operation ids
+pub enum Route {
+    Ping,
+    Version,
+    Info,
+    Events,
+    ImageList,
+    ImageCreate,
+    ImageLoad,
+    ImageGetAll,
+    ImageGet(String),
+    ImageInspect(String),
+    ImageHistory(String),
+    ImageTag(String),
+    ImagePush(String),
+    ImageDelete(String),
+    ContainerList,
+    ContainerCreate,
+    ContainerInspect(String),
+    ContainerStart(String),
+    ContainerStop(String),
+    ContainerRestart(String),
+    ContainerKill(String),
+    ContainerPause(String),
+    ContainerUnpause(String),
+    ContainerWait(String),
+    ContainerLogs(String),
+    ContainerAttach(String),
+    ContainerResize(String),
+    ContainerTop(String),
+    ContainerStats(String),
+    ContainerDelete(String),
+    ExecCreate(String),
+    ExecStart(String),
+    ExecInspect(String),
+    ExecResize(String),
+}
+
+/// Docker's answer for a path it has no route for.
+pub fn page_not_found() -> ApiError {
+    ApiError::NotFound("page not found".to_string())
+}
+
+/// Checks a container or exec id (or name) taken from a path: Docker's name
+/// alphabet, `[a-zA-Z0-9][a-zA-Z0-9_.-]*`. Anything else is a 400, so a
+/// service never sees `..` or a `/`.
+pub fn check_id(id: &str) -> Result<String, ApiError> {
+    let mut bytes = id.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    if first_ok
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+        && id.len() <= 128
+    {
+        Ok(id.to_string())
+    } else {
+        Err(ApiError::BadParameter(format!(
+            "invalid container or exec id {id:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )))
+    }
+}
+
+/// An image name from a path: decoded, non-empty.
+fn image_name(raw: &str) -> Result<String, ApiError> {
+    let name = percent_decode(raw, false)?;
+    if name.is_empty() || name.contains(char::is_whitespace) || name.contains("..") {
+        return Err(ApiError::BadParameter(format!(
+            "invalid image name {name:?}"
+        )));
+    }
+    Ok(name)
+}
+
+/// Finds the endpoint of a request path that has no version prefix.
+pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    let delete = method == Method::DELETE;
+    let route = match segments.as_slice() {
+        ["_ping"] if get => Route::Ping,
+        ["version"] if get => Route::Version,
+        ["info"] if get => Route::Info,
+        ["events"] if get => Route::Events,
+
+        ["containers", "json"] if get => Route::ContainerList,
+        ["containers", "create"] if post => Route::ContainerCreate,
+        ["containers", id] if delete => Route::ContainerDelete(check_id(id)?),
+        ["containers", id, action] => {
+            let id = check_id(id)?;
+            match (*action, get, post) {
+                ("json", true, _) => Route::ContainerInspect(id),
+                ("logs", true, _) => Route::ContainerLogs(id),
+                ("top", true, _) => Route::ContainerTop(id),
+                ("stats", true, _) => Route::ContainerStats(id),
+                ("start", _, true) => Route::ContainerStart(id),
+                ("stop", _, true) => Route::ContainerStop(id),
+                ("restart", _, true) => Route::ContainerRestart(id),
+                ("kill", _, true) => Route::ContainerKill(id),
+                ("pause", _, true) => Route::ContainerPause(id),
+                ("unpause", _, true) => Route::ContainerUnpause(id),
+                ("wait", _, true) => Route::ContainerWait(id),
+                ("attach", _, true) => Route::ContainerAttach(id),
+                ("resize", _, true) => Route::ContainerResize(id),
+                ("exec", _, true) => Route::ExecCreate(id),
+                _ => return Err(page_not_found()),
+            }
+        }
+
+        ["exec", id, "start"] if post => Route::ExecStart(check_id(id)?),
+        ["exec", id, "resize"] if post => Route::ExecResize(check_id(id)?),
+        ["exec", id, "json"] if get => Route::ExecInspect(check_id(id)?),
+
+        ["images", "json"] if get => Route::ImageList,
+        ["images", "create"] if post => Route::ImageCreate,
+        ["images", "load"] if post => Route::ImageLoad,
+        ["images", "get"] if get => Route::ImageGetAll,
+        ["images", rest @ ..] if !rest.is_empty() => image_route(method, &rest.join("/"))?,
+        _ => return Err(page_not_found()),
+    };
+    Ok(route)
+}
+
+// ANCHOR: image_route
+/// Routes `/images/{name}[/suffix]`, where the name may contain `/`.
+fn image_route(method: &Method, rest: &str) -> Result<Route, ApiError> {
+    if method == Method::DELETE {
+        return Ok(Route::ImageDelete(image_name(rest)?));
+    }
+    let (name, suffix) = rest.rsplit_once('/').ok_or_else(page_not_found)?;
+    let name = image_name(name)?;
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    Ok(match (suffix, get, post) {
+        ("json", true, _) => Route::ImageInspect(name),
+        ("history", true, _) => Route::ImageHistory(name),
+        ("get", true, _) => Route::ImageGet(name),
+        ("tag", _, true) => Route::ImageTag(name),
+        ("push", _, true) => Route::ImagePush(name),
+        _ => return Err(page_not_found()),
+    })
+}
+// ANCHOR_END: image_route
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::version::split_version;
+
+    fn r(method: Method, path: &str) -> Result<Route, ApiError> {
+        let (_, path) = split_version(path);
+        route(&method, path)
+    }
+
+    #[test]
+    fn version_prefix_is_split_off_whole_segments_only() {
+        assert_eq!(
+            split_version("/v1.44/containers/json"),
+            (Some("1.44"), "/containers/json")
+        );
+        assert_eq!(split_version("/v1.24/_ping"), (Some("1.24"), "/_ping"));
+        assert_eq!(
+            split_version("/containers/json"),
+            (None, "/containers/json")
+        );
+        assert_eq!(split_version("/version"), (None, "/version"));
+        assert_eq!(split_version("/volumes/x"), (None, "/volumes/x"));
+        assert_eq!(split_version("/v1.44"), (Some("1.44"), "/"));
+        assert_eq!(split_version("/v1.4x/info"), (None, "/v1.4x/info"));
+        assert_eq!(split_version("/v/info"), (None, "/v/info"));
+    }
+
+    #[test]
+    fn image_names_are_not_escaped() {
+        assert_eq!(
+            r(Method::GET, "/v1.44/images/localhost:5000/a/b:1/json").unwrap(),
+            Route::ImageInspect("localhost:5000/a/b:1".into())
+        );
+        assert_eq!(
+            r(Method::POST, "/images/busybox/tag").unwrap(),
+            Route::ImageTag("busybox".into())
+        );
+        assert_eq!(
+            r(
+                Method::DELETE,
+                "/images/127.0.0.1:5000/library/busybox:latest"
+            )
+            .unwrap(),
+            Route::ImageDelete("127.0.0.1:5000/library/busybox:latest".into())
+        );
+        assert_eq!(
+            r(Method::GET, "/images/sha256:abc/history").unwrap(),
+            Route::ImageHistory("sha256:abc".into())
+        );
+        assert_eq!(r(Method::GET, "/images/json").unwrap(), Route::ImageList);
+        assert_eq!(
+            r(Method::GET, "/images/json/json").unwrap(),
+            Route::ImageInspect("json".into())
+        );
+        assert!(r(Method::GET, "/images/busybox/frobnicate").is_err());
+    }
+
+    #[test]
+    fn containers_and_execs() {
+        assert_eq!(
+            r(Method::POST, "/v1.44/containers/abc/wait").unwrap(),
+            Route::ContainerWait("abc".into())
+        );
+        assert_eq!(
+            r(Method::DELETE, "/containers/my_web.1").unwrap(),
+            Route::ContainerDelete("my_web.1".into())
+        );
+        assert_eq!(
+            r(Method::GET, "/exec/e1/json").unwrap(),
+            Route::ExecInspect("e1".into())
+        );
+        assert_eq!(r(Method::HEAD, "/_ping").unwrap(), Route::Ping);
+        assert!(matches!(
+            r(Method::POST, "/containers/..%2f/start"),
+            Err(ApiError::BadParameter(_))
+        ));
+        assert!(matches!(
+            r(Method::GET, "/containers/abc/start"),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            r(Method::GET, "/nope"),
+            Err(ApiError::NotFound(_))
+        ));
+    }
+}

@@ -1,0 +1,204 @@
+//! The HTTP server: one hyper connection per client, one function per
+//! endpoint.
+//!
+//! A request goes through four steps: split the `/v1.xx` prefix and check the
+//! version, find the route, run the handler (which calls a service on the
+//! blocking pool), and add the headers every Docker response carries. Any
+//! error becomes `{"message": …}` with its status; a panic in a service
+//! becomes a 500, and the daemon keeps serving.
+
+mod body;
+mod handlers;
+mod hijack;
+mod stream;
+mod system;
+
+pub use body::{Body, ChannelReader, ChannelWriter};
+pub use system::{common_headers, ping_headers};
+
+use crate::error::ApiError;
+use crate::events::Events;
+use crate::query::Query;
+use crate::router::route;
+use crate::service::{ContainerService, ImageService};
+use crate::version::{check_version, split_version, ApiVersion, API_VERSION};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// The largest JSON request body accepted (a create body is a few KiB).
+pub const MAX_JSON_BODY: usize = 8 * 1024 * 1024;
+
+/// What `/info` and `/version` say about the daemon.
+#[derive(Debug, Clone)]
+pub struct DaemonFacts {
+    /// A stable id of this daemon (kept in its root directory).
+    pub id: String,
+    /// The state directory.
+    pub root: PathBuf,
+    /// Print every request on stderr.
+    pub debug: bool,
+}
+
+/// Everything a handler needs: the services, the event bus, the facts.
+pub struct Api {
+    /// Images.
+    pub images: Arc<dyn ImageService>,
+    /// Containers.
+    pub containers: Arc<dyn ContainerService>,
+    /// The event bus the services publish on.
+    pub events: Events,
+    /// About the daemon.
+    pub facts: DaemonFacts,
+}
+
+/// A request after routing: what the handlers work with.
+pub(crate) struct Ctx {
+    pub api: Arc<Api>,
+    pub query: Query,
+    pub version: ApiVersion,
+}
+
+/// Answers one request. Never fails: errors become error responses.
+pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
+    let debug = api.facts.debug;
+    let line = debug.then(|| format!("{} {}", req.method(), req.uri()));
+    let mut response = match dispatch(api, req).await {
+        Ok(response) => response,
+        Err(err) => error_response(&err),
+    };
+    common_headers(response.headers_mut());
+    if let Some(line) = line {
+        eprintln!("minidockd: {line} -> {}", response.status().as_u16());
+    }
+    response
+}
+
+// ANCHOR: dispatch
+async fn dispatch(api: Arc<Api>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let (version, path) = split_version(req.uri().path());
+    let version = match version {
+        Some(v) => check_version(v)?,
+        None => API_VERSION,
+    };
+    let route = route(req.method(), path)?;
+    let query = Query::parse(req.uri().query())?;
+    handlers::handle(
+        route,
+        Ctx {
+            api,
+            query,
+            version,
+        },
+        req,
+    )
+    .await
+}
+// ANCHOR_END: dispatch
+
+/// `{"message": …}` with the error's status.
+pub fn error_response(err: &ApiError) -> Response<Body> {
+    let mut body = err.to_json();
+    body.push('\n');
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = err.status();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// A JSON response.
+pub(crate) fn json_response(
+    status: StatusCode,
+    value: &impl serde::Serialize,
+) -> Result<Response<Body>, ApiError> {
+    let mut bytes = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    bytes.push(b'\n');
+    let mut response = Response::new(Body::full(bytes));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// A response with a status and no body.
+pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    response
+}
+
+/// Serves HTTP/1.1 (with upgrades, for the attach hijack) on one connection.
+pub async fn serve_connection<I>(io: I, api: Arc<Api>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let debug = api.facts.debug;
+    let service = hyper::service::service_fn(move |req| {
+        let api = api.clone();
+        async move { Ok::<_, Infallible>(handle(api, req).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    if let Err(err) = connection.await {
+        if debug {
+            eprintln!("minidockd: connection ended with an error: {err}");
+        }
+    }
+}
+
+/// Accepts connections on a unix socket until `shutdown` completes.
+pub async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    api: Arc<Api>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, api.clone()));
+                }
+                Err(err) => accept_failed(err).await,
+            },
+        }
+    }
+}
+
+/// Accepts connections on a TCP socket until `shutdown` completes.
+pub async fn serve_tcp(
+    listener: tokio::net::TcpListener,
+    api: Arc<Api>,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    tokio::spawn(serve_connection(stream, api.clone()));
+                }
+                Err(err) => accept_failed(err).await,
+            },
+        }
+    }
+}
+
+/// An accept error (EMFILE when out of descriptors) must not end the daemon
+/// nor spin: wait a little and go on.
+async fn accept_failed(err: std::io::Error) {
+    eprintln!("minidockd: accept failed: {err}; retrying");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+}

@@ -1,0 +1,277 @@
+//! `_ping`, `version`, `info`, `events`, and the headers of every response.
+
+use super::body::Body;
+use super::{json_response, Ctx};
+use crate::error::ApiError;
+use crate::events::event_matches;
+use crate::service::ListOptions;
+use crate::types::{Commit, ComponentVersion, Platform, SwarmInfo, SystemInfo, SystemVersion};
+use crate::version::{API_VERSION, MIN_API_VERSION};
+use hyper::body::Bytes;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use hyper::{Response, StatusCode};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+use tokio::sync::broadcast::error::RecvError;
+
+/// The engine's version: the crate's.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Headers on every response, as Docker's middleware adds them: clients
+/// learn the API version from any answer, not only from `_ping`.
+pub fn common_headers(headers: &mut HeaderMap) {
+    headers.insert("Api-Version", HeaderValue::from_static("1.44"));
+    headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    headers.insert("Ostype", HeaderValue::from_static("linux"));
+    headers.insert(
+        "Server",
+        HeaderValue::from_str(&format!("minidock/{ENGINE_VERSION} (linux)")).expect("ASCII"),
+    );
+}
+
+// ANCHOR: ping_headers
+/// The headers of a `_ping` answer, which is how a client negotiates.
+pub fn ping_headers(headers: &mut HeaderMap) {
+    // exercise 5.5 ping-headers: the headers a client negotiates with, on HEAD and GET /_ping.
+    // hint: Api-Version (the API_VERSION constant), Ostype "linux", Docker-Experimental "false"
+    // hint: Builder-Version "1" (no BuildKit), Swarm "inactive"
+    // hint: and Cache-Control "no-cache, no-store, must-revalidate" with Pragma "no-cache"
+    headers.insert(
+        "Api-Version",
+        HeaderValue::from_str(&API_VERSION.to_string()).expect("ASCII"),
+    );
+    headers.insert("Ostype", HeaderValue::from_static("linux"));
+    headers.insert("Docker-Experimental", HeaderValue::from_static("false"));
+    headers.insert("Builder-Version", HeaderValue::from_static("1"));
+    headers.insert("Swarm", HeaderValue::from_static("inactive"));
+    headers.insert(
+        "Cache-Control",
+        HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    headers.insert("Pragma", HeaderValue::from_static("no-cache"));
+    // end exercise
+}
+// ANCHOR_END: ping_headers
+
+/// `GET|HEAD /_ping`: `OK`.
+pub(super) fn ping() -> Response<Body> {
+    let mut response = Response::new(Body::full("OK"));
+    ping_headers(response.headers_mut());
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// `uname -r` and `uname -m`.
+fn uname() -> (String, String) {
+    match nix::sys::utsname::uname() {
+        Ok(u) => (
+            u.release().to_string_lossy().into_owned(),
+            u.machine().to_string_lossy().into_owned(),
+        ),
+        Err(_) => (String::new(), String::new()),
+    }
+}
+
+/// Go's name for this architecture, as Docker reports it.
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    }
+}
+
+/// `GET /version`.
+pub(super) fn version() -> Result<Response<Body>, ApiError> {
+    let (kernel, _) = uname();
+    let mut details = BTreeMap::new();
+    details.insert("ApiVersion".to_string(), API_VERSION.to_string());
+    details.insert("MinAPIVersion".to_string(), MIN_API_VERSION.to_string());
+    details.insert("Os".to_string(), "linux".to_string());
+    details.insert("Arch".to_string(), go_arch().to_string());
+    details.insert("KernelVersion".to_string(), kernel.clone());
+    details.insert("Experimental".to_string(), "false".to_string());
+    details.insert("GitCommit".to_string(), String::new());
+    details.insert("GoVersion".to_string(), "rust".to_string());
+    details.insert("BuildTime".to_string(), String::new());
+    let version = SystemVersion {
+        platform: Platform {
+            name: "minidock".to_string(),
+        },
+        components: vec![ComponentVersion {
+            name: "Engine".to_string(),
+            version: ENGINE_VERSION.to_string(),
+            details,
+        }],
+        version: ENGINE_VERSION.to_string(),
+        api_version: API_VERSION.to_string(),
+        min_api_version: MIN_API_VERSION.to_string(),
+        git_commit: String::new(),
+        go_version: "rust".to_string(),
+        os: "linux".to_string(),
+        arch: go_arch().to_string(),
+        kernel_version: kernel,
+        experimental: false,
+        build_time: String::new(),
+    };
+    json_response(StatusCode::OK, &version)
+}
+
+/// `PRETTY_NAME` of /etc/os-release.
+fn operating_system() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| "Linux".to_string())
+}
+
+/// `MemTotal` of /proc/meminfo, in bytes.
+fn mem_total() -> i64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(0)
+}
+
+/// Open descriptors of this process.
+fn open_fds() -> i64 {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as i64)
+        .unwrap_or(0)
+}
+
+/// `GET /info`.
+pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
+    let containers = ctx.api.containers.clone();
+    let images = ctx.api.images.clone();
+    let (all, image_count) = super::handlers::blocking(move || {
+        let all = containers.list(&ListOptions {
+            all: true,
+            ..ListOptions::default()
+        })?;
+        let images = images.list(false, &Default::default())?;
+        Ok((all, images.len() as i64))
+    })
+    .await?;
+    let count = |state: &str| all.iter().filter(|c| c.state == state).count() as i64;
+    let (kernel, machine) = uname();
+    let cgroup_version = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        "2"
+    } else {
+        "1"
+    };
+    let info = SystemInfo {
+        id: ctx.api.facts.id.clone(),
+        containers: all.len() as i64,
+        containers_running: count("running"),
+        containers_paused: count("paused"),
+        containers_stopped: all.len() as i64 - count("running") - count("paused"),
+        images: image_count,
+        driver: "overlay".to_string(),
+        driver_status: vec![["Backing Filesystem".to_string(), "overlay".to_string()]],
+        docker_root_dir: ctx.api.facts.root.display().to_string(),
+        memory_limit: true,
+        swap_limit: false,
+        cpu_cfs_quota: true,
+        cpu_shares: true,
+        pids_limit: true,
+        debug: ctx.api.facts.debug,
+        n_fd: open_fds(),
+        n_goroutines: 0,
+        system_time: crate::time::rfc3339(SystemTime::now()),
+        logging_driver: "json-file".to_string(),
+        cgroup_driver: "cgroupfs".to_string(),
+        cgroup_version: cgroup_version.to_string(),
+        n_events_listener: ctx.api.events.listeners() as i64,
+        kernel_version: kernel,
+        operating_system: operating_system(),
+        os_type: "linux".to_string(),
+        architecture: machine,
+        ncpu: std::thread::available_parallelism()
+            .map(|n| n.get() as i64)
+            .unwrap_or(1),
+        mem_total: mem_total(),
+        name: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        labels: Vec::new(),
+        experimental_build: false,
+        server_version: ENGINE_VERSION.to_string(),
+        default_runtime: "minidock".to_string(),
+        swarm: SwarmInfo {
+            local_node_state: "inactive".to_string(),
+        },
+        live_restore_enabled: true,
+        security_options: vec!["name=no-new-privileges".to_string()],
+        warnings: Vec::new(),
+        containerd_commit: Commit::default(),
+        runc_commit: Commit::default(),
+        init_commit: Commit::default(),
+    };
+    json_response(StatusCode::OK, &info)
+}
+
+/// `GET /events?filters=&until=`: streams events as they happen, one JSON
+/// object per line. Past events are not kept (`since` is ignored).
+pub(super) async fn events(ctx: Ctx) -> Result<Response<Body>, ApiError> {
+    let filters = ctx.query.filters()?;
+    let until =
+        match ctx.query.string("until") {
+            Some(text) => Some(crate::time::parse_timestamp(&text).ok_or_else(|| {
+                ApiError::BadParameter(format!("invalid value for until: {text:?}"))
+            })?),
+            None => None,
+        };
+    let mut receiver = ctx.api.events.subscribe();
+    let (tx, body) = Body::channel(16);
+    tokio::spawn(async move {
+        let deadline = until.map(|t| {
+            let left = t.duration_since(SystemTime::now()).unwrap_or_default();
+            tokio::time::Instant::now() + left
+        });
+        loop {
+            let next = async {
+                match deadline {
+                    Some(d) => tokio::time::timeout_at(d, receiver.recv()).await.ok(),
+                    None => Some(receiver.recv().await),
+                }
+            };
+            tokio::select! {
+                _ = tx.closed() => break,
+                received = next => match received {
+                    None => break, // until reached
+                    Some(Ok(event)) => {
+                        if !event_matches(&event, &filters) {
+                            continue;
+                        }
+                        let mut line = serde_json::to_vec(&event).unwrap_or_default();
+                        line.push(b'\n');
+                        if tx.send(Ok(Bytes::from(line))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Some(Err(RecvError::Lagged(_))) => continue,
+                    Some(Err(RecvError::Closed)) => break,
+                },
+            }
+        }
+    });
+    let mut response = Response::new(body);
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}

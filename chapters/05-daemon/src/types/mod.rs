@@ -1,0 +1,27 @@
+//! The JSON shapes of the API subset, as serde types.
+//!
+//! Both sides use them: the server serialises them, the client library
+//! deserialises them. Docker clients send many fields this daemon does not
+//! know; serde ignores unknown fields, so they are accepted and dropped.
+//! Clients also send `null` for fields they leave unset (docker-py sends
+//! `"Hostname": null`), so every field that a client fills is either an
+//! `Option` or read through [`nullable`].
+
+mod container;
+mod image;
+mod system;
+
+pub use container::*;
+pub use image::*;
+pub use system::*;
+
+use serde::{Deserialize, Deserializer};
+
+/// Reads `null` as the type's default (an empty list, `false`, 0).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
