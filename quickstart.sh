@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# minidock's quick start: builds minidock, makes a busybox root filesystem
-# offline from the distribution's busybox-static, and runs containers in it,
-# printing each command before it runs it.
+# minidock's quick start: builds minidock, starts the daemon, makes a busybox
+# image offline from the distribution's busybox-static, and walks a container
+# through its lifecycle, printing each command before it runs it.
 #
 #   sudo ./quickstart.sh
 set -euo pipefail
 cd "$(dirname "$0")"
 
 if [ "$(id -u)" != 0 ]; then
-    echo "needs root: containers need namespaces and mounts. Run: sudo $0" >&2
+    echo "needs root: containers need namespaces, mounts and cgroups. Run: sudo $0" >&2
     exit 1
 fi
 for d in "${CARGO_HOME:-$HOME/.cargo}/bin" /root/.cargo/bin; do
@@ -17,30 +17,72 @@ done
 command -v cargo >/dev/null || { echo "cargo is missing: install Rust with https://rustup.rs, then rerun" >&2; exit 1; }
 
 run() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+note() { printf '\n\033[2m# %s\033[0m\n' "$*"; }
 
 if ! [ -x /bin/busybox ]; then
     run env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static
 fi
 
-run cargo build --release --quiet -p minidock-namespaces --example run
-example=target/release/examples/run
+note "build the client (minidock) and the daemon (minidockd)"
+run cargo build --release --quiet -p minidock --bin minidock --bin minidockd
+PATH="$PWD/target/release:$PATH"
 
-# A root filesystem: one static binary and a link per applet. It is kept
-# under target/ so you can run more containers in it afterwards.
-rootfs="$PWD/target/quickstart-rootfs"
-rm -rf "$rootfs"
-run mkdir -p "$rootfs/bin" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/tmp" "$rootfs/etc"
-run cp /bin/busybox "$rootfs/bin/busybox"
+# Everything this demo makes lives in one directory, removed at the end.
+work=$(mktemp -d /tmp/minidock-quickstart.XXXXXX)
+daemon=""
+cleanup() {
+    if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+        kill -TERM "$daemon"
+        wait "$daemon" 2>/dev/null || true
+    fi
+    rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+
+note "a busybox root filesystem: one static binary and a link per applet"
+rootfs="$work/rootfs"
+mkdir -p "$rootfs"/{bin,etc,tmp,proc,sys,dev,root}
+chmod 1777 "$rootfs/tmp"
+cp /bin/busybox "$rootfs/bin/busybox"
 for applet in $(/bin/busybox --list); do
-    [ -e "$rootfs/bin/$applet" ] || ln -s busybox "$rootfs/bin/$applet"
+    [ -e "$rootfs/bin/$applet" ] || ln -s /bin/busybox "$rootfs/bin/$applet"
 done
-echo "root:x:0:0:root:/root:/bin/sh" > "$rootfs/etc/passwd"
-echo "(linked $(/bin/busybox --list | wc -l) applets into $rootfs/bin)"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n' > "$rootfs/etc/passwd"
+printf 'root:x:0:\nnobody:x:65534:\n' > "$rootfs/etc/group"
+run tar -C "$rootfs" -cf "$work/busybox.tar" .
 
-# Chapter 01: a container is an isolated process.
-run "$example" "$rootfs" /bin/sh -c 'echo "hello from $(hostname), I am PID $$"'
-run "$example" "$rootfs" /bin/ps
-run "$example" "$rootfs" /bin/sh -c 'ls /sys/class/net; grep CapEff /proc/self/status'
-run "$example" "$rootfs" /bin/sh -c 'exit 42' || echo "(exit status $? came back from the container)"
+note "start the daemon on its own socket and state directory"
+printf '\n\033[1m$ minidockd --root %s --run %s -H unix://%s &\033[0m\n' "$work/root" "$work/run" "$work/minidock.sock"
+minidockd --root "$work/root" --run "$work/run" -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
+daemon=$!
+for _ in $(seq 200); do [ -S "$work/minidock.sock" ] && break; sleep 0.05; done
+[ -S "$work/minidock.sock" ] || { echo "minidockd did not start:" >&2; cat "$work/minidockd.log" >&2; exit 1; }
+export MINIDOCK_HOST="unix://$work/minidock.sock"
 
-printf '\nDone. For an interactive shell: sudo %s %s /bin/sh\n' "$example" "$rootfs"
+run minidock version
+note "docker import: a plain rootfs tar becomes a one-layer image"
+run minidock import "$work/busybox.tar" busybox:latest
+run minidock images
+
+note "run = create + start + attach + wait; --rm removes it afterwards"
+run minidock run --rm busybox echo hello from a container
+run minidock run --name first busybox sh -c 'echo "hello from $(hostname), PID $$"; exit 3' || echo "(exit code $? came back from the container)"
+run minidock ps -a
+run minidock logs first
+
+note "the lifecycle: create, start, pause, unpause, exec, stop, rm"
+run minidock create --name web busybox sleep 300
+run minidock start web
+run minidock pause web
+run minidock ps
+run minidock unpause web
+run minidock exec web ps
+run minidock stop -t 1 web
+run minidock rm first web
+run minidock ps -a
+
+note "stop the daemon"
+run kill -TERM "$daemon"
+wait "$daemon" 2>/dev/null || true
+daemon=""
+printf '\nDone. The book (book/, "mdbook serve book") explains each step; README.md has the map.\n'
