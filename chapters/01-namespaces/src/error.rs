@@ -105,10 +105,32 @@ impl SetupError {
     }
 }
 
+/// Docker's exit code when the command was not found (`docker run busybox nosuch`).
+pub const EXIT_NOT_FOUND: i32 = 127;
+/// Docker's exit code when the command could not be invoked (not executable).
+pub const EXIT_CANNOT_INVOKE: i32 = 126;
+
+impl SetupError {
+    /// The exit code Docker's convention gives this failure: 127 when the
+    /// command was not found, 126 when it was found but could not be
+    /// executed, 125 ("the engine failed") for every other step.
+    pub fn exit_code(&self) -> i32 {
+        match (self.step.as_str(), self.errno) {
+            ("exec", None | Some(libc::ENOENT)) => EXIT_NOT_FOUND,
+            ("exec", Some(_)) => EXIT_CANNOT_INVOKE,
+            _ => crate::init::EXIT_SETUP_FAILED,
+        }
+    }
+}
+
 /// What an errno means for a given step. Only the cases a user can act on
 /// are listed; the rest fall back to the errno's own description.
 fn meaning(step: &str, errno: Errno) -> Option<&'static str> {
     Some(match (step, errno) {
+        ("ioctl TIOCSCTTY", Errno::ENOTTY) => "stdin is not a terminal (a TTY needs a terminal as stdin)",
+        ("ioctl TIOCSCTTY", Errno::EPERM) => {
+            "the terminal is already the controlling terminal of another session (open the pty without one, O_NOCTTY)"
+        }
         (_, Errno::EPERM) if step != "exec" => {
             "operation not permitted: this needs root (CAP_SYS_ADMIN in the host), run as root"
         }
@@ -144,6 +166,31 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("EINVAL"), "{text}");
+    }
+
+    #[test]
+    fn exec_failures_get_dockers_127_and_126() {
+        let not_found = SetupError::refused("exec", Some("x".into()), "not found in $PATH");
+        assert_eq!(not_found.exit_code(), 127);
+        assert_eq!(
+            SetupError::sys("exec", None, Errno::ENOENT).exit_code(),
+            127
+        );
+        assert_eq!(
+            SetupError::sys("exec", None, Errno::EACCES).exit_code(),
+            126
+        );
+        assert_eq!(
+            SetupError::sys("exec", None, Errno::ENOEXEC).exit_code(),
+            126
+        );
+        assert_eq!(
+            SetupError::sys("chdir", None, Errno::ENOENT).exit_code(),
+            125
+        );
+        assert!(SetupError::sys("exec", None, Errno::EACCES)
+            .to_string()
+            .contains("permission denied"));
     }
 
     #[test]

@@ -38,6 +38,7 @@ use crate::namespaces;
 use crate::network;
 use crate::rootfs;
 use crate::spec::ProcessSpec;
+use crate::terminal;
 use crate::user;
 
 /// Exit code of the helper when it fails before the command runs
@@ -118,11 +119,7 @@ fn helper() -> Result<i32, SetupError> {
                 Err(failed) => failed,
             };
             channel::report(&Report::Failed(failed.clone()));
-            std::process::exit(match failed.step.as_str() {
-                "exec" if failed.errno == Some(libc::ENOENT) || failed.errno.is_none() => 127,
-                "exec" => 126,
-                _ => EXIT_SETUP_FAILED,
-            })
+            std::process::exit(failed.exit_code())
         }
         ForkResult::Parent { child } => {
             channel::report(&Report::ContainerStarted {
@@ -194,6 +191,9 @@ fn fork_pid1() -> Result<ForkResult, SetupError> {
 fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
     join_cgroups(&spec.cgroup_procs)?;
     die_with_helper()?;
+    if spec.tty {
+        terminal::take_controlling_terminal()?;
+    }
     if spec.no_new_privileges {
         set_no_new_privs()?;
     }

@@ -22,7 +22,8 @@
 //! The modules follow the order of the setup: [`spec`] (what to run),
 //! [`spawn`] (the engine's side), [`init`] (the helper's side), then one
 //! module per step: [`namespaces`], [`network`], [`rootfs`], [`devices`],
-//! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`].
+//! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`], and
+//! [`terminal`] for containers with a TTY.
 
 pub mod capabilities;
 pub mod channel;
@@ -37,6 +38,7 @@ pub mod network;
 pub mod rootfs;
 pub mod spawn;
 pub mod spec;
+pub mod terminal;
 pub mod user;
 
 pub use error::{Error, SetupError};

@@ -187,6 +187,11 @@ pub struct ProcessSpec {
     /// (chapter 3). Empty: the container stays in the helper's cgroups.
     #[serde(default)]
     pub cgroup_procs: Vec<PathBuf>,
+    /// Stdin is a terminal that becomes PID 1's controlling terminal, in a
+    /// session of its own (`docker run -t`): job control and `^C` work.
+    /// See [`crate::terminal`].
+    #[serde(default)]
+    pub tty: bool,
     #[serde(skip)]
     pub stdin: Stdio,
     #[serde(skip)]
@@ -222,6 +227,7 @@ impl ProcessSpec {
             masked_paths: DEFAULT_MASKED_PATHS.iter().map(PathBuf::from).collect(),
             readonly_paths: DEFAULT_READONLY_PATHS.iter().map(PathBuf::from).collect(),
             cgroup_procs: Vec::new(),
+            tty: false,
             stdin: Stdio::Inherit,
             stdout: Stdio::Inherit,
             stderr: Stdio::Inherit,
@@ -267,6 +273,13 @@ impl ProcessSpec {
 
     pub fn user_namespace(mut self, userns: UserNamespace) -> Self {
         self.namespaces.user = Some(userns);
+        self
+    }
+
+    /// Makes stdin (which must then be a terminal) the container's
+    /// controlling terminal.
+    pub fn tty(mut self, on: bool) -> Self {
+        self.tty = on;
         self
     }
 

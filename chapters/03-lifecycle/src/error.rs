@@ -84,6 +84,19 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] minidock_images::Error),
 
+    /// The container's process could not be started. `reason` is chapter
+    /// 01's, word for word (`exec nosuch: executable file not found in
+    /// $PATH`, `… permission denied …`): Docker's CLI picks its exit code
+    /// (127, 126) by reading this text. `exit_code` is the one recorded in
+    /// the container's state, see
+    /// [`crate::state::StateRecord::exit_code`].
+    #[error("cannot start container {id}: {reason}")]
+    Start {
+        id: String,
+        reason: String,
+        exit_code: i32,
+    },
+
     /// Any other failure with its explanation (from the process chapters).
     #[error("{0}")]
     Other(String),

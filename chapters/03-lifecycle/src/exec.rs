@@ -220,11 +220,7 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
                 Err(e) => e,
             };
             eprintln!("minidock exec: {failed}");
-            std::process::exit(match failed.step.as_str() {
-                "exec" if failed.errno == Some(libc::ENOENT) || failed.errno.is_none() => 127,
-                "exec" => 126,
-                _ => 125,
-            })
+            std::process::exit(failed.exit_code())
         }
         ForkResult::Parent { child } => {
             forward_signals_to(child)?;
@@ -258,15 +254,7 @@ fn exec_in_container(
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| SetupError::sys("prctl PR_SET_PDEATHSIG", None, e))?;
     if spec.tty {
-        nix::unistd::setsid().map_err(|e| SetupError::sys("setsid", None, e))?;
-        // SAFETY: TIOCSCTTY takes an int argument; fd 0 is the terminal.
-        if unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } == -1 {
-            return Err(SetupError::sys(
-                "ioctl TIOCSCTTY",
-                None,
-                nix::errno::Errno::last(),
-            ));
-        }
+        minidock_namespaces::terminal::take_controlling_terminal()?;
     }
     nix::unistd::chdir(&spec.cwd)
         .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;

@@ -298,6 +298,8 @@ impl Runtime {
             .append(true)
             .open(&shim_log)
             .map_err(io_err("open", &shim_log))?;
+        // What this shim writes to its log starts here.
+        let log_start = log.metadata().map_err(io_err("stat", &shim_log))?.len();
         let mut child = Command::new(&self.config.helper_binary)
             .arg(SHIM_ARG)
             .args(args.to_args())
@@ -313,8 +315,9 @@ impl Runtime {
             .map_err(io_err("wait for the shim", &self.config.helper_binary))?;
         if !status.success() {
             return Err(Error::Other(format!(
-                "the shim {} failed ({status}); see {}",
+                "the shim {} failed ({status}): {}; see {}",
                 self.config.helper_binary.display(),
+                log_tail(&shim_log, log_start),
                 shim_log.display()
             )));
         }
@@ -330,21 +333,28 @@ impl Runtime {
                         Some(UnixStream::connect(&socket).map_err(io_err("attach to", &socket))?);
                 }
                 ShimReport::Started { .. } => return Ok(attached),
-                ShimReport::Failed { error } => {
+                ShimReport::Failed { error, exit_code } => {
+                    // Docker's way: the container stays as it was
+                    // (created), with the error and its exit code.
                     self.containers.update_state(id, |r| {
                         r.error = error.clone();
+                        r.start_exit_code = Some(exit_code);
                         Ok(())
                     })?;
-                    return Err(Error::Other(format!(
-                        "cannot start container {}: {error}",
-                        id.short()
-                    )));
+                    return Err(Error::Start {
+                        id: id.short().to_string(),
+                        reason: error,
+                        exit_code,
+                    });
                 }
             }
         }
+        // The shim died without a word (killed, crashed): its log is all
+        // there is to go on.
         Err(Error::Other(format!(
-            "the shim exited before starting container {}; see {}",
+            "the shim exited before starting container {}: {}; see {}",
             id.short(),
+            log_tail(&shim_log, log_start),
             shim_log.display()
         )))
     }
@@ -775,6 +785,30 @@ fn image_err(e: minidock_images::Error) -> Error {
     Error::Image(e)
 }
 
+/// How many lines of a shim's log go into an error message.
+const LOG_TAIL_LINES: usize = 5;
+
+/// The last lines the shim wrote to `log` from byte `from` on, joined
+/// with `" | "`, for an error message.
+fn log_tail(log: &Path, from: u64) -> String {
+    let text = match fs::read(log) {
+        Ok(bytes) => {
+            let start = usize::try_from(from).unwrap_or(usize::MAX).min(bytes.len());
+            String::from_utf8_lossy(&bytes[start..]).into_owned()
+        }
+        Err(e) => return format!("its log is unreadable ({e})"),
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return "it left no message".into();
+    }
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join(" | ")
+}
+
 /// Whether `pid` is a live process (not a zombie).
 fn process_alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -824,5 +858,25 @@ pub fn default_config(helper_binary: &Path) -> RuntimeConfig {
             .unwrap_or_else(|| "/run/minidock".into()),
         helper_binary: helper_binary.into(),
         cgroup_parent: "minidock".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_tail_keeps_the_last_lines_this_shim_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("shim.log");
+        let old = "an earlier shim's line\n";
+        let new: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
+        fs::write(&log, format!("{old}{}\n\n", new.join("\n"))).unwrap();
+        assert_eq!(
+            log_tail(&log, old.len() as u64),
+            "line 3 | line 4 | line 5 | line 6 | line 7"
+        );
+        assert_eq!(log_tail(&log, 1 << 40), "it left no message");
+        assert!(log_tail(&dir.path().join("none"), 0).contains("unreadable"));
     }
 }

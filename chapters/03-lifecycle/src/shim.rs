@@ -140,8 +140,43 @@ pub enum ShimReport {
     Listening,
     /// The container runs; PID 1 has this host pid.
     Started { pid: i32 },
-    /// The container could not be started.
-    Failed { error: String },
+    /// The container could not be started: chapter 01's reason, and the
+    /// exit code Docker records for it ([`start_exit_code`]).
+    Failed { error: String, exit_code: i32 },
+}
+
+/// The exit code recorded for a start that failed for a reason other than
+/// the command itself (Docker's "unknown").
+pub const EXIT_START_FAILED: i32 = 128;
+
+/// Docker's exit code for a failed start: 127 when the command was not
+/// found, 126 when it could not be invoked, [`EXIT_START_FAILED`] else.
+pub fn start_exit_code(error: &minidock_namespaces::Error) -> i32 {
+    use minidock_namespaces::error::{EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND};
+    match error {
+        minidock_namespaces::Error::Setup(setup) => match setup.exit_code() {
+            code @ (EXIT_NOT_FOUND | EXIT_CANNOT_INVOKE) => code,
+            _ => EXIT_START_FAILED,
+        },
+        _ => EXIT_START_FAILED,
+    }
+}
+
+/// The report for a failed start: the reason alone (the engine adds
+/// "cannot start container ID"), and its exit code.
+fn failed(error: &Error) -> ShimReport {
+    match error {
+        Error::Start {
+            reason, exit_code, ..
+        } => ShimReport::Failed {
+            error: reason.clone(),
+            exit_code: *exit_code,
+        },
+        other => ShimReport::Failed {
+            error: other.to_string(),
+            exit_code: EXIT_START_FAILED,
+        },
+    }
 }
 
 /// Writes a report to stdout, the engine's pipe.
@@ -186,6 +221,7 @@ pub fn main() -> ! {
         Err(e) => {
             report(&ShimReport::Failed {
                 error: format!("shim: fork: {e}"),
+                exit_code: EXIT_START_FAILED,
             });
             std::process::exit(1)
         }
@@ -193,9 +229,9 @@ pub fn main() -> ! {
     let code = match detach().and_then(|()| supervise(&args)) {
         Ok(()) => 0,
         Err(e) => {
-            report(&ShimReport::Failed {
-                error: e.to_string(),
-            });
+            // Read by the engine only while the first start is not over:
+            // afterwards the report pipe is /dev/null.
+            report(&failed(&e));
             eprintln!("minidock-shim {}: {e}", args.id.short());
             1
         }
@@ -365,13 +401,16 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     let mut first = true;
     let ended = loop {
         let ended = run_once(args, &store, &container, &cgroups, &hub, first);
-        if first {
-            // The engine is told once; restarts are visible in state.json.
-            close_report_pipe()?;
-        }
         let ended = match (ended, first) {
             (Ok(e), _) => e,
-            (Err(e), true) => return Err(e),
+            (Err(e), true) => {
+                // The first start failed: main tells the engine why, on
+                // the report pipe, still open. Nothing of the shim stays.
+                if let Err(rm) = fs::remove_dir_all(&run) {
+                    eprintln!("minidock-shim: remove {}: {rm}", run.display());
+                }
+                return Err(e);
+            }
             (Err(e), false) => {
                 // A restart failed: record it as an exit, and stop trying.
                 eprintln!("minidock-shim: restart failed: {e}");
@@ -534,10 +573,13 @@ fn run_once(
         )?;
         r.shim_pid = Some(std::process::id() as i32);
         r.error.clear();
+        r.start_exit_code = None;
         Ok(())
     })?;
     if first {
+        // The engine is told once; restarts are visible in state.json.
         report(&ShimReport::Started { pid });
+        close_report_pipe()?;
     }
 
     let code = process.wait().map_err(|e| Error::Other(e.to_string()))?;
@@ -573,6 +615,9 @@ fn start_process(
     let tty = container.config.tty;
     let mut pty_master = None;
     if tty {
+        // PID 1 makes the pty its controlling terminal (chapter 01), so a
+        // shell has job control and ^C from the client is SIGINT.
+        spec.tty = true;
         let pty =
             nix::pty::openpty(None, None).map_err(|e| Error::Other(format!("openpty: {e}")))?;
         let slave = File::from(pty.slave);
@@ -594,9 +639,11 @@ fn start_process(
     // so the limits hold before the command runs a single instruction.
     spec.cgroup_procs = cg.procs_files();
     let helper = InitHelper::reexec();
-    let mut process = spec
-        .spawn(&helper)
-        .map_err(|e| Error::Other(format!("start container {}: {e}", container.id.short())))?;
+    let mut process = spec.spawn(&helper).map_err(|e| Error::Start {
+        id: container.id.short().to_string(),
+        reason: e.to_string(),
+        exit_code: start_exit_code(&e),
+    })?;
     // The slave side now belongs to the container alone: with our copies
     // closed, reading the master ends when the container's side is gone.
     drop(spec);

@@ -212,6 +212,12 @@ pub struct StateRecord {
     pub stopped_by_user: bool,
     /// The last start error, empty when there is none.
     pub error: String,
+    /// The exit code of the last start when it failed: 127 (command not
+    /// found), 126 (not executable) or 128. The container stays in its
+    /// state (`created`), as in Docker, which reports this code as its
+    /// `ExitCode`. `None` once a start succeeds.
+    #[serde(default)]
+    pub start_exit_code: Option<i32>,
 }
 
 impl StateRecord {
@@ -223,6 +229,16 @@ impl StateRecord {
             restart_count: 0,
             stopped_by_user: false,
             error: String::new(),
+            start_exit_code: None,
+        }
+    }
+
+    /// The `ExitCode` Docker shows: that of a failed start, else that of
+    /// the last exit, else 0.
+    pub fn exit_code(&self) -> i32 {
+        match (&self.start_exit_code, &self.state) {
+            (Some(code), _) | (None, State::Exited { code, .. }) => *code,
+            _ => 0,
         }
     }
 }
@@ -418,5 +434,22 @@ mod tests {
         assert_eq!(json["ShimPid"], 9);
         let back: StateRecord = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn exit_code_is_a_failed_starts_then_the_last_exits() {
+        let mut r = StateRecord::created();
+        assert_eq!(r.exit_code(), 0);
+        r.state = exited();
+        assert_eq!(r.exit_code(), 3);
+        r.start_exit_code = Some(127);
+        assert_eq!(r.exit_code(), 127);
+        r.state = State::Created;
+        assert_eq!(r.exit_code(), 127);
+        // a state.json written before the field existed still reads
+        let mut json = serde_json::to_value(StateRecord::created()).unwrap();
+        json.as_object_mut().unwrap().remove("StartExitCode");
+        let back: StateRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back.start_exit_code, None);
     }
 }

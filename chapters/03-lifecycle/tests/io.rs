@@ -215,6 +215,48 @@ fn tty_mode_has_a_terminal_and_resizes_it() {
 }
 
 #[test]
+fn with_a_tty_ctrl_c_interrupts_pid1_and_a_shell_has_job_control() {
+    use minidock_lifecycle::attach::read_frame;
+    let f = common::fixture();
+    let config = UserConfig {
+        open_stdin: true,
+        tty: true,
+        ..Default::default()
+    };
+    let word = format!("w{}", rand::random::<u32>());
+    // `sh -i` as a child: without a controlling terminal it says "can't
+    // access tty; job control turned off".
+    let script = r#"echo exit | sh -i 2>&1 | grep -c "job control" | sed s/^/jobctl-/;
+        trap "echo got-int-$W; exit 7" INT; echo ready-$W; while :; do sleep 0.1; done"#
+        .replace("$W", &word);
+    let id = f.create_with(&["sh", "-c", &script], config, HostConfig::default());
+    let mut stream = f.runtime.start_attached(&id).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut seen = String::new();
+    let mut read_until = |needle: &str, stream: &mut std::os::unix::net::UnixStream| {
+        while !seen.contains(needle) {
+            match read_frame(stream) {
+                Ok(Some(Frame::Stdout(b))) => seen.push_str(&String::from_utf8_lossy(&b)),
+                Ok(Some(Frame::Exit(code))) => {
+                    seen.push_str(&format!("<exit {code}>"));
+                }
+                other => panic!("waiting for {needle:?}: {other:?}; got {seen:?}"),
+            }
+        }
+        seen.clone()
+    };
+    let text = read_until(&format!("ready-{word}"), &mut stream);
+    assert!(text.contains("jobctl-0"), "{text:?}");
+    // ^C, as the client's terminal sends it in raw mode.
+    write_frame(&mut stream, &Frame::Stdin(vec![0x03])).unwrap();
+    read_until(&format!("got-int-{word}"), &mut stream);
+    let text = read_until("<exit ", &mut stream);
+    assert!(text.ends_with("<exit 7>"), "{text:?}");
+}
+
+#[test]
 fn exec_joins_the_containers_namespaces_cgroup_and_files() {
     let f = common::fixture();
     let config = UserConfig {

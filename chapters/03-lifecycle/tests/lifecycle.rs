@@ -306,6 +306,62 @@ fn restart_policy_on_failure_restarts_up_to_the_limit() {
 }
 
 #[test]
+fn a_command_that_cannot_run_fails_start_with_its_reason_as_docker_does() {
+    let f = common::fixture();
+    let rt = &f.runtime;
+    let missing = minidock_testkit::random_name("nosuch-");
+    let cases = [
+        (missing.as_str(), "executable file not found", 127, false),
+        ("/etc/passwd", "permission denied", 126, true),
+    ];
+    for (command, reason, code, attached) in cases {
+        let id = f.create(&[command]);
+        let cgroup_dirs = rt.cgroup(&id).unwrap().dirs();
+        for attempt in 1..=2 {
+            let err = if attached {
+                rt.start_attached(&id).map(drop)
+            } else {
+                rt.start(&id)
+            }
+            .expect_err("the start must fail");
+            let text = err.to_string();
+            // chapter 01's words, which Docker's CLI maps to 127 and 126
+            assert!(text.contains(reason) && text.contains(command), "{text}");
+            assert!(
+                text.starts_with(&format!("cannot start container {}: ", id.short())),
+                "{text}"
+            );
+            assert!(
+                matches!(err, Error::Start { exit_code, .. } if exit_code == code),
+                "attempt {attempt}: {err:?}"
+            );
+            // Docker's state after a failed start: still created, with the
+            // error and the exit code.
+            let (_, record) = rt.inspect(&id).unwrap();
+            assert_eq!(record.state, State::Created);
+            assert_eq!(record.exit_code(), code);
+            assert!(record.error.contains(reason), "{}", record.error);
+            assert!(cgroup_dirs.iter().all(|d| !d.exists()), "{cgroup_dirs:?}");
+            let run = minidock_lifecycle::shim::run_path(&rt.config().run_dir, &id);
+            assert!(!run.exists(), "{} is left", run.display());
+        }
+        rt.remove(&id, false).unwrap();
+        assert!(!rt.container_dir(&id).exists());
+    }
+    // Once the command exists, a start works and clears the failure.
+    let id = f.create(&["/tmp/later.sh"]);
+    assert!(err_text(rt.start(&id)).contains("executable file not found"));
+    let script = f.rootfs(&id).join("tmp/later.sh");
+    fs::write(&script, "#!/bin/sh\nexit 3\n").unwrap();
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    rt.start(&id).unwrap();
+    assert_eq!(rt.wait(&id, WaitCondition::NotRunning).unwrap().code, 3);
+    let (_, record) = rt.inspect(&id).unwrap();
+    assert_eq!((record.exit_code(), record.error.as_str()), (3, ""));
+    assert_eq!(record.start_exit_code, None);
+}
+
+#[test]
 fn rm_leaves_no_mount_cgroup_or_process() {
     let f = common::fixture();
     let rt = &f.runtime;
