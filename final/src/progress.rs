@@ -195,10 +195,7 @@ mod tests {
             plain_line(&empty_detail).as_deref(),
             Some("0123456789ab: Pulling fs layer")
         );
-        let loaded = ProgressMessage {
-            stream: Some("Loaded image: busybox:latest\n".into()),
-            ..ProgressMessage::default()
-        };
+        let loaded = ProgressMessage::stream("Loaded image: busybox:latest\n");
         assert_eq!(
             plain_line(&loaded).as_deref(),
             Some("Loaded image: busybox:latest")

@@ -1,9 +1,9 @@
 //! The daemon's API through the client library, against the real
 //! `minidockd` with real containers (as root).
 
-mod daemon_support;
+mod common;
 
-use daemon_support::{eventually, Daemon};
+use common::{eventually, Daemon};
 use minidock_daemon::frames::StreamType;
 use minidock_daemon::query::Filters;
 use minidock_daemon::service::{AttachOptions, ListOptions, LogsOptions};
@@ -31,16 +31,7 @@ fn body(cmd: &[&str]) -> ContainerCreateBody {
 fn attach(daemon: &Daemon, id: &str, stdin: bool) -> minidock_daemon::client::Hijacked {
     daemon
         .client
-        .container_attach(
-            id,
-            &AttachOptions {
-                stdin,
-                stdout: true,
-                stderr: true,
-                stream: true,
-                logs: false,
-            },
-        )
+        .container_attach(id, &AttachOptions::live(stdin))
         .unwrap()
 }
 
@@ -57,14 +48,11 @@ fn the_socket_is_0660_and_answers() {
     let meta = std::fs::metadata(&daemon.socket).unwrap();
     assert!(meta.file_type().is_socket());
     assert_eq!(meta.mode() & 0o777, 0o660);
-    let root = std::fs::metadata(daemon.dir.join("root")).unwrap();
+    let root = std::fs::metadata(daemon.root()).unwrap();
     assert_eq!(root.mode() & 0o777, 0o700);
     assert_eq!(daemon.client.ping().unwrap().api_version, "1.44");
     let info = daemon.client.info().unwrap();
-    assert_eq!(
-        info.docker_root_dir,
-        daemon.dir.join("root").display().to_string()
-    );
+    assert_eq!(info.docker_root_dir, daemon.root().display().to_string());
     assert_eq!((info.containers, info.images), (0, 0));
 }
 
@@ -75,7 +63,7 @@ fn docker_run_flow_create_attach_wait_start() {
     let missing = c.container_create(None, &body(&["true"])).unwrap_err();
     assert_eq!(missing.status(), Some(404));
     assert_eq!(missing.to_string(), "No such image: busybox:latest");
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
 
     let id = c
         .container_create(
@@ -151,7 +139,7 @@ fn docker_run_flow_create_attach_wait_start() {
 #[test]
 fn stdin_through_the_hijack_with_half_close() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     let mut b = body(&["sh", "-c", "cat; echo done >&2"]);
     b.config.open_stdin = true;
@@ -186,7 +174,7 @@ fn stdin_through_the_hijack_with_half_close() {
 #[test]
 fn exec_top_stats_pause_stop() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     let id = c
         .container_create(None, &body(&["sleep", "1000"]))
@@ -333,7 +321,7 @@ fn pull_streams_progress_and_concurrent_pulls_download_once() {
 #[test]
 fn images_tag_rmi_refcount_save_load() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     c.image_tag("busybox", "localhost:5000/team/bb", Some("v1"))
         .unwrap();
@@ -421,7 +409,7 @@ fn malformed_requests_get_4xx_and_the_daemon_keeps_serving() {
 #[test]
 fn twenty_simultaneous_run_rm() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let threads: Vec<_> = (0..20)
         .map(|i| {
             let client = daemon.client.clone();
@@ -430,15 +418,7 @@ fn twenty_simultaneous_run_rm() {
                 b.host_config.auto_remove = true;
                 let id = client.container_create(None, &b).unwrap().id;
                 let attached = client
-                    .container_attach(
-                        &id,
-                        &AttachOptions {
-                            stdout: true,
-                            stderr: true,
-                            stream: true,
-                            ..AttachOptions::default()
-                        },
-                    )
+                    .container_attach(&id, &AttachOptions::live(false))
                     .unwrap();
                 let removed = client
                     .container_wait_begin(&id, WaitCondition::Removed)
@@ -459,7 +439,7 @@ fn twenty_simultaneous_run_rm() {
 #[test]
 fn events_report_the_lifecycle() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     let mut events = c
         .events(&Filters::parse(r#"{"type":["container"]}"#).unwrap(), None)
@@ -477,7 +457,7 @@ fn events_report_the_lifecycle() {
 #[test]
 fn sigkill_of_the_daemon_leaves_containers_running_and_they_are_adopted() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     let mut long_body = body(&["sh", "-c", "echo before; read line; echo got $line; exit 9"]);
     long_body.config.open_stdin = true;
@@ -578,7 +558,7 @@ fn shim_of(pid: i32) -> i32 {
 #[test]
 fn restart_policies_on_exit_and_on_daemon_start() {
     let daemon = Daemon::start();
-    daemon.load_busybox("busybox:latest");
+    daemon.load_busybox_via_api();
     let c = &daemon.client;
     let policy = |name: &str, max: i64| RestartPolicy {
         name: name.to_string(),

@@ -1,9 +1,9 @@
 //! Real clients against `minidockd`: the `docker` CLI and docker-py, each
 //! checked for what it really prints.
 
-mod daemon_support;
+mod common;
 
-use daemon_support::{docker_cli_available, ok, Daemon};
+use common::{docker_cli_available, eventually, ok, stderr, stdout, Daemon};
 use minidock_testkit::{busybox_image, random_name, Registry};
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,10 +11,6 @@ use std::process::{Command, Output, Stdio};
 
 fn run(cmd: &mut Command) -> Output {
     cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A registry holding the busybox test image as `repo:latest`.
@@ -80,7 +76,7 @@ fn the_docker_cli_drives_minidockd() {
         .docker()
         .args(["run", "--rm", "busybox", "echo", "hello"]));
     assert_eq!(
-        (hello.status.code(), text(&hello.stdout)),
+        (hello.status.code(), stdout(&hello)),
         (Some(0), "hello\n".to_string())
     );
     let failed = run(daemon.docker().args([
@@ -92,7 +88,7 @@ fn the_docker_cli_drives_minidockd() {
         "echo oops >&2; exit 42",
     ]));
     assert_eq!(failed.status.code(), Some(42));
-    assert_eq!(text(&failed.stderr), "oops\n");
+    assert_eq!(stderr(&failed), "oops\n");
 
     // run -i with piped stdin
     let mut child = daemon
@@ -118,26 +114,21 @@ fn the_docker_cli_drives_minidockd() {
         .write_all(b"piped line\n")
         .unwrap();
     let piped = child.wait_with_output().unwrap();
-    assert_eq!(piped.status.code(), Some(0), "{}", text(&piped.stderr));
-    assert_eq!(text(&piped.stdout), "piped line\n");
-    assert_eq!(text(&piped.stderr), "end\n");
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+    assert_eq!(stdout(&piped), "piped line\n");
+    assert_eq!(stderr(&piped), "end\n");
 
     // run of an image that is not there: the CLI pulls it first
     let elsewhere = format!("{}/{other}", registry.addr());
     let pulled_run = run(daemon
         .docker()
         .args(["run", "--rm", &elsewhere, "echo", "pulled"]));
-    assert_eq!(
-        pulled_run.status.code(),
-        Some(0),
-        "{}",
-        text(&pulled_run.stderr)
-    );
-    assert_eq!(text(&pulled_run.stdout).lines().last(), Some("pulled"));
+    assert_eq!(pulled_run.status.code(), Some(0), "{}", stderr(&pulled_run));
+    assert_eq!(stdout(&pulled_run).lines().last(), Some("pulled"));
     assert!(
-        text(&pulled_run.stderr).contains("Unable to find image"),
+        stderr(&pulled_run).contains("Unable to find image"),
         "{}",
-        text(&pulled_run.stderr)
+        stderr(&pulled_run)
     );
 
     // run -d, ps, logs, exec
@@ -165,7 +156,7 @@ fn the_docker_cli_drives_minidockd() {
         ps.starts_with(&format!("{} web busybox Up ", &id[..12])),
         "{ps}"
     );
-    daemon_support::eventually(std::time::Duration::from_secs(5), "the log line", || {
+    eventually(std::time::Duration::from_secs(5), "the log line", || {
         ok(daemon.docker().args(["logs", "web"])) == "ready\n"
     });
     assert_eq!(
@@ -205,9 +196,9 @@ fn the_docker_cli_drives_minidockd() {
     let missing = run(daemon.docker().args(["inspect", "web"]));
     assert_eq!(missing.status.code(), Some(1));
     assert!(
-        text(&missing.stderr).contains("No such object: web"),
+        stderr(&missing).contains("No such object: web"),
         "{}",
-        text(&missing.stderr)
+        stderr(&missing)
     );
     assert!(ok(daemon.docker().args(["ps", "-aq"])).is_empty());
 }
@@ -262,12 +253,12 @@ except docker.errors.ContainerError as e:
     assert!(
         out.status.success(),
         "{}\n{}\ndaemon log:\n{}",
-        text(&out.stdout),
-        text(&out.stderr),
+        stdout(&out),
+        stderr(&out),
         daemon.log()
     );
     assert_eq!(
-        text(&out.stdout),
+        stdout(&out),
         format!("pulled ['{image}:latest']\noutput 'from docker-py\\nmore\\n'\nleft 0\nerror 5\n")
     );
 }

@@ -158,6 +158,20 @@ pub struct AttachOptions {
     pub logs: bool,
 }
 
+impl AttachOptions {
+    /// What `docker run` and `docker attach` ask for: stdout and stderr from
+    /// now on (no logged output first), and stdin when `stdin` is set.
+    pub fn live(stdin: bool) -> AttachOptions {
+        AttachOptions {
+            stdin,
+            stdout: true,
+            stderr: true,
+            stream: true,
+            logs: false,
+        }
+    }
+}
+
 /// Bytes a container wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {

@@ -1,147 +1,52 @@
 //! Times in the shapes Docker uses: RFC 3339 with nanoseconds in inspect
-//! output, unix seconds in lists, and "Up 3 seconds" in `docker ps`.
+//! output, unix seconds in lists, and "Up 3 seconds" in `docker ps`. The
+//! calendar arithmetic is chapter 03's [`Timestamp`]; this module only
+//! shapes its output the way each part of the API wants it.
 
+use minidock_lifecycle::time::Timestamp;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Go's zero time, which Docker prints for "never" (e.g. `FinishedAt` of a
 /// container that has not exited).
 pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    // Howard Hinnant's algorithm: shift to a March-based era of 400 years.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// (year, month, day) → days since 1970-01-01.
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `2024-05-01T12:00:00.123456789Z`, as Go's `RFC3339Nano` (trailing zeros
-/// of the fraction dropped, no fraction when it is zero).
+/// `2024-05-01T12:00:00.123456789Z`, as Go's `RFC3339Nano`: the fixed form
+/// below with the trailing zeros of the fraction dropped (and the dot too
+/// when the fraction is zero).
 pub fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs() as i64;
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    let mut out = format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    );
-    let nanos = since.subsec_nanos();
-    if nanos != 0 {
-        let fraction = format!("{nanos:09}");
-        out.push('.');
-        out.push_str(fraction.trim_end_matches('0'));
-    }
-    out.push('Z');
-    out
+    let fixed = rfc3339_fixed(time);
+    // The fixed form always has a dot, so the zeros stop there at the latest.
+    let trimmed = fixed
+        .trim_end_matches('Z')
+        .trim_end_matches('0')
+        .trim_end_matches('.');
+    format!("{trimmed}Z")
 }
 
 /// `2024-05-01T12:00:00.120000000Z`: always nine digits of fraction, as
 /// Docker prefixes log lines (`docker logs -t`), so the columns line up.
+/// This is chapter 03's log timestamp; a time before 1970 reads as 1970.
 pub fn rfc3339_fixed(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let whole = rfc3339(UNIX_EPOCH + Duration::from_secs(since.as_secs()));
-    format!(
-        "{}.{:09}Z",
-        whole.trim_end_matches('Z'),
-        since.subsec_nanos()
-    )
+    Timestamp::from_system_time(time.max(UNIX_EPOCH)).to_rfc3339_nanos()
 }
 
-/// Parses an RFC 3339 time (`Z` or `±hh:mm` offset, optional fraction).
+/// Parses an RFC 3339 time (`Z` or `±hh:mm` offset, optional fraction) with
+/// chapter 03's parser; unix seconds, which that parser also takes, are
+/// refused here.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+    if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(range)?;
-        s.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| s.parse().ok())?
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)? as u32, num(8..10)? as u32);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &text[19..];
-    let mut nanos = 0u32;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let mut padded = frac[..digits.min(9)].to_string();
-        while padded.len() < 9 {
-            padded.push('0');
-        }
-        nanos = padded.parse().ok()?;
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            if rest.len() != 6 || rest.as_bytes()[3] != b':' {
-                return None;
-            }
-            let h: i64 = rest[1..3].parse().ok()?;
-            let m: i64 = rest[4..6].parse().ok()?;
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::new(secs, nanos))
+    parse_timestamp(text)
 }
 
 /// Parses the `since`/`until` values the docker CLI sends: unix seconds with
-/// an optional fraction (`1700000000.000000000`), or RFC 3339.
+/// an optional fraction (`1700000000.000000000`), or RFC 3339 — what chapter
+/// 03's `docker logs --since` parser takes. `None` before 1970.
 pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let (secs, frac) = text.split_once('.').unwrap_or((text, ""));
-    if !secs.is_empty()
-        && secs.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        let secs: u64 = secs.parse().ok()?;
-        let mut padded = frac.chars().take(9).collect::<String>();
-        while padded.len() < 9 {
-            padded.push('0');
-        }
-        return Some(UNIX_EPOCH + Duration::new(secs, padded.parse().ok()?));
-    }
-    parse_rfc3339(text)
+    let t = Timestamp::parse(text).ok()?;
+    let secs = u64::try_from(t.unix_secs()).ok()?;
+    Some(UNIX_EPOCH + Duration::new(secs, t.subsec_nanos()))
 }
 
 /// Unix seconds of a time (for `Created` in lists).
@@ -209,6 +114,11 @@ mod tests {
             Some(t - Duration::from_millis(120))
         );
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339("1714564800"), None, "unix seconds");
+        assert_eq!(
+            rfc3339(t - Duration::from_millis(120)),
+            "2024-05-01T12:00:00Z"
+        );
         assert_eq!(parse_timestamp("yesterday"), None);
     }
 

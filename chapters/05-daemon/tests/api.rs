@@ -16,16 +16,7 @@ use std::time::{Duration, Instant};
 
 fn attach_all(client: &Client, id: &str, stdin: bool) -> minidock_daemon::client::Hijacked {
     client
-        .container_attach(
-            id,
-            &AttachOptions {
-                stdin,
-                stdout: true,
-                stderr: true,
-                stream: true,
-                logs: false,
-            },
-        )
+        .container_attach(id, &AttachOptions::live(stdin))
         .unwrap()
 }
 

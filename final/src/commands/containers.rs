@@ -32,16 +32,7 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
     let inspect = client.container_inspect(name)?;
     let tty = inspect.config.tty;
     let stdin = args.interactive && inspect.config.open_stdin;
-    let hijacked = client.container_attach(
-        name,
-        &AttachOptions {
-            stdin,
-            stdout: true,
-            stderr: true,
-            stream: true,
-            logs: false,
-        },
-    )?;
+    let hijacked = client.container_attach(name, &AttachOptions::live(stdin))?;
     let condition = if inspect.host_config.auto_remove {
         WaitCondition::Removed
     } else {

@@ -268,16 +268,7 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
 
     // ANCHOR: run_flow
     let hijacked = client
-        .container_attach(
-            &id,
-            &AttachOptions {
-                stdin: opts.interactive,
-                stdout: true,
-                stderr: true,
-                stream: true,
-                logs: false,
-            },
-        )
+        .container_attach(&id, &AttachOptions::live(opts.interactive))
         .map_err(run_error)?;
     let condition = if opts.rm {
         WaitCondition::Removed

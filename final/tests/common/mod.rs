@@ -1,47 +1,73 @@
-//! A real `minidockd` per test, with its own root, run directory and
-//! socket in a temporary directory, so tests run side by side; and the
-//! `minidock` client pointed at it.
+//! A real `minidockd` per test, with its own root, run directory and socket
+//! in a temporary directory, so tests run side by side; and the clients
+//! pointed at it: the client library (`daemon.client`), the `minidock` CLI
+//! and the real `docker` CLI.
 //!
-//! The daemon is the built binary (`CARGO_BIN_EXE_minidockd`). On drop the
-//! fixture removes every container it still has (through the API, so the
-//! daemon unmounts and cleans up), stops the daemon by its PID, and
-//! removes the directory without crossing into any mount left behind.
+//! The daemon is the built binary (`CARGO_BIN_EXE_minidockd`). On drop:
+//! every container still there is removed through the API (so the daemon
+//! unmounts and cleans up; a failed removal is logged and tried again), the
+//! daemon is stopped by its PID (SIGTERM, then SIGKILL), leaks are checked
+//! (mounts, cgroups and processes mentioning the directory), and the
+//! directory is removed without crossing into a mount left behind.
 
 #![allow(dead_code)]
 
+use std::fmt::Debug;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use minidock_daemon::client::Client;
+use minidock_daemon::service::ListOptions;
+use minidock_testkit::LeakCheck;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-/// How long the daemon may take to create its socket.
+/// How long the daemon may take to answer on its socket.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long it may take to exit after SIGTERM before it gets SIGKILL.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A running daemon.
 pub struct Daemon {
     child: Option<Child>,
-    /// Removed by `Drop` with `rm --one-file-system`, not by `TempDir`,
-    /// whose removal would descend into a mount left behind.
-    dir: PathBuf,
-    socket: PathBuf,
+    /// The test's directory: `root/`, `run/` (with the socket),
+    /// `minidockd.log`, `docker-config/`, `scratch/`. Removed by `Drop` with
+    /// `rm --one-file-system`, not by `TempDir`, whose removal would descend
+    /// into a mount left behind.
+    pub dir: PathBuf,
+    /// `run/minidock.sock`, where a real install has it.
+    pub socket: PathBuf,
+    /// The client library, pointed at this daemon.
+    pub client: Client,
+    leaks: Option<LeakCheck>,
 }
 
 impl Daemon {
-    /// Starts `minidockd` and waits for its socket to answer.
+    /// Starts `minidockd` in a new directory and waits until it answers.
     pub fn start() -> Daemon {
         minidock_testkit::require_root();
         let dir = tempfile::Builder::new()
-            .prefix("minidock-cli-")
+            .prefix("minidockd-test-")
             .tempdir()
             .expect("create a temp dir for the daemon")
             .keep();
+        let leaks = LeakCheck::start(&dir.display().to_string());
+        let mut daemon = Daemon::start_in(&dir);
+        daemon.leaks = Some(leaks);
+        daemon
+    }
+
+    /// Starts `minidockd` on an existing directory (a restart).
+    pub fn start_in(dir: &Path) -> Daemon {
+        minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
-        let log = std::fs::File::create(dir.join("minidockd.log")).expect("create the daemon log");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("minidockd.log"))
+            .expect("open the daemon log");
         let child = Command::new(env!("CARGO_BIN_EXE_minidockd"))
             .arg("--root")
             .arg(dir.join("root"))
@@ -56,32 +82,39 @@ impl Daemon {
             .expect("start minidockd");
         let mut daemon = Daemon {
             child: Some(child),
-            dir,
+            dir: dir.to_path_buf(),
+            client: Client::new(&socket),
             socket,
+            leaks: None,
         };
         let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if std::os::unix::net::UnixStream::connect(&daemon.socket).is_ok() {
-                break;
-            }
+        while daemon.client.ping().is_err() {
             if let Some(status) = daemon
                 .child
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
                 panic!(
-                    "minidockd exited ({status}) before listening:\n{}",
+                    "minidockd exited ({status}) before answering:\n{}",
                     daemon.log()
                 );
             }
             assert!(
                 Instant::now() < deadline,
-                "minidockd did not listen within {START_TIMEOUT:?}:\n{}",
+                "minidockd did not answer within {START_TIMEOUT:?}:\n{}",
                 daemon.log()
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
         daemon
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .map(|c| c.id())
+            .expect("the daemon runs")
     }
 
     /// `unix:///…/minidock.sock`.
@@ -101,12 +134,28 @@ impl Daemon {
         path
     }
 
-    /// What the daemon logged so far.
+    /// What the daemon wrote to stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("minidockd.log")).unwrap_or_default()
     }
 
-    /// The client, pointed at this daemon.
+    /// Kills the daemon with SIGKILL and leaves everything else as it is
+    /// (containers keep running under their shims). Returns the directory
+    /// for [`Daemon::start_in`] and the leak check for
+    /// [`Daemon::adopt_leak_check`]; this value no longer cleans up.
+    pub fn kill9(mut self) -> (PathBuf, Option<LeakCheck>) {
+        let mut child = self.child.take().expect("the daemon runs");
+        kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).expect("SIGKILL the daemon");
+        child.wait().expect("reap the daemon");
+        (self.dir.clone(), self.leaks.take())
+    }
+
+    /// Hands the leak check over (to the daemon that takes the directory over).
+    pub fn adopt_leak_check(&mut self, leaks: Option<LeakCheck>) {
+        self.leaks = leaks;
+    }
+
+    /// The `minidock` client, pointed at this daemon.
     pub fn minidock(&self) -> assert_cmd::Command {
         let mut cmd =
             assert_cmd::Command::cargo_bin("minidock").expect("the minidock binary is built");
@@ -117,7 +166,7 @@ impl Daemon {
         cmd
     }
 
-    /// The client as a `std::process::Command` (for pipes and ptys).
+    /// The `minidock` client as a `std::process::Command` (for pipes and ptys).
     pub fn minidock_std(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_minidock"));
         cmd.env_remove("MINIDOCK_HOST")
@@ -134,16 +183,8 @@ impl Daemon {
 
     /// Runs `minidock ARGS`, which must succeed; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "minidock {args:?} failed ({}):\nstdout: {}\nstderr: {}\ndaemon log:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-            self.log()
-        );
-        String::from_utf8(out.stdout).expect("stdout is UTF-8")
+        let context = format!("daemon log:\n{}", self.log());
+        success(format_args!("minidock {args:?}"), self.run(args), &context)
     }
 
     /// Runs `minidock ARGS` with `input` on stdin.
@@ -155,13 +196,44 @@ impl Daemon {
             .expect("minidock runs")
     }
 
+    /// A `docker` command talking to this daemon (with its own, empty
+    /// client configuration).
+    pub fn docker(&self) -> Command {
+        let mut cmd = Command::new("docker");
+        cmd.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.dir.join("docker-config"))
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_API_VERSION")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Writes the test kit's busybox image as `busybox:latest` in a
+    /// `docker save` archive; returns its path.
+    fn busybox_save_archive(&self) -> PathBuf {
+        let tar = self.dir.join("busybox-save.tar");
+        minidock_testkit::busybox_image().write_docker_save(&tar, "busybox:latest");
+        tar
+    }
+
     /// Loads the test kit's busybox image as `busybox:latest` with
     /// `minidock load -i`, the way a user loads a `docker save` archive.
     pub fn load_busybox(&self) {
-        let tar = self.dir.join("busybox.tar");
-        minidock_testkit::busybox_image().write_docker_save(&tar, "busybox:latest");
+        let tar = self.busybox_save_archive();
         let out = self.ok(&["load", "-i", tar.to_str().expect("UTF-8 path")]);
         assert!(out.contains("busybox:latest"), "load said: {out}");
+    }
+
+    /// Loads the test kit's busybox image as `busybox:latest` through the
+    /// client library (`POST /images/load`, as `docker load` does).
+    pub fn load_busybox_via_api(&self) {
+        let tar = self.busybox_save_archive();
+        let mut file = std::fs::File::open(&tar).expect("open the saved image");
+        self.client
+            .image_load(&mut file)
+            .expect("load")
+            .finish(|_| {})
+            .expect("load the busybox image");
     }
 
     /// Writes a tar of the test kit's busybox rootfs and returns its path.
@@ -183,54 +255,76 @@ impl Daemon {
         path
     }
 
-    /// Ids of all containers, running or not.
-    fn container_ids(&self) -> Vec<String> {
-        let out = self.run(&["ps", "-aq", "--no-trunc"]);
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
+    /// Removes every container through the API. A failure is logged and
+    /// tried once more after a pause: a container may be between states (a
+    /// restart policy at work) when the first try comes.
+    fn remove_all_containers(&self) {
+        let all = ListOptions {
+            all: true,
+            ..ListOptions::default()
+        };
+        let list = match self.client.containers(&all) {
+            Ok(list) => list,
+            Err(e) => {
+                eprintln!("cleanup: listing the containers: {e}");
+                return;
+            }
+        };
+        for c in list {
+            for attempt in 1..=2 {
+                match self.client.container_remove(&c.id, true) {
+                    Ok(()) => break,
+                    Err(e) if e.status() == Some(404) => break,
+                    Err(e) => {
+                        eprintln!("cleanup: removing container {} (try {attempt}): {e}", c.id);
+                        std::thread::sleep(Duration::from_millis(500));
+                    }
+                }
+            }
+        }
+    }
+
+    /// SIGTERM, then SIGKILL after [`STOP_TIMEOUT`]; reaps the daemon.
+    fn stop(mut child: Child) {
+        let pid = Pid::from_raw(child.id() as i32);
+        if let Err(e) = kill(pid, Signal::SIGTERM) {
+            eprintln!("cleanup: SIGTERM to minidockd {pid}: {e}");
+        }
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while child.try_wait().ok().flatten().is_none() {
+            if Instant::now() > deadline {
+                eprintln!("cleanup: minidockd {pid} ignored SIGTERM; sending SIGKILL");
+                if let Err(e) = child.kill() {
+                    eprintln!("cleanup: SIGKILL to minidockd {pid}: {e}");
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Err(e) = child.wait() {
+            eprintln!("cleanup: waiting for minidockd {pid}: {e}");
+        }
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        // After `kill9` the directory belongs to the next daemon.
         let Some(mut child) = self.child.take() else {
             return;
         };
         if child.try_wait().ok().flatten().is_none() {
-            for id in self.container_ids() {
-                let out = self.run(&["rm", "-f", &id]);
-                if !out.status.success() {
-                    eprintln!(
-                        "cleanup: rm -f {id}: {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                }
-            }
-            let pid = Pid::from_raw(child.id() as i32);
-            if let Err(e) = kill(pid, Signal::SIGTERM) {
-                eprintln!("cleanup: SIGTERM to minidockd {pid}: {e}");
-            }
-            let deadline = Instant::now() + STOP_TIMEOUT;
-            while child.try_wait().ok().flatten().is_none() {
-                if Instant::now() > deadline {
-                    eprintln!("cleanup: minidockd {pid} ignored SIGTERM; sending SIGKILL");
-                    if let Err(e) = child.kill() {
-                        eprintln!("cleanup: SIGKILL to minidockd {pid}: {e}");
-                    }
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if let Err(e) = child.wait() {
-                eprintln!("cleanup: waiting for minidockd {pid}: {e}");
+            self.remove_all_containers();
+            Daemon::stop(child);
+        }
+        if let Some(leaks) = self.leaks.take() {
+            if !std::thread::panicking() {
+                leaks.finish();
             }
         }
-        // Remove the tree without descending into anything still mounted.
+        // --one-file-system: never descend into a mount left behind.
         let status = Command::new("rm")
-            .arg("-rf")
-            .arg("--one-file-system")
+            .args(["-rf", "--one-file-system"])
             .arg(&self.dir)
             .status();
         if !matches!(status, Ok(s) if s.success()) {
@@ -240,6 +334,49 @@ impl Drop for Daemon {
             );
         }
     }
+}
+
+/// Whether the `docker` CLI test runs. With `MINIDOCK_SKIP_DOCKER_CLI=1`
+/// the caller skips, and says so; without it, a missing CLI fails the test
+/// with how to install it.
+pub fn docker_cli_available() -> bool {
+    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
+        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker CLI test is skipped on request");
+        return false;
+    }
+    let found = Command::new("docker")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "the docker CLI is not installed: install it (Debian: apt-get install docker-ce-cli from \
+         download.docker.com, or the static binary from https://download.docker.com/linux/static/stable/) \
+         or opt out explicitly with MINIDOCK_SKIP_DOCKER_CLI=1"
+    );
+    true
+}
+
+/// Runs a command (the `docker` CLI), which must succeed; returns stdout.
+pub fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    success(&cmd, out, "")
+}
+
+/// Stdout of `out`, which must be a success; the panic names `what` ran
+/// and shows both streams and `context`.
+fn success(what: impl Debug, out: Output, context: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what:?} failed ({}):\nstdout: {}\nstderr: {}\n{context}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    String::from_utf8(out.stdout).expect("stdout is UTF-8")
 }
 
 /// Lines of stdout as a `Vec`.
@@ -265,6 +402,6 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
             Instant::now() < deadline,
             "timed out after {timeout:?} waiting for {what}"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -232,6 +232,12 @@ impl Client {
         mut response: Response,
         what: &'static str,
     ) -> Result<T, ClientError> {
+        let bytes = self.read_body(&mut response)?;
+        serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode { what, source })
+    }
+
+    /// The whole body of `response`.
+    fn read_body(&self, response: &mut Response) -> Result<Vec<u8>, ClientError> {
         let mut bytes = Vec::new();
         response
             .body
@@ -240,7 +246,7 @@ impl Client {
                 path: self.socket.clone(),
                 source,
             })?;
-        serde_json::from_slice(&bytes).map_err(|source| ClientError::Decode { what, source })
+        Ok(bytes)
     }
 
     fn get<T: serde::de::DeserializeOwned>(
@@ -666,12 +672,17 @@ impl Client {
 
     /// `POST /containers/{id}/resize`.
     pub fn container_resize(&self, id: &str, height: u16, width: u16) -> Result<(), ClientError> {
+        self.resize(&format!("/containers/{id}/resize"), height, width)
+    }
+
+    /// `POST {path}?h=&w=`: the terminal of a container or an exec is now
+    /// `height` rows by `width` columns.
+    fn resize(&self, path: &str, height: u16, width: u16) -> Result<(), ClientError> {
         let q = query(&[
             ("h", Some(height.to_string())),
             ("w", Some(width.to_string())),
         ]);
-        self.post_empty(&format!("/containers/{id}/resize{q}"))
-            .map(|_| ())
+        self.post_empty(&format!("{path}{q}")).map(|_| ())
     }
 
     /// `GET /containers/{id}/top`.
@@ -703,33 +714,37 @@ impl Client {
 
     /// `POST /exec/{id}/start`, hijacked.
     pub fn exec_start(&self, exec_id: &str, tty: bool) -> Result<Hijacked, ClientError> {
-        let body = serde_json::to_vec(&ExecStartConfig { detach: false, tty }).unwrap_or_default();
-        let response = self.request(
-            "POST",
-            &format!("/exec/{exec_id}/start"),
-            &[],
-            RequestBody::Json(body),
-            true,
-        )?;
-        Self::hijacked(response)
+        let config = ExecStartConfig { detach: false, tty };
+        Self::hijacked(self.send_exec_start(exec_id, &config, true)?)
     }
 
     /// `POST /exec/{id}/start` with `Detach`: starts and returns at once.
     pub fn exec_start_detached(&self, exec_id: &str) -> Result<(), ClientError> {
-        let body = serde_json::to_vec(&ExecStartConfig {
+        let config = ExecStartConfig {
             detach: true,
             tty: false,
-        })
-        .unwrap_or_default();
-        let mut response = self.request(
+        };
+        let mut response = self.send_exec_start(exec_id, &config, false)?;
+        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
+        Ok(())
+    }
+
+    /// `POST /exec/{id}/start` with `config`; `upgrade` asks for the
+    /// connection to be hijacked for the exec's streams.
+    fn send_exec_start(
+        &self,
+        exec_id: &str,
+        config: &ExecStartConfig,
+        upgrade: bool,
+    ) -> Result<Response, ClientError> {
+        let body = serde_json::to_vec(config).unwrap_or_default();
+        self.request(
             "POST",
             &format!("/exec/{exec_id}/start"),
             &[],
             RequestBody::Json(body),
-            false,
-        )?;
-        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
-        Ok(())
+            upgrade,
+        )
     }
 
     /// `GET /exec/{id}/json`.
@@ -739,12 +754,7 @@ impl Client {
 
     /// `POST /exec/{id}/resize`.
     pub fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> Result<(), ClientError> {
-        let q = query(&[
-            ("h", Some(height.to_string())),
-            ("w", Some(width.to_string())),
-        ]);
-        self.post_empty(&format!("/exec/{exec_id}/resize{q}"))
-            .map(|_| ())
+        self.resize(&format!("/exec/{exec_id}/resize"), height, width)
     }
 
     /// Sends a request as given (no version prefix added, no error
@@ -760,14 +770,7 @@ impl Client {
             None => RequestBody::None,
         };
         let mut response = send(&self.socket, method, path, &[], body, false)?;
-        let mut bytes = Vec::new();
-        response
-            .body
-            .read_to_end(&mut bytes)
-            .map_err(|source| ClientError::Io {
-                path: self.socket.clone(),
-                source,
-            })?;
+        let bytes = self.read_body(&mut response)?;
         Ok(RawResponse {
             status: response.status,
             headers: response.headers,

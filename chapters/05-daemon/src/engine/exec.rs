@@ -34,18 +34,9 @@ pub struct Execs {
     entries: Arc<Mutex<HashMap<String, ExecEntry>>>,
 }
 
+/// A fresh exec id: 64 random hex digits, the shape of a container id.
 fn random_id() -> String {
-    let mut bytes = [0u8; 32];
-    if File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_err()
-    {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        bytes[..16].copy_from_slice(&nanos.to_le_bytes());
-    }
+    let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -223,24 +223,9 @@ impl StoreImages {
         self.tmp.join(format!(
             "{what}-{}-{:x}.tar",
             std::process::id(),
-            rand_u64()
+            rand::random::<u64>()
         ))
     }
-}
-
-fn rand_u64() -> u64 {
-    let mut bytes = [0u8; 8];
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .is_err()
-    {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        return nanos as u64;
-    }
-    u64::from_le_bytes(bytes)
 }
 
 /// Removes a spool file when dropped.
@@ -477,16 +462,16 @@ impl ImageService for StoreImages {
         let loaded = self.store.load(&spooled.0).map_err(store_error)?;
         for image in loaded {
             if image.references.is_empty() {
-                progress(ProgressMessage {
-                    stream: Some(format!("Loaded image ID: {}\n", image.id)),
-                    ..ProgressMessage::default()
-                });
+                progress(ProgressMessage::stream(format!(
+                    "Loaded image ID: {}\n",
+                    image.id
+                )));
             }
             for reference in &image.references {
-                progress(ProgressMessage {
-                    stream: Some(format!("Loaded image: {}\n", reference.familiar())),
-                    ..ProgressMessage::default()
-                });
+                progress(ProgressMessage::stream(format!(
+                    "Loaded image: {}\n",
+                    reference.familiar()
+                )));
                 self.publish("load", &image.id.to_string(), &reference.familiar());
             }
         }

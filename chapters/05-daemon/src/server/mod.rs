@@ -162,18 +162,9 @@ pub async fn serve_unix(
     api: Arc<Api>,
     shutdown: impl Future<Output = ()>,
 ) {
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    tokio::spawn(serve_connection(stream, api.clone()));
-                }
-                Err(err) => accept_failed(err).await,
-            },
-        }
-    }
+    let listener = &listener;
+    let accept = move || async move { listener.accept().await.map(|(stream, _)| stream) };
+    accept_until(accept, api, shutdown).await;
 }
 
 /// Accepts connections on a TCP socket until `shutdown` completes.
@@ -182,12 +173,28 @@ pub async fn serve_tcp(
     api: Arc<Api>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let listener = &listener;
+    let accept = move || async move { listener.accept().await.map(|(stream, _)| stream) };
+    accept_until(accept, api, shutdown).await;
+}
+
+/// The accept loop of either kind of socket: each connection that
+/// `accept` yields is served on a task of its own, until `shutdown`
+/// completes.
+async fn accept_until<S, F>(
+    mut accept: impl FnMut() -> F,
+    api: Arc<Api>,
+    shutdown: impl Future<Output = ()>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Future<Output = std::io::Result<S>>,
+{
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+            accepted = accept() => match accepted {
+                Ok(stream) => {
                     tokio::spawn(serve_connection(stream, api.clone()));
                 }
                 Err(err) => accept_failed(err).await,

@@ -164,6 +164,15 @@ impl ProgressMessage {
         }
     }
 
+    /// `{"stream": text}`: a line for the client to print as it is (what
+    /// `load` reports).
+    pub fn stream(text: impl Into<String>) -> ProgressMessage {
+        ProgressMessage {
+            stream: Some(text.into()),
+            ..ProgressMessage::default()
+        }
+    }
+
     /// `Downloading` (or another status) with a bar drawn the way Docker does.
     pub fn progress(status: &str, id: &str, current: u64, total: u64) -> ProgressMessage {
         ProgressMessage {

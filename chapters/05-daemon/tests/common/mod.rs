@@ -236,10 +236,10 @@ impl ImageService for FakeImages {
         if bytes.is_empty() {
             return Err(ApiError::BadParameter("empty tar".into()));
         }
-        progress(ProgressMessage {
-            stream: Some(format!("Loaded {} bytes\n", bytes.len())),
-            ..ProgressMessage::default()
-        });
+        progress(ProgressMessage::stream(format!(
+            "Loaded {} bytes\n",
+            bytes.len()
+        )));
         Ok(())
     }
 
