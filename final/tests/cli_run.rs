@@ -57,6 +57,26 @@ fn failures_before_the_container_runs_have_dockers_codes() {
     let out = d.run(&["run", "--rm", "busybox", "/etc/passwd"]);
     assert_eq!(out.status.code(), Some(126), "{out:?}\n{}", d.log());
 
+    // Without --rm the container stays created, and inspect tells why, as
+    // Docker's does: the exit code and the error.
+    let out = d.run(&["run", "--name", "broken", "busybox", "no-such-command"]);
+    assert_eq!(out.status.code(), Some(127), "{out:?}");
+    assert_eq!(
+        d.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "broken"
+        ]),
+        "created 127\n"
+    );
+    assert!(
+        d.ok(&["inspect", "-f", "{{.State.Error}}", "broken"])
+            .contains("no-such-command"),
+        "the error names the command"
+    );
+    d.ok(&["rm", "broken"]);
+
     // 125: the image does not exist anywhere (its registry is a closed
     // port on this machine).
     let out = d.run(&["run", "--rm", "127.0.0.1:1/no/such:image", "true"]);

@@ -200,7 +200,9 @@ pub fn state(record: &StateRecord) -> ContainerState {
             started_at,
             finished_at,
         } => (Some(started_at), Some(finished_at), *code, *oom_killed),
-        State::Created | State::Removed => (None, None, 0, false),
+        // A failed start leaves the container created with Docker's code for
+        // why (127 not found, 126 cannot invoke), which inspect shows.
+        State::Created | State::Removed => (None, None, record.exit_code(), false),
     };
     let time = |t: Option<&Timestamp>| {
         t.map(|t| rfc3339(system_time(t)))
