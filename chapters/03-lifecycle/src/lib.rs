@@ -16,13 +16,15 @@
 //! - [`cgroup`]: memory, CPU and pids limits and the freezer, for cgroup v1
 //!   and v2 behind one trait;
 //! - [`logs`]: Docker's json-file log, written and read;
+//! - [`notify`]: waiting for a container's state to change without polling;
 //! - [`time`]: RFC 3339 timestamps with nanoseconds;
 //! - [`shim`]: the supervisor process of one container, which outlives the
 //!   engine, owns the container's stdio and records its exit; [`attach`]
 //!   is how clients talk to it;
 //! - [`runtime`]: the operations — create, start, stop, kill, pause,
 //!   unpause, restart, rm, wait, logs, [`exec`], top, stats;
-//! - [`reexec`]: one binary serving every helper role.
+//! - [`reexec`]: one binary serving every helper role;
+//! - [`failpoint`]: how crash tests kill the engine at an exact step.
 
 pub mod atomic;
 pub mod attach;
@@ -30,9 +32,11 @@ pub mod cgroup;
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod failpoint;
 pub mod id;
 pub mod inroot;
 pub mod logs;
+pub mod notify;
 pub mod reexec;
 pub mod runtime;
 pub mod shim;

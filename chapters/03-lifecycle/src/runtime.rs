@@ -27,6 +27,7 @@ use crate::error::{io_err, Error, Result};
 use crate::exec::{self, ExecProcess, ExecSpec};
 use crate::id::{random_name, validate_name, ContainerId};
 use crate::logs::{read_log, LogEntry, LogOptions};
+use crate::notify::DirWatch;
 use crate::shim::{self, attach_socket, ShimArgs, ShimReport, SHIM_ARG};
 use crate::signal::{parse_signal, stop_escalating, StopOutcome};
 use crate::state::{transition, Event, State, StateRecord, TransitionError};
@@ -105,7 +106,9 @@ pub struct TopProcess {
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for an exit after `SIGKILL`.
 const KILL_WAIT: Duration = Duration::from_secs(10);
-/// How often state files are polled.
+/// How long a waiter sleeps before it looks at a container again. A
+/// [`DirWatch`] wakes it as soon as the shim records a change, so this only
+/// bounds how late it notices what makes no file event (a shim that died).
 const POLL: Duration = Duration::from_millis(20);
 
 /// The container operations on one engine root.
@@ -119,10 +122,13 @@ pub struct Runtime {
 
 impl Runtime {
     /// Opens the image and container stores under `config.root` and finds
-    /// the host's cgroups.
+    /// the host's cgroups. Removes what creates interrupted by a crash left
+    /// (a directory, a mounted root file system: create makes nothing
+    /// else before the container is committed).
     pub fn new(config: RuntimeConfig) -> Result<Runtime> {
         let images = Store::open(&config.root).map_err(image_err)?;
         let containers = ContainerStore::open(&config.root)?;
+        containers.remove_incomplete()?;
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -211,11 +217,14 @@ impl Runtime {
             config,
             host_config: options.host_config,
         };
-        self.containers.create(&container)?;
-        if let Err(e) = self.mount_rootfs(&container) {
-            self.containers.remove(&id).ok();
-            return Err(e);
-        }
+        // The overlay is mounted before the container is committed (its
+        // config.json written), under the store's lock: an engine that dies
+        // in between leaves remains that the next one removes, never a
+        // container that is listed half-made.
+        self.containers.create_with(&container, |dir| {
+            Rootfs::mount(&self.images, &image, dir).map_err(image_err)?;
+            Ok(())
+        })?;
         Ok(id)
     }
     // ANCHOR_END: create
@@ -450,6 +459,7 @@ impl Runtime {
     /// Polls until the container is not running, up to `timeout`.
     fn wait_exited(&self, id: &ContainerId, timeout: Duration) -> Result<bool> {
         let start = Instant::now();
+        let watch = DirWatch::new(&self.containers.dir(id));
         loop {
             if !self.reconcile(id)?.state.is_alive() {
                 return Ok(true);
@@ -457,7 +467,7 @@ impl Runtime {
             if start.elapsed() >= timeout {
                 return Ok(false);
             }
-            sleep(POLL);
+            watch.wait(POLL.min(timeout.saturating_sub(start.elapsed())));
         }
     }
 
@@ -615,6 +625,8 @@ impl Runtime {
                     oom_killed: false,
                 })
         };
+        // Watched before the first look: no change can slip in between.
+        let watch = DirWatch::new(&self.containers.dir(id));
         let first = match self.reconcile(id) {
             Ok(r) => r,
             Err(Error::NoSuchContainer(_))
@@ -651,7 +663,7 @@ impl Runtime {
                 }
                 None => {}
             }
-            sleep(POLL);
+            watch.wait(POLL);
         }
     }
 

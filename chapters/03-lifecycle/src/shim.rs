@@ -493,8 +493,33 @@ fn write_tombstone(
         .mode(0o700)
         .create(&dir)
         .map_err(io_err("create", &dir))?;
-    // Old tombstones nobody asked for are swept on the way.
-    for entry in fs::read_dir(&dir).map_err(io_err("read", &dir))?.flatten() {
+    // Old tombstones nobody asked for are swept on the way — at most once
+    // a minute: after many `--rm` runs the directory holds hundreds of
+    // them, and looking at each on every exit would slow every one down.
+    // A marker file's time says when the last sweep was.
+    let marker = dir.join(".swept");
+    let swept_lately = fs::metadata(&marker)
+        .and_then(|m| m.modified())
+        .map(|t| t.elapsed().unwrap_or_default() < SWEEP_INTERVAL)
+        .unwrap_or(false);
+    if !swept_lately {
+        File::create(&marker)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .map_err(io_err("touch", &marker))?;
+        sweep_tombstones(&dir)?;
+    }
+    crate::store::write_json(&tombstone(run_dir, id), record)
+}
+
+/// How often old tombstones are looked for.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Removes the tombstones older than [`TOMBSTONE_AGE`].
+fn sweep_tombstones(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(io_err("read", dir))?.flatten() {
+        if entry.file_name() == ".swept" {
+            continue;
+        }
         let old = entry
             .metadata()
             .and_then(|m| m.modified())
@@ -504,7 +529,7 @@ fn write_tombstone(
             fs::remove_file(entry.path()).ok();
         }
     }
-    crate::store::write_json(&tombstone(run_dir, id), record)
+    Ok(())
 }
 
 /// The final state of a container removed by `--rm`, if it is recent.
@@ -512,31 +537,38 @@ pub fn read_tombstone(run_dir: &Path, id: &ContainerId) -> Option<crate::state::
     crate::store::read_json(&tombstone(run_dir, id)).ok()
 }
 
+/// Waits up to `timeout` for the first attach client. `poll(2)` wakes
+/// the shim the moment the client connects: the engine connects right
+/// after reading `Listening`, so any sleep here would delay every
+/// `docker run`.
 fn accept_within(listener: &UnixListener, timeout: Duration) -> Result<UnixStream> {
-    listener
-        .set_nonblocking(true)
-        .map_err(io_err("set non-blocking", "attach socket"))?;
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
     let start = Instant::now();
-    let client = loop {
-        match listener.accept() {
-            Ok((c, _)) => break c,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && start.elapsed() < timeout => {
-                thread::sleep(Duration::from_millis(5));
-            }
+    loop {
+        let left = timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(io_err(
+                "wait for the first attach client on",
+                "attach socket",
+            )(io::ErrorKind::TimedOut.into()));
+        }
+        let wait = PollTimeout::try_from(left.as_millis().max(1)).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, wait) {
+            Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+            Ok(_) => break,
             Err(e) => {
                 return Err(io_err(
                     "wait for the first attach client on",
                     "attach socket",
-                )(e))
+                )(e.into()))
             }
         }
-    };
-    listener
-        .set_nonblocking(false)
-        .map_err(io_err("set blocking", "attach socket"))?;
-    client
-        .set_nonblocking(false)
-        .map_err(io_err("set blocking", "attach client"))?;
+    }
+    let (client, _) = listener
+        .accept()
+        .map_err(io_err("accept the first attach client on", "attach socket"))?;
     Ok(client)
 }
 

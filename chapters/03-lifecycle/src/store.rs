@@ -9,9 +9,15 @@
 //!
 //! The engine, the shim and the next engine after a crash all read and write
 //! these files, so every write is atomic ([`write_atomic`]) and every
-//! read-modify-write of the state holds the container's lock. `config.json`
-//! is written last when a container is created: a directory without it is
-//! the remains of an interrupted create, and is removed.
+//! read-modify-write of the state holds the container's lock.
+//!
+//! Creating a container takes several steps — the directory, `state.json`,
+//! the overlay root file system mounted in `merged/`, `config.json` — and
+//! the engine may die between any two of them. So `config.json` is written
+//! last, and all the steps run under the store's lock: a directory without
+//! `config.json` that anyone sees while holding the lock is the remains of
+//! an interrupted create. It is never listed; its root file system is
+//! unmounted and it is removed ([`ContainerStore::remove_incomplete`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -69,6 +75,20 @@ impl ContainerStore {
     /// Stores a new container in state Created. Fails when its name is
     /// taken; holds the store lock, so two creates cannot take one name.
     pub fn create(&self, container: &Container) -> Result<()> {
+        self.create_with(container, |_| Ok(()))
+    }
+
+    // ANCHOR: create_with
+    /// Like [`ContainerStore::create`], and runs `prepare` on the new
+    /// container directory (to mount its root file system) before the
+    /// container is committed by writing `config.json`. All of it holds the
+    /// store lock, so no one sees the container half-made. When `prepare`
+    /// fails, the directory is unmounted and removed again.
+    pub fn create_with(
+        &self,
+        container: &Container,
+        prepare: impl FnOnce(&Path) -> Result<()>,
+    ) -> Result<()> {
         let _lock = self.lock_store()?;
         for (other, _) in self.list_locked()? {
             if other.id.short() == container.id.short() {
@@ -89,9 +109,47 @@ impl ContainerStore {
             .mode(0o700)
             .create(&dir)
             .map_err(io_err("create container directory", &dir))?;
-        write_json(&dir.join(STATE), &StateRecord::created())?;
+        crate::failpoint::hit("create-after-dir");
+        let prepared =
+            write_json(&dir.join(STATE), &StateRecord::created()).and_then(|()| prepare(&dir));
+        if let Err(e) = prepared {
+            return match discard_incomplete(&dir) {
+                Ok(()) => Err(e),
+                Err(cleanup) => Err(Error::Other(format!(
+                    "{e}; and cleaning up after it failed: {cleanup}"
+                ))),
+            };
+        }
+        crate::failpoint::hit("create-after-mount");
         // Last: its presence marks the container as complete.
-        write_json(&dir.join(CONFIG), container)
+        write_json(&dir.join(CONFIG), container)?;
+        crate::failpoint::hit("create-after-config");
+        Ok(())
+    }
+    // ANCHOR_END: create_with
+
+    /// Removes the remains of creates that were interrupted (the engine
+    /// died before writing `config.json`): unmounts their root file system
+    /// and deletes their directory. Returns their ids. The runtime calls it
+    /// when it opens the root; [`ContainerStore::list`] does it on the way.
+    pub fn remove_incomplete(&self) -> Result<Vec<ContainerId>> {
+        let _lock = self.lock_store()?;
+        self.remove_incomplete_locked()
+    }
+
+    fn remove_incomplete_locked(&self) -> Result<Vec<ContainerId>> {
+        let mut removed = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
+            let entry = entry.map_err(io_err("read", &self.dir))?;
+            let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
+                continue; // the lock file, or something that is not ours
+            };
+            if !entry.path().join(CONFIG).exists() {
+                discard_incomplete(&entry.path())?;
+                removed.push(id);
+            }
+        }
+        Ok(removed)
     }
 
     /// Reads `config.json` of `id`.
@@ -143,6 +201,7 @@ impl ContainerStore {
     }
 
     fn list_locked(&self) -> Result<Vec<(Container, StateRecord)>> {
+        self.remove_incomplete_locked()?;
         let mut all = Vec::new();
         for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
             let entry = entry.map_err(io_err("read", &self.dir))?;
@@ -150,8 +209,7 @@ impl ContainerStore {
                 continue; // the lock file, or something that is not ours
             };
             if !entry.path().join(CONFIG).exists() {
-                remove_unmounted_dir(&entry.path())?;
-                continue;
+                continue; // never list a container that is not complete
             }
             all.push((self.container(&id)?, self.state(&id)?));
         }
@@ -220,6 +278,13 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
         path: path.into(),
         source: e.into(),
     })
+}
+
+/// Unmounts the root file system of a container directory that never
+/// became a container, then removes the directory.
+fn discard_incomplete(dir: &Path) -> Result<()> {
+    minidock_images::unmount_rootfs(dir).map_err(Error::Image)?;
+    remove_unmounted_dir(dir)
 }
 
 /// Removes `dir` recursively unless a mount point is at or below it.
@@ -362,6 +427,33 @@ mod tests {
             store.resolve(half.as_str()),
             Err(Error::NoSuchContainer(_))
         ));
+    }
+
+    #[test]
+    fn a_failed_prepare_leaves_nothing_and_frees_the_name() {
+        let root = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(root.path()).unwrap();
+        let c = container("prep");
+        let mut seen = None;
+        let err = store
+            .create_with(&c, |dir| {
+                assert!(dir.join(STATE).exists(), "state.json comes before prepare");
+                assert!(!dir.join(CONFIG).exists(), "config.json comes after it");
+                fs::create_dir(dir.join("upper")).unwrap();
+                seen = Some(dir.to_path_buf());
+                Err(Error::Other("mount failed".into()))
+            })
+            .unwrap_err();
+        assert_eq!(err.to_string(), "mount failed");
+        assert!(!seen.unwrap().exists(), "the directory must be removed");
+        assert!(store.list().unwrap().is_empty());
+        store.create(&container("prep")).unwrap();
+        // and an interrupted create's remains are found and removed
+        let half = ContainerId::random();
+        fs::create_dir(store.dir(&half)).unwrap();
+        assert_eq!(store.remove_incomplete().unwrap(), vec![half.clone()]);
+        assert!(!store.dir(&half).exists());
+        assert_eq!(store.list().unwrap().len(), 1);
     }
 
     #[test]

@@ -47,6 +47,12 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `minidockd` in a new directory and waits until it answers.
     pub fn start() -> Daemon {
+        Daemon::start_with_env(&[])
+    }
+
+    /// Starts `minidockd` in a new directory with `env` added to its
+    /// environment (a fail point, say), and waits until it answers.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Daemon {
         minidock_testkit::require_root();
         let dir = tempfile::Builder::new()
             .prefix("minidockd-test-")
@@ -54,13 +60,19 @@ impl Daemon {
             .expect("create a temp dir for the daemon")
             .keep();
         let leaks = LeakCheck::start(&dir.display().to_string());
-        let mut daemon = Daemon::start_in(&dir);
+        let mut daemon = Daemon::start_in_with_env(&dir, env);
         daemon.leaks = Some(leaks);
         daemon
     }
 
     /// Starts `minidockd` on an existing directory (a restart).
     pub fn start_in(dir: &Path) -> Daemon {
+        Daemon::start_in_with_env(dir, &[])
+    }
+
+    /// Starts `minidockd` on `dir` with `env` added to its environment, and
+    /// waits until it answers; panics with its log if it dies first.
+    fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
         let log = std::fs::OpenOptions::new()
@@ -75,6 +87,7 @@ impl Daemon {
             .arg(dir.join("run"))
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -107,6 +120,30 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(10));
         }
         daemon
+    }
+
+    /// Waits (up to `timeout`) for the daemon to die by itself (at a fail
+    /// point, say) and reaps it. Returns how it ended, the directory for
+    /// [`Daemon::start_in`] and the leak check for
+    /// [`Daemon::adopt_leak_check`]; this value no longer cleans up.
+    pub fn crashed(
+        mut self,
+        timeout: Duration,
+    ) -> (std::process::ExitStatus, PathBuf, Option<LeakCheck>) {
+        let mut child = self.child.take().expect("the daemon runs");
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("poll the daemon") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                // Put it back: drop then stops and cleans up as usual.
+                self.child = Some(child);
+                panic!("minidockd did not die within {timeout:?}:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status, self.dir.clone(), self.leaks.take())
     }
 
     /// The daemon's process id.

@@ -18,6 +18,7 @@ use crate::types::*;
 use crate::wait::LifeState;
 use minidock_lifecycle::attach::Frame;
 use minidock_lifecycle::logs::{LogOptions, Stream};
+use minidock_lifecycle::notify::DirWatch;
 use minidock_lifecycle::state::{State, StateRecord};
 use minidock_lifecycle::store::Container;
 use minidock_lifecycle::{ContainerId, CreateOptions, Runtime};
@@ -250,9 +251,13 @@ impl Inner {
     }
 
     /// `--rm`: the shim removes the container after the exit; wait for it,
-    /// and do it here if the shim could not.
+    /// and do it here if the shim could not. `docker run --rm` returns
+    /// only once the container is gone, so the removal is waited for with
+    /// a watch on the container's directory (woken the moment it is
+    /// deleted), not by looking every few milliseconds.
     fn await_auto_removal(&self, entry: &Arc<Entry>) {
         let start = Instant::now();
+        let watch = DirWatch::new(&self.runtime.container_dir(&entry.id));
         loop {
             match self.runtime.containers().state(&entry.id) {
                 Err(minidock_lifecycle::Error::NoSuchContainer(_)) => break,
@@ -265,7 +270,7 @@ impl Inner {
                     }
                     break;
                 }
-                _ => std::thread::sleep(Duration::from_millis(2)),
+                _ => watch.wait(Duration::from_millis(10)),
             }
         }
         self.forget(entry);

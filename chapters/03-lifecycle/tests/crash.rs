@@ -1,0 +1,151 @@
+//! An engine killed in the middle of `create` leaves nothing half-made: the
+//! `ctr` example creates a container with a fail point armed
+//! (`MINIDOCK_FAILPOINT`, see `minidock_lifecycle::failpoint`), dies of
+//! SIGABRT at that exact step, and a fresh runtime on the same root lists
+//! no half-made container, has no overlay mounted and no directory left.
+
+mod common;
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use minidock_lifecycle::failpoint;
+use minidock_lifecycle::state::State;
+use minidock_lifecycle::Runtime;
+
+/// The `ctr` example, which `cargo test` builds next to the test binaries.
+fn ctr() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("examples/ctr");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test -p minidock-lifecycle` (it builds the examples)",
+        path.display()
+    );
+    path
+}
+
+/// Mount points at or below `dir`, from `/proc/self/mountinfo`.
+fn mounts_under(dir: &Path) -> Vec<String> {
+    let dir = dir.display().to_string();
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|m| m.starts_with(&dir))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Container directories under the root (ids: 64 hex digits).
+fn container_dirs(root: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(root.join("containers"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().len() == 64)
+        .collect()
+}
+
+/// Runs `ctr create` with `point` armed; it must die of SIGABRT. Returns
+/// the fixture (whose drop checks for leaks), the config of its root and
+/// the container name asked for.
+fn crash_at(point: &str) -> (common::Fixture, minidock_lifecycle::RuntimeConfig, String) {
+    let f = common::fixture();
+    let config = common::runtime_config(f.dir.path(), &f.tag);
+    let name = minidock_testkit::random_name("crash-");
+    let out = Command::new(ctr())
+        .env(failpoint::ENV, point)
+        .arg("--root")
+        .arg(&config.root)
+        .arg("--run-dir")
+        .arg(&config.run_dir)
+        .args([
+            "--cgroup-parent",
+            &f.tag,
+            "create",
+            "--name",
+            &name,
+            &f.image,
+        ])
+        .args(["echo", "hi"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "ctr create with {point} armed should die of SIGABRT; it ended {}; stderr: {stderr}",
+        out.status
+    );
+    assert!(stderr.contains(point), "stderr: {stderr}");
+    (f, config, name)
+}
+
+/// The engine died before `config.json`: the next runtime shows nothing
+/// and leaves nothing.
+fn assert_no_trace_after(point: &str, expect_mount: bool) {
+    let (f, config, name) = crash_at(point);
+    let containers = config.root.join("containers");
+    // The crash really left remains for the next runtime to deal with.
+    assert_eq!(
+        container_dirs(&config.root).len(),
+        1,
+        "{point}: the crash should leave one container directory"
+    );
+    assert_eq!(
+        !mounts_under(&containers).is_empty(),
+        expect_mount,
+        "{point}: overlay mounted after the crash: {:?}",
+        mounts_under(&containers)
+    );
+
+    let rt = Runtime::new(config.clone()).unwrap();
+    assert_eq!(mounts_under(&containers), Vec::<String>::new(), "{point}");
+    assert_eq!(
+        container_dirs(&config.root),
+        Vec::<PathBuf>::new(),
+        "{point}"
+    );
+    assert!(rt.list().unwrap().is_empty(), "{point}");
+    assert!(rt.resolve(&name).is_err(), "{point}");
+    // The name is free again and the root works.
+    let id = f.create(&["true"]);
+    rt.remove(&id, false).unwrap();
+    assert_eq!(mounts_under(&containers), Vec::<String>::new(), "{point}");
+    drop(f); // leak check: mounts, cgroups, processes of this test
+}
+
+#[test]
+fn crash_after_the_directory_leaves_nothing() {
+    assert_no_trace_after("create-after-dir", false);
+}
+
+#[test]
+fn crash_after_the_mount_leaves_nothing() {
+    assert_no_trace_after("create-after-mount", true);
+}
+
+/// Once `config.json` is written the container is complete: after the
+/// crash it is listed as Created, and it runs and is removed like any other.
+#[test]
+fn crash_after_the_config_leaves_a_whole_container() {
+    let (f, config, name) = crash_at("create-after-config");
+    let containers = config.root.join("containers");
+    let rt = Runtime::new(config.clone()).unwrap();
+    let all = rt.list().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].0.name, name);
+    assert_eq!(all[0].1.state, State::Created);
+    let id = all[0].0.id.clone();
+    rt.start(&id).unwrap();
+    let status = rt
+        .wait(&id, minidock_lifecycle::WaitCondition::NotRunning)
+        .unwrap();
+    assert_eq!(status.code, 0);
+    rt.remove(&id, false).unwrap();
+    assert_eq!(mounts_under(&containers), Vec::<String>::new());
+    assert_eq!(container_dirs(&config.root), Vec::<PathBuf>::new());
+    drop(f);
+}
