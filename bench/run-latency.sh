@@ -22,6 +22,17 @@
 #      median, and ≥ 5× faster than Docker.
 #
 # Needs: root, hyperfine, runc, crun, jq, busybox-static, cargo.
+#
+# A Docker engine to compare with, without installing one over the host's
+# docker CLI: unpack Debian's engine and start it beside minidock, then point
+# this script at it with DOCKER_HOST:
+#
+#   mkdir -p /tmp/dockerio && cd /tmp/dockerio && apt-get download docker.io containerd
+#   for f in *.deb; do dpkg -x "$f" root; done
+#   PATH=$PWD/root/usr/bin:$PWD/root/usr/sbin:$PATH dockerd --bridge=none \
+#       --iptables=false --ip6tables=false --data-root $PWD/data \
+#       --exec-root $PWD/exec -H unix://$PWD/docker.sock &
+#   DOCKER_HOST=unix:///tmp/dockerio/docker.sock sudo -E bench/run-latency.sh
 set -euo pipefail
 
 runs=${1:-50}
