@@ -211,6 +211,21 @@ fn login_saves_credentials_that_pull_sends() {
     let out = d.run(&["pull", &name]);
     assert_ne!(out.status.code(), Some(0), "{out:?}");
 
+    // A wrong password is refused by the registry through the daemon's
+    // /auth, and nothing is saved: pull still has no credentials.
+    let out = d.run_with_stdin(
+        &["login", "-u", &user, "--password-stdin", &registry.addr()],
+        b"wrong-password\n",
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stderr(&out).starts_with("Error response from daemon: ")
+            && stderr(&out).contains("wrong user name or password"),
+        "{out:?}"
+    );
+    let out = d.run(&["pull", &name]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+
     // Log in with the password on stdin, as scripts do; pull then sends
     // the saved credentials to the daemon.
     let out = d.run_with_stdin(

@@ -203,6 +203,57 @@ fn the_docker_cli_drives_minidockd() {
     assert!(ok(daemon.docker().args(["ps", "-aq"])).is_empty());
 }
 
+/// `docker login` asks the daemon's `/auth` to check the credentials with
+/// the registry before it saves them; `docker pull` then sends them.
+#[test]
+fn docker_login_is_checked_by_the_daemon() {
+    if !docker_cli_available() {
+        return;
+    }
+    let user = random_name("user");
+    let password = random_name("pw");
+    let registry = Registry::start_with_basic_auth(&user, &password);
+    let layout = tempfile::tempdir().unwrap();
+    busybox_image().write_oci_layout(layout.path(), "latest");
+    let repo = random_name("private");
+    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    let daemon = Daemon::start();
+    let image = format!("{}/{repo}:latest", registry.addr());
+
+    let login = |secret: &str| {
+        let mut cmd = daemon.docker();
+        cmd.args(["login", "-u", &user, "--password-stdin", &registry.addr()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("start docker login");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{secret}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+
+    let wrong = login("not-the-password");
+    assert_ne!(wrong.status.code(), Some(0), "{wrong:?}");
+    assert!(
+        stderr(&wrong).contains("Error response from daemon")
+            && stderr(&wrong).contains("wrong user name or password"),
+        "{}",
+        stderr(&wrong)
+    );
+    let refused = run(daemon.docker().args(["pull", &image]));
+    assert_ne!(refused.status.code(), Some(0), "{refused:?}");
+
+    let right = login(&password);
+    assert_eq!(right.status.code(), Some(0), "{right:?}");
+    assert!(stdout(&right).contains("Login Succeeded"), "{right:?}");
+    let pulled = ok(daemon.docker().args(["pull", &image]));
+    assert!(pulled.contains("Digest: sha256:"), "{pulled}");
+}
+
 /// The Python venv with docker-py.
 fn docker_py() -> PathBuf {
     let venv = PathBuf::from(

@@ -21,7 +21,7 @@
 use std::convert::Infallible;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::os::fd::{FromRawFd, RawFd};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -88,6 +88,7 @@ fn helper() -> Result<i32, SetupError> {
     ensure_single_threaded()?;
     let mut spec_pipe = BufReader::new(take_fd(spec_fd));
     let spec = read_spec(&mut spec_pipe)?;
+    let console = console_socket(&spec)?;
 
     let host_namespaces = namespaces::current_ids()?;
     namespaces::unshare_namespaces(&spec.namespaces)?;
@@ -114,7 +115,7 @@ fn helper() -> Result<i32, SetupError> {
 
     match fork_pid1()? {
         ForkResult::Child => {
-            let failed = match container_init(&spec) {
+            let failed = match container_init(&spec, console) {
                 Ok(never) => match never {},
                 Err(failed) => failed,
             };
@@ -122,6 +123,9 @@ fn helper() -> Result<i32, SetupError> {
             std::process::exit(failed.exit_code())
         }
         ForkResult::Parent { child } => {
+            // Only PID 1 may hold the console socket: the engine learns
+            // that the terminal will never come when PID 1's copy closes.
+            drop(console);
             channel::report(&Report::ContainerStarted {
                 pid: child.as_raw(),
             });
@@ -153,6 +157,38 @@ fn ensure_single_threaded() -> Result<(), SetupError> {
         ));
     }
     Ok(())
+}
+
+/// The helper's end of the console socket, which a spec with a TTY
+/// needs ([`terminal::set_up_console`]); `None` without a TTY.
+fn console_socket(spec: &ProcessSpec) -> Result<Option<OwnedFd>, SetupError> {
+    if !spec.tty {
+        return Ok(None);
+    }
+    let fd: RawFd = std::env::var(terminal::CONSOLE_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            SetupError::refused(
+                "console socket",
+                None,
+                format!(
+                    "{} is not set: a TTY needs the engine's console socket",
+                    terminal::CONSOLE_ENV
+                ),
+            )
+        })?;
+    // SAFETY: F_SETFD only changes the descriptor's flags; a bad number
+    // gives EBADF, which is reported.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
+        return Err(SetupError::sys(
+            "console socket",
+            Some(fd.to_string()),
+            nix::errno::Errno::last(),
+        ));
+    }
+    // SAFETY: the engine passed this descriptor for us alone.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
 fn take_fd(fd: RawFd) -> File {
@@ -188,12 +224,9 @@ fn fork_pid1() -> Result<ForkResult, SetupError> {
 // ANCHOR: container_init
 /// PID 1 before `execve`: every step, in runc's order. Returns only on
 /// failure; on success the process *is* the command.
-fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
+fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infallible, SetupError> {
     join_cgroups(&spec.cgroup_procs)?;
     die_with_helper()?;
-    if spec.tty {
-        terminal::take_controlling_terminal()?;
-    }
     if spec.no_new_privileges {
         set_no_new_privs()?;
     }
@@ -206,6 +239,10 @@ fn container_init(spec: &ProcessSpec) -> Result<Infallible, SetupError> {
     rootfs::enter(spec)?;
     masks::mask_paths(&spec.masked_paths)?;
     masks::readonly_paths(&spec.readonly_paths)?;
+    if let Some(socket) = console {
+        // After pivot_root: /dev/ptmx is the container's own.
+        terminal::set_up_console(socket, true)?;
+    }
     nix::unistd::chdir(&spec.cwd)
         .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;
 

@@ -19,7 +19,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus};
@@ -32,6 +32,7 @@ use crate::capabilities;
 use crate::channel::{self, Report};
 use crate::error::{Error, SetupError};
 use crate::spec::{IdMap, ProcessSpec, Stdio};
+use crate::terminal;
 
 /// The hidden first argument an engine re-executes itself with to become
 /// the init helper (see [`InitHelper::reexec`]).
@@ -141,16 +142,35 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), Error> {
         source: e.into(),
     };
     let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| channel("pipe", e))?;
-    let above_stdio = |fd: OwnedFd| -> Result<OwnedFd, Error> {
-        if fd.as_raw_fd() > 2 {
-            return Ok(fd);
-        }
-        let dup = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))
-            .map_err(|e| channel("dup pipe", e))?;
-        // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor we now own.
-        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(dup) })
-    };
     Ok((above_stdio(r)?, above_stdio(w)?))
+}
+
+/// `fd` itself if it is above 2, else a close-on-exec copy that is.
+fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, Error> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    let dup = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3)).map_err(
+        |e| Error::Channel {
+            what: "dup pipe",
+            source: e.into(),
+        },
+    )?;
+    // SAFETY: F_DUPFD_CLOEXEC returned a new descriptor we now own.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(dup) })
+}
+
+/// With a TTY, the console socket: PID 1 makes a terminal inside the
+/// container and sends its master side back on it (see [`terminal`]).
+fn console_socket(spec: &ProcessSpec) -> Result<Option<(OwnedFd, OwnedFd)>, Error> {
+    if !spec.tty {
+        return Ok(None);
+    }
+    let (ours, theirs) = terminal::console_socketpair().map_err(|source| Error::Channel {
+        what: "console socket",
+        source,
+    })?;
+    Ok(Some((ours, above_stdio(theirs)?)))
 }
 
 // ANCHOR: spawn
@@ -161,7 +181,11 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
 
     let (spec_read, spec_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
-    let inherited = [spec_read.as_raw_fd(), status_write.as_raw_fd()];
+    let console = console_socket(spec)?;
+    let console_fd = console
+        .as_ref()
+        .map_or(-1, |(_, theirs)| theirs.as_raw_fd());
+    let inherited = [spec_read.as_raw_fd(), status_write.as_raw_fd(), console_fd];
 
     let mut command = Command::new(&init.program);
     command
@@ -173,13 +197,16 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
         .stdin(stdio(&spec.stdin, "stdin")?)
         .stdout(stdio(&spec.stdout, "stdout")?)
         .stderr(stdio(&spec.stderr, "stderr")?);
+    if console_fd >= 0 {
+        command.env(terminal::CONSOLE_ENV, console_fd.to_string());
+    }
     // SAFETY: runs in the forked child before exec; fcntl is
     // async-signal-safe and nothing here allocates. Clearing FD_CLOEXEC
-    // lets exactly these two pipe ends cross into the helper, while other
-    // threads' concurrent spawns never inherit them.
+    // lets exactly these pipe (and console socket) ends cross into the
+    // helper, while other threads' concurrent spawns never inherit them.
     unsafe {
         command.pre_exec(move || {
-            for fd in inherited {
+            for fd in inherited.into_iter().filter(|fd| *fd >= 0) {
                 if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -193,12 +220,16 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
     })?;
     drop(spec_read);
     drop(status_write);
+    // The helper has its copy of the container's end; ours must go, or
+    // a PID 1 that fails before sending would leave us waiting.
+    let console = console.map(|(ours, _theirs)| ours);
 
     let mut container = Container {
         helper: Some(helper),
         container_pid: 0,
         pid1: None,
         status: None,
+        terminal: None,
     };
     let mut spec_pipe = Some(File::from(spec_write));
     let mut line = wire.to_string().into_bytes();
@@ -259,6 +290,21 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
             status: format!("exit code {code}"),
         });
     }
+    if let Some(socket) = console {
+        // PID 1 sent the terminal before its execve, which is what ended
+        // the status pipe: it is waiting in the socket.
+        match terminal::receive_master(socket.as_fd()) {
+            Ok(master) => container.terminal = Some(File::from(master)),
+            Err(source) => {
+                container.kill(Signal::SIGKILL)?;
+                container.wait()?;
+                return Err(Error::Channel {
+                    what: "receiving the container's terminal",
+                    source,
+                });
+            }
+        }
+    }
     Ok(container)
 }
 // ANCHOR_END: spawn
@@ -287,6 +333,8 @@ pub struct Container {
     /// process that reused the number after PID 1 exited.
     pid1: Option<OwnedFd>,
     status: Option<i32>,
+    /// With a TTY: the master side of the container's terminal.
+    terminal: Option<File>,
 }
 
 /// `pidfd_open(2)`: a descriptor that names one process for good. `None`
@@ -332,6 +380,14 @@ impl Container {
     /// The host's PID of the container's PID 1.
     pub fn container_pid(&self) -> i32 {
         self.container_pid
+    }
+
+    /// With a TTY ([`ProcessSpec::tty`]): the master side of the terminal
+    /// PID 1 made inside the container. What is written to it is the
+    /// container's input (`^C` included), what is read its output;
+    /// `TIOCSWINSZ` on it resizes the terminal.
+    pub fn take_terminal(&mut self) -> Option<File> {
+        self.terminal.take()
     }
 
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {

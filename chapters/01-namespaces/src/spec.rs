@@ -187,9 +187,12 @@ pub struct ProcessSpec {
     /// (chapter 3). Empty: the container stays in the helper's cgroups.
     #[serde(default)]
     pub cgroup_procs: Vec<PathBuf>,
-    /// Stdin is a terminal that becomes PID 1's controlling terminal, in a
-    /// session of its own (`docker run -t`): job control and `^C` work.
-    /// See [`crate::terminal`].
+    /// Give the container a terminal (`docker run -t`): PID 1 opens a new
+    /// one on the container's own `/dev/ptmx`, makes it its stdin, stdout,
+    /// stderr and controlling terminal, in a session of its own (job
+    /// control and `^C` work), and sends the master side back; take it
+    /// with [`crate::Container::take_terminal`]. The stdio settings then
+    /// only apply to the init helper. See [`crate::terminal`].
     #[serde(default)]
     pub tty: bool,
     #[serde(skip)]
@@ -276,8 +279,7 @@ impl ProcessSpec {
         self
     }
 
-    /// Makes stdin (which must then be a terminal) the container's
-    /// controlling terminal.
+    /// Gives the container a terminal of its own (see [`ProcessSpec::tty`]).
     pub fn tty(mut self, on: bool) -> Self {
         self.tty = on;
         self

@@ -17,13 +17,17 @@
 
 use std::convert::Infallible;
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use minidock_namespaces::{capabilities, exec as ns_exec, fds, user as ns_user, SetupError, User};
+use minidock_namespaces::{
+    capabilities, exec as ns_exec, fds, terminal, user as ns_user, SetupError, User,
+};
 use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::waitpid;
@@ -49,7 +53,8 @@ pub struct ExecSpec {
     pub user: User,
     /// Capabilities the process keeps.
     pub capabilities: Vec<String>,
-    /// Whether stdin is a terminal that should become the controlling one.
+    /// Whether the process gets a terminal of the container's own, as its
+    /// stdio and controlling terminal.
     pub tty: bool,
 }
 
@@ -123,38 +128,95 @@ impl ExecProcess {
 
 /// Starts the exec helper `helper` for `spec`. Without a TTY, stdout and
 /// stderr are piped and stdin is piped when `stdin` is set (else
-/// `/dev/null`); with a TTY all three are a new terminal's slave side and
-/// [`ExecProcess::pty`] is its master.
+/// `/dev/null`). With a TTY the process opens a terminal on the
+/// container's own `/dev/ptmx` (chapter 01's console socket, as for the
+/// container's first process) and [`ExecProcess::pty`] is its master;
+/// this returns once it came, or with the helper's error.
 pub fn spawn(helper: &Path, spec: &ExecSpec, stdin: bool) -> Result<ExecProcess> {
     let json = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
     let mut command = Command::new(helper);
     command.arg(EXEC_ARG).arg(json);
-    let mut pty_master = None;
-    if spec.tty {
-        let pty =
-            nix::pty::openpty(None, None).map_err(|e| Error::Other(format!("openpty: {e}")))?;
-        let slave = File::from(pty.slave);
-        let dup = |f: &File| f.try_clone().map_err(io_err("dup", "pty"));
-        command
-            .stdin(dup(&slave)?)
-            .stdout(dup(&slave)?)
-            .stderr(slave);
-        pty_master = Some(File::from(pty.master));
-    } else {
-        command
+    if !spec.tty {
+        let child = command
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(io_err("start exec helper", helper))?;
+        return Ok(ExecProcess { child, pty: None });
     }
-    let child = command
+    let (ours, theirs) =
+        terminal::console_socketpair().map_err(io_err("create", "console socket"))?;
+    let theirs_fd = theirs.as_raw_fd();
+    command
+        .env(CONSOLE_ENV, theirs_fd.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        // Until the terminal exists, errors go here.
+        .stderr(Stdio::piped());
+    // SAFETY: runs in the forked child before exec; fcntl is
+    // async-signal-safe. Only this socket end crosses into the helper.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::fcntl(theirs_fd, libc::F_SETFD, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .spawn()
         .map_err(io_err("start exec helper", helper))?;
-    // `command` holds our copies of the slave side; drop them with it.
-    drop(command);
-    Ok(ExecProcess {
-        child,
-        pty: pty_master,
-    })
+    drop(theirs);
+    match terminal::receive_master(ours.as_fd()) {
+        Ok(master) => {
+            // Later messages of the helper have nobody to read them.
+            child.stderr.take();
+            Ok(ExecProcess {
+                child,
+                pty: Some(File::from(master)),
+            })
+        }
+        Err(e) => {
+            let mut why = String::new();
+            if let Some(mut err) = child.stderr.take() {
+                err.read_to_string(&mut why).ok();
+            }
+            child.kill().ok();
+            child.wait().ok();
+            let why = why.trim();
+            Err(Error::Other(if why.is_empty() {
+                format!("exec with a terminal: {e}")
+            } else {
+                format!("exec with a terminal: {why}")
+            }))
+        }
+    }
+}
+
+/// Environment variable naming the exec helper's end of the console
+/// socket, set only with a TTY.
+const CONSOLE_ENV: &str = "_MINIDOCK_EXEC_CONSOLE";
+
+/// The exec helper's end of the console socket, when it has one.
+fn console_socket() -> std::result::Result<Option<OwnedFd>, SetupError> {
+    let Some(fd) = std::env::var(CONSOLE_ENV)
+        .ok()
+        .and_then(|v| v.parse::<RawFd>().ok())
+    else {
+        return Ok(None);
+    };
+    // SAFETY: F_SETFD only changes the descriptor's flags; a bad number
+    // gives EBADF, which is reported.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
+        return Err(SetupError::sys(
+            "console socket",
+            Some(fd.to_string()),
+            nix::errno::Errno::last(),
+        ));
+    }
+    // SAFETY: the engine passed this descriptor for us alone.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
 /// Entry point of the exec helper role. Never returns.
@@ -181,6 +243,14 @@ pub fn main() -> ! {
 
 // ANCHOR: join
 fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
+    let console = console_socket()?;
+    if spec.tty && console.is_none() {
+        return Err(SetupError::refused(
+            "console socket",
+            None,
+            format!("{CONSOLE_ENV} is not set: a TTY needs the engine's console socket"),
+        ));
+    }
     let mut joined = Vec::new();
     for (name, flag) in NAMESPACES {
         let path = format!("/proc/{}/ns/{name}", spec.pid);
@@ -215,7 +285,7 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
     // SAFETY: the helper was just exec'd and has no other thread.
     match unsafe { fork() }.map_err(|e| SetupError::sys("fork", None, e))? {
         ForkResult::Child => {
-            let failed = match exec_in_container(spec, cgroup_procs) {
+            let failed = match exec_in_container(spec, cgroup_procs, console) {
                 Ok(never) => match never {},
                 Err(e) => e,
             };
@@ -223,6 +293,9 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
             std::process::exit(failed.exit_code())
         }
         ForkResult::Parent { child } => {
+            // Only the child may hold the console socket, so the engine
+            // sees end-of-file if it fails before sending the terminal.
+            drop(console);
             forward_signals_to(child)?;
             loop {
                 match waitpid(child, None) {
@@ -245,6 +318,7 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
 fn exec_in_container(
     spec: &ExecSpec,
     cgroup_procs: Vec<(File, String)>,
+    console: Option<OwnedFd>,
 ) -> std::result::Result<Infallible, SetupError> {
     for (mut file, path) in cgroup_procs {
         // `0` is "the writing process": the child joins, its parent stays out.
@@ -253,8 +327,9 @@ fn exec_in_container(
     }
     nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
         .map_err(|e| SetupError::sys("prctl PR_SET_PDEATHSIG", None, e))?;
-    if spec.tty {
-        minidock_namespaces::terminal::take_controlling_terminal()?;
+    if let Some(socket) = console {
+        // setns(mnt) made the container's root ours: /dev/ptmx is its own.
+        terminal::set_up_console(socket, false)?;
     }
     nix::unistd::chdir(&spec.cwd)
         .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;

@@ -205,11 +205,12 @@ impl Runtime {
         options.host_config.validate()?;
         let id = ContainerId::random();
         let config = merge(&options.image, &image_config, options.config, id.short())?;
+        let generated = options.name.is_none();
         let name = match options.name {
             Some(n) => validate_name(&n)?,
             None => self.unused_name()?,
         };
-        let container = Container {
+        let mut container = Container {
             id: id.clone(),
             name,
             created: Timestamp::now(),
@@ -221,11 +222,22 @@ impl Runtime {
         // config.json written), under the store's lock: an engine that dies
         // in between leaves remains that the next one removes, never a
         // container that is listed half-made.
-        self.containers.create_with(&container, |dir| {
-            Rootfs::mount(&self.images, &image, dir).map_err(image_err)?;
-            Ok(())
-        })?;
-        Ok(id)
+        let mut tries = 0;
+        loop {
+            let created = self.containers.create_with(&container, |dir| {
+                Rootfs::mount(&self.images, &image, dir).map_err(image_err)?;
+                Ok(())
+            });
+            match created {
+                // A concurrent create took the generated name after we
+                // picked it: pick another, as Docker does.
+                Err(Error::NameInUse { .. }) if generated && tries < 10 => {
+                    tries += 1;
+                    container.name = self.unused_name()?;
+                }
+                other => break other.map(|()| id),
+            }
+        }
     }
     // ANCHOR_END: create
 

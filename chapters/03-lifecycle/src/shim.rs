@@ -644,20 +644,15 @@ fn start_process(
         mkdir_all_in_root(rootfs, Path::new(&container.config.working_dir))?;
     }
     let mut spec = process_spec(container, rootfs, &user);
-    let tty = container.config.tty;
-    let mut pty_master = None;
-    if tty {
-        // PID 1 makes the pty its controlling terminal (chapter 01), so a
-        // shell has job control and ^C from the client is SIGINT.
+    if container.config.tty {
+        // PID 1 opens a terminal on the container's own /dev/ptmx, makes
+        // it its controlling terminal (chapter 01), so `tty` names it, a
+        // shell has job control and ^C from the client is SIGINT; it
+        // sends the master side back. The helper's stdio is unused.
         spec.tty = true;
-        let pty =
-            nix::pty::openpty(None, None).map_err(|e| Error::Other(format!("openpty: {e}")))?;
-        let slave = File::from(pty.slave);
-        let clone = |f: &File| f.try_clone().map_err(io_err("dup", "pty"));
-        spec.stdin = Stdio::File(clone(&slave)?);
-        spec.stdout = Stdio::File(clone(&slave)?);
-        spec.stderr = Stdio::File(slave);
-        pty_master = Some(File::from(pty.master));
+        spec.stdin = Stdio::Null;
+        spec.stdout = Stdio::Null;
+        spec.stderr = Stdio::Null;
     } else {
         spec.stdin = if container.config.open_stdin {
             Stdio::Piped
@@ -676,11 +671,11 @@ fn start_process(
         reason: e.to_string(),
         exit_code: start_exit_code(&e),
     })?;
-    // The slave side now belongs to the container alone: with our copies
-    // closed, reading the master ends when the container's side is gone.
     drop(spec);
     let mut pumps = Vec::new();
-    if let Some(master) = pty_master {
+    // Only the container holds the slave side: reading the master ends
+    // (EIO) when the container's side is gone.
+    if let Some(master) = process.take_terminal() {
         let reader = master.try_clone().map_err(io_err("dup", "pty master"))?;
         let writer = master.try_clone().map_err(io_err("dup", "pty master"))?;
         *hub.stdin.lock().expect("stdin lock") = Some(Box::new(writer));

@@ -191,7 +191,7 @@ fn tty_mode_has_a_terminal_and_resizes_it() {
         &[
             "sh",
             "-c",
-            "read x; stty size; [ -t 1 ] && echo is-a-tty; echo $TERM",
+            "read x; stty size; [ -t 1 ] && echo is-a-tty; echo $TERM; tty",
         ],
         config,
         HostConfig::default(),
@@ -207,6 +207,8 @@ fn tty_mode_has_a_terminal_and_resizes_it() {
     let text = String::from_utf8_lossy(&got.stdout).replace('\r', "");
     assert!(text.contains(&format!("{rows} {cols}\n")), "{text:?}");
     assert!(text.contains("is-a-tty\nxterm\n"), "{text:?}");
+    // The terminal is the container's own, named under its /dev/pts.
+    assert!(text.contains("xterm\n/dev/pts/0\n"), "{text:?}");
     assert!(got.stderr.is_empty(), "a TTY has one stream");
     assert_eq!(got.exit_code, Some(0));
     assert!(all_logs(&f, &id, &LogOptions::default())
@@ -396,7 +398,7 @@ fn exec_with_a_tty() {
                 args: vec![
                     "sh".into(),
                     "-c".into(),
-                    "[ -t 0 ] && echo tty-in; tty >/dev/null && echo has-ctty; exit 3".into(),
+                    "[ -t 0 ] && echo tty-in; echo \"name $(tty)\"; ls /dev/pts | tr '\\n' ' '; echo; exit 3".into(),
                 ],
                 tty: true,
                 ..Default::default()
@@ -417,4 +419,8 @@ fn exec_with_a_tty() {
     let text = String::from_utf8_lossy(&out).replace('\r', "");
     assert_eq!(code, 3);
     assert!(text.contains("tty-in\n"), "{text:?}");
+    // A new terminal of the container's devpts: PID 1 has none, so the
+    // exec's is /dev/pts/0, and no host terminal is visible.
+    assert!(text.contains("name /dev/pts/0\n"), "{text:?}");
+    assert!(text.contains("\n0 ptmx \n"), "{text:?}");
 }

@@ -389,3 +389,24 @@ fn rm_leaves_no_mount_cgroup_or_process() {
     assert!(!rt.container_dir(&id).exists());
     // the fixture's LeakCheck checks the rest when it is dropped
 }
+
+/// Creates at the same moment, none named: each container still gets a name
+/// of its own, even when two of them pick the same generated name between
+/// looking at the names in use and committing theirs.
+#[test]
+fn concurrent_creates_get_distinct_generated_names() {
+    let f = common::fixture();
+    let count = 24;
+    let ids: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..count)
+            .map(|_| s.spawn(|| f.create(&["true"])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let names: std::collections::HashSet<String> = ids
+        .iter()
+        .map(|id| f.runtime.inspect(id).unwrap().0.name)
+        .collect();
+    assert_eq!(names.len(), count, "names: {names:?}");
+    assert_eq!(f.runtime.list().unwrap().len(), count);
+}

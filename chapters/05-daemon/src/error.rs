@@ -20,6 +20,9 @@ pub enum ApiError {
     /// The container, image or exec instance does not exist. Answered with 404.
     #[error("{0}")]
     NotFound(String),
+    /// A registry refused the credentials. Answered with 401.
+    #[error("{0}")]
+    Unauthorized(String),
     /// The object exists but its state forbids the operation (remove a running
     /// container, a name already in use). Answered with 409.
     #[error("{0}")]
@@ -41,11 +44,12 @@ impl ApiError {
     /// The HTTP status Docker answers this kind of error with.
     pub fn status(&self) -> StatusCode {
         // exercise 5.4 error-status: map each kind of error to the status code Docker answers it with.
-        // hint: 400 BAD_REQUEST, 404 NOT_FOUND, 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 501, 500
+        // hint: 400 BAD_REQUEST, 401 UNAUTHORIZED, 404 NOT_FOUND, 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 501, 500
         // hint: clients act on the code: the docker CLI pulls the image when create answers 404
         match self {
             ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotImplemented(_) => StatusCode::NOT_IMPLEMENTED,
@@ -60,6 +64,7 @@ impl ApiError {
         match self {
             ApiError::BadParameter(m)
             | ApiError::NotFound(m)
+            | ApiError::Unauthorized(m)
             | ApiError::Conflict(m)
             | ApiError::TooLarge(m)
             | ApiError::NotImplemented(m)

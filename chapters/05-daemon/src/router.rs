@@ -19,6 +19,7 @@ pub enum Route {
     Version,
     Info,
     Events,
+    Auth,
     ImageList,
     ImageCreate,
     ImageLoad,
@@ -96,6 +97,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["version"] if get => Route::Version,
         ["info"] if get => Route::Info,
         ["events"] if get => Route::Events,
+        ["auth"] if post => Route::Auth,
 
         ["containers", "json"] if get => Route::ContainerList,
         ["containers", "create"] if post => Route::ContainerCreate,

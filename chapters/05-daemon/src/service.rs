@@ -11,7 +11,7 @@
 //! another request. What streams (output, logs, progress) comes back through
 //! channels that the server drains asynchronously.
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
 use crate::query::Filters;
 use crate::types::*;
@@ -61,6 +61,15 @@ pub struct HistoryItem {
 /// Images: the store of chapter 02 and the registry client of chapter 04.
 pub trait ImageService: Send + Sync + 'static {
     /// `GET /images/json`.
+    /// `POST /auth`: checks credentials against a registry, as `docker login`
+    /// asks before it saves them in the client's config.json. The daemon keeps
+    /// nothing: each pull or push brings its own `X-Registry-Auth`.
+    fn login(&self, auth: &RegistryAuth) -> ApiResult<()> {
+        Err(ApiError::NotImplemented(format!(
+            "this daemon cannot check credentials for {:?}",
+            auth.serveraddress
+        )))
+    }
     fn list(&self, all: bool, filters: &Filters) -> ApiResult<Vec<ImageSummary>>;
     /// `GET /images/{name}/json`; `name` may be a tag, an id or an id prefix.
     fn inspect(&self, name: &str) -> ApiResult<ImageInspect>;

@@ -363,16 +363,17 @@ pub fn login(ctx: &Context, args: LoginArgs) -> Result<i32, Failure> {
     let checked = ctx
         .client
         .raw("POST", &format!("/v{API_VERSION}/auth"), Some(&bytes))?;
+    // The daemon checks the credentials against the registry; only then are
+    // they saved, in the client's config.json as the docker CLI does.
     match checked.status {
         200 | 204 => {}
-        404 | 405 | 501 => eprintln!(
-            "WARNING! The daemon cannot check credentials (it has no /auth endpoint): saved without checking."
-        ),
         _ => {
             let message = checked
                 .message()
                 .unwrap_or_else(|| String::from_utf8_lossy(&checked.body).into_owned());
-            return Err(Failure::new(format!("Error response from daemon: {message}")));
+            return Err(Failure::new(format!(
+                "Error response from daemon: {message}"
+            )));
         }
     }
     let path = DockerConfig::default_path();

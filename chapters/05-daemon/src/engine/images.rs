@@ -55,7 +55,26 @@ pub(crate) fn registry_error(err: minidock_registry::RegistryError) -> ApiError 
             ApiError::NotFound(err.to_string())
         }
         E::Invalid(_) => ApiError::BadParameter(err.to_string()),
+        E::LoginFailed { .. } => ApiError::Unauthorized(err.to_string()),
         other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// The registry a `POST /auth` names: the docker CLI sends
+/// `https://index.docker.io/v1/` for Docker Hub and `HOST[:PORT]` (sometimes
+/// with a scheme) for the others.
+fn login_domain(serveraddress: &str) -> String {
+    let host = serveraddress
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    match host {
+        "" | "index.docker.io" | "registry-1.docker.io" => {
+            minidock_images::DEFAULT_DOMAIN.to_string()
+        }
+        other => other.to_string(),
     }
 }
 
@@ -238,6 +257,15 @@ impl Drop for Spooled {
 }
 
 impl ImageService for StoreImages {
+    fn login(&self, auth: &RegistryAuth) -> ApiResult<()> {
+        let creds = credentials(Some(auth)).ok_or_else(|| {
+            ApiError::BadParameter("login needs a username and a password".to_string())
+        })?;
+        self.registry
+            .verify_login(&login_domain(&auth.serveraddress), &creds)
+            .map_err(registry_error)
+    }
+
     fn list(&self, _all: bool, filters: &Filters) -> ApiResult<Vec<ImageSummary>> {
         let images = self.store.list().map_err(store_error)?;
         let references = filters.values("reference");
@@ -489,5 +517,19 @@ impl ImageService for StoreImages {
         let mut file = std::fs::File::open(&spooled.0).map_err(ApiError::internal)?;
         std::io::copy(&mut file, out).map_err(ApiError::internal)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_domain;
+
+    #[test]
+    fn login_domains_are_read_as_the_docker_cli_sends_them() {
+        assert_eq!(login_domain("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(login_domain(""), "docker.io");
+        assert_eq!(login_domain("127.0.0.1:5000"), "127.0.0.1:5000");
+        assert_eq!(login_domain("http://localhost:5000/v2/"), "localhost:5000");
+        assert_eq!(login_domain("registry.example:443"), "registry.example:443");
     }
 }

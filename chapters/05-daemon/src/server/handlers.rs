@@ -131,6 +131,14 @@ pub(crate) async fn handle(
         Route::Version => system::version(),
         Route::Info => system::info(ctx).await,
         Route::Events => system::events(ctx).await,
+        Route::Auth => {
+            let auth: RegistryAuth = json_body(req, false).await?;
+            blocking(move || images.login(&auth)).await?;
+            json_response(
+                StatusCode::OK,
+                &serde_json::json!({"Status": "Login Succeeded", "IdentityToken": ""}),
+            )
+        }
 
         // ---- images ----
         Route::ImageList => {
