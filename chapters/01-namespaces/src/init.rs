@@ -22,6 +22,7 @@ use std::convert::Infallible;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -37,7 +38,7 @@ use crate::masks;
 use crate::namespaces;
 use crate::network;
 use crate::rootfs;
-use crate::spec::ProcessSpec;
+use crate::spec::{ProcessSpec, User};
 use crate::terminal;
 use crate::user;
 
@@ -243,17 +244,38 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
         // After pivot_root: /dev/ptmx is the container's own.
         terminal::set_up_console(socket, true)?;
     }
-    nix::unistd::chdir(&spec.cwd)
-        .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;
+    become_command(
+        &spec.cwd,
+        &spec.capabilities,
+        &spec.user,
+        &spec.args,
+        &spec.env,
+    )
+}
 
-    let keep = capabilities::parse(&spec.capabilities)
+/// The last steps of every process that enters a container, PID 1 here and a
+/// process joining a running one (`exec`, chapter 03), in runc's order: the
+/// working directory; the capability bounding set, which needs CAP_SETPCAP
+/// and so goes before the user changes; the user; the program, looked up in
+/// the container's own `PATH`; the descriptors; the remaining capabilities;
+/// `execve`. Returns only on failure.
+pub fn become_command(
+    cwd: &Path,
+    capability_names: &[String],
+    user: &User,
+    args: &[String],
+    env: &[String],
+) -> Result<Infallible, SetupError> {
+    nix::unistd::chdir(cwd)
+        .map_err(|e| SetupError::sys("chdir", Some(cwd.display().to_string()), e))?;
+    let keep = capabilities::parse(capability_names)
         .map_err(|e| SetupError::refused("capabilities", None, e))?;
     capabilities::drop_bounding_set(&keep)?;
-    user::switch_user(&spec.user)?;
-    let program = exec::find_executable(&spec.args[0], spec.path_env())?;
+    user::switch_user(user)?;
+    let program = exec::find_executable(&args[0], crate::spec::path_in(env))?;
     fds::close_on_exec_above_stdio()?;
-    capabilities::apply(&keep, spec.user.uid == 0)?;
-    exec::exec(&program, &spec.args, &spec.env)
+    capabilities::apply(&keep, user.uid == 0)?;
+    exec::exec(&program, args, env)
 }
 // ANCHOR_END: container_init
 
@@ -332,7 +354,10 @@ extern "C" fn forward(signal: libc::c_int) {
     }
 }
 
-fn forward_signals_to(child: Pid) -> Result<(), SetupError> {
+/// Passes the signals a helper receives (`docker stop`, a terminal's ^C)
+/// on to `child`, the process it started in the container: PID 1 here, an
+/// exec'd process in chapter 03. One child per helper process.
+pub fn forward_signals_to(child: Pid) -> Result<(), SetupError> {
     CONTAINER_PID.store(child.as_raw(), Ordering::SeqCst);
     let action = SigAction::new(
         SigHandler::Handler(forward),

@@ -302,11 +302,16 @@ impl ProcessSpec {
 
     /// The value of `PATH` in the container's environment.
     pub fn path_env(&self) -> &str {
-        self.env
-            .iter()
-            .find_map(|e| e.strip_prefix("PATH="))
-            .unwrap_or(DEFAULT_PATH)
+        path_in(&self.env)
     }
+}
+
+/// The value of `PATH` in an environment (`KEY=value` strings), or Docker's
+/// default when it has none.
+pub fn path_in(env: &[String]) -> &str {
+    env.iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH)
 }
 
 #[cfg(test)]

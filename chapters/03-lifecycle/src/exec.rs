@@ -23,15 +23,12 @@ use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
 
-use minidock_namespaces::{
-    capabilities, exec as ns_exec, fds, terminal, user as ns_user, SetupError, User,
-};
+use minidock_namespaces::{terminal, SetupError, User};
 use nix::sched::{setns, CloneFlags};
-use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::sys::signal::Signal;
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, ForkResult, Pid};
+use nix::unistd::{fork, ForkResult};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_err, Error, Result};
@@ -296,7 +293,7 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
             // Only the child may hold the console socket, so the engine
             // sees end-of-file if it fails before sending the terminal.
             drop(console);
-            forward_signals_to(child)?;
+            minidock_namespaces::init::forward_signals_to(child)?;
             loop {
                 match waitpid(child, None) {
                     Ok(status) => {
@@ -331,46 +328,11 @@ fn exec_in_container(
         // setns(mnt) made the container's root ours: /dev/ptmx is its own.
         terminal::set_up_console(socket, false)?;
     }
-    nix::unistd::chdir(&spec.cwd)
-        .map_err(|e| SetupError::sys("chdir", Some(spec.cwd.display().to_string()), e))?;
-    let keep = capabilities::parse(&spec.capabilities)
-        .map_err(|e| SetupError::refused("capabilities", None, e))?;
-    capabilities::drop_bounding_set(&keep)?;
-    ns_user::switch_user(&spec.user)?;
-    let path = spec
-        .env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(minidock_namespaces::spec::DEFAULT_PATH);
-    let program = ns_exec::find_executable(&spec.args[0], path)?;
-    fds::close_on_exec_above_stdio()?;
-    capabilities::apply(&keep, spec.user.uid == 0)?;
-    ns_exec::exec(&program, &spec.args, &spec.env)
-}
-
-static CHILD: AtomicI32 = AtomicI32::new(0);
-
-extern "C" fn forward(signal: libc::c_int) {
-    let pid = CHILD.load(Ordering::SeqCst);
-    if pid > 0 {
-        // SAFETY: kill is async-signal-safe; a failure needs no handling.
-        unsafe { libc::kill(pid, signal) };
-    }
-}
-
-/// Signals sent to the helper (a `kill` of the exec, a terminal's
-/// SIGINT) are passed on to the process in the container.
-fn forward_signals_to(child: Pid) -> std::result::Result<(), SetupError> {
-    CHILD.store(child.as_raw(), Ordering::SeqCst);
-    let action = SigAction::new(
-        SigHandler::Handler(forward),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
-    for signal in minidock_namespaces::init::FORWARDED_SIGNALS {
-        // SAFETY: `forward` only reads an atomic and calls kill.
-        unsafe { sigaction(*signal, &action) }
-            .map_err(|e| SetupError::sys("sigaction", Some(signal.to_string()), e))?;
-    }
-    Ok(())
+    minidock_namespaces::init::become_command(
+        &spec.cwd,
+        &spec.capabilities,
+        &spec.user,
+        &spec.args,
+        &spec.env,
+    )
 }

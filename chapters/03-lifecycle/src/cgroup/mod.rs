@@ -217,10 +217,15 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         Ok(())
     }
 
-    /// Kills every process of the group with `SIGKILL`. The group is frozen
-    /// first, so a fork bomb cannot add processes between reading the list
-    /// and sending the signals; the kill lands when it thaws.
+    /// Kills every process of the group with `SIGKILL`.
     fn kill_all(&self) -> Result<()> {
+        self.freeze_and_kill()
+    }
+
+    /// The way to kill a whole group that works on every kernel: the group
+    /// is frozen first, so a fork bomb cannot add processes between reading
+    /// the list and sending the signals; the kill lands when it thaws.
+    fn freeze_and_kill(&self) -> Result<()> {
         self.freeze()?;
         let pids = self.pids()?;
         for pid in &pids {

@@ -219,22 +219,6 @@ impl Cgroup for CgroupV2 {
         if kill.exists() {
             return write_file(&kill, "1");
         }
-        self.freeze()?;
-        for pid in self.pids()? {
-            match nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            ) {
-                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-                Err(e) => {
-                    return Err(CgroupError::Io {
-                        op: "kill",
-                        path: PathBuf::from(format!("/proc/{pid}")),
-                        source: e.into(),
-                    })
-                }
-            }
-        }
-        self.thaw()
+        self.freeze_and_kill()
     }
 }
