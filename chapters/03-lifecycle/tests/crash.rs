@@ -14,18 +14,6 @@ use minidock_lifecycle::failpoint;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::Runtime;
 
-/// The `ctr` example, which `cargo test` builds next to the test binaries.
-fn ctr() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/ctr");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p minidock-lifecycle` (it builds the examples)",
-        path.display()
-    );
-    path
-}
-
 /// Mount points at or below `dir`, from `/proc/self/mountinfo`.
 fn mounts_under(dir: &Path) -> Vec<String> {
     let dir = dir.display().to_string();
@@ -54,7 +42,7 @@ fn crash_at(point: &str) -> (common::Fixture, minidock_lifecycle::RuntimeConfig,
     let f = common::fixture();
     let config = common::runtime_config(f.dir.path(), &f.tag);
     let name = minidock_testkit::random_name("crash-");
-    let out = Command::new(ctr())
+    let out = Command::new(common::ctr())
         .env(failpoint::ENV, point)
         .arg("--root")
         .arg(&config.root)

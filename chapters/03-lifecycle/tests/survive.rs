@@ -7,7 +7,6 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -15,18 +14,6 @@ use minidock_lifecycle::logs::LogOptions;
 use minidock_lifecycle::signal::StopOutcome;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::Runtime;
-
-/// The `ctr` example, which `cargo test` builds next to the test binaries.
-fn ctr() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/ctr");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p minidock-lifecycle` (it builds the examples)",
-        path.display()
-    );
-    path
-}
 
 /// Kills and reaps the manager when dropped, by its pid.
 struct Manager(Child);
@@ -43,7 +30,7 @@ fn the_container_survives_its_manager_being_killed() {
     let f = common::fixture();
     let config = common::runtime_config(f.dir.path(), &f.tag);
     let mut manager = Manager(
-        Command::new(ctr())
+        Command::new(common::ctr())
             .arg("--root")
             .arg(&config.root)
             .arg("--run-dir")
