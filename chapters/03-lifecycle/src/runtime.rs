@@ -559,9 +559,11 @@ impl Runtime {
             self.mark_stopped_by_user(id)?;
             match self.cgroup(id)?.kill_all() {
                 Ok(()) => {}
-                // it exited meanwhile, and its shim removed the cgroup
+                // it exited meanwhile, and its shim removed the cgroup:
+                // ENOENT, or ENODEV from a file of a group being torn down
                 Err(CgroupError::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::NotFound => {}
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        || source.raw_os_error() == Some(nix::errno::Errno::ENODEV as i32) => {}
                 Err(e) => return Err(e.into()),
             }
             if !self.wait_exited(id, KILL_WAIT)? {
