@@ -66,6 +66,20 @@ struct Setup {
     store: Store,
 }
 
+impl Setup {
+    /// Pulls `REPO:v1` from `server` into this setup's store, with the test
+    /// client and no progress reporting.
+    #[allow(clippy::result_large_err)] // Client::pull's own error type, passed on
+    fn pull_v1(&self, server: &FakeServer) -> Result<minidock_registry::Pulled, RegistryError> {
+        client(&self.tmp).pull(
+            &self.store,
+            &reference(server, "v1"),
+            &PullOptions::default(),
+            &|_| {},
+        )
+    }
+}
+
 fn setup(sizes: &[usize]) -> Setup {
     let tmp = tempfile::tempdir().unwrap();
     let image = random_image(&tmp.path().join("oci"), sizes);
@@ -294,14 +308,7 @@ fn wrong_blob_bytes_are_refused_and_nothing_is_stored() {
     evil[i] ^= 0x55;
     layout.blobs.insert(bad_layer.clone(), evil);
     let server = FakeServer::start(move |req| layout.serve(REPO, req));
-    let err = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = s.pull_v1(&server).unwrap_err();
     assert!(matches!(err, RegistryError::BadBlob { .. }), "{err}");
     let text = err.to_string();
     assert!(
@@ -332,14 +339,7 @@ fn a_blob_longer_than_announced_is_refused() {
         .unwrap()
         .extend_from_slice(b"and some more");
     let server = FakeServer::start(move |req| layout.serve(REPO, req));
-    let err = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = s.pull_v1(&server).unwrap_err();
     assert!(err.to_string().contains("sent more than the"), "{err}");
     let (blobs, ingest) = store_content(&s.store);
     assert!(!blobs.contains(&hex(&layer)));
@@ -364,14 +364,7 @@ fn a_truncated_body_is_retried_then_fails_leaving_only_a_partial_in_ingest() {
             }
         })
     };
-    let err = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = s.pull_v1(&server).unwrap_err();
     assert!(matches!(err, RegistryError::Body { .. }), "{err}");
     let tries = server.requests_to(&layer);
     assert_eq!(tries.len(), 3, "three tries");
@@ -414,14 +407,7 @@ fn an_interrupted_download_resumes_with_range_and_is_not_repeated() {
             }
         })
     };
-    let pulled = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
+    let pulled = s.pull_v1(&server).unwrap();
     assert_eq!(pulled.manifest_digest.to_string(), s.image.manifest_digest);
     let tries = server.requests_to(&big);
     assert_eq!(tries.len(), 2);
@@ -435,14 +421,7 @@ fn an_interrupted_download_resumes_with_range_and_is_not_repeated() {
 
     // A second pull fetches the manifest again, and no blob.
     server.clear();
-    let again = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
+    let again = s.pull_v1(&server).unwrap();
     assert!(again.downloaded.is_empty());
     assert_eq!(again.already_present.len(), 3);
     assert!(
@@ -518,14 +497,7 @@ fn a_registry_that_ignores_range_restarts_from_zero() {
             layout.serve(REPO, req)
         })
     };
-    client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap();
+    s.pull_v1(&server).unwrap();
     let tries = server.requests_to(&layer);
     assert_eq!(tries[1].header("range"), Some("bytes=123456-"));
     assert_eq!(
@@ -567,14 +539,7 @@ fn manifest_digest_mismatches_are_refused() {
         }
         reply
     });
-    let err = client(&s.tmp)
-        .pull(
-            &s.store,
-            &reference(&server, "v1"),
-            &PullOptions::default(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = s.pull_v1(&server).unwrap_err();
     assert!(matches!(err, RegistryError::ManifestDigest { .. }), "{err}");
     assert_eq!(store_content(&s.store), (vec![], vec![]));
 }
