@@ -23,16 +23,19 @@ fn display(p: &Path) -> Option<String> {
     Some(p.display().to_string())
 }
 
-/// Mounts the container's `/dev` under `rootfs`: a tmpfs (`nosuid`, mode
-/// 755) holding [`DEVICES`], `pts`, `ptmx`, `shm`, `mqueue` and the
-/// `fd`/`stdin`/`stdout`/`stderr` symlinks.
+/// Mounts the container's `/dev` under `rootfs`: a tmpfs (`nosuid`,
+/// `nodev`, mode 755) holding [`DEVICES`], `pts`, `ptmx`, `shm`, `mqueue`
+/// and the `fd`/`stdin`/`stdout`/`stderr` symlinks. `nodev` on the tmpfs
+/// itself: a node someone `mknod`s there cannot be opened; the ones bound
+/// from the host are mounts of their own and work (see
+/// [`crate::rootfs::remount_nodev`]).
 pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupError> {
     let dev = mount_point(rootfs, Path::new("/dev"), Kind::Dir)?;
     mount(
         Some("tmpfs"),
         &dev,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_STRICTATIME,
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_STRICTATIME,
         Some("mode=755,size=65536k"),
     )
     .map_err(|e| SetupError::sys("mount tmpfs", display(&dev), e))?;
@@ -99,8 +102,9 @@ pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupErro
 ///
 /// `mknod` would work for root, but not in a user namespace, where the
 /// kernel refuses to create device nodes; a bind mount of the host's node
-/// works in both cases (runc does the same in user namespaces). The
-/// device cgroup (chapter 03) then decides which devices may be opened.
+/// works in both cases (runc does the same in user namespaces). These
+/// binds are the only device nodes the container can open: everything it
+/// can write to is `nodev` ([`crate::rootfs::remount_nodev`]).
 pub fn create_device_nodes(dev: &Path) -> Result<(), SetupError> {
     // exercise 1.5 dev-nodes: make /dev/null, zero, full, random, urandom and tty exist in the new /dev.
     // hint: for each name in DEVICES, create an empty file dev/NAME (fs::File::create)

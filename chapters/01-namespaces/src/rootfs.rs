@@ -5,7 +5,7 @@
 //!
 //! 1. make every mount private, so nothing we do propagates to the host;
 //! 2. bind-mount the rootfs onto itself, so it is a mount point
-//!    (`pivot_root` only accepts mount points);
+//!    (`pivot_root` only accepts mount points), and make it `nodev`;
 //! 3. mount `/proc`, `/dev`, `/sys` and the bind mounts *under* the rootfs,
 //!    while host paths such as `/dev/null` are still reachable;
 //! 4. `pivot_root` into it and detach the old root: from then on the host's
@@ -59,7 +59,8 @@ pub fn make_mounts_private() -> Result<(), SetupError> {
 }
 
 /// Bind-mounts the rootfs onto itself: a plain directory becomes a mount
-/// point, which `pivot_root` requires.
+/// point, which `pivot_root` requires. Then makes it `nodev`: see
+/// [`remount_nodev`].
 pub fn bind_rootfs(rootfs: &Path) -> Result<(), SetupError> {
     mount(
         Some(rootfs),
@@ -68,9 +69,29 @@ pub fn bind_rootfs(rootfs: &Path) -> Result<(), SetupError> {
         MsFlags::MS_BIND | MsFlags::MS_REC,
         None::<&str>,
     )
-    .map_err(|e| SetupError::sys("bind rootfs", display(rootfs), e))
+    .map_err(|e| SetupError::sys("bind rootfs", display(rootfs), e))?;
+    remount_nodev(rootfs)
 }
 // ANCHOR_END: private
+
+// ANCHOR: nodev
+/// Makes a mount `nodev`: device nodes on it cannot be opened.
+///
+/// The container keeps `CAP_MKNOD` (Docker grants it), so root inside can
+/// `mknod /x b 8 0` and create a node for the host's first disk. What keeps
+/// it from *opening* that node? Docker and runc use the device cgroup: a
+/// list of allowed major:minor pairs (cgroup v1), or an eBPF program
+/// attached to the cgroup (v2). minidock takes a simpler road that works
+/// the same on both: every file system the container can write to — its
+/// root, `/dev`, bind mounts — is mounted `nodev`. The only devices it can
+/// open are the ones [`crate::devices`] bind-mounts from the host's `/dev`
+/// (each such bind is a mount of its own, without `nodev`) and the
+/// terminals of its private `devpts`. Without `CAP_SYS_ADMIN` the container
+/// cannot remount anything to lift the flag.
+pub fn remount_nodev(target: &Path) -> Result<(), SetupError> {
+    remount_adding(target, MsFlags::MS_NODEV, "remount nodev")
+}
+// ANCHOR_END: nodev
 
 /// What kind of mount point to create when it is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,10 +204,12 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
         None::<&str>,
     )
     .map_err(|e| SetupError::sys("bind mount", display(&target), e))?;
-    if m.read_only {
-        remount_read_only(&target)?;
-    }
-    Ok(())
+    let flags = if m.read_only {
+        MsFlags::MS_NODEV | MsFlags::MS_RDONLY
+    } else {
+        MsFlags::MS_NODEV
+    };
+    remount_adding(&target, flags, "remount bind mount")
 }
 
 /// Makes an existing bind mount read-only. A bind mount cannot be made
@@ -195,11 +218,18 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
 /// must repeat the flags the mount already has (`nosuid`, `nodev`, …),
 /// because in a user namespace the kernel refuses to clear them.
 pub fn remount_read_only(target: &Path) -> Result<(), SetupError> {
+    remount_adding(target, MsFlags::MS_RDONLY, "remount read-only")
+}
+
+/// Remounts the bind mount at `target` with `add` on top of the flags it
+/// already has (see [`remount_read_only`] for why they are repeated).
+fn remount_adding(target: &Path, add: MsFlags, step: &'static str) -> Result<(), SetupError> {
     let have = statvfs(target)
         .map_err(|e| SetupError::sys("statvfs", display(target), e))?
         .flags();
-    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY;
+    let mut flags = MsFlags::MS_BIND | MsFlags::MS_REMOUNT | add;
     for (st, ms) in [
+        (FsFlags::ST_RDONLY, MsFlags::MS_RDONLY),
         (FsFlags::ST_NOSUID, MsFlags::MS_NOSUID),
         (FsFlags::ST_NODEV, MsFlags::MS_NODEV),
         (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
@@ -212,7 +242,7 @@ pub fn remount_read_only(target: &Path) -> Result<(), SetupError> {
         }
     }
     mount(None::<&str>, target, None::<&str>, flags, None::<&str>)
-        .map_err(|e| SetupError::sys("remount read-only", display(target), e))
+        .map_err(|e| SetupError::sys(step, display(target), e))
 }
 
 // ANCHOR: pivot_root

@@ -183,6 +183,54 @@ fn dev_holds_exactly_the_default_devices() {
     );
 }
 
+/// Host devices outside Docker's default set, harmless to open and close:
+/// the first one this host has and lets root open is the test's target.
+const HOST_DEVICES: [&str; 4] = ["/dev/loop-control", "/dev/fuse", "/dev/net/tun", "/dev/kvm"];
+
+#[test]
+fn a_device_node_made_with_mknod_cannot_be_opened() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let fx = Fixture::new();
+    // The control: on the host, root opens the device.
+    let Some((path, rdev)) = HOST_DEVICES.iter().find_map(|p| {
+        let meta = std::fs::metadata(p).ok()?;
+        let opened = std::fs::File::open(p).is_ok();
+        (meta.file_type().is_char_device() && opened).then_some((*p, meta.rdev()))
+    }) else {
+        panic!("none of {HOST_DEVICES:?} exists and opens on this host: the test needs one to show the container cannot");
+    };
+    let (major, minor) = (nix::sys::stat::major(rdev), nix::sys::stat::minor(rdev));
+    let data = fx.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let bind = BindMount {
+        source: data.clone(),
+        destination: "/mnt/data".into(),
+        read_only: false,
+    };
+    // CAP_MKNOD is Docker's default, so mknod works; opening must not, on
+    // the root file system, on /dev and on a bind mount alike.
+    let out = run_ok(
+        fx.sh(&format!(
+            "for d in / /dev /mnt/data; do \
+               mknod $d/host-device c {major} {minor} || exit 1; \
+               if true < $d/host-device 2>/dev/null; then echo $d opened; else echo $d denied; fi; \
+             done"
+        ))
+        .mount(bind),
+    );
+    assert_eq!(
+        out, "/ denied\n/dev denied\n/mnt/data denied\n",
+        "a copy of {path} ({major}:{minor}) opened inside the container"
+    );
+    // ... and the devices the container is given still work.
+    assert_eq!(
+        run_ok(fx.sh("echo x > /dev/null && head -c 3 /dev/zero | wc -c")),
+        "3\n"
+    );
+    // The node made on the bind mount is on the host too; root there opens it.
+    assert!(std::fs::File::open(data.join("host-device")).is_ok());
+}
+
 #[test]
 fn inherited_descriptors_above_2_are_closed() {
     let fx = Fixture::new();
