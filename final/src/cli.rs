@@ -201,6 +201,14 @@ pub struct ContainerOptions {
     #[arg(long = "rm")]
     pub rm: bool,
 
+    /// Mount the container's root filesystem as read only
+    #[arg(long = "read-only")]
+    pub read_only: bool,
+
+    /// Security Options (seccomp=unconfined, no-new-privileges)
+    #[arg(long = "security-opt", value_name = "list")]
+    pub security_opt: Vec<String>,
+
     /// Print help
     #[arg(long = "help", action = ArgAction::Help)]
     pub help: Option<bool>,

@@ -275,3 +275,70 @@ fn bind_mounts_round_trip_and_read_only_refuses_writes() {
     ]);
     assert_eq!(out, format!("{secret}-host"));
 }
+
+#[test]
+fn security_options_and_a_read_only_root_reach_the_container() {
+    let d = Daemon::start();
+    d.load_busybox();
+    let status = "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr '\\t\\n' ' '";
+
+    // Docker's defaults: the seccomp filter on, no_new_privs off.
+    assert_eq!(
+        d.ok(&["run", "--rm", "busybox", "sh", "-c", status]),
+        "NoNewPrivs: 0 Seccomp: 2 "
+    );
+    let out = d.run(&["run", "--rm", "busybox", "unshare", "-U", "true"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("Operation not permitted"), "{out:?}");
+
+    // Each option changes exactly its own setting.
+    assert_eq!(
+        d.ok(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            "seccomp=unconfined",
+            "--security-opt",
+            "no-new-privileges",
+            "busybox",
+            "sh",
+            "-c",
+            status
+        ]),
+        "NoNewPrivs: 1 Seccomp: 0 "
+    );
+
+    // --read-only: the root refuses writes; /dev/shm still takes them.
+    d.ok(&[
+        "create",
+        "--name",
+        "ro",
+        "--read-only",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /x; echo y > /dev/shm/y && echo shm-ok",
+    ]);
+    assert_eq!(
+        d.ok(&["inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", "ro"]),
+        "true\n"
+    );
+    let out = d.run(&["start", "-a", "ro"]);
+    assert_eq!(stdout(&out), "shm-ok\n", "{out:?}");
+    assert!(
+        stderr(&out).contains("touch: /x: Read-only file system"),
+        "{out:?}"
+    );
+    d.ok(&["rm", "ro"]);
+
+    // What minidock cannot do is refused by name, not ignored.
+    for (option, says) in [
+        ("apparmor=docker-default", "apparmor=docker-default"),
+        ("seccomp=/etc/profile.json", "one built-in seccomp profile"),
+    ] {
+        let out = d.run(&["run", "--rm", "--security-opt", option, "busybox", "true"]);
+        assert_eq!(out.status.code(), Some(125), "{out:?}");
+        assert!(stderr(&out).contains(says), "{option}: {}", stderr(&out));
+    }
+    assert_eq!(d.ok(&["ps", "-aq"]), "");
+}

@@ -118,6 +118,49 @@ fn the_docker_cli_drives_minidockd() {
     assert_eq!(stdout(&piped), "piped line\n");
     assert_eq!(stderr(&piped), "end\n");
 
+    // --read-only and --security-opt, as the docker CLI sends them
+    let secured = run(daemon.docker().args([
+        "run",
+        "--rm",
+        "--read-only",
+        "--security-opt",
+        "no-new-privileges",
+        "--security-opt",
+        "seccomp=unconfined",
+        "busybox",
+        "sh",
+        "-c",
+        "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr '\\t\\n' '  '; touch /x",
+    ]));
+    assert_eq!(
+        (secured.status.code(), stdout(&secured)),
+        (Some(1), "NoNewPrivs: 1 Seccomp: 0 ".to_string()),
+        "{}",
+        stderr(&secured)
+    );
+    assert!(stderr(&secured).contains("Read-only file system"));
+
+    // what minidock cannot do is refused by name, never silently dropped
+    for (flags, field) in [
+        (&["-p", "8080:80"][..], "HostConfig.PortBindings"),
+        (&["--privileged"][..], "HostConfig.Privileged"),
+        (&["--cap-add", "NET_ADMIN"][..], "HostConfig.CapAdd"),
+        (&["-v", "/data"][..], "Config.Volumes"),
+        (&["--pid", "host"][..], "HostConfig.PidMode"),
+    ] {
+        let refused = run(daemon
+            .docker()
+            .args(["run", "--rm"])
+            .args(flags)
+            .args(["busybox", "true"]));
+        assert_eq!(refused.status.code(), Some(125), "{flags:?}");
+        assert!(
+            stderr(&refused).contains(&format!("{field} is not supported")),
+            "{flags:?}: {}",
+            stderr(&refused)
+        );
+    }
+
     // run of an image that is not there: the CLI pulls it first
     let elsewhere = format!("{}/{other}", registry.addr());
     let pulled_run = run(daemon

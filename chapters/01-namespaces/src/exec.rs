@@ -38,6 +38,67 @@ fn cstring(what: &str, s: &str) -> Result<CString, SetupError> {
     })
 }
 
+// ANCHOR: signals
+/// Gives the command the signal dispositions of a fresh process: every
+/// signal handled by default, none blocked.
+///
+/// `execve` resets signals that had handlers, but keeps the *ignored* ones
+/// and the blocked set. Without this step a container would inherit
+/// whatever its engine's parents ignored: every Rust program ignores
+/// `SIGPIPE` (so `yes | head -1` would print "Broken pipe" errors instead of
+/// ending quietly), and a shell starting a daemon with `&` makes it ignore
+/// `SIGINT` and `SIGQUIT` (so `^C` in `docker run -it` would do nothing).
+pub fn reset_signals() -> Result<(), SetupError> {
+    // The kernel's `struct sigaction` (not the C library's): the C library
+    // refuses to touch signals 32 and 33, which it keeps for its threads,
+    // and an ignored 32 would be inherited like any other.
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: libc::sighandler_t,
+        flags: libc::c_ulong,
+        restorer: usize,
+        mask: u64,
+    }
+    let default = KernelSigaction {
+        handler: libc::SIG_DFL,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for signal in 1..=64 {
+        if signal == libc::SIGKILL || signal == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: `default` is a valid kernel sigaction that installs no
+        // handler, and the kernel only reads it; the size is the kernel's
+        // signal set (64 bits).
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                signal,
+                &default as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            )
+        };
+        if rc != 0 {
+            let errno = nix::errno::Errno::last();
+            return Err(SetupError::sys(
+                "rt_sigaction SIG_DFL",
+                Some(signal.to_string()),
+                errno,
+            ));
+        }
+    }
+    nix::sys::signal::sigprocmask(
+        nix::sys::signal::SigmaskHow::SIG_SETMASK,
+        Some(&nix::sys::signal::SigSet::empty()),
+        None,
+    )
+    .map_err(|e| SetupError::sys("sigprocmask", None, e))
+}
+// ANCHOR_END: signals
+
 // ANCHOR: exec
 /// `execve`: the process becomes the command, keeping its PID, namespaces,
 /// root, credentials and descriptors 0–2. Only returns on failure.

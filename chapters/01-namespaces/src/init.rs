@@ -247,6 +247,7 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
     become_command(
         &spec.cwd,
         &spec.capabilities,
+        spec.seccomp,
         &spec.user,
         &spec.args,
         &spec.env,
@@ -256,12 +257,15 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
 /// The last steps of every process that enters a container, PID 1 here and a
 /// process joining a running one (`exec`, chapter 03), in runc's order: the
 /// working directory; the capability bounding set, which needs CAP_SETPCAP
-/// and so goes before the user changes; the user; the program, looked up in
-/// the container's own `PATH`; the descriptors; the remaining capabilities;
+/// and so goes before the user changes; the seccomp filter, which needs
+/// CAP_SYS_ADMIN (without `no_new_privs`) and so goes before them too; the
+/// user; the program, looked up in the container's own `PATH`; the
+/// descriptors; the remaining capabilities; the signal dispositions;
 /// `execve`. Returns only on failure.
 pub fn become_command(
     cwd: &Path,
     capability_names: &[String],
+    seccomp: bool,
     user: &User,
     args: &[String],
     env: &[String],
@@ -271,10 +275,14 @@ pub fn become_command(
     let keep = capabilities::parse(capability_names)
         .map_err(|e| SetupError::refused("capabilities", None, e))?;
     capabilities::drop_bounding_set(&keep)?;
+    if seccomp {
+        crate::seccomp::install()?;
+    }
     user::switch_user(user)?;
     let program = exec::find_executable(&args[0], crate::spec::path_in(env))?;
     fds::close_on_exec_above_stdio()?;
     capabilities::apply(&keep, user.uid == 0)?;
+    exec::reset_signals()?;
     exec::exec(&program, args, env)
 }
 // ANCHOR_END: container_init
@@ -324,7 +332,7 @@ fn die_with_helper() -> Result<(), SetupError> {
 /// `PR_SET_NO_NEW_PRIVS`: from now on `execve` never grants privileges —
 /// setuid-root binaries and file capabilities stop working. It is
 /// inherited by every child and can never be unset.
-fn set_no_new_privs() -> Result<(), SetupError> {
+pub fn set_no_new_privs() -> Result<(), SetupError> {
     nix::sys::prctl::set_no_new_privs()
         .map_err(|e| SetupError::sys("prctl PR_SET_NO_NEW_PRIVS", None, e))
 }

@@ -36,6 +36,7 @@ pub mod masks;
 pub mod namespaces;
 pub mod network;
 pub mod rootfs;
+pub mod seccomp;
 pub mod spawn;
 pub mod spec;
 pub mod terminal;

@@ -35,7 +35,13 @@ pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     for m in &spec.mounts {
         bind_mount(root, m)?;
     }
-    enter_rootfs(root)
+    enter_rootfs(root)?;
+    if spec.readonly_rootfs {
+        // Only the root mount: /proc, /dev, /sys and the binds under it are
+        // mounts of their own and keep their modes.
+        remount_read_only(Path::new("/"))?;
+    }
+    Ok(())
 }
 
 fn display(p: &Path) -> Option<String> {

@@ -177,6 +177,13 @@ pub struct ProcessSpec {
     /// Set `PR_SET_NO_NEW_PRIVS`: setuid binaries and file capabilities no
     /// longer raise privileges (`docker run --security-opt no-new-privileges`).
     pub no_new_privileges: bool,
+    /// Mount the root file system read-only (`docker run --read-only`).
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    /// Install the seccomp filter of [`crate::seccomp`] (Docker's default
+    /// is on; `--security-opt seccomp=unconfined` turns it off).
+    #[serde(default = "yes")]
+    pub seccomp: bool,
     /// Capabilities the command keeps, by name (`CAP_CHOWN`, …).
     pub capabilities: Vec<String>,
     pub masked_paths: Vec<PathBuf>,
@@ -226,6 +233,8 @@ impl ProcessSpec {
             namespaces: Namespaces::default(),
             mounts: Vec::new(),
             no_new_privileges: false,
+            readonly_rootfs: false,
+            seccomp: true,
             capabilities: DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect(),
             masked_paths: DEFAULT_MASKED_PATHS.iter().map(PathBuf::from).collect(),
             readonly_paths: DEFAULT_READONLY_PATHS.iter().map(PathBuf::from).collect(),
@@ -266,6 +275,16 @@ impl ProcessSpec {
 
     pub fn mount(mut self, mount: BindMount) -> Self {
         self.mounts.push(mount);
+        self
+    }
+
+    pub fn readonly_rootfs(mut self, on: bool) -> Self {
+        self.readonly_rootfs = on;
+        self
+    }
+
+    pub fn seccomp(mut self, on: bool) -> Self {
+        self.seccomp = on;
         self
     }
 
@@ -312,6 +331,11 @@ pub fn path_in(env: &[String]) -> &str {
     env.iter()
         .find_map(|e| e.strip_prefix("PATH="))
         .unwrap_or(DEFAULT_PATH)
+}
+
+/// serde's default for flags that are on unless a spec says otherwise.
+fn yes() -> bool {
+    true
 }
 
 #[cfg(test)]

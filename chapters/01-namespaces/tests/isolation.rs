@@ -232,6 +232,71 @@ fn a_device_node_made_with_mknod_cannot_be_opened() {
 }
 
 #[test]
+fn seccomp_refuses_a_new_user_namespace_unless_turned_off() {
+    let fx = Fixture::new();
+    let script = "grep '^Seccomp:' /proc/self/status; \
+                  unshare -U true 2>&1 && echo unshared; \
+                  echo x > /dev/null && echo still-works";
+    let confined = run_ok(fx.sh(script));
+    assert_eq!(
+        confined,
+        "Seccomp:\t2\nunshare: unshare(0x10000000): Operation not permitted\nstill-works\n"
+    );
+    // The control: the same script without the filter.
+    let unconfined = run_ok(fx.sh(script).seccomp(false));
+    assert_eq!(unconfined, "Seccomp:\t0\nunshared\nstill-works\n");
+}
+
+#[test]
+fn a_read_only_rootfs_refuses_writes_but_dev_shm_and_binds_take_them() {
+    let fx = Fixture::new();
+    let data = fx.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let bind = BindMount {
+        source: data.clone(),
+        destination: "/data".into(),
+        read_only: false,
+    };
+    let out = run_ok(
+        fx.sh(
+            "touch /x 2>&1; touch /tmp/x 2>&1; echo a > /dev/shm/a && echo shm-ok; \
+             echo b > /data/b && echo bind-ok; echo c > /dev/null && echo null-ok",
+        )
+        .readonly_rootfs(true)
+        .mount(bind),
+    );
+    assert_eq!(
+        out,
+        "touch: /x: Read-only file system\ntouch: /tmp/x: Read-only file system\n\
+         shm-ok\nbind-ok\nnull-ok\n"
+    );
+    assert_eq!(std::fs::read_to_string(data.join("b")).unwrap(), "b\n");
+    assert!(!fx.rootfs.join("x").exists());
+}
+
+/// The `SigIgn:` mask of a `/proc/PID/status`.
+fn ignored_signals(status: &str) -> u64 {
+    let line = status.lines().find(|l| l.starts_with("SigIgn:")).unwrap();
+    u64::from_str_radix(line["SigIgn:".len()..].trim(), 16).unwrap()
+}
+
+#[test]
+fn the_command_starts_with_default_signals_whatever_the_engine_ignores() {
+    let fx = Fixture::new();
+    // The control: like every Rust program, this test ignores SIGPIPE.
+    let sigpipe = 1u64 << (libc::SIGPIPE - 1);
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    assert_ne!(ignored_signals(&ours) & sigpipe, 0, "{ours}");
+    let out = run(fx.sh("cat /proc/self/status; yes | head -c 4"));
+    let status = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(ignored_signals(&status), 0, "{status}");
+    assert!(status.contains("SigBlk:\t0000000000000000\n"), "{status}");
+    // `yes` dies of SIGPIPE quietly, as it would on any terminal.
+    assert!(status.ends_with("y\ny\n"), "{status}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn inherited_descriptors_above_2_are_closed() {
     let fx = Fixture::new();
     // A descriptor without O_CLOEXEC: inherited by every child of this

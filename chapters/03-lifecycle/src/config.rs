@@ -200,6 +200,14 @@ pub struct HostConfig {
     /// `--rm`.
     pub auto_remove: bool,
     pub network_mode: NetworkMode,
+    /// `--read-only`: the root file system is mounted read-only; `/dev`,
+    /// `/proc`, `/sys` and bind mounts keep their own modes.
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    /// `--security-opt`: `seccomp=unconfined` turns chapter 01's seccomp
+    /// filter off, `no-new-privileges` sets `no_new_privs`.
+    #[serde(default)]
+    pub security_opt: Vec<String>,
 }
 
 impl HostConfig {
@@ -213,9 +221,32 @@ impl HostConfig {
         }
     }
 
+    /// Whether the container runs under the seccomp filter (the default).
+    pub fn seccomp(&self) -> bool {
+        !self
+            .security_opt
+            .iter()
+            .any(|o| matches!(parse_security_opt(o), Ok(SecurityOpt::SeccompUnconfined)))
+    }
+
+    /// Whether `no_new_privs` is set for the container's processes.
+    pub fn no_new_privileges(&self) -> bool {
+        self.security_opt
+            .iter()
+            .rev()
+            .find_map(|o| match parse_security_opt(o) {
+                Ok(SecurityOpt::NoNewPrivileges(on)) => Some(on),
+                _ => None,
+            })
+            .unwrap_or(false)
+    }
+
     /// Checks what can be checked before anything is created: limits in
-    /// range, bind sources present.
+    /// range, bind sources present, security options known.
     pub fn validate(&self) -> Result<(), Error> {
+        for option in &self.security_opt {
+            parse_security_opt(option).map_err(Error::InvalidHostConfig)?;
+        }
         if self.memory > 0 && self.memory < 6 * 1024 * 1024 {
             return Err(Error::InvalidHostConfig(format!(
                 "minimum memory limit allowed is 6MB, got {} bytes",
@@ -237,6 +268,38 @@ impl HostConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// One `--security-opt` that minidock understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecurityOpt {
+    /// `seccomp=unconfined`.
+    SeccompUnconfined,
+    /// `no-new-privileges[=true|false]`.
+    NoNewPrivileges(bool),
+}
+
+/// Parses a `--security-opt` the way Docker writes them (`key=value`, or
+/// the older `key:value`); other options (AppArmor, SELinux labels, custom
+/// seccomp profiles) are refused by name rather than ignored.
+pub fn parse_security_opt(option: &str) -> Result<SecurityOpt, String> {
+    let (key, value) = match option.split_once(['=', ':']) {
+        Some((k, v)) => (k, Some(v)),
+        None => (option, None),
+    };
+    match (key, value) {
+        ("no-new-privileges", None | Some("true")) => Ok(SecurityOpt::NoNewPrivileges(true)),
+        ("no-new-privileges", Some("false")) => Ok(SecurityOpt::NoNewPrivileges(false)),
+        ("seccomp", Some("unconfined")) => Ok(SecurityOpt::SeccompUnconfined),
+        ("seccomp", Some(profile)) => Err(format!(
+            "security option seccomp={profile}: minidock has one built-in seccomp profile; \
+             use it (the default) or seccomp=unconfined"
+        )),
+        _ => Err(format!(
+            "security option {option:?} is not supported: minidock knows \
+             seccomp=unconfined and no-new-privileges[=true|false]"
+        )),
     }
 }
 
@@ -671,5 +734,42 @@ mod tests {
             serde_json::from_str::<NetworkMode>("\"default\"").unwrap(),
             NetworkMode::None
         );
+    }
+
+    #[test]
+    fn security_options_in_dockers_spellings() {
+        let with = |opts: &[&str]| HostConfig {
+            security_opt: opts.iter().map(|o| o.to_string()).collect(),
+            ..Default::default()
+        };
+        let defaults = with(&[]);
+        assert_eq!(
+            (defaults.seccomp(), defaults.no_new_privileges()),
+            (true, false)
+        );
+        for nnp in [
+            "no-new-privileges",
+            "no-new-privileges=true",
+            "no-new-privileges:true",
+        ] {
+            assert!(with(&[nnp]).no_new_privileges(), "{nnp}");
+        }
+        // the last one wins, as in Docker
+        assert!(!with(&["no-new-privileges", "no-new-privileges=false"]).no_new_privileges());
+        for unconfined in ["seccomp=unconfined", "seccomp:unconfined"] {
+            assert!(!with(&[unconfined]).seccomp(), "{unconfined}");
+        }
+        assert!(with(&["seccomp=unconfined", "no-new-privileges"])
+            .validate()
+            .is_ok());
+        for refused in [
+            "apparmor=unconfined",
+            "label=disable",
+            "seccomp=/p.json",
+            "nnp",
+        ] {
+            let err = with(&[refused]).validate().unwrap_err().to_string();
+            assert!(err.contains("security option"), "{refused}: {err}");
+        }
     }
 }

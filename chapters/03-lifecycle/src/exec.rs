@@ -50,6 +50,10 @@ pub struct ExecSpec {
     pub user: User,
     /// Capabilities the process keeps.
     pub capabilities: Vec<String>,
+    /// Install chapter 01's seccomp filter, as the container's PID 1 did.
+    pub seccomp: bool,
+    /// Set `no_new_privs`, as the container's PID 1 did.
+    pub no_new_privileges: bool,
     /// Whether the process gets a terminal of the container's own, as its
     /// stdio and controlling terminal.
     pub tty: bool,
@@ -328,9 +332,13 @@ fn exec_in_container(
         // setns(mnt) made the container's root ours: /dev/ptmx is its own.
         terminal::set_up_console(socket, false)?;
     }
+    if spec.no_new_privileges {
+        minidock_namespaces::init::set_no_new_privs()?;
+    }
     minidock_namespaces::init::become_command(
         &spec.cwd,
         &spec.capabilities,
+        spec.seccomp,
         &spec.user,
         &spec.args,
         &spec.env,

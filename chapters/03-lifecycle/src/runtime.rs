@@ -755,6 +755,8 @@ impl Runtime {
                 .iter()
                 .map(|c| c.to_string())
                 .collect(),
+            seccomp: container.host_config.seccomp(),
+            no_new_privileges: container.host_config.no_new_privileges(),
             tty: options.tty,
         };
         exec::spawn(&self.config.helper_binary, &spec, options.stdin)

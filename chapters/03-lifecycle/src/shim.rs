@@ -743,6 +743,9 @@ pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -
         additional_gids: user.additional_gids.clone(),
     };
     spec.hostname = c.hostname.clone();
+    spec.readonly_rootfs = container.host_config.readonly_rootfs;
+    spec.seccomp = container.host_config.seccomp();
+    spec.no_new_privileges = container.host_config.no_new_privileges();
     spec.namespaces.net = container.host_config.network_mode == NetworkMode::None;
     spec.mounts = container
         .host_config

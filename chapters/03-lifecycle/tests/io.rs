@@ -302,6 +302,17 @@ fn exec_joins_the_containers_namespaces_cgroup_and_files() {
     );
     assert_eq!(&lines[2..], ["box1", "made-by-pid1", "yes"]);
 
+    // its seccomp filter: an exec'd process is as confined as PID 1
+    let (_, out, _) = exec(&[
+        "sh",
+        "-c",
+        "grep '^Seccomp:' /proc/1/status /proc/self/status",
+    ]);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "/proc/1/status:Seccomp:\t2\n/proc/self/status:Seccomp:\t2\n"
+    );
+
     // its files: what exec writes, the host sees in the container's rootfs
     let word = format!("x{}", rand::random::<u32>());
     assert_eq!(

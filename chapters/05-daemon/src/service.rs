@@ -60,7 +60,6 @@ pub struct HistoryItem {
 
 /// Images: the store of chapter 02 and the registry client of chapter 04.
 pub trait ImageService: Send + Sync + 'static {
-    /// `GET /images/json`.
     /// `POST /auth`: checks credentials against a registry, as `docker login`
     /// asks before it saves them in the client's config.json. The daemon keeps
     /// nothing: each pull or push brings its own `X-Registry-Auth`.
@@ -70,6 +69,7 @@ pub trait ImageService: Send + Sync + 'static {
             auth.serveraddress
         )))
     }
+    /// `GET /images/json`.
     fn list(&self, all: bool, filters: &Filters) -> ApiResult<Vec<ImageSummary>>;
     /// `GET /images/{name}/json`; `name` may be a tag, an id or an id prefix.
     fn inspect(&self, name: &str) -> ApiResult<ImageInspect>;

@@ -190,6 +190,8 @@ pub fn container_create_body(
             restart_policy: Some(restart),
             auto_remove: opts.rm,
             network_mode: opts.network.clone(),
+            readonly_rootfs: opts.read_only,
+            security_opt: (!opts.security_opt.is_empty()).then(|| opts.security_opt.clone()),
             ..HostConfig::default()
         },
     })

@@ -66,6 +66,7 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         open_stdin: c.open_stdin,
     };
     let h = &body.host_config;
+    super::unsupported::refuse_unsupported(&c.other, &h.other)?;
     let positive = |name: &str, v: i64| {
         u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
     };
@@ -97,6 +98,17 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
             .parse()
             .map_err(|e: minidock_lifecycle::Error| bad(e.to_string()))?,
     };
+    if h.init == Some(true) {
+        return Err(bad(
+            "Init: minidock cannot run an init process for the container; \
+             run one from the image as its entrypoint (tini, dumb-init) instead"
+                .to_string(),
+        ));
+    }
+    let security_opt = h.security_opt.clone().unwrap_or_default();
+    for option in &security_opt {
+        minidock_lifecycle::config::parse_security_opt(option).map_err(bad)?;
+    }
     let host = RtHostConfig {
         memory: positive("Memory", h.memory)?,
         nano_cpus: positive("NanoCpus", h.nano_cpus)?,
@@ -106,6 +118,8 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         restart_policy,
         auto_remove: h.auto_remove,
         network_mode,
+        readonly_rootfs: h.readonly_rootfs,
+        security_opt,
     };
     Ok((user, host))
 }
@@ -129,6 +143,8 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
     out.nano_cpus = h.nano_cpus as i64;
     out.cpu_shares = h.cpu_shares as i64;
     out.pids_limit = h.pids_limit.map(|p| p as i64);
+    out.readonly_rootfs = h.readonly_rootfs;
+    out.security_opt = (!h.security_opt.is_empty()).then(|| h.security_opt.clone());
     out.restart_policy = Some(RestartPolicy {
         name: restart_name(h.restart_policy.name).to_string(),
         maximum_retry_count: i64::from(h.restart_policy.maximum_retry_count),
@@ -168,6 +184,7 @@ pub fn config(container: &Container, request: Option<&ContainerCreateBody>) -> C
         labels: Some(c.labels.clone()),
         stop_signal: Some(c.stop_signal.clone()),
         stop_timeout: c.stop_timeout.map(i64::from),
+        other: Default::default(),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod images;
 pub mod progress;
 pub mod restart;
 pub mod session;
+pub mod unsupported;
 
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;

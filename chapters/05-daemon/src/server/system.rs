@@ -215,7 +215,7 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
             local_node_state: "inactive".to_string(),
         },
         live_restore_enabled: true,
-        security_options: vec!["name=no-new-privileges".to_string()],
+        security_options: vec!["name=seccomp,profile=builtin".to_string()],
         warnings: Vec::new(),
         containerd_commit: Commit::default(),
         runc_commit: Commit::default(),

@@ -50,6 +50,10 @@ pub struct ContainerConfig {
     pub stop_signal: Option<String>,
     /// Seconds `stop` waits before SIGKILL (default 10).
     pub stop_timeout: Option<i64>,
+    /// The fields minidock does not read, kept to refuse those that ask for
+    /// something (see `engine::unsupported`).
+    #[serde(flatten, skip_serializing)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// A restart policy: `no`, `always`, `unless-stopped`, `on-failure` (with a
@@ -116,8 +120,15 @@ pub struct HostConfig {
     /// Mount the root filesystem read-only.
     #[serde(default, deserialize_with = "nullable")]
     pub readonly_rootfs: bool,
-    /// Run an init process as PID 1 (accepted, not implemented).
+    /// `--security-opt`: `seccomp=unconfined`, `no-new-privileges`.
+    pub security_opt: Option<Vec<String>>,
+    /// Run an init process as PID 1: refused when `true` (minidock has no
+    /// init binary to inject).
     pub init: Option<bool>,
+    /// The fields minidock does not read, kept to refuse those that ask for
+    /// something (see `engine::unsupported`).
+    #[serde(flatten, skip_serializing)]
+    pub other: BTreeMap<String, serde_json::Value>,
 }
 
 /// The body of `POST /containers/create`: the `Config` fields at the top

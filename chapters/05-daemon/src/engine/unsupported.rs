@@ -1,0 +1,222 @@
+//! Settings a client may send that minidock cannot honour.
+//!
+//! The Engine API has hundreds of container settings; minidock implements a
+//! few dozen. A daemon that silently ignored the rest would lie: `docker run
+//! -p 8080:80` would "work" with no port published, `--privileged` would
+//! run unprivileged, `--cap-add NET_ADMIN` would leave the container without
+//! it. So every setting minidock knows it does not implement is refused by
+//! name when a request asks for it, with what to do instead.
+//!
+//! "Asks for it" matters: clients send many of these fields with empty
+//! values on every create (the docker CLI sends `"CapAdd": null`,
+//! `"PortBindings": {}`, `"Privileged": false`, …). Only a value that means
+//! something — `true`, a non-zero number, a non-empty string, list or map,
+//! a mode other than the default — is refused.
+
+use crate::error::ApiError;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+// ANCHOR: asks
+/// When a field's value asks for something.
+#[derive(Debug, Clone, Copy)]
+enum Asks {
+    /// `true`.
+    Flag,
+    /// A non-empty list or map.
+    Entries,
+    /// A number above zero.
+    Positive,
+    /// A non-empty string.
+    Text,
+    /// A string other than these (the defaults).
+    ModeOtherThan(&'static [&'static str]),
+}
+
+impl Asks {
+    fn by(self, value: &Value) -> bool {
+        match (self, value) {
+            (_, Value::Null) => false,
+            (Asks::Flag, v) => v.as_bool() == Some(true),
+            (Asks::Entries, Value::Array(a)) => !a.is_empty(),
+            (Asks::Entries, Value::Object(o)) => !o.is_empty(),
+            (Asks::Positive, v) => v.as_f64().is_some_and(|n| n > 0.0),
+            (Asks::Text, Value::String(s)) => !s.is_empty(),
+            (Asks::ModeOtherThan(defaults), Value::String(s)) => !defaults.contains(&s.as_str()),
+            // a type the API does not use for this field
+            _ => true,
+        }
+    }
+}
+// ANCHOR_END: asks
+
+const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
+                          configure; use --network host to share the host's";
+const DEFAULT_CAPS: &str = "minidock runs every container with Docker's default capabilities";
+const NO_VOLUMES: &str = "minidock has bind mounts only: use -v /host/path:/container/path[:ro]";
+const OWN_NAMESPACES: &str = "minidock gives every container namespaces of its own";
+const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
+const LIMITS: &str = "minidock sets --memory, --cpus, --cpu-shares and --pids-limit only";
+
+/// `HostConfig` fields minidock does not implement, and why.
+const HOST_CONFIG: &[(&str, Asks, &str)] = &[
+    ("Privileged", Asks::Flag, DEFAULT_CAPS),
+    ("CapAdd", Asks::Entries, DEFAULT_CAPS),
+    ("CapDrop", Asks::Entries, DEFAULT_CAPS),
+    ("PortBindings", Asks::Entries, NO_NETWORK),
+    ("PublishAllPorts", Asks::Flag, NO_NETWORK),
+    ("Dns", Asks::Entries, NO_FILES),
+    ("DnsSearch", Asks::Entries, NO_FILES),
+    ("DnsOptions", Asks::Entries, NO_FILES),
+    ("ExtraHosts", Asks::Entries, NO_FILES),
+    ("Links", Asks::Entries, NO_NETWORK),
+    (
+        "Devices",
+        Asks::Entries,
+        "minidock gives containers the default devices only",
+    ),
+    (
+        "DeviceRequests",
+        Asks::Entries,
+        "minidock gives containers the default devices only",
+    ),
+    ("Mounts", Asks::Entries, NO_VOLUMES),
+    ("Tmpfs", Asks::Entries, NO_VOLUMES),
+    ("VolumesFrom", Asks::Entries, NO_VOLUMES),
+    ("VolumeDriver", Asks::Text, NO_VOLUMES),
+    (
+        "PidMode",
+        Asks::ModeOtherThan(&["", "private"]),
+        OWN_NAMESPACES,
+    ),
+    (
+        "IpcMode",
+        Asks::ModeOtherThan(&["", "private", "shareable"]),
+        OWN_NAMESPACES,
+    ),
+    ("UTSMode", Asks::ModeOtherThan(&[""]), OWN_NAMESPACES),
+    ("UsernsMode", Asks::ModeOtherThan(&[""]), OWN_NAMESPACES),
+    ("Sysctls", Asks::Entries, OWN_NAMESPACES),
+    ("Ulimits", Asks::Entries, LIMITS),
+    ("CgroupParent", Asks::Text, LIMITS),
+    ("CpusetCpus", Asks::Text, LIMITS),
+    ("CpusetMems", Asks::Text, LIMITS),
+    ("CpuQuota", Asks::Positive, LIMITS),
+    ("CpuPeriod", Asks::Positive, LIMITS),
+    ("BlkioWeight", Asks::Positive, LIMITS),
+    ("MemoryReservation", Asks::Positive, LIMITS),
+    ("MemorySwap", Asks::Positive, LIMITS),
+    ("OomKillDisable", Asks::Flag, LIMITS),
+    (
+        "GroupAdd",
+        Asks::Entries,
+        "set the groups with --user uid:gid",
+    ),
+    (
+        "Runtime",
+        Asks::ModeOtherThan(&["", "runc", "minidock"]),
+        "minidock is its own and only runtime",
+    ),
+];
+
+/// `Config` fields minidock does not implement.
+const CONFIG: &[(&str, Asks, &str)] = &[
+    ("Volumes", Asks::Entries, NO_VOLUMES),
+    ("MacAddress", Asks::Text, NO_NETWORK),
+];
+
+fn check(
+    part: &str,
+    fields: &[(&str, Asks, &str)],
+    sent: &BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
+    for (name, asks, why) in fields {
+        if let Some(value) = sent.get(*name) {
+            if asks.by(value) {
+                return Err(ApiError::BadParameter(format!(
+                    "{part}.{name} is not supported ({value}): {why}"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a create request that asks for a setting minidock cannot honour,
+/// naming the first one. `config` and `host_config` are the fields of the
+/// request's `Config` and `HostConfig` that minidock does not read.
+pub fn refuse_unsupported(
+    config: &BTreeMap<String, Value>,
+    host_config: &BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
+    check("HostConfig", HOST_CONFIG, host_config)?;
+    check("Config", CONFIG, config)?;
+    // A health check to run is refused; `{"Test": ["NONE"]}` (turning the
+    // image's off) asks for nothing minidock does not already do.
+    let test = config.get("Healthcheck").and_then(|h| h.get("Test"));
+    match test.and_then(Value::as_array).and_then(|t| t.first()) {
+        Some(kind) if kind != "NONE" => Err(ApiError::BadParameter(format!(
+            "Config.Healthcheck is not supported ({}): minidock does not run health checks",
+            test.unwrap_or(&Value::Null)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> BTreeMap<String, Value> {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn empty_values_as_clients_send_them_pass() {
+        // What the docker CLI sends for `docker run busybox true`.
+        let host = map(json!({
+            "CapAdd": null, "CapDrop": null, "PortBindings": {}, "Privileged": false,
+            "PublishAllPorts": false, "Dns": [], "DnsOptions": [], "DnsSearch": [],
+            "ExtraHosts": null, "Links": null, "Devices": [], "Mounts": null, "VolumesFrom": null,
+            "PidMode": "", "IpcMode": "", "UTSMode": "", "UsernsMode": "", "Sysctls": null,
+            "CgroupParent": "", "CpusetCpus": "", "CpuQuota": 0, "CpuPeriod": 0,
+            "BlkioWeight": 0, "MemorySwap": 0, "MemoryReservation": 0, "OomKillDisable": false,
+            "Runtime": "", "ConsoleSize": [24, 80], "Isolation": "", "ShmSize": 0,
+        }));
+        let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
+        refuse_unsupported(&config, &host).unwrap();
+    }
+
+    #[test]
+    fn a_setting_that_asks_for_something_is_refused_by_name() {
+        for (host, field) in [
+            (json!({"Privileged": true}), "HostConfig.Privileged"),
+            (json!({"CapAdd": ["NET_ADMIN"]}), "HostConfig.CapAdd"),
+            (
+                json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}),
+                "HostConfig.PortBindings",
+            ),
+            (json!({"PidMode": "host"}), "HostConfig.PidMode"),
+            (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
+            (json!({"Mounts": [{"Type": "volume"}]}), "HostConfig.Mounts"),
+        ] {
+            let err = refuse_unsupported(&BTreeMap::new(), &map(host)).unwrap_err();
+            assert!(
+                matches!(&err, ApiError::BadParameter(m) if m.starts_with(field)),
+                "{field}: {err:?}"
+            );
+        }
+        let err = refuse_unsupported(&map(json!({"Volumes": {"/data": {}}})), &BTreeMap::new())
+            .unwrap_err();
+        assert!(err.to_string().contains("-v /host/path"), "{err}");
+        let check = |test: Value| {
+            refuse_unsupported(
+                &map(json!({"Healthcheck": {"Test": test}})),
+                &BTreeMap::new(),
+            )
+        };
+        assert!(check(json!(["CMD-SHELL", "true"])).is_err());
+        assert!(check(json!(["NONE"])).is_ok());
+    }
+}
