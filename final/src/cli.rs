@@ -130,6 +130,67 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Manage containers
+    #[command(subcommand, override_usage = "minidock container COMMAND")]
+    Container(ContainerCommand),
+    /// Manage images
+    #[command(subcommand, override_usage = "minidock image COMMAND")]
+    Image(ImageCommand),
+    /// Manage minidock
+    #[command(subcommand, override_usage = "minidock system COMMAND")]
+    System(SystemCommand),
+}
+
+/// `minidock container …`.
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Remove all stopped containers
+    #[command(override_usage = "minidock container prune [OPTIONS]")]
+    Prune(PruneArgs),
+}
+
+/// `minidock image …`.
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Remove unused images
+    #[command(override_usage = "minidock image prune [OPTIONS]")]
+    Prune(ImagePruneArgs),
+}
+
+/// `minidock system …`.
+#[derive(Debug, Subcommand)]
+pub enum SystemCommand {
+    /// Remove unused data: stopped containers, then unused images
+    #[command(override_usage = "minidock system prune [OPTIONS]")]
+    Prune(ImagePruneArgs),
+}
+
+/// `minidock container prune`.
+#[derive(Debug, Clone, Args)]
+pub struct PruneArgs {
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
+}
+
+/// `minidock image prune` and `minidock system prune`.
+#[derive(Debug, Clone, Args)]
+pub struct ImagePruneArgs {
+    /// Remove all unused images, not just dangling ones
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+
+    /// Provide filter values (e.g. "until=<timestamp>")
+    #[arg(long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+
+    /// Do not prompt for confirmation
+    #[arg(short = 'f', long = "force")]
+    pub force: bool,
 }
 
 /// The flags `run` and `create` share: what the container is.

@@ -295,3 +295,28 @@ fn wait_top_stats_and_inspect() {
         stderr(&out)
     );
 }
+
+#[test]
+fn stop_sends_the_signal_it_is_given() {
+    let d = Daemon::start();
+    d.load_busybox();
+    // PID 1 has no handler for SIGTERM, so the kernel drops it: plain stop
+    // has to SIGKILL. With -s USR1 the trap runs and it exits by itself.
+    let script = r#"trap "echo got-usr1; exit 0" USR1; echo ready; while :; do sleep 0.1; done"#;
+    for name in ["term", "usr1"] {
+        d.ok(&["run", "-d", "--name", name, "busybox", "sh", "-c", script]);
+        eventually(Duration::from_secs(10), "ready", || {
+            d.ok(&["logs", name]) == "ready\n"
+        });
+    }
+    assert_eq!(d.ok(&["stop", "-t", "1", "term"]), "term\n");
+    assert_eq!(d.ok(&["stop", "-t", "30", "-s", "USR1", "usr1"]), "usr1\n");
+    let code = |name: &str| d.ok(&["inspect", "-f", "{{.State.ExitCode}}", name]);
+    assert_eq!(code("term"), "137\n");
+    assert_eq!(code("usr1"), "0\n");
+    assert_eq!(d.ok(&["logs", "usr1"]), "ready\ngot-usr1\n");
+    let out = d.run(&["stop", "-s", "NOPE", "term"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(stderr(&out).contains("NOPE"), "{}", stderr(&out));
+    d.ok(&["rm", "term", "usr1"]);
+}

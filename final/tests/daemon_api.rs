@@ -442,7 +442,11 @@ fn events_report_the_lifecycle() {
     daemon.load_busybox_via_api();
     let c = &daemon.client;
     let mut events = c
-        .events(&Filters::parse(r#"{"type":["container"]}"#).unwrap(), None)
+        .events(
+            &Filters::parse(r#"{"type":["container"]}"#).unwrap(),
+            None,
+            None,
+        )
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     let id = c.container_create(Some("ev"), &body(&["true"])).unwrap().id;

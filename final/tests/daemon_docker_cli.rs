@@ -231,6 +231,19 @@ fn the_docker_cli_drives_minidockd() {
         .docker()
         .args(["ps", "-a", "--format", "{{.Names}} {{.Status}}"]));
     assert!(all.starts_with("web Exited (137) "), "{all}");
+    // docker container prune: the exited web goes, with its id
+    let pruned = ok(daemon.docker().args(["container", "prune", "-f"]));
+    assert!(
+        pruned.starts_with(&format!(
+            "Deleted Containers:\n{id}\n\nTotal reclaimed space: "
+        )),
+        "{pruned}"
+    );
+    let missing = run(daemon.docker().args(["inspect", "web"]));
+    assert_eq!(missing.status.code(), Some(1));
+    ok(daemon
+        .docker()
+        .args(["create", "--name", "web", "busybox", "true"]));
     assert_eq!(ok(daemon.docker().args(["rm", "web"])), "web\n");
     assert_eq!(
         ok(daemon.docker().args(["rmi", "busybox"])),

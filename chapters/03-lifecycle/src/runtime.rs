@@ -396,11 +396,23 @@ impl Runtime {
         UnixStream::connect(&socket).map_err(io_err("attach to", &socket))
     }
 
-    // ANCHOR: stop
-    /// `docker stop`: the stop signal, then `SIGKILL` after `timeout`
-    /// (the container's `--stop-timeout`, else 10 s). `Ok(None)` when it was
-    /// not running (Docker answers 304 Not Modified).
+    /// `docker stop` with the container's own stop signal: see
+    /// [`Runtime::stop_with_signal`].
     pub fn stop(&self, id: &ContainerId, timeout: Option<Duration>) -> Result<Option<StopOutcome>> {
+        self.stop_with_signal(id, timeout, None)
+    }
+
+    // ANCHOR: stop
+    /// `docker stop [-s SIGNAL]`: the stop signal (`signal`, else the
+    /// container's `--stop-signal`, else SIGTERM), then `SIGKILL` after
+    /// `timeout` (the container's `--stop-timeout`, else 10 s). `Ok(None)`
+    /// when it was not running (Docker answers 304 Not Modified).
+    pub fn stop_with_signal(
+        &self,
+        id: &ContainerId,
+        timeout: Option<Duration>,
+        signal: Option<Signal>,
+    ) -> Result<Option<StopOutcome>> {
         let container = self.containers.container(id)?;
         let record = self.reconcile(id)?;
         match transition(id.as_str(), &record.state, Event::Stop) {
@@ -409,7 +421,10 @@ impl Runtime {
             Err(e) => return Err(e.into()),
         }
         self.mark_stopped_by_user(id)?;
-        let signal = parse_signal(&container.config.stop_signal)?;
+        let signal = match signal {
+            Some(signal) => signal,
+            None => parse_signal(&container.config.stop_signal)?,
+        };
         let timeout = timeout
             .or(container
                 .config

@@ -4,20 +4,31 @@
 //! image was pulled, tagged, deleted) on a broadcast channel; every
 //! `/events` request subscribes and streams what it receives. A slow listener
 //! that falls behind loses the oldest events instead of slowing the daemon.
+//!
+//! The bus also remembers the last [`HISTORY`] events, for `docker events
+//! --since`: a listener gets the remembered ones first, then the live ones.
+//! Publishing appends to the history and sends under one lock, and
+//! subscribing takes the receiver and a copy of the history under the same
+//! lock, so every event is in exactly one of the two.
 
 use crate::query::Filters;
 use crate::types::{Event, EventActor};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 
 /// How many events a listener may lag behind before it loses some.
 const CAPACITY: usize = 256;
 
+/// How many past events the daemon remembers (Docker keeps 256 too).
+pub const HISTORY: usize = 256;
+
 /// A handle to publish and subscribe; clones share one channel.
 #[derive(Debug, Clone)]
 pub struct Events {
     sender: broadcast::Sender<Event>,
+    history: Arc<Mutex<VecDeque<Event>>>,
 }
 
 impl Default for Events {
@@ -30,7 +41,14 @@ impl Events {
     /// A new, empty bus.
     pub fn new() -> Events {
         let (sender, _) = broadcast::channel(CAPACITY);
-        Events { sender }
+        Events {
+            sender,
+            history: Arc::new(Mutex::new(VecDeque::with_capacity(HISTORY))),
+        }
+    }
+
+    fn history(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
+        self.history.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Publishes an event of `kind` (`container`, `image`) now. Nobody
@@ -56,6 +74,11 @@ impl Events {
             time: now.as_secs() as i64,
             time_nano: now.as_nanos() as i64,
         };
+        let mut history = self.history();
+        if history.len() == HISTORY {
+            history.pop_front();
+        }
+        history.push_back(event.clone());
         // `send` fails only when no one listens; the event is then dropped.
         self.sender.send(event).ok();
     }
@@ -63,6 +86,14 @@ impl Events {
     /// A receiver of every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
+    }
+
+    /// The remembered events, oldest first, and a receiver of every event
+    /// published after them: none missed, none twice.
+    pub fn subscribe_with_history(&self) -> (Vec<Event>, broadcast::Receiver<Event>) {
+        let history = self.history();
+        let receiver = self.sender.subscribe();
+        (history.iter().cloned().collect(), receiver)
     }
 
     /// How many listeners there are (for `/info`).
@@ -118,5 +149,20 @@ mod tests {
         assert!(event_matches(&event, &f(r#"{"container":["abc"]}"#)));
         assert!(!event_matches(&event, &f(r#"{"container":["db"]}"#)));
         assert!(!event_matches(&event, &f(r#"{"event":["die"]}"#)));
+    }
+
+    #[test]
+    fn history_and_live_events_meet_without_gap_or_repeat() {
+        let bus = Events::new();
+        for i in 0..HISTORY + 10 {
+            bus.publish("container", "start", &format!("c{i}"), BTreeMap::new());
+        }
+        let (past, mut live) = bus.subscribe_with_history();
+        assert_eq!(past.len(), HISTORY, "only the last {HISTORY} are kept");
+        assert_eq!(past[0].actor.id, "c10");
+        assert_eq!(past[HISTORY - 1].actor.id, format!("c{}", HISTORY + 9));
+        bus.publish("container", "die", "next", BTreeMap::new());
+        assert_eq!(live.try_recv().unwrap().actor.id, "next");
+        assert!(live.try_recv().is_err());
     }
 }

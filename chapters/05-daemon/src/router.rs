@@ -30,7 +30,9 @@ pub enum Route {
     ImageTag(String),
     ImagePush(String),
     ImageDelete(String),
+    ImagePrune,
     ContainerList,
+    ContainerPrune,
     ContainerCreate,
     ContainerInspect(String),
     ContainerStart(String),
@@ -101,6 +103,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 
         ["containers", "json"] if get => Route::ContainerList,
         ["containers", "create"] if post => Route::ContainerCreate,
+        ["containers", "prune"] if post => Route::ContainerPrune,
         ["containers", id] if delete => Route::ContainerDelete(check_id(id)?),
         ["containers", id, action] => {
             let id = check_id(id)?;
@@ -131,6 +134,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["images", "create"] if post => Route::ImageCreate,
         ["images", "load"] if post => Route::ImageLoad,
         ["images", "get"] if get => Route::ImageGetAll,
+        ["images", "prune"] if post => Route::ImagePrune,
         ["images", rest @ ..] if !rest.is_empty() => image_route(method, &rest.join("/"))?,
         _ => return Err(page_not_found()),
     };
@@ -231,6 +235,11 @@ mod tests {
             Route::ExecInspect("e1".into())
         );
         assert_eq!(r(Method::HEAD, "/_ping").unwrap(), Route::Ping);
+        assert_eq!(
+            r(Method::POST, "/v1.44/containers/prune").unwrap(),
+            Route::ContainerPrune
+        );
+        assert_eq!(r(Method::POST, "/images/prune").unwrap(), Route::ImagePrune);
         assert!(matches!(
             r(Method::POST, "/containers/..%2f/start"),
             Err(ApiError::BadParameter(_))

@@ -110,6 +110,14 @@ pub trait ImageService: Send + Sync + 'static {
     /// `GET /images/get?names=` and `GET /images/{name}/get`: write a
     /// `docker save` tar.
     fn save(&self, names: &[String], out: &mut dyn Write) -> ApiResult<()>;
+    /// `POST /images/prune?filters=`: deletes the images no container uses —
+    /// only the untagged ones unless the filters say `dangling=false`.
+    fn prune(&self, filters: &Filters) -> ApiResult<ImagePruneResponse> {
+        let _ = filters;
+        Err(ApiError::NotImplemented(
+            "this daemon cannot prune images".to_string(),
+        ))
+    }
 }
 
 /// `GET /containers/json` options.
@@ -251,6 +259,15 @@ pub trait ContainerService: Send + Sync + 'static {
     fn unpause(&self, id: &str) -> ApiResult<()>;
     /// `DELETE /containers/{id}?force=`.
     fn remove(&self, id: &str, force: bool) -> ApiResult<()>;
+    /// `POST /containers/prune?filters=`: removes every container that is
+    /// not running (created or exited), within the `until` and `label`
+    /// filters.
+    fn prune(&self, filters: &Filters) -> ApiResult<ContainerPruneResponse> {
+        let _ = filters;
+        Err(ApiError::NotImplemented(
+            "this daemon cannot prune containers".to_string(),
+        ))
+    }
     /// The container's life state, for `wait`: subscribe before starting.
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>>;
     /// `GET /containers/{id}/logs`.

@@ -49,6 +49,45 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
     Some(UNIX_EPOCH + Duration::new(secs, t.subsec_nanos()))
 }
 
+/// Parses a Go duration as the docker CLI passes them through (`10m`,
+/// `1h30m`, `1.5h`, `45s`, `500ms`): the `until` filter of prune takes one
+/// as "that long before now".
+pub fn parse_go_duration(text: &str) -> Option<Duration> {
+    let mut rest = text;
+    let mut total = 0f64;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let number_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|&n| n > 0)?;
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            "us" | "µs" => 0.000_001,
+            "ns" => 0.000_000_001,
+            _ => return None,
+        };
+        total += number * seconds;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+/// The `until` of a prune filter: a time (unix seconds or RFC 3339), or a
+/// duration before `now`.
+pub fn parse_until(text: &str, now: SystemTime) -> Option<SystemTime> {
+    parse_timestamp(text).or_else(|| now.checked_sub(parse_go_duration(text)?))
+}
+
 /// Unix seconds of a time (for `Created` in lists).
 pub fn unix_seconds(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
@@ -120,6 +159,27 @@ mod tests {
             "2024-05-01T12:00:00Z"
         );
         assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn go_durations_and_until() {
+        let d = |s: &str| parse_go_duration(s);
+        assert_eq!(d("10m"), Some(Duration::from_secs(600)));
+        assert_eq!(d("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(d("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(d("500ms"), Some(Duration::from_millis(500)));
+        for bad in ["", "10", "h", "10x", "-1h", "1h-"] {
+            assert_eq!(d(bad), None, "{bad}");
+        }
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(
+            parse_until("24h", now),
+            Some(UNIX_EPOCH + Duration::from_secs(1_800_000_000 - 86_400))
+        );
+        assert_eq!(
+            parse_until("1700000000", now),
+            Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000))
+        );
     }
 
     #[test]

@@ -592,7 +592,7 @@ fn events_stream_what_happens() {
     let server = TestServer::start();
     let c = &server.client;
     let filters = Filters::parse(r#"{"type":["container"]}"#).unwrap();
-    let mut events = c.events(&filters, None).unwrap();
+    let mut events = c.events(&filters, None, None).unwrap();
     // The subscription is made when the headers are out; give it a moment.
     std::thread::sleep(Duration::from_millis(50));
     c.image_tag("busybox", "other", None).unwrap(); // an image event: filtered out
@@ -612,8 +612,34 @@ fn events_stream_what_happens() {
     assert_eq!(actions, ["create", "start", "die"]);
 
     // `until` in the past ends the stream at once.
-    let past: Vec<_> = c.events(&Filters::default(), Some("1")).unwrap().collect();
+    let past: Vec<_> = c
+        .events(&Filters::default(), None, Some("1"))
+        .unwrap()
+        .collect();
     assert!(past.is_empty());
+
+    // `since` replays what the daemon remembers, filtered, then `until`
+    // (now) ends the stream: the same three container events.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let replayed: Vec<String> = c
+        .events(&filters, Some("0"), Some(&format!("{now:.9}")))
+        .unwrap()
+        .map(|e| e.unwrap().action)
+        .collect();
+    assert_eq!(replayed, ["create", "start", "die"]);
+    // and a `since` after them replays none
+    let later: Vec<_> = c
+        .events(
+            &filters,
+            Some(&format!("{now:.9}")),
+            Some(&format!("{now:.9}")),
+        )
+        .unwrap()
+        .collect();
+    assert!(later.is_empty(), "{later:?}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod exec;
 mod images;
 mod inspect;
 mod list;
+mod prune;
 mod run;
 mod streams;
 mod system;
@@ -66,6 +67,11 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Save(args) => images::save(&ctx, args),
         Command::Import(args) => images::import(&ctx, args),
         Command::Login(args) => images::login(&ctx, args),
+        Command::Container(crate::cli::ContainerCommand::Prune(args)) => {
+            prune::containers(&ctx, args)
+        }
+        Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
+        Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
         Command::Version => system::version(&ctx),
         Command::Info => system::info(&ctx),
     }

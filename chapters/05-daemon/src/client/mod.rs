@@ -320,15 +320,18 @@ impl Client {
         self.get("/info", "the daemon's info")
     }
 
-    /// `GET /events`: events as they happen, until `until` (unix seconds or
-    /// RFC 3339) if given.
+    /// `GET /events`: the remembered events from `since` on (if given),
+    /// then events as they happen, until `until` (if given). Times are unix
+    /// seconds or RFC 3339.
     pub fn events(
         &self,
         filters: &Filters,
+        since: Option<&str>,
         until: Option<&str>,
     ) -> Result<JsonStream<Event>, ClientError> {
         let q = query(&[
             ("filters", (!filters.is_empty()).then(|| filters.to_json())),
+            ("since", since.map(str::to_owned)),
             ("until", until.map(str::to_owned)),
         ]);
         let response =
@@ -381,6 +384,20 @@ impl Client {
             false,
         )?;
         self.decode(response, "the deleted images")
+    }
+
+    /// `POST /images/prune`: deletes unused images (only untagged ones
+    /// unless `filters` say `dangling=false`).
+    pub fn images_prune(&self, filters: &Filters) -> Result<ImagePruneResponse, ClientError> {
+        let q = query(&[("filters", (!filters.is_empty()).then(|| filters.to_json()))]);
+        let response = self.request(
+            "POST",
+            &format!("/images/prune{q}"),
+            &[],
+            RequestBody::None,
+            false,
+        )?;
+        self.decode(response, "the pruned images")
     }
 
     /// `POST /images/create?fromImage=`: the pull's progress stream.
@@ -502,6 +519,23 @@ impl Client {
             ),
         ]);
         self.get(&format!("/containers/json{q}"), "the container list")
+    }
+
+    /// `POST /containers/prune`: removes every container that is not
+    /// running.
+    pub fn containers_prune(
+        &self,
+        filters: &Filters,
+    ) -> Result<ContainerPruneResponse, ClientError> {
+        let q = query(&[("filters", (!filters.is_empty()).then(|| filters.to_json()))]);
+        let response = self.request(
+            "POST",
+            &format!("/containers/prune{q}"),
+            &[],
+            RequestBody::None,
+            false,
+        )?;
+        self.decode(response, "the pruned containers")
     }
 
     /// `GET /containers/{id}/json`.

@@ -422,6 +422,13 @@ fn matches_filters(
         && filters.labels_match(&entry.container.config.labels)
 }
 
+impl RuntimeContainers {
+    /// Bytes in the container's writable layer (overlayfs's upper dir).
+    fn rw_size(&self, id: &ContainerId) -> u64 {
+        super::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
+    }
+}
+
 impl ContainerService for RuntimeContainers {
     fn create(
         &self,
@@ -504,8 +511,11 @@ impl ContainerService for RuntimeContainers {
             if !options.all && !record.state.is_alive() {
                 continue;
             }
-            let summary = convert::summary(&entry.container, &record, now);
+            let mut summary = convert::summary(&entry.container, &record, now);
             if matches_filters(&summary, &entry, &record, &options.filters) {
+                if options.size {
+                    summary.size_rw = Some(self.rw_size(&entry.id) as i64);
+                }
                 list.push(summary);
             }
         }
@@ -543,10 +553,16 @@ impl ContainerService for RuntimeContainers {
             Some(t) => Some(Duration::from_secs(t as u64)),
             None => None,
         };
+        let signal = match options.signal.as_deref() {
+            Some(name) => {
+                Some(minidock_lifecycle::signal::parse_signal(name).map_err(runtime_error)?)
+            }
+            None => None,
+        };
         let stopped = self
             .inner
             .runtime
-            .stop(&entry.id, timeout)
+            .stop_with_signal(&entry.id, timeout, signal)
             .map_err(runtime_error)?;
         if stopped.is_some() {
             self.inner.publish("stop", &entry, &[]);
@@ -636,6 +652,69 @@ impl ContainerService for RuntimeContainers {
         self.inner.execs.forget_container(&entry.id);
         self.inner.forget(&entry);
         Ok(())
+    }
+
+    fn prune(&self, filters: &crate::query::Filters) -> ApiResult<ContainerPruneResponse> {
+        if let Some(name) = filters
+            .terms
+            .keys()
+            .find(|k| !["until", "label"].contains(&k.as_str()))
+        {
+            return Err(ApiError::BadParameter(format!(
+                "invalid filter '{name}': prune takes until and label"
+            )));
+        }
+        let now = SystemTime::now();
+        let until = match filters.values("until") {
+            [] => None,
+            [text] => Some(crate::time::parse_until(text, now).ok_or_else(|| {
+                ApiError::BadParameter(format!(
+                    "invalid until {text:?}: a time (unix seconds, RFC 3339) or a duration (10m)"
+                ))
+            })?),
+            _ => {
+                return Err(ApiError::BadParameter(
+                    "more than one until filter".to_string(),
+                ))
+            }
+        };
+        let entries: Vec<Arc<Entry>> = {
+            let map = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
+            map.values().cloned().collect()
+        };
+        let mut response = ContainerPruneResponse::default();
+        for entry in entries {
+            let old_enough = until.is_none_or(|u| system_time(&entry.container.created) < u);
+            if !old_enough || !filters.labels_match(&entry.container.config.labels) {
+                continue;
+            }
+            match self.record(&entry) {
+                Ok(record) if !record.state.is_alive() => {}
+                Ok(_) | Err(ApiError::NotFound(_)) => continue,
+                Err(e) => return Err(e),
+            }
+            let size = self.rw_size(&entry.id);
+            match self.remove(entry.id.as_str(), false) {
+                Ok(()) => {
+                    response
+                        .containers_deleted
+                        .get_or_insert_with(Vec::new)
+                        .push(entry.id.to_string());
+                    response.space_reclaimed += size;
+                }
+                // removed, or started, since we looked: not ours to prune
+                Err(ApiError::NotFound(_) | ApiError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let reclaimed = response.space_reclaimed.to_string();
+        self.inner.events.publish(
+            "container",
+            "prune",
+            "",
+            BTreeMap::from([("reclaimed".to_string(), reclaimed)]),
+        );
+        Ok(response)
     }
 
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>> {

@@ -506,6 +506,71 @@ impl ImageService for StoreImages {
         Ok(())
     }
 
+    fn prune(&self, filters: &Filters) -> ApiResult<ImagePruneResponse> {
+        if let Some(name) = filters
+            .terms
+            .keys()
+            .find(|k| !["dangling", "until", "label"].contains(&k.as_str()))
+        {
+            return Err(ApiError::BadParameter(format!(
+                "invalid filter '{name}': image prune takes dangling, until and label"
+            )));
+        }
+        let dangling_only = match filters.values("dangling") {
+            [] => true,
+            [v] if v == "true" || v == "1" => true,
+            [v] if v == "false" || v == "0" => false,
+            other => {
+                return Err(ApiError::BadParameter(format!(
+                    "invalid dangling filter {other:?}: true or false"
+                )))
+            }
+        };
+        let until = match filters.values("until") {
+            [] => None,
+            [text] => Some(
+                crate::time::parse_until(text, std::time::SystemTime::now())
+                    .ok_or_else(|| ApiError::BadParameter(format!("invalid until {text:?}")))?,
+            ),
+            _ => return Err(ApiError::BadParameter("more than one until filter".into())),
+        };
+        let users = self.users()?;
+        // What the store holds on disk before and after: shared layers that
+        // stay are not reclaimed, so summing image sizes would overcount.
+        let on_disk = || {
+            let root = self.store.root();
+            super::disk::tree_size(&root.join("layers"))
+                + super::disk::tree_size(&root.join("blobs"))
+        };
+        let before = on_disk();
+        let mut response = ImagePruneResponse::default();
+        for image in self.store.list().map_err(store_error)? {
+            let id = image.id.to_string();
+            let created = created_seconds(&image);
+            let old_enough = until.is_none_or(|u| created < crate::time::unix_seconds(u));
+            if users.contains_key(&id)
+                || (dangling_only && !image.references.is_empty())
+                || !old_enough
+                || !filters.labels_match(&labels(&image))
+            {
+                continue;
+            }
+            // No container uses it (checked above), so force only means
+            // "all of its tags", as `docker image prune -a` does.
+            match self.remove(&id, true) {
+                Ok(items) => response
+                    .images_deleted
+                    .get_or_insert_with(Vec::new)
+                    .extend(items),
+                // removed, or given a container, since we looked
+                Err(ApiError::NotFound(_) | ApiError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        response.space_reclaimed = before.saturating_sub(on_disk());
+        Ok(response)
+    }
+
     fn save(&self, names: &[String], out: &mut dyn Write) -> ApiResult<()> {
         for name in names {
             self.resolve(name)?;

@@ -168,6 +168,11 @@ pub(crate) async fn handle(
             let deleted = blocking(move || images.remove(&name, force)).await?;
             json_response(StatusCode::OK, &deleted)
         }
+        Route::ImagePrune => {
+            let filters = ctx.query.filters()?;
+            let pruned = blocking(move || images.prune(&filters)).await?;
+            json_response(StatusCode::OK, &pruned)
+        }
         Route::ImageCreate => image_create(ctx, req).await,
         Route::ImagePush(name) => {
             let tag = ctx.query.string("tag");
@@ -217,6 +222,11 @@ pub(crate) async fn handle(
             let body: ContainerCreateBody = json_body(req, false).await?;
             let created = blocking(move || containers.create(name.as_deref(), body)).await?;
             json_response(StatusCode::CREATED, &created)
+        }
+        Route::ContainerPrune => {
+            let filters = ctx.query.filters()?;
+            let pruned = blocking(move || containers.prune(&filters)).await?;
+            json_response(StatusCode::OK, &pruned)
         }
         Route::ContainerInspect(id) => {
             let inspect = blocking(move || containers.inspect(&id)).await?;

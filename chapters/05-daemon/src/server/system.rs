@@ -5,13 +5,15 @@ use super::{json_response, Ctx};
 use crate::error::ApiError;
 use crate::events::event_matches;
 use crate::service::ListOptions;
-use crate::types::{Commit, ComponentVersion, Platform, SwarmInfo, SystemInfo, SystemVersion};
+use crate::types::{
+    Commit, ComponentVersion, Event, Platform, SwarmInfo, SystemInfo, SystemVersion,
+};
 use crate::version::{API_VERSION, MIN_API_VERSION};
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The engine's version: the crate's.
@@ -224,20 +226,38 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     json_response(StatusCode::OK, &info)
 }
 
-/// `GET /events?filters=&until=`: streams events as they happen, one JSON
-/// object per line. Past events are not kept (`since` is ignored).
+/// `GET /events?filters=&since=&until=`: streams events, one JSON object
+/// per line: with `since`, the remembered ones from then on first (the last
+/// [`crate::events::HISTORY`]), then the live ones, until `until`.
 pub(super) async fn events(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     let filters = ctx.query.filters()?;
-    let until =
-        match ctx.query.string("until") {
-            Some(text) => Some(crate::time::parse_timestamp(&text).ok_or_else(|| {
-                ApiError::BadParameter(format!("invalid value for until: {text:?}"))
-            })?),
-            None => None,
-        };
-    let mut receiver = ctx.api.events.subscribe();
+    let time = |key: &str| match ctx.query.string(key) {
+        Some(text) => crate::time::parse_timestamp(&text)
+            .map(Some)
+            .ok_or_else(|| ApiError::BadParameter(format!("invalid value for {key}: {text:?}"))),
+        None => Ok(None),
+    };
+    let (since, until) = (time("since")?, time("until")?);
+    let (past, mut receiver) = ctx.api.events.subscribe_with_history();
+    let replay: Vec<Event> = match since {
+        Some(since) => past
+            .into_iter()
+            .filter(|e| {
+                let at = UNIX_EPOCH + std::time::Duration::from_nanos(e.time_nano as u64);
+                at >= since && until.is_none_or(|u| at <= u) && event_matches(e, &filters)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let (tx, body) = Body::channel(16);
     tokio::spawn(async move {
+        for event in replay {
+            let mut line = serde_json::to_vec(&event).unwrap_or_default();
+            line.push(b'\n');
+            if tx.send(Ok(Bytes::from(line))).await.is_err() {
+                return;
+            }
+        }
         let deadline = until.map(|t| {
             let left = t.duration_since(SystemTime::now()).unwrap_or_default();
             tokio::time::Instant::now() + left

@@ -521,3 +521,14 @@ pub struct ExecInspect {
     /// What runs.
     pub process_config: ExecProcessConfig,
 }
+
+/// The answer to `POST /containers/prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerPruneResponse {
+    /// The ids of the removed containers (`null` when none, as Docker).
+    pub containers_deleted: Option<Vec<String>>,
+    /// Bytes their writable layers held.
+    #[serde(default)]
+    pub space_reclaimed: u64,
+}

@@ -270,3 +270,14 @@ mod tests {
         );
     }
 }
+
+/// The answer to `POST /images/prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImagePruneResponse {
+    /// What was untagged and deleted (`null` when nothing, as Docker).
+    pub images_deleted: Option<Vec<ImageDeleteItem>>,
+    /// Bytes the deleted images' layers held.
+    #[serde(default)]
+    pub space_reclaimed: u64,
+}
