@@ -216,6 +216,10 @@ pub struct ContainerOptions {
     #[arg(long = "env-file", value_name = "list")]
     pub env_file: Vec<String>,
 
+    /// Set meta data on a container (key=value)
+    #[arg(short = 'l', long = "label", value_name = "list")]
+    pub label: Vec<String>,
+
     /// Bind mount a volume (/host/path:/container/path[:ro])
     #[arg(short = 'v', long = "volume", value_name = "list")]
     pub volume: Vec<String>,
@@ -362,6 +366,27 @@ pub struct PsArgs {
     /// Don't truncate output
     #[arg(long = "no-trunc")]
     pub no_trunc: bool,
+
+    /// Filter output based on conditions provided (status, name, id, label,
+    /// ancestor, exited)
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+
+    /// Format output using a Go template, or "table TEMPLATE"
+    #[arg(long = "format", value_name = "string")]
+    pub format: Option<String>,
+
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last", value_name = "int")]
+    pub last: Option<usize>,
+
+    /// Show the latest created container (includes all states)
+    #[arg(short = 'l', long = "latest")]
+    pub latest: bool,
+
+    /// Display total file sizes
+    #[arg(short = 's', long = "size")]
+    pub size: bool,
 }
 
 /// `minidock pull`.
@@ -398,6 +423,15 @@ pub struct ImagesArgs {
     /// Don't truncate output
     #[arg(long = "no-trunc")]
     pub no_trunc: bool,
+
+    /// Filter output based on conditions provided (dangling, label,
+    /// reference)
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+
+    /// Format output using a Go template, or "table TEMPLATE"
+    #[arg(long = "format", value_name = "string")]
+    pub format: Option<String>,
 
     /// Only images of this repository (and tag)
     #[arg(value_name = "REPOSITORY[:TAG]")]

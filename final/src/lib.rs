@@ -19,6 +19,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod format;
+pub mod listing;
 pub mod progress;
 pub mod template;
 pub mod tty;

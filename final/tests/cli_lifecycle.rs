@@ -320,3 +320,87 @@ fn stop_sends_the_signal_it_is_given() {
     assert!(stderr(&out).contains("NOPE"), "{}", stderr(&out));
     d.ok(&["rm", "term", "usr1"]);
 }
+
+#[test]
+fn ps_and_images_take_filters_formats_and_sizes() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&[
+        "create", "--name", "first", "--label", "tier=db", "busybox", "true",
+    ]);
+    d.ok(&[
+        "run",
+        "--name",
+        "second",
+        "busybox",
+        "sh",
+        "-c",
+        "echo 123456789 > /f",
+    ]);
+    d.ok(&["run", "-d", "--name", "third", "busybox", "sleep", "1000"]);
+
+    // a raw template, one line per container, newest first
+    assert_eq!(
+        d.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
+        "third running\nsecond exited\nfirst created\n"
+    );
+    // filters go to the daemon; -n implies -a
+    assert_eq!(
+        d.ok(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=tier=db",
+            "--format",
+            "{{.Names}} {{.Labels}}"
+        ]),
+        "first tier=db\n"
+    );
+    assert_eq!(
+        d.ok(&[
+            "ps",
+            "--filter",
+            "status=exited",
+            "--filter",
+            "name=sec",
+            "-q"
+        ])
+        .len(),
+        13
+    );
+    assert_eq!(
+        d.ok(&["ps", "-n", "2", "--format", "{{.Names}}"]),
+        "third\nsecond\n"
+    );
+    assert_eq!(d.ok(&["ps", "-l", "--format", "{{.Names}}"]), "third\n");
+    // -s: what the container wrote (10 bytes)
+    assert_eq!(
+        d.ok(&[
+            "ps",
+            "-a",
+            "-s",
+            "--filter",
+            "name=second",
+            "--format",
+            "{{.Size}}"
+        ]),
+        "10B\n"
+    );
+    // a table with the titles of the chosen fields
+    let table = d.ok(&["ps", "-a", "--format", "table {{.Names}}\\t{{.Status}}"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[0], "NAMES     STATUS");
+    assert!(lines[1].starts_with("third     Up "), "{table}");
+    assert!(lines[3].starts_with("first     Created"), "{table}");
+    let bad = d.run(&["ps", "--format", "{{.Names"]);
+    assert_eq!(bad.status.code(), Some(125), "{bad:?}");
+    assert!(stderr(&bad).contains("template"), "{}", stderr(&bad));
+
+    let images = d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.Size}}"]);
+    assert!(
+        images.starts_with("busybox:latest ") && images.ends_with("MB\n"),
+        "{images}"
+    );
+    assert_eq!(d.ok(&["images", "--filter", "dangling=true", "-q"]), "");
+    d.ok(&["rm", "-f", "first", "second", "third"]);
+}

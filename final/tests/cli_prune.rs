@@ -25,25 +25,16 @@ fn tiny_rootfs_tar(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     path
 }
 
-/// The NAMES column of `ps -a`.
+/// The names of all containers.
 fn names(d: &Daemon) -> Vec<String> {
-    let table = d.ok(&["ps", "-a"]);
-    lines(&table)[1..]
-        .iter()
-        .map(|l| l.split_whitespace().last().unwrap().to_string())
-        .collect()
+    let names = d.ok(&["ps", "-a", "--format", "{{.Names}}"]);
+    lines(&names).iter().map(|n| n.to_string()).collect()
 }
 
-/// `REPOSITORY:TAG` of each line of `images`, sorted.
+/// `REPOSITORY:TAG` of every image, sorted.
 fn images(d: &Daemon) -> Vec<String> {
-    let table = d.ok(&["images"]);
-    let mut all: Vec<String> = lines(&table)[1..]
-        .iter()
-        .map(|l| {
-            let mut words = l.split_whitespace();
-            format!("{}:{}", words.next().unwrap(), words.next().unwrap())
-        })
-        .collect();
+    let list = d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    let mut all: Vec<String> = lines(&list).iter().map(|l| l.to_string()).collect();
     all.sort();
     all
 }

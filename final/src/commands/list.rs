@@ -9,7 +9,10 @@ use minidock_daemon::types::{ContainerStats, ContainerSummary, ImageSummary};
 use super::Context;
 use crate::cli::{ImagesArgs, PsArgs, StatsArgs, TopArgs};
 use crate::error::Failure;
-use crate::format::{bytes_size, ellipsis, human_size_with_precision, short_id, time_ago, Table};
+use crate::format::{
+    bytes_size, ellipsis, human_size, human_size_with_precision, short_id, time_ago, Table,
+};
+use crate::listing::{self, Format, Row};
 
 /// Go's `strconv.Quote`: double quotes, with `"`, `\` and control
 /// characters escaped, as `docker ps` prints COMMAND.
@@ -33,71 +36,162 @@ pub fn go_quote(text: &str) -> String {
     out
 }
 
-/// The `docker ps` table for these containers, as seen at `now`.
+/// Go's `time.Time.String()` of unix seconds in UTC, as `{{.CreatedAt}}`
+/// prints: `2026-11-28 02:31:00 +0000 UTC`.
+fn go_time(unix: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0) as u64);
+    let text = minidock_daemon::time::rfc3339(time);
+    format!(
+        "{} +0000 UTC",
+        text.trim_end_matches('Z').replacen('T', " ", 1)
+    )
+}
+
+/// The column titles of `ps --format 'table …'`, by field.
+pub fn ps_headers() -> Row {
+    [
+        ("ID", "CONTAINER ID"),
+        ("Image", "IMAGE"),
+        ("Command", "COMMAND"),
+        ("CreatedAt", "CREATED AT"),
+        ("RunningFor", "CREATED"),
+        ("Ports", "PORTS"),
+        ("Status", "STATUS"),
+        ("Size", "SIZE"),
+        ("Names", "NAMES"),
+        ("Labels", "LABELS"),
+        ("Mounts", "MOUNTS"),
+        ("State", "STATE"),
+        ("Networks", "NETWORKS"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+/// One container as `docker ps` shows it, by field name.
+pub fn ps_row(c: &ContainerSummary, no_trunc: bool, now: SystemTime) -> Row {
+    let id = if no_trunc {
+        c.id.clone()
+    } else {
+        short_id(&c.id).to_string()
+    };
+    let image = if c.image.starts_with("sha256:") && !no_trunc {
+        short_id(&c.image).to_string()
+    } else {
+        c.image.clone()
+    };
+    let command = if no_trunc {
+        c.command.clone()
+    } else {
+        ellipsis(&c.command, 20)
+    };
+    // Docker hides the names of links (`/other/alias`): only the
+    // container's own names, without the leading slash.
+    let names: Vec<&str> = c
+        .names
+        .iter()
+        .map(|n| n.strip_prefix('/').unwrap_or(n))
+        .filter(|n| !n.contains('/'))
+        .collect();
+    let ports: Vec<String> = c
+        .ports
+        .iter()
+        .map(|p| match p.public_port {
+            Some(public) => format!("0.0.0.0:{public}->{}/{}", p.private_port, p.kind),
+            None => format!("{}/{}", p.private_port, p.kind),
+        })
+        .collect();
+    let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mounts: Vec<&str> = c.mounts.iter().map(|m| m.source.as_str()).collect();
+    Row::from([
+        ("ID", id),
+        ("Image", image),
+        ("Command", go_quote(&command)),
+        ("CreatedAt", go_time(c.created)),
+        ("RunningFor", time_ago(c.created, now)),
+        ("Ports", ports.join(", ")),
+        ("Status", c.status.clone()),
+        (
+            "Size",
+            c.size_rw
+                .map(|s| human_size(s.max(0) as u64))
+                .unwrap_or_default(),
+        ),
+        ("Names", names.join(",")),
+        ("Labels", labels.join(",")),
+        ("Mounts", mounts.join(",")),
+        ("State", c.state.clone()),
+        ("Networks", c.host_config.network_mode.clone()),
+    ])
+}
+
+/// The `docker ps` table for these containers, as seen at `now` (with a
+/// SIZE column when the sizes were asked for).
 pub fn ps_table(containers: &[ContainerSummary], no_trunc: bool, now: SystemTime) -> String {
-    let mut table = Table::new(&[
-        "CONTAINER ID",
-        "IMAGE",
-        "COMMAND",
-        "CREATED",
-        "STATUS",
-        "PORTS",
-        "NAMES",
-    ]);
+    let mut columns = vec![
+        "ID",
+        "Image",
+        "Command",
+        "RunningFor",
+        "Status",
+        "Ports",
+        "Names",
+    ];
+    if containers.iter().any(|c| c.size_rw.is_some()) {
+        columns.push("Size");
+    }
+    let headers = ps_headers();
+    let titles: Vec<&str> = columns.iter().map(|c| headers[c].as_str()).collect();
+    let mut table = Table::new(&titles);
     for c in containers {
-        let id = if no_trunc {
-            c.id.clone()
-        } else {
-            short_id(&c.id).to_string()
-        };
-        let image = if c.image.starts_with("sha256:") && !no_trunc {
-            short_id(&c.image).to_string()
-        } else {
-            c.image.clone()
-        };
-        let command = if no_trunc {
-            c.command.clone()
-        } else {
-            ellipsis(&c.command, 20)
-        };
-        // Docker hides the names of links (`/other/alias`): only the
-        // container's own names, without the leading slash.
-        let names: Vec<&str> = c
-            .names
-            .iter()
-            .map(|n| n.strip_prefix('/').unwrap_or(n))
-            .filter(|n| !n.contains('/'))
-            .collect();
-        let ports: Vec<String> = c
-            .ports
-            .iter()
-            .map(|p| match p.public_port {
-                Some(public) => format!("0.0.0.0:{public}->{}/{}", p.private_port, p.kind),
-                None => format!("{}/{}", p.private_port, p.kind),
-            })
-            .collect();
-        table.row(vec![
-            id,
-            image,
-            go_quote(&command),
-            time_ago(c.created, now),
-            c.status.clone(),
-            ports.join(", "),
-            names.join(","),
-        ]);
+        let mut row = ps_row(c, no_trunc, now);
+        table.row(
+            columns
+                .iter()
+                .map(|k| row.remove(k).unwrap_or_default())
+                .collect(),
+        );
     }
     table.render()
 }
 
+/// `--filter key=value`, repeated, as the API's filters.
+pub fn parse_filters(given: &[String]) -> Result<Filters, Failure> {
+    let mut filters = Filters::default();
+    for term in given {
+        let (key, value) = term.split_once('=').ok_or_else(|| {
+            Failure::usage(format!(
+                "bad format of filter (expected name=value): {term:?}"
+            ))
+        })?;
+        filters
+            .terms
+            .entry(key.to_string())
+            .or_default()
+            .push(value.to_string());
+    }
+    Ok(filters)
+}
+
 /// `minidock ps`.
 pub fn ps(ctx: &Context, args: PsArgs) -> Result<i32, Failure> {
+    let format = Format::parse(args.format.as_deref())?;
     let containers = ctx.client.containers(&ListOptions {
-        all: args.all,
-        limit: None,
-        size: false,
-        filters: Filters::default(),
+        // -n and -l imply -a, as in Docker
+        all: args.all || args.last.is_some() || args.latest,
+        limit: if args.latest { Some(1) } else { args.last },
+        size: args.size,
+        filters: parse_filters(&args.filter)?,
     })?;
-    if args.quiet {
+    if !matches!(format, Format::Default) && !args.quiet {
+        let now = SystemTime::now();
+        let rows: Vec<Row> = containers
+            .iter()
+            .map(|c| ps_row(c, args.no_trunc, now))
+            .collect();
+        print!("{}", listing::render(&format, &ps_headers(), &rows)?);
+    } else if args.quiet {
         for c in &containers {
             println!(
                 "{}",
@@ -127,15 +221,33 @@ fn split_repo_tag(repo_tag: &str) -> (&str, &str) {
     }
 }
 
-/// The `docker images` table: one row per tag, `<none>` for an untagged
-/// image, sizes in units of 1000 with three digits.
-pub fn images_table(
+/// The column titles of `images --format 'table …'`, by field.
+pub fn images_headers() -> Row {
+    [
+        ("Repository", "REPOSITORY"),
+        ("Tag", "TAG"),
+        ("ID", "IMAGE ID"),
+        ("Digest", "DIGEST"),
+        ("CreatedSince", "CREATED"),
+        ("CreatedAt", "CREATED AT"),
+        ("Size", "SIZE"),
+        ("Containers", "CONTAINERS"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
+
+/// The rows of `docker images`: one per tag, `<none>` for an untagged
+/// image, sizes in units of 1000 with three digits; only the tags of
+/// `filter` (`repo` or `repo:tag`) when given.
+pub fn images_rows(
     images: &[ImageSummary],
     filter: Option<&str>,
     no_trunc: bool,
     now: SystemTime,
-) -> String {
-    let mut table = Table::new(&["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]);
+) -> Vec<Row> {
+    let mut rows = Vec::new();
     for image in images {
         let id = if no_trunc {
             image.id.clone()
@@ -157,28 +269,76 @@ pub fn images_table(
                     continue;
                 }
             }
-            table.row(vec![
-                repo.to_string(),
-                tag.to_string(),
-                id.clone(),
-                time_ago(image.created, now),
-                human_size_with_precision(image.size as f64, 3),
-            ]);
+            let digest = image
+                .repo_digests
+                .iter()
+                .find_map(|d| d.split_once('@').map(|(_, digest)| digest.to_string()))
+                .unwrap_or_else(|| "<none>".to_string());
+            rows.push(Row::from([
+                ("Repository", repo.to_string()),
+                ("Tag", tag.to_string()),
+                ("ID", id.clone()),
+                ("Digest", digest),
+                ("CreatedSince", time_ago(image.created, now)),
+                ("CreatedAt", go_time(image.created)),
+                ("Size", human_size_with_precision(image.size as f64, 3)),
+                (
+                    "Containers",
+                    if image.containers < 0 {
+                        "N/A".to_string()
+                    } else {
+                        image.containers.to_string()
+                    },
+                ),
+            ]));
         }
+    }
+    rows
+}
+
+/// The `docker images` table.
+pub fn images_table(
+    images: &[ImageSummary],
+    filter: Option<&str>,
+    no_trunc: bool,
+    now: SystemTime,
+) -> String {
+    let columns = ["Repository", "Tag", "ID", "CreatedSince", "Size"];
+    let headers = images_headers();
+    let titles: Vec<&str> = columns.iter().map(|c| headers[c].as_str()).collect();
+    let mut table = Table::new(&titles);
+    for mut row in images_rows(images, filter, no_trunc, now) {
+        table.row(
+            columns
+                .iter()
+                .map(|k| row.remove(k).unwrap_or_default())
+                .collect(),
+        );
     }
     table.render()
 }
 
 /// `minidock images`.
 pub fn images(ctx: &Context, args: ImagesArgs) -> Result<i32, Failure> {
-    let mut images = ctx.client.images(false)?;
+    let format = Format::parse(args.format.as_deref())?;
+    let mut images = ctx
+        .client
+        .images_filtered(false, &parse_filters(&args.filter)?)?;
     // Newest first, as Docker lists them.
     images.sort_by(|a, b| {
         b.created
             .cmp(&a.created)
             .then_with(|| a.repo_tags.cmp(&b.repo_tags))
     });
-    if args.quiet {
+    if !matches!(format, Format::Default) && !args.quiet {
+        let rows = images_rows(
+            &images,
+            args.reference.as_deref(),
+            args.no_trunc,
+            SystemTime::now(),
+        );
+        print!("{}", listing::render(&format, &images_headers(), &rows)?);
+    } else if args.quiet {
         for image in &images {
             println!(
                 "{}",

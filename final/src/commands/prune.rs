@@ -9,25 +9,8 @@ use crate::format::human_size;
 use minidock_daemon::query::Filters;
 use minidock_daemon::types::ImageDeleteItem;
 
+use super::list::parse_filters as filters;
 use super::Context;
-
-/// `--filter key=value`, repeated, as the API's filters.
-fn filters(given: &[String]) -> Result<Filters, Failure> {
-    let mut filters = Filters::default();
-    for term in given {
-        let (key, value) = term.split_once('=').ok_or_else(|| {
-            Failure::usage(format!(
-                "bad format of filter (expected name=value): {term:?}"
-            ))
-        })?;
-        filters
-            .terms
-            .entry(key.to_string())
-            .or_default()
-            .push(value.to_string());
-    }
-    Ok(filters)
-}
 
 /// Docker's question; `true` when the answer starts with y or Y.
 fn confirmed(warning: &str) -> Result<bool, Failure> {

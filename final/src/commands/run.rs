@@ -172,6 +172,15 @@ pub fn container_create_body(
             env: (!env.is_empty()).then_some(env),
             cmd: (!opts.command.is_empty()).then(|| opts.command.clone()),
             image: opts.image.clone(),
+            labels: (!opts.label.is_empty()).then(|| {
+                opts.label
+                    .iter()
+                    .map(|l| match l.split_once('=') {
+                        Some((k, v)) => (k.to_string(), v.to_string()),
+                        None => (l.clone(), String::new()),
+                    })
+                    .collect()
+            }),
             working_dir: opts.workdir.clone(),
             entrypoint: opts.entrypoint.as_ref().map(|e| {
                 if e.is_empty() {

@@ -343,10 +343,20 @@ impl Client {
 
     /// `GET /images/json`.
     pub fn images(&self, all: bool) -> Result<Vec<ImageSummary>, ClientError> {
-        self.get(
-            &format!("/images/json{}", query(&[("all", flag(all))])),
-            "the image list",
-        )
+        self.images_filtered(all, &Filters::default())
+    }
+
+    /// `GET /images/json?filters=` (`dangling`, `label`, `reference`).
+    pub fn images_filtered(
+        &self,
+        all: bool,
+        filters: &Filters,
+    ) -> Result<Vec<ImageSummary>, ClientError> {
+        let q = query(&[
+            ("all", flag(all)),
+            ("filters", (!filters.is_empty()).then(|| filters.to_json())),
+        ]);
+        self.get(&format!("/images/json{q}"), "the image list")
     }
 
     /// `GET /images/{name}/json`.

@@ -508,7 +508,10 @@ impl ContainerService for RuntimeContainers {
                 Err(ApiError::NotFound(_)) => continue, // removed meanwhile
                 Err(e) => return Err(e),
             };
-            if !options.all && !record.state.is_alive() {
+            // A status filter lists every container it matches, as Docker's
+            // (`docker ps -f status=exited` needs no -a).
+            let running_only = !options.all && options.filters.values("status").is_empty();
+            if running_only && !record.state.is_alive() {
                 continue;
             }
             let mut summary = convert::summary(&entry.container, &record, now);
@@ -516,14 +519,15 @@ impl ContainerService for RuntimeContainers {
                 if options.size {
                     summary.size_rw = Some(self.rw_size(&entry.id) as i64);
                 }
-                list.push(summary);
+                list.push((entry.container.created, summary));
             }
         }
-        list.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        // Newest first, to the nanosecond (`Created` has whole seconds only).
+        list.sort_by(|(a_time, a), (b_time, b)| b_time.cmp(a_time).then_with(|| b.id.cmp(&a.id)));
         if let Some(limit) = options.limit {
             list.truncate(limit);
         }
-        Ok(list)
+        Ok(list.into_iter().map(|(_, summary)| summary).collect())
     }
 
     fn inspect(&self, id: &str) -> ApiResult<ContainerInspect> {
