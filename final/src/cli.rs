@@ -130,6 +130,9 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Get real time events from the server
+    #[command(override_usage = "minidock events [OPTIONS]")]
+    Events(EventsArgs),
     /// Manage containers
     #[command(subcommand, override_usage = "minidock container COMMAND")]
     Container(ContainerCommand),
@@ -139,6 +142,27 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+}
+
+/// `minidock events`.
+#[derive(Debug, Clone, Args)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp
+    #[arg(long = "since", value_name = "string")]
+    pub since: Option<String>,
+
+    /// Stream events until this timestamp
+    #[arg(long = "until", value_name = "string")]
+    pub until: Option<String>,
+
+    /// Filter output based on conditions provided (type, event, container,
+    /// image, label)
+    #[arg(short = 'f', long = "filter", value_name = "filter")]
+    pub filter: Vec<String>,
+
+    /// Format output using a Go template
+    #[arg(long = "format", value_name = "string")]
+    pub format: Option<String>,
 }
 
 /// `minidock container …`.

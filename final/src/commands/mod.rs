@@ -72,6 +72,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
         Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
+        Command::Events(args) => system::events(&ctx, args),
         Command::Version => system::version(&ctx),
         Command::Info => system::info(&ctx),
     }

@@ -119,6 +119,94 @@ pub fn info(ctx: &Context) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// A `--since`/`--until` value as the daemon takes it: a time as given
+/// (unix seconds, RFC 3339), or a Go duration (`10m`) before now, which the
+/// docker CLI turns into unix seconds the same way.
+fn event_time(text: &str, now: std::time::SystemTime) -> Result<String, Failure> {
+    if minidock_daemon::time::parse_timestamp(text).is_some() {
+        return Ok(text.to_string());
+    }
+    let duration = minidock_daemon::time::parse_go_duration(text).ok_or_else(|| {
+        Failure::usage(format!(
+            "invalid time {text:?}: unix seconds, RFC 3339 (2026-11-28T02:31:00Z) or a duration (10m)"
+        ))
+    })?;
+    let at = now.checked_sub(duration).unwrap_or(std::time::UNIX_EPOCH);
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Ok(format!(
+        "{}.{:09}",
+        since_epoch.as_secs(),
+        since_epoch.subsec_nanos()
+    ))
+}
+
+/// One event as `docker events` prints it: time, type, action, id, and the
+/// attributes in parentheses, sorted by key.
+pub fn event_line(event: &minidock_daemon::types::Event) -> String {
+    let time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(event.time_nano.max(0) as u64);
+    let attributes: Vec<String> = event
+        .actor
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    format!(
+        "{} {} {} {} ({})",
+        minidock_daemon::time::rfc3339_fixed(time),
+        event.kind,
+        event.action,
+        event.actor.id,
+        attributes.join(", ")
+    )
+}
+
+/// `minidock events [--since T] [--until T] [--filter k=v] [--format T]`.
+pub fn events(ctx: &Context, args: crate::cli::EventsArgs) -> Result<i32, Failure> {
+    let now = std::time::SystemTime::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|t| event_time(t, now))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|t| event_time(t, now))
+        .transpose()?;
+    let template = match &args.format {
+        Some(text) => Some(
+            crate::template::Template::parse(text)
+                .map_err(|e| Failure::usage(format!("template parsing error: {e}")))?,
+        ),
+        None => None,
+    };
+    let filters = super::list::parse_filters(&args.filter)?;
+    let stream = ctx
+        .client
+        .events(&filters, since.as_deref(), until.as_deref())?;
+    let stdout = std::io::stdout();
+    for event in stream {
+        let event = event?;
+        let line = match &template {
+            Some(t) => {
+                let value = serde_json::to_value(&event)
+                    .map_err(|e| Failure::new(format!("event as JSON: {e}")))?;
+                t.execute(&value)
+                    .map_err(|e| Failure::new(format!("template: {e}")))?
+            }
+            None => event_line(&event),
+        };
+        use std::io::Write;
+        let mut out = stdout.lock();
+        // A closed pipe (`| head`) ends the command quietly.
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+    Ok(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
