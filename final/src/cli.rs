@@ -130,6 +130,11 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Copy files/folders between a container and the local filesystem
+    #[command(
+        override_usage = "minidock cp CONTAINER:SRC_PATH DEST_PATH|-\n       minidock cp SRC_PATH|- CONTAINER:DEST_PATH"
+    )]
+    Cp(CpArgs),
     /// Get real time events from the server
     #[command(override_usage = "minidock events [OPTIONS]")]
     Events(EventsArgs),
@@ -142,6 +147,18 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+}
+
+/// `minidock cp`.
+#[derive(Debug, Clone, Args)]
+pub struct CpArgs {
+    /// CONTAINER:SRC_PATH, a local path, or - (a tar on stdin)
+    #[arg(value_name = "SRC")]
+    pub source: String,
+
+    /// CONTAINER:DEST_PATH, a local path, or - (a tar on stdout)
+    #[arg(value_name = "DEST")]
+    pub destination: String,
 }
 
 /// `minidock events`.

@@ -211,6 +211,28 @@ fn the_docker_cli_drives_minidockd() {
     let exec_code = run(daemon.docker().args(["exec", "web", "sh", "-c", "exit 3"]));
     assert_eq!(exec_code.status.code(), Some(3));
 
+    // docker cp, both ways
+    let scratch = daemon.scratch();
+    std::fs::write(scratch.join("to-web.txt"), "via docker cp\n").unwrap();
+    let local = scratch.join("to-web.txt").display().to_string();
+    ok(daemon.docker().args(["cp", &local, "web:/tmp/"]));
+    assert_eq!(
+        ok(daemon
+            .docker()
+            .args(["exec", "web", "cat", "/tmp/to-web.txt"])),
+        "via docker cp\n"
+    );
+    let back = scratch.join("back.txt").display().to_string();
+    ok(daemon.docker().args(["cp", "web:/tmp/to-web.txt", &back]));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "via docker cp\n");
+    let missing = run(daemon.docker().args(["cp", "web:/nope", &back]));
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("Could not find the file /nope"),
+        "{}",
+        stderr(&missing)
+    );
+
     // pause, unpause, stop, inspect, rm, rmi
     assert_eq!(ok(daemon.docker().args(["pause", "web"])), "web\n");
     let paused = ok(daemon.docker().args(["ps", "--format", "{{.Status}}"]));

@@ -13,6 +13,14 @@ use crate::digest::Digest;
 /// Everything that can go wrong in the image store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// `docker cp`: copying a path out of or into a root failed.
+    #[error("copy {path}: {reason}")]
+    Copy { path: String, reason: String },
+
+    /// `docker cp`: the path does not exist in the root.
+    #[error("Could not find the file {0} in container")]
+    CopyNotFound(String),
+
     /// A string that should have been `sha256:<64 hex>` was not.
     #[error("invalid digest {input:?}: {reason}")]
     InvalidDigest { input: String, reason: String },

@@ -48,6 +48,7 @@ pub enum Route {
     ContainerTop(String),
     ContainerStats(String),
     ContainerDelete(String),
+    ContainerArchive(String),
     ExecCreate(String),
     ExecStart(String),
     ExecInspect(String),
@@ -94,6 +95,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
     let delete = method == Method::DELETE;
+    let put = method == Method::PUT;
     let route = match segments.as_slice() {
         ["_ping"] if get => Route::Ping,
         ["version"] if get => Route::Version,
@@ -122,6 +124,8 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 ("attach", _, true) => Route::ContainerAttach(id),
                 ("resize", _, true) => Route::ContainerResize(id),
                 ("exec", _, true) => Route::ExecCreate(id),
+                ("archive", true, _) => Route::ContainerArchive(id),
+                ("archive", _, _) if put => Route::ContainerArchive(id),
                 _ => return Err(page_not_found()),
             }
         }
@@ -240,6 +244,12 @@ mod tests {
             Route::ContainerPrune
         );
         assert_eq!(r(Method::POST, "/images/prune").unwrap(), Route::ImagePrune);
+        for method in [Method::GET, Method::HEAD, Method::PUT] {
+            assert_eq!(
+                r(method, "/containers/web/archive").unwrap(),
+                Route::ContainerArchive("web".into())
+            );
+        }
         assert!(matches!(
             r(Method::POST, "/containers/..%2f/start"),
             Err(ApiError::BadParameter(_))

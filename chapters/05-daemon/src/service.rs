@@ -268,6 +268,29 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot prune containers".to_string(),
         ))
     }
+    /// `HEAD /containers/{id}/archive?path=`: what `path` is in the
+    /// container's file system (a symlink itself, not followed).
+    fn archive_stat(&self, id: &str, path: &str) -> ApiResult<ContainerPathStat> {
+        let _ = (id, path);
+        Err(ApiError::NotImplemented(
+            "this daemon cannot copy files".to_string(),
+        ))
+    }
+    /// `GET /containers/{id}/archive?path=`: `path` as a tar.
+    fn archive_get(&self, id: &str, path: &str, out: &mut dyn Write) -> ApiResult<()> {
+        let _ = (id, path, out);
+        Err(ApiError::NotImplemented(
+            "this daemon cannot copy files".to_string(),
+        ))
+    }
+    /// `PUT /containers/{id}/archive?path=`: extracts a tar into the
+    /// directory `path`.
+    fn archive_put(&self, id: &str, path: &str, tar: &mut dyn Read) -> ApiResult<()> {
+        let _ = (id, path, tar);
+        Err(ApiError::NotImplemented(
+            "this daemon cannot copy files".to_string(),
+        ))
+    }
     /// The container's life state, for `wait`: subscribe before starting.
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>>;
     /// `GET /containers/{id}/logs`.

@@ -5,6 +5,7 @@
 //! code) or a [`Failure`] with Docker's message and code.
 
 mod containers;
+mod copy;
 mod exec;
 mod images;
 mod inspect;
@@ -72,6 +73,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
         Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
+        Command::Cp(args) => copy::cp(&ctx, args),
         Command::Events(args) => system::events(&ctx, args),
         Command::Version => system::version(&ctx),
         Command::Info => system::info(&ctx),

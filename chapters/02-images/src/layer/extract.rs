@@ -56,6 +56,12 @@ pub(crate) struct Extractor {
     buf: Vec<u8>,
     euid: Uid,
     egid: Gid,
+    /// A layer's `.wh.` entries become overlayfs whiteouts; for a plain
+    /// copy (`docker cp`) they are ordinary names.
+    whiteouts: bool,
+    /// Owner to give every entry instead of the tar's (a copy into a
+    /// container belongs to its root, as in Docker).
+    owner: Option<(u32, u32)>,
 }
 
 /// The metadata of an entry that we apply.
@@ -75,6 +81,19 @@ impl Extractor {
             buf: vec![0; 1 << 20],
             euid: Uid::effective(),
             egid: Gid::effective(),
+            whiteouts: true,
+            owner: None,
+        }
+    }
+
+    /// An extractor for copying files in (`docker cp`): no whiteouts, and
+    /// every entry owned by `owner`.
+    pub(crate) fn for_copy(root: OwnedFd, owner: (u32, u32)) -> Extractor {
+        Extractor {
+            whiteouts: false,
+            owner: Some(owner),
+            buf: vec![0; 64 << 10],
+            ..Extractor::new(root)
         }
     }
 
@@ -100,7 +119,7 @@ impl Extractor {
         }
         let components = entry_components(&raw).map_err(fail)?;
         let header = entry.header();
-        let meta = Meta {
+        let mut meta = Meta {
             mode: header.mode().map_err(|e| fail(format!("bad mode: {e}")))? & 0o7777,
             uid: header.uid().map_err(|e| fail(format!("bad uid: {e}")))? as u32,
             gid: header.gid().map_err(|e| fail(format!("bad gid: {e}")))? as u32,
@@ -108,6 +127,9 @@ impl Extractor {
                 .mtime()
                 .map_err(|e| fail(format!("bad mtime: {e}")))? as i64,
         };
+        if let Some((uid, gid)) = self.owner {
+            (meta.uid, meta.gid) = (uid, gid);
+        }
 
         let xattrs = wanted_xattrs(entry).map_err(|e| fail(format!("bad pax extensions: {e}")))?;
 
@@ -125,7 +147,7 @@ impl Extractor {
         let name = CString::new(*name).expect("components were checked for NUL bytes");
         self.forget_cached_parent_under(&components);
 
-        if name.as_bytes().starts_with(WHITEOUT_PREFIX) {
+        if self.whiteouts && name.as_bytes().starts_with(WHITEOUT_PREFIX) {
             let dir = self.open_parent(parent).map_err(fail)?;
             return whiteout(dir.as_fd(), &name).map_err(fail);
         }

@@ -11,8 +11,8 @@
 //! and its diff-id checked is the directory renamed to `layers/<diff-id>`:
 //! a crash or an error leaves no half layer that looks complete.
 
-mod extract;
-mod safe;
+pub(crate) mod extract;
+pub(crate) mod safe;
 
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read};

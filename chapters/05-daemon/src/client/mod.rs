@@ -548,6 +548,106 @@ impl Client {
         self.decode(response, "the pruned containers")
     }
 
+    /// The path-stat header of an archive response.
+    fn path_stat(response: &Response) -> Result<ContainerPathStat, ClientError> {
+        let what = "the X-Docker-Container-Path-Stat header";
+        let value = response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("X-Docker-Container-Path-Stat"))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        let json = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .map_err(|e| ClientError::Decode {
+                what,
+                source: serde::de::Error::custom(e),
+            })?;
+        serde_json::from_slice(&json).map_err(|source| ClientError::Decode { what, source })
+    }
+
+    /// `HEAD /containers/{id}/archive?path=`: what `path` is in the
+    /// container; `None` when it does not exist.
+    pub fn container_path_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<Option<ContainerPathStat>, ClientError> {
+        let url = format!(
+            "/containers/{id}/archive{}",
+            query(&[("path", Some(path.to_string()))])
+        );
+        let error = match self.request("HEAD", &url, &[], RequestBody::None, false) {
+            Ok(response) => return Self::path_stat(&response).map(Some),
+            // A HEAD answer has no body, so no message: ask again with GET,
+            // whose error carries it (a success there is not read).
+            Err(ClientError::Api { message, .. }) if message.is_empty() => {
+                match self.request("GET", &url, &[], RequestBody::None, false) {
+                    Err(e) => e,
+                    Ok(_) => {
+                        return Err(ClientError::Api {
+                            status: 500,
+                            message: format!("stat of {path} failed"),
+                        })
+                    }
+                }
+            }
+            Err(e) => e,
+        };
+        match error {
+            ClientError::Api {
+                status: 404,
+                message,
+            } if message.starts_with("Could not find") => Ok(None),
+            e => Err(e),
+        }
+    }
+
+    /// `GET /containers/{id}/archive?path=`: writes `path` as a tar to
+    /// `out`; returns its stat.
+    pub fn container_archive_get(
+        &self,
+        id: &str,
+        path: &str,
+        out: &mut dyn Write,
+    ) -> Result<ContainerPathStat, ClientError> {
+        let q = query(&[("path", Some(path.to_string()))]);
+        let mut response = self.request(
+            "GET",
+            &format!("/containers/{id}/archive{q}"),
+            &[],
+            RequestBody::None,
+            false,
+        )?;
+        let stat = Self::path_stat(&response)?;
+        std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
+            path: self.socket.clone(),
+            source,
+        })?;
+        Ok(stat)
+    }
+
+    /// `PUT /containers/{id}/archive?path=`: extracts the tar `archive`
+    /// into the directory `path` of the container.
+    pub fn container_archive_put(
+        &self,
+        id: &str,
+        path: &str,
+        archive: &mut dyn Read,
+    ) -> Result<(), ClientError> {
+        let q = query(&[("path", Some(path.to_string()))]);
+        let body = RequestBody::Stream(archive, "application/x-tar");
+        let mut response = self.request(
+            "PUT",
+            &format!("/containers/{id}/archive{q}"),
+            &[],
+            body,
+            false,
+        )?;
+        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
+        Ok(())
+    }
+
     /// `GET /containers/{id}/json`.
     pub fn container_inspect(&self, id: &str) -> Result<ContainerInspect, ClientError> {
         self.get(&format!("/containers/{id}/json"), "the container")

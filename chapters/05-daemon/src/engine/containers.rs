@@ -427,6 +427,72 @@ impl RuntimeContainers {
     fn rw_size(&self, id: &ContainerId) -> u64 {
         super::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
     }
+
+    /// The host path of the container's root file system, for `docker cp`,
+    /// after checking that `path` is in it. The engine sees the overlay
+    /// mount (`merged/`), not the mounts PID 1 made in its own namespace:
+    /// a bind mount, `/proc`, `/sys` or `/dev` would show what lies *under*
+    /// them, so paths there are refused rather than answered wrongly.
+    fn copy_root(&self, entry: &Entry, path: &str) -> ApiResult<PathBuf> {
+        let mut lexical = PathBuf::from("/");
+        for part in std::path::Path::new(path).components() {
+            match part {
+                std::path::Component::Normal(p) => lexical.push(p),
+                std::path::Component::ParentDir => {
+                    lexical.pop();
+                }
+                _ => {}
+            }
+        }
+        let binds = &entry.container.host_config.binds;
+        let mounted = binds
+            .iter()
+            .map(|b| {
+                (
+                    b.destination.clone(),
+                    format!("a bind mount of {}", b.source.display()),
+                )
+            })
+            .chain(["/proc", "/sys", "/dev"].map(|m| {
+                (
+                    PathBuf::from(m),
+                    "a kernel file system mounted in the container".to_string(),
+                )
+            }));
+        for (destination, what) in mounted {
+            if lexical.starts_with(&destination) {
+                return Err(ApiError::BadParameter(format!(
+                    "cannot copy {path}: {} is {what}; minidock copies the container's own \
+                     file system only",
+                    destination.display()
+                )));
+            }
+        }
+        let dir = self.inner.runtime.containers().dir(&entry.id);
+        let merged = dir.join("merged");
+        // Not a mount point (a host reboot unmounted it): it is an empty
+        // directory that must not be mistaken for the container's files.
+        use std::os::unix::fs::MetadataExt;
+        let dev = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+        if dev(&merged).is_none() || dev(&merged) == dev(&dir) {
+            return Err(ApiError::Conflict(format!(
+                "the file system of container {} is not mounted: start it once to mount it",
+                entry.container.name
+            )));
+        }
+        Ok(merged)
+    }
+}
+
+/// `docker cp`'s errors: a missing path is Docker's 404.
+fn copy_error(id: &str, err: minidock_images::Error) -> ApiError {
+    match err {
+        minidock_images::Error::CopyNotFound(path) => {
+            ApiError::NotFound(format!("Could not find the file {path} in container {id}"))
+        }
+        minidock_images::Error::Copy { .. } => ApiError::BadParameter(err.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    }
 }
 
 impl ContainerService for RuntimeContainers {
@@ -719,6 +785,37 @@ impl ContainerService for RuntimeContainers {
             BTreeMap::from([("reclaimed".to_string(), reclaimed)]),
         );
         Ok(response)
+    }
+
+    fn archive_stat(&self, id: &str, path: &str) -> ApiResult<ContainerPathStat> {
+        let entry = self.entry(id)?;
+        let root = self.copy_root(&entry, path)?;
+        let stat =
+            minidock_images::copy::stat_in_root(&root, path).map_err(|e| copy_error(id, e))?;
+        let mtime = std::time::UNIX_EPOCH + Duration::from_secs(stat.mtime.max(0) as u64);
+        Ok(ContainerPathStat {
+            name: stat.name,
+            size: stat.size,
+            mode: stat.mode,
+            mtime: crate::time::rfc3339(mtime),
+            link_target: stat.link_target,
+        })
+    }
+
+    fn archive_get(&self, id: &str, path: &str, out: &mut dyn std::io::Write) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let root = self.copy_root(&entry, path)?;
+        minidock_images::copy::archive_from_root(&root, path, out)
+            .map(drop)
+            .map_err(|e| copy_error(id, e))
+    }
+
+    fn archive_put(&self, id: &str, path: &str, tar: &mut dyn std::io::Read) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let root = self.copy_root(&entry, path)?;
+        // What is copied in belongs to the container's root, as in Docker.
+        minidock_images::copy::extract_into_root(&root, path, tar, (0, 0))
+            .map_err(|e| copy_error(id, e))
     }
 
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>> {

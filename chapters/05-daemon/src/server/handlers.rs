@@ -103,6 +103,47 @@ fn terminal_size(ctx: &Ctx) -> ApiResult<(u16, u16)> {
     Ok((read("h")?, read("w")?))
 }
 
+/// `HEAD`, `GET` and `PUT /containers/{id}/archive?path=`: `docker cp`.
+/// The path's stat travels in `X-Docker-Container-Path-Stat` (base64 JSON),
+/// which the docker CLI reads to decide how to name what it copies.
+async fn container_archive(
+    ctx: Ctx,
+    req: Request<Incoming>,
+    id: String,
+) -> ApiResult<Response<Body>> {
+    let path = ctx
+        .query
+        .string("path")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            ApiError::BadParameter("path is required: which file of the container".to_string())
+        })?;
+    let containers = ctx.api.containers.clone();
+    if req.method() == hyper::Method::PUT {
+        let mut tar = spawn_body_pump(req.into_body());
+        blocking(move || containers.archive_put(&id, &path, &mut tar)).await?;
+        return Ok(empty_response(StatusCode::OK));
+    }
+    let (stat_id, stat_path) = (id.clone(), path.clone());
+    let stat = blocking(move || containers.archive_stat(&stat_id, &stat_path)).await?;
+    let json = serde_json::to_vec(&stat).map_err(ApiError::internal)?;
+    let header = base64::engine::general_purpose::STANDARD.encode(json);
+    let header = HeaderValue::from_str(&header).map_err(ApiError::internal)?;
+    let mut response = if req.method() == hyper::Method::HEAD {
+        empty_response(StatusCode::OK)
+    } else {
+        let containers = ctx.api.containers.clone();
+        raw_stream("application/x-tar", move |out| {
+            containers.archive_get(&id, &path, out)
+        })
+        .await?
+    };
+    response
+        .headers_mut()
+        .insert("X-Docker-Container-Path-Stat", header);
+    Ok(response)
+}
+
 fn stop_options(ctx: &Ctx) -> ApiResult<StopOptions> {
     Ok(StopOptions {
         timeout: ctx.query.int("t")?,
@@ -262,6 +303,7 @@ pub(crate) async fn handle(
             blocking(move || containers.remove(&id, force)).await?;
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
+        Route::ContainerArchive(id) => container_archive(ctx, req, id).await,
         Route::ContainerWait(id) => container_wait(ctx, id).await,
         Route::ContainerLogs(id) => container_logs(ctx, id).await,
         Route::ContainerAttach(id) => {
