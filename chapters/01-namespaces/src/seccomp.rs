@@ -139,9 +139,9 @@ const fn fail(errno: i32) -> u32 {
 
 // ANCHOR: program
 /// The filter, instruction by instruction. Each check is "if it is this,
-/// return that; else fall through to the next": no jump goes further than
-/// one instruction, so the list can grow without BPF's 255-instruction
-/// jump limit getting in the way.
+/// return that; else fall through to the next": no jump skips more than
+/// its own check's few instructions, so the list can grow without BPF's
+/// 255-instruction jump limit getting in the way.
 pub fn program() -> Vec<sock_filter> {
     let mut p = vec![
         // Another ABI (32-bit compat): its numbers mean other calls.
@@ -163,15 +163,27 @@ pub fn program() -> Vec<sock_filter> {
     // with ENOSYS, and the C library falls back to clone, checked below.
     p.push(jump(IF_EQUAL, libc::SYS_clone3 as u32, 0, 1));
     p.push(stmt(RETURN, fail(libc::ENOSYS)));
-    // clone: threads and processes yes, new namespaces no.
-    p.extend([
+    p.extend(clone_without_namespaces());
+    p
+}
+
+/// `clone`: threads and processes yes, new namespaces no. The last check,
+/// and the end of the program: a call that is not `clone` jumps straight
+/// to the final "allow"; a `clone` gets there only without a `CLONE_NEW*`
+/// flag.
+fn clone_without_namespaces() -> [sock_filter; 5] {
+    // exercise 1.12 seccomp-clone: refuse clone with any CLONE_NEW* flag (EPERM), and allow everything else.
+    // hint: five instructions: is it clone? load its flags; is any bit of CLONE_NEW_ANY set? fail with EPERM; allow
+    // hint: jt/jf count the instructions to skip: jump(IF_EQUAL, libc::SYS_clone as u32, 0, 3) lands on the last one
+    // hint: stmt(LOAD, ARG0_LOW), then jump(IF_ANY_BIT, CLONE_NEW_ANY, 0, 1), stmt(RETURN, fail(libc::EPERM)), stmt(RETURN, ALLOW)
+    [
         jump(IF_EQUAL, libc::SYS_clone as u32, 0, 3),
         stmt(LOAD, ARG0_LOW),
         jump(IF_ANY_BIT, CLONE_NEW_ANY, 0, 1),
         stmt(RETURN, fail(libc::EPERM)),
         stmt(RETURN, ALLOW),
-    ]);
-    p
+    ]
+    // end exercise
 }
 // ANCHOR_END: program
 
@@ -231,16 +243,25 @@ mod tests {
         assert_eq!((u32::from(last.code), last.k), (RETURN, ALLOW));
     }
 
-    /// In a forked child: install the filter, make raw system calls, and
-    /// report each result as one byte of a pipe (0 = succeeded, else the
-    /// errno). Only raw system calls between fork and `_exit`: the test
-    /// harness has other threads.
+    /// The calls' results under [`program`] (see [`calls_in_a_child`]).
     fn calls_under_the_filter(calls: &[fn() -> libc::c_long]) -> Vec<u8> {
-        let filter = program();
-        let prog = sock_fprog {
+        calls_in_a_child(Some(&program()), calls)
+    }
+
+    /// The same calls with no filter: what the kernel itself answers.
+    fn calls_without_a_filter(calls: &[fn() -> libc::c_long]) -> Vec<u8> {
+        calls_in_a_child(None, calls)
+    }
+
+    /// In a forked child: install `filter` (if any), make raw system calls,
+    /// and report each result as one byte of a pipe (0 = succeeded, else
+    /// the errno). Only raw system calls between fork and `_exit`: the test
+    /// harness has other threads.
+    fn calls_in_a_child(filter: Option<&[sock_filter]>, calls: &[fn() -> libc::c_long]) -> Vec<u8> {
+        let prog = filter.map(|filter| sock_fprog {
             len: filter.len() as u16,
             filter: filter.as_ptr() as *mut sock_filter,
-        };
+        });
         let mut fds = [0; 2];
         // SAFETY: fds has room for the two descriptors.
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
@@ -250,11 +271,13 @@ mod tests {
         if pid == 0 {
             // SAFETY: raw system calls on memory this process owns.
             unsafe {
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                let installed =
-                    libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog);
-                if installed != 0 {
-                    libc::_exit(100);
+                if let Some(prog) = &prog {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                    let installed =
+                        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, prog);
+                    if installed != 0 {
+                        libc::_exit(100);
+                    }
                 }
                 for call in calls {
                     let rc = call();
@@ -306,6 +329,73 @@ mod tests {
             }
             pid
         }
+    }
+
+    /// A thread, made with the flags a thread library gives `clone`, on a
+    /// stack of its own; it exits at once. `CLONE_VFORK` makes the caller
+    /// wait until it has, so the test needs no futex to join it.
+    fn raw_thread() -> libc::c_long {
+        extern "C" fn exit_at_once(_: *mut libc::c_void) -> libc::c_int {
+            0
+        }
+        const STACK: usize = 64 * 1024;
+        // SAFETY: a fresh anonymous mapping for the thread's stack (never
+        // unmapped: the forked child that calls this exits soon). The thread
+        // runs only `exit_at_once`, on that stack, and the C library's clone
+        // ends it with the exit system call, which ends this thread alone.
+        unsafe {
+            let stack = libc::mmap(
+                std::ptr::null_mut(),
+                STACK,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            );
+            if stack == libc::MAP_FAILED {
+                return -1;
+            }
+            let flags = libc::CLONE_VM
+                | libc::CLONE_FS
+                | libc::CLONE_FILES
+                | libc::CLONE_SIGHAND
+                | libc::CLONE_THREAD
+                | libc::CLONE_SYSVSEM
+                | libc::CLONE_VFORK;
+            let top = stack.cast::<u8>().add(STACK).cast();
+            libc::clone(exit_at_once, top, flags, std::ptr::null_mut()).into()
+        }
+    }
+
+    /// The rule of exercise 1.12 on its own. Root may make every kind of
+    /// namespace, so without the filter all these calls succeed: each EPERM
+    /// below comes from the filter, not from the kernel.
+    #[test]
+    fn seccomp_clone_refuses_every_namespace_flag_and_lets_threads_through() {
+        minidock_testkit::require_root();
+        let calls: [fn() -> libc::c_long; 9] = [
+            || raw_clone(libc::CLONE_NEWNS as libc::c_long),
+            || raw_clone(libc::CLONE_NEWUTS as libc::c_long),
+            || raw_clone(libc::CLONE_NEWIPC as libc::c_long),
+            || raw_clone(libc::CLONE_NEWUSER as libc::c_long),
+            || raw_clone(libc::CLONE_NEWPID as libc::c_long),
+            || raw_clone(libc::CLONE_NEWNET as libc::c_long),
+            || raw_clone(libc::CLONE_NEWCGROUP as libc::c_long),
+            raw_thread,
+            // Not clone, but the same bits in its first argument (which
+            // getpid ignores): only clone's flags count.
+            // SAFETY: getpid takes no arguments and ignores extra ones.
+            || unsafe { libc::syscall(libc::SYS_getpid, CLONE_NEW_ANY) },
+        ];
+        let what = "clone with NEWNS, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET, NEWCGROUP; \
+                    a thread; getpid(CLONE_NEW_ANY)";
+        assert_eq!(calls_without_a_filter(&calls), [0; 9], "{what}");
+        let eperm = libc::EPERM as u8;
+        assert_eq!(
+            calls_under_the_filter(&calls),
+            [eperm, eperm, eperm, eperm, eperm, eperm, eperm, 0, 0],
+            "{what}"
+        );
     }
 
     #[test]
