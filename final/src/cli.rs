@@ -130,6 +130,12 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    #[command(override_usage = "minidock diff CONTAINER")]
+    Diff(DiffArgs),
+    /// Show the history of an image
+    #[command(override_usage = "minidock history [OPTIONS] IMAGE")]
+    History(HistoryArgs),
     /// Copy files/folders between a container and the local filesystem
     #[command(
         override_usage = "minidock cp CONTAINER:SRC_PATH DEST_PATH|-\n       minidock cp SRC_PATH|- CONTAINER:DEST_PATH"
@@ -147,6 +153,30 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+}
+
+/// `minidock diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+}
+
+/// `minidock history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Don't truncate output
+    #[arg(long = "no-trunc")]
+    pub no_trunc: bool,
+
+    /// Only show image IDs
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// The image
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
 }
 
 /// `minidock cp`.

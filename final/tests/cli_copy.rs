@@ -108,3 +108,36 @@ fn cp_copies_files_and_directories_both_ways() {
     assert_eq!(owner, nix::unistd::Uid::effective().as_raw());
     d.ok(&["rm", "-f", "box"]);
 }
+
+#[test]
+fn diff_shows_the_thin_layer_and_history_the_image() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&[
+        "run",
+        "--name",
+        "changer",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir -p /work && echo x > /work/new && rm /bin/echo && ln -sf busybox /bin/cat",
+    ]);
+    let diff = d.ok(&["diff", "changer"]);
+    assert_eq!(
+        diff, "C /bin\nC /bin/cat\nD /bin/echo\nA /work\nA /work/new\n",
+        "{diff}"
+    );
+    // the image itself did not change: a new container has no diff
+    d.ok(&["create", "--name", "fresh", "busybox", "true"]);
+    assert_eq!(d.ok(&["diff", "fresh"]), "");
+    d.ok(&["rm", "changer", "fresh"]);
+
+    let history = d.ok(&["history", "busybox"]);
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(lines[0].starts_with("IMAGE "), "{history}");
+    assert!(lines.len() >= 2, "{history}");
+    assert_eq!(
+        d.ok(&["history", "-q", "busybox"]).lines().count(),
+        lines.len() - 1
+    );
+}

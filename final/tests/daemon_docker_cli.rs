@@ -225,6 +225,11 @@ fn the_docker_cli_drives_minidockd() {
     let back = scratch.join("back.txt").display().to_string();
     ok(daemon.docker().args(["cp", "web:/tmp/to-web.txt", &back]));
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "via docker cp\n");
+    // docker diff: the copied file is the container's only change
+    assert_eq!(
+        ok(daemon.docker().args(["diff", "web"])),
+        "C /tmp\nA /tmp/to-web.txt\n"
+    );
     let missing = run(daemon.docker().args(["cp", "web:/nope", &back]));
     assert_eq!(missing.status.code(), Some(1));
     assert!(

@@ -14,6 +14,7 @@
 //!   layers under the container's own writable layer.
 
 mod archive;
+pub mod changes;
 pub mod copy;
 mod digest;
 mod error;

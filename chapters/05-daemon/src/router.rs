@@ -49,6 +49,7 @@ pub enum Route {
     ContainerStats(String),
     ContainerDelete(String),
     ContainerArchive(String),
+    ContainerChanges(String),
     ExecCreate(String),
     ExecStart(String),
     ExecInspect(String),
@@ -125,6 +126,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 ("resize", _, true) => Route::ContainerResize(id),
                 ("exec", _, true) => Route::ExecCreate(id),
                 ("archive", true, _) => Route::ContainerArchive(id),
+                ("changes", true, _) => Route::ContainerChanges(id),
                 ("archive", _, _) if put => Route::ContainerArchive(id),
                 _ => return Err(page_not_found()),
             }

@@ -291,6 +291,14 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot copy files".to_string(),
         ))
     }
+    /// `GET /containers/{id}/changes`: what the container changed in its
+    /// file system, against its image.
+    fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {
+        let _ = id;
+        Err(ApiError::NotImplemented(
+            "this daemon cannot list changes".to_string(),
+        ))
+    }
     /// The container's life state, for `wait`: subscribe before starting.
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>>;
     /// `GET /containers/{id}/logs`.

@@ -363,6 +363,41 @@ pub fn images(ctx: &Context, args: ImagesArgs) -> Result<i32, Failure> {
     Ok(0)
 }
 
+/// `minidock history`: the image's layers, newest first, as `docker
+/// history` prints them.
+pub fn history(ctx: &Context, args: crate::cli::HistoryArgs) -> Result<i32, Failure> {
+    let items = ctx.client.image_history(&args.image)?;
+    let now = SystemTime::now();
+    let mut table = Table::new(&["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]);
+    for item in items {
+        let id = if item.id.starts_with("sha256:") && !args.no_trunc {
+            short_id(&item.id).to_string()
+        } else {
+            item.id.clone()
+        };
+        if args.quiet {
+            println!("{id}");
+            continue;
+        }
+        let created_by = if args.no_trunc {
+            item.created_by.clone()
+        } else {
+            ellipsis(&item.created_by, 45)
+        };
+        table.row(vec![
+            id,
+            time_ago(item.created, now),
+            created_by,
+            human_size_with_precision(item.size as f64, 3),
+            item.comment.clone(),
+        ]);
+    }
+    if !args.quiet {
+        print!("{}", table.render());
+    }
+    Ok(0)
+}
+
 /// `minidock top`: the daemon runs `ps` and sends the table; printed with
 /// Docker's wide columns (minimum 20).
 pub fn top(ctx: &Context, args: TopArgs) -> Result<i32, Failure> {

@@ -74,6 +74,18 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
         Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
         Command::Cp(args) => copy::cp(&ctx, args),
+        Command::Diff(args) => {
+            for change in ctx.client.container_changes(&args.container)? {
+                let letter = match change.kind {
+                    0 => 'C',
+                    1 => 'A',
+                    _ => 'D',
+                };
+                println!("{letter} {}", change.path);
+            }
+            Ok(0)
+        }
+        Command::History(args) => list::history(&ctx, args),
         Command::Events(args) => system::events(&ctx, args),
         Command::Version => system::version(&ctx),
         Command::Info => system::info(&ctx),

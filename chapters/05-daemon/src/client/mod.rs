@@ -548,6 +548,13 @@ impl Client {
         self.decode(response, "the pruned containers")
     }
 
+    /// `GET /containers/{id}/changes`.
+    pub fn container_changes(&self, id: &str) -> Result<Vec<ContainerChange>, ClientError> {
+        let changes: Option<Vec<ContainerChange>> =
+            self.get(&format!("/containers/{id}/changes"), "the changes")?;
+        Ok(changes.unwrap_or_default())
+    }
+
     /// The path-stat header of an archive response.
     fn path_stat(response: &Response) -> Result<ContainerPathStat, ClientError> {
         let what = "the X-Docker-Container-Path-Stat header";

@@ -787,6 +787,31 @@ impl ContainerService for RuntimeContainers {
         Ok(response)
     }
 
+    fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {
+        let entry = self.entry(id)?;
+        let images = self.inner.runtime.images();
+        let image = images
+            .resolve(&entry.container.image_id)
+            .map_err(super::images::store_error)?;
+        // The top layer first, as overlayfs stacks them.
+        let lowers: Vec<PathBuf> = image
+            .layers
+            .iter()
+            .rev()
+            .map(|d| images.layer_dir(d))
+            .collect();
+        let upper = self.inner.runtime.containers().dir(&entry.id).join("upper");
+        let changes = minidock_images::changes::changes(&upper, &lowers)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        Ok(changes
+            .into_iter()
+            .map(|c| ContainerChange {
+                path: c.path,
+                kind: c.kind as u8,
+            })
+            .collect())
+    }
+
     fn archive_stat(&self, id: &str, path: &str) -> ApiResult<ContainerPathStat> {
         let entry = self.entry(id)?;
         let root = self.copy_root(&entry, path)?;

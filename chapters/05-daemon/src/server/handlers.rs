@@ -304,6 +304,10 @@ pub(crate) async fn handle(
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::ContainerArchive(id) => container_archive(ctx, req, id).await,
+        Route::ContainerChanges(id) => {
+            let changes = blocking(move || containers.changes(&id)).await?;
+            json_response(StatusCode::OK, &changes)
+        }
         Route::ContainerWait(id) => container_wait(ctx, id).await,
         Route::ContainerLogs(id) => container_logs(ctx, id).await,
         Route::ContainerAttach(id) => {

@@ -556,3 +556,13 @@ impl ContainerPathStat {
         self.mode & (1 << 31) != 0
     }
 }
+
+/// One entry of `GET /containers/{id}/changes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerChange {
+    /// The path inside the container.
+    pub path: String,
+    /// 0 modified, 1 added, 2 deleted.
+    pub kind: u8,
+}
