@@ -130,6 +130,9 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    #[command(override_usage = "minidock attach [OPTIONS] CONTAINER")]
+    Attach(AttachArgs),
     /// Inspect changes to files or directories on a container's filesystem
     #[command(override_usage = "minidock diff CONTAINER")]
     Diff(DiffArgs),
@@ -153,6 +156,18 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+}
+
+/// `minidock attach`.
+#[derive(Debug, Clone, Args)]
+pub struct AttachArgs {
+    /// Do not attach STDIN
+    #[arg(long = "no-stdin")]
+    pub no_stdin: bool,
+
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
 }
 
 /// `minidock diff`.

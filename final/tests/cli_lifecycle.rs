@@ -404,3 +404,25 @@ fn ps_and_images_take_filters_formats_and_sizes() {
     assert_eq!(d.ok(&["images", "--filter", "dangling=true", "-q"]), "");
     d.ok(&["rm", "-f", "first", "second", "third"]);
 }
+
+#[test]
+fn attach_joins_a_running_container_and_returns_its_code() {
+    let d = Daemon::start();
+    d.load_busybox();
+    let script =
+        r#"echo started; while read line; do echo "got $line"; [ "$line" = quit ] && exit 4; done"#;
+    d.ok(&[
+        "run", "-d", "-i", "--name", "att", "busybox", "sh", "-c", script,
+    ]);
+    eventually(Duration::from_secs(10), "started", || {
+        d.ok(&["logs", "att"]) == "started\n"
+    });
+    // Output from now on (not the logged "started"), input from our stdin.
+    let out = d.run_with_stdin(&["attach", "att"], b"hello\nquit\n");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert_eq!(stdout(&out), "got hello\ngot quit\n");
+    let stopped = d.run(&["attach", "att"]);
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(stderr(&stopped).contains("cannot attach to a stopped container"));
+    d.ok(&["rm", "att"]);
+}

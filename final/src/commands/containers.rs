@@ -56,6 +56,37 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
     Ok(wait.finish()?.status_code as i32)
 }
 
+/// `minidock attach [--no-stdin] CONTAINER`: the running container's
+/// output from now on, and its input if it keeps stdin open, until it
+/// exits; returns its exit code.
+pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failure> {
+    let client = &ctx.client;
+    let inspect = client.container_inspect(&args.container)?;
+    if !inspect.state.running {
+        return Err(Failure::new(
+            "minidock: you cannot attach to a stopped container, start it first",
+        ));
+    }
+    if inspect.state.paused {
+        return Err(Failure::new(
+            "minidock: you cannot attach to a paused container, unpause it first",
+        ));
+    }
+    let tty = inspect.config.tty;
+    let stdin = !args.no_stdin && inspect.config.open_stdin;
+    if tty && stdin && !std::io::stdin().is_terminal() {
+        return Err(Failure::new("the input device is not a TTY"));
+    }
+    let wait = client.container_wait_begin(&inspect.id, WaitCondition::NotRunning)?;
+    let hijacked = client.container_attach(&inspect.id, &AttachOptions::live(stdin))?;
+    let resize = tty.then(|| TtyResize::Container {
+        client: client.clone(),
+        id: inspect.id.clone(),
+    });
+    pump(hijacked, stdin, tty && stdin, resize)?;
+    Ok(wait.finish()?.status_code as i32)
+}
+
 /// `minidock stop [-t N] [-s SIG]`.
 pub fn stop(ctx: &Context, args: StopArgs) -> Result<i32, Failure> {
     for_each(&args.containers, |name| {
