@@ -133,6 +133,9 @@ pub enum Command {
     /// Attach local standard input, output, and error streams to a running container
     #[command(override_usage = "minidock attach [OPTIONS] CONTAINER")]
     Attach(AttachArgs),
+    /// Rename a container
+    #[command(override_usage = "minidock rename CONTAINER NEW_NAME")]
+    Rename(RenameArgs),
     /// Inspect changes to files or directories on a container's filesystem
     #[command(override_usage = "minidock diff CONTAINER")]
     Diff(DiffArgs),
@@ -168,6 +171,18 @@ pub struct AttachArgs {
     /// The container
     #[arg(value_name = "CONTAINER")]
     pub container: String,
+}
+
+/// `minidock rename`.
+#[derive(Debug, Clone, Args)]
+pub struct RenameArgs {
+    /// The container
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+
+    /// Its new name
+    #[arg(value_name = "NEW_NAME")]
+    pub name: String,
 }
 
 /// `minidock diff`.

@@ -426,3 +426,32 @@ fn attach_joins_a_running_container_and_returns_its_code() {
     assert!(stderr(&stopped).contains("cannot attach to a stopped container"));
     d.ok(&["rm", "att"]);
 }
+
+#[test]
+fn rename_gives_a_running_container_a_new_name() {
+    let d = Daemon::start();
+    d.load_busybox();
+    d.ok(&["run", "-d", "--name", "old", "busybox", "sleep", "1000"]);
+    d.ok(&["create", "--name", "other", "busybox", "true"]);
+    assert_eq!(d.ok(&["rename", "old", "new"]), "");
+    assert_eq!(d.ok(&["ps", "--format", "{{.Names}}"]), "new\n");
+    assert_eq!(d.ok(&["inspect", "-f", "{{.Name}}", "new"]), "/new\n");
+    assert_eq!(
+        d.ok(&["exec", "new", "echo", "still running"]),
+        "still running\n"
+    );
+    let gone = d.run(&["inspect", "old"]);
+    assert_eq!(gone.status.code(), Some(1));
+    // the old name is free again
+    d.ok(&["create", "--name", "old", "busybox", "true"]);
+    for (name, says) in [
+        ("other", "already in use"),
+        ("new", "same name"),
+        ("bad name", "invalid container name"),
+    ] {
+        let out = d.run(&["rename", "new", name]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(stderr(&out).contains(says), "{name}: {}", stderr(&out));
+    }
+    d.ok(&["rm", "-f", "new", "other", "old"]);
+}

@@ -225,6 +225,14 @@ fn the_docker_cli_drives_minidockd() {
     let back = scratch.join("back.txt").display().to_string();
     ok(daemon.docker().args(["cp", "web:/tmp/to-web.txt", &back]));
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "via docker cp\n");
+    // docker rename, there and back
+    ok(daemon.docker().args(["rename", "web", "web2"]));
+    assert_eq!(
+        ok(daemon.docker().args(["ps", "--format", "{{.Names}}"])),
+        "web2\n"
+    );
+    ok(daemon.docker().args(["rename", "web2", "web"]));
+
     // docker diff: the copied file is the container's only change
     assert_eq!(
         ok(daemon.docker().args(["diff", "web"])),

@@ -35,6 +35,10 @@ pub enum Error {
     #[error("invalid container name {0:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed")]
     InvalidName(String),
 
+    /// `rename` to the name the container already has.
+    #[error("Renaming a container with the same name as its current name ({0})")]
+    SameName(String),
+
     /// The name belongs to another container.
     #[error("conflict: the container name {name:?} is already in use by container {id}: remove or rename that container")]
     NameInUse { name: String, id: String },

@@ -396,6 +396,13 @@ impl Runtime {
         UnixStream::connect(&socket).map_err(io_err("attach to", &socket))
     }
 
+    /// `docker rename`: checks the new name against Docker's rule and gives
+    /// it to the container (see [`ContainerStore::rename`]).
+    pub fn rename(&self, id: &ContainerId, new: &str) -> Result<()> {
+        let new = crate::id::validate_name(new)?;
+        self.containers.rename(id, &new)
+    }
+
     /// `docker stop` with the container's own stop signal: see
     /// [`Runtime::stop_with_signal`].
     pub fn stop(&self, id: &ContainerId, timeout: Option<Duration>) -> Result<Option<StopOutcome>> {

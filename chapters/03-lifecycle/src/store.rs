@@ -152,6 +152,29 @@ impl ContainerStore {
         Ok(removed)
     }
 
+    /// `docker rename`: gives container `id` the name `new`, which no other
+    /// container may have. Holds the store lock, like create, so a rename
+    /// and a create cannot both take one name; `config.json` is rewritten
+    /// atomically, so a crash leaves the old name or the new one.
+    pub fn rename(&self, id: &ContainerId, new: &str) -> Result<()> {
+        let _lock = self.lock_store()?;
+        let mut container = self.container(id)?;
+        for (other, _) in self.list_locked()? {
+            if other.name == new {
+                return Err(if other.id == *id {
+                    Error::SameName(new.to_string())
+                } else {
+                    Error::NameInUse {
+                        name: new.to_string(),
+                        id: other.id.to_string(),
+                    }
+                });
+            }
+        }
+        container.name = new.to_string();
+        write_json(&self.dir(id).join(CONFIG), &container)
+    }
+
     /// Reads `config.json` of `id`.
     pub fn container(&self, id: &ContainerId) -> Result<Container> {
         match read_json(&self.dir(id).join(CONFIG)) {
@@ -389,6 +412,35 @@ mod tests {
             Err(Error::NoSuchContainer(_))
         ));
         assert!(again.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn rename_keeps_names_unique() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ContainerStore::open(dir.path()).unwrap();
+        let (a, b) = (container("alpha"), container("beta"));
+        store.create(&a).unwrap();
+        store.create(&b).unwrap();
+        store.rename(&a.id, "gamma").unwrap();
+        assert_eq!(store.container(&a.id).unwrap().name, "gamma");
+        assert_eq!(store.resolve("gamma").unwrap(), a.id);
+        assert!(store.resolve("alpha").is_err());
+        assert!(matches!(
+            store.rename(&a.id, "beta"),
+            Err(Error::NameInUse { .. })
+        ));
+        assert!(matches!(
+            store.rename(&a.id, "gamma"),
+            Err(Error::SameName(_))
+        ));
+        // the rest of the config is untouched
+        assert_eq!(
+            store.container(&a.id).unwrap(),
+            Container {
+                name: "gamma".into(),
+                ..a
+            }
+        );
     }
 
     #[test]

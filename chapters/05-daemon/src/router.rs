@@ -50,6 +50,7 @@ pub enum Route {
     ContainerDelete(String),
     ContainerArchive(String),
     ContainerChanges(String),
+    ContainerRename(String),
     ExecCreate(String),
     ExecStart(String),
     ExecInspect(String),
@@ -127,6 +128,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 ("exec", _, true) => Route::ExecCreate(id),
                 ("archive", true, _) => Route::ContainerArchive(id),
                 ("changes", true, _) => Route::ContainerChanges(id),
+                ("rename", _, true) => Route::ContainerRename(id),
                 ("archive", _, _) if put => Route::ContainerArchive(id),
                 _ => return Err(page_not_found()),
             }

@@ -291,6 +291,13 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot copy files".to_string(),
         ))
     }
+    /// `POST /containers/{id}/rename?name=`.
+    fn rename(&self, id: &str, name: &str) -> ApiResult<()> {
+        let _ = (id, name);
+        Err(ApiError::NotImplemented(
+            "this daemon cannot rename containers".to_string(),
+        ))
+    }
     /// `GET /containers/{id}/changes`: what the container changed in its
     /// file system, against its image.
     fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {

@@ -74,6 +74,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
         Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
         Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
         Command::Attach(args) => containers::attach(&ctx, args),
+        Command::Rename(args) => {
+            ctx.client.container_rename(&args.container, &args.name)?;
+            Ok(0)
+        }
         Command::Cp(args) => copy::cp(&ctx, args),
         Command::Diff(args) => {
             for change in ctx.client.container_changes(&args.container)? {

@@ -548,6 +548,13 @@ impl Client {
         self.decode(response, "the pruned containers")
     }
 
+    /// `POST /containers/{id}/rename?name=`.
+    pub fn container_rename(&self, id: &str, name: &str) -> Result<(), ClientError> {
+        let q = query(&[("name", Some(name.to_string()))]);
+        self.post_empty(&format!("/containers/{id}/rename{q}"))
+            .map(|_| ())
+    }
+
     /// `GET /containers/{id}/changes`.
     pub fn container_changes(&self, id: &str) -> Result<Vec<ContainerChange>, ClientError> {
         let changes: Option<Vec<ContainerChange>> =

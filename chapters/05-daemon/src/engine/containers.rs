@@ -44,7 +44,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// What the daemon knows about one container.
 pub(crate) struct Entry {
     pub id: ContainerId,
-    pub container: Container,
+    /// What the container is; replaced whole by a rename.
+    container: RwLock<Arc<Container>>,
     pub request: Option<ContainerCreateBody>,
     pub life: watch::Sender<LifeState>,
     session: Mutex<Option<Arc<Session>>>,
@@ -60,7 +61,7 @@ impl Entry {
     fn new(container: Container, request: Option<ContainerCreateBody>, life: LifeState) -> Entry {
         Entry {
             id: container.id.clone(),
-            container,
+            container: RwLock::new(Arc::new(container)),
             request,
             life: watch::channel(life).0,
             session: Mutex::new(None),
@@ -69,6 +70,18 @@ impl Entry {
             op: Mutex::new(()),
             removed: AtomicBool::new(false),
         }
+    }
+
+    /// The container as it is now (a rename gives a new one).
+    pub fn container(&self) -> Arc<Container> {
+        self.container
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_container(&self, container: Container) {
+        *self.container.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(container);
     }
 
     fn stdin_once(&self) -> bool {
@@ -132,13 +145,13 @@ pub struct RuntimeContainers {
 impl Inner {
     fn publish(&self, action: &str, entry: &Entry, extra: &[(&str, String)]) {
         let mut attributes = BTreeMap::from([
-            ("name".to_string(), entry.container.name.clone()),
-            ("image".to_string(), entry.container.config.image.clone()),
+            ("name".to_string(), entry.container().name.clone()),
+            ("image".to_string(), entry.container().config.image.clone()),
         ]);
         for (k, v) in extra {
             attributes.insert(k.to_string(), v.clone());
         }
-        attributes.extend(entry.container.config.labels.clone());
+        attributes.extend(entry.container().config.labels.clone());
         self.events
             .publish("container", action, entry.id.as_str(), attributes);
     }
@@ -149,7 +162,7 @@ impl Inner {
         let bare = reference.strip_prefix('/').unwrap_or(reference);
         if let Some(e) = entries
             .values()
-            .find(|e| e.id.as_str() == reference || e.container.name == bare)
+            .find(|e| e.id.as_str() == reference || e.container().name == bare)
         {
             return Ok(e.clone());
         }
@@ -245,7 +258,7 @@ impl Inner {
             l.error = error;
         });
         self.publish("die", entry, &[("exitCode", code.to_string())]);
-        if entry.container.host_config.auto_remove {
+        if entry.container().host_config.auto_remove {
             self.await_auto_removal(entry);
         }
     }
@@ -342,14 +355,14 @@ impl RuntimeContainers {
                         entry.id.short()
                     ),
                 }
-            } else if entry.container.host_config.auto_remove
+            } else if entry.container().host_config.auto_remove
                 && matches!(record.state, State::Exited { .. })
             {
                 // Its shim died before it could remove it.
                 if inner.runtime.remove(&entry.id, true).is_ok() {
                     inner.forget(&entry);
                 }
-            } else if start_on_boot(&entry.container.host_config.restart_policy, &record) {
+            } else if start_on_boot(&entry.container().host_config.restart_policy, &record) {
                 to_start.push(entry);
             }
         }
@@ -392,7 +405,7 @@ impl RuntimeContainers {
         let entries = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
         entries
             .values()
-            .map(|e| e.container.image_id.clone())
+            .map(|e| e.container().image_id.clone())
             .collect()
     }
 }
@@ -409,17 +422,17 @@ fn matches_filters(
     };
     any("status", &|v| v == summary.state)
         && any("name", &|v| {
-            entry.container.name.contains(v.trim_start_matches('/'))
+            entry.container().name.contains(v.trim_start_matches('/'))
         })
         && any("id", &|v| entry.id.as_str().starts_with(v))
         && any("ancestor", &|v| {
-            entry.container.config.image == v || entry.container.image_id.contains(v)
+            entry.container().config.image == v || entry.container().image_id.contains(v)
         })
         && any(
             "exited",
             &|v| matches!(&record.state, State::Exited { code, .. } if code.to_string() == v),
         )
-        && filters.labels_match(&entry.container.config.labels)
+        && filters.labels_match(&entry.container().config.labels)
 }
 
 impl RuntimeContainers {
@@ -444,7 +457,7 @@ impl RuntimeContainers {
                 _ => {}
             }
         }
-        let binds = &entry.container.host_config.binds;
+        let binds = &entry.container().host_config.binds;
         let mounted = binds
             .iter()
             .map(|b| {
@@ -477,7 +490,7 @@ impl RuntimeContainers {
         if dev(&merged).is_none() || dev(&merged) == dev(&dir) {
             return Err(ApiError::Conflict(format!(
                 "the file system of container {} is not mounted: start it once to mount it",
-                entry.container.name
+                entry.container().name
             )));
         }
         Ok(merged)
@@ -512,7 +525,7 @@ impl ContainerService for RuntimeContainers {
                 .inner
                 .resolve(name)
                 .ok()
-                .filter(|e| e.container.name == name);
+                .filter(|e| e.container().name == name);
             if let Some(other) = taken {
                 return Err(runtime_error(minidock_lifecycle::Error::NameInUse {
                     name: name.to_string(),
@@ -580,12 +593,12 @@ impl ContainerService for RuntimeContainers {
             if running_only && !record.state.is_alive() {
                 continue;
             }
-            let mut summary = convert::summary(&entry.container, &record, now);
+            let mut summary = convert::summary(&entry.container(), &record, now);
             if matches_filters(&summary, &entry, &record, &options.filters) {
                 if options.size {
                     summary.size_rw = Some(self.rw_size(&entry.id) as i64);
                 }
-                list.push((entry.container.created, summary));
+                list.push((entry.container().created, summary));
             }
         }
         // Newest first, to the nanosecond (`Created` has whole seconds only).
@@ -602,7 +615,7 @@ impl ContainerService for RuntimeContainers {
         let log_path = self.inner.runtime.log_path(&entry.id).display().to_string();
         let execs = self.inner.execs.ids_of(&entry.id);
         Ok(convert::inspect(
-            &entry.container,
+            &entry.container(),
             &record,
             entry.request.as_ref(),
             log_path,
@@ -708,7 +721,7 @@ impl ContainerService for RuntimeContainers {
         if record.state.is_alive() && !force {
             return Err(ApiError::Conflict(format!(
                 "cannot remove container \"/{}\": container is running: stop the container before removing or force remove",
-                entry.container.name
+                entry.container().name
             )));
         }
         let was_running = record.state.is_alive();
@@ -754,8 +767,8 @@ impl ContainerService for RuntimeContainers {
         };
         let mut response = ContainerPruneResponse::default();
         for entry in entries {
-            let old_enough = until.is_none_or(|u| system_time(&entry.container.created) < u);
-            if !old_enough || !filters.labels_match(&entry.container.config.labels) {
+            let old_enough = until.is_none_or(|u| system_time(&entry.container().created) < u);
+            if !old_enough || !filters.labels_match(&entry.container().config.labels) {
                 continue;
             }
             match self.record(&entry) {
@@ -787,11 +800,31 @@ impl ContainerService for RuntimeContainers {
         Ok(response)
     }
 
+    fn rename(&self, id: &str, name: &str) -> ApiResult<()> {
+        let entry = self.entry(id)?;
+        let _op = lock(&entry.op);
+        let old = entry.container().name.clone();
+        self.inner
+            .runtime
+            .rename(&entry.id, name)
+            .map_err(runtime_error)?;
+        let renamed = self
+            .inner
+            .runtime
+            .containers()
+            .container(&entry.id)
+            .map_err(runtime_error)?;
+        entry.set_container(renamed);
+        self.inner
+            .publish("rename", &entry, &[("oldName", format!("/{old}"))]);
+        Ok(())
+    }
+
     fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {
         let entry = self.entry(id)?;
         let images = self.inner.runtime.images();
         let image = images
-            .resolve(&entry.container.image_id)
+            .resolve(&entry.container().image_id)
             .map_err(super::images::store_error)?;
         // The top layer first, as overlayfs stacks them.
         let lowers: Vec<PathBuf> = image
@@ -880,7 +913,7 @@ impl ContainerService for RuntimeContainers {
             }
         });
         Ok(LogStream {
-            tty: entry.container.config.tty,
+            tty: entry.container().config.tty,
             entries: rx,
         })
     }
@@ -910,7 +943,7 @@ impl ContainerService for RuntimeContainers {
                 }
             }
         }
-        let wants_stdin = options.stdin && entry.container.config.open_stdin;
+        let wants_stdin = options.stdin && entry.container().config.open_stdin;
         let (stdin_tx, stdin_rx) = if wants_stdin {
             let (t, r) = mpsc::channel(64);
             (Some(t), Some(r))
@@ -924,7 +957,7 @@ impl ContainerService for RuntimeContainers {
         };
         if !options.stream {
             return Ok(AttachStream {
-                tty: entry.container.config.tty,
+                tty: entry.container().config.tty,
                 output: rx,
                 stdin: None,
             });
@@ -945,7 +978,7 @@ impl ContainerService for RuntimeContainers {
             }),
         }
         Ok(AttachStream {
-            tty: entry.container.config.tty,
+            tty: entry.container().config.tty,
             output: rx,
             stdin: stdin_tx,
         })
@@ -1000,7 +1033,7 @@ impl ContainerService for RuntimeContainers {
             .map(|n| n.get() as u32)
             .unwrap_or(1);
         Ok(ContainerStats {
-            name: format!("/{}", entry.container.name),
+            name: format!("/{}", entry.container().name),
             id: entry.id.to_string(),
             read: crate::time::rfc3339(SystemTime::now()),
             preread: crate::time::ZERO_TIME.to_string(),

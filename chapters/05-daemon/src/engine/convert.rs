@@ -34,6 +34,7 @@ pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
         E::Image(other) => super::images::store_error(other),
         E::InvalidId(_)
         | E::InvalidName(_)
+        | E::SameName(_)
         | E::Ambiguous(_)
         | E::NoCommand { .. }
         | E::InvalidBind { .. }

@@ -304,6 +304,17 @@ pub(crate) async fn handle(
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::ContainerArchive(id) => container_archive(ctx, req, id).await,
+        Route::ContainerRename(id) => {
+            let name = ctx
+                .query
+                .string("name")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    ApiError::BadParameter("name is required: the container's new name".to_string())
+                })?;
+            blocking(move || containers.rename(&id, &name)).await?;
+            Ok(empty_response(StatusCode::NO_CONTENT))
+        }
         Route::ContainerChanges(id) => {
             let changes = blocking(move || containers.changes(&id)).await?;
             json_response(StatusCode::OK, &changes)
