@@ -165,6 +165,39 @@ impl Filters {
         self.terms.values().all(Vec::is_empty)
     }
 
+    /// Refuses a filter not in `allowed` (`what` names the operation), as
+    /// Docker does for prune: a misspelt filter must not widen what is
+    /// deleted.
+    pub fn only(&self, allowed: &[&str], what: &str) -> Result<(), ApiError> {
+        match self.terms.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(name) => Err(ApiError::BadParameter(format!(
+                "invalid filter '{name}': {what} takes {}",
+                allowed.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// The `until` filter of prune: a time, or a Go duration before `now`.
+    pub fn until(
+        &self,
+        now: std::time::SystemTime,
+    ) -> Result<Option<std::time::SystemTime>, ApiError> {
+        match self.values("until") {
+            [] => Ok(None),
+            [text] => crate::time::parse_until(text, now)
+                .map(Some)
+                .ok_or_else(|| {
+                    ApiError::BadParameter(format!(
+                    "invalid until {text:?}: a time (unix seconds, RFC 3339) or a duration (10m)"
+                ))
+                }),
+            _ => Err(ApiError::BadParameter(
+                "more than one until filter".to_string(),
+            )),
+        }
+    }
+
     /// Whether `labels` satisfy every `label` filter (`key` or `key=value`).
     pub fn labels_match(&self, labels: &BTreeMap<String, String>) -> bool {
         self.values("label")

@@ -396,18 +396,23 @@ impl Client {
         self.decode(response, "the deleted images")
     }
 
+    /// `POST {path}?filters=` of a prune, decoded.
+    fn prune<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        filters: &Filters,
+        what: &'static str,
+    ) -> Result<T, ClientError> {
+        let q = query(&[("filters", (!filters.is_empty()).then(|| filters.to_json()))]);
+        let response =
+            self.request("POST", &format!("{path}{q}"), &[], RequestBody::None, false)?;
+        self.decode(response, what)
+    }
+
     /// `POST /images/prune`: deletes unused images (only untagged ones
     /// unless `filters` say `dangling=false`).
     pub fn images_prune(&self, filters: &Filters) -> Result<ImagePruneResponse, ClientError> {
-        let q = query(&[("filters", (!filters.is_empty()).then(|| filters.to_json()))]);
-        let response = self.request(
-            "POST",
-            &format!("/images/prune{q}"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        self.decode(response, "the pruned images")
+        self.prune("/images/prune", filters, "the pruned images")
     }
 
     /// `POST /images/create?fromImage=`: the pull's progress stream.
@@ -537,15 +542,7 @@ impl Client {
         &self,
         filters: &Filters,
     ) -> Result<ContainerPruneResponse, ClientError> {
-        let q = query(&[("filters", (!filters.is_empty()).then(|| filters.to_json()))]);
-        let response = self.request(
-            "POST",
-            &format!("/containers/prune{q}"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        self.decode(response, "the pruned containers")
+        self.prune("/containers/prune", filters, "the pruned containers")
     }
 
     /// `POST /containers/{id}/rename?name=`.

@@ -738,29 +738,8 @@ impl ContainerService for RuntimeContainers {
     }
 
     fn prune(&self, filters: &crate::query::Filters) -> ApiResult<ContainerPruneResponse> {
-        if let Some(name) = filters
-            .terms
-            .keys()
-            .find(|k| !["until", "label"].contains(&k.as_str()))
-        {
-            return Err(ApiError::BadParameter(format!(
-                "invalid filter '{name}': prune takes until and label"
-            )));
-        }
-        let now = SystemTime::now();
-        let until = match filters.values("until") {
-            [] => None,
-            [text] => Some(crate::time::parse_until(text, now).ok_or_else(|| {
-                ApiError::BadParameter(format!(
-                    "invalid until {text:?}: a time (unix seconds, RFC 3339) or a duration (10m)"
-                ))
-            })?),
-            _ => {
-                return Err(ApiError::BadParameter(
-                    "more than one until filter".to_string(),
-                ))
-            }
-        };
+        filters.only(&["until", "label"], "prune")?;
+        let until = filters.until(SystemTime::now())?;
         let entries: Vec<Arc<Entry>> = {
             let map = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
             map.values().cloned().collect()

@@ -507,15 +507,7 @@ impl ImageService for StoreImages {
     }
 
     fn prune(&self, filters: &Filters) -> ApiResult<ImagePruneResponse> {
-        if let Some(name) = filters
-            .terms
-            .keys()
-            .find(|k| !["dangling", "until", "label"].contains(&k.as_str()))
-        {
-            return Err(ApiError::BadParameter(format!(
-                "invalid filter '{name}': image prune takes dangling, until and label"
-            )));
-        }
+        filters.only(&["dangling", "until", "label"], "image prune")?;
         let dangling_only = match filters.values("dangling") {
             [] => true,
             [v] if v == "true" || v == "1" => true,
@@ -526,14 +518,7 @@ impl ImageService for StoreImages {
                 )))
             }
         };
-        let until = match filters.values("until") {
-            [] => None,
-            [text] => Some(
-                crate::time::parse_until(text, std::time::SystemTime::now())
-                    .ok_or_else(|| ApiError::BadParameter(format!("invalid until {text:?}")))?,
-            ),
-            _ => return Err(ApiError::BadParameter("more than one until filter".into())),
-        };
+        let until = filters.until(std::time::SystemTime::now())?;
         let users = self.users()?;
         // What the store holds on disk before and after: shared layers that
         // stay are not reclaimed, so summing image sizes would overcount.
