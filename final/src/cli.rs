@@ -242,20 +242,138 @@ pub struct EventsArgs {
     pub format: Option<String>,
 }
 
-/// `minidock container …`.
+/// `minidock container …`: Docker's management commands, the same
+/// commands as the top-level ones (`container ls` is `ps`), plus `prune`.
 #[derive(Debug, Subcommand)]
 pub enum ContainerCommand {
     /// Remove all stopped containers
     #[command(override_usage = "minidock container prune [OPTIONS]")]
     Prune(PruneArgs),
+    /// List containers
+    #[command(visible_aliases = ["ps", "list"])]
+    Ls(PsArgs),
+    /// Create and run a new container from an image
+    #[command(disable_help_flag = true)]
+    Run(RunArgs),
+    /// Create a new container
+    #[command(disable_help_flag = true)]
+    Create(CreateArgs),
+    /// Start one or more stopped containers
+    Start(StartArgs),
+    /// Stop one or more running containers
+    Stop(StopArgs),
+    /// Restart one or more containers
+    Restart(RestartArgs),
+    /// Kill one or more running containers
+    Kill(KillArgs),
+    /// Pause all processes within one or more containers
+    Pause(ContainersArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(ContainersArgs),
+    /// Remove one or more containers
+    Rm(RmArgs),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
+    /// Display detailed information on one or more containers
+    Inspect(InspectArgs),
+    /// Execute a command in a running container
+    Exec(ExecArgs),
+    /// Attach local standard input, output, and error streams to a running container
+    Attach(AttachArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(ContainersArgs),
+    /// Display the running processes of a container
+    Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(StatsArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Rename a container
+    Rename(RenameArgs),
 }
 
-/// `minidock image …`.
+impl ContainerCommand {
+    /// The top-level command this one is, or the arguments of `prune`,
+    /// which has none.
+    pub fn into_command(self) -> Result<Command, PruneArgs> {
+        use ContainerCommand as C;
+        Ok(match self {
+            C::Prune(args) => return Err(args),
+            C::Ls(a) => Command::Ps(a),
+            C::Run(a) => Command::Run(a),
+            C::Create(a) => Command::Create(a),
+            C::Start(a) => Command::Start(a),
+            C::Stop(a) => Command::Stop(a),
+            C::Restart(a) => Command::Restart(a),
+            C::Kill(a) => Command::Kill(a),
+            C::Pause(a) => Command::Pause(a),
+            C::Unpause(a) => Command::Unpause(a),
+            C::Rm(a) => Command::Rm(a),
+            C::Logs(a) => Command::Logs(a),
+            C::Inspect(a) => Command::Inspect(a),
+            C::Exec(a) => Command::Exec(a),
+            C::Attach(a) => Command::Attach(a),
+            C::Wait(a) => Command::Wait(a),
+            C::Top(a) => Command::Top(a),
+            C::Stats(a) => Command::Stats(a),
+            C::Cp(a) => Command::Cp(a),
+            C::Diff(a) => Command::Diff(a),
+            C::Rename(a) => Command::Rename(a),
+        })
+    }
+}
+
+/// `minidock image …`: the image commands under Docker's management
+/// names (`image ls` is `images`, `image rm` is `rmi`), plus `prune`.
 #[derive(Debug, Subcommand)]
 pub enum ImageCommand {
     /// Remove unused images
     #[command(override_usage = "minidock image prune [OPTIONS]")]
     Prune(ImagePruneArgs),
+    /// List images
+    #[command(visible_alias = "list")]
+    Ls(ImagesArgs),
+    /// Remove one or more images
+    #[command(visible_alias = "remove")]
+    Rm(RmiArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+    /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+    Tag(TagArgs),
+    /// Display detailed information on one or more images
+    Inspect(InspectArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Load an image from a tar archive or STDIN
+    Load(LoadArgs),
+    /// Save one or more images to a tar archive (streamed to STDOUT by default)
+    Save(SaveArgs),
+    /// Import the contents from a tarball to create a filesystem image
+    Import(ImportArgs),
+}
+
+impl ImageCommand {
+    /// The top-level command this one is, or the arguments of `prune`.
+    pub fn into_command(self) -> Result<Command, ImagePruneArgs> {
+        use ImageCommand as I;
+        Ok(match self {
+            I::Prune(args) => return Err(args),
+            I::Ls(a) => Command::Images(a),
+            I::Rm(a) => Command::Rmi(a),
+            I::Pull(a) => Command::Pull(a),
+            I::Push(a) => Command::Push(a),
+            I::Tag(a) => Command::Tag(a),
+            I::Inspect(a) => Command::Inspect(a),
+            I::History(a) => Command::History(a),
+            I::Load(a) => Command::Load(a),
+            I::Save(a) => Command::Save(a),
+            I::Import(a) => Command::Import(a),
+        })
+    }
 }
 
 /// `minidock system …`.

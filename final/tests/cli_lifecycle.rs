@@ -455,3 +455,43 @@ fn rename_gives_a_running_container_a_new_name() {
     }
     d.ok(&["rm", "-f", "new", "other", "old"]);
 }
+
+#[test]
+fn management_commands_are_the_same_commands() {
+    let d = Daemon::start();
+    d.load_busybox();
+    assert_eq!(
+        d.ok(&[
+            "container",
+            "run",
+            "--rm",
+            "-h",
+            "box",
+            "busybox",
+            "hostname"
+        ]),
+        "box\n"
+    );
+    d.ok(&[
+        "container",
+        "create",
+        "--name",
+        "managed",
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(
+        d.ok(&["container", "ls", "-a", "--format", "{{.Names}}"]),
+        "managed\n"
+    );
+    assert_eq!(d.ok(&["container", "ps", "-aq"]), d.ok(&["ps", "-aq"]));
+    assert_eq!(d.ok(&["container", "rm", "managed"]), "managed\n");
+    d.ok(&["image", "tag", "busybox", "copy:1"]);
+    assert_eq!(
+        d.ok(&["image", "ls", "--format", "{{.Repository}}:{{.Tag}}"]),
+        d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+    );
+    assert_eq!(d.ok(&["image", "rm", "copy:1"]), "Untagged: copy:1\n");
+    let unknown = d.run(&["container", "frobnicate"]);
+    assert_eq!(unknown.status.code(), Some(125));
+}

@@ -42,43 +42,51 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
     let ctx = Context {
         client: client_for(&cli.host)?,
     };
-    match cli.command {
-        Command::Run(args) => run::run(&ctx, args),
-        Command::Create(args) => run::create(&ctx, args),
-        Command::Exec(args) => exec::exec(&ctx, args),
-        Command::Start(args) => containers::start(&ctx, args),
-        Command::Stop(args) => containers::stop(&ctx, args),
-        Command::Kill(args) => containers::kill(&ctx, args),
-        Command::Restart(args) => containers::restart(&ctx, args),
-        Command::Pause(args) => containers::pause(&ctx, args),
-        Command::Unpause(args) => containers::unpause(&ctx, args),
-        Command::Rm(args) => containers::rm(&ctx, args),
-        Command::Wait(args) => containers::wait(&ctx, args),
-        Command::Logs(args) => containers::logs(&ctx, args),
-        Command::Top(args) => list::top(&ctx, args),
-        Command::Stats(args) => list::stats(&ctx, args),
-        Command::Ps(args) => list::ps(&ctx, args),
-        Command::Inspect(args) => inspect::inspect(&ctx, args),
-        Command::Images(args) => list::images(&ctx, args),
-        Command::Pull(args) => images::pull(&ctx, args),
-        Command::Push(args) => images::push(&ctx, args),
-        Command::Rmi(args) => images::rmi(&ctx, args),
-        Command::Tag(args) => images::tag(&ctx, args),
-        Command::Load(args) => images::load(&ctx, args),
-        Command::Save(args) => images::save(&ctx, args),
-        Command::Import(args) => images::import(&ctx, args),
-        Command::Login(args) => images::login(&ctx, args),
-        Command::Container(crate::cli::ContainerCommand::Prune(args)) => {
-            prune::containers(&ctx, args)
-        }
-        Command::Image(crate::cli::ImageCommand::Prune(args)) => prune::images(&ctx, args),
-        Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(&ctx, args),
-        Command::Attach(args) => containers::attach(&ctx, args),
+    run_command(&ctx, cli.command)
+}
+
+fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
+    match command {
+        Command::Run(args) => run::run(ctx, args),
+        Command::Create(args) => run::create(ctx, args),
+        Command::Exec(args) => exec::exec(ctx, args),
+        Command::Start(args) => containers::start(ctx, args),
+        Command::Stop(args) => containers::stop(ctx, args),
+        Command::Kill(args) => containers::kill(ctx, args),
+        Command::Restart(args) => containers::restart(ctx, args),
+        Command::Pause(args) => containers::pause(ctx, args),
+        Command::Unpause(args) => containers::unpause(ctx, args),
+        Command::Rm(args) => containers::rm(ctx, args),
+        Command::Wait(args) => containers::wait(ctx, args),
+        Command::Logs(args) => containers::logs(ctx, args),
+        Command::Top(args) => list::top(ctx, args),
+        Command::Stats(args) => list::stats(ctx, args),
+        Command::Ps(args) => list::ps(ctx, args),
+        Command::Inspect(args) => inspect::inspect(ctx, args),
+        Command::Images(args) => list::images(ctx, args),
+        Command::Pull(args) => images::pull(ctx, args),
+        Command::Push(args) => images::push(ctx, args),
+        Command::Rmi(args) => images::rmi(ctx, args),
+        Command::Tag(args) => images::tag(ctx, args),
+        Command::Load(args) => images::load(ctx, args),
+        Command::Save(args) => images::save(ctx, args),
+        Command::Import(args) => images::import(ctx, args),
+        Command::Login(args) => images::login(ctx, args),
+        Command::Container(command) => match command.into_command() {
+            Ok(command) => run_command(ctx, command),
+            Err(prune) => prune::containers(ctx, prune),
+        },
+        Command::Image(command) => match command.into_command() {
+            Ok(command) => run_command(ctx, command),
+            Err(prune) => prune::images(ctx, prune),
+        },
+        Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(ctx, args),
+        Command::Attach(args) => containers::attach(ctx, args),
         Command::Rename(args) => {
             ctx.client.container_rename(&args.container, &args.name)?;
             Ok(0)
         }
-        Command::Cp(args) => copy::cp(&ctx, args),
+        Command::Cp(args) => copy::cp(ctx, args),
         Command::Diff(args) => {
             for change in ctx.client.container_changes(&args.container)? {
                 let letter = match change.kind {
@@ -90,10 +98,10 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
             }
             Ok(0)
         }
-        Command::History(args) => list::history(&ctx, args),
-        Command::Events(args) => system::events(&ctx, args),
-        Command::Version => system::version(&ctx),
-        Command::Info => system::info(&ctx),
+        Command::History(args) => list::history(ctx, args),
+        Command::Events(args) => system::events(ctx, args),
+        Command::Version => system::version(ctx),
+        Command::Info => system::info(ctx),
     }
 }
 
