@@ -67,6 +67,9 @@ pub enum Command {
     /// Authenticate to a registry
     #[command(override_usage = "minidock login [OPTIONS] [SERVER]")]
     Login(LoginArgs),
+    /// Log out from a registry
+    #[command(override_usage = "minidock logout [SERVER]")]
+    Logout(LogoutArgs),
     /// Show the minidock version information
     #[command(override_usage = "minidock version")]
     Version,
@@ -159,6 +162,14 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+}
+
+/// `minidock logout`.
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    /// The registry (default: Docker Hub)
+    #[arg(value_name = "SERVER")]
+    pub server: Option<String>,
 }
 
 /// `minidock attach`.

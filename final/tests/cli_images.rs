@@ -261,4 +261,17 @@ fn login_saves_credentials_that_pull_sends() {
         b"y\n",
     );
     assert_eq!(out.status.code(), Some(125), "{out:?}");
+
+    // logout forgets them: the pull is refused again
+    d.ok(&["rmi", &name]);
+    assert_eq!(
+        d.ok(&["logout", &registry.addr()]),
+        format!("Removing login credentials for {}\n", registry.addr())
+    );
+    assert_eq!(
+        d.ok(&["logout", &registry.addr()]),
+        format!("Not logged in to {}\n", registry.addr())
+    );
+    let out = d.run(&["pull", &name]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
 }

@@ -303,6 +303,36 @@ impl Drop for EchoRestore {
     }
 }
 
+/// A login server as the CLI is given it (`https://host/…`) → the domain
+/// the credentials are kept under.
+fn login_domain(server: &str) -> String {
+    server
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or(server)
+        .to_string()
+}
+
+/// `minidock logout [SERVER]`: forgets the credentials `login` saved.
+pub fn logout(args: crate::cli::LogoutArgs) -> Result<i32, Failure> {
+    let server = args.server.unwrap_or_else(|| "docker.io".to_string());
+    let domain = login_domain(&server);
+    let path = DockerConfig::default_path();
+    let mut config =
+        DockerConfig::load(&path).map_err(|e| Failure::new(format!("minidock: {e}")))?;
+    if config.remove(&domain) {
+        config
+            .save()
+            .map_err(|e| Failure::new(format!("minidock: {e}")))?;
+        println!("Removing login credentials for {domain}");
+    } else {
+        println!("Not logged in to {domain}");
+    }
+    Ok(0)
+}
+
 /// `minidock login [-u USER] [-p PASS | --password-stdin] [SERVER]`.
 ///
 /// The daemon is asked to check the credentials (`POST /auth`); they are
@@ -312,13 +342,7 @@ pub fn login(ctx: &Context, args: LoginArgs) -> Result<i32, Failure> {
         .server
         .clone()
         .unwrap_or_else(|| "docker.io".to_string());
-    let domain = server
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or(&server)
-        .to_string();
+    let domain = login_domain(&server);
     if args.password.is_some() && args.password_stdin {
         return Err(Failure::usage(
             "--password and --password-stdin are mutually exclusive",

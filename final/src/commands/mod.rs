@@ -72,6 +72,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Save(args) => images::save(ctx, args),
         Command::Import(args) => images::import(ctx, args),
         Command::Login(args) => images::login(ctx, args),
+        Command::Logout(args) => images::logout(args),
         Command::Container(command) => match command.into_command() {
             Ok(command) => run_command(ctx, command),
             Err(prune) => prune::containers(ctx, prune),

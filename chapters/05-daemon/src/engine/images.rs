@@ -220,6 +220,19 @@ impl StoreImages {
         })
     }
 
+    /// A registry client for one pull or push, holding only the
+    /// credentials that request brought. A client shared across requests
+    /// would remember them: a later pull without credentials — after a
+    /// `logout`, or by another user of the daemon — would still be
+    /// authorised, and two pulls with different credentials would race.
+    fn registry_for(&self, domain: &str, auth: Option<&RegistryAuth>) -> minidock_registry::Client {
+        let registry = minidock_registry::Client::new(self.registry.options().clone());
+        if let Some(creds) = credentials(auth) {
+            registry.set_credentials(domain, creds);
+        }
+        registry
+    }
+
     /// The containers using each image id: (container id, running).
     fn users(&self) -> ApiResult<HashMap<String, Vec<(String, bool)>>> {
         let mut users: HashMap<String, Vec<(String, bool)>> = HashMap::new();
@@ -406,9 +419,7 @@ impl ImageService for StoreImages {
         progress: Progress,
     ) -> ApiResult<()> {
         let reference = pull_reference(image, tag)?;
-        if let Some(creds) = credentials(auth) {
-            self.registry.set_credentials(reference.domain(), creds);
-        }
+        let registry = self.registry_for(reference.domain(), auth);
         let lock = {
             let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
             pulls.entry(reference.to_string()).or_default().clone()
@@ -416,7 +427,7 @@ impl ImageService for StoreImages {
         let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
         let reporter = PullReporter::new(&reference);
         let pulled = reporter.run(progress, |report| {
-            self.registry
+            registry
                 .pull(
                     &self.store,
                     &reference,
@@ -438,16 +449,14 @@ impl ImageService for StoreImages {
     ) -> ApiResult<()> {
         let reference = pull_reference(name, tag)?;
         let image = self.resolve(&reference.to_string())?;
-        if let Some(creds) = credentials(auth) {
-            self.registry.set_credentials(reference.domain(), creds);
-        }
+        let registry = self.registry_for(reference.domain(), auth);
         progress(ProgressMessage::status(
             format!("The push refers to repository [{}]", reference.name()),
             None,
         ));
         let reporter = PullReporter::for_push(&reference);
         reporter.run(progress, |report| {
-            self.registry
+            registry
                 .push_image(&self.store, &image, &reference, report)
                 .map_err(registry_error)
         })?;
