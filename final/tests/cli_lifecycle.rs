@@ -254,8 +254,25 @@ fn wait_top_stats_and_inspect() {
 
     d.ok(&["run", "-d", "--name", "busy", "busybox", "sleep", "300"]);
     let top = d.ok(&["top", "busy"]);
-    assert!(top.lines().next().unwrap().contains("PID"), "{top}");
+    let titles: Vec<&str> = top.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        titles,
+        ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"],
+        "{top}"
+    );
     assert!(top.contains("sleep 300"), "{top}");
+    // ps arguments go to ps, as in Docker
+    let pid = d.ok(&["inspect", "-f", "{{.State.Pid}}", "busy"]);
+    let custom = d.ok(&["top", "busy", "-o", "pid,comm"]);
+    let rows: Vec<Vec<&str>> = custom
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [vec!["PID", "COMMAND"], vec![pid.trim(), "sleep"]],
+        "{custom}"
+    );
 
     let stats = d.ok(&["stats", "--no-stream"]);
     let mut lines = stats.lines();

@@ -976,33 +976,34 @@ impl ContainerService for RuntimeContainers {
         }
     }
 
-    fn top(&self, id: &str, _ps_args: Option<&str>) -> ApiResult<TopResponse> {
+    fn top(&self, id: &str, ps_args: Option<&str>) -> ApiResult<TopResponse> {
         let entry = self.entry(id)?;
-        let processes = self.inner.runtime.top(&entry.id).map_err(runtime_error)?;
-        let field = |pid: i32, key: &str| -> String {
-            std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .ok()
-                .and_then(|s| {
-                    s.lines()
-                        .find_map(|l| l.strip_prefix(key))
-                        .and_then(|v| v.split_whitespace().next().map(str::to_owned))
-                })
-                .unwrap_or_default()
-        };
-        Ok(TopResponse {
-            titles: ["UID", "PID", "PPID", "CMD"].map(str::to_owned).to_vec(),
-            processes: processes
-                .into_iter()
-                .map(|p| {
-                    vec![
-                        field(p.pid, "Uid:"),
-                        p.pid.to_string(),
-                        field(p.pid, "PPid:"),
-                        p.cmd,
-                    ]
-                })
-                .collect(),
-        })
+        let pids: std::collections::HashSet<i32> = self
+            .inner
+            .runtime
+            .top(&entry.id)
+            .map_err(runtime_error)?
+            .into_iter()
+            .map(|p| p.pid)
+            .collect();
+        // As Docker: the host's `ps` with the client's arguments (default
+        // `-ef`), its rows kept for the container's processes.
+        let args = ps_args.filter(|a| !a.trim().is_empty()).unwrap_or("-ef");
+        let output = std::process::Command::new("ps")
+            .args(args.split_whitespace())
+            .output()
+            .map_err(|e| {
+                ApiError::Internal(format!(
+                    "top runs the host's ps, which failed to start ({e}): install it (Debian: apt-get install procps)"
+                ))
+            })?;
+        if !output.status.success() {
+            return Err(ApiError::BadParameter(format!(
+                "ps {args} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )));
+        }
+        super::top::rows_of(&String::from_utf8_lossy(&output.stdout), &pids)
     }
 
     fn stats(&self, id: &str) -> ApiResult<ContainerStats> {

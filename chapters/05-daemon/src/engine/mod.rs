@@ -18,6 +18,7 @@ pub mod images;
 pub mod progress;
 pub mod restart;
 pub mod session;
+pub mod top;
 pub mod unsupported;
 
 use crate::daemon::{DaemonConfig, DaemonError, Services};
