@@ -624,3 +624,77 @@ fn restart_policies_on_exit_and_on_daemon_start() {
         "unless-stopped: stopped by hand stays stopped"
     );
 }
+
+/// A tar with one regular file whose name is written byte for byte (the
+/// tar crate's own API refuses `..`).
+fn tar_with_entry(name: &str, data: &[u8]) -> Vec<u8> {
+    let mut header = tar::Header::new_old();
+    header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(1_700_000_000);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    let mut out = header.as_bytes().to_vec();
+    out.extend_from_slice(data);
+    out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
+    out
+}
+
+#[test]
+fn a_hostile_archive_is_refused_and_harms_nothing() {
+    let daemon = Daemon::start();
+    daemon.load_busybox_via_api();
+    let c = &daemon.client;
+    let id = c
+        .container_create(Some("target"), &body(&["sleep", "1000"]))
+        .unwrap()
+        .id;
+    c.container_start(&id).unwrap();
+    let canary = daemon.scratch().join("canary");
+    std::fs::write(&canary, "untouched").unwrap();
+
+    for (name, why) in [
+        (
+            "../../../../../../../../tmp/minidock-api-escape",
+            "'..' is not allowed",
+        ),
+        ("/tmp/minidock-api-escape", "absolute paths are not allowed"),
+    ] {
+        let tar = tar_with_entry(name, b"gotcha");
+        let err = c
+            .container_archive_put(&id, "/tmp", &mut tar.as_slice())
+            .unwrap_err();
+        assert!(
+            matches!(&err, minidock_daemon::client::ClientError::Api { status: 400, message } if message.contains(why)),
+            "{name}: {err:?}"
+        );
+    }
+    // not a tar at all
+    let err = c
+        .container_archive_put(&id, "/tmp", &mut &b"this is not a tar archive"[..])
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            minidock_daemon::client::ClientError::Api { status: 400, .. }
+        ),
+        "{err:?}"
+    );
+    assert!(!std::path::Path::new("/tmp/minidock-api-escape").exists());
+    assert_eq!(std::fs::read_to_string(&canary).unwrap(), "untouched");
+
+    // the container and the daemon are unharmed: a good copy still works
+    let tar = tar_with_entry("fine.txt", b"fine\n");
+    c.container_archive_put(&id, "/tmp", &mut tar.as_slice())
+        .unwrap();
+    let mut out = Vec::new();
+    let stat = c
+        .container_archive_get(&id, "/tmp/fine.txt", &mut out)
+        .unwrap();
+    assert_eq!((stat.name.as_str(), stat.size), ("fine.txt", 5));
+    assert!(c.container_inspect(&id).unwrap().state.running);
+    c.container_remove(&id, true).unwrap();
+}
