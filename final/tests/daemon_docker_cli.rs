@@ -385,6 +385,25 @@ try:
     client.containers.run(sys.argv[2] + ":latest", ["sh", "-c", "exit 5"], remove=True)
 except docker.errors.ContainerError as e:
     print("error", e.exit_status)
+# cp both ways, diff, top, rename, prune: docker-py's own parsing of our answers
+import io, tarfile
+box = client.containers.run(sys.argv[2] + ":latest", ["sleep", "1000"], detach=True, name="pybox")
+data = io.BytesIO()
+with tarfile.open(fileobj=data, mode="w") as t:
+    info = tarfile.TarInfo("hello.txt"); payload = b"hi from python\n"; info.size = len(payload)
+    t.addfile(info, io.BytesIO(payload))
+print("put", box.put_archive("/tmp", data.getvalue()))
+stream, stat = box.get_archive("/tmp/hello.txt")
+with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as t:
+    print("got", stat["name"], t.extractfile("hello.txt").read().decode().strip())
+print("diff", sorted((c["Kind"], c["Path"]) for c in box.diff()))
+print("top", box.top()["Titles"][1], any("sleep 1000" in p[-1] for p in box.top()["Processes"]))
+box.rename("pybox2")
+box.reload()
+print("renamed", box.name)
+box.kill()
+box.wait()
+print("pruned", client.containers.prune()["ContainersDeleted"] == [box.id])
 "#;
     let image = format!("{}/{repo}", registry.addr());
     let out = run(Command::new(python)
@@ -401,6 +420,10 @@ except docker.errors.ContainerError as e:
     );
     assert_eq!(
         stdout(&out),
-        format!("pulled ['{image}:latest']\noutput 'from docker-py\\nmore\\n'\nleft 0\nerror 5\n")
+        format!(
+            "pulled ['{image}:latest']\noutput 'from docker-py\\nmore\\n'\nleft 0\nerror 5\n\
+             put True\ngot hello.txt hi from python\ndiff [(0, '/tmp'), (1, '/tmp/hello.txt')]\n\
+             top PID True\nrenamed pybox2\npruned True\n"
+        )
     );
 }
