@@ -312,12 +312,15 @@ impl Inner {
                 other => other,
             }
         })?;
-        self.open_session(entry, stream, pending)?;
+        // The process runs: say so before the session's thread can see it
+        // exit, so that "start" always comes before "die" and the life
+        // state never goes back to running after an exit was recorded.
         entry.life.send_modify(|l| {
             l.running = true;
             l.error = None;
         });
         self.publish("start", entry, &[]);
+        self.open_session(entry, stream, pending)?;
         Ok(true)
     }
     // ANCHOR_END: start
