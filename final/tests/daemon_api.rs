@@ -625,26 +625,8 @@ fn restart_policies_on_exit_and_on_daemon_start() {
     );
 }
 
-/// A tar with one regular file whose name is written byte for byte (the
-/// tar crate's own API refuses `..`).
-fn tar_with_entry(name: &str, data: &[u8]) -> Vec<u8> {
-    let mut header = tar::Header::new_old();
-    header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
-    header.set_size(data.len() as u64);
-    header.set_mode(0o644);
-    header.set_uid(0);
-    header.set_gid(0);
-    header.set_mtime(1_700_000_000);
-    header.set_entry_type(tar::EntryType::Regular);
-    header.set_cksum();
-    let mut out = header.as_bytes().to_vec();
-    out.extend_from_slice(data);
-    out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
-    out
-}
-
 #[test]
-fn a_hostile_archive_is_refused_and_harms_nothing() {
+fn hostile_archives_are_refused_or_contained_and_harm_nothing() {
     let daemon = Daemon::start();
     daemon.load_busybox_via_api();
     let c = &daemon.client;
@@ -653,24 +635,35 @@ fn a_hostile_archive_is_refused_and_harms_nothing() {
         .unwrap()
         .id;
     c.container_start(&id).unwrap();
-    let canary = daemon.scratch().join("canary");
-    std::fs::write(&canary, "untouched").unwrap();
+    let canary = minidock_testkit::Canary::plant(&daemon.scratch().join("canary-dir"));
 
-    for (name, why) in [
-        (
-            "../../../../../../../../tmp/minidock-api-escape",
-            "'..' is not allowed",
-        ),
-        ("/tmp/minidock-api-escape", "absolute paths are not allowed"),
-    ] {
-        let tar = tar_with_entry(name, b"gotcha");
-        let err = c
-            .container_archive_put(&id, "/tmp", &mut tar.as_slice())
-            .unwrap_err();
-        assert!(
-            matches!(&err, minidock_daemon::client::ClientError::Api { status: 400, message } if message.contains(why)),
-            "{name}: {err:?}"
-        );
+    // Every attack of the test kit, as a `docker cp` into the container:
+    // refused (400, naming what) or kept inside it.
+    for layer in minidock_testkit::hostile_layers(canary.dir()) {
+        match c.container_archive_put(&id, "/tmp", &mut layer.tar.as_slice()) {
+            Ok(()) => {}
+            Err(minidock_daemon::client::ClientError::Api {
+                status: 400,
+                message,
+            }) => {
+                assert!(message.contains("refused"), "{}: {message}", layer.name)
+            }
+            Err(e) => panic!("{}: {e:?}", layer.name),
+        }
+        canary.assert_untouched();
+        // the canary file and dir themselves are the targets of "change"
+        // attacks, which assert_untouched covers; other paths must not exist
+        if let Some(path) = &layer.canary {
+            let target = std::path::Path::new(path);
+            if target != canary.dir() && target != canary.dir().join(minidock_testkit::CANARY_FILE)
+            {
+                assert!(
+                    std::fs::symlink_metadata(target).is_err(),
+                    "{} created {path}",
+                    layer.name
+                );
+            }
+        }
     }
     // not a tar at all
     let err = c
@@ -683,12 +676,14 @@ fn a_hostile_archive_is_refused_and_harms_nothing() {
         ),
         "{err:?}"
     );
-    assert!(!std::path::Path::new("/tmp/minidock-api-escape").exists());
-    assert_eq!(std::fs::read_to_string(&canary).unwrap(), "untouched");
 
     // the container and the daemon are unharmed: a good copy still works
-    let tar = tar_with_entry("fine.txt", b"fine\n");
-    c.container_archive_put(&id, "/tmp", &mut tar.as_slice())
+    let good = minidock_testkit::LayerSpec::new(
+        minidock_testkit::Compression::None,
+        vec![minidock_testkit::Entry::file("fine.txt", "fine\n", 0o644)],
+    )
+    .tar();
+    c.container_archive_put(&id, "/tmp", &mut good.as_slice())
         .unwrap();
     let mut out = Vec::new();
     let stat = c

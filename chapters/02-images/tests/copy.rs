@@ -156,6 +156,29 @@ fn copying_in_stays_in_the_directory_and_belongs_to_root() {
     assert_eq!(fs::read_to_string(&canary).unwrap(), "untouched");
     assert!(!Path::new("/tmp/minidock-copy-test").exists());
 
+    // and every attack of the test kit: refused, or kept inside
+    let planted = minidock_testkit::Canary::plant(&dir.path().join("canary-dir"));
+    for layer in minidock_testkit::hostile_layers(planted.dir()) {
+        if let Err(err) = extract_into_root(&root, "/dest", &mut layer.tar.as_slice(), (0, 0)) {
+            assert!(err.to_string().contains("refused"), "{}: {err}", layer.name);
+        }
+        planted.assert_untouched();
+        // the canary file and dir themselves are the targets of "change"
+        // attacks, which assert_untouched covers; other paths must not exist
+        if let Some(path) = &layer.canary {
+            let target = Path::new(path);
+            if target != planted.dir()
+                && target != planted.dir().join(minidock_testkit::CANARY_FILE)
+            {
+                assert!(
+                    fs::symlink_metadata(target).is_err(),
+                    "{} created {path}",
+                    layer.name
+                );
+            }
+        }
+    }
+
     let tar = raw_tar(&[("x", b"x")]);
     let err = extract_into_root(&root, "/file", &mut tar.as_slice(), (0, 0)).unwrap_err();
     assert!(err.to_string().contains("not a directory"), "{err}");
