@@ -32,6 +32,9 @@ pub struct DaemonConfig {
     pub run: PathBuf,
     /// The group that may use the socket (`--group`).
     pub group: Option<String>,
+    /// The cgroup every container's cgroup is made under
+    /// (`--cgroup-parent`, `minidock` by default).
+    pub cgroup_parent: String,
     /// Print every request.
     pub debug: bool,
 }
@@ -43,6 +46,7 @@ impl Default for DaemonConfig {
             root: PathBuf::from(DEFAULT_ROOT),
             run: PathBuf::from(DEFAULT_RUN),
             group: None,
+            cgroup_parent: crate::engine::CGROUP_PARENT.to_string(),
             debug: false,
         }
     }

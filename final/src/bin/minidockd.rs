@@ -30,6 +30,9 @@ struct Args {
     /// The group that may use the socket (its mode is 0660).
     #[arg(short = 'G', long, value_name = "GROUP")]
     group: Option<String>,
+    /// The cgroup the containers' cgroups are made under.
+    #[arg(long, value_name = "NAME", default_value = minidock_daemon::engine::CGROUP_PARENT)]
+    cgroup_parent: String,
     /// Log every request on stderr.
     #[arg(short = 'D', long)]
     debug: bool,
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         root: args.root,
         run: args.run,
         group: args.group,
+        cgroup_parent: args.cgroup_parent,
         debug: args.debug,
     };
     match minidock_daemon::engine::run(&config) {

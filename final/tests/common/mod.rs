@@ -85,6 +85,8 @@ impl Daemon {
             .arg(dir.join("root"))
             .arg("--run")
             .arg(dir.join("run"))
+            .arg("--cgroup-parent")
+            .arg(cgroup_parent(dir))
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .envs(env.iter().copied())
@@ -344,6 +346,32 @@ impl Daemon {
     }
 }
 
+/// The cgroup parent of the daemon on `dir`: named after the directory, so
+/// a restarted daemon finds its containers' groups and no test shares one
+/// with another, or with a real minidockd's `minidock`.
+fn cgroup_parent(dir: &Path) -> String {
+    dir.file_name()
+        .expect("the daemon's directory has a name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Removes the (empty) cgroup parent of the daemon on `dir` from every
+/// hierarchy: `/sys/fs/cgroup/NAME` (v2) and `/sys/fs/cgroup/*/NAME` (v1).
+fn remove_cgroup_parent(dir: &Path) {
+    let name = cgroup_parent(dir);
+    let root = Path::new("/sys/fs/cgroup");
+    let mut candidates = vec![root.join(&name)];
+    if let Ok(entries) = std::fs::read_dir(root) {
+        candidates.extend(entries.flatten().map(|e| e.path().join(&name)));
+    }
+    for group in candidates.iter().filter(|g| g.is_dir()) {
+        if let Err(e) = std::fs::remove_dir(group) {
+            eprintln!("cleanup: could not remove cgroup {}: {e}", group.display());
+        }
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         // After `kill9` the directory belongs to the next daemon.
@@ -354,6 +382,7 @@ impl Drop for Daemon {
             self.remove_all_containers();
             Daemon::stop(child);
         }
+        remove_cgroup_parent(&self.dir);
         if let Some(leaks) = self.leaks.take() {
             if !std::thread::panicking() {
                 leaks.finish();

@@ -28,7 +28,8 @@ use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
 use std::sync::Arc;
 
-/// The cgroup under which every container's cgroup is made.
+/// The cgroup under which every container's cgroup is made, unless
+/// `--cgroup-parent` says otherwise.
 pub const CGROUP_PARENT: &str = "minidock";
 
 /// Runs the shim, init or exec helper role when this process was started
@@ -47,7 +48,7 @@ pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, Daem
         root: config.root.clone(),
         run_dir: config.run.clone(),
         helper_binary: helper,
-        cgroup_parent: CGROUP_PARENT.to_string(),
+        cgroup_parent: config.cgroup_parent.clone(),
     })
     .map_err(|e| DaemonError::Engine(e.to_string()))?;
     let tmp = config.root.join("tmp");
