@@ -179,17 +179,7 @@ fn console_socket(spec: &ProcessSpec) -> Result<Option<OwnedFd>, SetupError> {
                 ),
             )
         })?;
-    // SAFETY: F_SETFD only changes the descriptor's flags; a bad number
-    // gives EBADF, which is reported.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
-        return Err(SetupError::sys(
-            "console socket",
-            Some(fd.to_string()),
-            nix::errno::Errno::last(),
-        ));
-    }
-    // SAFETY: the engine passed this descriptor for us alone.
-    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+    terminal::adopt_console_socket(fd).map(Some)
 }
 
 fn take_fd(fd: RawFd) -> File {

@@ -241,6 +241,23 @@ pub fn console_socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
     )?)
 }
 
+/// Takes ownership of the console socket the engine passed as descriptor
+/// `fd` (named in an environment variable), marking it close-on-exec so
+/// the command never inherits it. PID 1 and an exec helper both start so.
+pub fn adopt_console_socket(fd: RawFd) -> Result<OwnedFd, SetupError> {
+    // SAFETY: F_SETFD only changes the descriptor's flags; a bad number
+    // gives EBADF, which is reported.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
+        return Err(SetupError::sys(
+            "console socket",
+            Some(fd.to_string()),
+            nix::errno::Errno::last(),
+        ));
+    }
+    // SAFETY: the engine passed this descriptor for us alone.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@
 use std::convert::Infallible;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -207,17 +207,7 @@ fn console_socket() -> std::result::Result<Option<OwnedFd>, SetupError> {
     else {
         return Ok(None);
     };
-    // SAFETY: F_SETFD only changes the descriptor's flags; a bad number
-    // gives EBADF, which is reported.
-    if unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == -1 {
-        return Err(SetupError::sys(
-            "console socket",
-            Some(fd.to_string()),
-            nix::errno::Errno::last(),
-        ));
-    }
-    // SAFETY: the engine passed this descriptor for us alone.
-    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+    minidock_namespaces::terminal::adopt_console_socket(fd).map(Some)
 }
 
 /// Entry point of the exec helper role. Never returns.
