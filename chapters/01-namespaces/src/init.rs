@@ -92,6 +92,7 @@ fn helper() -> Result<i32, SetupError> {
     let console = console_socket(&spec)?;
 
     let host_namespaces = namespaces::current_ids()?;
+    namespaces::join_network(&spec.namespaces)?;
     namespaces::unshare_namespaces(&spec.namespaces)?;
     namespaces::verify_unshared(&host_namespaces, &spec.namespaces)?;
     if spec.namespaces.user.is_some() {
@@ -221,7 +222,7 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
     if spec.no_new_privileges {
         set_no_new_privs()?;
     }
-    if spec.namespaces.net {
+    if spec.namespaces.net || spec.namespaces.net_path.is_some() {
         network::bring_up_loopback()?;
     }
     if spec.namespaces.uts {

@@ -23,7 +23,7 @@ pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
         (ns.uts, CloneFlags::CLONE_NEWUTS),
         (ns.pid, CloneFlags::CLONE_NEWPID),
         (ns.ipc, CloneFlags::CLONE_NEWIPC),
-        (ns.net, CloneFlags::CLONE_NEWNET),
+        (ns.net && ns.net_path.is_none(), CloneFlags::CLONE_NEWNET),
         (ns.user.is_some(), CloneFlags::CLONE_NEWUSER),
     ] {
         if wanted {
@@ -85,7 +85,7 @@ pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), Set
             "mnt" => true,
             "uts" => ns.uts,
             "ipc" => ns.ipc,
-            "net" => ns.net,
+            "net" => ns.net && ns.net_path.is_none(),
             _ => ns.user.is_some(),
         };
         if wanted && old == new {
@@ -97,6 +97,21 @@ pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), Set
         }
     }
     Ok(())
+}
+
+/// Joins the network namespace pinned at `ns.net_path`, if the spec names
+/// one: the container then finds the interfaces the engine put there (a
+/// veth to a bridge, chapter 06) instead of a lone `lo`. Done before
+/// `unshare`, while the helper is still root of the host's namespaces.
+pub fn join_network(ns: &Namespaces) -> Result<(), SetupError> {
+    let Some(path) = &ns.net_path else {
+        return Ok(());
+    };
+    let shown = || Some(path.display().to_string());
+    let file = std::fs::File::open(path)
+        .map_err(|e| SetupError::refused("open network namespace", shown(), e.to_string()))?;
+    nix::sched::setns(&file, CloneFlags::CLONE_NEWNET)
+        .map_err(|e| SetupError::sys("setns(CLONE_NEWNET)", shown(), e))
 }
 
 // ANCHOR: hostname
@@ -124,6 +139,7 @@ mod tests {
             pid: false,
             ipc: false,
             net: false,
+            net_path: None,
             user: None,
         };
         assert_eq!(clone_flags(&none), CloneFlags::CLONE_NEWNS);

@@ -75,6 +75,11 @@ pub struct Namespaces {
     pub ipc: bool,
     /// Network: its own interfaces (only `lo`), routes and ports.
     pub net: bool,
+    /// Instead of a new network namespace, join this one: a namespace
+    /// file pinned by the engine (chapter 06 wires it before the start).
+    /// `net` is ignored when this is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_path: Option<PathBuf>,
     /// User: its own uids and gids, mapped onto a range of host ids.
     pub user: Option<UserNamespace>,
 }
@@ -87,6 +92,7 @@ impl Default for Namespaces {
             pid: true,
             ipc: true,
             net: true,
+            net_path: None,
             user: None,
         }
     }

@@ -208,6 +208,15 @@ pub struct HostConfig {
     /// filter off, `no-new-privileges` sets `no_new_privs`.
     #[serde(default)]
     pub security_opt: Vec<String>,
+    /// A network namespace pinned by the engine's network driver (chapter
+    /// 06) that the container joins instead of making a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns: Option<PathBuf>,
+    /// Files the network driver writes for the container (`/etc/hosts`,
+    /// `/etc/resolv.conf`, `/etc/hostname`), bind-mounted like `binds` but
+    /// not the user's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub etc_files: Vec<Bind>,
 }
 
 impl HostConfig {

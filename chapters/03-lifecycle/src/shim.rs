@@ -747,10 +747,12 @@ pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -
     spec.seccomp = container.host_config.seccomp();
     spec.no_new_privileges = container.host_config.no_new_privileges();
     spec.namespaces.net = container.host_config.network_mode == NetworkMode::None;
+    spec.namespaces.net_path = container.host_config.netns.clone();
     spec.mounts = container
         .host_config
         .binds
         .iter()
+        .chain(&container.host_config.etc_files)
         .map(|b| BindMount {
             source: b.source.clone(),
             destination: b.destination.clone(),

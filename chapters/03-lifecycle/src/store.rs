@@ -175,6 +175,16 @@ impl ContainerStore {
         write_json(&self.dir(id).join(CONFIG), &container)
     }
 
+    /// Rewrites `config.json` of `id` with `change` applied (under the
+    /// store lock, atomically): the engine records what it prepared for a
+    /// start, such as the network namespace to join.
+    pub fn update(&self, id: &ContainerId, change: impl FnOnce(&mut Container)) -> Result<()> {
+        let _lock = self.lock_store()?;
+        let mut container = self.container(id)?;
+        change(&mut container);
+        write_json(&self.dir(id).join(CONFIG), &container)
+    }
+
     /// Reads `config.json` of `id`.
     pub fn container(&self, id: &ContainerId) -> Result<Container> {
         match read_json(&self.dir(id).join(CONFIG)) {

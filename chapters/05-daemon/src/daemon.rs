@@ -9,6 +9,7 @@
 use crate::events::Events;
 use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
 use crate::server::{serve_tcp, serve_unix, Api, DaemonFacts};
+use crate::networks::NetworkService;
 use crate::service::{ContainerService, ImageService};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{DirBuilder, File, OpenOptions};
@@ -138,6 +139,8 @@ pub struct Services {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Networks, when a network service is plugged in.
+    pub networks: Option<Arc<dyn NetworkService>>,
 }
 
 /// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
@@ -160,6 +163,7 @@ pub fn run(
     let api = Arc::new(Api {
         images: services.images,
         containers: services.containers,
+        networks: services.networks,
         events,
         facts: DaemonFacts {
             id: engine_id(&config.root),

@@ -26,6 +26,7 @@ pub mod listen;
 pub mod query;
 pub mod router;
 pub mod server;
+pub mod networks;
 pub mod service;
 pub mod time;
 pub mod types;

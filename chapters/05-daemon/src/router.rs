@@ -55,6 +55,13 @@ pub enum Route {
     ExecStart(String),
     ExecInspect(String),
     ExecResize(String),
+    NetworkList,
+    NetworkCreate,
+    NetworkPrune,
+    NetworkInspect(String),
+    NetworkDelete(String),
+    NetworkConnect(String),
+    NetworkDisconnect(String),
 }
 
 /// Docker's answer for a path it has no route for.
@@ -137,6 +144,14 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["exec", id, "start"] if post => Route::ExecStart(check_id(id)?),
         ["exec", id, "resize"] if post => Route::ExecResize(check_id(id)?),
         ["exec", id, "json"] if get => Route::ExecInspect(check_id(id)?),
+
+        ["networks"] if get => Route::NetworkList,
+        ["networks", "create"] if post => Route::NetworkCreate,
+        ["networks", "prune"] if post => Route::NetworkPrune,
+        ["networks", id] if get => Route::NetworkInspect(check_id(id)?),
+        ["networks", id] if delete => Route::NetworkDelete(check_id(id)?),
+        ["networks", id, "connect"] if post => Route::NetworkConnect(check_id(id)?),
+        ["networks", id, "disconnect"] if post => Route::NetworkDisconnect(check_id(id)?),
 
         ["images", "json"] if get => Route::ImageList,
         ["images", "create"] if post => Route::ImageCreate,

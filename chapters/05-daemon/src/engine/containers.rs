@@ -13,6 +13,7 @@ use super::session::{forward_stdin, Pending, Session, Subscriber};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::frames::StreamType;
+use crate::networks::{ContainerRef, NetworkService};
 use crate::service::*;
 use crate::types::*;
 use crate::wait::LifeState;
@@ -133,6 +134,8 @@ fn wait_gone(pid: i32, limit: Duration) {
 pub(crate) struct Inner {
     pub runtime: Runtime,
     pub events: Events,
+    /// The network service, when one is plugged in (chapter 06).
+    pub networks: Option<Arc<dyn NetworkService>>,
     entries: RwLock<HashMap<ContainerId, Arc<Entry>>>,
     pub execs: Execs,
 }
@@ -192,6 +195,14 @@ impl Inner {
             l.running = false;
             l.removed = true;
         });
+        if let Some(networks) = &self.networks {
+            if let Err(err) = networks.teardown(entry.id.as_str()) {
+                eprintln!(
+                    "minidockd: unwiring the network of {}: {err}",
+                    entry.id.short()
+                );
+            }
+        }
         self.publish("destroy", entry, &[]);
     }
 
@@ -289,6 +300,86 @@ impl Inner {
         self.forget(entry);
     }
 
+    /// The container as the network service sees it.
+    pub fn container_ref(&self, entry: &Entry) -> ContainerRef {
+        let container = entry.container();
+        ContainerRef {
+            id: entry.id.to_string(),
+            name: container.name.clone(),
+            hostname: container.config.hostname.clone(),
+            running: self
+                .runtime
+                .containers()
+                .state(&entry.id)
+                .is_ok_and(|r| r.state.is_alive()),
+        }
+    }
+
+    /// Before a start: the network namespace to join and the files to
+    /// mount, from the network service (or, for `container:NAME`, the
+    /// other container's namespace), recorded in the container's config
+    /// for its shim.
+    fn prepare_network(&self, entry: &Arc<Entry>) -> ApiResult<()> {
+        let Some(request) = &entry.request else {
+            return Ok(());
+        };
+        let mode = request.host_config.network_mode.clone().unwrap_or_default();
+        let setup = if let Some(other) = mode.strip_prefix("container:") {
+            let other = self.resolve(other)?;
+            let record = self
+                .runtime
+                .containers()
+                .state(&other.id)
+                .map_err(runtime_error)?;
+            let netns = match (&other.container().host_config.netns, record.state.pid()) {
+                (Some(path), _) => path.clone(),
+                (None, Some(pid)) if record.state.is_alive() => {
+                    PathBuf::from(format!("/proc/{pid}/ns/net"))
+                }
+                _ => {
+                    return Err(ApiError::Conflict(format!(
+                        "cannot join the network namespace of container {}: it is not running",
+                        other.container().name
+                    )))
+                }
+            };
+            crate::networks::NetworkSetup {
+                netns: Some(netns),
+                files: Vec::new(),
+            }
+        } else if let Some(networks) = &self.networks {
+            match networks.setup(&self.container_ref(entry), request)? {
+                Some(setup) => setup,
+                None => return Ok(()),
+            }
+        } else {
+            return Ok(());
+        };
+        let files: Vec<minidock_lifecycle::config::Bind> = setup
+            .files
+            .iter()
+            .map(|(source, destination)| minidock_lifecycle::config::Bind {
+                source: source.clone(),
+                destination: destination.clone(),
+                read_only: false,
+            })
+            .collect();
+        self.runtime
+            .containers()
+            .update(&entry.id, |c| {
+                c.host_config.netns = setup.netns.clone();
+                c.host_config.etc_files = files;
+            })
+            .map_err(runtime_error)?;
+        let updated = self
+            .runtime
+            .containers()
+            .container(&entry.id)
+            .map_err(runtime_error)?;
+        entry.set_container(updated);
+        Ok(())
+    }
+
     // ANCHOR: start
     /// Starts a container, connecting the attach clients that wait for it.
     fn start(self: &Arc<Self>, entry: &Arc<Entry>) -> ApiResult<bool> {
@@ -304,6 +395,7 @@ impl Inner {
         if let Some(pid) = lock(&entry.last_shim).take() {
             wait_gone(pid, Duration::from_secs(10));
         }
+        self.prepare_network(entry)?;
         let pending: Vec<Pending> = std::mem::take(&mut *lock(&entry.pending));
         let stream = self.runtime.start_attached(&entry.id).map_err(|e| {
             let err = runtime_error(e);
@@ -330,10 +422,15 @@ impl RuntimeContainers {
     /// The service over `runtime`: indexes the containers on disk, adopts
     /// the running ones (connects to their shims) and starts those whose
     /// restart policy says so.
-    pub fn open(runtime: Runtime, events: Events) -> ApiResult<RuntimeContainers> {
+    pub fn open(
+        runtime: Runtime,
+        events: Events,
+        networks: Option<Arc<dyn NetworkService>>,
+    ) -> ApiResult<RuntimeContainers> {
         let inner = Arc::new(Inner {
             runtime,
             events,
+            networks,
             entries: RwLock::new(HashMap::new()),
             execs: Execs::default(),
         });
@@ -368,6 +465,13 @@ impl RuntimeContainers {
             } else if start_on_boot(&entry.container().host_config.restart_policy, &record) {
                 to_start.push(entry);
             }
+        }
+        if let Some(networks) = &inner.networks {
+            let existing: Vec<ContainerRef> = {
+                let entries = inner.entries.read().unwrap_or_else(|p| p.into_inner());
+                entries.values().map(|e| inner.container_ref(e)).collect()
+            };
+            networks.reconcile(&existing);
         }
         for entry in to_start {
             if let Err(err) = inner.start(&entry) {
@@ -439,6 +543,14 @@ fn matches_filters(
 }
 
 impl RuntimeContainers {
+    /// The network service's view of the container, if it has one.
+    fn network_settings(&self, entry: &Entry) -> Option<NetworkSettings> {
+        self.inner
+            .networks
+            .as_ref()
+            .and_then(|n| n.settings(entry.id.as_str()))
+    }
+
     /// Bytes in the container's writable layer (overlayfs's upper dir).
     fn rw_size(&self, id: &ContainerId) -> u64 {
         super::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
@@ -522,7 +634,11 @@ impl ContainerService for RuntimeContainers {
                 "config.Image is required: which image to run".to_string(),
             ));
         }
-        let (user, host) = convert::create_options(&body)?;
+        let networked = self.inner.networks.is_some();
+        if let Some(networks) = &self.inner.networks {
+            networks.check(&body)?;
+        }
+        let (user, host) = convert::create_options(&body, networked)?;
         if let Some(name) = name {
             let taken = self
                 .inner
@@ -597,6 +713,14 @@ impl ContainerService for RuntimeContainers {
                 continue;
             }
             let mut summary = convert::summary(&entry.container(), &record, now);
+            if let Some(settings) = self.network_settings(&entry) {
+                summary.ports = convert::ports(&settings);
+                if let Some(mode) = entry.request.as_ref().and_then(|r| {
+                    r.host_config.network_mode.clone().filter(|m| !m.is_empty())
+                }) {
+                    summary.host_config.network_mode = mode;
+                }
+            }
             if matches_filters(&summary, &entry, &record, &options.filters) {
                 if options.size {
                     summary.size_rw = Some(self.rw_size(&entry.id) as i64);
@@ -617,13 +741,17 @@ impl ContainerService for RuntimeContainers {
         let record = self.record(&entry)?;
         let log_path = self.inner.runtime.log_path(&entry.id).display().to_string();
         let execs = self.inner.execs.ids_of(&entry.id);
-        Ok(convert::inspect(
+        let mut inspect = convert::inspect(
             &entry.container(),
             &record,
             entry.request.as_ref(),
             log_path,
             execs,
-        ))
+        );
+        if let Some(settings) = self.network_settings(&entry) {
+            inspect.network_settings = settings;
+        }
+        Ok(inspect)
     }
 
     fn start(&self, id: &str) -> ApiResult<bool> {

@@ -2,7 +2,7 @@
 
 use crate::error::ApiError;
 use crate::time::{human_duration, rfc3339, ZERO_TIME};
-use crate::types::{
+use crate::types::{Port, 
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
     HostConfig, LogConfig, MountPoint, NetworkSettings, RestartPolicy, SummaryHostConfig,
 };
@@ -47,7 +47,12 @@ pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
 }
 
 /// The request's `Config` and `HostConfig` as chapter 03's options.
-pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostConfig), ApiError> {
+/// `networked`: a network service is plugged in, and takes the network
+/// settings (modes other than `host` and `none`, ports, DNS).
+pub fn create_options(
+    body: &ContainerCreateBody,
+    networked: bool,
+) -> Result<(UserConfig, RtHostConfig), ApiError> {
     let c = &body.config;
     let bad = |m: String| ApiError::BadParameter(m);
     let user = UserConfig {
@@ -67,7 +72,7 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         open_stdin: c.open_stdin,
     };
     let h = &body.host_config;
-    super::unsupported::refuse_unsupported(&c.other, &h.other)?;
+    super::unsupported::refuse_unsupported(&c.other, &h.other, networked)?;
     let positive = |name: &str, v: i64| {
         u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
     };
@@ -95,6 +100,10 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
     }
     let network_mode = match h.network_mode.as_deref() {
         None | Some("") | Some("default") | Some("bridge") => NetworkMode::None,
+        // Another container's namespace, joined at start (the engine
+        // finds it), or a network of the network service.
+        Some(mode) if mode.starts_with("container:") => NetworkMode::None,
+        Some(mode) if networked && mode != "host" && mode != "none" => NetworkMode::None,
         Some(mode) => mode
             .parse()
             .map_err(|e: minidock_lifecycle::Error| bad(e.to_string()))?,
@@ -121,6 +130,7 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         network_mode,
         readonly_rootfs: h.readonly_rootfs,
         security_opt,
+        ..RtHostConfig::default()
     };
     Ok((user, host))
 }
@@ -151,13 +161,16 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
         maximum_retry_count: i64::from(h.restart_policy.maximum_retry_count),
     });
     out.auto_remove = h.auto_remove;
-    out.network_mode = Some(
-        match h.network_mode {
-            NetworkMode::None => "none",
-            NetworkMode::Host => "host",
-        }
-        .to_string(),
-    );
+    let asked = out.network_mode.clone().filter(|m| !m.is_empty());
+    out.network_mode = asked.or_else(|| {
+        Some(
+            match h.network_mode {
+                NetworkMode::None => "none",
+                NetworkMode::Host => "host",
+            }
+            .to_string(),
+        )
+    });
     out.log_config = Some(LogConfig::default());
     out
 }
@@ -288,6 +301,34 @@ pub fn summary(container: &Container, record: &StateRecord, now: SystemTime) -> 
     }
 }
 
+/// The `Ports` of `docker ps`, from inspect's `NetworkSettings.Ports`.
+pub fn ports(settings: &NetworkSettings) -> Vec<Port> {
+    let mut out = Vec::new();
+    for (key, bindings) in &settings.ports {
+        let (port, kind) = key.split_once('/').unwrap_or((key, "tcp"));
+        let Ok(private_port) = port.parse::<u16>() else {
+            continue;
+        };
+        let bindings = bindings.as_array().cloned().unwrap_or_default();
+        if bindings.is_empty() {
+            out.push(Port {
+                private_port,
+                kind: kind.to_string(),
+                ..Port::default()
+            });
+        }
+        for b in bindings {
+            out.push(Port {
+                ip: b["HostIp"].as_str().map(str::to_string),
+                private_port,
+                public_port: b["HostPort"].as_str().and_then(|p| p.parse().ok()),
+                kind: kind.to_string(),
+            });
+        }
+    }
+    out
+}
+
 /// `docker inspect` of a container.
 pub fn inspect(
     container: &Container,
@@ -362,7 +403,7 @@ mod tests {
                 "Binds":["/tmp:/data:ro"]}}"#,
         )
         .unwrap();
-        let (user, host) = create_options(&body).unwrap();
+        let (user, host) = create_options(&body, false).unwrap();
         assert_eq!(user.cmd, Some(vec!["sh".to_string()]));
         assert!(user.tty && user.open_stdin);
         assert_eq!(host.memory, 64 << 20);
@@ -374,19 +415,19 @@ mod tests {
         let mut bad = body.clone();
         bad.host_config.memory = -1;
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body.clone();
         bad.host_config.auto_remove = true;
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body;
         bad.host_config.network_mode = Some("overlay".into());
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
     }

@@ -23,6 +23,7 @@ pub mod unsupported;
 
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;
+use crate::networks::NetworkService;
 use containers::RuntimeContainers;
 use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
@@ -39,9 +40,26 @@ pub fn dispatch_reexec() {
     minidock_lifecycle::reexec::dispatch();
 }
 
+/// Services of later chapters that the `minidockd` binary plugs into the
+/// engine (the daemon must not depend on them).
+#[derive(Default, Clone)]
+pub struct Plugins {
+    /// Networks (chapter 06); without it containers get `none` or `host`.
+    pub networks: Option<Arc<dyn NetworkService>>,
+}
+
 /// Builds the real services on the daemon's root: opens the stores, adopts
 /// running containers and applies restart policies.
 pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, DaemonError> {
+    services_with(config, events, Plugins::default())
+}
+
+/// [`services`] with the plugins of later chapters.
+pub fn services_with(
+    config: &DaemonConfig,
+    events: &Events,
+    plugins: Plugins,
+) -> Result<Services, DaemonError> {
     let helper = std::env::current_exe()
         .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
     let runtime = Runtime::new(RuntimeConfig {
@@ -62,15 +80,28 @@ pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, Daem
     crate::daemon::secure_dir(&tmp, 0o700)?;
     let store = Arc::new(runtime.images().clone());
     let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp);
-    let containers = RuntimeContainers::open(runtime, events.clone())
+    let containers = RuntimeContainers::open(runtime, events.clone(), plugins.networks.clone())
         .map_err(|e| DaemonError::Engine(e.to_string()))?;
     Ok(Services {
         images: Arc::new(images),
         containers: Arc::new(containers),
+        networks: plugins.networks,
     })
 }
 
 /// Runs the daemon with the real services until SIGTERM or SIGINT.
 pub fn run(config: &DaemonConfig) -> Result<(), DaemonError> {
     crate::daemon::run(config, services)
+}
+
+/// Runs the daemon with the real services and the plugins that `plugins`
+/// builds (once the root is locked, given the event bus).
+pub fn run_with(
+    config: &DaemonConfig,
+    plugins: impl FnOnce(&DaemonConfig, &Events) -> Result<Plugins, DaemonError>,
+) -> Result<(), DaemonError> {
+    crate::daemon::run(config, |config, events| {
+        let plugins = plugins(config, events)?;
+        services_with(config, events, plugins)
+    })
 }

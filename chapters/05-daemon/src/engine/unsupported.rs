@@ -119,6 +119,17 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
     ),
 ];
 
+/// The fields a network service (chapter 06) implements.
+const NETWORKED: &[&str] = &[
+    "PortBindings",
+    "PublishAllPorts",
+    "Dns",
+    "DnsSearch",
+    "DnsOptions",
+    "ExtraHosts",
+    "MacAddress",
+];
+
 /// `Config` fields minidock does not implement.
 const CONFIG: &[(&str, Asks, &str)] = &[
     ("Volumes", Asks::Entries, NO_VOLUMES),
@@ -145,12 +156,23 @@ fn check(
 /// Refuses a create request that asks for a setting minidock cannot honour,
 /// naming the first one. `config` and `host_config` are the fields of the
 /// request's `Config` and `HostConfig` that minidock does not read.
+///
+/// With a network service (`networked`), the network settings — published
+/// ports, DNS, extra hosts, MAC address — are that service's to check.
 pub fn refuse_unsupported(
     config: &BTreeMap<String, Value>,
     host_config: &BTreeMap<String, Value>,
+    networked: bool,
 ) -> Result<(), ApiError> {
-    check("HostConfig", HOST_CONFIG, host_config)?;
-    check("Config", CONFIG, config)?;
+    let keep = |fields: &'static [(&'static str, Asks, &'static str)]| {
+        fields
+            .iter()
+            .filter(|(name, _, _)| !(networked && NETWORKED.contains(name)))
+            .copied()
+            .collect::<Vec<_>>()
+    };
+    check("HostConfig", &keep(HOST_CONFIG), host_config)?;
+    check("Config", &keep(CONFIG), config)?;
     // A health check to run is refused; `{"Test": ["NONE"]}` (turning the
     // image's off) asks for nothing minidock does not already do.
     let test = config.get("Healthcheck").and_then(|h| h.get("Test"));
@@ -185,7 +207,7 @@ mod tests {
             "Runtime": "", "ConsoleSize": [24, 80], "Isolation": "", "ShmSize": 0,
         }));
         let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
-        refuse_unsupported(&config, &host).unwrap();
+        refuse_unsupported(&config, &host, false).unwrap();
     }
 
     #[test]
@@ -201,22 +223,30 @@ mod tests {
             (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
             (json!({"Mounts": [{"Type": "volume"}]}), "HostConfig.Mounts"),
         ] {
-            let err = refuse_unsupported(&BTreeMap::new(), &map(host)).unwrap_err();
+            let err = refuse_unsupported(&BTreeMap::new(), &map(host), false).unwrap_err();
             assert!(
                 matches!(&err, ApiError::BadParameter(m) if m.starts_with(field)),
                 "{field}: {err:?}"
             );
         }
-        let err = refuse_unsupported(&map(json!({"Volumes": {"/data": {}}})), &BTreeMap::new())
-            .unwrap_err();
+        let err = refuse_unsupported(
+            &map(json!({"Volumes": {"/data": {}}})),
+            &BTreeMap::new(),
+            false,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("-v /host/path"), "{err}");
         let check = |test: Value| {
             refuse_unsupported(
                 &map(json!({"Healthcheck": {"Test": test}})),
                 &BTreeMap::new(),
+                false,
             )
         };
         assert!(check(json!(["CMD-SHELL", "true"])).is_err());
         assert!(check(json!(["NONE"])).is_ok());
+        let ports = map(json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}));
+        assert!(refuse_unsupported(&BTreeMap::new(), &ports, false).is_err());
+        assert!(refuse_unsupported(&BTreeMap::new(), &ports, true).is_ok());
     }
 }

@@ -32,7 +32,7 @@ where
 
 /// Reads and decodes a JSON body; an empty body is `T::default()` when
 /// `optional`. Unknown fields are ignored, wrong types are a 400.
-async fn json_body<T: DeserializeOwned + Default>(
+pub(crate) async fn json_body<T: DeserializeOwned + Default>(
     req: Request<Incoming>,
     optional: bool,
 ) -> ApiResult<T> {
@@ -380,6 +380,15 @@ pub(crate) async fn handle(
             blocking(move || containers.exec_resize(&id, h, w)).await?;
             Ok(empty_response(StatusCode::OK))
         }
+
+        // ---- networks ----
+        Route::NetworkList
+        | Route::NetworkCreate
+        | Route::NetworkPrune
+        | Route::NetworkInspect(_)
+        | Route::NetworkDelete(_)
+        | Route::NetworkConnect(_)
+        | Route::NetworkDisconnect(_) => super::networks::handle(route, ctx, req).await,
     }
 }
 

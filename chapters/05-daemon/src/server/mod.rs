@@ -10,6 +10,7 @@
 mod body;
 mod handlers;
 mod hijack;
+mod networks;
 mod stream;
 mod system;
 
@@ -20,6 +21,7 @@ use crate::error::ApiError;
 use crate::events::Events;
 use crate::query::Query;
 use crate::router::route;
+use crate::networks::NetworkService;
 use crate::service::{ContainerService, ImageService};
 use crate::version::{check_version, split_version, ApiVersion, API_VERSION};
 use hyper::body::Incoming;
@@ -52,6 +54,8 @@ pub struct Api {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Networks, when a network service is plugged in (chapter 06).
+    pub networks: Option<Arc<dyn NetworkService>>,
     /// The event bus the services publish on.
     pub events: Events,
     /// About the daemon.

@@ -203,20 +203,34 @@ pub struct MountPoint {
     pub propagation: String,
 }
 
-/// `NetworkSettings`, minimal: this engine has no network chapter yet.
+/// `NetworkSettings`: filled by the network service when the daemon has
+/// one (chapter 06), empty otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkSettings {
-    /// Always empty.
+    /// The bridge of the default network, when the container is on it.
     #[serde(default)]
     pub bridge: String,
-    /// Always empty.
+    /// The path of the container's network namespace.
+    #[serde(default)]
+    pub sandbox_key: String,
+    /// The address on the default network (legacy field).
     #[serde(rename = "IPAddress", default)]
     pub ip_address: String,
-    /// No published ports.
+    /// Its prefix length.
+    #[serde(rename = "IPPrefixLen", default)]
+    pub ip_prefix_len: u8,
+    /// The default network's gateway.
+    #[serde(default)]
+    pub gateway: String,
+    /// The MAC address on the default network.
+    #[serde(default)]
+    pub mac_address: String,
+    /// `"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]`, or `null`
+    /// for an exposed port that is not published.
     #[serde(default)]
     pub ports: BTreeMap<String, serde_json::Value>,
-    /// No networks.
+    /// Network name → the container's endpoint there.
     #[serde(default)]
     pub networks: BTreeMap<String, serde_json::Value>,
 }
@@ -256,14 +270,17 @@ pub struct ContainerInspect {
     pub mounts: Vec<MountPoint>,
     /// The effective config (image defaults merged with the request).
     pub config: ContainerConfig,
-    /// Networking (minimal).
+    /// Networking.
     pub network_settings: NetworkSettings,
 }
 
-/// A published port in lists (always empty here).
+/// A published (or exposed) port in lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Port {
+    /// The host address it is published on.
+    #[serde(rename = "IP", default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
     /// Container port.
     pub private_port: u16,
     /// Host port.

@@ -9,10 +9,12 @@
 
 mod container;
 mod image;
+mod network;
 mod system;
 
 pub use container::*;
 pub use image::*;
+pub use network::*;
 pub use system::*;
 
 use serde::{Deserialize, Deserializer};

@@ -1,0 +1,97 @@
+//! A network namespace that outlives its processes.
+//!
+//! Chapter 01 gave each container a new network namespace with `unshare`:
+//! it lives as long as a process is in it, and only has `lo`. To wire a
+//! container *before* its command starts — and to keep the wiring when the
+//! command restarts — the engine makes the namespace first and pins it,
+//! as `ip netns add NAME` does: a thread moves into a new namespace and
+//! bind-mounts its `/proc/thread-self/ns/net` onto a file. The mount keeps
+//! the namespace alive with nobody in it; the container's init later
+//! joins it by that path with `setns`. Unmounting the file lets it go, and
+//! with it every interface inside.
+
+use crate::error::{Error, Result};
+use crate::netlink::{Socket, NETLINK_ROUTE};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{setns, unshare, CloneFlags};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+// ANCHOR: create
+/// Creates a network namespace pinned at `path` (an empty file is made
+/// there). Done on a thread of its own: `unshare(CLONE_NEWNET)` moves only
+/// the calling thread, and the thread ends right after, so the daemon's
+/// other threads never leave the host's namespace.
+pub fn create(path: &Path) -> Result<()> {
+    File::create(path).map_err(Error::io("create", path))?;
+    let target = path.to_path_buf();
+    let pinned = std::thread::spawn(move || -> Result<()> {
+        // exercise 6.3 netns-pin: make a new network namespace and pin it on `target`.
+        // hint: this thread alone moves into a fresh network namespace (unshare with one CLONE_NEW* flag)
+        // hint: the thread's own namespace is /proc/thread-self/ns/net; a bind mount of it onto `target` keeps it alive
+        // hint: nix::mount::mount(Some(source), target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+        unshare(CloneFlags::CLONE_NEWNET)
+            .map_err(|e| Error::io("unshare(CLONE_NEWNET) for", target.clone())(e.into()))?;
+        mount(
+            Some("/proc/thread-self/ns/net"),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .map_err(|e| Error::io("pin the network namespace on", target.clone())(e.into()))?;
+        Ok(())
+        // end exercise
+    })
+    .join()
+    .map_err(|_| Error::Invalid("the namespace thread panicked".into()))?;
+    if let Err(err) = pinned {
+        std::fs::remove_file(path).ok();
+        return Err(err);
+    }
+    Ok(())
+}
+// ANCHOR_END: create
+
+/// Whether `path` is a pinned namespace (a mount of nsfs), not just the
+/// empty file a crash may have left.
+pub fn is_pinned(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(here) = std::fs::metadata(path) else {
+        return false;
+    };
+    let Ok(dir) = std::fs::metadata(path.parent().unwrap_or(Path::new("/"))) else {
+        return false;
+    };
+    here.dev() != dir.dev()
+}
+
+/// Unpins and removes the namespace at `path`; nothing to do if it is
+/// gone. The namespace itself ends when its last process leaves.
+pub fn remove(path: &Path) -> Result<()> {
+    if is_pinned(path) {
+        umount2(path, MntFlags::MNT_DETACH)
+            .map_err(|e| Error::io("unmount the network namespace", path)(e.into()))?;
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove", path)(e)),
+    }
+}
+
+/// Opens a `NETLINK_ROUTE` socket inside the namespace at `path`: a thread
+/// joins the namespace, opens the socket and ends. The socket stays bound
+/// to that namespace, so every request on it changes the container's
+/// interfaces, not the host's.
+pub fn socket_in(path: &Path) -> Result<Socket> {
+    let file = File::open(path).map_err(Error::io("open the network namespace", path))?;
+    let shown: PathBuf = path.to_path_buf();
+    std::thread::spawn(move || -> Result<Socket> {
+        setns(&file, CloneFlags::CLONE_NEWNET)
+            .map_err(|e| Error::io("setns into", shown.clone())(e.into()))?;
+        Socket::open(NETLINK_ROUTE).map_err(Error::io("open a netlink socket in", shown))
+    })
+    .join()
+    .map_err(|_| Error::Invalid("the namespace thread panicked".into()))?
+}
