@@ -8,8 +8,8 @@
 
 use crate::events::Events;
 use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
-use crate::server::{serve_tcp, serve_unix, Api, DaemonFacts};
 use crate::networks::NetworkService;
+use crate::server::{serve_tcp, serve_unix, Api, DaemonFacts};
 use crate::service::{ContainerService, ImageService};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{DirBuilder, File, OpenOptions};

@@ -58,9 +58,7 @@ pub fn parse_extra_host(spec: &str, gateway: Option<Ipv4Addr>) -> Result<HostEnt
     let (name, ip) = spec
         .split_once('=')
         .or_else(|| spec.split_once(':'))
-        .ok_or_else(|| {
-            Error::Invalid(format!("invalid extra host {spec:?}: expected NAME:IP"))
-        })?;
+        .ok_or_else(|| Error::Invalid(format!("invalid extra host {spec:?}: expected NAME:IP")))?;
     let ip = match (ip, gateway) {
         ("host-gateway", Some(g)) => g.to_string(),
         ("host-gateway", None) => {
@@ -88,7 +86,12 @@ pub fn parse_extra_host(spec: &str, gateway: Option<Ipv4Addr>) -> Result<HostEnt
 /// `--dns-search`, `--dns-option`. The host's own file is the fallback,
 /// less any `127.*` server: inside the container that would be the
 /// container itself.
-pub fn resolv_conf(host_file: &str, servers: &[String], search: &[String], options: &[String]) -> String {
+pub fn resolv_conf(
+    host_file: &str,
+    servers: &[String],
+    search: &[String],
+    options: &[String],
+) -> String {
     let mut text = String::new();
     let host_servers: Vec<&str> = host_file
         .lines()

@@ -28,7 +28,9 @@ pub struct Subnet {
 impl Subnet {
     /// The mask of the prefix: `/16` is `255.255.0.0`.
     pub fn mask(&self) -> u32 {
-        u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0)
+        u32::MAX
+            .checked_shl(32 - u32::from(self.prefix))
+            .unwrap_or(0)
     }
 
     /// Whether `ip` lies in the subnet.
@@ -63,13 +65,17 @@ impl FromStr for Subnet {
         let ip: Ipv4Addr = ip
             .parse()
             .map_err(|_| bad("not an IPv4 address (minidock does not do IPv6)"))?;
-        let prefix: u8 = prefix.parse().map_err(|_| bad("the prefix is not a number"))?;
+        let prefix: u8 = prefix
+            .parse()
+            .map_err(|_| bad("the prefix is not a number"))?;
         if !(8..=30).contains(&prefix) {
             return Err(bad("the prefix must be between /8 and /30"));
         }
         let subnet = Subnet { base: ip, prefix };
         if u32::from(ip) & !subnet.mask() != 0 {
-            return Err(bad("host bits are set; did you mean the network's first address?"));
+            return Err(bad(
+                "host bits are set; did you mean the network's first address?",
+            ));
         }
         Ok(subnet)
     }

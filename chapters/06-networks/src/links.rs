@@ -11,9 +11,7 @@
 //! | `ip route add default via 172.18.0.1`           | `RTM_NEWROUTE` |
 
 use crate::error::{Error, Result};
-use crate::netlink::{
-    attr_string, parse_attrs, Message, Socket, F_ACK, F_CREATE, F_DUMP, F_EXCL,
-};
+use crate::netlink::{attr_string, parse_attrs, Message, Socket, F_ACK, F_CREATE, F_DUMP, F_EXCL};
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -121,9 +119,7 @@ pub fn create_veth(
 /// Every link in the socket's namespace.
 pub fn list(sock: &mut Socket) -> Result<Vec<LinkInfo>> {
     let m = Message::new(RTM_GETLINK, F_DUMP, &ifinfomsg(0, 0, 0));
-    let replies = sock
-        .request(&m)
-        .map_err(failed("list links".to_string()))?;
+    let replies = sock.request(&m).map_err(failed("list links".to_string()))?;
     Ok(replies
         .iter()
         .filter(|r| r.kind == RTM_NEWLINK && r.payload.len() >= 16)

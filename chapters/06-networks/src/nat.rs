@@ -27,7 +27,9 @@
 
 use crate::error::{Error, Result};
 use crate::ipam::Subnet;
-use crate::netlink::{attr_string, parse_attrs, Message, Socket, F_ACK, F_CREATE, F_DUMP, NETLINK_NETFILTER};
+use crate::netlink::{
+    attr_string, parse_attrs, Message, Socket, F_ACK, F_CREATE, F_DUMP, NETLINK_NETFILTER,
+};
 
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
@@ -130,7 +132,11 @@ impl Expr {
                     .attr_be32(4, *len); // LEN
             }
             Expr::IfName { input } => {
-                let key = if *input { NFT_META_IIFNAME } else { NFT_META_OIFNAME };
+                let key = if *input {
+                    NFT_META_IIFNAME
+                } else {
+                    NFT_META_OIFNAME
+                };
                 m.attr_be32(2, key).attr_be32(1, REG_1); // KEY, DREG
             }
             Expr::CtState => {
@@ -224,17 +230,33 @@ fn forward_rules(rules: &NetworkRules) -> Vec<Vec<Expr>> {
             },
             Expr::Verdict(true),
         ],
-        vec![name(false), is(true, b), name(true), is(false, b), Expr::Verdict(false)],
+        vec![
+            name(false),
+            is(true, b),
+            name(true),
+            is(false, b),
+            Expr::Verdict(false),
+        ],
     ];
     if rules.internal {
-        list.push(vec![name(true), is(true, b), name(false), is(false, b), Expr::Verdict(false)]);
+        list.push(vec![
+            name(true),
+            is(true, b),
+            name(false),
+            is(false, b),
+            Expr::Verdict(false),
+        ]);
     }
     list
 }
 
 fn nft_message(kind: u16, flags: u16) -> Message {
     // nfgenmsg: family, version, resource id (big endian)
-    Message::new((NFNL_SUBSYS_NFTABLES << 8) | kind, flags, &[NFPROTO_IPV4, 0, 0, 0])
+    Message::new(
+        (NFNL_SUBSYS_NFTABLES << 8) | kind,
+        flags,
+        &[NFPROTO_IPV4, 0, 0, 0],
+    )
 }
 
 fn batch_marker(kind: u16) -> Message {
@@ -304,7 +326,12 @@ pub fn install(rules: &NetworkRules) -> Result<()> {
     }
     if !rules.internal {
         chain(&mut m, t, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
-        rule(&mut m, t, "postrouting", &masquerade_rule(&rules.subnet, &rules.bridge));
+        rule(
+            &mut m,
+            t,
+            "postrouting",
+            &masquerade_rule(&rules.subnet, &rules.bridge),
+        );
     }
     send_batch(&format!("install nftables table {t}"), &m)
 }

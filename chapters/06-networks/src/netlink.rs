@@ -219,14 +219,7 @@ impl Socket {
     /// Sends raw bytes (one message or a batch of them).
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         // SAFETY: `bytes` is valid for reads of its length.
-        let n = unsafe {
-            libc::send(
-                self.fd.as_raw_fd(),
-                bytes.as_ptr().cast(),
-                bytes.len(),
-                0,
-            )
-        };
+        let n = unsafe { libc::send(self.fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len(), 0) };
         if n < 0 {
             return Err(io::Error::last_os_error());
         }

@@ -211,7 +211,11 @@ pub fn dispatch() {
 fn run_proxy(args: &[String]) -> std::io::Result<()> {
     let (proto, target) = match args {
         [proto, target, ..] => (proto.as_str(), target.as_str()),
-        _ => return Err(std::io::Error::other("usage: __minidock_proxy tcp|udp IP:PORT TAG")),
+        _ => {
+            return Err(std::io::Error::other(
+                "usage: __minidock_proxy tcp|udp IP:PORT TAG",
+            ))
+        }
     };
     let target: SocketAddr = target
         .parse()

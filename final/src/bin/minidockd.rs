@@ -8,10 +8,16 @@
 //! because a threaded process must not fork.
 
 use clap::Parser;
+use minidock_daemon::daemon::DaemonError;
 use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
+use minidock_daemon::engine::Plugins;
+use minidock_daemon::events::Events;
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
+use minidock_networks::ipam::Subnet;
+use minidock_networks::{Driver, DriverConfig, Networks};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// The minidock daemon: Docker's Engine API (v1.44) on a unix socket.
 #[derive(Debug, Parser)]
@@ -36,11 +42,68 @@ struct Args {
     /// Log every request on stderr.
     #[arg(short = 'D', long)]
     debug: bool,
+    /// The default network's subnet, or `none` for no default network
+    /// (containers without --network then get none).
+    #[arg(long, value_name = "CIDR", default_value = "172.17.0.0/16")]
+    bridge_subnet: String,
+    /// Where automatic subnets of new networks come from: BASE/SIZE, as
+    /// 172.18.0.0/16/16 (repeatable; Docker's default pools when absent).
+    #[arg(long = "address-pool", value_name = "CIDR/SIZE")]
+    address_pools: Vec<String>,
+    /// Switch on IPv4 forwarding for networks that are not internal.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    ip_forward: bool,
+}
+
+/// Parses `BASE/PREFIX/SIZE`.
+fn parse_pool(text: &str) -> Result<(Subnet, u8), String> {
+    let (base, size) = text
+        .rsplit_once('/')
+        .ok_or_else(|| format!("address pool {text:?}: expected BASE/PREFIX/SIZE"))?;
+    let base: Subnet = base
+        .parse()
+        .map_err(|e| format!("address pool {text:?}: {e}"))?;
+    let size: u8 = size
+        .parse()
+        .ok()
+        .filter(|s| *s >= base.prefix && *s <= 30)
+        .ok_or_else(|| format!("address pool {text:?}: SIZE must be between the prefix and 30"))?;
+    Ok((base, size))
+}
+
+/// Chapter 06's network driver, as the engine's network plugin.
+fn network_plugin(
+    args: &NetworkArgs,
+    config: &DaemonConfig,
+    events: &Events,
+) -> Result<Plugins, DaemonError> {
+    let binary = std::env::current_exe()
+        .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
+    let driver = Driver::open(DriverConfig {
+        state: config.root.join("networks"),
+        run: config.run.join("netns"),
+        binary,
+        default_subnet: args.default_subnet,
+        pools: args.pools.clone(),
+        ip_forward: args.ip_forward,
+    })
+    .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
+    Ok(Plugins {
+        networks: Some(Arc::new(Networks::new(driver, events.clone()))),
+    })
+}
+
+/// The network flags, parsed.
+struct NetworkArgs {
+    default_subnet: Option<Subnet>,
+    pools: Vec<(Subnet, u8)>,
+    ip_forward: bool,
 }
 
 // ANCHOR: main
 fn main() -> ExitCode {
-    // Shim and init helper roles: they never return.
+    // Shim, init helper and port proxy roles: they never return.
+    minidock_networks::ports::dispatch();
     minidock_daemon::engine::dispatch_reexec();
     // ANCHOR_END: main
 
@@ -58,6 +121,51 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let network = (|| -> Result<NetworkArgs, String> {
+        let default_subnet = match args.bridge_subnet.as_str() {
+            "none" => None,
+            cidr => Some(
+                cidr.parse::<Subnet>()
+                    .map_err(|e| format!("--bridge-subnet: {e}"))?,
+            ),
+        };
+        let mut pools = args
+            .address_pools
+            .iter()
+            .map(|p| parse_pool(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        if pools.is_empty() {
+            // Docker's defaults: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s.
+            pools = vec![
+                (
+                    Subnet {
+                        base: [172, 17, 0, 0].into(),
+                        prefix: 12,
+                    },
+                    16,
+                ),
+                (
+                    Subnet {
+                        base: [192, 168, 0, 0].into(),
+                        prefix: 16,
+                    },
+                    20,
+                ),
+            ];
+        }
+        Ok(NetworkArgs {
+            default_subnet,
+            pools,
+            ip_forward: args.ip_forward,
+        })
+    })();
+    let network = match network {
+        Ok(n) => n,
+        Err(err) => {
+            eprintln!("minidockd: {err}");
+            return ExitCode::from(2);
+        }
+    };
     let config = DaemonConfig {
         hosts,
         root: args.root,
@@ -66,7 +174,9 @@ fn main() -> ExitCode {
         cgroup_parent: args.cgroup_parent,
         debug: args.debug,
     };
-    match minidock_daemon::engine::run(&config) {
+    match minidock_daemon::engine::run_with(&config, |config, events| {
+        network_plugin(&network, config, events)
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("minidockd: {err}");

@@ -75,6 +75,17 @@ impl Daemon {
     fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
+        // Addresses of this daemon's own (kept for a restart on `dir`).
+        let subnets_file = dir.join("subnets");
+        let subnets = match std::fs::read_to_string(&subnets_file) {
+            Ok(text) => text.lines().map(str::to_string).collect::<Vec<_>>(),
+            Err(_) => {
+                let s = minidock_testkit::test_subnets();
+                let lines = vec![s.bridge, s.pool, s.spare.join(" ")];
+                std::fs::write(&subnets_file, lines.join("\n")).expect("write the subnets file");
+                lines
+            }
+        };
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -87,6 +98,11 @@ impl Daemon {
             .arg(dir.join("run"))
             .arg("--cgroup-parent")
             .arg(cgroup_parent(dir))
+            .arg("--bridge-subnet")
+            .arg(&subnets[0])
+            .arg("--address-pool")
+            .arg(&subnets[1])
+            .arg("--ip-forward=false")
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .envs(env.iter().copied())
@@ -235,6 +251,19 @@ impl Daemon {
             .expect("minidock runs")
     }
 
+    /// Spare /24 subnets of this daemon's own block, for `network create
+    /// --subnet` (no other daemon and no host route uses them).
+    pub fn spare_subnets(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.join("subnets"))
+            .expect("read the subnets file")
+            .lines()
+            .nth(2)
+            .unwrap_or_default()
+            .split(' ')
+            .map(str::to_string)
+            .collect()
+    }
+
     /// A `docker` command talking to this daemon (with its own, empty
     /// client configuration).
     pub fn docker(&self) -> Command {
@@ -380,7 +409,18 @@ impl Drop for Daemon {
         };
         if child.try_wait().ok().flatten().is_none() {
             self.remove_all_containers();
+            if let Err(e) = self.client.networks_prune(&Default::default()) {
+                eprintln!("cleanup: pruning the networks: {e}");
+            }
             Daemon::stop(child);
+        }
+        let network_leaks = minidock_testkit::network_leaks(&self.dir.join("root"));
+        minidock_testkit::remove_daemon_networks(&self.dir.join("root"));
+        if !network_leaks.is_empty() && !std::thread::panicking() {
+            panic!(
+                "left behind by the test's networks:\n  {}",
+                network_leaks.join("\n  ")
+            );
         }
         remove_cgroup_parent(&self.dir);
         if let Some(leaks) = self.leaks.take() {

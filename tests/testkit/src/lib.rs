@@ -15,6 +15,7 @@ mod image;
 mod layer;
 mod leak;
 mod names;
+mod network;
 mod registry;
 mod root;
 mod rootfs;
@@ -32,6 +33,7 @@ pub use image::{
 pub use layer::{Compression, Entry, LayerSpec, LAYER_MTIME};
 pub use leak::LeakCheck;
 pub use names::random_name;
+pub use network::{network_leaks, remove_daemon_networks, test_subnets, TestSubnets};
 pub use registry::Registry;
 pub use root::require_root;
 pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};

@@ -8,6 +8,7 @@
 //! becomes [`ClientError::Api`] with its status and message.
 
 mod http;
+mod networks;
 mod stream;
 
 pub use stream::{Hijacked, JsonStream, OutputStream, PendingWait, StdinWriter};
@@ -268,6 +269,24 @@ impl Client {
             serde_json::to_vec(body).map_err(|source| ClientError::Decode { what, source })?;
         let response = self.request("POST", path, &[], RequestBody::Json(bytes), false)?;
         self.decode(response, what)
+    }
+
+    /// A POST with a JSON body whose answer has no body that matters.
+    fn post_json_empty(&self, path: &str, body: &impl serde::Serialize) -> Result<(), ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|source| ClientError::Decode {
+            what: "the request",
+            source,
+        })?;
+        let mut response = self.request("POST", path, &[], RequestBody::Json(bytes), false)?;
+        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
+        Ok(())
+    }
+
+    /// A DELETE whose answer has no body that matters.
+    fn delete(&self, path: &str) -> Result<(), ClientError> {
+        let mut response = self.request("DELETE", path, &[], RequestBody::None, false)?;
+        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
+        Ok(())
     }
 
     /// A request whose answer has no body that matters; returns the status.

@@ -715,9 +715,11 @@ impl ContainerService for RuntimeContainers {
             let mut summary = convert::summary(&entry.container(), &record, now);
             if let Some(settings) = self.network_settings(&entry) {
                 summary.ports = convert::ports(&settings);
-                if let Some(mode) = entry.request.as_ref().and_then(|r| {
-                    r.host_config.network_mode.clone().filter(|m| !m.is_empty())
-                }) {
+                if let Some(mode) = entry
+                    .request
+                    .as_ref()
+                    .and_then(|r| r.host_config.network_mode.clone().filter(|m| !m.is_empty()))
+                {
                     summary.host_config.network_mode = mode;
                 }
             }

@@ -2,9 +2,9 @@
 
 use crate::error::ApiError;
 use crate::time::{human_duration, rfc3339, ZERO_TIME};
-use crate::types::{Port, 
+use crate::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
-    HostConfig, LogConfig, MountPoint, NetworkSettings, RestartPolicy, SummaryHostConfig,
+    HostConfig, LogConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
 };
 use minidock_lifecycle::config::{
     Bind, HostConfig as RtHostConfig, NetworkMode, RestartName, UserConfig,

@@ -19,9 +19,9 @@ pub use system::{common_headers, ping_headers};
 
 use crate::error::ApiError;
 use crate::events::Events;
+use crate::networks::NetworkService;
 use crate::query::Query;
 use crate::router::route;
-use crate::networks::NetworkService;
 use crate::service::{ContainerService, ImageService};
 use crate::version::{check_version, split_version, ApiVersion, API_VERSION};
 use hyper::body::Incoming;

@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 /// The container named in a connect or disconnect, as the network service
 /// needs it.
-pub(crate) fn container_ref(containers: &dyn ContainerService, id: &str) -> ApiResult<ContainerRef> {
+pub(crate) fn container_ref(
+    containers: &dyn ContainerService,
+    id: &str,
+) -> ApiResult<ContainerRef> {
     let inspect = containers.inspect(id)?;
     Ok(ContainerRef {
         id: inspect.id,

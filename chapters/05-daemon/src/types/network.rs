@@ -12,7 +12,11 @@ pub struct IpamConfig {
     #[serde(default, deserialize_with = "nullable")]
     pub subnet: String,
     /// `172.18.0.1`.
-    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub gateway: String,
     /// `--ip-range`.
     #[serde(

@@ -1,0 +1,281 @@
+//! Chapter 06 end to end: networks through the `minidock` CLI and the
+//! real `docker` CLI. Traffic goes only to 127.0.0.1 and to containers the
+//! test made, on subnets of the test daemon's own block in 172.16.0.0/12.
+
+mod common;
+
+use common::{eventually, Daemon};
+use std::process::Command;
+use std::time::Duration;
+
+/// A web server in busybox: serves `text` on port 80.
+fn web_command(text: &str) -> String {
+    format!("mkdir -p /www && echo {text} > /www/index.html && exec httpd -f -p 80 -h /www")
+}
+
+fn ip_of(daemon: &Daemon, container: &str, network: &str) -> String {
+    let format = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
+    daemon
+        .ok(&["inspect", "-f", &format, container])
+        .trim()
+        .to_string()
+}
+
+/// `wget` from a new container on `network`; its output and status.
+fn fetch_from(daemon: &Daemon, network: &str, url: &str) -> (bool, String) {
+    let out = daemon.run(&[
+        "run",
+        "--rm",
+        "--network",
+        network,
+        "busybox",
+        "wget",
+        "-q",
+        "-T",
+        "3",
+        "-O",
+        "-",
+        url,
+    ]);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Waits until `url` answers from a container on `network`.
+fn wait_served(daemon: &Daemon, network: &str, url: &str, text: &str) {
+    eventually(Duration::from_secs(20), &format!("{url} answers"), || {
+        let (ok, out) = fetch_from(daemon, network, url);
+        ok && out.contains(text)
+    });
+}
+
+#[test]
+fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "app"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "app",
+        "--network-alias",
+        "www",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-by-name"),
+    ]);
+    wait_served(&daemon, "app", "http://web/", "hello-by-name");
+    let (ok, out) = fetch_from(&daemon, "app", "http://www/");
+    assert!(ok && out.contains("hello-by-name"), "by alias: {out}");
+
+    // The address comes from the network's subnet, and inspect says so.
+    let ip = ip_of(&daemon, "web", "app");
+    let prefix = subnet.rsplit_once('.').unwrap().0;
+    assert!(ip.starts_with(prefix), "{ip} is not in {subnet}");
+    let inspect = daemon.ok(&["network", "inspect", "app"]);
+    assert!(
+        inspect.contains(&ip),
+        "network inspect lists web: {inspect}"
+    );
+
+    // rm leaves no endpoint; network rm leaves no bridge (checked on drop).
+    daemon.ok(&["rm", "-f", "web"]);
+    let inspect = daemon.ok(&["network", "inspect", "-f", "{{len .Containers}}", "app"]);
+    assert_eq!(inspect.trim(), "0");
+    daemon.ok(&["network", "rm", "app"]);
+}
+
+#[test]
+fn the_default_bridge_reaches_by_ip_only() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-by-ip"),
+    ]);
+    let ip = ip_of(&daemon, "web", "bridge");
+    assert!(!ip.is_empty(), "the container has an address on bridge");
+    wait_served(&daemon, "bridge", &format!("http://{ip}/"), "hello-by-ip");
+    let (ok, out) = fetch_from(&daemon, "bridge", "http://web/");
+    assert!(
+        !ok,
+        "the default bridge resolves no names, as Docker's: {out}"
+    );
+}
+
+#[test]
+fn a_published_port_answers_on_localhost() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon.ok(&[
+        "run",
+        "-d",
+        "-p",
+        "127.0.0.1::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-published"),
+    ]);
+    let id = id.trim();
+    let port = daemon.ok(&["port", id, "80"]);
+    let host_port: u16 = port
+        .trim()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or_else(|| panic!("minidock port said {port:?}"));
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], host_port));
+    eventually(
+        Duration::from_secs(20),
+        "the published port answers",
+        || {
+            minidock_testkit::http_get(&addr.to_string(), "/", None)
+                .map(|r| String::from_utf8_lossy(&r.body).contains("hello-published"))
+                .unwrap_or(false)
+        },
+    );
+    let ps = daemon.ok(&["ps"]);
+    assert!(
+        ps.contains(&format!("127.0.0.1:{host_port}->80/tcp")),
+        "ps shows the port: {ps}"
+    );
+}
+
+#[test]
+fn two_user_networks_are_isolated() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let spare = daemon.spare_subnets();
+    daemon.ok(&["network", "create", "--subnet", &spare[0], "front"]);
+    daemon.ok(&[
+        "network",
+        "create",
+        "--subnet",
+        &spare[1],
+        "--internal",
+        "back",
+    ]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "back",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-back"),
+    ]);
+    let ip = ip_of(&daemon, "web", "back");
+    wait_served(&daemon, "back", &format!("http://{ip}/"), "hello-back");
+    let (ok, out) = fetch_from(&daemon, "front", &format!("http://{ip}/"));
+    assert!(!ok, "a container on front reached back: {out}");
+    // The rules that hold it: drop in the forward chain, no masquerade for
+    // an internal network (nft is the independent oracle).
+    let id = daemon.ok(&["network", "inspect", "-f", "{{.Id}}", "back"]);
+    let table = format!("minidock-{}", &id.trim()[..12]);
+    let rules = minidock_testkit::run_ok(Command::new("nft").args(["list", "table", "ip", &table]));
+    assert!(rules.contains("drop"), "{rules}");
+    assert!(
+        !rules.contains("masquerade"),
+        "internal network masquerades: {rules}"
+    );
+    let id = daemon.ok(&["network", "inspect", "-f", "{{.Id}}", "front"]);
+    let table = format!("minidock-{}", &id.trim()[..12]);
+    let rules = minidock_testkit::run_ok(Command::new("nft").args(["list", "table", "ip", &table]));
+    assert!(rules.contains("masquerade"), "{rules}");
+    daemon.ok(&["rm", "-f", "web"]);
+    daemon.ok(&["network", "rm", "front", "back"]);
+    assert!(
+        !minidock_testkit::run_ok(Command::new("nft").args(["list", "tables", "ip"]))
+            .contains(&table),
+        "network rm left its table"
+    );
+}
+
+#[test]
+fn the_docker_cli_manages_networks_and_ports() {
+    if !common::docker_cli_available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    let docker = |args: &[&str]| common::ok(daemon.docker().args(args));
+    docker(&[
+        "network",
+        "create",
+        "--subnet",
+        subnet,
+        "--label",
+        "kind=test",
+        "dnet",
+    ]);
+    let ls = docker(&[
+        "network",
+        "ls",
+        "--filter",
+        "label=kind=test",
+        "--format",
+        "{{.Name}}",
+    ]);
+    assert_eq!(ls.trim(), "dnet");
+    let all = docker(&["network", "ls", "--format", "{{.Name}} {{.Driver}}"]);
+    for line in ["bridge bridge", "host host", "none null", "dnet bridge"] {
+        assert!(all.contains(line), "network ls: {all}");
+    }
+    let inspect = docker(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{(index .IPAM.Config 0).Subnet}}",
+        "dnet",
+    ]);
+    assert_eq!(inspect.trim(), subnet);
+    let id = docker(&[
+        "run",
+        "-d",
+        "--network",
+        "dnet",
+        "-p",
+        "127.0.0.1::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-docker"),
+    ]);
+    let port = docker(&["port", id.trim()]);
+    assert!(port.contains("80/tcp -> 127.0.0.1:"), "docker port: {port}");
+    let host_port = port.trim().rsplit(':').next().unwrap().to_string();
+    eventually(
+        Duration::from_secs(20),
+        "the published port answers",
+        || {
+            minidock_testkit::http_get(&format!("127.0.0.1:{host_port}"), "/", None)
+                .map(|r| String::from_utf8_lossy(&r.body).contains("hello-docker"))
+                .unwrap_or(false)
+        },
+    );
+    docker(&["rm", "-f", id.trim()]);
+    docker(&["network", "rm", "dnet"]);
+    let out = daemon
+        .docker()
+        .args(["network", "inspect", "dnet"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the network is gone");
+}
