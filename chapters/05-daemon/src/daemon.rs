@@ -138,6 +138,8 @@ pub struct Services {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Volumes, when a volume service is plugged in.
+    pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
 }
 
 /// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
@@ -160,6 +162,7 @@ pub fn run(
     let api = Arc::new(Api {
         images: services.images,
         containers: services.containers,
+        volumes: services.volumes,
         events,
         facts: DaemonFacts {
             id: engine_id(&config.root),

@@ -55,6 +55,12 @@ pub enum Route {
     ExecStart(String),
     ExecInspect(String),
     ExecResize(String),
+    VolumeList,
+    VolumeCreate,
+    VolumeInspect(String),
+    VolumeDelete(String),
+    VolumePrune,
+    SystemDf,
 }
 
 /// Docker's answer for a path it has no route for.
@@ -76,6 +82,20 @@ pub fn check_id(id: &str) -> Result<String, ApiError> {
     } else {
         Err(ApiError::BadParameter(format!(
             "invalid container or exec id {id:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )))
+    }
+}
+
+/// A volume name from a path: Docker's alphabet, so `..` and `/` never
+/// reach the service (which checks the full rule again).
+fn check_volume_name(name: &str) -> Result<String, ApiError> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+        Ok(name.to_string())
+    } else {
+        Err(ApiError::BadParameter(format!(
+            "invalid volume name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )))
     }
 }
@@ -137,6 +157,13 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["exec", id, "start"] if post => Route::ExecStart(check_id(id)?),
         ["exec", id, "resize"] if post => Route::ExecResize(check_id(id)?),
         ["exec", id, "json"] if get => Route::ExecInspect(check_id(id)?),
+
+        ["volumes"] if get => Route::VolumeList,
+        ["volumes", "create"] if post => Route::VolumeCreate,
+        ["volumes", "prune"] if post => Route::VolumePrune,
+        ["volumes", name] if get => Route::VolumeInspect(check_volume_name(name)?),
+        ["volumes", name] if delete => Route::VolumeDelete(check_volume_name(name)?),
+        ["system", "df"] if get => Route::SystemDf,
 
         ["images", "json"] if get => Route::ImageList,
         ["images", "create"] if post => Route::ImageCreate,
@@ -248,6 +275,15 @@ mod tests {
             Route::ContainerPrune
         );
         assert_eq!(r(Method::POST, "/images/prune").unwrap(), Route::ImagePrune);
+        assert_eq!(
+            r(Method::DELETE, "/v1.44/volumes/data.1").unwrap(),
+            Route::VolumeDelete("data.1".into())
+        );
+        assert_eq!(r(Method::GET, "/volumes").unwrap(), Route::VolumeList);
+        assert!(matches!(
+            r(Method::GET, "/volumes/..%2fx"),
+            Err(ApiError::BadParameter(_))
+        ));
         for method in [Method::GET, Method::HEAD, Method::PUT] {
             assert_eq!(
                 r(method, "/containers/web/archive").unwrap(),

@@ -10,8 +10,9 @@
 use clap::Parser;
 use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// The minidock daemon: Docker's Engine API (v1.44) on a unix socket.
 #[derive(Debug, Parser)]
@@ -37,6 +38,19 @@ struct Args {
     #[arg(short = 'D', long)]
     debug: bool,
 }
+
+// ANCHOR: plugins
+/// The services of the chapters after the daemon's, plugged into it.
+fn plugins() -> minidock_daemon::engine::Plugins {
+    minidock_daemon::engine::Plugins {
+        volumes: Some(Arc::new(|root: &Path| {
+            let volumes = minidock_volumes::compat::LocalVolumes::open(root)
+                .map_err(|e| format!("cannot open the volumes: {e}"))?;
+            Ok(Arc::new(volumes) as Arc<dyn minidock_daemon::volumes::VolumeService>)
+        })),
+    }
+}
+// ANCHOR_END: plugins
 
 // ANCHOR: main
 fn main() -> ExitCode {
@@ -66,7 +80,7 @@ fn main() -> ExitCode {
         cgroup_parent: args.cgroup_parent,
         debug: args.debug,
     };
-    match minidock_daemon::engine::run(&config) {
+    match minidock_daemon::engine::run_with(&config, plugins()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("minidockd: {err}");

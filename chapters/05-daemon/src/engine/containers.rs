@@ -15,6 +15,7 @@ use crate::events::Events;
 use crate::frames::StreamType;
 use crate::service::*;
 use crate::types::*;
+use crate::volumes::{ContainerMounts, MountRequest, VolumeService, VolumeUsers, VolumesFrom};
 use crate::wait::LifeState;
 use minidock_lifecycle::attach::Frame;
 use minidock_lifecycle::logs::{LogOptions, Stream};
@@ -33,6 +34,10 @@ use tokio::sync::{mpsc, watch};
 /// The file in a container's directory where the daemon keeps the create
 /// request as the client sent it (for inspect: `StdinOnce`, `LogConfig`, …).
 const REQUEST_FILE: &str = "create-request.json";
+
+/// The file in a container's directory where the daemon keeps its mounts
+/// as inspect shows them (which are volumes, which binds, which tmpfs).
+const MOUNTS_FILE: &str = "mounts.json";
 
 /// How long to wait for a shim to finish a `--rm` removal.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
@@ -55,6 +60,9 @@ pub(crate) struct Entry {
     /// Serialises start, stop, restart and remove of this container.
     op: Mutex<()>,
     removed: AtomicBool,
+    /// Its mounts as inspect shows them, when a volume service planned
+    /// them (else inspect derives them from the binds).
+    mounts: Vec<MountPoint>,
 }
 
 impl Entry {
@@ -69,6 +77,21 @@ impl Entry {
             last_shim: Mutex::new(None),
             op: Mutex::new(()),
             removed: AtomicBool::new(false),
+            mounts: Vec::new(),
+        }
+    }
+
+    fn with_mounts(mut self, mounts: Vec<MountPoint>) -> Entry {
+        self.mounts = mounts;
+        self
+    }
+
+    /// Its mounts as inspect and lists show them.
+    fn mount_points(&self) -> Vec<MountPoint> {
+        if self.mounts.is_empty() {
+            convert::mounts(&self.container())
+        } else {
+            self.mounts.clone()
         }
     }
 
@@ -135,6 +158,8 @@ pub(crate) struct Inner {
     pub events: Events,
     entries: RwLock<HashMap<ContainerId, Arc<Entry>>>,
     pub execs: Execs,
+    /// The volume service, when one is plugged in.
+    volumes: Option<Arc<dyn VolumeService>>,
 }
 
 /// Containers, run by chapter 03's runtime under their shims.
@@ -271,6 +296,8 @@ impl Inner {
     fn await_auto_removal(&self, entry: &Arc<Entry>) {
         let start = Instant::now();
         let watch = DirWatch::new(&self.runtime.container_dir(&entry.id));
+        // `run --rm` takes the anonymous volumes with it, as Docker's does.
+        let release = || self.release_volumes(entry, true);
         loop {
             match self.runtime.containers().state(&entry.id) {
                 Err(minidock_lifecycle::Error::NoSuchContainer(_)) => break,
@@ -286,7 +313,37 @@ impl Inner {
                 _ => watch.wait(Duration::from_millis(10)),
             }
         }
+        release();
         self.forget(entry);
+    }
+
+    /// Who uses which volume, leaving `except` out.
+    fn volume_users(&self, except: Option<&ContainerId>) -> VolumeUsers {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut users = VolumeUsers::new();
+        for entry in entries.values().filter(|e| Some(&e.id) != except) {
+            for point in entry.mounts.iter().filter(|m| m.kind == "volume") {
+                if let Some(name) = &point.name {
+                    users
+                        .entry(name.clone())
+                        .or_default()
+                        .push(entry.id.to_string());
+                }
+            }
+        }
+        users
+    }
+
+    /// A container is gone: tells the volume service, which removes its
+    /// anonymous volumes when `anonymous` says so. A failure is reported,
+    /// not returned: the container is gone either way.
+    fn release_volumes(&self, entry: &Entry, anonymous: bool) {
+        if let Some(volumes) = &self.volumes {
+            let users = self.volume_users(Some(&entry.id));
+            if let Err(err) = volumes.release(&entry.mounts, anonymous, &users) {
+                eprintln!("minidockd: the volumes of {}: {err}", entry.id.short());
+            }
+        }
     }
 
     // ANCHOR: start
@@ -331,11 +388,22 @@ impl RuntimeContainers {
     /// the running ones (connects to their shims) and starts those whose
     /// restart policy says so.
     pub fn open(runtime: Runtime, events: Events) -> ApiResult<RuntimeContainers> {
+        RuntimeContainers::open_with(runtime, events, None)
+    }
+
+    /// [`RuntimeContainers::open`] with a volume service, which plans the
+    /// mounts of every new container.
+    pub fn open_with(
+        runtime: Runtime,
+        events: Events,
+        volumes: Option<Arc<dyn VolumeService>>,
+    ) -> ApiResult<RuntimeContainers> {
         let inner = Arc::new(Inner {
             runtime,
             events,
             entries: RwLock::new(HashMap::new()),
             execs: Execs::default(),
+            volumes,
         });
         let all = inner.runtime.list().map_err(runtime_error)?;
         let mut to_start = Vec::new();
@@ -344,7 +412,12 @@ impl RuntimeContainers {
             let request = std::fs::read(dir.join(REQUEST_FILE))
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-            let entry = Arc::new(Entry::new(container, request, life_of(&record)));
+            let mounts: Vec<MountPoint> = std::fs::read(dir.join(MOUNTS_FILE))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            let entry =
+                Arc::new(Entry::new(container, request, life_of(&record)).with_mounts(mounts));
             inner
                 .entries
                 .write()
@@ -401,6 +474,74 @@ impl RuntimeContainers {
                 .map_err(runtime_error);
         }
         Ok(record)
+    }
+
+    /// Every mount a create request asks for, from every field the API has
+    /// for it, with `--volumes-from` resolved to the other container's mounts.
+    fn mount_request(
+        &self,
+        body: &ContainerCreateBody,
+        image: &minidock_images::Image,
+    ) -> ApiResult<MountRequest> {
+        let bad = |m: String| ApiError::BadParameter(m);
+        let host = &body.host_config.other;
+        let mut request = MountRequest {
+            binds: body.host_config.binds.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        match host.get("Mounts") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Array(mounts)) => request.mounts = mounts.clone(),
+            Some(other) => {
+                return Err(bad(format!(
+                    "HostConfig.Mounts must be a list, not {other}"
+                )))
+            }
+        }
+        match host.get("Tmpfs") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(tmpfs) => {
+                request.tmpfs = serde_json::from_value(tmpfs.clone())
+                    .map_err(|e| bad(format!("HostConfig.Tmpfs must map paths to options: {e}")))?
+            }
+        }
+        match body.config.other.get("Volumes") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::Object(paths)) => request.volumes.extend(paths.keys().cloned()),
+            Some(other) => return Err(bad(format!("Config.Volumes must be a map, not {other}"))),
+        }
+        let image_volumes = image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.volumes().clone());
+        request.volumes.extend(image_volumes.unwrap_or_default());
+        let from: Vec<String> = match host.get("VolumesFrom") {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
+                bad(format!(
+                    "HostConfig.VolumesFrom must be a list of containers: {e}"
+                ))
+            })?,
+        };
+        for spec in from {
+            let (name, read_only) = match spec.rsplit_once(':') {
+                Some((name, "ro")) => (name, Some(true)),
+                Some((name, "rw")) => (name, Some(false)),
+                Some((_, mode)) => {
+                    return Err(bad(format!(
+                        "invalid --volumes-from {spec:?}: the mode {mode:?} is not ro or rw"
+                    )))
+                }
+                None => (spec.as_str(), None),
+            };
+            let other = self.entry(name)?;
+            request.volumes_from.push(VolumesFrom {
+                mounts: other.mount_points(),
+                read_only,
+            });
+        }
+        Ok(request)
     }
 
     /// The image ids containers use (for `rmi`).
@@ -469,6 +610,12 @@ impl RuntimeContainers {
                     format!("a bind mount of {}", b.source.display()),
                 )
             })
+            .chain(entry.mounts.iter().filter(|m| m.kind == "tmpfs").map(|m| {
+                (
+                    PathBuf::from(&m.destination),
+                    "a tmpfs mounted in the container".to_string(),
+                )
+            }))
             .chain(["/proc", "/sys", "/dev"].map(|m| {
                 (
                     PathBuf::from(m),
@@ -522,7 +669,8 @@ impl ContainerService for RuntimeContainers {
                 "config.Image is required: which image to run".to_string(),
             ));
         }
-        let (user, host) = convert::create_options(&body)?;
+        let volumes = self.inner.volumes.clone();
+        let (user, mut host) = convert::create_options(&body, volumes.is_some())?;
         if let Some(name) = name {
             let taken = self
                 .inner
@@ -537,7 +685,27 @@ impl ContainerService for RuntimeContainers {
             }
         }
         let image = body.config.image.clone();
-        let id = self
+        // The volume service plans the mounts once the image is known (its
+        // VOLUME counts); a missing image is left to the runtime's 404, so
+        // a client that pulls and retries leaves no volumes behind.
+        let planned = match (&volumes, self.inner.runtime.images().resolve(&image)) {
+            (Some(volumes), Ok(resolved)) => {
+                let request = self.mount_request(&body, &resolved)?;
+                let planned = volumes.plan(&request)?;
+                host.binds.extend(planned.binds.iter().cloned());
+                host.tmpfs.extend(planned.tmpfs.iter().cloned());
+                Some((volumes.clone(), planned))
+            }
+            _ => None,
+        };
+        let undo_volumes = |planned: &Option<(Arc<dyn VolumeService>, ContainerMounts)>| {
+            if let Some((volumes, planned)) = planned {
+                for name in &planned.created {
+                    volumes.remove(name, true, &VolumeUsers::new()).ok();
+                }
+            }
+        };
+        let created = self
             .inner
             .runtime
             .create(CreateOptions {
@@ -554,7 +722,29 @@ impl ContainerService for RuntimeContainers {
                     ApiError::no_such_image(&shown)
                 }
                 other => runtime_error(other),
-            })?;
+            });
+        let id = match created {
+            Ok(id) => id,
+            Err(err) => {
+                undo_volumes(&planned);
+                return Err(err);
+            }
+        };
+        let mut points = Vec::new();
+        if let Some((volumes, mounts)) = &planned {
+            let rootfs = self.inner.runtime.container_dir(&id).join("merged");
+            let written = volumes.populate(&rootfs, mounts).and_then(|()| {
+                let path = self.inner.runtime.container_dir(&id).join(MOUNTS_FILE);
+                let bytes = serde_json::to_vec(&mounts.points).map_err(ApiError::internal)?;
+                minidock_lifecycle::atomic::write_atomic(&path, &bytes).map_err(runtime_error)
+            });
+            if let Err(err) = written {
+                self.inner.runtime.remove(&id, true).ok();
+                undo_volumes(&planned);
+                return Err(err);
+            }
+            points = mounts.points.clone();
+        }
         let container = self
             .inner
             .runtime
@@ -564,7 +754,8 @@ impl ContainerService for RuntimeContainers {
         let request_path: PathBuf = self.inner.runtime.container_dir(&id).join(REQUEST_FILE);
         let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
         minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(runtime_error)?;
-        let entry = Arc::new(Entry::new(container, Some(body), LifeState::default()));
+        let entry =
+            Arc::new(Entry::new(container, Some(body), LifeState::default()).with_mounts(points));
         self.inner
             .entries
             .write()
@@ -597,6 +788,7 @@ impl ContainerService for RuntimeContainers {
                 continue;
             }
             let mut summary = convert::summary(&entry.container(), &record, now);
+            summary.mounts = entry.mount_points();
             if matches_filters(&summary, &entry, &record, &options.filters) {
                 if options.size {
                     summary.size_rw = Some(self.rw_size(&entry.id) as i64);
@@ -617,13 +809,15 @@ impl ContainerService for RuntimeContainers {
         let record = self.record(&entry)?;
         let log_path = self.inner.runtime.log_path(&entry.id).display().to_string();
         let execs = self.inner.execs.ids_of(&entry.id);
-        Ok(convert::inspect(
+        let mut inspect = convert::inspect(
             &entry.container(),
             &record,
             entry.request.as_ref(),
             log_path,
             execs,
-        ))
+        );
+        inspect.mounts = entry.mount_points();
+        Ok(inspect)
     }
 
     fn start(&self, id: &str) -> ApiResult<bool> {
@@ -718,6 +912,10 @@ impl ContainerService for RuntimeContainers {
     }
 
     fn remove(&self, id: &str, force: bool) -> ApiResult<()> {
+        self.remove_with_volumes(id, force, false)
+    }
+
+    fn remove_with_volumes(&self, id: &str, force: bool, volumes: bool) -> ApiResult<()> {
         let entry = self.entry(id)?;
         let _op = lock(&entry.op);
         let record = self.record(&entry)?;
@@ -736,8 +934,13 @@ impl ContainerService for RuntimeContainers {
             entry.life.send_modify(|l| l.exit_code = 137);
         }
         self.inner.execs.forget_container(&entry.id);
+        self.inner.release_volumes(&entry, volumes);
         self.inner.forget(&entry);
         Ok(())
+    }
+
+    fn volume_users(&self) -> VolumeUsers {
+        self.inner.volume_users(None)
     }
 
     fn prune(&self, filters: &crate::query::Filters) -> ApiResult<ContainerPruneResponse> {

@@ -46,8 +46,14 @@ pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
     }
 }
 
-/// The request's `Config` and `HostConfig` as chapter 03's options.
-pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostConfig), ApiError> {
+/// The request's `Config` and `HostConfig` as chapter 03's options. With
+/// `volumes` (a volume service is plugged in), `Binds`, `Mounts`, `Tmpfs`,
+/// `VolumesFrom` and `Config.Volumes` are left to it; without, binds of
+/// host paths are all there is.
+pub fn create_options(
+    body: &ContainerCreateBody,
+    volumes: bool,
+) -> Result<(UserConfig, RtHostConfig), ApiError> {
     let c = &body.config;
     let bad = |m: String| ApiError::BadParameter(m);
     let user = UserConfig {
@@ -68,6 +74,9 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
     };
     let h = &body.host_config;
     super::unsupported::refuse_unsupported(&c.other, &h.other)?;
+    if !volumes {
+        super::unsupported::refuse_volumes(&c.other, &h.other)?;
+    }
     let positive = |name: &str, v: i64| {
         u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
     };
@@ -75,6 +84,7 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         .binds
         .iter()
         .flatten()
+        .filter(|_| !volumes)
         .map(|b| b.parse::<Bind>().map_err(|e| bad(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let restart_policy: minidock_lifecycle::config::RestartPolicy = match &h.restart_policy {
@@ -116,6 +126,7 @@ pub fn create_options(body: &ContainerCreateBody) -> Result<(UserConfig, RtHostC
         cpu_shares: positive("CpuShares", h.cpu_shares)?,
         pids_limit: h.pids_limit.filter(|p| *p > 0).map(|p| p as u64),
         binds,
+        tmpfs: Vec::new(),
         restart_policy,
         auto_remove: h.auto_remove,
         network_mode,
@@ -197,6 +208,8 @@ pub fn mounts(container: &Container) -> Vec<MountPoint> {
         .iter()
         .map(|b| MountPoint {
             kind: "bind".to_string(),
+            name: None,
+            driver: None,
             source: b.source.display().to_string(),
             destination: b.destination.display().to_string(),
             mode: if b.read_only { "ro" } else { "" }.to_string(),
@@ -362,7 +375,7 @@ mod tests {
                 "Binds":["/tmp:/data:ro"]}}"#,
         )
         .unwrap();
-        let (user, host) = create_options(&body).unwrap();
+        let (user, host) = create_options(&body, false).unwrap();
         assert_eq!(user.cmd, Some(vec!["sh".to_string()]));
         assert!(user.tty && user.open_stdin);
         assert_eq!(host.memory, 64 << 20);
@@ -374,19 +387,19 @@ mod tests {
         let mut bad = body.clone();
         bad.host_config.memory = -1;
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body.clone();
         bad.host_config.auto_remove = true;
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body;
         bad.host_config.network_mode = Some("overlay".into());
         assert!(matches!(
-            create_options(&bad),
+            create_options(&bad, false),
             Err(ApiError::BadParameter(_))
         ));
     }

@@ -23,6 +23,7 @@ pub mod unsupported;
 
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;
+use crate::volumes::VolumeService;
 use containers::RuntimeContainers;
 use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
@@ -39,9 +40,35 @@ pub fn dispatch_reexec() {
     minidock_lifecycle::reexec::dispatch();
 }
 
+/// Opens a volume service on the daemon's state root (called once the
+/// root's lock is held).
+pub type VolumesOpener =
+    Arc<dyn Fn(&std::path::Path) -> Result<Arc<dyn VolumeService>, String> + Send + Sync>;
+
+/// Services of later chapters that `minidockd` plugs in: this chapter
+/// cannot depend on them, so it takes them as trait objects.
+#[derive(Clone, Default)]
+pub struct Plugins {
+    /// Volumes (chapter 07).
+    pub volumes: Option<VolumesOpener>,
+}
+
 /// Builds the real services on the daemon's root: opens the stores, adopts
 /// running containers and applies restart policies.
 pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, DaemonError> {
+    services_with(config, events, &Plugins::default())
+}
+
+/// [`services`], with the plugged-in services of later chapters.
+pub fn services_with(
+    config: &DaemonConfig,
+    events: &Events,
+    plugins: &Plugins,
+) -> Result<Services, DaemonError> {
+    let volumes = match &plugins.volumes {
+        Some(open) => Some(open(&config.root).map_err(DaemonError::Engine)?),
+        None => None,
+    };
     let helper = std::env::current_exe()
         .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
     let runtime = Runtime::new(RuntimeConfig {
@@ -62,15 +89,23 @@ pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, Daem
     crate::daemon::secure_dir(&tmp, 0o700)?;
     let store = Arc::new(runtime.images().clone());
     let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp);
-    let containers = RuntimeContainers::open(runtime, events.clone())
+    let containers = RuntimeContainers::open_with(runtime, events.clone(), volumes.clone())
         .map_err(|e| DaemonError::Engine(e.to_string()))?;
     Ok(Services {
         images: Arc::new(images),
         containers: Arc::new(containers),
+        volumes,
     })
 }
 
 /// Runs the daemon with the real services until SIGTERM or SIGINT.
 pub fn run(config: &DaemonConfig) -> Result<(), DaemonError> {
-    crate::daemon::run(config, services)
+    run_with(config, Plugins::default())
+}
+
+/// [`run`], with the plugged-in services of later chapters.
+pub fn run_with(config: &DaemonConfig, plugins: Plugins) -> Result<(), DaemonError> {
+    crate::daemon::run(config, |config, events| {
+        services_with(config, events, &plugins)
+    })
 }

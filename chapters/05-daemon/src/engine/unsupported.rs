@@ -53,7 +53,8 @@ impl Asks {
 const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
                           configure; use --network host to share the host's";
 const DEFAULT_CAPS: &str = "minidock runs every container with Docker's default capabilities";
-const NO_VOLUMES: &str = "minidock has bind mounts only: use -v /host/path:/container/path[:ro]";
+const NO_VOLUMES: &str =
+    "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
 const OWN_NAMESPACES: &str = "minidock gives every container namespaces of its own";
 const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
 const LIMITS: &str = "minidock sets --memory, --cpus, --cpu-shares and --pids-limit only";
@@ -80,10 +81,11 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
         Asks::Entries,
         "minidock gives containers the default devices only",
     ),
-    ("Mounts", Asks::Entries, NO_VOLUMES),
-    ("Tmpfs", Asks::Entries, NO_VOLUMES),
-    ("VolumesFrom", Asks::Entries, NO_VOLUMES),
-    ("VolumeDriver", Asks::Text, NO_VOLUMES),
+    (
+        "VolumeDriver",
+        Asks::ModeOtherThan(&["", "local"]),
+        "minidock has the local volume driver only",
+    ),
     (
         "PidMode",
         Asks::ModeOtherThan(&["", "private"]),
@@ -120,10 +122,27 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
 ];
 
 /// `Config` fields minidock does not implement.
-const CONFIG: &[(&str, Asks, &str)] = &[
-    ("Volumes", Asks::Entries, NO_VOLUMES),
-    ("MacAddress", Asks::Text, NO_NETWORK),
+const CONFIG: &[(&str, Asks, &str)] = &[("MacAddress", Asks::Text, NO_NETWORK)];
+
+/// `HostConfig` fields that need a volume service (chapter 07).
+const HOST_CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[
+    ("Mounts", Asks::Entries, NO_VOLUMES),
+    ("Tmpfs", Asks::Entries, NO_VOLUMES),
+    ("VolumesFrom", Asks::Entries, NO_VOLUMES),
 ];
+
+/// `Config` fields that need a volume service.
+const CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[("Volumes", Asks::Entries, NO_VOLUMES)];
+
+/// Refuses volumes, tmpfs mounts and `--volumes-from`: for a daemon that
+/// has no volume service plugged in.
+pub fn refuse_volumes(
+    config: &BTreeMap<String, Value>,
+    host_config: &BTreeMap<String, Value>,
+) -> Result<(), ApiError> {
+    check("HostConfig", HOST_CONFIG_VOLUMES, host_config)?;
+    check("Config", CONFIG_VOLUMES, config)
+}
 
 fn check(
     part: &str,
@@ -186,6 +205,7 @@ mod tests {
         }));
         let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
         refuse_unsupported(&config, &host).unwrap();
+        refuse_volumes(&config, &host).unwrap();
     }
 
     #[test]
@@ -200,15 +220,21 @@ mod tests {
             (json!({"PidMode": "host"}), "HostConfig.PidMode"),
             (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
             (json!({"Mounts": [{"Type": "volume"}]}), "HostConfig.Mounts"),
+            (
+                json!({"VolumeDriver": "flocker"}),
+                "HostConfig.VolumeDriver",
+            ),
         ] {
-            let err = refuse_unsupported(&BTreeMap::new(), &map(host)).unwrap_err();
+            let err = refuse_unsupported(&BTreeMap::new(), &map(host.clone()))
+                .and_then(|()| refuse_volumes(&BTreeMap::new(), &map(host)))
+                .unwrap_err();
             assert!(
                 matches!(&err, ApiError::BadParameter(m) if m.starts_with(field)),
                 "{field}: {err:?}"
             );
         }
-        let err = refuse_unsupported(&map(json!({"Volumes": {"/data": {}}})), &BTreeMap::new())
-            .unwrap_err();
+        let err =
+            refuse_volumes(&map(json!({"Volumes": {"/data": {}}})), &BTreeMap::new()).unwrap_err();
         assert!(err.to_string().contains("-v /host/path"), "{err}");
         let check = |test: Value| {
             refuse_unsupported(

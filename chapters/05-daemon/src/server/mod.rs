@@ -12,6 +12,7 @@ mod handlers;
 mod hijack;
 mod stream;
 mod system;
+mod volumes;
 
 pub use body::{Body, ChannelReader, ChannelWriter};
 pub use system::{common_headers, ping_headers};
@@ -52,6 +53,8 @@ pub struct Api {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Volumes, when a volume service is plugged in.
+    pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
     /// The event bus the services publish on.
     pub events: Events,
     /// About the daemon.

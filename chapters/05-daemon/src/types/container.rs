@@ -187,10 +187,13 @@ pub struct ContainerState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MountPoint {
-    /// `bind`.
+    /// `bind`, `volume` or `tmpfs`.
     #[serde(rename = "Type")]
     pub kind: String,
-    /// The host path.
+    /// The volume's name (volumes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The host path (empty for tmpfs).
     pub source: String,
     /// The path in the container.
     pub destination: String,
@@ -201,6 +204,9 @@ pub struct MountPoint {
     pub rw: bool,
     /// Mount propagation (`rprivate`).
     pub propagation: String,
+    /// The volume's driver (volumes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 /// `NetworkSettings`, minimal: this engine has no network chapter yet.

@@ -10,10 +10,12 @@
 mod container;
 mod image;
 mod system;
+mod volume;
 
 pub use container::*;
 pub use image::*;
 pub use system::*;
+pub use volume::*;
 
 use serde::{Deserialize, Deserializer};
 
