@@ -9,6 +9,7 @@
 
 mod http;
 mod stream;
+mod volumes;
 
 pub use stream::{Hijacked, JsonStream, OutputStream, PendingWait, StdinWriter};
 

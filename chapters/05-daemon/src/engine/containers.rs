@@ -484,47 +484,22 @@ impl RuntimeContainers {
         image: &minidock_images::Image,
     ) -> ApiResult<MountRequest> {
         let bad = |m: String| ApiError::BadParameter(m);
-        let host = &body.host_config.other;
+        let host = &body.host_config;
         let mut request = MountRequest {
-            binds: body.host_config.binds.clone().unwrap_or_default(),
+            binds: host.binds.clone().unwrap_or_default(),
+            mounts: host.mounts.clone().unwrap_or_default(),
+            tmpfs: host.tmpfs.clone().unwrap_or_default(),
             ..Default::default()
         };
-        match host.get("Mounts") {
-            None | Some(serde_json::Value::Null) => {}
-            Some(serde_json::Value::Array(mounts)) => request.mounts = mounts.clone(),
-            Some(other) => {
-                return Err(bad(format!(
-                    "HostConfig.Mounts must be a list, not {other}"
-                )))
-            }
-        }
-        match host.get("Tmpfs") {
-            None | Some(serde_json::Value::Null) => {}
-            Some(tmpfs) => {
-                request.tmpfs = serde_json::from_value(tmpfs.clone())
-                    .map_err(|e| bad(format!("HostConfig.Tmpfs must map paths to options: {e}")))?
-            }
-        }
-        match body.config.other.get("Volumes") {
-            None | Some(serde_json::Value::Null) => {}
-            Some(serde_json::Value::Object(paths)) => request.volumes.extend(paths.keys().cloned()),
-            Some(other) => return Err(bad(format!("Config.Volumes must be a map, not {other}"))),
-        }
+        let asked = body.config.volumes.iter().flatten();
+        request.volumes.extend(asked.map(|(path, _)| path.clone()));
         let image_volumes = image
             .config
             .config()
             .as_ref()
             .and_then(|c| c.volumes().clone());
         request.volumes.extend(image_volumes.unwrap_or_default());
-        let from: Vec<String> = match host.get("VolumesFrom") {
-            None | Some(serde_json::Value::Null) => Vec::new(),
-            Some(v) => serde_json::from_value(v.clone()).map_err(|e| {
-                bad(format!(
-                    "HostConfig.VolumesFrom must be a list of containers: {e}"
-                ))
-            })?,
-        };
-        for spec in from {
+        for spec in host.volumes_from.iter().flatten() {
             let (name, read_only) = match spec.rsplit_once(':') {
                 Some((name, "ro")) => (name, Some(true)),
                 Some((name, "rw")) => (name, Some(false)),

@@ -75,7 +75,7 @@ pub fn create_options(
     let h = &body.host_config;
     super::unsupported::refuse_unsupported(&c.other, &h.other)?;
     if !volumes {
-        super::unsupported::refuse_volumes(&c.other, &h.other)?;
+        super::unsupported::refuse_volumes(body)?;
     }
     let positive = |name: &str, v: i64| {
         u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
@@ -196,6 +196,7 @@ pub fn config(container: &Container, request: Option<&ContainerCreateBody>) -> C
         labels: Some(c.labels.clone()),
         stop_signal: Some(c.stop_signal.clone()),
         stop_timeout: c.stop_timeout.map(i64::from),
+        volumes: asked.volumes.clone(),
         other: Default::default(),
     }
 }

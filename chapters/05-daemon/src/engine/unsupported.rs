@@ -136,12 +136,22 @@ const CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[("Volumes", Asks::Entries, NO_VO
 
 /// Refuses volumes, tmpfs mounts and `--volumes-from`: for a daemon that
 /// has no volume service plugged in.
-pub fn refuse_volumes(
-    config: &BTreeMap<String, Value>,
-    host_config: &BTreeMap<String, Value>,
-) -> Result<(), ApiError> {
-    check("HostConfig", HOST_CONFIG_VOLUMES, host_config)?;
-    check("Config", CONFIG_VOLUMES, config)
+pub fn refuse_volumes(body: &crate::types::ContainerCreateBody) -> Result<(), ApiError> {
+    fn json<T: serde::Serialize>(v: &T) -> Value {
+        serde_json::to_value(v).unwrap_or(Value::Null)
+    }
+    let h = &body.host_config;
+    let host: BTreeMap<String, Value> = [
+        ("Mounts", json(&h.mounts)),
+        ("Tmpfs", json(&h.tmpfs)),
+        ("VolumesFrom", json(&h.volumes_from)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    check("HostConfig", HOST_CONFIG_VOLUMES, &host)?;
+    let config = BTreeMap::from([("Volumes".to_string(), json(&body.config.volumes))]);
+    check("Config", CONFIG_VOLUMES, &config)
 }
 
 fn check(
@@ -194,6 +204,11 @@ mod tests {
     #[test]
     fn empty_values_as_clients_send_them_pass() {
         // What the docker CLI sends for `docker run busybox true`.
+        let body = |config: Value, host: Value| -> crate::types::ContainerCreateBody {
+            let mut config = config;
+            config["HostConfig"] = host;
+            serde_json::from_value(config).unwrap()
+        };
         let host = map(json!({
             "CapAdd": null, "CapDrop": null, "PortBindings": {}, "Privileged": false,
             "PublishAllPorts": false, "Dns": [], "DnsOptions": [], "DnsSearch": [],
@@ -205,7 +220,11 @@ mod tests {
         }));
         let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
         refuse_unsupported(&config, &host).unwrap();
-        refuse_volumes(&config, &host).unwrap();
+        refuse_volumes(&body(
+            json!({"Volumes": {}}),
+            json!({"Mounts": null, "VolumesFrom": null, "Tmpfs": {}}),
+        ))
+        .unwrap();
     }
 
     #[test]
@@ -219,22 +238,26 @@ mod tests {
             ),
             (json!({"PidMode": "host"}), "HostConfig.PidMode"),
             (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
-            (json!({"Mounts": [{"Type": "volume"}]}), "HostConfig.Mounts"),
             (
                 json!({"VolumeDriver": "flocker"}),
                 "HostConfig.VolumeDriver",
             ),
         ] {
-            let err = refuse_unsupported(&BTreeMap::new(), &map(host.clone()))
-                .and_then(|()| refuse_volumes(&BTreeMap::new(), &map(host)))
-                .unwrap_err();
+            let err = refuse_unsupported(&BTreeMap::new(), &map(host)).unwrap_err();
             assert!(
                 matches!(&err, ApiError::BadParameter(m) if m.starts_with(field)),
                 "{field}: {err:?}"
             );
         }
-        let err =
-            refuse_volumes(&map(json!({"Volumes": {"/data": {}}})), &BTreeMap::new()).unwrap_err();
+        let body = |config: Value| -> crate::types::ContainerCreateBody {
+            serde_json::from_value(config).unwrap()
+        };
+        let err = refuse_volumes(&body(
+            json!({"HostConfig": {"Mounts": [{"Type": "volume"}]}}),
+        ))
+        .unwrap_err();
+        assert!(err.to_string().starts_with("HostConfig.Mounts"), "{err}");
+        let err = refuse_volumes(&body(json!({"Volumes": {"/data": {}}}))).unwrap_err();
         assert!(err.to_string().contains("-v /host/path"), "{err}");
         let check = |test: Value| {
             refuse_unsupported(
