@@ -44,4 +44,4 @@ pub mod user;
 
 pub use error::{Error, SetupError};
 pub use spawn::{Container, InitHelper, Output, REEXEC_ARG};
-pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, User, UserNamespace};
+pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, TmpfsMount, User, UserNamespace};

@@ -21,7 +21,7 @@ use nix::unistd::{chdir, pivot_root};
 
 use crate::devices;
 use crate::error::SetupError;
-use crate::spec::{BindMount, ProcessSpec};
+use crate::spec::{BindMount, ProcessSpec, TmpfsMount};
 
 /// Every step of [`crate::rootfs`], in order. On return the process's root
 /// and working directory are the container's `/`.
@@ -32,9 +32,7 @@ pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     mount_proc(root)?;
     devices::mount_dev(root, spec.namespaces.user.is_some())?;
     mount_sys(root)?;
-    for m in &spec.mounts {
-        bind_mount(root, m)?;
-    }
+    mount_volumes(root, spec)?;
     enter_rootfs(root)?;
     if spec.readonly_rootfs {
         // Only the root mount: /proc, /dev, /sys and the binds under it are
@@ -217,6 +215,54 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     };
     remount_adding(&target, flags, "remount bind mount")
 }
+
+/// The bind mounts and tmpfs mounts of `spec`, shallow destinations first:
+/// `/data` must be mounted before `/data/cache`, or the second would be
+/// hidden under the first, whatever kind each one is.
+pub fn mount_volumes(rootfs: &Path, spec: &ProcessSpec) -> Result<(), SetupError> {
+    enum One<'a> {
+        Bind(&'a BindMount),
+        Tmpfs(&'a TmpfsMount),
+    }
+    let mut all: Vec<(usize, One)> = spec
+        .mounts
+        .iter()
+        .map(|m| (m.destination.components().count(), One::Bind(m)))
+        .chain(
+            spec.tmpfs
+                .iter()
+                .map(|t| (t.destination.components().count(), One::Tmpfs(t))),
+        )
+        .collect();
+    // stable: mounts at the same depth keep the order they were given in
+    all.sort_by_key(|(depth, _)| *depth);
+    for (_, one) in all {
+        match one {
+            One::Bind(m) => bind_mount(rootfs, m)?,
+            One::Tmpfs(t) => mount_tmpfs(rootfs, t)?,
+        }
+    }
+    Ok(())
+}
+
+// ANCHOR: tmpfs
+/// A fresh tmpfs at `t.destination` (`docker run --tmpfs /run:size=64m`).
+/// Its pages live in memory and count against the container's memory
+/// cgroup; `size=` caps it, so a full tmpfs answers ENOSPC.
+pub fn mount_tmpfs(rootfs: &Path, t: &TmpfsMount) -> Result<(), SetupError> {
+    let target = mount_point(rootfs, &t.destination, Kind::Dir)?;
+    let mut flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
+    if t.noexec {
+        flags |= MsFlags::MS_NOEXEC;
+    }
+    if t.read_only {
+        flags |= MsFlags::MS_RDONLY;
+    }
+    let data = (!t.data.is_empty()).then_some(t.data.as_str());
+    mount(Some("tmpfs"), &target, Some("tmpfs"), flags, data)
+        .map_err(|e| SetupError::sys("mount tmpfs", display(&target), e))
+}
+// ANCHOR_END: tmpfs
 
 /// Makes an existing bind mount read-only. A bind mount cannot be made
 /// read-only in the same `mount` call that creates it: the kernel ignores

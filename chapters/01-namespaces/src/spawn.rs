@@ -94,11 +94,27 @@ fn validate(spec: &ProcessSpec) -> Result<PathBuf, Error> {
             spec.cwd.display()
         ));
     }
-    for m in &spec.mounts {
-        if !m.destination.is_absolute() {
+    let destinations = spec.mounts.iter().map(|m| &m.destination);
+    for destination in destinations.chain(spec.tmpfs.iter().map(|t| &t.destination)) {
+        if !destination.is_absolute() {
             return invalid(format!(
                 "mount destination {} is not absolute",
-                m.destination.display()
+                destination.display()
+            ));
+        }
+    }
+    for t in &spec.tmpfs {
+        // The data string goes to the kernel as it is: only tmpfs's own
+        // options, so nobody smuggles another file system's in.
+        let known = ["size=", "mode=", "nr_inodes=", "uid=", "gid="];
+        if let Some(bad) = t
+            .data
+            .split(',')
+            .find(|o| !o.is_empty() && !known.iter().any(|k| o.starts_with(k)))
+        {
+            return invalid(format!(
+                "tmpfs option {bad:?} at {} is not one of size=, mode=, nr_inodes=, uid=, gid=",
+                t.destination.display()
             ));
         }
     }

@@ -139,6 +139,21 @@ pub struct BindMount {
     pub read_only: bool,
 }
 
+/// A fresh tmpfs mounted in the container (`--tmpfs /run:size=64m`,
+/// `--mount type=tmpfs`): memory-backed, empty at every start, gone at stop.
+/// Always `nosuid` and `nodev`, as Docker mounts them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmpfsMount {
+    /// Absolute path inside the container.
+    pub destination: PathBuf,
+    /// The kernel's mount data, `size=…,mode=…` (checked by whoever made it:
+    /// only tmpfs options, no commas inside values).
+    pub data: String,
+    pub read_only: bool,
+    /// `noexec` (Docker's default for `--tmpfs`) unless `exec` was asked.
+    pub noexec: bool,
+}
+
 /// The user the command runs as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -180,6 +195,9 @@ pub struct ProcessSpec {
     pub hostname: String,
     pub namespaces: Namespaces,
     pub mounts: Vec<BindMount>,
+    /// tmpfs mounts, mounted with the bind mounts, shallow paths first.
+    #[serde(default)]
+    pub tmpfs: Vec<TmpfsMount>,
     /// Set `PR_SET_NO_NEW_PRIVS`: setuid binaries and file capabilities no
     /// longer raise privileges (`docker run --security-opt no-new-privileges`).
     pub no_new_privileges: bool,
@@ -238,6 +256,7 @@ impl ProcessSpec {
             hostname: "minidock".to_string(),
             namespaces: Namespaces::default(),
             mounts: Vec::new(),
+            tmpfs: Vec::new(),
             no_new_privileges: false,
             readonly_rootfs: false,
             seccomp: true,

@@ -194,8 +194,12 @@ pub struct HostConfig {
     pub cpu_shares: u64,
     /// `--pids-limit`; `None` = unlimited.
     pub pids_limit: Option<u64>,
-    /// `-v /host:/ctr[:ro]`.
+    /// `-v /host:/ctr[:ro]`; a volume (chapter 07) is a bind of its data
+    /// directory.
     pub binds: Vec<Bind>,
+    /// `--tmpfs /ctr[:opts]` and `--mount type=tmpfs`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<TmpfsMount>,
     pub restart_policy: RestartPolicy,
     /// `--rm`.
     pub auto_remove: bool,
@@ -311,6 +315,9 @@ pub fn parse_security_opt(option: &str) -> Result<SecurityOpt, String> {
         )),
     }
 }
+
+/// A tmpfs mount: chapter 01's description, kept in the host config.
+pub use minidock_namespaces::TmpfsMount;
 
 /// A bind mount of a host path into the container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

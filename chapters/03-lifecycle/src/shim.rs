@@ -759,6 +759,7 @@ pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -
             read_only: b.read_only,
         })
         .collect();
+    spec.tmpfs = container.host_config.tmpfs.clone();
     spec
 }
 

@@ -141,6 +141,8 @@ pub struct Services {
     pub containers: Arc<dyn ContainerService>,
     /// Networks, when a network service is plugged in.
     pub networks: Option<Arc<dyn NetworkService>>,
+    /// Volumes, when a volume service is plugged in.
+    pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
 }
 
 /// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
@@ -164,6 +166,7 @@ pub fn run(
         images: services.images,
         containers: services.containers,
         networks: services.networks,
+        volumes: services.volumes,
         events,
         facts: DaemonFacts {
             id: engine_id(&config.root),

@@ -12,7 +12,8 @@
 //!   [`listen`] (a socket that is never world-writable), [`events`];
 //! - the [`service`] traits that the server calls, so the protocol can be
 //!   tested with fakes, and [`engine`], which implements them with the
-//!   chapters before this one;
+//!   chapters before this one; [`volumes`], the trait a later chapter
+//!   implements for volumes (plugged in by `minidockd`);
 //! - the [`client`] library, and [`daemon`], which puts it all together for
 //!   the `minidockd` binary.
 
@@ -31,6 +32,7 @@ pub mod service;
 pub mod time;
 pub mod types;
 pub mod version;
+pub mod volumes;
 pub mod wait;
 
 pub use error::{ApiError, ApiResult};

@@ -62,6 +62,12 @@ pub enum Route {
     NetworkDelete(String),
     NetworkConnect(String),
     NetworkDisconnect(String),
+    VolumeList,
+    VolumeCreate,
+    VolumeInspect(String),
+    VolumeDelete(String),
+    VolumePrune,
+    SystemDf,
 }
 
 /// Docker's answer for a path it has no route for.
@@ -83,6 +89,20 @@ pub fn check_id(id: &str) -> Result<String, ApiError> {
     } else {
         Err(ApiError::BadParameter(format!(
             "invalid container or exec id {id:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )))
+    }
+}
+
+/// A volume name from a path: Docker's alphabet, so `..` and `/` never
+/// reach the service (which checks the full rule again).
+fn check_volume_name(name: &str) -> Result<String, ApiError> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
+    if first_ok && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b)) {
+        Ok(name.to_string())
+    } else {
+        Err(ApiError::BadParameter(format!(
+            "invalid volume name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )))
     }
 }
@@ -152,6 +172,12 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["networks", id] if delete => Route::NetworkDelete(check_id(id)?),
         ["networks", id, "connect"] if post => Route::NetworkConnect(check_id(id)?),
         ["networks", id, "disconnect"] if post => Route::NetworkDisconnect(check_id(id)?),
+        ["volumes"] if get => Route::VolumeList,
+        ["volumes", "create"] if post => Route::VolumeCreate,
+        ["volumes", "prune"] if post => Route::VolumePrune,
+        ["volumes", name] if get => Route::VolumeInspect(check_volume_name(name)?),
+        ["volumes", name] if delete => Route::VolumeDelete(check_volume_name(name)?),
+        ["system", "df"] if get => Route::SystemDf,
 
         ["images", "json"] if get => Route::ImageList,
         ["images", "create"] if post => Route::ImageCreate,
@@ -263,6 +289,15 @@ mod tests {
             Route::ContainerPrune
         );
         assert_eq!(r(Method::POST, "/images/prune").unwrap(), Route::ImagePrune);
+        assert_eq!(
+            r(Method::DELETE, "/v1.44/volumes/data.1").unwrap(),
+            Route::VolumeDelete("data.1".into())
+        );
+        assert_eq!(r(Method::GET, "/volumes").unwrap(), Route::VolumeList);
+        assert!(matches!(
+            r(Method::GET, "/volumes/..%2fx"),
+            Err(ApiError::BadParameter(_))
+        ));
         for method in [Method::GET, Method::HEAD, Method::PUT] {
             assert_eq!(
                 r(method, "/containers/web/archive").unwrap(),

@@ -259,6 +259,16 @@ pub trait ContainerService: Send + Sync + 'static {
     fn unpause(&self, id: &str) -> ApiResult<()>;
     /// `DELETE /containers/{id}?force=`.
     fn remove(&self, id: &str, force: bool) -> ApiResult<()>;
+    /// `DELETE /containers/{id}?force=&v=`: with `volumes`, the container's
+    /// anonymous volumes go with it (named ones stay).
+    fn remove_with_volumes(&self, id: &str, force: bool, volumes: bool) -> ApiResult<()> {
+        let _ = volumes;
+        self.remove(id, force)
+    }
+    /// Who uses which volume, for the volume service.
+    fn volume_users(&self) -> crate::volumes::VolumeUsers {
+        Default::default()
+    }
     /// `POST /containers/prune?filters=`: removes every container that is
     /// not running (created or exited), within the `until` and `label`
     /// filters.

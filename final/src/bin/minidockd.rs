@@ -71,8 +71,10 @@ fn parse_pool(text: &str) -> Result<(Subnet, u8), String> {
     Ok((base, size))
 }
 
-/// Chapter 06's network driver, as the engine's network plugin.
-fn network_plugin(
+// ANCHOR: plugins
+/// The services of the chapters after the daemon's, plugged into it once
+/// the root is locked: chapter 06's network driver and chapter 07's volumes.
+fn plugins(
     args: &NetworkArgs,
     config: &DaemonConfig,
     events: &Events,
@@ -88,10 +90,14 @@ fn network_plugin(
         ip_forward: args.ip_forward,
     })
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
+    let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
+        .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
     Ok(Plugins {
         networks: Some(Arc::new(Networks::new(driver, events.clone()))),
+        volumes: Some(Arc::new(volumes)),
     })
 }
+// ANCHOR_END: plugins
 
 /// The network flags, parsed.
 struct NetworkArgs {
@@ -175,7 +181,7 @@ fn main() -> ExitCode {
         debug: args.debug,
     };
     match minidock_daemon::engine::run_with(&config, |config, events| {
-        network_plugin(&network, config, events)
+        plugins(&network, config, events)
     }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -10,6 +10,7 @@
 mod http;
 mod networks;
 mod stream;
+mod volumes;
 
 pub use stream::{Hijacked, JsonStream, OutputStream, PendingWait, StdinWriter};
 

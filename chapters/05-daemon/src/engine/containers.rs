@@ -16,6 +16,7 @@ use crate::frames::StreamType;
 use crate::networks::{ContainerRef, NetworkService};
 use crate::service::*;
 use crate::types::*;
+use crate::volumes::{ContainerMounts, MountRequest, VolumeService, VolumeUsers, VolumesFrom};
 use crate::wait::LifeState;
 use minidock_lifecycle::attach::Frame;
 use minidock_lifecycle::logs::{LogOptions, Stream};
@@ -34,6 +35,10 @@ use tokio::sync::{mpsc, watch};
 /// The file in a container's directory where the daemon keeps the create
 /// request as the client sent it (for inspect: `StdinOnce`, `LogConfig`, …).
 const REQUEST_FILE: &str = "create-request.json";
+
+/// The file in a container's directory where the daemon keeps its mounts
+/// as inspect shows them (which are volumes, which binds, which tmpfs).
+const MOUNTS_FILE: &str = "mounts.json";
 
 /// How long to wait for a shim to finish a `--rm` removal.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
@@ -56,6 +61,9 @@ pub(crate) struct Entry {
     /// Serialises start, stop, restart and remove of this container.
     op: Mutex<()>,
     removed: AtomicBool,
+    /// Its mounts as inspect shows them, when a volume service planned
+    /// them (else inspect derives them from the binds).
+    mounts: Vec<MountPoint>,
 }
 
 impl Entry {
@@ -70,6 +78,21 @@ impl Entry {
             last_shim: Mutex::new(None),
             op: Mutex::new(()),
             removed: AtomicBool::new(false),
+            mounts: Vec::new(),
+        }
+    }
+
+    fn with_mounts(mut self, mounts: Vec<MountPoint>) -> Entry {
+        self.mounts = mounts;
+        self
+    }
+
+    /// Its mounts as inspect and lists show them.
+    fn mount_points(&self) -> Vec<MountPoint> {
+        if self.mounts.is_empty() {
+            convert::mounts(&self.container())
+        } else {
+            self.mounts.clone()
         }
     }
 
@@ -138,6 +161,8 @@ pub(crate) struct Inner {
     pub networks: Option<Arc<dyn NetworkService>>,
     entries: RwLock<HashMap<ContainerId, Arc<Entry>>>,
     pub execs: Execs,
+    /// The volume service, when one is plugged in.
+    volumes: Option<Arc<dyn VolumeService>>,
 }
 
 /// Containers, run by chapter 03's runtime under their shims.
@@ -282,6 +307,8 @@ impl Inner {
     fn await_auto_removal(&self, entry: &Arc<Entry>) {
         let start = Instant::now();
         let watch = DirWatch::new(&self.runtime.container_dir(&entry.id));
+        // `run --rm` takes the anonymous volumes with it, as Docker's does.
+        let release = || self.release_volumes(entry, true);
         loop {
             match self.runtime.containers().state(&entry.id) {
                 Err(minidock_lifecycle::Error::NoSuchContainer(_)) => break,
@@ -297,6 +324,7 @@ impl Inner {
                 _ => watch.wait(Duration::from_millis(10)),
             }
         }
+        release();
         self.forget(entry);
     }
 
@@ -380,6 +408,35 @@ impl Inner {
         Ok(())
     }
 
+    /// Who uses which volume, leaving `except` out.
+    fn volume_users(&self, except: Option<&ContainerId>) -> VolumeUsers {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut users = VolumeUsers::new();
+        for entry in entries.values().filter(|e| Some(&e.id) != except) {
+            for point in entry.mounts.iter().filter(|m| m.kind == "volume") {
+                if let Some(name) = &point.name {
+                    users
+                        .entry(name.clone())
+                        .or_default()
+                        .push(entry.id.to_string());
+                }
+            }
+        }
+        users
+    }
+
+    /// A container is gone: tells the volume service, which removes its
+    /// anonymous volumes when `anonymous` says so. A failure is reported,
+    /// not returned: the container is gone either way.
+    fn release_volumes(&self, entry: &Entry, anonymous: bool) {
+        if let Some(volumes) = &self.volumes {
+            let users = self.volume_users(Some(&entry.id));
+            if let Err(err) = volumes.release(&entry.mounts, anonymous, &users) {
+                eprintln!("minidockd: the volumes of {}: {err}", entry.id.short());
+            }
+        }
+    }
+
     // ANCHOR: start
     /// Starts a container, connecting the attach clients that wait for it.
     fn start(self: &Arc<Self>, entry: &Arc<Entry>) -> ApiResult<bool> {
@@ -426,6 +483,7 @@ impl RuntimeContainers {
         runtime: Runtime,
         events: Events,
         networks: Option<Arc<dyn NetworkService>>,
+        volumes: Option<Arc<dyn VolumeService>>,
     ) -> ApiResult<RuntimeContainers> {
         let inner = Arc::new(Inner {
             runtime,
@@ -433,6 +491,7 @@ impl RuntimeContainers {
             networks,
             entries: RwLock::new(HashMap::new()),
             execs: Execs::default(),
+            volumes,
         });
         let all = inner.runtime.list().map_err(runtime_error)?;
         let mut to_start = Vec::new();
@@ -441,7 +500,12 @@ impl RuntimeContainers {
             let request = std::fs::read(dir.join(REQUEST_FILE))
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-            let entry = Arc::new(Entry::new(container, request, life_of(&record)));
+            let mounts: Vec<MountPoint> = std::fs::read(dir.join(MOUNTS_FILE))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                .unwrap_or_default();
+            let entry =
+                Arc::new(Entry::new(container, request, life_of(&record)).with_mounts(mounts));
             inner
                 .entries
                 .write()
@@ -505,6 +569,49 @@ impl RuntimeContainers {
                 .map_err(runtime_error);
         }
         Ok(record)
+    }
+
+    /// Every mount a create request asks for, from every field the API has
+    /// for it, with `--volumes-from` resolved to the other container's mounts.
+    fn mount_request(
+        &self,
+        body: &ContainerCreateBody,
+        image: &minidock_images::Image,
+    ) -> ApiResult<MountRequest> {
+        let bad = |m: String| ApiError::BadParameter(m);
+        let host = &body.host_config;
+        let mut request = MountRequest {
+            binds: host.binds.clone().unwrap_or_default(),
+            mounts: host.mounts.clone().unwrap_or_default(),
+            tmpfs: host.tmpfs.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let asked = body.config.volumes.iter().flatten();
+        request.volumes.extend(asked.map(|(path, _)| path.clone()));
+        let image_volumes = image
+            .config
+            .config()
+            .as_ref()
+            .and_then(|c| c.volumes().clone());
+        request.volumes.extend(image_volumes.unwrap_or_default());
+        for spec in host.volumes_from.iter().flatten() {
+            let (name, read_only) = match spec.rsplit_once(':') {
+                Some((name, "ro")) => (name, Some(true)),
+                Some((name, "rw")) => (name, Some(false)),
+                Some((_, mode)) => {
+                    return Err(bad(format!(
+                        "invalid --volumes-from {spec:?}: the mode {mode:?} is not ro or rw"
+                    )))
+                }
+                None => (spec.as_str(), None),
+            };
+            let other = self.entry(name)?;
+            request.volumes_from.push(VolumesFrom {
+                mounts: other.mount_points(),
+                read_only,
+            });
+        }
+        Ok(request)
     }
 
     /// The image ids containers use (for `rmi`).
@@ -581,6 +688,12 @@ impl RuntimeContainers {
                     format!("a bind mount of {}", b.source.display()),
                 )
             })
+            .chain(entry.mounts.iter().filter(|m| m.kind == "tmpfs").map(|m| {
+                (
+                    PathBuf::from(&m.destination),
+                    "a tmpfs mounted in the container".to_string(),
+                )
+            }))
             .chain(["/proc", "/sys", "/dev"].map(|m| {
                 (
                     PathBuf::from(m),
@@ -638,7 +751,8 @@ impl ContainerService for RuntimeContainers {
         if let Some(networks) = &self.inner.networks {
             networks.check(&body)?;
         }
-        let (user, host) = convert::create_options(&body, networked)?;
+        let volumes = self.inner.volumes.clone();
+        let (user, mut host) = convert::create_options(&body, networked, volumes.is_some())?;
         if let Some(name) = name {
             let taken = self
                 .inner
@@ -653,7 +767,27 @@ impl ContainerService for RuntimeContainers {
             }
         }
         let image = body.config.image.clone();
-        let id = self
+        // The volume service plans the mounts once the image is known (its
+        // VOLUME counts); a missing image is left to the runtime's 404, so
+        // a client that pulls and retries leaves no volumes behind.
+        let planned = match (&volumes, self.inner.runtime.images().resolve(&image)) {
+            (Some(volumes), Ok(resolved)) => {
+                let request = self.mount_request(&body, &resolved)?;
+                let planned = volumes.plan(&request)?;
+                host.binds.extend(planned.binds.iter().cloned());
+                host.tmpfs.extend(planned.tmpfs.iter().cloned());
+                Some((volumes.clone(), planned))
+            }
+            _ => None,
+        };
+        let undo_volumes = |planned: &Option<(Arc<dyn VolumeService>, ContainerMounts)>| {
+            if let Some((volumes, planned)) = planned {
+                for name in &planned.created {
+                    volumes.remove(name, true, &VolumeUsers::new()).ok();
+                }
+            }
+        };
+        let created = self
             .inner
             .runtime
             .create(CreateOptions {
@@ -670,7 +804,29 @@ impl ContainerService for RuntimeContainers {
                     ApiError::no_such_image(&shown)
                 }
                 other => runtime_error(other),
-            })?;
+            });
+        let id = match created {
+            Ok(id) => id,
+            Err(err) => {
+                undo_volumes(&planned);
+                return Err(err);
+            }
+        };
+        let mut points = Vec::new();
+        if let Some((volumes, mounts)) = &planned {
+            let rootfs = self.inner.runtime.container_dir(&id).join("merged");
+            let written = volumes.populate(&rootfs, mounts).and_then(|()| {
+                let path = self.inner.runtime.container_dir(&id).join(MOUNTS_FILE);
+                let bytes = serde_json::to_vec(&mounts.points).map_err(ApiError::internal)?;
+                minidock_lifecycle::atomic::write_atomic(&path, &bytes).map_err(runtime_error)
+            });
+            if let Err(err) = written {
+                self.inner.runtime.remove(&id, true).ok();
+                undo_volumes(&planned);
+                return Err(err);
+            }
+            points = mounts.points.clone();
+        }
         let container = self
             .inner
             .runtime
@@ -680,7 +836,8 @@ impl ContainerService for RuntimeContainers {
         let request_path: PathBuf = self.inner.runtime.container_dir(&id).join(REQUEST_FILE);
         let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
         minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(runtime_error)?;
-        let entry = Arc::new(Entry::new(container, Some(body), LifeState::default()));
+        let entry =
+            Arc::new(Entry::new(container, Some(body), LifeState::default()).with_mounts(points));
         self.inner
             .entries
             .write()
@@ -723,6 +880,7 @@ impl ContainerService for RuntimeContainers {
                     summary.host_config.network_mode = mode;
                 }
             }
+            summary.mounts = entry.mount_points();
             if matches_filters(&summary, &entry, &record, &options.filters) {
                 if options.size {
                     summary.size_rw = Some(self.rw_size(&entry.id) as i64);
@@ -753,6 +911,7 @@ impl ContainerService for RuntimeContainers {
         if let Some(settings) = self.network_settings(&entry) {
             inspect.network_settings = settings;
         }
+        inspect.mounts = entry.mount_points();
         Ok(inspect)
     }
 
@@ -848,6 +1007,10 @@ impl ContainerService for RuntimeContainers {
     }
 
     fn remove(&self, id: &str, force: bool) -> ApiResult<()> {
+        self.remove_with_volumes(id, force, false)
+    }
+
+    fn remove_with_volumes(&self, id: &str, force: bool, volumes: bool) -> ApiResult<()> {
         let entry = self.entry(id)?;
         let _op = lock(&entry.op);
         let record = self.record(&entry)?;
@@ -866,8 +1029,13 @@ impl ContainerService for RuntimeContainers {
             entry.life.send_modify(|l| l.exit_code = 137);
         }
         self.inner.execs.forget_container(&entry.id);
+        self.inner.release_volumes(&entry, volumes);
         self.inner.forget(&entry);
         Ok(())
+    }
+
+    fn volume_users(&self) -> VolumeUsers {
+        self.inner.volume_users(None)
     }
 
     fn prune(&self, filters: &crate::query::Filters) -> ApiResult<ContainerPruneResponse> {

@@ -48,10 +48,14 @@ pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
 
 /// The request's `Config` and `HostConfig` as chapter 03's options.
 /// `networked`: a network service is plugged in, and takes the network
-/// settings (modes other than `host` and `none`, ports, DNS).
+/// settings (modes other than `host` and `none`, ports, DNS). `volumes`: a
+/// volume service is plugged in, and `Binds`, `Mounts`, `Tmpfs`,
+/// `VolumesFrom` and `Config.Volumes` are left to it; without, binds of
+/// host paths are all there is.
 pub fn create_options(
     body: &ContainerCreateBody,
     networked: bool,
+    volumes: bool,
 ) -> Result<(UserConfig, RtHostConfig), ApiError> {
     let c = &body.config;
     let bad = |m: String| ApiError::BadParameter(m);
@@ -73,6 +77,9 @@ pub fn create_options(
     };
     let h = &body.host_config;
     super::unsupported::refuse_unsupported(&c.other, &h.other, networked)?;
+    if !volumes {
+        super::unsupported::refuse_volumes(body)?;
+    }
     let positive = |name: &str, v: i64| {
         u64::try_from(v).map_err(|_| bad(format!("invalid {name} {v}: must not be negative")))
     };
@@ -80,6 +87,7 @@ pub fn create_options(
         .binds
         .iter()
         .flatten()
+        .filter(|_| !volumes)
         .map(|b| b.parse::<Bind>().map_err(|e| bad(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let restart_policy: minidock_lifecycle::config::RestartPolicy = match &h.restart_policy {
@@ -125,6 +133,7 @@ pub fn create_options(
         cpu_shares: positive("CpuShares", h.cpu_shares)?,
         pids_limit: h.pids_limit.filter(|p| *p > 0).map(|p| p as u64),
         binds,
+        tmpfs: Vec::new(),
         restart_policy,
         auto_remove: h.auto_remove,
         network_mode,
@@ -198,6 +207,7 @@ pub fn config(container: &Container, request: Option<&ContainerCreateBody>) -> C
         labels: Some(c.labels.clone()),
         stop_signal: Some(c.stop_signal.clone()),
         stop_timeout: c.stop_timeout.map(i64::from),
+        volumes: asked.volumes.clone(),
         other: Default::default(),
     }
 }
@@ -210,6 +220,8 @@ pub fn mounts(container: &Container) -> Vec<MountPoint> {
         .iter()
         .map(|b| MountPoint {
             kind: "bind".to_string(),
+            name: None,
+            driver: None,
             source: b.source.display().to_string(),
             destination: b.destination.display().to_string(),
             mode: if b.read_only { "ro" } else { "" }.to_string(),
@@ -403,7 +415,7 @@ mod tests {
                 "Binds":["/tmp:/data:ro"]}}"#,
         )
         .unwrap();
-        let (user, host) = create_options(&body, false).unwrap();
+        let (user, host) = create_options(&body, false, false).unwrap();
         assert_eq!(user.cmd, Some(vec!["sh".to_string()]));
         assert!(user.tty && user.open_stdin);
         assert_eq!(host.memory, 64 << 20);
@@ -415,19 +427,19 @@ mod tests {
         let mut bad = body.clone();
         bad.host_config.memory = -1;
         assert!(matches!(
-            create_options(&bad, false),
+            create_options(&bad, false, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body.clone();
         bad.host_config.auto_remove = true;
         assert!(matches!(
-            create_options(&bad, false),
+            create_options(&bad, false, false),
             Err(ApiError::BadParameter(_))
         ));
         bad = body;
         bad.host_config.network_mode = Some("overlay".into());
         assert!(matches!(
-            create_options(&bad, false),
+            create_options(&bad, false, false),
             Err(ApiError::BadParameter(_))
         ));
     }

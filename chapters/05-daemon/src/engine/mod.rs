@@ -24,6 +24,7 @@ pub mod unsupported;
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;
 use crate::networks::NetworkService;
+use crate::volumes::VolumeService;
 use containers::RuntimeContainers;
 use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
@@ -46,6 +47,8 @@ pub fn dispatch_reexec() {
 pub struct Plugins {
     /// Networks (chapter 06); without it containers get `none` or `host`.
     pub networks: Option<Arc<dyn NetworkService>>,
+    /// Volumes (chapter 07); without it containers get binds of host paths only.
+    pub volumes: Option<Arc<dyn VolumeService>>,
 }
 
 /// Builds the real services on the daemon's root: opens the stores, adopts
@@ -80,12 +83,18 @@ pub fn services_with(
     crate::daemon::secure_dir(&tmp, 0o700)?;
     let store = Arc::new(runtime.images().clone());
     let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp);
-    let containers = RuntimeContainers::open(runtime, events.clone(), plugins.networks.clone())
-        .map_err(|e| DaemonError::Engine(e.to_string()))?;
+    let containers = RuntimeContainers::open(
+        runtime,
+        events.clone(),
+        plugins.networks.clone(),
+        plugins.volumes.clone(),
+    )
+    .map_err(|e| DaemonError::Engine(e.to_string()))?;
     Ok(Services {
         images: Arc::new(images),
         containers: Arc::new(containers),
         networks: plugins.networks,
+        volumes: plugins.volumes,
     })
 }
 

@@ -53,7 +53,8 @@ impl Asks {
 const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
                           configure; use --network host to share the host's";
 const DEFAULT_CAPS: &str = "minidock runs every container with Docker's default capabilities";
-const NO_VOLUMES: &str = "minidock has bind mounts only: use -v /host/path:/container/path[:ro]";
+const NO_VOLUMES: &str =
+    "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
 const OWN_NAMESPACES: &str = "minidock gives every container namespaces of its own";
 const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
 const LIMITS: &str = "minidock sets --memory, --cpus, --cpu-shares and --pids-limit only";
@@ -80,10 +81,11 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
         Asks::Entries,
         "minidock gives containers the default devices only",
     ),
-    ("Mounts", Asks::Entries, NO_VOLUMES),
-    ("Tmpfs", Asks::Entries, NO_VOLUMES),
-    ("VolumesFrom", Asks::Entries, NO_VOLUMES),
-    ("VolumeDriver", Asks::Text, NO_VOLUMES),
+    (
+        "VolumeDriver",
+        Asks::ModeOtherThan(&["", "local"]),
+        "minidock has the local volume driver only",
+    ),
     (
         "PidMode",
         Asks::ModeOtherThan(&["", "private"]),
@@ -131,10 +133,37 @@ const NETWORKED: &[&str] = &[
 ];
 
 /// `Config` fields minidock does not implement.
-const CONFIG: &[(&str, Asks, &str)] = &[
-    ("Volumes", Asks::Entries, NO_VOLUMES),
-    ("MacAddress", Asks::Text, NO_NETWORK),
+const CONFIG: &[(&str, Asks, &str)] = &[("MacAddress", Asks::Text, NO_NETWORK)];
+
+/// `HostConfig` fields that need a volume service (chapter 07).
+const HOST_CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[
+    ("Mounts", Asks::Entries, NO_VOLUMES),
+    ("Tmpfs", Asks::Entries, NO_VOLUMES),
+    ("VolumesFrom", Asks::Entries, NO_VOLUMES),
 ];
+
+/// `Config` fields that need a volume service.
+const CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[("Volumes", Asks::Entries, NO_VOLUMES)];
+
+/// Refuses volumes, tmpfs mounts and `--volumes-from`: for a daemon that
+/// has no volume service plugged in.
+pub fn refuse_volumes(body: &crate::types::ContainerCreateBody) -> Result<(), ApiError> {
+    fn json<T: serde::Serialize>(v: &T) -> Value {
+        serde_json::to_value(v).unwrap_or(Value::Null)
+    }
+    let h = &body.host_config;
+    let host: BTreeMap<String, Value> = [
+        ("Mounts", json(&h.mounts)),
+        ("Tmpfs", json(&h.tmpfs)),
+        ("VolumesFrom", json(&h.volumes_from)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    check("HostConfig", HOST_CONFIG_VOLUMES, &host)?;
+    let config = BTreeMap::from([("Volumes".to_string(), json(&body.config.volumes))]);
+    check("Config", CONFIG_VOLUMES, &config)
+}
 
 fn check(
     part: &str,
@@ -197,6 +226,11 @@ mod tests {
     #[test]
     fn empty_values_as_clients_send_them_pass() {
         // What the docker CLI sends for `docker run busybox true`.
+        let body = |config: Value, host: Value| -> crate::types::ContainerCreateBody {
+            let mut config = config;
+            config["HostConfig"] = host;
+            serde_json::from_value(config).unwrap()
+        };
         let host = map(json!({
             "CapAdd": null, "CapDrop": null, "PortBindings": {}, "Privileged": false,
             "PublishAllPorts": false, "Dns": [], "DnsOptions": [], "DnsSearch": [],
@@ -208,6 +242,11 @@ mod tests {
         }));
         let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
         refuse_unsupported(&config, &host, false).unwrap();
+        refuse_volumes(&body(
+            json!({"Volumes": {}}),
+            json!({"Mounts": null, "VolumesFrom": null, "Tmpfs": {}}),
+        ))
+        .unwrap();
     }
 
     #[test]
@@ -221,7 +260,10 @@ mod tests {
             ),
             (json!({"PidMode": "host"}), "HostConfig.PidMode"),
             (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
-            (json!({"Mounts": [{"Type": "volume"}]}), "HostConfig.Mounts"),
+            (
+                json!({"VolumeDriver": "flocker"}),
+                "HostConfig.VolumeDriver",
+            ),
         ] {
             let err = refuse_unsupported(&BTreeMap::new(), &map(host), false).unwrap_err();
             assert!(
@@ -229,12 +271,15 @@ mod tests {
                 "{field}: {err:?}"
             );
         }
-        let err = refuse_unsupported(
-            &map(json!({"Volumes": {"/data": {}}})),
-            &BTreeMap::new(),
-            false,
-        )
+        let body = |config: Value| -> crate::types::ContainerCreateBody {
+            serde_json::from_value(config).unwrap()
+        };
+        let err = refuse_volumes(&body(
+            json!({"HostConfig": {"Mounts": [{"Type": "volume"}]}}),
+        ))
         .unwrap_err();
+        assert!(err.to_string().starts_with("HostConfig.Mounts"), "{err}");
+        let err = refuse_volumes(&body(json!({"Volumes": {"/data": {}}}))).unwrap_err();
         assert!(err.to_string().contains("-v /host/path"), "{err}");
         let check = |test: Value| {
             refuse_unsupported(

@@ -300,7 +300,8 @@ pub(crate) async fn handle(
         }
         Route::ContainerDelete(id) => {
             let force = ctx.query.bool("force", false);
-            blocking(move || containers.remove(&id, force)).await?;
+            let volumes = ctx.query.bool("v", false);
+            blocking(move || containers.remove_with_volumes(&id, force, volumes)).await?;
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::ContainerArchive(id) => container_archive(ctx, req, id).await,
@@ -349,6 +350,14 @@ pub(crate) async fn handle(
             json_response(StatusCode::OK, &top)
         }
         Route::ContainerStats(id) => container_stats(ctx, id).await,
+
+        // ---- volumes (a plugged-in service) and /system/df ----
+        Route::VolumeList
+        | Route::VolumeCreate
+        | Route::VolumeInspect(_)
+        | Route::VolumeDelete(_)
+        | Route::VolumePrune
+        | Route::SystemDf => super::volumes::handle(route, ctx, req).await,
 
         // ---- exec ----
         Route::ExecCreate(id) => {

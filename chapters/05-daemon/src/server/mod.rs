@@ -13,6 +13,7 @@ mod hijack;
 mod networks;
 mod stream;
 mod system;
+mod volumes;
 
 pub use body::{Body, ChannelReader, ChannelWriter};
 pub use system::{common_headers, ping_headers};
@@ -56,6 +57,8 @@ pub struct Api {
     pub containers: Arc<dyn ContainerService>,
     /// Networks, when a network service is plugged in (chapter 06).
     pub networks: Option<Arc<dyn NetworkService>>,
+    /// Volumes, when a volume service is plugged in.
+    pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
     /// The event bus the services publish on.
     pub events: Events,
     /// About the daemon.

@@ -50,6 +50,9 @@ pub struct ContainerConfig {
     pub stop_signal: Option<String>,
     /// Seconds `stop` waits before SIGKILL (default 10).
     pub stop_timeout: Option<i64>,
+    /// `-v /path`: paths that get an anonymous volume (`{"/data": {}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<BTreeMap<String, serde_json::Value>>,
     /// The fields minidock does not read, kept to refuse those that ask for
     /// something (see `engine::unsupported`).
     #[serde(flatten, skip_serializing)]
@@ -125,6 +128,15 @@ pub struct HostConfig {
     /// Run an init process as PID 1: refused when `true` (minidock has no
     /// init binary to inject).
     pub init: Option<bool>,
+    /// `--mount`: the API's `Mount` objects, as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<serde_json::Value>>,
+    /// `--tmpfs`: container path → mount options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    /// `--volumes-from`: `container[:ro|:rw]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volumes_from: Option<Vec<String>>,
     /// The fields minidock does not read, kept to refuse those that ask for
     /// something (see `engine::unsupported`).
     #[serde(flatten, skip_serializing)]
@@ -187,10 +199,13 @@ pub struct ContainerState {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MountPoint {
-    /// `bind`.
+    /// `bind`, `volume` or `tmpfs`.
     #[serde(rename = "Type")]
     pub kind: String,
-    /// The host path.
+    /// The volume's name (volumes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The host path (empty for tmpfs).
     pub source: String,
     /// The path in the container.
     pub destination: String,
@@ -201,6 +216,9 @@ pub struct MountPoint {
     pub rw: bool,
     /// Mount propagation (`rprivate`).
     pub propagation: String,
+    /// The volume's driver (volumes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 /// `NetworkSettings`: filled by the network service when the daemon has

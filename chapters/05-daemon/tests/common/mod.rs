@@ -869,6 +869,7 @@ impl TestServer {
             images: images.clone(),
             containers,
             networks: None,
+            volumes: None,
             events: events.clone(),
             facts: DaemonFacts {
                 id: "test".into(),
