@@ -162,6 +162,9 @@ pub enum Command {
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
     System(SystemCommand),
+    /// Manage volumes
+    #[command(subcommand, override_usage = "minidock volume COMMAND")]
+    Volume(crate::commands::VolumeCommand),
 }
 
 /// `minidock logout`.
@@ -393,6 +396,9 @@ pub enum SystemCommand {
     /// Remove unused data: stopped containers, then unused images
     #[command(override_usage = "minidock system prune [OPTIONS]")]
     Prune(ImagePruneArgs),
+    /// Show minidock disk usage
+    #[command(override_usage = "minidock system df")]
+    Df,
 }
 
 /// `minidock container prune`.
@@ -450,9 +456,21 @@ pub struct ContainerOptions {
     #[arg(short = 'l', long = "label", value_name = "list")]
     pub label: Vec<String>,
 
-    /// Bind mount a volume (/host/path:/container/path[:ro])
+    /// Bind mount a volume (name:/path[:ro], /host/path:/path[:ro], /path)
     #[arg(short = 'v', long = "volume", value_name = "list")]
     pub volume: Vec<String>,
+
+    /// Attach a filesystem mount to the container (type=volume|bind|tmpfs,…)
+    #[arg(long = "mount", value_name = "mount")]
+    pub mount: Vec<String>,
+
+    /// Mount a tmpfs directory (/path[:size=64m,mode=1777])
+    #[arg(long = "tmpfs", value_name = "list")]
+    pub tmpfs: Vec<String>,
+
+    /// Mount volumes from the specified container(s)
+    #[arg(long = "volumes-from", value_name = "list")]
+    pub volumes_from: Vec<String>,
 
     /// Working directory inside the container
     #[arg(short = 'w', long = "workdir", value_name = "string")]
@@ -768,6 +786,10 @@ pub struct RmArgs {
     /// Force the removal of a running container (uses SIGKILL)
     #[arg(short = 'f', long = "force")]
     pub force: bool,
+
+    /// Remove anonymous volumes associated with the container
+    #[arg(short = 'v', long = "volumes")]
+    pub volumes: bool,
 
     /// The containers
     #[arg(value_name = "CONTAINER", required = true)]

@@ -73,8 +73,16 @@ fn client_side_mistakes_are_reported_before_any_request() {
     let host = format!("unix://{}", dir.path().join("none.sock").display());
     for (args, wanted) in [
         (
-            &["run", "-v", "data:/data", "busybox"][..],
-            "named volumes are not supported",
+            &["run", "-v", "../data:/data", "busybox"][..],
+            "invalid volume name \"../data\"",
+        ),
+        (
+            &["run", "--mount", "type=bind,target=/x", "busybox"],
+            "a bind needs source=/absolute/host/path",
+        ),
+        (
+            &["run", "--tmpfs", "/run:size=lots", "busybox"],
+            "invalid size \"lots\"",
         ),
         (&["run", "-m", "lots", "busybox"], "invalid size: 'lots'"),
         (

@@ -131,7 +131,8 @@ pub fn unpause(ctx: &Context, args: ContainersArgs) -> Result<i32, Failure> {
 /// `minidock rm [-f]`.
 pub fn rm(ctx: &Context, args: RmArgs) -> Result<i32, Failure> {
     for_each(&args.containers, |name| {
-        ctx.client.container_remove(name, args.force)?;
+        ctx.client
+            .container_remove_with_volumes(name, args.force, args.volumes)?;
         Ok(Some(name.to_string()))
     })
 }

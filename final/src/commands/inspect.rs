@@ -43,7 +43,7 @@ fn inspect_raw(client: &Client, name: &str) -> Result<Option<Value>, ClientError
 }
 
 /// JSON indented by four spaces, as the docker CLI prints inspect output.
-fn pretty(value: &Value) -> String {
+pub(super) fn pretty(value: &Value) -> String {
     let mut out = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);

@@ -14,12 +14,14 @@ mod prune;
 mod run;
 mod streams;
 mod system;
+mod volumes;
 
 use crate::cli::{Cli, Command};
 use crate::error::Failure;
 use minidock_daemon::client::Client;
 
 pub use run::container_create_body;
+pub use volumes::VolumeCommand;
 
 /// What every command needs: the client of the daemon.
 pub struct Context {
@@ -82,6 +84,8 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
             Err(prune) => prune::images(ctx, prune),
         },
         Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(ctx, args),
+        Command::System(crate::cli::SystemCommand::Df) => volumes::system_df(ctx),
+        Command::Volume(command) => volumes::volume(ctx, command),
         Command::Attach(args) => containers::attach(ctx, args),
         Command::Rename(args) => {
             ctx.client.container_rename(&args.container, &args.name)?;

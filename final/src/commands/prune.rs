@@ -13,7 +13,7 @@ use super::list::parse_filters as filters;
 use super::Context;
 
 /// Docker's question; `true` when the answer starts with y or Y.
-fn confirmed(warning: &str) -> Result<bool, Failure> {
+pub(super) fn confirmed(warning: &str) -> Result<bool, Failure> {
     print!("{warning}\nAre you sure you want to continue? [y/N] ");
     std::io::stdout().flush().ok();
     let mut answer = String::new();

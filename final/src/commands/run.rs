@@ -62,38 +62,6 @@ fn env_entry(entry: &str) -> Result<Option<String>, String> {
     })
 }
 
-/// Checks a `-v` value: `/host:/container[:ro|rw]`, both paths absolute.
-fn check_bind(spec: &str) -> Result<String, Failure> {
-    let parts: Vec<&str> = spec.split(':').collect();
-    let invalid = || Failure::usage(format!("invalid volume specification: '{spec}'"));
-    let (source, dest, mode) = match parts.as_slice() {
-        [s, d] => (*s, *d, None),
-        [s, d, m] => (*s, *d, Some(*m)),
-        _ => return Err(invalid()),
-    };
-    if source.is_empty() || dest.is_empty() {
-        return Err(invalid());
-    }
-    if !source.starts_with('/') {
-        return Err(Failure::usage(format!(
-            "invalid volume specification: '{spec}': named volumes are not supported, give an absolute host path (/host/dir:/container/dir[:ro])"
-        )));
-    }
-    if !dest.starts_with('/') {
-        return Err(Failure::usage(format!(
-            "invalid volume specification: '{spec}': the mount point in the container must be an absolute path"
-        )));
-    }
-    if let Some(mode) = mode {
-        if mode.split(',').any(|m| !matches!(m, "ro" | "rw")) {
-            return Err(Failure::usage(format!(
-                "invalid mode: {mode} (in '{spec}'): use ro or rw"
-            )));
-        }
-    }
-    Ok(spec.to_string())
-}
-
 /// `--restart no|always|unless-stopped|on-failure[:N]`.
 fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
     let (name, count) = match text.split_once(':') {
@@ -137,11 +105,6 @@ pub fn container_create_body(
     for entry in &opts.env {
         env.extend(env_entry(entry).map_err(Failure::usage)?);
     }
-    let binds = opts
-        .volume
-        .iter()
-        .map(|v| check_bind(v))
-        .collect::<Result<Vec<_>, _>>()?;
     let memory = match &opts.memory {
         Some(m) => parse_ram_in_bytes(m).map_err(|e| {
             Failure::usage(format!(
@@ -159,7 +122,7 @@ pub fn container_create_body(
         return Err(Failure::usage("Conflicting options: --restart and --rm"));
     }
     let attach_stdin = attach && opts.interactive;
-    Ok(ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         config: ContainerConfig {
             hostname: opts.hostname.clone(),
             user: opts.user.clone(),
@@ -192,7 +155,6 @@ pub fn container_create_body(
             ..ContainerConfig::default()
         },
         host_config: HostConfig {
-            binds: (!binds.is_empty()).then_some(binds),
             memory,
             nano_cpus,
             pids_limit: opts.pids_limit,
@@ -203,7 +165,15 @@ pub fn container_create_body(
             security_opt: (!opts.security_opt.is_empty()).then(|| opts.security_opt.clone()),
             ..HostConfig::default()
         },
-    })
+    };
+    super::volumes::add_mounts(
+        &mut body,
+        &opts.volume,
+        &opts.mount,
+        &opts.tmpfs,
+        &opts.volumes_from,
+    )?;
+    Ok(body)
 }
 
 fn is_missing_image(error: &ClientError) -> bool {
@@ -382,8 +352,10 @@ mod tests {
     #[test]
     fn bad_values_are_usage_errors() {
         for args in [
-            &["-v", "data:/data", "busybox"][..],
+            &["-v", "../data:/data", "busybox"][..],
             &["-v", "/a:b", "busybox"],
+            &["--mount", "type=nfs,target=/x", "busybox"],
+            &["--tmpfs", "/run:size=lots", "busybox"],
             &["-v", "/a:/b:rx", "busybox"],
             &["-m", "lots", "busybox"],
             &["--cpus", "x", "busybox"],
@@ -396,6 +368,38 @@ mod tests {
             assert_eq!(failure.code, 125, "{args:?}");
             assert!(failure.message.starts_with("minidock: "), "{failure}");
         }
+        let b = body(&[
+            "-v",
+            "data:/data:ro",
+            "-v",
+            "/anon",
+            "--mount",
+            "type=tmpfs,target=/t,tmpfs-size=1m",
+            "--tmpfs",
+            "/run:size=64k",
+            "--volumes-from",
+            "other:ro",
+            "busybox",
+        ])
+        .unwrap();
+        let json = serde_json::to_value(&b).unwrap();
+        assert_eq!(
+            json["HostConfig"]["Binds"],
+            serde_json::json!(["data:/data:ro"])
+        );
+        assert_eq!(json["Volumes"], serde_json::json!({"/anon": {}}));
+        assert_eq!(
+            json["HostConfig"]["Mounts"][0]["TmpfsOptions"]["SizeBytes"],
+            1 << 20
+        );
+        assert_eq!(
+            json["HostConfig"]["Tmpfs"],
+            serde_json::json!({"/run": "size=64k"})
+        );
+        assert_eq!(
+            json["HostConfig"]["VolumesFrom"],
+            serde_json::json!(["other:ro"])
+        );
         let b = body(&["--restart", "on-failure:3", "busybox"]).unwrap();
         assert_eq!(
             b.host_config.restart_policy,

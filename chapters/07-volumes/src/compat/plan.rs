@@ -242,12 +242,18 @@ pub fn plan(store: &VolumeStore, request: &MountRequest) -> ApiResult<ContainerM
                 }
                 Source::Volume(name) => {
                     let (info, made) = match name {
-                        Some(name) => store.create(
-                            name,
-                            "local",
-                            new.driver_options.clone(),
-                            new.labels.clone(),
-                        )?,
+                        // An existing volume is used as it is; a missing
+                        // one is made with the mount's volume options.
+                        Some(name) => match store.get(name) {
+                            Ok(info) => (info, false),
+                            Err(Error::NotFound(_)) => store.create(
+                                name,
+                                "local",
+                                new.driver_options.clone(),
+                                new.labels.clone(),
+                            )?,
+                            Err(err) => return Err(err),
+                        },
                         None => store.create(
                             &name::anonymous(),
                             "local",

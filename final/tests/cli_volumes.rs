@@ -1,0 +1,635 @@
+//! Volumes end to end, as root: real containers, real mounts, the
+//! `minidock` CLI and the real `docker` CLI against `minidockd`.
+
+mod common;
+
+use common::{docker_cli_available, ok, stderr, stdout, Daemon};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// The names `volume ls -q` prints.
+fn volume_names(daemon: &Daemon) -> Vec<String> {
+    daemon
+        .ok(&["volume", "ls", "-q"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The failure of `minidock ARGS`, which must fail; returns stderr.
+fn fails(daemon: &Daemon, args: &[&str]) -> String {
+    let out = daemon.run(args);
+    assert!(
+        !out.status.success(),
+        "minidock {args:?} succeeded: {}",
+        stdout(&out)
+    );
+    stderr(&out)
+}
+
+/// Imports the busybox rootfs with `extra` applied to it as image `name`:
+/// a one-layer image whose files have the owners and modes given on disk.
+fn import_image(daemon: &Daemon, name: &str, extra: impl FnOnce(&Path)) {
+    let rootfs = daemon.dir.join(format!("rootfs-{name}"));
+    minidock_testkit::busybox_rootfs(&rootfs);
+    extra(&rootfs);
+    let tar_path = daemon.dir.join(format!("{name}.tar"));
+    let file = fs::File::create(&tar_path).unwrap();
+    let mut builder = tar::Builder::new(file);
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", &rootfs).unwrap();
+    builder.into_inner().unwrap().flush().unwrap();
+    daemon.ok(&["import", tar_path.to_str().unwrap(), name]);
+}
+
+/// The data directory of volume `name` on the host.
+fn data_of(daemon: &Daemon, name: &str) -> PathBuf {
+    daemon.root().join("volumes").join(name).join("_data")
+}
+
+#[test]
+fn a_named_volume_outlives_its_containers_and_the_daemon() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/f",
+    ]);
+    assert_eq!(volume_names(&daemon), ["data"]);
+    let read = daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "data:/data:ro",
+        "busybox",
+        "cat",
+        "/data/f",
+    ]);
+    assert_eq!(read, "kept\n");
+    assert_eq!(
+        fs::read_to_string(data_of(&daemon, "data").join("f")).unwrap(),
+        "kept\n"
+    );
+
+    // inspect shows the volume as Docker does
+    let inspect = daemon.ok(&["volume", "inspect", "data"]);
+    let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(v[0]["Name"], "data");
+    assert_eq!(v[0]["Driver"], "local");
+    assert_eq!(v[0]["Scope"], "local");
+    assert_eq!(
+        v[0]["Mountpoint"],
+        data_of(&daemon, "data").display().to_string()
+    );
+
+    // a container that uses it (not even running) keeps it: 409, named
+    let id = daemon.ok(&["create", "-v", "data:/data", "busybox", "true"]);
+    let id = id.trim();
+    let mounts = daemon.ok(&["inspect", "-f", "{{json .Mounts}}", id]);
+    let mounts: serde_json::Value = serde_json::from_str(&mounts).unwrap();
+    assert_eq!(mounts[0]["Type"], "volume");
+    assert_eq!(mounts[0]["Name"], "data");
+    assert_eq!(mounts[0]["Destination"], "/data");
+    assert_eq!(mounts[0]["Driver"], "local");
+    assert_eq!(mounts[0]["RW"], true);
+    let err = fails(&daemon, &["volume", "rm", "data"]);
+    assert!(err.contains("volume is in use"), "{err}");
+    assert!(err.contains(id), "{err}");
+    assert_eq!(
+        daemon.ok(&["volume", "ls", "-q", "--filter", "dangling=true"]),
+        ""
+    );
+
+    // a crash of the daemon loses nothing
+    let (dir, leaks) = daemon.kill9();
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert_eq!(volume_names(&daemon), ["data"]);
+    let err = fails(&daemon, &["volume", "rm", "data"]);
+    assert!(err.contains("volume is in use"), "{err}");
+    daemon.ok(&["rm", id]);
+    assert_eq!(
+        daemon.ok(&["volume", "ls", "-q", "--filter", "dangling=true"]),
+        "data\n"
+    );
+    daemon.ok(&["volume", "rm", "data"]);
+    assert!(volume_names(&daemon).is_empty());
+    let err = fails(&daemon, &["volume", "rm", "data"]);
+    assert!(err.contains("no such volume"), "{err}");
+    daemon.ok(&["volume", "rm", "-f", "data"]);
+}
+
+#[test]
+fn rm_v_takes_anonymous_volumes_and_leaves_named_ones() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon.ok(&[
+        "create",
+        "--name",
+        "c1",
+        "-v",
+        "/anon",
+        "-v",
+        "named:/named",
+        "busybox",
+        "true",
+    ]);
+    let names = volume_names(&daemon);
+    assert_eq!(names.len(), 2, "{names:?}");
+    let anonymous = names.iter().find(|n| *n != "named").unwrap().clone();
+    assert_eq!(anonymous.len(), 64, "{anonymous}");
+    let labels = daemon.ok(&["volume", "inspect", &anonymous]);
+    assert!(labels.contains("com.docker.volume.anonymous"), "{labels}");
+    daemon.ok(&["rm", "-v", id.trim()]);
+    assert_eq!(volume_names(&daemon), ["named"]);
+
+    // rm without -v keeps even the anonymous one; run --rm takes it
+    daemon.ok(&["create", "--name", "c2", "-v", "/anon", "busybox", "true"]);
+    daemon.ok(&["rm", "c2"]);
+    assert_eq!(volume_names(&daemon).len(), 2);
+    daemon.ok(&["run", "--rm", "-v", "/gone", "busybox", "true"]);
+    assert_eq!(volume_names(&daemon).len(), 2);
+}
+
+#[test]
+fn prune_takes_only_unused_volumes() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&["volume", "create", "--label", "team=a", "used"]);
+    daemon.ok(&["volume", "create", "idle"]);
+    daemon.ok(&[
+        "create", "--name", "user", "-v", "used:/u", "-v", "/held", "busybox", "true",
+    ]);
+    daemon.ok(&[
+        "create", "--name", "gone", "-v", "/loose", "busybox", "true",
+    ]);
+    daemon.ok(&["rm", "gone"]);
+    assert_eq!(volume_names(&daemon).len(), 4);
+    assert_eq!(
+        daemon.ok(&["volume", "ls", "-q", "--filter", "label=team=a"]),
+        "used\n"
+    );
+    assert_eq!(
+        daemon.ok(&["volume", "ls", "-q", "--filter", "name=idl"]),
+        "idle\n"
+    );
+
+    // anonymous and unused only
+    let out = daemon.ok(&["volume", "prune", "-f"]);
+    assert!(out.contains("Deleted Volumes:"), "{out}");
+    let left = volume_names(&daemon);
+    assert_eq!(left.len(), 3, "{left:?}");
+    assert!(left.contains(&"used".to_string()) && left.contains(&"idle".to_string()));
+    // -a: named ones too, never a used one
+    daemon.ok(&["volume", "prune", "-a", "-f"]);
+    let left = volume_names(&daemon);
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(left.contains(&"used".to_string()) && !left.contains(&"idle".to_string()));
+}
+
+#[test]
+fn copy_up_brings_the_image_content_with_owners_and_modes() {
+    let daemon = Daemon::start();
+    import_image(&daemon, "skel:1", |root| {
+        let db = root.join("var/db");
+        fs::create_dir_all(db.join("sub")).unwrap();
+        fs::write(db.join("conf"), "x=1\n").unwrap();
+        fs::set_permissions(db.join("conf"), fs::Permissions::from_mode(0o640)).unwrap();
+        symlink("/etc/passwd", db.join("link")).unwrap();
+        for p in [db.join("sub"), db.join("conf"), db.clone()] {
+            std::os::unix::fs::lchown(&p, Some(1234), Some(5678)).unwrap();
+        }
+        fs::set_permissions(&db, fs::Permissions::from_mode(0o750)).unwrap();
+    });
+    let out = daemon.ok(&[
+        "run", "--rm", "-v", "db:/var/db", "skel:1", "sh", "-c",
+        "stat -c '%n %u:%g %a' /var/db /var/db/conf /var/db/sub; readlink /var/db/link; cat /var/db/conf",
+    ]);
+    assert_eq!(
+        out,
+        "/var/db 1234:5678 750\n/var/db/conf 1234:5678 640\n/var/db/sub 1234:5678 755\n/etc/passwd\nx=1\n"
+    );
+    // on the host too, and the link is a link, not a copy of the host's file
+    let data = data_of(&daemon, "db");
+    assert!(fs::symlink_metadata(data.join("link"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+
+    // not empty any more: what the container wrote wins
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "db:/var/db",
+        "skel:1",
+        "sh",
+        "-c",
+        "echo y=2 > /var/db/conf",
+    ]);
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "db:/var/db",
+        "skel:1",
+        "cat",
+        "/var/db/conf",
+    ]);
+    assert_eq!(out, "y=2\n");
+
+    // nocopy: an empty volume
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "bare:/var/db:nocopy",
+        "skel:1",
+        "ls",
+        "-A",
+        "/var/db",
+    ]);
+    assert_eq!(out, "");
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=bare2,dst=/var/db,volume-nocopy",
+        "skel:1",
+        "ls",
+        "-A",
+        "/var/db",
+    ]);
+    assert_eq!(out, "");
+    // an anonymous volume copies up too
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "/var/db",
+        "skel:1",
+        "cat",
+        "/var/db/conf",
+    ]);
+    assert_eq!(out, "x=1\n");
+}
+
+#[test]
+fn tmpfs_is_limited_and_read_only_mounts_refuse_writes() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    for flags in [
+        &["--tmpfs", "/t:size=64k"][..],
+        &["--mount", "type=tmpfs,target=/t,tmpfs-size=64k"],
+    ] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&[
+            "busybox", "sh", "-c",
+            "dd if=/dev/zero of=/t/f bs=1k count=200 2>&1; echo rc=$?; du -k /t/f; grep ' /t ' /proc/mounts",
+        ]);
+        let out = daemon.ok(&args);
+        assert!(out.contains("No space left on device"), "{flags:?}: {out}");
+        assert!(!out.contains("rc=0"), "{out}");
+        assert!(out.contains("64\t/t/f"), "{flags:?}: {out}");
+        assert!(
+            out.contains("tmpfs /t tmpfs rw,nosuid,nodev,noexec"),
+            "{out}"
+        );
+    }
+    let inspect = daemon.ok(&["create", "--tmpfs", "/run:size=1m", "busybox", "true"]);
+    let mounts = daemon.ok(&["inspect", "-f", "{{json .Mounts}}", inspect.trim()]);
+    assert!(mounts.contains(r#""Type":"tmpfs""#), "{mounts}");
+
+    daemon.ok(&["volume", "create", "ro"]);
+    for flags in [
+        &["-v", "ro:/data:ro"][..],
+        &["--mount", "type=volume,src=ro,dst=/data,readonly"],
+        &["-v", "/tmp:/data:ro"],
+    ] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["busybox", "sh", "-c", "touch /data/x 2>&1; echo rc=$?"]);
+        let out = daemon.ok(&args);
+        assert!(out.contains("Read-only file system"), "{flags:?}: {out}");
+    }
+    assert!(!data_of(&daemon, "ro").join("x").exists());
+
+    // a tmpfs volume (-o type=tmpfs) is shared, limited, and unmounted on rm
+    daemon.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "-o",
+        "o=size=128k",
+        "mem",
+    ]);
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "mem:/m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo in-memory > /m/f",
+    ]);
+    let out = daemon.ok(&["run", "--rm", "-v", "mem:/m", "busybox", "cat", "/m/f"]);
+    assert_eq!(out, "in-memory\n");
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
+    let point = data_of(&daemon, "mem").display().to_string();
+    assert!(mounts.contains(&point), "no tmpfs on {point}");
+    daemon.ok(&["volume", "rm", "mem"]);
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
+    assert!(!mounts.contains(&point), "{point} still mounted");
+}
+
+#[test]
+fn containers_share_volumes_and_volumes_from() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let dir = daemon.scratch();
+    fs::write(dir.join("hostfile"), "from-host\n").unwrap();
+    let bind = format!("{}:/h", dir.display());
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "aa",
+        "-v",
+        "shared:/s",
+        "-v",
+        &bind,
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    daemon.ok(&["exec", "aa", "sh", "-c", "echo from-a > /s/f"]);
+    let out = daemon.ok(&["run", "--rm", "-v", "shared:/s", "busybox", "cat", "/s/f"]);
+    assert_eq!(out, "from-a\n");
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "shared:/s",
+        "busybox",
+        "sh",
+        "-c",
+        "echo from-b >> /s/f",
+    ]);
+    assert_eq!(
+        daemon.ok(&["exec", "aa", "cat", "/s/f"]),
+        "from-a\nfrom-b\n"
+    );
+
+    // --volumes-from: the volume and the bind, at the same places
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "aa",
+        "busybox",
+        "cat",
+        "/s/f",
+        "/h/hostfile",
+    ]);
+    assert_eq!(out, "from-a\nfrom-b\nfrom-host\n");
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "aa:ro",
+        "busybox",
+        "sh",
+        "-c",
+        "{ echo no >> /s/f; } 2>&1; echo rc=$?",
+    ]);
+    assert!(out.contains("Read-only file system"), "{out}");
+    let err = fails(
+        &daemon,
+        &["run", "--rm", "--volumes-from", "nobody", "busybox", "true"],
+    );
+    assert!(err.contains("No such container: nobody"), "{err}");
+    daemon.ok(&["rm", "-f", "aa"]);
+}
+
+#[test]
+fn hostile_names_and_symlinked_destinations_create_nothing() {
+    let daemon = Daemon::start();
+    import_image(&daemon, "trap:1", |root| {
+        symlink("/etc", root.join("data")).unwrap();
+        fs::create_dir_all(root.join("deep")).unwrap();
+        symlink("/", root.join("deep/link")).unwrap();
+    });
+    for name in ["../escape", "a/b", ".hidden", "x", "_under"] {
+        let err = fails(&daemon, &["volume", "create", name]);
+        assert!(err.contains("invalid volume name"), "{name}: {err}");
+        let err = fails(
+            &daemon,
+            &["run", "--rm", "-v", &format!("{name}:/d"), "trap:1", "true"],
+        );
+        assert!(
+            err.contains("invalid volume name") || err.contains("invalid mount"),
+            "{name}: {err}"
+        );
+    }
+    // through the API too, where the CLI's checks do not help
+    let raw = daemon
+        .client
+        .raw(
+            "POST",
+            "/v1.44/volumes/create",
+            Some(br#"{"Name": "../../etc"}"#),
+        )
+        .unwrap();
+    assert_eq!(raw.status, 400);
+    let raw = daemon
+        .client
+        .raw("DELETE", "/v1.44/volumes/..%2F..%2Fcontainers", None)
+        .unwrap();
+    assert_eq!(raw.status, 400);
+    let err = fails(&daemon, &["volume", "create", "-d", "nfs", "remote"]);
+    assert!(err.contains("local driver only"), "{err}");
+    let err = fails(
+        &daemon,
+        &[
+            "volume",
+            "create",
+            "-o",
+            "type=ext4",
+            "-o",
+            "device=/dev/sda",
+            "disk",
+        ],
+    );
+    assert!(
+        err.contains("type=\\\"ext4\\\"") || err.contains("type=\"ext4\""),
+        "{err}"
+    );
+
+    for flags in [
+        &["-v", "fresh:/data"][..],
+        &["-v", "/data/x"],
+        &["--tmpfs", "/deep/link/tmp"],
+        &["-v", "/tmp:/deep/link"],
+    ] {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["trap:1", "true"]);
+        let err = fails(&daemon, &args);
+        assert!(err.contains("is a symlink"), "{flags:?}: {err}");
+    }
+    assert!(volume_names(&daemon).is_empty());
+    assert_eq!(daemon.ok(&["ps", "-aq"]), "");
+    let left: Vec<_> = fs::read_dir(daemon.root().join("volumes"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn system_df_counts_images_containers_and_volumes() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&[
+        "run",
+        "--name",
+        "ww",
+        "-v",
+        "big:/big",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/big/f bs=1k count=300 2>/dev/null",
+    ]);
+    let out = daemon.ok(&["system", "df"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("TYPE"), "{out}");
+    assert!(
+        lines[1].starts_with("Images") && lines[1].contains(" 1 "),
+        "{out}"
+    );
+    assert!(lines[2].starts_with("Containers"), "{out}");
+    assert!(lines[3].starts_with("Local Volumes"), "{out}");
+    assert!(lines[3].contains("307.2kB"), "{out}");
+    let df: serde_json::Value = serde_json::from_slice(
+        &daemon
+            .client
+            .raw("GET", "/v1.44/system/df", None)
+            .unwrap()
+            .body,
+    )
+    .unwrap();
+    assert_eq!(df["Volumes"][0]["Name"], "big");
+    assert_eq!(df["Volumes"][0]["UsageData"]["Size"], 300 * 1024);
+    assert_eq!(df["Volumes"][0]["UsageData"]["RefCount"], 1);
+    assert_eq!(df["Containers"][0]["Names"][0], "/ww");
+    assert_eq!(df["Images"][0]["Containers"], 1);
+}
+
+#[test]
+fn the_docker_cli_manages_volumes() {
+    if !docker_cli_available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    assert_eq!(
+        ok(daemon
+            .docker()
+            .args(["volume", "create", "--label", "k=v", "d1"])),
+        "d1\n"
+    );
+    let ls = ok(daemon.docker().args(["volume", "ls"]));
+    assert_eq!(ls, "DRIVER    VOLUME NAME\nlocal     d1\n");
+    let inspect = ok(daemon.docker().args([
+        "volume",
+        "inspect",
+        "-f",
+        "{{.Driver}} {{.Labels.k}} {{.Scope}}",
+        "d1",
+    ]));
+    assert_eq!(inspect, "local v local\n");
+    ok(daemon.docker().args([
+        "run",
+        "--rm",
+        "-v",
+        "d1:/d",
+        "busybox",
+        "sh",
+        "-c",
+        "echo one > /d/x",
+    ]));
+    let out = ok(daemon.docker().args([
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=d1,dst=/d,readonly",
+        "busybox",
+        "cat",
+        "/d/x",
+    ]));
+    assert_eq!(out, "one\n");
+    let out = ok(daemon.docker().args([
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/t:size=64k",
+        "--mount",
+        "type=tmpfs,dst=/u,tmpfs-size=32k",
+        "busybox",
+        "sh",
+        "-c",
+        "grep -E ' /(t|u) ' /proc/mounts | cut -d' ' -f2,4",
+    ]));
+    assert!(
+        out.contains("/t rw,nosuid,nodev,noexec,relatime,size=64k"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/u rw,nosuid,nodev,noexec,relatime,size=32k"),
+        "{out}"
+    );
+    // -v /path: an anonymous volume, listed, and gone with rm -v
+    let id = ok(daemon
+        .docker()
+        .args(["create", "-v", "/anon", "busybox", "true"]));
+    let mounts = ok(daemon.docker().args([
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Type}} {{.Destination}}{{end}}",
+        id.trim(),
+    ]));
+    assert_eq!(mounts, "volume /anon\n");
+    assert_eq!(
+        ok(daemon.docker().args(["volume", "ls", "-q"]))
+            .lines()
+            .count(),
+        2
+    );
+    ok(daemon.docker().args(["rm", "-v", id.trim()]));
+    assert_eq!(ok(daemon.docker().args(["volume", "ls", "-q"])), "d1\n");
+
+    let out = daemon
+        .docker()
+        .args(["volume", "rm", "nothere"])
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("no such volume"), "{}", stderr(&out));
+    let df = ok(daemon.docker().args(["system", "df"]));
+    assert!(df.contains("Local Volumes"), "{df}");
+    let pruned = ok(daemon.docker().args(["volume", "prune", "-a", "-f"]));
+    assert!(pruned.contains("d1"), "{pruned}");
+    assert_eq!(ok(daemon.docker().args(["volume", "ls", "-q"])), "");
+}
