@@ -1,0 +1,1 @@
+//! The compat part: what Docker's clients need beyond the lesson.
