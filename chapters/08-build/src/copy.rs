@@ -190,6 +190,9 @@ impl<W: Write> Packer<W> {
         let mode = self.chmod.unwrap_or(meta.permissions().mode() & 0o7777);
         let mut header = tar::Header::new_gnu();
         header.set_mode(mode);
+        // owners are set when unpacking (`--chown`, else root)
+        header.set_uid(0);
+        header.set_gid(0);
         header.set_mtime(meta.mtime().max(0) as u64);
         header.set_size(0);
         let (type_name, link) = if kind.is_dir() {
