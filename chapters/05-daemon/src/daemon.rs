@@ -138,6 +138,8 @@ pub struct Services {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Services of later chapters (the builder), when given.
+    pub plugins: crate::builder::Plugins,
 }
 
 /// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
@@ -160,6 +162,7 @@ pub fn run(
     let api = Arc::new(Api {
         images: services.images,
         containers: services.containers,
+        build: services.plugins.build,
         events,
         facts: DaemonFacts {
             id: engine_id(&config.root),

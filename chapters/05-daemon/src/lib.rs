@@ -13,9 +13,11 @@
 //! - the [`service`] traits that the server calls, so the protocol can be
 //!   tested with fakes, and [`engine`], which implements them with the
 //!   chapters before this one;
+//! - [`builder`]: the trait through which chapter 08 builds images;
 //! - the [`client`] library, and [`daemon`], which puts it all together for
 //!   the `minidockd` binary.
 
+pub mod builder;
 pub mod client;
 pub mod daemon;
 pub mod engine;

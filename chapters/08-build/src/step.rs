@@ -124,14 +124,21 @@ fn duration_ns(text: &str) -> Option<u64> {
     Some(total)
 }
 
-impl StepCtx<'_> {
-    fn say(&mut self, text: impl Into<String>) {
-        (self.out)(Message::Stream(text.into()));
-    }
+/// What config instructions need: the escape character and the ARG
+/// values (also used by `commit --change` and `import --change`).
+pub struct Configurer<'a> {
+    /// The escape character of the Dockerfile.
+    pub escape: char,
+    /// `--build-arg` values.
+    pub build_args: &'a BTreeMap<String, String>,
+    /// The global ARGs' values.
+    pub global_args: &'a BTreeMap<String, String>,
+}
 
+impl Configurer<'_> {
     /// Variables as a step sees them: the environment, then the stage's
     /// ARGs.
-    fn expand_words(&self, stage: &Stage, text: &str) -> Result<Vec<String>> {
+    pub fn expand_words(&self, stage: &Stage, text: &str) -> Result<Vec<String>> {
         let lookup = |k: &str| {
             stage
                 .state
@@ -141,7 +148,7 @@ impl StepCtx<'_> {
         Ok(substitute::words(text, self.escape, &lookup)?)
     }
 
-    fn expand(&self, stage: &Stage, text: &str) -> Result<String> {
+    pub fn expand(&self, stage: &Stage, text: &str) -> Result<String> {
         let lookup = |k: &str| {
             stage
                 .state
@@ -151,126 +158,9 @@ impl StepCtx<'_> {
         Ok(substitute::expand(text, self.escape, &lookup)?)
     }
 
-    /// The image a cache key names, if the cache may be used and the image
-    /// is still in the store.
-    fn cached(&self, key: &str) -> Result<Option<ImageState>> {
-        if self.options.no_cache {
-            return Ok(None);
-        }
-        let Some(id) = self.builder.cache().get(key)? else {
-            return Ok(None);
-        };
-        match self.builder.store().resolve(&id) {
-            Ok(image) => Ok(Some(ImageState::of(self.builder.store(), &image)?)),
-            Err(_) => Ok(None),
-        }
-    }
-
-    /// Ends a step: the new state becomes the stage's, the cache learns it.
-    fn done(&mut self, stage: &mut Stage, key: &str, mut next: ImageState) -> Result<()> {
-        let id = next.commit(self.builder.store())?;
-        self.builder.cache().put(key, &id.to_string())?;
-        stage.state = next;
-        self.say(format!(" ---> {}\n", id.short()));
-        Ok(())
-    }
-
-    fn hit(&mut self, stage: &mut Stage, state: ImageState) {
-        let short = state
-            .id
-            .as_deref()
-            .map(|i| {
-                i.trim_start_matches("sha256:")
-                    .chars()
-                    .take(12)
-                    .collect::<String>()
-            })
-            .unwrap_or_default();
-        stage.state = state;
-        self.say(" ---> Using cache\n");
-        self.say(format!(" ---> {short}\n"));
-    }
-
-    /// Runs one instruction of `stage`.
-    pub fn step(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
-        match i.keyword.as_str() {
-            "FROM" => self.from(stage, i),
-            "RUN" => self.run(stage, i),
-            "COPY" | "ADD" => self.copy(stage, i),
-            _ => self.config_step(stage, i),
-        }
-    }
-
-    // ANCHOR: from
-    fn from(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
-        let lookup = |k: &str| self.global_args.get(k).cloned();
-        let words = substitute::words(&i.text(), self.escape, &lookup)?;
-        let image = match words.as_slice() {
-            [image] | [image, _, _] => image.clone(),
-            _ => return Err(step_error(i, "FROM takes an image and an optional AS name")),
-        };
-        let earlier = self
-            .names
-            .iter()
-            .take(self.stages.len())
-            .position(|n| n.as_deref() == Some(&image.to_ascii_lowercase()));
-        stage.state = if let Some(n) = earlier {
-            self.stages[n].state.clone()
-        } else if image == "scratch" {
-            ImageState::scratch()
-        } else {
-            let pull = self.options.pull;
-            self.builder.base_image(&image, pull, &mut *self.out)?
-        };
-        if let Some(id) = &stage.state.id {
-            let short: String = id.trim_start_matches("sha256:").chars().take(12).collect();
-            self.say(format!(" ---> {short}\n"));
-        }
-        // ONBUILD triggers of the base run now, in this build.
-        let triggers: Vec<String> = stage.state.config["config"]["OnBuild"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !triggers.is_empty() {
-            stage.state.run_config().remove("OnBuild");
-            self.say(format!("# Executing {} build trigger(s)\n", triggers.len()));
-            for text in triggers {
-                let trigger = parse_line(
-                    &Line {
-                        number: i.line,
-                        text,
-                    },
-                    self.escape,
-                )?;
-                self.step(stage, &trigger)?;
-            }
-        }
-        Ok(())
-    }
-    // ANCHOR_END: from
-
-    /// A step that changes only the config.
-    fn config_step(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
-        let mut next = stage.state.clone();
-        let shown = self.apply_config(stage, &mut next, i)?;
-        let created_by = format!("/bin/sh -c #(nop)  {shown}");
-        let parent = stage.state.id.clone().unwrap_or_default();
-        let key = cache::key(&parent, &created_by, None);
-        if let Some(hit) = self.cached(&key)? {
-            self.hit(stage, hit);
-            return Ok(());
-        }
-        next.add_history(&created_by, None);
-        self.done(stage, &key, next)
-    }
-
     /// Applies a config instruction to `next`; returns the instruction as
     /// it ran (variables expanded), for the history and the cache key.
-    fn apply_config(
+    pub fn apply_config(
         &self,
         stage: &mut Stage,
         next: &mut ImageState,
@@ -318,7 +208,6 @@ impl StepCtx<'_> {
                         None => (word.clone(), None),
                     };
                     let value = self
-                        .options
                         .build_args
                         .get(&name)
                         .cloned()
@@ -524,6 +413,137 @@ impl StepCtx<'_> {
         }
         Ok(check)
     }
+}
+
+impl StepCtx<'_> {
+    fn cfg(&self) -> Configurer<'_> {
+        Configurer {
+            escape: self.escape,
+            build_args: &self.options.build_args,
+            global_args: self.global_args,
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        (self.out)(Message::Stream(text.into()));
+    }
+
+    /// The image a cache key names, if the cache may be used and the image
+    /// is still in the store.
+    fn cached(&self, key: &str) -> Result<Option<ImageState>> {
+        if self.options.no_cache {
+            return Ok(None);
+        }
+        let Some(id) = self.builder.cache().get(key)? else {
+            return Ok(None);
+        };
+        match self.builder.store().resolve(&id) {
+            Ok(image) => Ok(Some(ImageState::of(self.builder.store(), &image)?)),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Ends a step: the new state becomes the stage's, the cache learns it.
+    fn done(&mut self, stage: &mut Stage, key: &str, mut next: ImageState) -> Result<()> {
+        let id = next.commit(self.builder.store())?;
+        self.builder.cache().put(key, &id.to_string())?;
+        stage.state = next;
+        self.say(format!(" ---> {}\n", id.short()));
+        Ok(())
+    }
+
+    fn hit(&mut self, stage: &mut Stage, state: ImageState) {
+        let short = state
+            .id
+            .as_deref()
+            .map(|i| {
+                i.trim_start_matches("sha256:")
+                    .chars()
+                    .take(12)
+                    .collect::<String>()
+            })
+            .unwrap_or_default();
+        stage.state = state;
+        self.say(" ---> Using cache\n");
+        self.say(format!(" ---> {short}\n"));
+    }
+
+    /// Runs one instruction of `stage`.
+    pub fn step(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
+        match i.keyword.as_str() {
+            "FROM" => self.from(stage, i),
+            "RUN" => self.run(stage, i),
+            "COPY" | "ADD" => self.copy(stage, i),
+            _ => self.config_step(stage, i),
+        }
+    }
+
+    // ANCHOR: from
+    fn from(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
+        let lookup = |k: &str| self.global_args.get(k).cloned();
+        let words = substitute::words(&i.text(), self.escape, &lookup)?;
+        let image = match words.as_slice() {
+            [image] | [image, _, _] => image.clone(),
+            _ => return Err(step_error(i, "FROM takes an image and an optional AS name")),
+        };
+        let earlier = self
+            .names
+            .iter()
+            .take(self.stages.len())
+            .position(|n| n.as_deref() == Some(&image.to_ascii_lowercase()));
+        stage.state = if let Some(n) = earlier {
+            self.stages[n].state.clone()
+        } else if image == "scratch" {
+            ImageState::scratch()
+        } else {
+            let pull = self.options.pull;
+            self.builder.base_image(&image, pull, &mut *self.out)?
+        };
+        if let Some(id) = &stage.state.id {
+            let short: String = id.trim_start_matches("sha256:").chars().take(12).collect();
+            self.say(format!(" ---> {short}\n"));
+        }
+        // ONBUILD triggers of the base run now, in this build.
+        let triggers: Vec<String> = stage.state.config["config"]["OnBuild"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !triggers.is_empty() {
+            stage.state.run_config().remove("OnBuild");
+            self.say(format!("# Executing {} build trigger(s)\n", triggers.len()));
+            for text in triggers {
+                let trigger = parse_line(
+                    &Line {
+                        number: i.line,
+                        text,
+                    },
+                    self.escape,
+                )?;
+                self.step(stage, &trigger)?;
+            }
+        }
+        Ok(())
+    }
+    // ANCHOR_END: from
+
+    /// A step that changes only the config.
+    fn config_step(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
+        let mut next = stage.state.clone();
+        let shown = self.cfg().apply_config(stage, &mut next, i)?;
+        let created_by = format!("/bin/sh -c #(nop)  {shown}");
+        let parent = stage.state.id.clone().unwrap_or_default();
+        let key = cache::key(&parent, &created_by, None);
+        if let Some(hit) = self.cached(&key)? {
+            self.hit(stage, hit);
+            return Ok(());
+        }
+        next.add_history(&created_by, None);
+        self.done(stage, &key, next)
+    }
 
     // ANCHOR: run
     fn run(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
@@ -629,9 +649,9 @@ impl StepCtx<'_> {
         let mut words = match &i.args {
             Args::Json(v) => v
                 .iter()
-                .map(|w| self.expand(stage, w))
+                .map(|w| self.cfg().expand(stage, w))
                 .collect::<Result<Vec<_>>>()?,
-            Args::Shell(s) => self.expand_words(stage, s)?,
+            Args::Shell(s) => self.cfg().expand_words(stage, s)?,
         };
         if words.len() < 2 {
             return Err(step_error(

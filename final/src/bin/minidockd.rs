@@ -8,7 +8,8 @@
 //! because a threaded process must not fork.
 
 use clap::Parser;
-use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
+use minidock_daemon::builder::Plugins;
+use minidock_daemon::daemon::{DaemonConfig, DaemonError, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,21 @@ struct Args {
     /// Log every request on stderr.
     #[arg(short = 'D', long)]
     debug: bool,
+}
+
+/// Chapter 08's builder, plugged into the daemon (chapter 05 knows only
+/// its trait).
+fn build_plugin(config: &DaemonConfig) -> Result<Plugins, DaemonError> {
+    let helper = std::env::current_exe()
+        .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
+    let plugin = minidock_build::compat::daemon::BuildPlugin::new(
+        &config.root,
+        &config.run,
+        &config.cgroup_parent,
+        &helper,
+    )
+    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
+    Ok(plugin.plugins())
 }
 
 // ANCHOR: main
@@ -66,7 +82,7 @@ fn main() -> ExitCode {
         cgroup_parent: args.cgroup_parent,
         debug: args.debug,
     };
-    match minidock_daemon::engine::run(&config) {
+    match minidock_daemon::engine::run_with(&config, build_plugin) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("minidockd: {err}");

@@ -21,6 +21,7 @@ pub mod session;
 pub mod top;
 pub mod unsupported;
 
+use crate::builder::Plugins;
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;
 use containers::RuntimeContainers;
@@ -42,6 +43,15 @@ pub fn dispatch_reexec() {
 /// Builds the real services on the daemon's root: opens the stores, adopts
 /// running containers and applies restart policies.
 pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, DaemonError> {
+    services_with(config, events, Plugins::default())
+}
+
+/// Like [`services`], with the services of later chapters plugged in.
+pub fn services_with(
+    config: &DaemonConfig,
+    events: &Events,
+    plugins: Plugins,
+) -> Result<Services, DaemonError> {
     let helper = std::env::current_exe()
         .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
     let runtime = Runtime::new(RuntimeConfig {
@@ -67,10 +77,23 @@ pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, Daem
     Ok(Services {
         images: Arc::new(images),
         containers: Arc::new(containers),
+        plugins,
     })
 }
 
 /// Runs the daemon with the real services until SIGTERM or SIGINT.
 pub fn run(config: &DaemonConfig) -> Result<(), DaemonError> {
-    crate::daemon::run(config, services)
+    run_with(config, |_| Ok(Plugins::default()))
+}
+
+/// Runs the daemon with the real services and the plugins of later
+/// chapters (`minidockd` gives chapter 08's builder). `plugins` is called
+/// once the daemon holds its root's lock.
+pub fn run_with(
+    config: &DaemonConfig,
+    plugins: impl FnOnce(&DaemonConfig) -> Result<Plugins, DaemonError>,
+) -> Result<(), DaemonError> {
+    crate::daemon::run(config, move |config, events| {
+        services_with(config, events, plugins(config)?)
+    })
 }

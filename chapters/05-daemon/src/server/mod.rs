@@ -8,6 +8,7 @@
 //! becomes a 500, and the daemon keeps serving.
 
 mod body;
+mod build;
 mod handlers;
 mod hijack;
 mod stream;
@@ -52,6 +53,8 @@ pub struct Api {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// Chapter 08's builder, when the daemon was given one.
+    pub build: Option<Arc<dyn crate::builder::BuildService>>,
     /// The event bus the services publish on.
     pub events: Events,
     /// About the daemon.

@@ -868,6 +868,7 @@ impl TestServer {
         let api = Arc::new(Api {
             images: images.clone(),
             containers,
+            build: None,
             events: events.clone(),
             facts: DaemonFacts {
                 id: "test".into(),
