@@ -99,7 +99,11 @@ impl BuildService for BuildPlugin {
             build_args: request.build_args.clone(),
             no_cache: request.no_cache,
             remove: request.remove,
-            force_remove: request.force_remove,
+            // A failed step's container is removed too: the daemon lists
+            // the containers it created itself, so a container the builder
+            // left would be invisible to `docker ps -a` and `docker rm`
+            // until the daemon restarts.
+            force_remove: true,
             labels: request.labels.clone(),
             target: request.target.clone(),
             pull: request.pull,
