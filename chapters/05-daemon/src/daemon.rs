@@ -143,6 +143,8 @@ pub struct Services {
     pub networks: Option<Arc<dyn NetworkService>>,
     /// Volumes, when a volume service is plugged in.
     pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
+    /// Chapter 08's builder, when one is plugged in.
+    pub build: Option<Arc<dyn crate::builder::BuildService>>,
 }
 
 /// Runs a daemon until SIGTERM or SIGINT: prepares directories, takes the
@@ -167,6 +169,7 @@ pub fn run(
         containers: services.containers,
         networks: services.networks,
         volumes: services.volumes,
+        build: services.build,
         events,
         facts: DaemonFacts {
             id: engine_id(&config.root),

@@ -12,11 +12,14 @@
 //!   [`listen`] (a socket that is never world-writable), [`events`];
 //! - the [`service`] traits that the server calls, so the protocol can be
 //!   tested with fakes, and [`engine`], which implements them with the
-//!   chapters before this one; [`volumes`], the trait a later chapter
-//!   implements for volumes (plugged in by `minidockd`);
+//!   chapters before this one;
+//! - the traits later chapters implement, plugged in by `minidockd`:
+//!   [`networks`] (chapter 06), [`volumes`] (chapter 07) and [`builder`]
+//!   (chapter 08);
 //! - the [`client`] library, and [`daemon`], which puts it all together for
 //!   the `minidockd` binary.
 
+pub mod builder;
 pub mod client;
 pub mod daemon;
 pub mod engine;

@@ -68,6 +68,10 @@ pub enum Route {
     VolumeDelete(String),
     VolumePrune,
     SystemDf,
+    Build,
+    BuildPrune,
+    Commit,
+    ContainerExport(String),
 }
 
 /// Docker's answer for a path it has no route for.
@@ -131,6 +135,9 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["info"] if get => Route::Info,
         ["events"] if get => Route::Events,
         ["auth"] if post => Route::Auth,
+        ["build"] if post => Route::Build,
+        ["build", "prune"] if post => Route::BuildPrune,
+        ["commit"] if post => Route::Commit,
 
         ["containers", "json"] if get => Route::ContainerList,
         ["containers", "create"] if post => Route::ContainerCreate,
@@ -156,6 +163,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 ("archive", true, _) => Route::ContainerArchive(id),
                 ("changes", true, _) => Route::ContainerChanges(id),
                 ("rename", _, true) => Route::ContainerRename(id),
+                ("export", true, _) => Route::ContainerExport(id),
                 ("archive", _, _) if put => Route::ContainerArchive(id),
                 _ => return Err(page_not_found()),
             }

@@ -73,7 +73,8 @@ fn parse_pool(text: &str) -> Result<(Subnet, u8), String> {
 
 // ANCHOR: plugins
 /// The services of the chapters after the daemon's, plugged into it once
-/// the root is locked: chapter 06's network driver and chapter 07's volumes.
+/// the root is locked: chapter 06's network driver, chapter 07's volumes and
+/// chapter 08's builder.
 fn plugins(
     args: &NetworkArgs,
     config: &DaemonConfig,
@@ -81,6 +82,7 @@ fn plugins(
 ) -> Result<Plugins, DaemonError> {
     let binary = std::env::current_exe()
         .map_err(|e| DaemonError::Engine(format!("cannot find the daemon's own binary: {e}")))?;
+    let binary_for_build = binary.clone();
     let driver = Driver::open(DriverConfig {
         state: config.root.join("networks"),
         run: config.run.join("netns"),
@@ -92,9 +94,17 @@ fn plugins(
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
         .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
+    let build = minidock_build::compat::daemon::BuildPlugin::new(
+        &config.root,
+        &config.run,
+        &config.cgroup_parent,
+        &binary_for_build,
+    )
+    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
     Ok(Plugins {
         networks: Some(Arc::new(Networks::new(driver, events.clone()))),
         volumes: Some(Arc::new(volumes)),
+        build: Some(Arc::new(build)),
     })
 }
 // ANCHOR_END: plugins

@@ -21,6 +21,7 @@ pub mod session;
 pub mod top;
 pub mod unsupported;
 
+use crate::builder::BuildService;
 use crate::daemon::{DaemonConfig, DaemonError, Services};
 use crate::events::Events;
 use crate::networks::NetworkService;
@@ -49,6 +50,9 @@ pub struct Plugins {
     pub networks: Option<Arc<dyn NetworkService>>,
     /// Volumes (chapter 07); without it containers get binds of host paths only.
     pub volumes: Option<Arc<dyn VolumeService>>,
+    /// The image builder (chapter 08); without it `/build` and `/commit`
+    /// answer 501.
+    pub build: Option<Arc<dyn BuildService>>,
 }
 
 /// Builds the real services on the daemon's root: opens the stores, adopts
@@ -95,6 +99,7 @@ pub fn services_with(
         containers: Arc::new(containers),
         networks: plugins.networks,
         volumes: plugins.volumes,
+        build: plugins.build,
     })
 }
 

@@ -169,6 +169,10 @@ pub(crate) async fn handle(
     let images = ctx.api.images.clone();
     match route {
         Route::Ping => Ok(system::ping()),
+        Route::Build => super::build::build(ctx, req).await,
+        Route::BuildPrune => super::build::prune(ctx).await,
+        Route::Commit => super::build::commit(ctx).await,
+        Route::ContainerExport(id) => super::build::export(ctx, id).await,
         Route::Version => system::version(),
         Route::Info => system::info(ctx).await,
         Route::Events => system::events(ctx).await,
@@ -414,6 +418,10 @@ async fn image_create(ctx: Ctx, req: Request<Incoming>) -> ApiResult<Response<Bo
     }
     match ctx.query.string("fromSrc").as_deref() {
         Some("-") => {
+            let req = match super::build::import(&ctx, req).await {
+                Ok(answer) => return answer,
+                Err(req) => req,
+            };
             let repo = ctx.query.string("repo");
             let mut source = spawn_body_pump(req.into_body());
             progress_stream(move |progress| {

@@ -8,6 +8,7 @@
 //! becomes a 500, and the daemon keeps serving.
 
 mod body;
+mod build;
 mod handlers;
 mod hijack;
 mod networks;
@@ -59,6 +60,8 @@ pub struct Api {
     pub networks: Option<Arc<dyn NetworkService>>,
     /// Volumes, when a volume service is plugged in.
     pub volumes: Option<Arc<dyn crate::volumes::VolumeService>>,
+    /// Chapter 08's builder, when the daemon was given one.
+    pub build: Option<Arc<dyn crate::builder::BuildService>>,
     /// The event bus the services publish on.
     pub events: Events,
     /// About the daemon.

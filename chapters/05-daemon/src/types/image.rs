@@ -152,6 +152,10 @@ pub struct ProgressMessage {
     /// The error, as text (old clients read this one).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// Data for the client rather than the user: a build's
+    /// `{"aux":{"ID":"sha256:…"}}`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub aux: Option<serde_json::Value>,
 }
 
 impl ProgressMessage {

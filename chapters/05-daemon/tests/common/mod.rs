@@ -870,6 +870,7 @@ impl TestServer {
             containers,
             networks: None,
             volumes: None,
+            build: None,
             events: events.clone(),
             facts: DaemonFacts {
                 id: "test".into(),

@@ -1,0 +1,172 @@
+//! The build cache, as the classic builder keeps it.
+//!
+//! Every step of a build starts from an image (its *parent*) and makes a
+//! new one. If a step with the same parent and the same instruction ran
+//! before, its result is already in the store: the step is skipped and
+//! the build says `---> Using cache`. The key is therefore
+//!
+//! ```text
+//! sha256( parent image id , instruction as it ran , content hash )
+//! ```
+//!
+//! where the instruction is written after variable expansion (so a
+//! changed `--build-arg` used by a RUN makes a new key) and the content
+//! hash is only there for COPY and ADD (see [`crate::copy`]): the files may
+//! change while the Dockerfile does not. Chained through the parent, one
+//! changed step invalidates exactly the steps after it.
+//!
+//! The index lives in `ROOT/builder/cache.json`, written whole (temporary
+//! file, fsync, rename) under a lock, so it survives restarts and two
+//! builds never lose each other's entries. A hit is only trusted when the
+//! image it names is still in the store.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{Flock, FlockArg};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Error, IoContext, Result};
+
+// ANCHOR: key
+/// The cache key of a step.
+pub fn key(parent: &str, instruction: &str, content: Option<&str>) -> String {
+    // exercise 8.7 cache-key: hash what makes a step's result: its parent, its instruction, its content.
+    // hint: two steps may share a key only if they would make the same image
+    // hint: separate the parts unambiguously (a NUL byte cannot appear in any of them)
+    // hint: `Sha256::new()`, `update` each part, `hex::encode(finalize())`
+    let mut hasher = Sha256::new();
+    hasher.update(parent.as_bytes());
+    hasher.update([0]);
+    hasher.update(instruction.as_bytes());
+    hasher.update([0]);
+    hasher.update(content.unwrap_or("").as_bytes());
+    hex::encode(hasher.finalize())
+    // end exercise
+}
+// ANCHOR_END: key
+
+/// The cache index of one engine root.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+type Index = BTreeMap<String, String>;
+
+impl Cache {
+    /// Opens (creating) `ROOT/builder/`.
+    pub fn open(root: &Path) -> Result<Cache> {
+        let dir = root.join("builder");
+        fs::create_dir_all(&dir).ctx("create", &dir)?;
+        Ok(Cache { dir })
+    }
+
+    /// The directory (`ROOT/builder`), where builds also keep their
+    /// temporary files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.dir.join("cache.json")
+    }
+
+    fn lock(&self) -> Result<Flock<File>> {
+        let path = self.dir.join("cache.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .ctx("open", &path)?;
+        Flock::lock(file, FlockArg::LockExclusive)
+            .map_err(|(_, e)| Error::Other(format!("lock {}: {e}", path.display())))
+    }
+
+    fn read(&self) -> Result<Index> {
+        let path = self.index_path();
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Other(format!(
+                    "the build cache index {} is damaged ({e}): remove it to start afresh",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::new()),
+            Err(e) => Err(e).ctx("read", path),
+        }
+    }
+
+    fn write(&self, index: &Index) -> Result<()> {
+        let path = self.index_path();
+        let tmp = self.dir.join("cache.json.tmp");
+        let mut file = File::create(&tmp).ctx("create", &tmp)?;
+        file.write_all(&serde_json::to_vec_pretty(index).expect("JSON serialises"))
+            .and_then(|()| file.sync_all())
+            .ctx("write", &tmp)?;
+        fs::rename(&tmp, &path).ctx("rename into place", &path)
+    }
+
+    /// The image a step with this key made, if it is recorded.
+    pub fn get(&self, key: &str) -> Result<Option<String>> {
+        let _lock = self.lock()?;
+        Ok(self.read()?.get(key).cloned())
+    }
+
+    /// Records the image a step made.
+    pub fn put(&self, key: &str, image: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut index = self.read()?;
+        index.insert(key.to_string(), image.to_string());
+        self.write(&index)
+    }
+
+    /// Every recorded image id (with repetitions removed).
+    pub fn images(&self) -> Result<Vec<String>> {
+        let _lock = self.lock()?;
+        let mut images: Vec<String> = self.read()?.into_values().collect();
+        images.sort();
+        images.dedup();
+        Ok(images)
+    }
+
+    /// Forgets entries for which `keep` says no; returns how many went.
+    pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> Result<usize> {
+        let _lock = self.lock()?;
+        let mut index = self.read()?;
+        let before = index.len();
+        index.retain(|_, image| keep(image));
+        self.write(&index)?;
+        Ok(before - index.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_depend_on_every_part() {
+        let k = key("sha256:a", "RUN x", None);
+        assert_eq!(k, key("sha256:a", "RUN x", None));
+        assert_ne!(k, key("sha256:b", "RUN x", None));
+        assert_ne!(k, key("sha256:a", "RUN y", None));
+        assert_ne!(k, key("sha256:a", "RUN x", Some("h")));
+        assert_ne!(key("a", "bc", None), key("ab", "c", None));
+    }
+
+    #[test]
+    fn survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        cache.put("k1", "sha256:i1").unwrap();
+        let again = Cache::open(dir.path()).unwrap();
+        assert_eq!(again.get("k1").unwrap().as_deref(), Some("sha256:i1"));
+        assert_eq!(again.get("k2").unwrap(), None);
+        assert_eq!(again.retain(|_| false).unwrap(), 1);
+        assert!(again.images().unwrap().is_empty());
+    }
+}

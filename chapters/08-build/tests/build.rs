@@ -1,0 +1,423 @@
+//! Builds for real, as root: RUN steps are containers of chapter 03, the
+//! images land in chapter 02's store and run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use minidock_build::{BuildOptions, Builder, Message};
+use minidock_lifecycle::attach::collect;
+use minidock_lifecycle::cgroup::CgroupRoot;
+use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::{CreateOptions, Runtime, RuntimeConfig};
+use minidock_testkit::{
+    busybox_image, hostile_layers, random_name, require_root, Canary, LeakCheck,
+};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    builder: Builder,
+    tag: String,
+    leaks: Option<LeakCheck>,
+}
+
+fn runtime(dir: &Path, tag: &str) -> Runtime {
+    Runtime::new(RuntimeConfig {
+        root: dir.join("root"),
+        run_dir: dir.join("run"),
+        helper_binary: PathBuf::from(env!("CARGO_BIN_EXE_minidock-build-shim")),
+        cgroup_parent: tag.to_string(),
+    })
+    .unwrap()
+}
+
+fn fixture() -> Fixture {
+    require_root();
+    let tag = random_name("minidock-test-");
+    let leaks = LeakCheck::start(&tag);
+    let dir = tempfile::Builder::new().prefix(&tag).tempdir().unwrap();
+    let runtime = runtime(dir.path(), &tag);
+    let oci = busybox_image().write_oci_layout(&dir.path().join("oci"), "latest");
+    let loaded = runtime.images().load(&oci.dir).unwrap();
+    let image = runtime.images().resolve(&loaded[0].id.to_string()).unwrap();
+    runtime
+        .images()
+        .tag(&"busybox:latest".parse().unwrap(), &image.manifest_digest)
+        .unwrap();
+    Fixture {
+        builder: Builder::new(runtime).unwrap(),
+        dir,
+        tag,
+        leaks: Some(leaks),
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let runtime = self.builder.runtime();
+        if let Ok(all) = runtime.containers().list() {
+            for (c, _) in all {
+                runtime.remove(&c.id, true).ok();
+            }
+        }
+        if let Ok(root) = CgroupRoot::detect() {
+            root.remove_parent(&self.tag).ok();
+        }
+        let leaks = self.leaks.take().expect("leak check");
+        if !std::thread::panicking() {
+            leaks.finish();
+        }
+    }
+}
+
+/// A tar header of a root-owned entry.
+fn header() -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(1_700_000_000);
+    h
+}
+
+/// A context tar of `files` (path, content), made with the tar crate.
+fn context(files: &[(&str, &str)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, content) in files {
+        let mut h = header();
+        h.set_mode(0o644);
+        h.set_size(content.len() as u64);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, content.as_bytes()).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+struct Built {
+    id: String,
+    output: String,
+}
+
+impl Fixture {
+    fn build(&self, tar: &[u8], options: &BuildOptions) -> Result<Built, minidock_build::Error> {
+        let mut output = String::new();
+        let mut id = String::new();
+        self.builder.build(tar, options, &mut |m| match m {
+            Message::Stream(s) => output.push_str(&s),
+            Message::ImageId(i) => id = i,
+        })?;
+        Ok(Built { id, output })
+    }
+
+    /// Runs the image with its own command; returns its stdout.
+    fn run(&self, image: &str) -> String {
+        let runtime = self.builder.runtime();
+        let id = runtime
+            .create(CreateOptions {
+                image: image.to_string(),
+                name: None,
+                config: UserConfig::default(),
+                host_config: HostConfig::default(),
+            })
+            .unwrap();
+        let mut stream = runtime.start_attached(&id).unwrap();
+        let got = collect(&mut stream).unwrap();
+        runtime.remove(&id, true).unwrap();
+        assert_eq!(
+            got.exit_code,
+            Some(0),
+            "stderr: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        String::from_utf8(got.stdout).unwrap()
+    }
+
+    /// The entries of the top layer of an image.
+    fn top_layer_entries(&self, image: &str) -> Vec<String> {
+        let store = self.builder.store();
+        let image = store.resolve(image).unwrap();
+        let layer = image.manifest.layers().last().unwrap();
+        let digest = minidock_images::Digest::try_from(layer.digest()).unwrap();
+        let blob = store.open_blob(&digest).unwrap();
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(blob));
+        tar.entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect()
+    }
+}
+
+#[test]
+fn multi_stage_with_args_env_workdir_and_user() {
+    let f = fixture();
+    let dockerfile = r#"
+ARG BASE=busybox
+FROM $BASE AS build
+ARG GREETING=hello
+ENV TARGET=world
+RUN mkdir -p /out && echo "$GREETING $TARGET" > /out/msg
+
+FROM busybox
+COPY --from=build /out/msg /app/msg
+ENV NAME=${TARGET:-nobody} \
+    WHO="a b"
+WORKDIR /app
+USER 1000:1000
+CMD ["sh", "-c", "cat msg; pwd; id -u; echo $NAME; echo $WHO"]
+"#;
+    let options = BuildOptions {
+        build_args: BTreeMap::from([("GREETING".to_string(), "hi".to_string())]),
+        tags: vec!["app:1".into()],
+        ..BuildOptions::default()
+    };
+    let built = f
+        .build(&context(&[("Dockerfile", dockerfile)]), &options)
+        .unwrap();
+    assert!(
+        built.output.contains("Step 1/11 : ARG BASE=busybox"),
+        "{}",
+        built.output
+    );
+    assert!(
+        built.output.contains("Successfully tagged app:1"),
+        "{}",
+        built.output
+    );
+    assert_eq!(f.run("app:1"), "hi world\n/app\n1000\nnobody\na b\n");
+
+    // The history has a line per step, layers only where files changed.
+    let image = f.builder.store().resolve("app:1").unwrap();
+    let history = image.config.history().clone();
+    let layered: Vec<bool> = history
+        .iter()
+        .map(|h| h.empty_layer() != Some(true))
+        .collect();
+    // busybox's own layer, then COPY; ENV, WORKDIR, USER, CMD are empty
+    assert_eq!(layered, vec![true, true, false, false, false, false]);
+    assert_eq!(image.layers.len(), 2);
+
+    // --target stops at the first stage
+    let options = BuildOptions {
+        target: Some("build".into()),
+        ..BuildOptions::default()
+    };
+    let built = f
+        .build(&context(&[("Dockerfile", dockerfile)]), &options)
+        .unwrap();
+    assert!(built.output.contains("Step 5/5 : RUN"), "{}", built.output);
+}
+
+fn using_cache(output: &str) -> usize {
+    output.matches(" ---> Using cache").count()
+}
+
+#[test]
+fn the_cache_reuses_unchanged_steps_and_survives_a_restart() {
+    let f = fixture();
+    let dockerfile = "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\nCOPY c.txt /c.txt\nCMD [\"cat\", \"/b.txt\", \"/c.txt\"]\n";
+    let ctx = |a: &str, c: &str| context(&[("Dockerfile", dockerfile), ("a.txt", a), ("c.txt", c)]);
+    let first = f
+        .build(&ctx("A\n", "C\n"), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(using_cache(&first.output), 0, "{}", first.output);
+    assert_eq!(f.run(&first.id), "A\nC\n");
+
+    // unchanged: every step after FROM from the cache, the same image
+    let again = f
+        .build(&ctx("A\n", "C\n"), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(using_cache(&again.output), 4, "{}", again.output);
+    assert_eq!(again.id, first.id);
+    assert!(!again.output.contains("Running in"), "{}", again.output);
+
+    // a new builder on the same root (a daemon restart) still has it
+    let restarted = Builder::new(runtime(f.dir.path(), &f.tag)).unwrap();
+    let mut out = String::new();
+    restarted
+        .build(&ctx("A\n", "C\n")[..], &BuildOptions::default(), &mut |m| {
+            if let Message::Stream(s) = m {
+                out.push_str(&s)
+            }
+        })
+        .unwrap();
+    assert_eq!(using_cache(&out), 4, "{out}");
+
+    // c.txt changed: the steps before its COPY are reused, not the rest
+    let changed = f
+        .build(&ctx("A\n", "C2\n"), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(using_cache(&changed.output), 2, "{}", changed.output);
+    assert_eq!(f.run(&changed.id), "A\nC2\n");
+
+    // a.txt changed: nothing after FROM is reused
+    let changed = f
+        .build(&ctx("A2\n", "C2\n"), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(using_cache(&changed.output), 0, "{}", changed.output);
+    assert_eq!(f.run(&changed.id), "A2\nC2\n");
+
+    // --no-cache runs everything
+    let options = BuildOptions {
+        no_cache: true,
+        ..BuildOptions::default()
+    };
+    let fresh = f.build(&ctx("A2\n", "C2\n"), &options).unwrap();
+    assert_eq!(using_cache(&fresh.output), 0, "{}", fresh.output);
+    assert!(fresh.output.contains("Running in"), "{}", fresh.output);
+}
+
+#[test]
+fn a_deleting_run_makes_a_whiteout() {
+    let f = fixture();
+    let dockerfile = "FROM busybox\nRUN rm /etc/hostname && mkdir /new && echo x > /new/f\nCMD [\"sh\", \"-c\", \"test -e /etc/hostname && echo there || echo gone; cat /new/f\"]\n";
+    let built = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    let entries = f.top_layer_entries(&built.id);
+    assert!(
+        entries.contains(&"etc/.wh.hostname".to_string()),
+        "{entries:?}"
+    );
+    assert!(entries.contains(&"new/f".to_string()), "{entries:?}");
+    assert_eq!(f.run(&built.id), "gone\nx\n");
+}
+
+#[test]
+fn dockerignore_excludes_and_symlinks_stay_links() {
+    let f = fixture();
+    let dockerfile =
+        "FROM busybox\nCOPY . /ctx/\nCMD [\"sh\", \"-c\", \"ls -A /ctx; readlink /ctx/link\"]\n";
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, content) in [
+        ("Dockerfile", dockerfile),
+        (".dockerignore", "secret*\n!secret-ok\n**/*.log\n"),
+        ("keep", "k"),
+        ("secret1", "s"),
+        ("secret-ok", "s"),
+        ("sub/x.log", "l"),
+        ("sub/y", "y"),
+    ] {
+        let mut h = header();
+        h.set_mode(0o644);
+        h.set_size(content.len() as u64);
+        tar.append_data(&mut h, path, content.as_bytes()).unwrap();
+    }
+    let mut h = header();
+    h.set_entry_type(tar::EntryType::Symlink);
+    h.set_mode(0o777);
+    h.set_size(0);
+    tar.append_link(&mut h, "link", "/etc").unwrap();
+    let built = f
+        .build(&tar.into_inner().unwrap(), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(
+        f.run(&built.id),
+        ".dockerignore\nDockerfile\nkeep\nlink\nsecret-ok\nsub\n/etc\n"
+    );
+    let entries = f.top_layer_entries(&built.id);
+    assert!(entries.contains(&"ctx/sub/y".to_string()), "{entries:?}");
+    assert!(!entries.iter().any(|e| e.contains("x.log")), "{entries:?}");
+    // the host's /etc was not copied through the link
+    assert!(
+        !entries.iter().any(|e| e.starts_with("ctx/link/")),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn hostile_contexts_are_refused_naming_the_entry() {
+    let f = fixture();
+    let canary = Canary::plant(&f.dir.path().join("canary"));
+    let mut refused = 0;
+    for layer in hostile_layers(canary.dir()) {
+        // the attack, then a Dockerfile
+        let mut tar = layer.tar.clone();
+        tar.truncate(tar.len() - 1024); // drop the end-of-archive blocks
+        let mut more = tar::Builder::new(Vec::new());
+        let mut h = header();
+        h.set_size(13);
+        h.set_mode(0o644);
+        more.append_data(&mut h, "Dockerfile", &b"FROM busybox\n"[..])
+            .unwrap();
+        tar.extend(more.into_inner().unwrap());
+        match f.build(&tar, &BuildOptions::default()) {
+            Ok(_) => {}
+            Err(e) => {
+                refused += 1;
+                let text = e.to_string();
+                assert!(text.contains("entry"), "{}: {text}", layer.name);
+            }
+        }
+        canary.assert_untouched();
+    }
+    assert!(refused >= 5, "only {refused} hostile contexts were refused");
+    // and the daemon's store is fine: a normal build still works
+    f.build(
+        &context(&[("Dockerfile", "FROM busybox\n")]),
+        &BuildOptions::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn add_unpacks_local_archives_and_copy_takes_chown_chmod_globs() {
+    let f = fixture();
+    let mut inner = tar::Builder::new(Vec::new());
+    let mut h = header();
+    h.set_size(2);
+    h.set_mode(0o644);
+    inner
+        .append_data(&mut h, "dir/in-archive", &b"ok"[..])
+        .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, &inner.into_inner().unwrap()).unwrap();
+    let archive = gz.finish().unwrap();
+
+    let dockerfile = "FROM busybox\nADD files.tar.gz /x/\nCOPY --chown=65534:65534 --chmod=700 *.sh /bin/\nCMD [\"sh\", \"-c\", \"cat /x/dir/in-archive; stat -c '%u %g %a' /bin/a.sh /bin/b.sh\"]\n";
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, content) in [
+        ("Dockerfile", dockerfile.as_bytes()),
+        ("files.tar.gz", &archive[..]),
+        ("a.sh", b"a"),
+        ("b.sh", b"b"),
+        ("c.txt", b"c"),
+    ] {
+        let mut h = header();
+        h.set_size(content.len() as u64);
+        h.set_mode(0o644);
+        tar.append_data(&mut h, path, content).unwrap();
+    }
+    let built = f
+        .build(&tar.into_inner().unwrap(), &BuildOptions::default())
+        .unwrap();
+    assert_eq!(f.run(&built.id), "ok65534 65534 700\n65534 65534 700\n");
+}
+
+#[test]
+fn a_failing_run_fails_the_build_with_its_code() {
+    let f = fixture();
+    let dockerfile = "FROM busybox\nRUN echo before; exit 3\n";
+    let err = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .err()
+        .expect("the build fails");
+    assert_eq!(
+        err.to_string(),
+        "The command '/bin/sh -c echo before; exit 3' returned a non-zero code: 3"
+    );
+    let err = f
+        .build(
+            &context(&[("Dockerfile", "FROM busybox\nFRM x\n")]),
+            &BuildOptions::default(),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "Dockerfile line 2, column 1: unknown instruction: FRM"
+    );
+}
