@@ -474,3 +474,68 @@ fn logs_stream_with_bounded_memory() {
     );
     daemon.ok(&["rm", &id]);
 }
+
+/// A root file system tar as debootstrap makes it: busybox plus `/dev`
+/// with the character devices of a minimal Debian root, and `extra`.
+fn rootfs_with_devices(daemon: &Daemon, name: &str, extra: &[(&str, u32, u32)]) -> PathBuf {
+    let rootfs = daemon.dir.join(format!("{name}-rootfs"));
+    minidock_testkit::busybox_rootfs(&rootfs);
+    let path = daemon.dir.join(format!("{name}.tar"));
+    let mut builder = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", &rootfs).unwrap();
+    let devices = [
+        ("dev/null", 1, 3),
+        ("dev/zero", 1, 5),
+        ("dev/full", 1, 7),
+        ("dev/random", 1, 8),
+        ("dev/urandom", 1, 9),
+        ("dev/tty", 5, 0),
+        ("dev/console", 5, 1),
+        ("dev/ptmx", 5, 2),
+    ];
+    for (path, major, minor) in devices.iter().chain(extra) {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Char);
+        header.set_path(path).unwrap();
+        header.set_mode(0o666);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(1_700_000_000);
+        header.set_size(0);
+        header.set_device_major(*major).unwrap();
+        header.set_device_minor(*minor).unwrap();
+        header.set_cksum();
+        builder.append(&header, std::io::empty()).unwrap();
+    }
+    builder.into_inner().unwrap();
+    path
+}
+
+#[test]
+fn a_root_file_system_with_device_nodes_imports_and_runs() {
+    // dockerd imports a debootstrap root whole; its /dev nodes are never
+    // opened: the runtime mounts its own /dev over the image's, and the
+    // root file system is mounted nodev.
+    let daemon = Daemon::start();
+    let tar = rootfs_with_devices(&daemon, "debootstrap", &[]);
+    let id = daemon.ok(&["import", tar.to_str().unwrap(), "debian-like:1"]);
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    let out = daemon.ok(&[
+        "run",
+        "--rm",
+        "debian-like:1",
+        "sh",
+        "-c",
+        "echo discarded > /dev/null && head -c 4 /dev/zero | wc -c && ls /dev/full",
+    ]);
+    assert_eq!(out, "4\n/dev/full\n");
+    // What is really dangerous stays refused: /dev/mem, and block devices.
+    for (name, extra) in [("mem", ("dev/mem", 1, 1)), ("kmsg", ("dev/kmsg", 1, 11))] {
+        let tar = rootfs_with_devices(&daemon, name, &[extra]);
+        let out = daemon.run(&["import", tar.to_str().unwrap(), &format!("{name}:1")]);
+        let err = common::stderr(&out);
+        assert!(!out.status.success(), "{name} imported");
+        assert!(err.contains(extra.0), "{err}");
+    }
+}
