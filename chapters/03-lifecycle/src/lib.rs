@@ -15,7 +15,8 @@
 //!   never leaves half a file;
 //! - [`cgroup`]: memory, CPU and pids limits and the freezer, for cgroup v1
 //!   and v2 behind one trait;
-//! - [`logs`]: Docker's json-file log, written and read;
+//! - [`logs`]: Docker's json-file log, written and read, streamed (and
+//!   [`log_tail`]: its last lines, found from the end);
 //! - [`notify`]: waiting for a container's state to change without polling;
 //! - [`time`]: RFC 3339 timestamps with nanoseconds;
 //! - [`shim`]: the supervisor process of one container, which outlives the
@@ -24,7 +25,9 @@
 //! - [`runtime`]: the operations — create, start, stop, kill, pause,
 //!   unpause, restart, rm, wait, logs, [`exec`], top, stats;
 //! - [`reexec`]: one binary serving every helper role;
-//! - [`failpoint`]: how crash tests kill the engine at an exact step.
+//! - [`failpoint`]: how crash tests kill the engine at an exact step;
+//! - [`recover`]: what the engine does at start with a directory it
+//!   cannot use (finish an interrupted `rm`, or quarantine it).
 
 pub mod atomic;
 pub mod attach;
@@ -35,8 +38,10 @@ pub mod exec;
 pub mod failpoint;
 pub mod id;
 pub mod inroot;
+pub mod log_tail;
 pub mod logs;
 pub mod notify;
+pub mod recover;
 pub mod reexec;
 pub mod runtime;
 pub mod shim;

@@ -9,9 +9,8 @@
 //! stream and time, keeps the last N lines, and can follow the file as it
 //! grows. One file holds both streams, so their order is kept.
 
-use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::thread::sleep;
@@ -179,6 +178,12 @@ const FOLLOW_POLL: Duration = Duration::from_millis(50);
 
 /// Reads the log at `path`, handing every wanted entry to `sink`.
 ///
+/// The log is streamed, never loaded whole: memory stays at one line and a
+/// read buffer whatever the size of the file. `tail` finds where the last
+/// N wanted lines begin by reading the file backwards from its end
+/// ([`crate::log_tail`]); without `follow`, reading stops at the size the
+/// file had when the read began.
+///
 /// With `follow`, it keeps polling the file for new lines until
 /// `keep_following` returns false (the container stopped, or the client
 /// left); it then reads once more so the last lines are not lost. A `sink`
@@ -189,20 +194,18 @@ pub fn read_log(
     mut keep_following: impl FnMut() -> bool,
     mut sink: impl FnMut(&LogEntry) -> io::Result<()>,
 ) -> Result<()> {
-    let mut file = match File::open(path) {
-        Ok(f) => Some(f),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_err("open log", path)(e)),
-    };
-    let mut partial = Vec::new();
-    let mut first = read_new_entries(file.as_mut(), path, &mut partial)?;
-    first.retain(|e| options.wants(e));
-    if let Some(n) = options.tail {
-        let skip = first.len().saturating_sub(n);
-        first.drain(..skip);
+    let mut lines = LineReader::open(path)?;
+    if let (Some(n), Some(file)) = (options.tail, lines.file()) {
+        let end = lines.end;
+        let start = crate::log_tail::start_of_last(file, end, n, |line| {
+            serde_json::from_slice::<LogEntry>(line).is_ok_and(|e| options.wants(&e))
+        })
+        .map_err(io_err("read log", path))?;
+        lines.seek(start)?;
     }
-    for e in &first {
-        if sink(e).is_err() {
+    let limit = (!options.follow).then_some(lines.end);
+    while let Some(e) = lines.next_entry(limit)? {
+        if options.wants(&e) && sink(&e).is_err() {
             return Ok(());
         }
     }
@@ -214,10 +217,8 @@ pub fn read_log(
         if options.until.is_some_and(|u| Timestamp::now() >= u) {
             return Ok(());
         }
-        if file.is_none() {
-            file = File::open(path).ok();
-        }
-        for e in read_new_entries(file.as_mut(), path, &mut partial)? {
+        lines.reopen_if_missing();
+        while let Some(e) = lines.next_entry(None)? {
             if options.wants(&e) && sink(&e).is_err() {
                 return Ok(());
             }
@@ -229,31 +230,109 @@ pub fn read_log(
     }
 }
 
-/// Reads what was appended since the last call, returning the complete
-/// lines and keeping an incomplete last line in `partial`.
-fn read_new_entries(
-    file: Option<&mut File>,
-    path: &Path,
-    partial: &mut Vec<u8>,
-) -> Result<Vec<LogEntry>> {
-    let Some(file) = file else {
-        return Ok(Vec::new());
-    };
-    file.read_to_end(partial)
-        .map_err(io_err("read log", path))?;
-    let Some(last_nl) = partial.iter().rposition(|b| *b == b'\n') else {
-        return Ok(Vec::new());
-    };
-    let complete: Vec<u8> = partial.drain(..=last_nl).collect();
-    let mut entries = VecDeque::new();
-    for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-        let entry: LogEntry = serde_json::from_slice(line).map_err(|e| Error::Corrupt {
+/// The longest line a reader accepts: the writer cuts output at
+/// [`MAX_LINE`] bytes, which JSON escaping can make at most six times
+/// longer. Anything longer is not a line this engine wrote.
+const MAX_ENCODED_LINE: u64 = (MAX_LINE as u64) * 6 + 4096;
+
+/// Reads complete lines of a log that may still grow, one at a time.
+struct LineReader {
+    path: PathBuf,
+    reader: Option<BufReader<File>>,
+    /// Bytes of an incomplete last line, kept until its newline arrives.
+    partial: Vec<u8>,
+    /// The offset just after what was read.
+    offset: u64,
+    /// The size of the file when it was opened.
+    end: u64,
+}
+
+impl LineReader {
+    fn open(path: &Path) -> Result<LineReader> {
+        let file = match File::open(path) {
+            Ok(f) => Some(f),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(io_err("open log", path)(e)),
+        };
+        let end = match &file {
+            Some(f) => f.metadata().map_err(io_err("stat log", path))?.len(),
+            None => 0,
+        };
+        Ok(LineReader {
             path: path.into(),
-            reason: format!("log line {:?}: {e}", String::from_utf8_lossy(line)),
-        })?;
-        entries.push_back(entry);
+            reader: file.map(|f| BufReader::with_capacity(64 * 1024, f)),
+            partial: Vec::new(),
+            offset: 0,
+            end,
+        })
     }
-    Ok(entries.into())
+
+    fn file(&self) -> Option<&File> {
+        self.reader.as_ref().map(BufReader::get_ref)
+    }
+
+    fn seek(&mut self, offset: u64) -> Result<()> {
+        if let Some(reader) = &mut self.reader {
+            reader
+                .seek(SeekFrom::Start(offset))
+                .map_err(io_err("seek log", &self.path))?;
+            self.offset = offset;
+            self.partial.clear();
+        }
+        Ok(())
+    }
+
+    /// A log that did not exist yet may have appeared (a following reader
+    /// that started before the container wrote anything).
+    fn reopen_if_missing(&mut self) {
+        if self.reader.is_none() {
+            self.reader = File::open(&self.path)
+                .ok()
+                .map(|f| BufReader::with_capacity(64 * 1024, f));
+        }
+    }
+
+    /// The next complete entry that starts before `limit` (if given), or
+    /// `None` when no complete line is there now.
+    fn next_entry(&mut self, limit: Option<u64>) -> Result<Option<LogEntry>> {
+        let Some(reader) = &mut self.reader else {
+            return Ok(None);
+        };
+        loop {
+            let line_start = self.offset - self.partial.len() as u64;
+            if self.partial.is_empty() && limit.is_some_and(|l| line_start >= l) {
+                return Ok(None);
+            }
+            let room = MAX_ENCODED_LINE.saturating_sub(self.partial.len() as u64);
+            let read = (&mut *reader)
+                .take(room + 1)
+                .read_until(b'\n', &mut self.partial)
+                .map_err(io_err("read log", &self.path))?;
+            self.offset += read as u64;
+            if self.partial.last() != Some(&b'\n') {
+                if self.partial.len() as u64 > MAX_ENCODED_LINE {
+                    return Err(Error::Corrupt {
+                        path: self.path.clone(),
+                        reason: format!(
+                            "a line at offset {line_start} is longer than any log line"
+                        ),
+                    });
+                }
+                return Ok(None); // incomplete: wait for the rest
+            }
+            let line = std::mem::take(&mut self.partial);
+            let line = &line[..line.len() - 1];
+            if line.is_empty() {
+                continue;
+            }
+            return serde_json::from_slice(line)
+                .map(Some)
+                .map_err(|e| Error::Corrupt {
+                    path: self.path.clone(),
+                    reason: format!("log line {:?}: {e}", String::from_utf8_lossy(line)),
+                });
+        }
+    }
 }
 
 #[cfg(test)]

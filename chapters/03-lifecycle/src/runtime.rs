@@ -104,6 +104,11 @@ pub struct TopProcess {
 
 /// How long `stop` waits by default before `SIGKILL` (Docker's 10 s).
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// The exit code recorded for a container whose shim died with it: the
+/// container's processes die of SIGKILL with their shim (its parent death
+/// signal), so this is 128 + 9, as Docker reports after a containerd-shim
+/// is killed.
+pub const SHIM_LOST_EXIT_CODE: i32 = 137;
 /// How long to wait for an exit after `SIGKILL`.
 const KILL_WAIT: Duration = Duration::from_secs(10);
 /// How long a waiter sleeps before it looks at a container again. A
@@ -523,7 +528,7 @@ impl Runtime {
                     id.as_str(),
                     &r.state,
                     Event::Exit {
-                        code: 255,
+                        code: SHIM_LOST_EXIT_CODE,
                         oom_killed: false,
                         at: Timestamp::now(),
                     },

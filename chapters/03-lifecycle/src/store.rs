@@ -52,8 +52,10 @@ pub struct ContainerStore {
     dir: PathBuf,
 }
 
-const CONFIG: &str = "config.json";
-const STATE: &str = "state.json";
+pub(crate) const CONFIG: &str = "config.json";
+pub(crate) const STATE: &str = "state.json";
+/// The prefix of a container directory being deleted.
+pub(crate) const REMOVING: &str = ".removing-";
 
 impl ContainerStore {
     /// Opens (creating, mode 0700) `root/containers`.
@@ -244,7 +246,12 @@ impl ContainerStore {
             if !entry.path().join(CONFIG).exists() {
                 continue; // never list a container that is not complete
             }
-            all.push((self.container(&id)?, self.state(&id)?));
+            match (self.container(&id), self.state(&id)) {
+                (Ok(c), Ok(s)) => all.push((c, s)),
+                // removed by its shim (`--rm`) between the look and the read
+                (Err(Error::NoSuchContainer(_)), _) | (_, Err(Error::NoSuchContainer(_))) => {}
+                (Err(e), _) | (_, Err(e)) => return Err(e),
+            }
         }
         all.sort_by_key(|(c, _)| c.created);
         Ok(all)
@@ -278,12 +285,29 @@ impl ContainerStore {
 
     /// Deletes the container's directory. Refuses while anything is mounted
     /// inside it: deleting through a mount would delete the mounted files.
+    /// The directory is renamed away first (`.removing-<id>`), so a crash
+    /// in the middle leaves no half-deleted container, only a directory
+    /// that [`crate::recover`] deletes at the next start.
     pub fn remove(&self, id: &ContainerId) -> Result<()> {
         let _lock = self.lock_store()?;
-        remove_unmounted_dir(&self.dir(id))
+        let dir = self.dir(id);
+        let doomed = self.dir.join(format!("{REMOVING}{id}"));
+        check_unmounted(&dir)?;
+        match fs::rename(&dir, &doomed) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(io_err("move away for removal", &dir)(e)),
+        }
+        crate::failpoint::hit("remove-after-rename");
+        remove_unmounted_dir(&doomed)
     }
 
-    fn lock_store(&self) -> Result<Flock<File>> {
+    /// The `containers/` directory itself.
+    pub(crate) fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn lock_store(&self) -> Result<Flock<File>> {
         lock_file(&self.dir.join(".lock"))
     }
 
@@ -315,13 +339,23 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
 
 /// Unmounts the root file system of a container directory that never
 /// became a container, then removes the directory.
-fn discard_incomplete(dir: &Path) -> Result<()> {
+pub(crate) fn discard_incomplete(dir: &Path) -> Result<()> {
     minidock_images::unmount_rootfs(dir).map_err(Error::Image)?;
     remove_unmounted_dir(dir)
 }
 
 /// Removes `dir` recursively unless a mount point is at or below it.
-fn remove_unmounted_dir(dir: &Path) -> Result<()> {
+pub(crate) fn remove_unmounted_dir(dir: &Path) -> Result<()> {
+    check_unmounted(dir)?;
+    match fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", dir)(e)),
+    }
+}
+
+/// Fails when a mount point is at or below `dir`.
+fn check_unmounted(dir: &Path) -> Result<()> {
     let mounts = fs::read_to_string("/proc/self/mountinfo")
         .map_err(io_err("read", "/proc/self/mountinfo"))?;
     if let Some(m) = crate::cgroup::parse_mountinfo(&mounts)
@@ -334,11 +368,7 @@ fn remove_unmounted_dir(dir: &Path) -> Result<()> {
             m.mount_point.display()
         )));
     }
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("remove", dir)(e)),
-    }
+    Ok(())
 }
 
 pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {

@@ -137,8 +137,14 @@ fn stats_and_top_report_the_container() {
         host,
     );
     f.runtime.start(&id).unwrap();
-    f.until("two processes", Duration::from_secs(5), || {
-        f.runtime.top(&id).map(|t| t.len() == 2).unwrap_or(false)
+    // The exact condition asserted below: two processes, and the second
+    // has exec'd `sleep` (until then it is a fork of the shell, with the
+    // shell's command line).
+    f.until("sh and sleep 1000", Duration::from_secs(20), || {
+        f.runtime
+            .top(&id)
+            .map(|t| t.len() == 2 && t[1].cmd == "sleep 1000")
+            .unwrap_or(false)
     });
     let top = f.runtime.top(&id).unwrap();
     let State::Running { pid, .. } = f.state(&id) else {
@@ -147,7 +153,15 @@ fn stats_and_top_report_the_container() {
     assert_eq!(top[0].pid, pid, "{top:?}");
     assert!(top[0].cmd.starts_with("sh -c sleep 1000"), "{top:?}");
     assert_eq!(top[1].cmd, "sleep 1000");
-    std::thread::sleep(Duration::from_millis(300));
+    f.until(
+        "CPU time and memory accounted",
+        Duration::from_secs(20),
+        || {
+            f.runtime
+                .stats(&id)
+                .is_ok_and(|s| s.memory_usage > 0 && s.cpu_usage_ns > 0)
+        },
+    );
     let stats = f.runtime.stats(&id).unwrap();
     assert_eq!(stats.memory_limit, Some(64 << 20));
     assert!(

@@ -29,6 +29,8 @@ pub const HISTORY: usize = 256;
 pub struct Events {
     sender: broadcast::Sender<Event>,
     history: Arc<Mutex<VecDeque<Event>>>,
+    /// What the daemon found wrong and worked around, for `/info`.
+    warnings: Arc<Mutex<Vec<String>>>,
 }
 
 impl Default for Events {
@@ -44,7 +46,30 @@ impl Events {
         Events {
             sender,
             history: Arc::new(Mutex::new(VecDeque::with_capacity(HISTORY))),
+            warnings: Arc::new(Mutex::new(Vec::new())),
         }
+    }
+
+    /// Reports something the daemon found wrong and worked around (a
+    /// directory it quarantined): on its log, in `GET /info`'s `Warnings`
+    /// for as long as it runs, and as a `daemon` event with `action`.
+    pub fn warn(&self, action: &str, message: String, attributes: BTreeMap<String, String>) {
+        eprintln!("minidockd: WARNING: {message}");
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message.clone());
+        let mut attributes = attributes;
+        attributes.insert("message".to_string(), message);
+        self.publish("daemon", action, "", attributes);
+    }
+
+    /// The warnings reported so far, oldest first.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn history(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {

@@ -21,6 +21,7 @@ pub enum Route {
     Events,
     Auth,
     ImageList,
+    ImageSearch,
     ImageCreate,
     ImageLoad,
     ImageGetAll,
@@ -192,6 +193,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["images", "load"] if post => Route::ImageLoad,
         ["images", "get"] if get => Route::ImageGetAll,
         ["images", "prune"] if post => Route::ImagePrune,
+        ["images", "search"] if get => Route::ImageSearch,
         ["images", rest @ ..] if !rest.is_empty() => image_route(method, &rest.join("/"))?,
         _ => return Err(page_not_found()),
     };

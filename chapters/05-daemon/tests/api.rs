@@ -718,3 +718,66 @@ fn twenty_runs_at_once() {
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Sends `method path` with a body of `len` bytes, all of it, then reads
+/// the answer: a daemon that answers before reading the body and closes
+/// the connection makes the write fail (broken pipe, reset).
+fn send_with_body(server: &TestServer, method: &str, path: &str, len: usize) -> String {
+    let mut socket = UnixStream::connect(&server.socket).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        socket,
+        "{method} {path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n\
+         Content-Length: {len}\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < len {
+        let n = chunk.len().min(len - sent);
+        socket
+            .write_all(&chunk[..n])
+            .unwrap_or_else(|e| panic!("{method} {path}: writing the body at byte {sent}: {e}"));
+        sent += n;
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.ends_with(b"}\n") {
+        let n = socket.read(&mut buf).unwrap();
+        assert!(n > 0, "{method} {path}: closed before the answer ended");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn error_answers_wait_for_the_whole_request_body() {
+    let server = TestServer::start();
+    for (method, path, status) in [
+        ("POST", "/v1.44/no/such/endpoint", "404"),
+        ("POST", "/v9.99/containers/create", "400"),
+        ("POST", "/containers/%2e%2e/start", "400"),
+        ("POST", "/containers/nosuch/start", "404"),
+    ] {
+        let answer = send_with_body(&server, method, path, 8 << 20);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{method} {path}: {answer}"
+        );
+        assert!(answer.contains("\"message\""), "{answer}");
+    }
+}
+
+#[test]
+fn image_search_says_there_is_no_index() {
+    let server = TestServer::start();
+    let r = server
+        .client
+        .raw("GET", "/v1.44/images/search?term=busybox&limit=25", None)
+        .unwrap();
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 501, "{text}");
+    assert!(text.contains("image search needs an image index"), "{text}");
+}

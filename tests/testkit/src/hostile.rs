@@ -318,8 +318,8 @@ pub fn hostile_layers(canary_dir: &Path) -> Vec<HostileLayer> {
         },
         HostileLayer {
             name: "char-device",
-            what: "a character device node mem-like 1:3 (/dev/null's numbers); devices in images give host access",
-            tar: layer(&|t| t.push_dev(Char, "dev/hostile-char", "", 0o666, b"", (1, 3))),
+            what: "a character device node 1:1 (/dev/mem, the host's physical memory)",
+            tar: layer(&|t| t.push_dev(Char, "dev/hostile-char", "", 0o666, b"", (1, 1))),
             canary: None,
         },
         HostileLayer {

@@ -8,7 +8,9 @@
 //! - owner, mode and times set on the open descriptor (`fchown`, `fchmod`,
 //!   `futimens`), or with `AT_SYMLINK_NOFOLLOW` for symlinks;
 //! - hardlinks only to an entry of this same layer, found the same safe way;
-//! - device nodes refused: a layer has no business creating `/dev/sda`.
+//! - device nodes: only the harmless ones a real root file system has in
+//!   `/dev` (see [`super::devices`]); a layer has no business creating
+//!   `/dev/sda` or `/dev/mem`.
 //!
 //! Whiteouts (`.wh.NAME`, `.wh..wh..opq`) become what overlayfs understands.
 
@@ -130,6 +132,10 @@ impl Extractor {
         if let Some((uid, gid)) = self.owner {
             (meta.uid, meta.gid) = (uid, gid);
         }
+        let device = (
+            header.device_major().ok().flatten().unwrap_or(0),
+            header.device_minor().ok().flatten().unwrap_or(0),
+        );
 
         let xattrs = wanted_xattrs(entry).map_err(|e| fail(format!("bad pax extensions: {e}")))?;
 
@@ -157,7 +163,9 @@ impl Extractor {
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 replace_non_dir(dir, &name).map_err(fail)?;
-                let file = self.write_file(dir, &name, entry, &meta, &too_large).map_err(fail)?;
+                let file = self
+                    .write_file(dir, &name, entry, &meta, &too_large)
+                    .map_err(fail)?;
                 set_xattrs(&file, &xattrs).map_err(fail)
             }
             tar::EntryType::Directory => {
@@ -183,7 +191,8 @@ impl Extractor {
                     .link_name_bytes()
                     .ok_or_else(|| fail("a hardlink without a target".into()))?
                     .into_owned();
-                self.hardlink(dir, &name, &components, &target).map_err(fail)
+                self.hardlink(dir, &name, &components, &target)
+                    .map_err(fail)
             }
             tar::EntryType::Fifo => {
                 replace_non_dir(dir, &name).map_err(fail)?;
@@ -204,9 +213,28 @@ impl Extractor {
                 )
                 .map_err(|e| fail(format!("chmod fifo: {e}")))
             }
-            tar::EntryType::Char | tar::EntryType::Block => Err(fail(
-                "device nodes are not allowed in a layer (a container gets its devices from the runtime)".into(),
-            )),
+            tar::EntryType::Char | tar::EntryType::Block => {
+                let (major, minor) = device;
+                super::devices::check(kind, major, minor).map_err(fail)?;
+                replace_non_dir(dir, &name).map_err(fail)?;
+                nix::sys::stat::mknodat(
+                    Some(dir.as_raw_fd()),
+                    name.as_c_str(),
+                    SFlag::S_IFCHR,
+                    Mode::from_bits_truncate(0o600),
+                    nix::sys::stat::makedev(major.into(), minor.into()),
+                )
+                .map_err(|e| fail(format!("mknodat {major}:{minor}: {e}")))?;
+                self.set_nofollow_meta(dir, &name, &meta).map_err(fail)?;
+                // No set-id bits on a device node.
+                nix::sys::stat::fchmodat(
+                    Some(dir.as_raw_fd()),
+                    name.as_c_str(),
+                    Mode::from_bits_truncate(meta.mode & 0o777),
+                    nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+                )
+                .map_err(|e| fail(format!("chmod device: {e}")))
+            }
             other => Err(fail(format!("unsupported tar entry type {other:?}"))),
         }
     }

@@ -11,6 +11,7 @@
 //! and its diff-id checked is the directory renamed to `layers/<diff-id>`:
 //! a crash or an error leaves no half layer that looks complete.
 
+mod devices;
 pub(crate) mod extract;
 pub(crate) mod safe;
 

@@ -120,29 +120,29 @@ pub enum Removed {
 
 /// The store's list of images and tags.
 #[derive(Default, Serialize, Deserialize)]
-struct Index {
+pub(super) struct Index {
     /// Registered images, by manifest digest.
-    images: BTreeMap<Digest, Record>,
+    pub(super) images: BTreeMap<Digest, Record>,
     /// Full reference (`docker.io/library/busybox:latest`) → manifest digest.
-    tags: BTreeMap<String, Digest>,
+    pub(super) tags: BTreeMap<String, Digest>,
 }
 
 /// What the store needs to know about an image without reading its blobs.
 #[derive(Clone, Serialize, Deserialize)]
-struct Record {
-    id: ImageId,
+pub(super) struct Record {
+    pub(super) id: ImageId,
     /// Diff-ids, bottom first.
-    layers: Vec<Digest>,
+    pub(super) layers: Vec<Digest>,
     /// Every blob the image owns: manifest, config, layers, and the index
     /// it was chosen from, if any.
-    blobs: Vec<Digest>,
+    pub(super) blobs: Vec<Digest>,
     /// The index (multi-platform image) it was registered from, if any:
     /// `busybox@sha256:<index>` names it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    index: Option<Digest>,
+    pub(super) index: Option<Digest>,
 }
 
-const INDEX_FILE: &str = "repositories.json";
+pub(super) const INDEX_FILE: &str = "repositories.json";
 
 impl Store {
     /// Registers an image whose manifest, config and layer blobs are in the
@@ -477,11 +477,11 @@ impl Store {
         })
     }
 
-    fn index_path(&self) -> PathBuf {
+    pub(super) fn index_path(&self) -> PathBuf {
         self.images_dir().join(INDEX_FILE)
     }
 
-    fn read_index(&self) -> Result<Index> {
+    pub(super) fn read_index(&self) -> Result<Index> {
         let path = self.index_path();
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Io {
@@ -496,7 +496,16 @@ impl Store {
 
     /// Read-modify-write of the index under an exclusive lock; the new
     /// index replaces the old one atomically (and only if `f` succeeded).
-    fn update_index<T>(&self, f: impl FnOnce(&mut Index) -> Result<T>) -> Result<T> {
+    pub(super) fn update_index<T>(&self, f: impl FnOnce(&mut Index) -> Result<T>) -> Result<T> {
+        let _lock = self.lock_index()?;
+        let mut index = self.read_index()?;
+        let result = f(&mut index)?;
+        self.write_index(&index)?;
+        Ok(result)
+    }
+
+    /// Takes the index's exclusive lock, held until the value is dropped.
+    pub(super) fn lock_index(&self) -> Result<Flock<File>> {
         let lock_path = self.images_dir().join("lock");
         let lock_file = OpenOptions::new()
             .create(true)
@@ -504,20 +513,21 @@ impl Store {
             .write(true)
             .open(&lock_path)
             .ctx("open image index lock", &lock_path)?;
-        let _lock = Flock::lock(lock_file, FlockArg::LockExclusive)
+        Flock::lock(lock_file, FlockArg::LockExclusive)
             .map_err(|(_, errno)| errno)
-            .ctx("lock image index", &lock_path)?;
-        let mut index = self.read_index()?;
-        let result = f(&mut index)?;
+            .ctx("lock image index", &lock_path)
+    }
+
+    /// Replaces the index atomically; hold [`Store::lock_index`].
+    pub(super) fn write_index(&self, index: &Index) -> Result<()> {
         let path = self.index_path();
         let tmp = self.images_dir().join(format!("{INDEX_FILE}.tmp"));
-        let json = serde_json::to_vec_pretty(&index).expect("the index serialises");
+        let json = serde_json::to_vec_pretty(index).expect("the index serialises");
         let mut file = File::create(&tmp).ctx("write image index", &tmp)?;
         file.write_all(&json).ctx("write image index", &tmp)?;
         file.sync_all().ctx("fsync image index", &tmp)?;
         fs::rename(&tmp, &path).ctx("replace image index", &path)?;
-        sync_dir(&self.images_dir())?;
-        Ok(result)
+        sync_dir(&self.images_dir())
     }
 }
 
@@ -590,7 +600,7 @@ fn by_id(index: &Index, matches: impl Fn(&ImageId) -> bool) -> Option<Digest> {
 
 /// Parses an image config. Docker and some tools leave out `history`, which
 /// `oci-spec` requires, so a missing one is added as empty.
-fn parse_config(digest: &Digest, bytes: &[u8]) -> Result<ImageConfiguration> {
+pub(super) fn parse_config(digest: &Digest, bytes: &[u8]) -> Result<ImageConfiguration> {
     let bad = |reason: String| Error::BadManifest {
         what: "config",
         digest: digest.clone(),
@@ -608,7 +618,7 @@ fn parse_config(digest: &Digest, bytes: &[u8]) -> Result<ImageConfiguration> {
 }
 
 /// The diff-ids a config lists, checked.
-fn diff_ids(config_digest: &Digest, config: &ImageConfiguration) -> Result<Vec<Digest>> {
+pub(super) fn diff_ids(config_digest: &Digest, config: &ImageConfiguration) -> Result<Vec<Digest>> {
     config
         .rootfs()
         .diff_ids()

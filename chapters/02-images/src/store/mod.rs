@@ -15,6 +15,7 @@
 
 mod blobs;
 mod images;
+mod repair;
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use blobs::sync_dir;
 pub use blobs::BlobWriter;
 pub use images::{host_architecture, image_id, media_types, Image, ImageId, Removed};
+pub use repair::{IndexRecovery, Swept};
 
 use crate::digest::Digest;
 use crate::error::{IoContext, Result};

@@ -281,11 +281,11 @@ impl Inner {
                     (*code, (!r.error.is_empty()).then(|| r.error.clone()))
                 }
                 _ => (
-                    255,
+                    minidock_lifecycle::runtime::SHIM_LOST_EXIT_CODE,
                     Some("lost the connection to the container's shim".to_string()),
                 ),
             },
-            (Err(_), None) => (255, None),
+            (Err(_), None) => (minidock_lifecycle::runtime::SHIM_LOST_EXIT_CODE, None),
         };
         entry.life.send_modify(|l| {
             l.running = false;
@@ -747,6 +747,7 @@ impl ContainerService for RuntimeContainers {
                 "config.Image is required: which image to run".to_string(),
             ));
         }
+        super::names::check_image_name(&body.config.image)?;
         let networked = self.inner.networks.is_some();
         if let Some(networks) = &self.inner.networks {
             networks.check(&body)?;
@@ -980,12 +981,19 @@ impl ContainerService for RuntimeContainers {
                 entry.id
             )));
         }
+        let mut states = entry.life.subscribe();
+        let watched = entry.session().is_some();
         self.inner
             .runtime
             .kill(&entry.id, signal)
             .map_err(runtime_error)?;
         self.inner
             .publish("kill", &entry, &[("signal", (signal as i32).to_string())]);
+        if signal == nix::sys::signal::Signal::SIGKILL {
+            // As dockerd: SIGKILL cannot be caught, so the answer waits for
+            // the exit, and an inspect or a DELETE right after sees it.
+            super::kill::await_exit(&self.inner.runtime, &entry.id, &mut states, watched)?;
+        }
         Ok(())
     }
 
@@ -1369,9 +1377,17 @@ impl ContainerService for RuntimeContainers {
         exec_id: &str,
         config: &ExecStartConfig,
     ) -> ApiResult<Option<AttachStream>> {
-        self.inner
+        let mut stream = self
+            .inner
             .execs
-            .start(&self.inner.runtime, exec_id, config.detach)
+            .start(&self.inner.runtime, exec_id, config.detach)?;
+        if let Some(stream) = &mut stream {
+            // As dockerd: the framing follows the `Tty` of the start
+            // request; the exec's own `Tty` only decides whether the
+            // process gets a terminal.
+            stream.tty = config.tty;
+        }
+        Ok(stream)
     }
 
     fn exec_inspect(&self, exec_id: &str) -> ApiResult<ExecInspect> {

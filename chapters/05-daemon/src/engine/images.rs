@@ -27,6 +27,9 @@ pub struct StoreImages {
     pulls: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Where uploads (load) and downloads (save) are spooled.
     tmp: PathBuf,
+    /// Held shared by every pull, load and import while it writes to the
+    /// store, and exclusively by the sweep of unreferenced content.
+    writes: super::sweep::WriteGate,
 }
 
 /// Chapter 02's errors as API errors.
@@ -210,6 +213,7 @@ impl StoreImages {
             events,
             pulls: Mutex::new(HashMap::new()),
             tmp,
+            writes: super::sweep::WriteGate::default(),
         }
     }
 
@@ -425,6 +429,7 @@ impl ImageService for StoreImages {
             pulls.entry(reference.to_string()).or_default().clone()
         };
         let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let writing = self.writes.writing();
         let reporter = PullReporter::new(&reference);
         let pulled = reporter.run(progress, |report| {
             registry
@@ -435,7 +440,17 @@ impl ImageService for StoreImages {
                     report,
                 )
                 .map_err(registry_error)
-        })?;
+        });
+        drop(writing);
+        let pulled = match pulled {
+            Ok(pulled) => pulled,
+            Err(err) => {
+                // A failed pull (ENOSPC, a registry that went away) leaves
+                // nothing: what it wrote is referenced by no image.
+                super::sweep::sweep_unless_busy(&self.store, &self.writes);
+                return Err(err);
+            }
+        };
         self.publish("pull", &pulled.image_id.to_string(), &reference.familiar());
         Ok(())
     }
@@ -475,6 +490,7 @@ impl ImageService for StoreImages {
             Some(repo) => Some(pull_reference(repo, tag)?),
             None => None,
         };
+        let _writing = self.writes.writing();
         let id = self
             .store
             .import(source, reference.as_ref(), &ImageChanges::default())
@@ -496,7 +512,17 @@ impl ImageService for StoreImages {
             .map_err(|e| ApiError::BadParameter(format!("reading the uploaded tar: {e}")))?;
         file.sync_all().map_err(ApiError::internal)?;
         drop(file);
-        let loaded = self.store.load(&spooled.0).map_err(store_error)?;
+        let writing = self.writes.writing();
+        let loaded = match self.store.load(&spooled.0) {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                // What the load stored before it failed is referenced by
+                // no image: collect it now, not at the next prune.
+                drop(writing);
+                super::sweep::sweep_unless_busy(&self.store, &self.writes);
+                return Err(store_error(err));
+            }
+        };
         for image in loaded {
             if image.references.is_empty() {
                 progress(ProgressMessage::stream(format!(
@@ -561,6 +587,9 @@ impl ImageService for StoreImages {
                 Err(e) => return Err(e),
             }
         }
+        // What failed or interrupted pulls and loads left, unless one is
+        // writing right now (it would lose what it has not registered yet).
+        super::sweep::sweep_unless_busy(&self.store, &self.writes);
         response.space_reclaimed = before.saturating_sub(on_disk());
         Ok(response)
     }

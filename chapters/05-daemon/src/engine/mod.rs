@@ -15,9 +15,13 @@ pub mod convert;
 pub mod disk;
 pub mod exec;
 pub mod images;
+mod kill;
+mod names;
 pub mod progress;
+mod recovery;
 pub mod restart;
 pub mod session;
+mod sweep;
 pub mod top;
 pub mod unsupported;
 
@@ -85,6 +89,7 @@ pub fn services_with(
         })?;
     }
     crate::daemon::secure_dir(&tmp, 0o700)?;
+    recovery::recover(&runtime, events).map_err(DaemonError::Engine)?;
     let store = Arc::new(runtime.images().clone());
     let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp);
     let containers = RuntimeContainers::open(

@@ -219,6 +219,11 @@ pub(crate) async fn handle(
             json_response(StatusCode::OK, &pruned)
         }
         Route::ImageCreate => image_create(ctx, req).await,
+        Route::ImageSearch => Err(ApiError::NotImplemented(
+            "image search needs an image index (Docker Hub's search service), and minidockd \
+             reaches none: search on the registry's web site, then pull the image by name"
+                .to_string(),
+        )),
         Route::ImagePush(name) => {
             let tag = ctx.query.string("tag");
             let auth = registry_auth(&req)?;

@@ -9,6 +9,7 @@
 
 mod body;
 mod build;
+mod drain;
 mod handlers;
 mod hijack;
 mod networks;
@@ -91,14 +92,27 @@ pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
 }
 
 // ANCHOR: dispatch
-async fn dispatch(api: Arc<Api>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let (version, path) = split_version(req.uri().path());
-    let version = match version {
-        Some(v) => check_version(v)?,
-        None => API_VERSION,
+async fn dispatch(api: Arc<Api>, mut req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    let routed = (|| {
+        let (version, path) = split_version(req.uri().path());
+        let version = match version {
+            Some(v) => check_version(v)?,
+            None => API_VERSION,
+        };
+        let route = route(req.method(), path)?;
+        let query = Query::parse(req.uri().query())?;
+        Ok::<_, ApiError>((version, route, query))
+    })();
+    let (version, route, query) = match routed {
+        Ok(routed) => routed,
+        Err(err) => {
+            drain::drain(req.body_mut()).await;
+            return Err(err);
+        }
     };
-    let route = route(req.method(), path)?;
-    let query = Query::parse(req.uri().query())?;
+    if drain::ignores_body(&route) {
+        drain::drain(req.body_mut()).await;
+    }
     handlers::handle(
         route,
         Ctx {

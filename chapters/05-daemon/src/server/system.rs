@@ -218,7 +218,7 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         },
         live_restore_enabled: true,
         security_options: vec!["name=seccomp,profile=builtin".to_string()],
-        warnings: Vec::new(),
+        warnings: ctx.api.events.warnings(),
         containerd_commit: Commit::default(),
         runc_commit: Commit::default(),
         init_commit: Commit::default(),
