@@ -6,6 +6,7 @@
 //! guarded by a test (`verify`). The binary `minidock-workbook` (`cargo workbook`) is a thin
 //! command line over [`commands`].
 
+pub mod book;
 pub mod commands;
 pub mod exercise;
 pub mod explain;

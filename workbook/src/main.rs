@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use minidock_workbook::commands::{check, diff, doctor, hint, list, solution, start, verify};
+use minidock_workbook::commands::{book, check, diff, doctor, hint, list, solution, start, verify};
 use minidock_workbook::{signals, workspace};
 
 /// The workbook of the minidock book: turn a chapter's reference code into exercises, check
@@ -161,11 +161,36 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         timeout: u64,
     },
+
+    /// For the book build: mdBook's preprocessor that shows each exercise as todo!() with the
+    /// reference behind a reveal (book/book.toml runs it).
+    #[command(hide = true)]
+    MdbookPreprocessor {
+        /// `supports RENDERER` when mdBook asks; nothing when it hands over the book.
+        args: Vec<String>,
+    },
+
+    /// For maintainers and CI: prove the rendered book prints no exercise's answer outside a
+    /// reveal.
+    #[command(
+        long_about = "For maintainers and CI: reads every HTML page of the rendered book \
+            (default book/book, after `mdbook build book`) and fails when the reference body of \
+            an exercise can be read outside its reveal."
+    )]
+    CheckBook {
+        /// The rendered book.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn run(cli: Cli) -> Result<bool> {
     if let Command::Doctor = cli.command {
         return doctor::run();
+    }
+    if let Command::MdbookPreprocessor { args } = &cli.command {
+        // Needs no workspace: it works on the Markdown mdBook hands over.
+        return book::preprocessor(args);
     }
     let root = match cli.workspace_root {
         Some(dir) => workspace::find_root(&std::fs::canonicalize(&dir).unwrap_or(dir))?,
@@ -187,7 +212,11 @@ fn run(cli: Cli) -> Result<bool> {
     }
     let workspace = workspace::Workspace::load(&root)?;
     match cli.command {
-        Command::Doctor => unreachable!("handled above"),
+        Command::Doctor | Command::MdbookPreprocessor { .. } => unreachable!("handled above"),
+        Command::CheckBook { dir } => {
+            let dir = dir.unwrap_or_else(|| workspace.root.join("book/book"));
+            book::check(&workspace, &dir)
+        }
         Command::List => list::run(&workspace),
         Command::Start { chapter, force } => start::run(&workspace, chapter, force),
         Command::Check {

@@ -381,3 +381,71 @@ fn ctrl_c_during_verify_puts_the_file_back() {
     assert_eq!(demo.read_lib(), reference);
     assert!(!backup.exists());
 }
+
+/// mdBook's preprocessor protocol, as `mdbook build` drives it: the book shows each exercise
+/// as `start` leaves it, with the reference behind a reveal; `check-book` finds an answer
+/// that can be read outside a reveal on a rendered page.
+#[test]
+fn the_book_shows_the_todo_and_check_book_finds_a_printed_answer() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    let supports = demo.workbook(&["mdbook-preprocessor", "supports", "html"]);
+    supports.success();
+
+    let page = format!("# Demo\n\n```rust\n{LIB}```\n\nThe end.\n");
+    let input = serde_json::json!([
+        {"root": demo.root.join("book"), "config": {}, "renderer": "html", "mdbook_version": "0.4.40"},
+        {"sections": [{"Chapter": {"name": "Demo", "content": page, "number": [1],
+            "sub_items": [], "path": "01-demo.md", "source_path": "01-demo.md",
+            "parent_names": []}}], "__non_exhaustive": null}
+    ]);
+    let out = Command::cargo_bin("minidock-workbook")
+        .unwrap()
+        .arg("mdbook-preprocessor")
+        .write_stdin(input.to_string())
+        .assert()
+        .success();
+    let book: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let content = book["sections"][0]["Chapter"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("    todo!(\"exercise 1.1 add: add two numbers.\")\n    // end exercise"),
+        "{content}"
+    );
+    assert!(
+        content.contains("<details class=\"workbook-reference\" id=\"ref-1.1\">"),
+        "{content}"
+    );
+    assert!(
+        content.contains("```rust\nformat!(\"{greeting}, {name}\")\n```\n\n</details>"),
+        "{content}"
+    );
+    let outside: String = content
+        .split("<details")
+        .map(|part| {
+            part.split_once("</details>")
+                .map_or(part, |(_, after)| after)
+        })
+        .collect();
+    assert!(!outside.contains("    a + b\n"), "{outside}");
+
+    // A rendered book: one page hides the answers, the other prints 1.2's.
+    let rendered = demo.root.join("book/book");
+    write(
+        &rendered.join("index.html"),
+        "<pre><code class=\"language-rust\">todo!(&quot;exercise 1.1 add&quot;)</code></pre>\
+         <details class=\"workbook-reference\" id=\"ref-1.1\"><summary>s</summary>\
+         <pre><code class=\"language-rust\">a + b</code></pre></details>",
+    );
+    demo.workbook(&["check-book"]).success();
+    write(
+        &rendered.join("print.html"),
+        "<pre><code class=\"language-rust\">    format!(&quot;{greeting}, {name}&quot;)\n</code></pre>",
+    );
+    let out = stdout(&demo.workbook(&["check-book"]).failure());
+    assert!(
+        out.contains(
+            "✗ print.html: the reference of exercise 1.2 greet can be read outside a reveal"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 leak(s)"), "{out}");
+}
