@@ -11,6 +11,7 @@ pub mod commands;
 pub mod exercise;
 pub mod explain;
 pub mod git;
+pub mod guards;
 pub mod reference;
 pub mod signals;
 pub mod state;

@@ -85,10 +85,13 @@ enum Command {
         long_about = "Run `cargo test -p <chapter crate>` and show a dashboard: each exercise ✓ or ✗, then \
             the first one to work on with its hint, the book section to read, and the failing \
             test's message in plain words.\n\n\
-            An exercise is ✗ while its body is todo!(); one you wrote is ✗ when a failing test \
-            points at it (its id in the message, a location inside it, or its name in the test's \
-            name), or when failing tests point at no exercise at all. A reference body is never \
-            blamed: `verify` proves the reference passes.\n\n\
+            ✓ means a test that checks the exercise ran and passed: one of its guard tests (the \
+            tests `verify` saw fail without it, recorded in workbook/guards/). An exercise is ✗ \
+            while its body is todo!(), when a failing test points at it (its id in the message, \
+            a location inside it, or its name in the test's name), or when it does not compile. \
+            It is `blocked by 1.2` when its tests stop at an earlier exercise, and `untested` \
+            when none of them ran.\n\n\
+            When the crate does not compile, the exercise holding the compiler error comes first.\n\n\
             Without N: the chapters you started, or all chapters with exercises if none. \
             Exits with 0 when every exercise is ✓ and every test passes."
     )]
@@ -138,7 +141,8 @@ enum Command {
             1. every exercise id is unique and linked from the book (ex-N.M or the id in book/src/*.md);\n  \
             2. the reference code passes every test of each chapter with exercises;\n  \
             3. for each exercise alone, replacing its body with todo!() still compiles and makes \
-            at least one test of its chapter fail.\n\n\
+            at least one test of its chapter fail (with --record-guards, those tests are written \
+            to workbook/guards/<chapter>.json, the record `check` gives ✓ by).\n\n\
             Step 3 edits source files and restores them byte for byte, also on errors and Ctrl-C; \
             each original is kept in .workbook/verify-backup/ meanwhile. If a crash leaves a backup \
             behind, verify refuses to start until `verify --restore` puts it back.\n\n\
@@ -160,6 +164,10 @@ enum Command {
         /// counts as failing (the exercise broke something the tests wait for).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         timeout: u64,
+        /// Write the tests that guard each exercise to workbook/guards/<chapter>.json, which
+        /// `check` needs to show ✓ (commit the file with the chapter).
+        #[arg(long)]
+        record_guards: bool,
     },
 
     /// For the book build: mdBook's preprocessor that shows each exercise as todo!() with the
@@ -240,6 +248,7 @@ fn run(cli: Cli) -> Result<bool> {
             test_threads,
             verbose,
             timeout,
+            record_guards,
         } => verify::run(
             &workspace,
             &verify::Options {
@@ -248,6 +257,7 @@ fn run(cli: Cli) -> Result<bool> {
                 test_threads,
                 verbose,
                 timeout_secs: Some(timeout),
+                record_guards,
             },
         ),
     }

@@ -127,6 +127,21 @@ fn demo(lib: &str) -> Demo {
     }
 }
 
+/// What a maintainer does once per chapter: `verify --record-guards`, then commit the record.
+fn record_guards(demo: &Demo) {
+    let out = stdout(
+        &demo
+            .workbook(&["verify", "--chapter", "1", "--record-guards"])
+            .success(),
+    );
+    assert!(
+        out.contains("written to workbook/guards/01-demo.json"),
+        "{out}"
+    );
+    git(&demo.root, &["add", "-A"]);
+    git(&demo.root, &["commit", "-q", "-m", "guards"]);
+}
+
 fn stdout(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
 }
@@ -139,6 +154,7 @@ fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 fn a_learner_goes_from_start_to_all_green() {
     let reference = format!("{LIB}{TESTS}");
     let demo = demo(&reference);
+    record_guards(&demo);
 
     let list = demo.workbook(&["list"]).success();
     let out = stdout(&list);
@@ -448,4 +464,105 @@ fn the_book_shows_the_todo_and_check_book_finds_a_printed_answer() {
         "{out}"
     );
     assert!(out.contains("1 leak(s)"), "{out}");
+}
+
+/// 1.2's only test calls 1.1 first, as a container test needs PID 1 before it can look at the
+/// hostname.
+const CHAINED: &str = r#"
+pub fn setup() -> i32 {
+    // exercise 1.1 setup: return one.
+    // hint: the number after zero
+    1
+    // end exercise
+}
+
+pub fn shout(name: &str) -> String {
+    // exercise 1.2 shout: the name in capitals.
+    // hint: str has a method for that
+    name.to_uppercase()
+    // end exercise
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_returns_one() {
+        assert_eq!(setup(), 1);
+    }
+
+    #[test]
+    fn shouts_after_setup() {
+        assert_eq!(setup(), 1);
+        assert_eq!(shout("ann"), "ANN");
+    }
+}
+"#;
+
+/// The false ✓ of old: with 1.1 still todo!(), a no-op 1.2 was ✓ because the only test that
+/// checks it stops at 1.1 and names 1.1. Now it is "blocked by 1.1", and ✓ once 1.1 is written
+/// and the test really ran it.
+#[test]
+fn an_exercise_no_test_reached_is_blocked_not_done() {
+    let demo = demo(CHAINED);
+    record_guards(&demo);
+    let record = std::fs::read_to_string(demo.root.join("workbook/guards/01-demo.json")).unwrap();
+    assert!(
+        record.contains("\"1.2 shout\": [\n      \"tests::shouts_after_setup\""),
+        "{record}"
+    );
+    demo.workbook(&["start", "1"]).success();
+    let started = demo.read_lib();
+    let no_op = started.replace(
+        "    todo!(\"exercise 1.2 shout: the name in capitals.\")\n",
+        "    name.to_string()\n",
+    );
+    write(&demo.lib(), &no_op);
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✗ 1.1 setup  todo"), "{out}");
+    assert!(
+        out.contains("· 1.2 shout  blocked by 1.1: its tests stop there before they reach it"),
+        "{out}"
+    );
+    assert!(!out.contains("✓ 1.2"), "{out}");
+    assert!(out.contains("0 of 2 exercises done"), "{out}");
+
+    // 1.1 written: the test now reaches the no-op and fails on it.
+    write(
+        &demo.lib(),
+        &no_op.replace(
+            "    todo!(\"exercise 1.1 setup: return one.\")\n",
+            "    1\n",
+        ),
+    );
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✓ 1.1 setup"), "{out}");
+    assert!(
+        out.contains("✗ 1.2 shout  fails: tests::shouts_after_setup"),
+        "{out}"
+    );
+}
+
+/// A syntax error inside 1.2 while 1.1 is still todo!(): rustc's error is in 1.2's lines, so
+/// "next" is 1.2 with the error, not 1.1 and its hint.
+#[test]
+fn a_compile_error_is_pinned_on_the_exercise_that_holds_it() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    demo.workbook(&["start", "1"]).success();
+    let broken = demo.read_lib().replace(
+        "    todo!(\"exercise 1.2 greet: greet someone by name.\")\n",
+        "    format!(\"{greeting}, {name}\") name\n",
+    );
+    write(&demo.lib(), &broken);
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✗ 1.1 add    todo"), "{out}");
+    assert!(out.contains("✗ 1.2 greet  does not compile"), "{out}");
+    assert!(
+        out.contains("next: exercise 1.2 greet: greet someone by name."),
+        "{out}"
+    );
+    assert!(out.contains("hint   format! builds strings"), "{out}");
+    assert!(out.contains("why    it does not compile:"), "{out}");
+    assert!(!out.contains("next: exercise 1.1"), "{out}");
 }

@@ -16,6 +16,7 @@ use anyhow::{bail, Context, Result};
 
 use super::mark;
 use crate::exercise::{self, Exercise};
+use crate::guards::{self, Guards};
 use crate::signals;
 use crate::state;
 use crate::testrun::{Outcome, TestCommand, TestRun};
@@ -30,6 +31,9 @@ pub struct Options {
     pub verbose: bool,
     /// Seconds one exercise's test run may take before it counts as failing (hung).
     pub timeout_secs: Option<u64>,
+    /// Write the tests that guard each exercise to `workbook/guards/<chapter>.json`, the
+    /// record `check` needs to give ✓ (see [`crate::guards`]).
+    pub record_guards: bool,
 }
 
 /// The backup directory, relative to the workspace root.
@@ -334,6 +338,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 );
             }
         }
+        let mut found = Guards::default();
         for exercise in &chapter.exercises {
             let mut row = Row {
                 id: exercise.id.to_string(),
@@ -367,6 +372,9 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 }
                 if row.guards.is_empty() {
                     row.note = "unguarded: every test still passes without it".to_string();
+                } else {
+                    let names = run.failures.iter().map(|f| f.name.clone()).collect();
+                    found.guards.insert(exercise.id.to_string(), names);
                 }
             }
             println!(
@@ -381,6 +389,13 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             );
             rows.push(row);
         }
+        report_guards(
+            workspace,
+            chapter,
+            &found,
+            reference_ok,
+            options.record_guards,
+        )?;
     }
     print_table(&rows);
     let failed = rows.iter().filter(|r| !r.ok()).count();
@@ -398,6 +413,50 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         );
     }
     Ok(failed == 0)
+}
+
+/// Writes the guards found (with `--record-guards`), or says where the committed record and
+/// what this run found disagree, so `check` does not call an exercise untested (or trust a
+/// test that no longer guards it) without anyone knowing.
+fn report_guards(
+    workspace: &Workspace,
+    chapter: &Chapter,
+    found: &Guards,
+    reference_ok: bool,
+    record: bool,
+) -> Result<()> {
+    if !reference_ok {
+        return Ok(());
+    }
+    if record {
+        let path = found.save(&workspace.root, chapter)?;
+        println!(
+            "  guards of {} exercise(s) written to {}: commit it with the chapter",
+            found.guards.len(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let committed = Guards::load(&workspace.root, chapter)?;
+    let stale: Vec<&str> = chapter
+        .exercises
+        .iter()
+        .filter(|e| {
+            let seen = found.of(e);
+            !seen.is_empty() && !committed.of(e).iter().any(|t| seen.contains(t))
+        })
+        .map(|e| e.id.name.as_str())
+        .collect();
+    if !stale.is_empty() {
+        println!(
+            "  note: {} records no test that guards {} (check calls them untested); \
+             write it again: cargo workbook verify --chapter {} --record-guards",
+            guards::path(chapter).display(),
+            stale.join(", "),
+            chapter.number
+        );
+    }
+    Ok(())
 }
 
 /// Runs the chapter's tests with `exercise` alone replaced by `todo!()`; the file is restored
