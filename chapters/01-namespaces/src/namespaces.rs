@@ -140,4 +140,29 @@ mod tests {
                 | CloneFlags::CLONE_NEWUSER
         ));
     }
+
+    /// Exercise 1.6 on its own, without a container: a thread of its own unshares a UTS
+    /// namespace (which only that thread enters), sets the name there and reads it back; the
+    /// host's name is unchanged. So this test can tell 1.6 done before 1.1–1.5 are.
+    #[test]
+    fn set_hostname_names_a_fresh_uts_namespace_and_not_the_host() {
+        minidock_testkit::require_root();
+        let host = nix::unistd::gethostname().expect("gethostname");
+        let inside = std::thread::spawn(|| {
+            nix::sched::unshare(CloneFlags::CLONE_NEWUTS).expect("unshare(CLONE_NEWUTS)");
+            set_hostname("md-guard-1-6").expect("set_hostname");
+            nix::unistd::gethostname().expect("gethostname")
+        })
+        .join()
+        .expect("the thread in the new UTS namespace");
+        assert_eq!(
+            inside, "md-guard-1-6",
+            "exercise 1.6 set-hostname: after set_hostname, the namespace's hostname is not the name given"
+        );
+        assert_eq!(
+            nix::unistd::gethostname().expect("gethostname"),
+            host,
+            "the host's hostname changed: set_hostname must only touch the new namespace"
+        );
+    }
 }
