@@ -140,10 +140,13 @@ enum Command {
     #[command(long_about = "For maintainers and CI. Checks that:\n  \
             1. every exercise id is unique and linked from the book (ex-N.M or the id in book/src/*.md);\n  \
             2. the reference code passes every test of each chapter with exercises;\n  \
-            3. for each exercise alone, replacing its body with todo!() still compiles and makes \
+            3. with every exercise of a chapter todo!(), as `start` leaves it, the chapter \
+            compiles without warnings that give an answer away (unused imports, dead code; \
+            unused variables are allowed);\n  \
+            4. for each exercise alone, replacing its body with todo!() still compiles and makes \
             at least one test of its chapter fail (with --record-guards, those tests are written \
             to workbook/guards/<chapter>.json, the record `check` gives ✓ by).\n\n\
-            Step 3 edits source files and restores them byte for byte, also on errors and Ctrl-C; \
+            Steps 3 and 4 edit source files and restore them byte for byte, also on errors and Ctrl-C; \
             each original is kept in .workbook/verify-backup/ meanwhile. If a crash leaves a backup \
             behind, verify refuses to start until `verify --restore` puts it back.\n\n\
             Prints a table; exits with 1 if any exercise fails a check.")]
@@ -168,6 +171,9 @@ enum Command {
         /// `check` needs to show ✓ (commit the file with the chapter).
         #[arg(long)]
         record_guards: bool,
+        /// Skip step 4, the test run per exercise (the slow part).
+        #[arg(long, conflicts_with = "record_guards")]
+        skip_guards: bool,
     },
 
     /// For the book build: mdBook's preprocessor that shows each exercise as todo!() with the
@@ -249,6 +255,7 @@ fn run(cli: Cli) -> Result<bool> {
             verbose,
             timeout,
             record_guards,
+            skip_guards,
         } => verify::run(
             &workspace,
             &verify::Options {
@@ -258,6 +265,7 @@ fn run(cli: Cli) -> Result<bool> {
                 verbose,
                 timeout_secs: Some(timeout),
                 record_guards,
+                skip_guards,
             },
         ),
     }

@@ -566,3 +566,33 @@ fn a_compile_error_is_pinned_on_the_exercise_that_holds_it() {
     assert!(out.contains("why    it does not compile:"), "{out}");
     assert!(!out.contains("next: exercise 1.1"), "{out}");
 }
+
+/// An import only the reference body uses is a warning once `start` has removed the body, and
+/// the warning names the call to make: verify refuses it, naming file, line and import.
+#[test]
+fn verify_refuses_an_import_that_start_would_leave_unused() {
+    let lib = LIB
+        .replace(
+            "//! A demo chapter.\n",
+            "//! A demo chapter.\n\nuse std::ops::Add;\n",
+        )
+        .replace("    a + b\n", "    a.add(b)\n");
+    let demo = demo(&format!("{lib}{TESTS}"));
+    let out = stdout(&demo.workbook(&["verify", "--skip-guards"]).failure());
+    assert!(
+        out.contains("✗ after start: 1 warning(s) that give an answer away"),
+        "{out}"
+    );
+    assert!(
+        out.contains("chapters/01-demo/src/lib.rs:3:5: warning: unused import: `std::ops::Add`"),
+        "{out}"
+    );
+    // The same with the import inside the body: start takes it away with the answer.
+    let lib = LIB.replace("    a + b\n", "    use std::ops::Add;\n    a.add(b)\n");
+    let demo2 = self::demo(&format!("{lib}{TESTS}"));
+    let out = stdout(&demo2.workbook(&["verify", "--skip-guards"]).success());
+    assert!(
+        out.contains("✓ after start: compiles without warnings that give an answer away"),
+        "{out}"
+    );
+}

@@ -9,7 +9,7 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::CloneFlags;
 
 use crate::error::SetupError;
 use crate::spec::Namespaces;
@@ -45,9 +45,10 @@ pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
 /// administer them.
 pub fn unshare_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
     // exercise 1.1 new-namespaces: move this process into the new namespaces the spec asks for.
-    // hint: clone_flags(ns) above gives the CLONE_NEW* flags; one syscall takes them all
-    // hint: nix::sched::unshare(flags), and SetupError::sys("unshare", None, errno) on failure
-    unshare(clone_flags(ns)).map_err(|e| SetupError::sys("unshare", None, e))?;
+    // hint: a process enters new namespaces by leaving its own: one system call detaches the caller from the namespaces its flags name (the shell tool of the same name is a wrapper around it)
+    // hint: clone_flags(ns) above already turns the spec into CLONE_NEW* flags, all at once; nix wraps the call in its `sched` module
+    // hint: the call fails with an Errno: turn it into this crate's error with SetupError::sys, naming the call, and return Ok(()) otherwise
+    nix::sched::unshare(clone_flags(ns)).map_err(|e| SetupError::sys("unshare", None, e))?;
     Ok(())
     // end exercise
 }
