@@ -91,22 +91,53 @@ impl Exercise {
         (self.header_line..=self.end_line).contains(&line)
     }
 
-    /// Whether the body is (still) a `todo!()`: its only non-blank line starts with `todo!(`.
+    /// Whether the body is (still) a `todo!()`: its only non-blank line that is not a comment
+    /// starts with `todo!(`.
     pub fn is_todo(&self) -> bool {
-        let mut lines = self.body.lines().map(str::trim).filter(|l| !l.is_empty());
+        let mut lines = self
+            .body
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("//"));
         matches!((lines.next(), lines.next()), (Some(first), None) if first.starts_with("todo!("))
     }
 
     /// The body `start` puts in place of the reference: one `todo!()` line whose panic message
-    /// names the exercise, so a failing test says which exercise it is waiting for.
+    /// names the exercise, so a failing test says which exercise it is waiting for. The body's
+    /// `// SAFETY:` comments stay above it: they are obligations the learner's `unsafe` code
+    /// must meet too, so they become part of the task.
     pub fn todo_body(&self) -> String {
         let message = format!("exercise {}: {}", self.id, self.task);
-        format!(
+        let mut out = String::new();
+        for comment in self.safety_comments() {
+            out.push_str(&self.indent);
+            out.push_str(comment);
+            out.push_str(self.line_ending);
+        }
+        out.push_str(&format!(
             "{}todo!(\"{}\"){}",
             self.indent,
             escape_for_todo(&message),
             self.line_ending
-        )
+        ));
+        out
+    }
+
+    /// The lines of the body's `// SAFETY:` comments (each with the comment lines that continue
+    /// it), trimmed.
+    pub fn safety_comments(&self) -> Vec<&str> {
+        let mut kept = Vec::new();
+        let mut in_safety = false;
+        for line in self.body.lines().map(str::trim) {
+            if line.starts_with("// SAFETY:") {
+                in_safety = true;
+            } else if !(in_safety && line.starts_with("//") && !line.starts_with("// hint:")) {
+                in_safety = false;
+                continue;
+            }
+            kept.push(line);
+        }
+        kept
     }
 
     /// Whether this body says the same as `other`, ignoring line endings, trailing whitespace
@@ -651,6 +682,20 @@ impl Init {
             let again = parse_ok(&todo);
             assert_eq!(replace_bodies(&todo, &[(&again[0], body.clone())]), text);
         }
+    }
+
+    #[test]
+    fn safety_obligations_stay_above_the_todo() {
+        let text = "fn f() -> u8 {\n    // exercise 1.2 fork: fork.\n    // hint: h\n    let x = 1;\n    // SAFETY: the helper is single-threaded,\n    // so the child may run any code.\n    let r = unsafe { fork() };\n    // an ordinary comment goes\n    r\n    // end exercise\n}\n";
+        let found = parse_ok(text);
+        assert_eq!(
+            found[0].todo_body(),
+            "    // SAFETY: the helper is single-threaded,\n    // so the child may run any code.\n    todo!(\"exercise 1.2 fork: fork.\")\n"
+        );
+        let started = replace_bodies(text, &[(&found[0], found[0].todo_body())]);
+        let again = parse_ok(&started);
+        assert!(again[0].is_todo(), "{started}");
+        assert_eq!(again[0].todo_body(), found[0].todo_body());
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! guarded by a test (`verify`). The binary `minidock-workbook` (`cargo workbook`) is a thin
 //! command line over [`commands`].
 
+pub mod book;
 pub mod commands;
 pub mod exercise;
 pub mod explain;
 pub mod git;
+pub mod guards;
 pub mod reference;
 pub mod signals;
 pub mod state;

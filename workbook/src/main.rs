@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use minidock_workbook::commands::{check, diff, doctor, hint, list, solution, start, verify};
+use minidock_workbook::commands::{book, check, diff, doctor, hint, list, solution, start, verify};
 use minidock_workbook::{signals, workspace};
 
 /// The workbook of the minidock book: turn a chapter's reference code into exercises, check
@@ -85,10 +85,13 @@ enum Command {
         long_about = "Run `cargo test -p <chapter crate>` and show a dashboard: each exercise ✓ or ✗, then \
             the first one to work on with its hint, the book section to read, and the failing \
             test's message in plain words.\n\n\
-            An exercise is ✗ while its body is todo!(); one you wrote is ✗ when a failing test \
-            points at it (its id in the message, a location inside it, or its name in the test's \
-            name), or when failing tests point at no exercise at all. A reference body is never \
-            blamed: `verify` proves the reference passes.\n\n\
+            ✓ means a test that checks the exercise ran and passed: one of its guard tests (the \
+            tests `verify` saw fail without it, recorded in workbook/guards/). An exercise is ✗ \
+            while its body is todo!(), when a failing test points at it (its id in the message, \
+            a location inside it, or its name in the test's name), or when it does not compile. \
+            It is `blocked by 1.2` when its tests stop at an earlier exercise, and `untested` \
+            when none of them ran.\n\n\
+            When the crate does not compile, the exercise holding the compiler error comes first.\n\n\
             Without N: the chapters you started, or all chapters with exercises if none. \
             Exits with 0 when every exercise is ✓ and every test passes."
     )]
@@ -137,9 +140,13 @@ enum Command {
     #[command(long_about = "For maintainers and CI. Checks that:\n  \
             1. every exercise id is unique and linked from the book (ex-N.M or the id in book/src/*.md);\n  \
             2. the reference code passes every test of each chapter with exercises;\n  \
-            3. for each exercise alone, replacing its body with todo!() still compiles and makes \
-            at least one test of its chapter fail.\n\n\
-            Step 3 edits source files and restores them byte for byte, also on errors and Ctrl-C; \
+            3. with every exercise of a chapter todo!(), as `start` leaves it, the chapter \
+            compiles without warnings that give an answer away (unused imports, dead code; \
+            unused variables are allowed);\n  \
+            4. for each exercise alone, replacing its body with todo!() still compiles and makes \
+            at least one test of its chapter fail (with --record-guards, those tests are written \
+            to workbook/guards/<chapter>.json, the record `check` gives ✓ by).\n\n\
+            Steps 3 and 4 edit source files and restore them byte for byte, also on errors and Ctrl-C; \
             each original is kept in .workbook/verify-backup/ meanwhile. If a crash leaves a backup \
             behind, verify refuses to start until `verify --restore` puts it back.\n\n\
             Prints a table; exits with 1 if any exercise fails a check.")]
@@ -160,12 +167,44 @@ enum Command {
         /// counts as failing (the exercise broke something the tests wait for).
         #[arg(long, value_name = "SECONDS", default_value_t = 300)]
         timeout: u64,
+        /// Write the tests that guard each exercise to workbook/guards/<chapter>.json, which
+        /// `check` needs to show ✓ (commit the file with the chapter).
+        #[arg(long)]
+        record_guards: bool,
+        /// Skip step 4, the test run per exercise (the slow part).
+        #[arg(long, conflicts_with = "record_guards")]
+        skip_guards: bool,
+    },
+
+    /// For the book build: mdBook's preprocessor that shows each exercise as todo!() with the
+    /// reference behind a reveal (book/book.toml runs it).
+    #[command(hide = true)]
+    MdbookPreprocessor {
+        /// `supports RENDERER` when mdBook asks; nothing when it hands over the book.
+        args: Vec<String>,
+    },
+
+    /// For maintainers and CI: prove the rendered book prints no exercise's answer outside a
+    /// reveal.
+    #[command(
+        long_about = "For maintainers and CI: reads every HTML page of the rendered book \
+            (default book/book, after `mdbook build book`) and fails when the reference body of \
+            an exercise can be read outside its reveal."
+    )]
+    CheckBook {
+        /// The rendered book.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
 fn run(cli: Cli) -> Result<bool> {
     if let Command::Doctor = cli.command {
         return doctor::run();
+    }
+    if let Command::MdbookPreprocessor { args } = &cli.command {
+        // Needs no workspace: it works on the Markdown mdBook hands over.
+        return book::preprocessor(args);
     }
     let root = match cli.workspace_root {
         Some(dir) => workspace::find_root(&std::fs::canonicalize(&dir).unwrap_or(dir))?,
@@ -187,7 +226,11 @@ fn run(cli: Cli) -> Result<bool> {
     }
     let workspace = workspace::Workspace::load(&root)?;
     match cli.command {
-        Command::Doctor => unreachable!("handled above"),
+        Command::Doctor | Command::MdbookPreprocessor { .. } => unreachable!("handled above"),
+        Command::CheckBook { dir } => {
+            let dir = dir.unwrap_or_else(|| workspace.root.join("book/book"));
+            book::check(&workspace, &dir)
+        }
         Command::List => list::run(&workspace),
         Command::Start { chapter, force } => start::run(&workspace, chapter, force),
         Command::Check {
@@ -211,6 +254,8 @@ fn run(cli: Cli) -> Result<bool> {
             test_threads,
             verbose,
             timeout,
+            record_guards,
+            skip_guards,
         } => verify::run(
             &workspace,
             &verify::Options {
@@ -219,6 +264,8 @@ fn run(cli: Cli) -> Result<bool> {
                 test_threads,
                 verbose,
                 timeout_secs: Some(timeout),
+                record_guards,
+                skip_guards,
             },
         ),
     }

@@ -127,6 +127,21 @@ fn demo(lib: &str) -> Demo {
     }
 }
 
+/// What a maintainer does once per chapter: `verify --record-guards`, then commit the record.
+fn record_guards(demo: &Demo) {
+    let out = stdout(
+        &demo
+            .workbook(&["verify", "--chapter", "1", "--record-guards"])
+            .success(),
+    );
+    assert!(
+        out.contains("written to workbook/guards/01-demo.json"),
+        "{out}"
+    );
+    git(&demo.root, &["add", "-A"]);
+    git(&demo.root, &["commit", "-q", "-m", "guards"]);
+}
+
 fn stdout(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
 }
@@ -139,6 +154,7 @@ fn stderr(assert: &assert_cmd::assert::Assert) -> String {
 fn a_learner_goes_from_start_to_all_green() {
     let reference = format!("{LIB}{TESTS}");
     let demo = demo(&reference);
+    record_guards(&demo);
 
     let list = demo.workbook(&["list"]).success();
     let out = stdout(&list);
@@ -380,4 +396,203 @@ fn ctrl_c_during_verify_puts_the_file_back() {
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert_eq!(demo.read_lib(), reference);
     assert!(!backup.exists());
+}
+
+/// mdBook's preprocessor protocol, as `mdbook build` drives it: the book shows each exercise
+/// as `start` leaves it, with the reference behind a reveal; `check-book` finds an answer
+/// that can be read outside a reveal on a rendered page.
+#[test]
+fn the_book_shows_the_todo_and_check_book_finds_a_printed_answer() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    let supports = demo.workbook(&["mdbook-preprocessor", "supports", "html"]);
+    supports.success();
+
+    let page = format!("# Demo\n\n```rust\n{LIB}```\n\nThe end.\n");
+    let input = serde_json::json!([
+        {"root": demo.root.join("book"), "config": {}, "renderer": "html", "mdbook_version": "0.4.40"},
+        {"sections": [{"Chapter": {"name": "Demo", "content": page, "number": [1],
+            "sub_items": [], "path": "01-demo.md", "source_path": "01-demo.md",
+            "parent_names": []}}], "__non_exhaustive": null}
+    ]);
+    let out = Command::cargo_bin("minidock-workbook")
+        .unwrap()
+        .arg("mdbook-preprocessor")
+        .write_stdin(input.to_string())
+        .assert()
+        .success();
+    let book: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let content = book["sections"][0]["Chapter"]["content"].as_str().unwrap();
+    assert!(
+        content.contains("    todo!(\"exercise 1.1 add: add two numbers.\")\n    // end exercise"),
+        "{content}"
+    );
+    assert!(
+        content.contains("<details class=\"workbook-reference\" id=\"ref-1.1\">"),
+        "{content}"
+    );
+    assert!(
+        content.contains("```rust\nformat!(\"{greeting}, {name}\")\n```\n\n</details>"),
+        "{content}"
+    );
+    let outside: String = content
+        .split("<details")
+        .map(|part| {
+            part.split_once("</details>")
+                .map_or(part, |(_, after)| after)
+        })
+        .collect();
+    assert!(!outside.contains("    a + b\n"), "{outside}");
+
+    // A rendered book: one page hides the answers, the other prints 1.2's.
+    let rendered = demo.root.join("book/book");
+    write(
+        &rendered.join("index.html"),
+        "<pre><code class=\"language-rust\">todo!(&quot;exercise 1.1 add&quot;)</code></pre>\
+         <details class=\"workbook-reference\" id=\"ref-1.1\"><summary>s</summary>\
+         <pre><code class=\"language-rust\">a + b</code></pre></details>",
+    );
+    demo.workbook(&["check-book"]).success();
+    write(
+        &rendered.join("print.html"),
+        "<pre><code class=\"language-rust\">    format!(&quot;{greeting}, {name}&quot;)\n</code></pre>",
+    );
+    let out = stdout(&demo.workbook(&["check-book"]).failure());
+    assert!(
+        out.contains(
+            "✗ print.html: the reference of exercise 1.2 greet can be read outside a reveal"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 leak(s)"), "{out}");
+}
+
+/// 1.2's only test calls 1.1 first, as a container test needs PID 1 before it can look at the
+/// hostname.
+const CHAINED: &str = r#"
+pub fn setup() -> i32 {
+    // exercise 1.1 setup: return one.
+    // hint: the number after zero
+    1
+    // end exercise
+}
+
+pub fn shout(name: &str) -> String {
+    // exercise 1.2 shout: the name in capitals.
+    // hint: str has a method for that
+    name.to_uppercase()
+    // end exercise
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_returns_one() {
+        assert_eq!(setup(), 1);
+    }
+
+    #[test]
+    fn shouts_after_setup() {
+        assert_eq!(setup(), 1);
+        assert_eq!(shout("ann"), "ANN");
+    }
+}
+"#;
+
+/// The false ✓ of old: with 1.1 still todo!(), a no-op 1.2 was ✓ because the only test that
+/// checks it stops at 1.1 and names 1.1. Now it is "blocked by 1.1", and ✓ once 1.1 is written
+/// and the test really ran it.
+#[test]
+fn an_exercise_no_test_reached_is_blocked_not_done() {
+    let demo = demo(CHAINED);
+    record_guards(&demo);
+    let record = std::fs::read_to_string(demo.root.join("workbook/guards/01-demo.json")).unwrap();
+    assert!(
+        record.contains("\"1.2 shout\": [\n      \"tests::shouts_after_setup\""),
+        "{record}"
+    );
+    demo.workbook(&["start", "1"]).success();
+    let started = demo.read_lib();
+    let no_op = started.replace(
+        "    todo!(\"exercise 1.2 shout: the name in capitals.\")\n",
+        "    name.to_string()\n",
+    );
+    write(&demo.lib(), &no_op);
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✗ 1.1 setup  todo"), "{out}");
+    assert!(
+        out.contains("· 1.2 shout  blocked by 1.1: its tests stop there before they reach it"),
+        "{out}"
+    );
+    assert!(!out.contains("✓ 1.2"), "{out}");
+    assert!(out.contains("0 of 2 exercises done"), "{out}");
+
+    // 1.1 written: the test now reaches the no-op and fails on it.
+    write(
+        &demo.lib(),
+        &no_op.replace(
+            "    todo!(\"exercise 1.1 setup: return one.\")\n",
+            "    1\n",
+        ),
+    );
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✓ 1.1 setup"), "{out}");
+    assert!(
+        out.contains("✗ 1.2 shout  fails: tests::shouts_after_setup"),
+        "{out}"
+    );
+}
+
+/// A syntax error inside 1.2 while 1.1 is still todo!(): rustc's error is in 1.2's lines, so
+/// "next" is 1.2 with the error, not 1.1 and its hint.
+#[test]
+fn a_compile_error_is_pinned_on_the_exercise_that_holds_it() {
+    let demo = demo(&format!("{LIB}{TESTS}"));
+    demo.workbook(&["start", "1"]).success();
+    let broken = demo.read_lib().replace(
+        "    todo!(\"exercise 1.2 greet: greet someone by name.\")\n",
+        "    format!(\"{greeting}, {name}\") name\n",
+    );
+    write(&demo.lib(), &broken);
+    let out = stdout(&demo.workbook(&["check", "1"]).failure());
+    assert!(out.contains("✗ 1.1 add    todo"), "{out}");
+    assert!(out.contains("✗ 1.2 greet  does not compile"), "{out}");
+    assert!(
+        out.contains("next: exercise 1.2 greet: greet someone by name."),
+        "{out}"
+    );
+    assert!(out.contains("hint   format! builds strings"), "{out}");
+    assert!(out.contains("why    it does not compile:"), "{out}");
+    assert!(!out.contains("next: exercise 1.1"), "{out}");
+}
+
+/// An import only the reference body uses is a warning once `start` has removed the body, and
+/// the warning names the call to make: verify refuses it, naming file, line and import.
+#[test]
+fn verify_refuses_an_import_that_start_would_leave_unused() {
+    let lib = LIB
+        .replace(
+            "//! A demo chapter.\n",
+            "//! A demo chapter.\n\nuse std::ops::Add;\n",
+        )
+        .replace("    a + b\n", "    a.add(b)\n");
+    let demo = demo(&format!("{lib}{TESTS}"));
+    let out = stdout(&demo.workbook(&["verify", "--skip-guards"]).failure());
+    assert!(
+        out.contains("✗ after start: 1 warning(s) that give an answer away"),
+        "{out}"
+    );
+    assert!(
+        out.contains("chapters/01-demo/src/lib.rs:3:5: warning: unused import: `std::ops::Add`"),
+        "{out}"
+    );
+    // The same with the import inside the body: start takes it away with the answer.
+    let lib = LIB.replace("    a + b\n", "    use std::ops::Add;\n    a.add(b)\n");
+    let demo2 = self::demo(&format!("{lib}{TESTS}"));
+    let out = stdout(&demo2.workbook(&["verify", "--skip-guards"]).success());
+    assert!(
+        out.contains("✓ after start: compiles without warnings that give an answer away"),
+        "{out}"
+    );
 }

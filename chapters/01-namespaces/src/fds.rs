@@ -9,8 +9,6 @@
 
 use std::fs;
 
-use nix::errno::Errno;
-
 use crate::error::SetupError;
 
 // ANCHOR: close_fds
@@ -22,6 +20,7 @@ pub fn close_on_exec_above_stdio() -> Result<(), SetupError> {
     // exercise 1.10 close-fds: make sure no descriptor above 2 survives the execve.
     // hint: libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) marks them all close-on-exec
     // hint: if that fails with ENOSYS or EINVAL, set FD_CLOEXEC on each number listed in /proc/self/fd
+    use nix::errno::Errno;
     // SAFETY: close_range only changes flags of this process's descriptors.
     let r = unsafe { libc::close_range(3, u32::MAX, libc::CLOSE_RANGE_CLOEXEC as i32) };
     if r == 0 {

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, getpid, getppid, ForkResult, Pid};
+use nix::unistd::{getpid, getppid, ForkResult, Pid};
 
 use crate::capabilities;
 use crate::channel::{self, Report};
@@ -204,10 +204,12 @@ fn read_spec(pipe: &mut impl BufRead) -> Result<ProcessSpec, SetupError> {
 /// exits, the kernel kills everything else in the namespace.
 fn fork_pid1() -> Result<ForkResult, SetupError> {
     // exercise 1.2 pid1-fork: fork, so that the child is born as PID 1 of the new PID namespace.
-    // hint: nix::unistd::fork() is unsafe; it is sound here because the helper is single-threaded
+    // hint: a new PID namespace is for children: the process that unshared stays where it was, and its first child is PID 1 of the new namespace
+    // hint: the call that makes a child copies the caller; nix has it in `unistd`, and it is `unsafe` (after it, the child of a multi-threaded parent may only make async-signal-safe calls)
+    // hint: it says which side you are on (ForkResult::Parent { child } or ForkResult::Child): return that, its error turned into SetupError::sys("fork", None, errno)
     // SAFETY: the helper is single-threaded (ensure_single_threaded), so
     // the child may run any code after the fork.
-    let result = unsafe { fork() }.map_err(|e| SetupError::sys("fork", None, e))?;
+    let result = unsafe { nix::unistd::fork() }.map_err(|e| SetupError::sys("fork", None, e))?;
     Ok(result)
     // end exercise
 }

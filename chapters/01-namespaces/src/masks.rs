@@ -12,7 +12,7 @@ use std::path::Path;
 use nix::mount::{mount, MsFlags};
 
 use crate::error::SetupError;
-use crate::rootfs::{is_char_device, remount_read_only};
+use crate::rootfs::remount_read_only;
 
 fn display(p: &Path) -> Option<String> {
     Some(p.display().to_string())
@@ -31,7 +31,7 @@ pub fn mask_paths<P: AsRef<Path>>(paths: &[P]) -> Result<(), SetupError> {
     // hint: first refuse unless is_char_device("/dev/null", 1, 3); skip paths that do not exist (fs::symlink_metadata)
     // hint: directories: mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None::<&str>); files: mount(Some("/dev/null"), path, None::<&str>, MS_BIND, None::<&str>)
     let null = Path::new("/dev/null");
-    if !is_char_device(null, 1, 3) {
+    if !crate::rootfs::is_char_device(null, 1, 3) {
         return Err(SetupError::refused(
             "mask paths",
             display(null),

@@ -9,7 +9,7 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::CloneFlags;
 
 use crate::error::SetupError;
 use crate::spec::Namespaces;
@@ -45,9 +45,10 @@ pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
 /// administer them.
 pub fn unshare_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
     // exercise 1.1 new-namespaces: move this process into the new namespaces the spec asks for.
-    // hint: clone_flags(ns) above gives the CLONE_NEW* flags; one syscall takes them all
-    // hint: nix::sched::unshare(flags), and SetupError::sys("unshare", None, errno) on failure
-    unshare(clone_flags(ns)).map_err(|e| SetupError::sys("unshare", None, e))?;
+    // hint: a process enters new namespaces by leaving its own: one system call detaches the caller from the namespaces its flags name (the shell tool of the same name is a wrapper around it)
+    // hint: clone_flags(ns) above already turns the spec into CLONE_NEW* flags, all at once; nix wraps the call in its `sched` module
+    // hint: the call fails with an Errno: turn it into this crate's error with SetupError::sys, naming the call, and return Ok(()) otherwise
+    nix::sched::unshare(clone_flags(ns)).map_err(|e| SetupError::sys("unshare", None, e))?;
     Ok(())
     // end exercise
 }
@@ -155,5 +156,30 @@ mod tests {
                 | CloneFlags::CLONE_NEWNET
                 | CloneFlags::CLONE_NEWUSER
         ));
+    }
+
+    /// Exercise 1.6 on its own, without a container: a thread of its own unshares a UTS
+    /// namespace (which only that thread enters), sets the name there and reads it back; the
+    /// host's name is unchanged. So this test can tell 1.6 done before 1.1–1.5 are.
+    #[test]
+    fn set_hostname_names_a_fresh_uts_namespace_and_not_the_host() {
+        minidock_testkit::require_root();
+        let host = nix::unistd::gethostname().expect("gethostname");
+        let inside = std::thread::spawn(|| {
+            nix::sched::unshare(CloneFlags::CLONE_NEWUTS).expect("unshare(CLONE_NEWUTS)");
+            set_hostname("md-guard-1-6").expect("set_hostname");
+            nix::unistd::gethostname().expect("gethostname")
+        })
+        .join()
+        .expect("the thread in the new UTS namespace");
+        assert_eq!(
+            inside, "md-guard-1-6",
+            "exercise 1.6 set-hostname: after set_hostname, the namespace's hostname is not the name given"
+        );
+        assert_eq!(
+            nix::unistd::gethostname().expect("gethostname"),
+            host,
+            "the host's hostname changed: set_hostname must only touch the new namespace"
+        );
     }
 }

@@ -5,10 +5,6 @@
 //! programs talking to themselves over localhost work. Real networking
 //! (a veth pair to a bridge) is a later chapter.
 
-use std::os::fd::AsRawFd;
-
-use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
-
 use crate::error::SetupError;
 
 // ANCHOR: loopback
@@ -19,6 +15,8 @@ pub fn bring_up_loopback() -> Result<(), SetupError> {
     // exercise 1.9 loopback-up: bring up `lo` in the new network namespace.
     // hint: the ioctls need a socket: socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
     // hint: libc::ifreq with ifr_name "lo"; ioctl(SIOCGIFFLAGS), set ifru_flags |= IFF_UP, ioctl(SIOCSIFFLAGS)
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
+    use std::os::fd::AsRawFd;
     let fail = |what, e| SetupError::sys(what, Some("lo".into()), e);
     let sock = socket(
         AddressFamily::Inet,

@@ -15,9 +15,8 @@ use std::fs;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Component, Path, PathBuf};
 
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::mount::{mount, MsFlags};
 use nix::sys::statvfs::{statvfs, FsFlags};
-use nix::unistd::{chdir, pivot_root};
 
 use crate::devices;
 use crate::error::SetupError;
@@ -315,6 +314,8 @@ pub fn enter_rootfs(rootfs: &Path) -> Result<(), SetupError> {
     // exercise 1.3 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
     // hint: chdir into the rootfs, then nix::unistd::pivot_root(".", ".") (see pivot_root(2), NOTES)
     // hint: the old root is now stacked on "/": umount2(".", MntFlags::MNT_DETACH), then chdir("/")
+    use nix::mount::{umount2, MntFlags};
+    use nix::unistd::{chdir, pivot_root};
     chdir(rootfs).map_err(|e| SetupError::sys("chdir", display(rootfs), e))?;
     pivot_root(".", ".").map_err(|e| SetupError::sys("pivot_root", display(rootfs), e))?;
     umount2(".", MntFlags::MNT_DETACH)

@@ -38,7 +38,9 @@ fn run(image_file: &Path, command: &[String]) -> Result<i32, Box<dyn std::error:
     let loaded = store.load(image_file)?;
     let first = loaded.first().ok_or("the archive holds no image")?;
     let image = store.resolve(&first.id.to_string())?;
-    eprintln!("image {} ({} layers)", image.id.short(), image.layers.len());
+    let layers = image.layers.len();
+    let plural = if layers == 1 { "" } else { "s" };
+    eprintln!("image {} ({layers} layer{plural})", image.id.short());
 
     let rootfs = Rootfs::mount(&store, &image, &work.path().join("container"))?;
     let spec = process_spec(&image, rootfs.path(), command);

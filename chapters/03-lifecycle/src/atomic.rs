@@ -5,14 +5,9 @@
 //! `rename` it over the target (atomic within one file system), then `fsync`
 //! the directory so the rename itself survives a power cut.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use rand::Rng;
-
-use crate::error::{io_err, Result};
+use crate::error::Result;
 
 // ANCHOR: write_atomic
 /// Replaces `path` with `bytes` atomically (see the module text). The file
@@ -21,6 +16,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // exercise 3.3 atomic-write: replace `path` by `bytes` so a crash or a concurrent reader never sees a partial file.
     // hint: create a temporary file next to `path` (same directory, so rename stays on one file system), write it and call sync_all
     // hint: fs::rename the temporary file over `path`, then open the directory and sync_all it; remove the temporary file if anything fails
+    use crate::error::io_err;
+    use rand::Rng;
+    use std::fs::{self, File, OpenOptions};
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let tmp = dir.join(format!(
@@ -53,6 +53,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
+    use std::fs;
     use std::os::unix::fs::PermissionsExt;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;

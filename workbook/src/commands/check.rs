@@ -1,20 +1,29 @@
 //! `cargo workbook check [N]`: run a chapter's tests and show a dashboard of its exercises.
 //!
-//! Which test guards which exercise is derived, not configured:
+//! Which failing test counts against which exercise is derived, not configured:
 //! - a failing test whose output names an exercise id (`todo!("exercise 1.3 pivot-root: …")`
 //!   panics with it, also through the init helper's error) belongs to that exercise;
 //! - else one whose output points into an exercise's lines (`src/init.rs:42:9`);
 //! - else one whose name contains the exercise's name (`pivot_root` in `pivot_root_hides_host`).
 //!
 //! A failure that names no exercise counts against the learner's own (modified) bodies, since
-//! the reference bodies are known to pass. An exercise is ✓ when its body is written and no
-//! failure counts against it.
+//! the reference bodies are known to pass.
+//!
+//! ✓ is a claim that a test checked the code, so it needs more than "no failure names it": an
+//! exercise is ✓ when its body is written, no failure counts against it, and one of its guard
+//! tests (the tests `verify` saw fail without it, see [`crate::guards`]) ran and passed. When
+//! its guards all failed because of another exercise it is "blocked by" that one; when none of
+//! them ran, or none is recorded, it is "untested".
+//!
+//! A crate that does not compile runs no test: the exercise whose lines hold the first error is
+//! the one to work on, whatever comes before it.
 
 use anyhow::Result;
 
 use super::mark;
 use crate::exercise::Exercise;
 use crate::explain::{as_root, explain};
+use crate::guards::Guards;
 use crate::reference::{References, Status};
 use crate::state::State;
 use crate::testrun::{CompileError, Failure, Outcome, TestCommand, TestRun};
@@ -41,6 +50,14 @@ pub enum Verdict {
     NotRun,
     /// Written by the learner, and tests fail that name no exercise.
     Unconfirmed,
+    /// Written, but every guard test that ran failed because of other exercises (their ids,
+    /// `1.2`; empty when the failures name no exercise): nothing has checked it yet.
+    Blocked(Vec<String>),
+    /// Written, but no guard test ran: nothing has checked it. `recorded`: whether any test is
+    /// recorded as its guard at all.
+    Untested {
+        recorded: bool,
+    },
 }
 
 impl Verdict {
@@ -111,8 +128,14 @@ fn compile_error_in(error: &CompileError, exercise: &Exercise) -> bool {
         .is_some_and(|(file, line)| *file == exercise.file && exercise.contains_line(*line))
 }
 
-/// The verdict for each exercise of a chapter after a test run.
-pub fn verdicts(exercises: &[Exercise], statuses: &[Status], run: &TestRun) -> Vec<Verdict> {
+/// The verdict for each exercise of a chapter after a test run. `guards[i]` are the tests that
+/// guard `exercises[i]` (see [`crate::guards`]).
+pub fn verdicts(
+    exercises: &[Exercise],
+    statuses: &[Status],
+    run: &TestRun,
+    guards: &[&[String]],
+) -> Vec<Verdict> {
     if !run.compiled() {
         return exercises
             .iter()
@@ -142,9 +165,10 @@ pub fn verdicts(exercises: &[Exercise], statuses: &[Status], run: &TestRun) -> V
     }
     exercises
         .iter()
+        .enumerate()
         .zip(statuses)
         .zip(against)
-        .map(|((e, status), failing)| {
+        .map(|(((i, e), status), failing)| {
             if e.is_todo() {
                 Verdict::Todo
             } else if !failing.is_empty() {
@@ -152,10 +176,65 @@ pub fn verdicts(exercises: &[Exercise], statuses: &[Status], run: &TestRun) -> V
             } else if unattributed && *status == Status::Modified {
                 Verdict::Unconfirmed
             } else {
-                Verdict::Done
+                guarded(
+                    i,
+                    exercises,
+                    statuses,
+                    run,
+                    guards.get(i).copied().unwrap_or(&[]),
+                )
             }
         })
         .collect()
+}
+
+/// The verdict for a written exercise no failure counts against: ✓ only when one of its guard
+/// tests ran and passed.
+fn guarded(
+    index: usize,
+    exercises: &[Exercise],
+    statuses: &[Status],
+    run: &TestRun,
+    guards: &[String],
+) -> Verdict {
+    let ran: Vec<&(String, Outcome)> = run
+        .results
+        .iter()
+        .filter(|(name, _)| guards.contains(name))
+        .collect();
+    if ran.iter().any(|(_, outcome)| *outcome == Outcome::Ok) {
+        return Verdict::Done;
+    }
+    if !ran.iter().any(|(_, outcome)| *outcome == Outcome::Failed) {
+        return Verdict::Untested {
+            recorded: !guards.is_empty(),
+        };
+    }
+    let mut blockers: Vec<String> = Vec::new();
+    for failure in run.failures.iter().filter(|f| guards.contains(&f.name)) {
+        for owner in attribute(failure, exercises, statuses) {
+            let key = exercises[owner].id.key();
+            if owner != index && !blockers.contains(&key) {
+                blockers.push(key);
+            }
+        }
+    }
+    Verdict::Blocked(blockers)
+}
+
+/// The exercise to work on next: when the crate does not compile, the one holding the first
+/// compiler error (an earlier todo cannot be checked before the crate compiles); else the first
+/// that is not done.
+pub fn next_exercise(verdicts: &[Verdict]) -> Option<usize> {
+    verdicts
+        .iter()
+        .position(|v| matches!(v, Verdict::DoesNotCompile(0)))
+        .or_else(|| {
+            verdicts
+                .iter()
+                .position(|v| matches!(v, Verdict::DoesNotCompile(_)))
+        })
+        .or_else(|| verdicts.iter().position(|v| !v.ok()))
 }
 
 /// The chapters `check` looks at: the one asked for, else the started ones, else all with
@@ -234,7 +313,9 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             .iter()
             .map(|e| references.status(chapter, e))
             .collect();
-        let verdicts = verdicts(&chapter.exercises, &statuses, &run);
+        let record = Guards::load(&workspace.root, chapter)?;
+        let guards: Vec<&[String]> = chapter.exercises.iter().map(|e| record.of(e)).collect();
+        let verdicts = verdicts(&chapter.exercises, &statuses, &run, &guards);
         let width = chapter
             .exercises
             .iter()
@@ -262,12 +343,25 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 Verdict::Unconfirmed => {
                     "not confirmed: tests fail that name no exercise (see below)".to_string()
                 }
+                Verdict::Blocked(by) if by.is_empty() => {
+                    "blocked: its tests fail for another reason (see below)".to_string()
+                }
+                Verdict::Blocked(by) => format!(
+                    "blocked by {}: its tests stop there before they reach it",
+                    by.join(", ")
+                ),
+                Verdict::Untested { recorded: false } => {
+                    "untested: no test is recorded as its guard".to_string()
+                }
+                Verdict::Untested { recorded: true } => {
+                    "untested: none of its tests ran".to_string()
+                }
             };
-            let line = format!(
-                "  {} {:<width$}  {why}",
-                mark(verdict.ok()),
-                e.id.to_string()
-            );
+            let symbol = match verdict {
+                Verdict::Blocked(_) | Verdict::Untested { .. } => "·",
+                v => mark(v.ok()),
+            };
+            let line = format!("  {symbol} {:<width$}  {why}", e.id.to_string());
             println!("{}", line.trim_end());
         }
         let done = verdicts.iter().filter(|v| v.ok()).count();
@@ -296,7 +390,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         all_ok &= chapter_ok;
 
         if !first_failing_shown {
-            if let Some(i) = verdicts.iter().position(|v| !v.ok()) {
+            if let Some(i) = next_exercise(&verdicts) {
                 first_failing_shown = true;
                 show_next(
                     workspace,
@@ -378,6 +472,15 @@ fn show_next(
         }
         Verdict::Unconfirmed => {
             println!("  why    you wrote this one, and tests fail that name no exercise; they may be about it")
+        }
+        Verdict::Blocked(by) => {
+            println!(
+                "  why    its tests did not get as far as this exercise ({}): finish that first",
+                by.join(", ")
+            )
+        }
+        Verdict::Untested { .. } => {
+            println!("  why    no test that checks this exercise ran, so it cannot be called done")
         }
         Verdict::Done => {}
     }
@@ -498,15 +601,41 @@ pub fn greet(name: &str) -> String {
         }
     }
 
+    /// Guard records where each exercise is guarded by the test named after it.
+    fn named_guards() -> Vec<Vec<String>> {
+        vec![vec!["tests::sums".into()], vec!["tests::greets".into()]]
+    }
+
+    fn as_slices(guards: &[Vec<String>]) -> Vec<&[String]> {
+        guards.iter().map(Vec::as_slice).collect()
+    }
+
+    fn run_of(results: &[(&str, Outcome)], failures: Vec<Failure>) -> TestRun {
+        TestRun {
+            results: results.iter().map(|(n, o)| (n.to_string(), *o)).collect(),
+            success: failures.is_empty(),
+            failures,
+            ..TestRun::default()
+        }
+    }
+
     #[test]
     fn verdicts_follow_the_failures() {
         let ex = exercises();
+        let guards = named_guards();
+        let guards = as_slices(&guards);
         let todo_failure = failure(
             "tests::greets",
             "not yet implemented: exercise 1.2 greet: greet someone.",
         );
-        let run = run_with(vec![todo_failure.clone()]);
-        let v = verdicts(&ex, &[Status::Reference, Status::Todo], &run);
+        let run = run_of(
+            &[
+                ("tests::sums", Outcome::Ok),
+                ("tests::greets", Outcome::Failed),
+            ],
+            vec![todo_failure.clone()],
+        );
+        let v = verdicts(&ex, &[Status::Reference, Status::Todo], &run, &guards);
         assert_eq!(v, vec![Verdict::Done, Verdict::Todo]);
 
         let wrong_add = failure(
@@ -514,46 +643,204 @@ pub fn greet(name: &str) -> String {
             "assertion failed at chapters/01-demo/src/lib.rs:3:5",
         );
         let run = run_with(vec![wrong_add, todo_failure.clone()]);
-        let v = verdicts(&ex, &[Status::Modified, Status::Todo], &run);
+        let v = verdicts(&ex, &[Status::Modified, Status::Todo], &run, &guards);
         assert_eq!(v, vec![Verdict::Failing(vec![0]), Verdict::Todo]);
 
         // A failure naming nothing counts against the learner's own body, not the reference.
         let loose = failure("tests::env", "needs root: run the test command as root");
-        let run = run_with(vec![loose.clone()]);
+        let results = [
+            ("tests::sums", Outcome::Ok),
+            ("tests::env", Outcome::Failed),
+            ("tests::greets", Outcome::Failed),
+        ];
+        let run = run_of(&results, vec![loose.clone(), todo_failure.clone()]);
         assert_eq!(
-            verdicts(&ex, &[Status::Modified, Status::Todo], &run),
+            verdicts(&ex, &[Status::Modified, Status::Todo], &run, &guards),
             vec![Verdict::Unconfirmed, Verdict::Todo]
         );
         assert_eq!(
-            verdicts(&ex, &[Status::Reference, Status::Todo], &run),
+            verdicts(&ex, &[Status::Reference, Status::Todo], &run, &guards),
             vec![Verdict::Done, Verdict::Todo]
         );
+    }
+
+    /// The case that made ✓ lie: 1.2 is still todo!(), 1.1 is a no-op. Every test that would
+    /// check 1.1 stops at 1.2's todo!() first, no failure names 1.1, and yet 1.1 is not done.
+    #[test]
+    fn an_exercise_whose_tests_stop_at_an_earlier_todo_is_blocked_not_done() {
+        const LATER: &str = "\
+pub fn run() -> Result<(), ()> {
+    // exercise 1.2 fork: fork.
+    todo!(\"exercise 1.2 fork: fork.\")
+    // end exercise
+}
+
+pub fn set_hostname(name: &str) -> Result<(), ()> {
+    // exercise 1.6 set-hostname: set it.
+    let _ = name;
+    Ok(())
+    // end exercise
+}
+";
+        let ex = parse(Path::new("chapters/01-demo/src/lib.rs"), LATER).unwrap();
+        let statuses = [Status::Todo, Status::Modified];
+        let guards = vec![
+            vec!["runs_a_container".to_string()],
+            vec!["container_has_its_hostname".to_string()],
+        ];
+        let guards = as_slices(&guards);
+        let stopped = |name: &str| {
+            failure(
+                name,
+                "thread 'x' panicked at tests/run.rs:9:5:\ninit failed: not yet implemented: exercise 1.2 fork: fork.\n",
+            )
+        };
+        let run = run_of(
+            &[
+                ("runs_a_container", Outcome::Failed),
+                ("container_has_its_hostname", Outcome::Failed),
+            ],
+            vec![
+                stopped("runs_a_container"),
+                stopped("container_has_its_hostname"),
+            ],
+        );
+        let v = verdicts(&ex, &statuses, &run, &guards);
+        assert_eq!(v, vec![Verdict::Todo, Verdict::Blocked(vec!["1.2".into()])]);
+        assert!(!v[1].ok());
+
+        // Its guard did not run at all (filtered out, or a binary that never started).
+        let run = run_of(
+            &[("runs_a_container", Outcome::Failed)],
+            vec![stopped("runs_a_container")],
+        );
+        assert_eq!(
+            verdicts(&ex, &statuses, &run, &guards)[1],
+            Verdict::Untested { recorded: true }
+        );
+        // No guard is recorded for it: untested, never ✓.
+        let none: Vec<&[String]> = vec![&[], &[]];
+        assert_eq!(
+            verdicts(&ex, &statuses, &run, &none)[1],
+            Verdict::Untested { recorded: false }
+        );
+
+        // A unit-level guard that runs on its own (no 1.2 needed) catches the no-op: the test
+        // named after the exercise fails, and the failure is 1.6's.
+        let guards = vec![
+            vec!["runs_a_container".to_string()],
+            vec![
+                "container_has_its_hostname".to_string(),
+                "guards::set_hostname_in_a_new_uts_namespace".to_string(),
+            ],
+        ];
+        let guards = as_slices(&guards);
+        let unit = failure(
+            "guards::set_hostname_in_a_new_uts_namespace",
+            "assertion `left == right` failed\n  left: \"host\"\n right: \"box\"\n",
+        );
+        let run = run_of(
+            &[
+                (
+                    "guards::set_hostname_in_a_new_uts_namespace",
+                    Outcome::Failed,
+                ),
+                ("runs_a_container", Outcome::Failed),
+                ("container_has_its_hostname", Outcome::Failed),
+            ],
+            vec![
+                unit,
+                stopped("runs_a_container"),
+                stopped("container_has_its_hostname"),
+            ],
+        );
+        assert_eq!(
+            verdicts(&ex, &statuses, &run, &guards),
+            vec![Verdict::Todo, Verdict::Failing(vec![0])]
+        );
+
+        // Written correctly, the unit guard passes while 1.2 still blocks the container
+        // tests: 1.6 is ✓ on the strength of a test that checked it.
+        let run = run_of(
+            &[
+                ("guards::set_hostname_in_a_new_uts_namespace", Outcome::Ok),
+                ("runs_a_container", Outcome::Failed),
+                ("container_has_its_hostname", Outcome::Failed),
+            ],
+            vec![
+                stopped("runs_a_container"),
+                stopped("container_has_its_hostname"),
+            ],
+        );
+        assert_eq!(
+            verdicts(&ex, &statuses, &run, &guards),
+            vec![Verdict::Todo, Verdict::Done]
+        );
+    }
+
+    fn compile_error(file: &str, line: usize) -> TestRun {
+        TestRun {
+            compile_errors: vec![CompileError {
+                text: "error: expected one of `.`, `;`, `?`, `}`, or an operator, found `x`".into(),
+                location: Some((file.into(), line)),
+            }],
+            ..TestRun::default()
+        }
     }
 
     #[test]
     fn compile_errors_inside_an_exercise_are_its_own() {
         let ex = exercises();
-        let run = TestRun {
-            compile_errors: vec![CompileError {
-                text: "error[E0308]: mismatched types".into(),
-                location: Some(("chapters/01-demo/src/lib.rs".into(), 3)),
-            }],
-            ..TestRun::default()
-        };
+        let no_guards: Vec<&[String]> = vec![&[], &[]];
+        let run = compile_error("chapters/01-demo/src/lib.rs", 3);
         assert_eq!(
-            verdicts(&ex, &[Status::Modified, Status::Todo], &run),
+            verdicts(&ex, &[Status::Modified, Status::Todo], &run, &no_guards),
             vec![Verdict::DoesNotCompile(0), Verdict::Todo]
         );
-        let elsewhere = TestRun {
-            compile_errors: vec![CompileError {
-                text: "error".into(),
-                location: Some(("chapters/01-demo/src/other.rs".into(), 3)),
-            }],
-            ..TestRun::default()
-        };
+        let elsewhere = compile_error("chapters/01-demo/src/other.rs", 3);
         assert_eq!(
-            verdicts(&ex, &[Status::Modified, Status::Todo], &elsewhere),
+            verdicts(
+                &ex,
+                &[Status::Modified, Status::Todo],
+                &elsewhere,
+                &no_guards
+            ),
             vec![Verdict::NotRun, Verdict::Todo]
         );
+    }
+
+    /// A syntax error inside 1.2 while 1.1 is still todo!(): the error is 1.2's, and "next"
+    /// names 1.2 (the crate must compile before 1.1 can be checked), not 1.1.
+    #[test]
+    fn next_is_the_exercise_with_the_compile_error_even_after_a_todo() {
+        const FILE2: &str = "\
+pub fn add(a: i32, b: i32) -> i32 {
+    // exercise 1.1 add: add two numbers.
+    todo!(\"exercise 1.1 add: add two numbers.\")
+    // end exercise
+}
+
+pub fn greet(name: &str) -> String {
+    // exercise 1.2 greet: greet someone.
+    format!(\"hello {name}\") x
+    // end exercise
+}
+";
+        let ex = parse(Path::new("chapters/01-demo/src/lib.rs"), FILE2).unwrap();
+        let no_guards: Vec<&[String]> = vec![&[], &[]];
+        let run = compile_error("chapters/01-demo/src/lib.rs", 9);
+        let v = verdicts(&ex, &[Status::Todo, Status::Modified], &run, &no_guards);
+        assert_eq!(v, vec![Verdict::Todo, Verdict::DoesNotCompile(0)]);
+        assert_eq!(next_exercise(&v), Some(1));
+        // Compiled: the first exercise not done.
+        assert_eq!(
+            next_exercise(&[
+                Verdict::Done,
+                Verdict::Todo,
+                Verdict::Untested { recorded: true }
+            ]),
+            Some(1)
+        );
+        assert_eq!(next_exercise(&[Verdict::Done]), None);
     }
 }

@@ -110,7 +110,7 @@ pub fn all_checks() -> Vec<Check> {
             "mdbook",
             false,
             "builds the book (book/)",
-            "cargo install mdbook --locked",
+            "cargo install mdbook --locked --version '^0.4'",
         ),
     ]
 }

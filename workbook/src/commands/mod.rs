@@ -1,6 +1,7 @@
 //! One module per command of `cargo workbook`. Each prints for a person and returns whether
 //! everything it checked was fine (the process exit code).
 
+pub mod book;
 pub mod check;
 pub mod diff;
 pub mod doctor;

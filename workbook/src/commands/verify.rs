@@ -3,10 +3,13 @@
 //! 1. Every exercise id is unique (loading the workspace checks that) and linked from the book
 //!    (`ex-1.3` or `1.3 pivot-root` appears in `book/src/**/*.md`).
 //! 2. The reference code passes every test of each chapter with exercises.
-//! 3. For each exercise alone: with its body replaced by `todo!()` the chapter still compiles
+//! 3. With every exercise of a chapter `todo!()`, as `start` leaves it, the chapter compiles
+//!    without warnings that give the answer away (an unused import names the call to make);
+//!    only unused variables are allowed (a parameter the learner's body will use).
+//! 4. For each exercise alone: with its body replaced by `todo!()` the chapter still compiles
 //!    and at least one of its tests fails, so the exercise is guarded.
 //!
-//! Step 3 edits source files. Each edited file is first copied to `.workbook/verify-backup/`,
+//! Steps 3 and 4 edit source files. Each edited file is first copied to `.workbook/verify-backup/`,
 //! and restored byte for byte when the run is over, also on an error, a panic or Ctrl-C. A
 //! backup left behind (the machine crashed) blocks the next run until `verify --restore`.
 
@@ -16,9 +19,10 @@ use anyhow::{bail, Context, Result};
 
 use super::mark;
 use crate::exercise::{self, Exercise};
+use crate::guards::{self, Guards};
 use crate::signals;
 use crate::state;
-use crate::testrun::{Outcome, TestCommand, TestRun};
+use crate::testrun::{cargo, Outcome, TestCommand, TestRun};
 use crate::workspace::{Chapter, Workspace};
 
 /// Options of `verify`.
@@ -30,6 +34,11 @@ pub struct Options {
     pub verbose: bool,
     /// Seconds one exercise's test run may take before it counts as failing (hung).
     pub timeout_secs: Option<u64>,
+    /// Write the tests that guard each exercise to `workbook/guards/<chapter>.json`, the
+    /// record `check` needs to give ✓ (see [`crate::guards`]).
+    pub record_guards: bool,
+    /// Skip step 4 (a test run per exercise, the slow part).
+    pub skip_guards: bool,
 }
 
 /// The backup directory, relative to the workspace root.
@@ -304,6 +313,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
 
     let book = read_book(root);
     let mut rows = Vec::new();
+    let mut chapter_problems = 0;
     for chapter in chapters {
         println!("chapter {} ({}):", chapter.number, chapter.crate_name);
         let reference = test(workspace, chapter, options, false)?;
@@ -334,6 +344,32 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 );
             }
         }
+        if reference_ok {
+            let warnings = start_warnings(workspace, chapter)?;
+            println!(
+                "  {} after start: {}",
+                mark(warnings.is_empty()),
+                if warnings.is_empty() {
+                    "compiles without warnings that give an answer away".to_string()
+                } else {
+                    format!(
+                        "{} warning(s) that give an answer away; name what the exercise needs \
+                         by its path inside the body (nix::unistd::chdir), or use it outside:",
+                        warnings.len()
+                    )
+                }
+            );
+            for warning in &warnings {
+                println!("      {warning}");
+            }
+            if !warnings.is_empty() {
+                chapter_problems += 1;
+            }
+        }
+        if options.skip_guards {
+            continue;
+        }
+        let mut found = Guards::default();
         for exercise in &chapter.exercises {
             let mut row = Row {
                 id: exercise.id.to_string(),
@@ -367,6 +403,9 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 }
                 if row.guards.is_empty() {
                     row.note = "unguarded: every test still passes without it".to_string();
+                } else {
+                    let names = run.failures.iter().map(|f| f.name.clone()).collect();
+                    found.guards.insert(exercise.id.to_string(), names);
                 }
             }
             println!(
@@ -381,9 +420,23 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             );
             rows.push(row);
         }
+        report_guards(
+            workspace,
+            chapter,
+            &found,
+            reference_ok,
+            options.record_guards,
+        )?;
     }
     print_table(&rows);
-    let failed = rows.iter().filter(|r| !r.ok()).count();
+    let failed = rows.iter().filter(|r| !r.ok()).count() + chapter_problems;
+    if options.skip_guards {
+        println!(
+            "{} verify (without step 4, --skip-guards): {chapter_problems} chapter(s) with a problem",
+            mark(chapter_problems == 0)
+        );
+        return Ok(chapter_problems == 0);
+    }
     if failed == 0 {
         println!(
             "{} verify: all {} exercises are linked and guarded",
@@ -398,6 +451,117 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         );
     }
     Ok(failed == 0)
+}
+
+/// The warnings rustc gives in the chapter's own files once `start` has replaced every exercise
+/// body with `todo!()`, as `file:line:col: warning: message` (see [`answer_warnings`]). The files are restored before
+/// this returns, whatever happens.
+fn start_warnings(workspace: &Workspace, chapter: &Chapter) -> Result<Vec<String>> {
+    let files: std::collections::BTreeSet<&PathBuf> =
+        chapter.exercises.iter().map(|e| &e.file).collect();
+    let mut swaps = Vec::new();
+    for file in files {
+        let text = workspace.read(file)?;
+        let found = exercise::parse(file, &text)?;
+        let replacements: Vec<(&Exercise, String)> = found
+            .iter()
+            .filter(|e| e.id.chapter == chapter.number)
+            .map(|e| (e, e.todo_body()))
+            .collect();
+        let mutated = exercise::replace_bodies(&text, &replacements);
+        swaps.push(Swap::new(&workspace.root, file, &mutated)?);
+    }
+    let output = std::process::Command::new(cargo())
+        .args(["test", "-p", &chapter.crate_name, "--no-run"])
+        .args(["--message-format", "short"])
+        .current_dir(&workspace.root)
+        .env("CARGO_TERM_COLOR", "never")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("starting `{} test --no-run`", cargo()));
+    for swap in &mut swaps {
+        swap.restore()?;
+    }
+    drop(swaps);
+    let output = output?;
+    if signals::interrupted() {
+        bail!("interrupted");
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!(
+            "chapter {} does not compile with every exercise todo!():\n{}",
+            chapter.number,
+            stderr.trim()
+        );
+    }
+    Ok(answer_warnings(&stderr, &chapter.dir))
+}
+
+/// The `file:line:col: warning: …` lines of cargo's short output that point into `dir`; each
+/// once (cargo repeats a file's warnings for each target). Unused variables and needless `mut`
+/// are left out: they are about the function's parameters, which the learner sees anyway.
+pub fn answer_warnings(stderr: &str, dir: &Path) -> Vec<String> {
+    let prefix = format!("{}/", dir.display());
+    let mut found: Vec<String> = Vec::new();
+    for line in stderr.lines() {
+        let Some((place, message)) = line.split_once(": warning: ") else {
+            continue;
+        };
+        let harmless = message.starts_with("unused variable")
+            || message.starts_with("variable does not need to be mutable");
+        if !place.starts_with(&prefix) || harmless {
+            continue;
+        }
+        if !found.iter().any(|l| l == line) {
+            found.push(line.to_string());
+        }
+    }
+    found
+}
+
+/// Writes the guards found (with `--record-guards`), or says where the committed record and
+/// what this run found disagree, so `check` does not call an exercise untested (or trust a
+/// test that no longer guards it) without anyone knowing.
+fn report_guards(
+    workspace: &Workspace,
+    chapter: &Chapter,
+    found: &Guards,
+    reference_ok: bool,
+    record: bool,
+) -> Result<()> {
+    if !reference_ok {
+        return Ok(());
+    }
+    if record {
+        let path = found.save(&workspace.root, chapter)?;
+        println!(
+            "  guards of {} exercise(s) written to {}: commit it with the chapter",
+            found.guards.len(),
+            path.display()
+        );
+        return Ok(());
+    }
+    let committed = Guards::load(&workspace.root, chapter)?;
+    let stale: Vec<&str> = chapter
+        .exercises
+        .iter()
+        .filter(|e| {
+            let seen = found.of(e);
+            !seen.is_empty() && !committed.of(e).iter().any(|t| seen.contains(t))
+        })
+        .map(|e| e.id.name.as_str())
+        .collect();
+    if !stale.is_empty() {
+        println!(
+            "  note: {} records no test that guards {} (check calls them untested); \
+             write it again: cargo workbook verify --chapter {} --record-guards",
+            guards::path(chapter).display(),
+            stale.join(", "),
+            chapter.number
+        );
+    }
+    Ok(())
 }
 
 /// Runs the chapter's tests with `exercise` alone replaced by `todo!()`; the file is restored
@@ -474,6 +638,26 @@ fn print_table(rows: &[Row]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answer_warnings_are_the_chapters_own_but_unused_variables() {
+        let stderr = "   Compiling demo v0.1.0
+chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`
+chapters/01-demo/src/lib.rs:3:10: warning: unused variable: `name`
+chapters/01-demo/src/lib.rs:4:5: warning: variable does not need to be mutable
+chapters/02-other/src/lib.rs:1:5: warning: unused import: `x`
+chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`
+chapters/01-demo/src/seccomp.rs:35:7: warning: constant `ALLOW` is never used
+warning: `demo` (lib) generated 3 warnings
+";
+        assert_eq!(
+            answer_warnings(stderr, Path::new("chapters/01-demo")),
+            vec![
+                "chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`",
+                "chapters/01-demo/src/seccomp.rs:35:7: warning: constant `ALLOW` is never used",
+            ]
+        );
+    }
 
     #[test]
     fn book_links_need_the_exact_anchor_or_id() {

@@ -652,7 +652,9 @@ pub fn host_architecture() -> &'static str {
 /// differently).
 pub fn image_id(config_bytes: &[u8]) -> ImageId {
     // exercise 2.7 image-id: compute an image's id from its raw config bytes.
-    // hint: the id is the sha256 digest of the config blob, exactly as stored
+    // hint: an image id is not a name anyone chose: it is content-addressed, like every blob in the store
+    // hint: the content is the image's config blob, its bytes exactly as stored (re-serialised JSON could order keys differently)
+    // hint: Digest has a constructor that hashes bytes with sha256, and ImageId wraps a Digest
     ImageId(Digest::sha256_of(config_bytes))
     // end exercise
 }

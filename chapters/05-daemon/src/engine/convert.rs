@@ -1,7 +1,7 @@
 //! Between chapter 03's container model and the API's JSON shapes.
 
 use crate::error::ApiError;
-use crate::time::{human_duration, rfc3339, ZERO_TIME};
+use crate::time::{rfc3339, ZERO_TIME};
 use crate::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
     HostConfig, LogConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
@@ -273,8 +273,9 @@ pub fn status_text(state: &State, now: SystemTime) -> String {
     // hint: created → "Created"; running → "Up " + human_duration(now - started_at)
     // hint: paused → the same with " (Paused)"; exited → "Exited (CODE) " + human_duration(now - finished_at) + " ago"
     // hint: system_time() converts a chapter 03 Timestamp; a time in the future counts as zero
-    let since =
-        |t: &Timestamp| human_duration(now.duration_since(system_time(t)).unwrap_or_default());
+    let since = |t: &Timestamp| {
+        crate::time::human_duration(now.duration_since(system_time(t)).unwrap_or_default())
+    };
     match state {
         State::Created => "Created".to_string(),
         State::Running { started_at, .. } => format!("Up {}", since(started_at)),

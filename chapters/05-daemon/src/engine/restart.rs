@@ -14,8 +14,8 @@
 //! | `unless-stopped` | unless it was stopped by hand                         |
 //! | `on-failure[:N]` | if it failed (code ≠ 0), was not stopped by hand, and has restarts left |
 
-use minidock_lifecycle::config::{RestartName, RestartPolicy};
-use minidock_lifecycle::state::{State, StateRecord};
+use minidock_lifecycle::config::RestartPolicy;
+use minidock_lifecycle::state::StateRecord;
 
 // ANCHOR: start_on_boot
 /// Whether the daemon starts this container when it starts.
@@ -24,6 +24,8 @@ pub fn start_on_boot(policy: &RestartPolicy, record: &StateRecord) -> bool {
     // hint: only a container in State::Exited qualifies (created ones were never started)
     // hint: see the table in the module documentation; `record.stopped_by_user` is the manual stop
     // hint: on-failure counts restarts in `record.restart_count` against `maximum_retry_count` (0: no limit)
+    use minidock_lifecycle::config::RestartName;
+    use minidock_lifecycle::state::State;
     let State::Exited { code, .. } = record.state else {
         return false;
     };
@@ -45,6 +47,7 @@ pub fn start_on_boot(policy: &RestartPolicy, record: &StateRecord) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use minidock_lifecycle::state::State;
     use minidock_lifecycle::time::Timestamp;
 
     fn exited(code: i32, by_user: bool, restarts: u32) -> StateRecord {
