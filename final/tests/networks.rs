@@ -5,6 +5,8 @@
 mod common;
 
 use common::{eventually, Daemon};
+#[allow(unused_imports)]
+use serde_json as _;
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,41 +16,55 @@ fn web_command(text: &str) -> String {
 }
 
 fn ip_of(daemon: &Daemon, container: &str, network: &str) -> String {
-    let format = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
-    daemon
-        .ok(&["inspect", "-f", &format, container])
-        .trim()
+    let json = daemon.ok(&[
+        "inspect",
+        "-f",
+        "{{json .NetworkSettings.Networks}}",
+        container,
+    ]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON");
+    networks[network]["IPAddress"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{container} has no address on {network}: {json}"))
         .to_string()
 }
 
-/// `wget` from a new container on `network`; its output and status.
-fn fetch_from(daemon: &Daemon, network: &str, url: &str) -> (bool, String) {
+/// An HTTP GET of `/` on `host:80` from a new container on `network`,
+/// with busybox `nc` (Debian's static busybox `wget` crashes); whether it
+/// answered 200, and what came back.
+fn fetch_from(daemon: &Daemon, network: &str, host: &str) -> (bool, String) {
+    let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} 80");
     let out = daemon.run(&[
         "run",
         "--rm",
         "--network",
         network,
         "busybox",
-        "wget",
-        "-q",
-        "-T",
-        "3",
-        "-O",
-        "-",
-        url,
+        "sh",
+        "-c",
+        &script,
     ]);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (text.contains("200 OK"), text)
 }
 
-/// Waits until `url` answers from a container on `network`.
-fn wait_served(daemon: &Daemon, network: &str, url: &str, text: &str) {
-    eventually(Duration::from_secs(20), &format!("{url} answers"), || {
-        let (ok, out) = fetch_from(daemon, network, url);
-        ok && out.contains(text)
-    });
+/// Waits until `host` serves `text` to a container on `network`.
+fn wait_served(daemon: &Daemon, network: &str, host: &str, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ok, out) = fetch_from(daemon, network, host);
+        if ok && out.contains(text) {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "{host} did not answer {text:?} on {network}; last: {out}\n{}",
+                daemon.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]
@@ -71,8 +87,8 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
         "-c",
         &web_command("hello-by-name"),
     ]);
-    wait_served(&daemon, "app", "http://web/", "hello-by-name");
-    let (ok, out) = fetch_from(&daemon, "app", "http://www/");
+    wait_served(&daemon, "app", "web", "hello-by-name");
+    let (ok, out) = fetch_from(&daemon, "app", "www");
     assert!(ok && out.contains("hello-by-name"), "by alias: {out}");
 
     // The address comes from the network's subnet, and inspect says so.
@@ -108,8 +124,8 @@ fn the_default_bridge_reaches_by_ip_only() {
     ]);
     let ip = ip_of(&daemon, "web", "bridge");
     assert!(!ip.is_empty(), "the container has an address on bridge");
-    wait_served(&daemon, "bridge", &format!("http://{ip}/"), "hello-by-ip");
-    let (ok, out) = fetch_from(&daemon, "bridge", "http://web/");
+    wait_served(&daemon, "bridge", &ip, "hello-by-ip");
+    let (ok, out) = fetch_from(&daemon, "bridge", "web");
     assert!(
         !ok,
         "the default bridge resolves no names, as Docker's: {out}"
@@ -181,8 +197,8 @@ fn two_user_networks_are_isolated() {
         &web_command("hello-back"),
     ]);
     let ip = ip_of(&daemon, "web", "back");
-    wait_served(&daemon, "back", &format!("http://{ip}/"), "hello-back");
-    let (ok, out) = fetch_from(&daemon, "front", &format!("http://{ip}/"));
+    wait_served(&daemon, "back", &ip, "hello-back");
+    let (ok, out) = fetch_from(&daemon, "front", &ip);
     assert!(!ok, "a container on front reached back: {out}");
     // The rules that hold it: drop in the forward chain, no masquerade for
     // an internal network (nft is the independent oracle).

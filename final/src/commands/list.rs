@@ -98,7 +98,12 @@ pub fn ps_row(c: &ContainerSummary, no_trunc: bool, now: SystemTime) -> Row {
         .ports
         .iter()
         .map(|p| match p.public_port {
-            Some(public) => format!("0.0.0.0:{public}->{}/{}", p.private_port, p.kind),
+            Some(public) => format!(
+                "{}:{public}->{}/{}",
+                p.ip.as_deref().unwrap_or("0.0.0.0"),
+                p.private_port,
+                p.kind
+            ),
             None => format!("{}/{}", p.private_port, p.kind),
         })
         .collect();

@@ -159,7 +159,7 @@ pub fn container_create_body(
         return Err(Failure::usage("Conflicting options: --restart and --rm"));
     }
     let attach_stdin = attach && opts.interactive;
-    Ok(ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         config: ContainerConfig {
             hostname: opts.hostname.clone(),
             user: opts.user.clone(),
@@ -203,7 +203,9 @@ pub fn container_create_body(
             security_opt: (!opts.security_opt.is_empty()).then(|| opts.security_opt.clone()),
             ..HostConfig::default()
         },
-    })
+    };
+    super::network::fill_network_fields(opts, &mut body)?;
+    Ok(body)
 }
 
 fn is_missing_image(error: &ClientError) -> bool {
