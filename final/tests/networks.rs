@@ -295,3 +295,74 @@ fn the_docker_cli_manages_networks_and_ports() {
         .unwrap();
     assert!(!out.status.success(), "the network is gone");
 }
+
+#[test]
+fn a_published_port_survives_a_daemon_kill_and_rm_leaves_nothing() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "app"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "app",
+        "-p",
+        "127.0.0.1::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("still-here"),
+    ]);
+    let port = daemon.ok(&["port", "web", "80/tcp"]);
+    let addr = port.trim().to_string();
+    let answers = |addr: &str| {
+        minidock_testkit::http_get(addr, "/", None)
+            .map(|r| String::from_utf8_lossy(&r.body).contains("still-here"))
+            .unwrap_or(false)
+    };
+    eventually(Duration::from_secs(20), "the port answers", || {
+        answers(&addr)
+    });
+
+    let (dir, leaks) = daemon.kill9();
+    assert!(answers(&addr), "the port answers while no daemon runs");
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert!(answers(&addr), "the port answers after the restart");
+    assert_eq!(daemon.ok(&["port", "web", "80/tcp"]).trim(), addr);
+
+    let root = dir.join("root");
+    daemon.ok(&["rm", "-f", "web"]);
+    daemon.ok(&["network", "rm", "app"]);
+    assert!(!answers(&addr), "the port still answers after rm");
+    let leaks = minidock_testkit::network_leaks(&root);
+    assert!(leaks.is_empty(), "left behind: {leaks:?}");
+    let networks = std::fs::read_dir(root.join("networks/sandboxes"))
+        .unwrap()
+        .count();
+    assert_eq!(networks, 0, "a sandbox file is left");
+    let bridge = daemon.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{json .IPAM.Config}}",
+        "bridge",
+    ]);
+    assert!(bridge.contains("Subnet"), "{bridge}");
+    let held = std::fs::read_to_string(
+        std::fs::read_dir(root.join("networks"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"name\": \"bridge\"")))
+            .expect("the default network's file"),
+    )
+    .unwrap();
+    assert!(
+        held.contains("\"allocated\": {}"),
+        "addresses still held: {held}"
+    );
+}
