@@ -1003,7 +1003,7 @@ mod tests {
             &["run"][..],
             &["run", "--bogus", "busybox"],
             &["exec", "box"],
-            &["run", "--network", "bridge0", "busybox"],
+            &["run", "--publish"],
         ] {
             let full = std::iter::once("minidock").chain(args.iter().copied());
             assert!(Cli::try_parse_from(full).is_err(), "{args:?} parsed");

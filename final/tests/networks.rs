@@ -366,3 +366,59 @@ fn a_published_port_survives_a_daemon_kill_and_rm_leaves_nothing() {
         "addresses still held: {held}"
     );
 }
+
+#[test]
+fn what_is_not_there_is_a_clear_error() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let out = daemon.run(&["run", "--rm", "--network", "nope", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        common::stderr(&out).contains("network nope not found"),
+        "{out:?}"
+    );
+    let out = daemon.run(&["network", "create", "-d", "overlay", "x"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("bridge driver only"),
+        "{out:?}"
+    );
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "one"]);
+    let out = daemon.run(&["network", "create", "--subnet", subnet, "two"]);
+    assert!(common::stderr(&out).contains("overlaps"), "{out:?}");
+    let out = daemon.run(&["network", "rm", "bridge"]);
+    assert!(common::stderr(&out).contains("pre-defined"), "{out:?}");
+    let ip = subnet.replace(".0/24", ".9");
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "first",
+        "--network",
+        "one",
+        "--ip",
+        &ip,
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    let out = daemon.run(&[
+        "run",
+        "-d",
+        "--name",
+        "second",
+        "--network",
+        "one",
+        "--ip",
+        &ip,
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(common::stderr(&out).contains("already in use"), "{out:?}");
+    let out = daemon.run(&["network", "rm", "one"]);
+    assert!(common::stderr(&out).contains("active endpoints"), "{out:?}");
+    daemon.ok(&["rm", "-f", "first", "second"]);
+    daemon.ok(&["network", "rm", "one"]);
+}
