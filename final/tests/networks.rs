@@ -170,6 +170,37 @@ fn a_published_port_answers_on_localhost() {
     );
 }
 
+/// Hairpin: a container reaches another's published port through the
+/// host (the gateway's address), as it would a service published on the
+/// host's public address.
+#[test]
+fn another_container_reaches_a_published_port_through_the_host() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-p",
+        "0.0.0.0::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-hairpin"),
+    ]);
+    let port = daemon.ok(&["port", "pub", "80"]);
+    let host_port = port.trim().rsplit(':').next().unwrap().to_string();
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "pub"]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let gateway = networks["bridge"]["Gateway"].as_str().unwrap().to_string();
+    let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {gateway} {host_port}");
+    eventually(Duration::from_secs(20), "the hairpin answers", || {
+        let out = daemon.run(&["run", "--rm", "busybox", "sh", "-c", &script]);
+        String::from_utf8_lossy(&out.stdout).contains("hello-hairpin")
+    });
+}
+
 #[test]
 fn two_user_networks_are_isolated() {
     let daemon = Daemon::start();

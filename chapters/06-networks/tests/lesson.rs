@@ -298,3 +298,42 @@ fn a_proxy_joins_a_host_port_to_the_target() {
     assert!(!ports::is_proxy(published.proxy_pid.unwrap(), &tag));
     assert!(TcpStream::connect(("127.0.0.1", published.host_port)).is_err());
 }
+
+#[test]
+fn a_udp_proxy_relays_datagrams_both_ways() {
+    minidock_testkit::require_root();
+    let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let target_port = target.local_addr().unwrap().port();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        let (n, from) = target.recv_from(&mut buf).unwrap();
+        target
+            .send_to(&[b"echo ", &buf[..n]].concat(), from)
+            .unwrap();
+    });
+    let tag = minidock_testkit::random_name("proxy-test-");
+    let published = ports::publish(
+        std::path::Path::new(env!("CARGO_BIN_EXE_minidock-proxy")),
+        &PortRequest {
+            proto: Proto::Udp,
+            container_port: target_port,
+            host_ip: ip("127.0.0.1"),
+            host_port: 0,
+        },
+        ip("127.0.0.1"),
+        &tag,
+    )
+    .unwrap();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    client
+        .send_to(b"ping", ("127.0.0.1", published.host_port))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let n = client.recv(&mut buf);
+    ports::unpublish(&published, &tag);
+    echo.join().unwrap();
+    assert_eq!(&buf[..n.unwrap()], b"echo ping");
+}
