@@ -168,6 +168,11 @@ fn a_published_port_answers_on_localhost() {
         ps.contains(&format!("127.0.0.1:{host_port}->80/tcp")),
         "ps shows the port: {ps}"
     );
+    // stats counts the bytes of the container's eth0.
+    let stats = daemon.client.container_stats(id).expect("stats");
+    let eth0 = &stats.networks.expect("stats has networks")["eth0"];
+    assert!(eth0["rx_bytes"].as_u64().unwrap() > 0, "{eth0}");
+    assert!(eth0["tx_bytes"].as_u64().unwrap() > 0, "{eth0}");
 }
 
 /// Hairpin: a container reaches another's published port through the

@@ -481,11 +481,23 @@ pub fn stats_table(samples: &[ContainerStats], no_trunc: bool) -> String {
             format!("{:.2}%", cpu_percent(s)),
             format!("{} / {}", bytes_size(used), bytes_size(limit)),
             format!("{mem_percent:.2}%"),
-            format!(
-                "{} / {}",
-                human_size_with_precision(0.0, 3),
-                human_size_with_precision(0.0, 3)
-            ),
+            {
+                let (rx, tx) = s
+                    .networks
+                    .iter()
+                    .flatten()
+                    .fold((0u64, 0u64), |(r, t), (_, v)| {
+                        (
+                            r + v["rx_bytes"].as_u64().unwrap_or(0),
+                            t + v["tx_bytes"].as_u64().unwrap_or(0),
+                        )
+                    });
+                format!(
+                    "{} / {}",
+                    human_size_with_precision(rx as f64, 3),
+                    human_size_with_precision(tx as f64, 3)
+                )
+            },
             format!(
                 "{} / {}",
                 human_size_with_precision(0.0, 3),

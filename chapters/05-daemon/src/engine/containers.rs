@@ -1195,6 +1195,19 @@ impl ContainerService for RuntimeContainers {
                 stats: BTreeMap::new(),
             },
             blkio_stats: BTreeMap::new(),
+            networks: self
+                .inner
+                .networks
+                .as_ref()
+                .and_then(|n| n.interface_counters(entry.id.as_str()))
+                .map(|counters| {
+                    counters
+                        .into_iter()
+                        .map(|(name, rx, tx)| {
+                            (name, serde_json::json!({"rx_bytes": rx, "tx_bytes": tx}))
+                        })
+                        .collect()
+                }),
         })
     }
 
