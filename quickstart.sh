@@ -52,8 +52,8 @@ printf 'root:x:0:\nnobody:x:65534:\n' > "$rootfs/etc/group"
 run tar -C "$rootfs" -cf "$work/busybox.tar" .
 
 note "start the daemon on its own socket and state directory"
-printf '\n\033[1m$ minidockd --root %s --run %s -H unix://%s &\033[0m\n' "$work/root" "$work/run" "$work/minidock.sock"
-minidockd --root "$work/root" --run "$work/run" -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
+printf '\n\033[1m$ minidockd --root %s --run %s --bridge-subnet none -H unix://%s &\033[0m\n' "$work/root" "$work/run" "$work/minidock.sock"
+minidockd --root "$work/root" --run "$work/run" --bridge-subnet none -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
 daemon=$!
 for _ in $(seq 200); do [ -S "$work/minidock.sock" ] && break; sleep 0.05; done
 [ -S "$work/minidock.sock" ] || { echo "minidockd did not start:" >&2; cat "$work/minidockd.log" >&2; exit 1; }

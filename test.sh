@@ -27,8 +27,10 @@ command -v cargo >/dev/null || { echo "cargo is missing: install Rust with https
 step "system packages"
 # busybox-static: the test images' userland; docker-registry: the real registry
 # server; skopeo, umoci, runc, crun: independent oracles; hyperfine: benchmarks;
-# git: the workbook; jq, curl: the bench scripts. Installed only when missing, so a warm machine stays offline.
-packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps)
+# git: the workbook; jq, curl: the bench scripts; nftables, iproute2: the
+# network tests' oracles (`nft list`, `ip`; the engine itself uses netlink).
+# Installed only when missing, so a warm machine stays offline.
+packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps nftables iproute2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -62,6 +64,19 @@ if ! command -v mdbook >/dev/null; then
     CARGO_TARGET_DIR=/tmp/minidock-mdbook-target cargo install mdbook --locked --version '^0.4' --quiet
 fi
 mdbook --version
+
+step "network guard"
+# Container subnets live in 172.16.0.0/12. While the tests run, a blackhole
+# route holds that range: a packet to a container subnet whose bridge is
+# missing is dropped here instead of following the default route off the
+# machine (a bridge's own, longer route still wins).
+if ! ip route show 172.16.0.0/12 | grep -q .; then
+    ip route add blackhole 172.16.0.0/12
+    trap 'ip route del blackhole 172.16.0.0/12 2>/dev/null || true' EXIT
+    echo "blackhole route for 172.16.0.0/12 held until the end of the run"
+else
+    echo "a route for 172.16.0.0/12 exists already: $(ip route show 172.16.0.0/12)"
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check

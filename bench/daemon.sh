@@ -51,7 +51,7 @@ api() { # METHOD PATH [curl args…]
     curl -sS --fail-with-body --unix-socket "$sock" -X "$method" "http://minidock/v1.44$path" "$@"
 }
 
-"$bin" --root "$dir/root" --run "$dir/run" -H "unix://$sock" 2>"$dir/minidockd.log" &
+"$bin" --root "$dir/root" --run "$dir/run" --bridge-subnet none -H "unix://$sock" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -S "$sock" ] && api GET /_ping >/dev/null 2>&1 && break

@@ -9,6 +9,8 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_network::*;
+
 /// Where the client looks for the daemon when neither `-H` nor
 /// `MINIDOCK_HOST` says otherwise.
 pub const DEFAULT_HOST: &str = "unix:///run/minidock/minidock.sock";
@@ -165,6 +167,12 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand, override_usage = "minidock volume COMMAND")]
     Volume(crate::commands::VolumeCommand),
+    /// Manage networks
+    #[command(subcommand, override_usage = "minidock network COMMAND")]
+    Network(NetworkCommand),
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "minidock port CONTAINER [PRIVATE_PORT[/PROTO]]")]
+    Port(PortArgs),
 }
 
 /// `minidock logout`.
@@ -505,9 +513,13 @@ pub struct ContainerOptions {
     #[arg(long = "restart", value_name = "string", default_value = "no")]
     pub restart: String,
 
-    /// Connect a container to a network (none or host)
-    #[arg(long = "network", value_name = "network", value_parser = ["none", "host", "default", "bridge"])]
+    /// Connect a container to a network (bridge, NAME, host, none, container:NAME)
+    #[arg(long = "network", alias = "net", value_name = "network")]
     pub network: Option<String>,
+
+    /// Ports, addresses, names (see cli_network.rs)
+    #[command(flatten)]
+    pub net: NetworkOptions,
 
     /// Automatically remove the container and its associated anonymous
     /// volumes when it exits
@@ -1013,7 +1025,7 @@ mod tests {
             &["run"][..],
             &["run", "--bogus", "busybox"],
             &["exec", "box"],
-            &["run", "--network", "bridge0", "busybox"],
+            &["run", "--publish"],
         ] {
             let full = std::iter::once("minidock").chain(args.iter().copied());
             assert!(Cli::try_parse_from(full).is_err(), "{args:?} parsed");

@@ -23,7 +23,6 @@ fn bad_flags_exit_125() {
         &["run", "--bogus", "busybox"],
         &["ps", "--bogus"],
         &["frobnicate"],
-        &["run", "--network", "overlay", "busybox"],
     ] {
         let out = minidock(args);
         assert_eq!(out.status.code(), Some(125), "{args:?}: {out:?}");

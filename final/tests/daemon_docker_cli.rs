@@ -142,7 +142,6 @@ fn the_docker_cli_drives_minidockd() {
 
     // what minidock cannot do is refused by name, never silently dropped
     for (flags, field) in [
-        (&["-p", "8080:80"][..], "HostConfig.PortBindings"),
         (&["--privileged"][..], "HostConfig.Privileged"),
         (&["--cap-add", "NET_ADMIN"][..], "HostConfig.CapAdd"),
         (&["-v", "/data"][..], "Config.Volumes"),

@@ -5,6 +5,8 @@
 mod common;
 
 use common::{eventually, Daemon};
+#[allow(unused_imports)]
+use serde_json as _;
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,41 +16,55 @@ fn web_command(text: &str) -> String {
 }
 
 fn ip_of(daemon: &Daemon, container: &str, network: &str) -> String {
-    let format = format!("{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}");
-    daemon
-        .ok(&["inspect", "-f", &format, container])
-        .trim()
+    let json = daemon.ok(&[
+        "inspect",
+        "-f",
+        "{{json .NetworkSettings.Networks}}",
+        container,
+    ]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON");
+    networks[network]["IPAddress"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{container} has no address on {network}: {json}"))
         .to_string()
 }
 
-/// `wget` from a new container on `network`; its output and status.
-fn fetch_from(daemon: &Daemon, network: &str, url: &str) -> (bool, String) {
+/// An HTTP GET of `/` on `host:80` from a new container on `network`,
+/// with busybox `nc` (Debian's static busybox `wget` crashes); whether it
+/// answered 200, and what came back.
+fn fetch_from(daemon: &Daemon, network: &str, host: &str) -> (bool, String) {
+    let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host} 80");
     let out = daemon.run(&[
         "run",
         "--rm",
         "--network",
         network,
         "busybox",
-        "wget",
-        "-q",
-        "-T",
-        "3",
-        "-O",
-        "-",
-        url,
+        "sh",
+        "-c",
+        &script,
     ]);
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (text.contains("200 OK"), text)
 }
 
-/// Waits until `url` answers from a container on `network`.
-fn wait_served(daemon: &Daemon, network: &str, url: &str, text: &str) {
-    eventually(Duration::from_secs(20), &format!("{url} answers"), || {
-        let (ok, out) = fetch_from(daemon, network, url);
-        ok && out.contains(text)
-    });
+/// Waits until `host` serves `text` to a container on `network`.
+fn wait_served(daemon: &Daemon, network: &str, host: &str, text: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (ok, out) = fetch_from(daemon, network, host);
+        if ok && out.contains(text) {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!(
+                "{host} did not answer {text:?} on {network}; last: {out}\n{}",
+                daemon.log()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 #[test]
@@ -71,8 +87,8 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
         "-c",
         &web_command("hello-by-name"),
     ]);
-    wait_served(&daemon, "app", "http://web/", "hello-by-name");
-    let (ok, out) = fetch_from(&daemon, "app", "http://www/");
+    wait_served(&daemon, "app", "web", "hello-by-name");
+    let (ok, out) = fetch_from(&daemon, "app", "www");
     assert!(ok && out.contains("hello-by-name"), "by alias: {out}");
 
     // The address comes from the network's subnet, and inspect says so.
@@ -108,8 +124,8 @@ fn the_default_bridge_reaches_by_ip_only() {
     ]);
     let ip = ip_of(&daemon, "web", "bridge");
     assert!(!ip.is_empty(), "the container has an address on bridge");
-    wait_served(&daemon, "bridge", &format!("http://{ip}/"), "hello-by-ip");
-    let (ok, out) = fetch_from(&daemon, "bridge", "http://web/");
+    wait_served(&daemon, "bridge", &ip, "hello-by-ip");
+    let (ok, out) = fetch_from(&daemon, "bridge", "web");
     assert!(
         !ok,
         "the default bridge resolves no names, as Docker's: {out}"
@@ -152,6 +168,42 @@ fn a_published_port_answers_on_localhost() {
         ps.contains(&format!("127.0.0.1:{host_port}->80/tcp")),
         "ps shows the port: {ps}"
     );
+    // stats counts the bytes of the container's eth0.
+    let stats = daemon.client.container_stats(id).expect("stats");
+    let eth0 = &stats.networks.expect("stats has networks")["eth0"];
+    assert!(eth0["rx_bytes"].as_u64().unwrap() > 0, "{eth0}");
+    assert!(eth0["tx_bytes"].as_u64().unwrap() > 0, "{eth0}");
+}
+
+/// Hairpin: a container reaches another's published port through the
+/// host (the gateway's address), as it would a service published on the
+/// host's public address.
+#[test]
+fn another_container_reaches_a_published_port_through_the_host() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-p",
+        "0.0.0.0::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-hairpin"),
+    ]);
+    let port = daemon.ok(&["port", "pub", "80"]);
+    let host_port = port.trim().rsplit(':').next().unwrap().to_string();
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "pub"]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    let gateway = networks["bridge"]["Gateway"].as_str().unwrap().to_string();
+    let script = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {gateway} {host_port}");
+    eventually(Duration::from_secs(20), "the hairpin answers", || {
+        let out = daemon.run(&["run", "--rm", "busybox", "sh", "-c", &script]);
+        String::from_utf8_lossy(&out.stdout).contains("hello-hairpin")
+    });
 }
 
 #[test]
@@ -181,8 +233,8 @@ fn two_user_networks_are_isolated() {
         &web_command("hello-back"),
     ]);
     let ip = ip_of(&daemon, "web", "back");
-    wait_served(&daemon, "back", &format!("http://{ip}/"), "hello-back");
-    let (ok, out) = fetch_from(&daemon, "front", &format!("http://{ip}/"));
+    wait_served(&daemon, "back", &ip, "hello-back");
+    let (ok, out) = fetch_from(&daemon, "front", &ip);
     assert!(!ok, "a container on front reached back: {out}");
     // The rules that hold it: drop in the forward chain, no masquerade for
     // an internal network (nft is the independent oracle).
@@ -278,4 +330,131 @@ fn the_docker_cli_manages_networks_and_ports() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "the network is gone");
+}
+
+#[test]
+fn a_published_port_survives_a_daemon_kill_and_rm_leaves_nothing() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "app"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "app",
+        "-p",
+        "127.0.0.1::80",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("still-here"),
+    ]);
+    let port = daemon.ok(&["port", "web", "80/tcp"]);
+    let addr = port.trim().to_string();
+    let answers = |addr: &str| {
+        minidock_testkit::http_get(addr, "/", None)
+            .map(|r| String::from_utf8_lossy(&r.body).contains("still-here"))
+            .unwrap_or(false)
+    };
+    eventually(Duration::from_secs(20), "the port answers", || {
+        answers(&addr)
+    });
+
+    let (dir, leaks) = daemon.kill9();
+    assert!(answers(&addr), "the port answers while no daemon runs");
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert!(answers(&addr), "the port answers after the restart");
+    assert_eq!(daemon.ok(&["port", "web", "80/tcp"]).trim(), addr);
+
+    let root = dir.join("root");
+    daemon.ok(&["rm", "-f", "web"]);
+    daemon.ok(&["network", "rm", "app"]);
+    assert!(!answers(&addr), "the port still answers after rm");
+    let leaks = minidock_testkit::network_leaks(&root);
+    assert!(leaks.is_empty(), "left behind: {leaks:?}");
+    let networks = std::fs::read_dir(root.join("networks/sandboxes"))
+        .unwrap()
+        .count();
+    assert_eq!(networks, 0, "a sandbox file is left");
+    let bridge = daemon.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{json .IPAM.Config}}",
+        "bridge",
+    ]);
+    assert!(bridge.contains("Subnet"), "{bridge}");
+    let held = std::fs::read_to_string(
+        std::fs::read_dir(root.join("networks"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"name\": \"bridge\"")))
+            .expect("the default network's file"),
+    )
+    .unwrap();
+    assert!(
+        held.contains("\"allocated\": {}"),
+        "addresses still held: {held}"
+    );
+}
+
+#[test]
+fn what_is_not_there_is_a_clear_error() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let out = daemon.run(&["run", "--rm", "--network", "nope", "busybox", "true"]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        common::stderr(&out).contains("network nope not found"),
+        "{out:?}"
+    );
+    let out = daemon.run(&["network", "create", "-d", "overlay", "x"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("bridge driver only"),
+        "{out:?}"
+    );
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "one"]);
+    let out = daemon.run(&["network", "create", "--subnet", subnet, "two"]);
+    assert!(common::stderr(&out).contains("overlaps"), "{out:?}");
+    let out = daemon.run(&["network", "rm", "bridge"]);
+    assert!(common::stderr(&out).contains("pre-defined"), "{out:?}");
+    let ip = subnet.replace(".0/24", ".9");
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "first",
+        "--network",
+        "one",
+        "--ip",
+        &ip,
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    let out = daemon.run(&[
+        "run",
+        "-d",
+        "--name",
+        "second",
+        "--network",
+        "one",
+        "--ip",
+        &ip,
+        "busybox",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(125), "{out:?}");
+    assert!(common::stderr(&out).contains("already in use"), "{out:?}");
+    let out = daemon.run(&["network", "rm", "one"]);
+    assert!(common::stderr(&out).contains("active endpoints"), "{out:?}");
+    daemon.ok(&["rm", "-f", "first", "second"]);
+    daemon.ok(&["network", "rm", "one"]);
 }

@@ -77,4 +77,10 @@ pub trait NetworkService: Send + Sync + 'static {
     /// At daemon start: unwires what belongs to no container in `existing`
     /// (a crash between setup and removal).
     fn reconcile(&self, existing: &[ContainerRef]);
+    /// For `stats`: bytes received and sent by each of the container's
+    /// interfaces (not `lo`), if it is wired.
+    fn interface_counters(&self, container_id: &str) -> Option<Vec<(String, u64, u64)>> {
+        let _ = container_id;
+        None
+    }
 }

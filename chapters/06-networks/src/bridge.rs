@@ -319,7 +319,14 @@ impl Driver {
                     subnet: Some(subnet),
                     ..NetworkSpec::default()
                 };
-                driver.create_locked(&spec, true)?;
+                // A host that already routes the subnet (Docker's docker0
+                // on 172.17.0.0/16) must not keep the daemon from starting.
+                if let Err(err) = driver.create_locked(&spec, true) {
+                    eprintln!(
+                        "minidockd: WARNING: no default network: {err}; containers without \
+                         --network get none (choose a free subnet with --bridge-subnet)"
+                    );
+                }
             }
         }
         for (name, kind) in [("host", "host"), ("none", "null")] {

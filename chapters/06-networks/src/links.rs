@@ -79,20 +79,19 @@ pub fn create_bridge(sock: &mut Socket, name: &str) -> Result<()> {
 }
 
 // ANCHOR: veth
-/// Creates a veth pair: `host` stays here, attached to the bridge
+/// The request for a veth pair: `host` stays here, attached to the bridge
 /// `master`; its peer is born inside the namespace `netns` as `peer` with
 /// the MAC address `mac`. A veth pair is a virtual cable: what goes in at
 /// one end comes out of the other. Creating the peer directly in the
 /// container's namespace means no half-wired interface ever shows on the
 /// host.
-pub fn create_veth(
-    sock: &mut Socket,
+pub fn veth_request(
     host: &str,
     master: u32,
     peer: &str,
     netns: BorrowedFd<'_>,
     mac: [u8; 6],
-) -> Result<()> {
+) -> Message {
     // exercise 6.4 veth-pair: build the RTM_NEWLINK request for a veth pair whose peer lives in `netns`.
     // hint: the host end is an ordinary new link: its name and its master (the bridge's index) are top-level attributes
     // hint: the kind "veth" goes in IFLA_LINKINFO; the peer goes in IFLA_INFO_DATA as VETH_INFO_PEER
@@ -109,12 +108,24 @@ pub fn create_veth(
     m.attr_u32(IFLA_NET_NS_FD, netns.as_raw_fd() as u32);
     m.attr(IFLA_ADDRESS, &mac);
     m.end_nest().end_nest().end_nest();
+    m
     // end exercise
-    sock.request(&m)
+}
+// ANCHOR_END: veth
+
+/// Creates the veth pair of [`veth_request`].
+pub fn create_veth(
+    sock: &mut Socket,
+    host: &str,
+    master: u32,
+    peer: &str,
+    netns: BorrowedFd<'_>,
+    mac: [u8; 6],
+) -> Result<()> {
+    sock.request(&veth_request(host, master, peer, netns, mac))
         .map(drop)
         .map_err(failed(format!("create veth pair {host} <-> {peer}")))
 }
-// ANCHOR_END: veth
 
 /// Every link in the socket's namespace.
 pub fn list(sock: &mut Socket) -> Result<Vec<LinkInfo>> {

@@ -98,7 +98,12 @@ pub fn ps_row(c: &ContainerSummary, no_trunc: bool, now: SystemTime) -> Row {
         .ports
         .iter()
         .map(|p| match p.public_port {
-            Some(public) => format!("0.0.0.0:{public}->{}/{}", p.private_port, p.kind),
+            Some(public) => format!(
+                "{}:{public}->{}/{}",
+                p.ip.as_deref().unwrap_or("0.0.0.0"),
+                p.private_port,
+                p.kind
+            ),
             None => format!("{}/{}", p.private_port, p.kind),
         })
         .collect();
@@ -476,11 +481,23 @@ pub fn stats_table(samples: &[ContainerStats], no_trunc: bool) -> String {
             format!("{:.2}%", cpu_percent(s)),
             format!("{} / {}", bytes_size(used), bytes_size(limit)),
             format!("{mem_percent:.2}%"),
-            format!(
-                "{} / {}",
-                human_size_with_precision(0.0, 3),
-                human_size_with_precision(0.0, 3)
-            ),
+            {
+                let (rx, tx) = s
+                    .networks
+                    .iter()
+                    .flatten()
+                    .fold((0u64, 0u64), |(r, t), (_, v)| {
+                        (
+                            r + v["rx_bytes"].as_u64().unwrap_or(0),
+                            t + v["tx_bytes"].as_u64().unwrap_or(0),
+                        )
+                    });
+                format!(
+                    "{} / {}",
+                    human_size_with_precision(rx as f64, 3),
+                    human_size_with_precision(tx as f64, 3)
+                )
+            },
             format!(
                 "{} / {}",
                 human_size_with_precision(0.0, 3),

@@ -10,6 +10,7 @@ mod exec;
 mod images;
 mod inspect;
 mod list;
+mod network;
 mod prune;
 mod run;
 mod streams;
@@ -50,6 +51,8 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
 fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
     match command {
         Command::Run(args) => run::run(ctx, args),
+        Command::Network(command) => network::network(ctx, command),
+        Command::Port(args) => network::port(ctx, args),
         Command::Create(args) => run::create(ctx, args),
         Command::Exec(args) => exec::exec(ctx, args),
         Command::Start(args) => containers::start(ctx, args),

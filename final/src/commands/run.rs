@@ -173,6 +173,7 @@ pub fn container_create_body(
         &opts.tmpfs,
         &opts.volumes_from,
     )?;
+    super::network::fill_network_fields(opts, &mut body)?;
     Ok(body)
 }
 

@@ -535,9 +535,26 @@ impl Client {
         body: &ContainerCreateBody,
     ) -> Result<ContainerCreateResponse, ClientError> {
         let q = query(&[("name", name.map(str::to_owned))]);
+        // The fields the types do not name (`other`) are sent too: the
+        // server reads them (ports, networking, …) even if inspect does not
+        // echo them.
+        let mut json = serde_json::to_value(body).map_err(|source| ClientError::Decode {
+            what: "the create request",
+            source,
+        })?;
+        if let Some(top) = json.as_object_mut() {
+            for (k, v) in &body.config.other {
+                top.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            if let Some(host) = top.get_mut("HostConfig").and_then(|h| h.as_object_mut()) {
+                for (k, v) in &body.host_config.other {
+                    host.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+        }
         self.post_json(
             &format!("/containers/create{q}"),
-            body,
+            &json,
             "the created container",
         )
     }

@@ -216,10 +216,8 @@ impl Inner {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&entry.id);
-        entry.life.send_modify(|l| {
-            l.running = false;
-            l.removed = true;
-        });
+        // Unwired before anyone hears of the removal: `run --rm` returns
+        // then, and nothing of the container may be left.
         if let Some(networks) = &self.networks {
             if let Err(err) = networks.teardown(entry.id.as_str()) {
                 eprintln!(
@@ -228,6 +226,10 @@ impl Inner {
                 );
             }
         }
+        entry.life.send_modify(|l| {
+            l.running = false;
+            l.removed = true;
+        });
         self.publish("destroy", entry, &[]);
     }
 
@@ -1124,10 +1126,34 @@ impl ContainerService for RuntimeContainers {
         let upper = self.inner.runtime.containers().dir(&entry.id).join("upper");
         let changes = minidock_images::changes::changes(&upper, &lowers)
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        Ok(changes
+        // The mount points of the engine's own files (`/etc/hosts`, …) are
+        // not the container's changes, as in Docker (which keeps them in a
+        // layer of their own); nor is their directory, for them alone.
+        let engine_files: Vec<String> = entry
+            .container()
+            .host_config
+            .etc_files
+            .iter()
+            .map(|b| b.destination.display().to_string())
+            .collect();
+        let kept: Vec<_> = changes
             .into_iter()
+            .filter(|c| !engine_files.contains(&c.path))
+            .collect();
+        let only_for_engine = |path: &str| {
+            engine_files
+                .iter()
+                .any(|f| std::path::Path::new(f).parent() == Some(std::path::Path::new(path)))
+                && !kept.iter().any(|c| c.path.starts_with(&format!("{path}/")))
+        };
+        Ok(kept
+            .iter()
+            .filter(|c| {
+                !(c.kind == minidock_images::changes::ChangeKind::Modified
+                    && only_for_engine(&c.path))
+            })
             .map(|c| ContainerChange {
-                path: c.path,
+                path: c.path.clone(),
                 kind: c.kind as u8,
             })
             .collect())
@@ -1345,6 +1371,19 @@ impl ContainerService for RuntimeContainers {
                 stats: BTreeMap::new(),
             },
             blkio_stats: BTreeMap::new(),
+            networks: self
+                .inner
+                .networks
+                .as_ref()
+                .and_then(|n| n.interface_counters(entry.id.as_str()))
+                .map(|counters| {
+                    counters
+                        .into_iter()
+                        .map(|(name, rx, tx)| {
+                            (name, serde_json::json!({"rx_bytes": rx, "tx_bytes": tx}))
+                        })
+                        .collect()
+                }),
         })
     }
 

@@ -463,6 +463,10 @@ pub struct ContainerStats {
     /// Block I/O (empty here).
     #[serde(default)]
     pub blkio_stats: BTreeMap<String, serde_json::Value>,
+    /// Interface name → `{"rx_bytes": …, "tx_bytes": …}`, when the
+    /// container has interfaces of its own (a network service wired it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub networks: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// The body of `POST /containers/{id}/exec`.

@@ -411,6 +411,19 @@ impl NetworkService for Networks {
         Some(settings)
     }
 
+    fn interface_counters(&self, container_id: &str) -> Option<Vec<(String, u64, u64)>> {
+        let sandbox = self.driver.sandbox(container_id)?;
+        let mut sock = crate::netns::socket_in(&sandbox.netns).ok()?;
+        let links = crate::links::list(&mut sock).ok()?;
+        Some(
+            links
+                .into_iter()
+                .filter(|l| l.name != "lo")
+                .map(|l| (l.name, l.rx_bytes, l.tx_bytes))
+                .collect(),
+        )
+    }
+
     fn reconcile(&self, existing: &[ContainerRef]) {
         let ids: Vec<String> = existing.iter().map(|c| c.id.clone()).collect();
         if let Err(err) = self.driver.reconcile(&ids) {
