@@ -145,7 +145,6 @@ fn the_docker_cli_drives_minidockd() {
         (&["-p", "8080:80"][..], "HostConfig.PortBindings"),
         (&["--privileged"][..], "HostConfig.Privileged"),
         (&["--cap-add", "NET_ADMIN"][..], "HostConfig.CapAdd"),
-        (&["-v", "/data"][..], "Config.Volumes"),
         (&["--pid", "host"][..], "HostConfig.PidMode"),
     ] {
         let refused = run(daemon
