@@ -718,3 +718,24 @@ fn twenty_runs_at_once() {
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn without_a_volume_service_volumes_are_refused_by_name() {
+    let server = TestServer::start();
+    for (method, path) in [
+        ("GET", "/volumes"),
+        ("POST", "/v1.44/volumes/create"),
+        ("GET", "/volumes/data"),
+        ("DELETE", "/volumes/data"),
+        ("POST", "/volumes/prune"),
+    ] {
+        let r = server.client.raw(method, path, None).unwrap();
+        assert_eq!(r.status, 501, "{method} {path}");
+        assert!(r.message().unwrap().contains("no volume service"), "{path}");
+    }
+    let r = server.client.raw("GET", "/volumes/..%2Fx", None).unwrap();
+    assert_eq!(r.status, 400);
+    // /system/df still answers: images and containers, no volumes
+    let df = server.client.system_df().unwrap();
+    assert!(df.volumes.is_empty());
+}
