@@ -283,6 +283,44 @@ fn copy_up_brings_the_image_content_with_owners_and_modes() {
 }
 
 #[test]
+fn an_images_volume_gets_an_anonymous_volume_with_its_content() {
+    use minidock_testkit::{busybox_image, Compression, Entry, LayerSpec};
+    let daemon = Daemon::start();
+    let mut image = busybox_image();
+    image.layers.push(LayerSpec::new(
+        Compression::Gzip,
+        vec![
+            Entry::dir("var/db", 0o700),
+            Entry::file("var/db/conf", "from-image\n", 0o600),
+        ],
+    ));
+    image.volumes = vec!["/var/db".into()];
+    let tar = daemon.dir.join("withvolume.tar");
+    image.write_docker_save(&tar, "withvolume:1");
+    daemon.ok(&["load", "-i", tar.to_str().unwrap()]);
+
+    let id = daemon.ok(&["create", "--name", "vv", "withvolume:1", "true"]);
+    let mounts = daemon.ok(&["inspect", "-f", "{{json .Mounts}}", id.trim()]);
+    let mounts: serde_json::Value = serde_json::from_str(&mounts).unwrap();
+    assert_eq!(mounts[0]["Type"], "volume");
+    assert_eq!(mounts[0]["Destination"], "/var/db");
+    let anonymous = mounts[0]["Name"].as_str().unwrap().to_string();
+    assert_eq!(volume_names(&daemon), [anonymous.clone()]);
+    let conf = data_of(&daemon, &anonymous).join("conf");
+    assert_eq!(fs::read_to_string(conf).unwrap(), "from-image\n");
+
+    // run --rm: the container's own anonymous volume goes with it
+    let out = daemon.ok(&["run", "--rm", "withvolume:1", "cat", "/var/db/conf"]);
+    assert_eq!(out, "from-image\n");
+    assert_eq!(volume_names(&daemon), [anonymous.clone()]);
+    // a named volume at that path takes the place of the anonymous one
+    daemon.ok(&["run", "--rm", "-v", "mine:/var/db", "withvolume:1", "true"]);
+    assert_eq!(volume_names(&daemon).len(), 2);
+    daemon.ok(&["rm", "-v", "vv"]);
+    assert_eq!(volume_names(&daemon), ["mine"]);
+}
+
+#[test]
 fn tmpfs_is_limited_and_read_only_mounts_refuse_writes() {
     let daemon = Daemon::start();
     daemon.load_busybox();
