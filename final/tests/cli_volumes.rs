@@ -305,14 +305,14 @@ fn an_images_volume_gets_an_anonymous_volume_with_its_content() {
     assert_eq!(mounts[0]["Type"], "volume");
     assert_eq!(mounts[0]["Destination"], "/var/db");
     let anonymous = mounts[0]["Name"].as_str().unwrap().to_string();
-    assert_eq!(volume_names(&daemon), [anonymous.clone()]);
+    assert_eq!(volume_names(&daemon), std::slice::from_ref(&anonymous));
     let conf = data_of(&daemon, &anonymous).join("conf");
     assert_eq!(fs::read_to_string(conf).unwrap(), "from-image\n");
 
     // run --rm: the container's own anonymous volume goes with it
     let out = daemon.ok(&["run", "--rm", "withvolume:1", "cat", "/var/db/conf"]);
     assert_eq!(out, "from-image\n");
-    assert_eq!(volume_names(&daemon), [anonymous.clone()]);
+    assert_eq!(volume_names(&daemon), std::slice::from_ref(&anonymous));
     // a named volume at that path takes the place of the anonymous one
     daemon.ok(&["run", "--rm", "-v", "mine:/var/db", "withvolume:1", "true"]);
     assert_eq!(volume_names(&daemon).len(), 2);
