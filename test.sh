@@ -28,7 +28,7 @@ step "system packages"
 # busybox-static: the test images' userland; docker-registry: the real registry
 # server; skopeo, umoci, runc, crun: independent oracles; hyperfine: benchmarks;
 # git: the workbook; jq, curl: the bench scripts. Installed only when missing, so a warm machine stays offline.
-packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps)
+packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps docker-compose)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -670,4 +670,72 @@ fn the_docker_cli_manages_volumes() {
     let pruned = ok(daemon.docker().args(["volume", "prune", "-a", "-f"]));
     assert!(pruned.contains("d1"), "{pruned}");
     assert_eq!(ok(daemon.docker().args(["volume", "ls", "-q"])), "");
+    let events = ok(daemon.docker().args([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "type=volume",
+        "--format",
+        "{{.Action}} {{.Actor.ID}}",
+    ]));
+    assert!(events.starts_with("create d1\n"), "{events}");
+    assert!(events.contains("destroy d1\n"), "{events}");
+}
+
+/// Whether the Debian `docker-compose` (v1) is installed; a missing one
+/// fails the test with how to install it.
+fn compose_available() -> bool {
+    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
+        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
+        return false;
+    }
+    let found = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "docker-compose is not installed: apt-get install docker-compose"
+    );
+    true
+}
+
+#[test]
+fn docker_compose_keeps_a_named_volume_across_down_and_up() {
+    if !compose_available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let project = daemon.scratch().join("proj");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("docker-compose.yml"),
+        "version: \"3\"\nservices:\n  db:\n    image: busybox\n    network_mode: none\n    \
+         command: sh -c 'cat /data/runs 2>/dev/null; echo run >> /data/runs'\n    \
+         volumes:\n      - dbdata:/data\nvolumes:\n  dbdata:\n",
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("docker-compose");
+        cmd.current_dir(&project)
+            .env("DOCKER_HOST", daemon.host())
+            .env("COMPOSE_PROJECT_NAME", "vt")
+            .args(args);
+        ok(&mut cmd)
+    };
+    compose(&["up", "--no-color"]);
+    compose(&["down"]);
+    assert_eq!(volume_names(&daemon), ["vt_dbdata"]);
+    let second = compose(&["up", "--no-color"]);
+    assert!(
+        second.contains("| run"),
+        "the second run did not see the first's data: {second}"
+    );
+    compose(&["down", "-v"]);
+    assert!(volume_names(&daemon).is_empty());
 }

@@ -340,8 +340,14 @@ impl Inner {
     fn release_volumes(&self, entry: &Entry, anonymous: bool) {
         if let Some(volumes) = &self.volumes {
             let users = self.volume_users(Some(&entry.id));
-            if let Err(err) = volumes.release(&entry.mounts, anonymous, &users) {
-                eprintln!("minidockd: the volumes of {}: {err}", entry.id.short());
+            match volumes.release(&entry.mounts, anonymous, &users) {
+                Ok(removed) => {
+                    for name in removed {
+                        self.events
+                            .publish("volume", "destroy", &name, volume_attributes());
+                    }
+                }
+                Err(err) => eprintln!("minidockd: the volumes of {}: {err}", entry.id.short()),
             }
         }
     }
@@ -643,6 +649,11 @@ impl RuntimeContainers {
     }
 }
 
+/// The attributes of a volume event: its driver.
+pub(crate) fn volume_attributes() -> BTreeMap<String, String> {
+    BTreeMap::from([("driver".to_string(), "local".to_string())])
+}
+
 /// `docker cp`'s errors: a missing path is Docker's 404.
 /// `asked` is the path as the client gave it (the store saw the part of it
 /// inside a volume or bind mount).
@@ -742,6 +753,11 @@ impl ContainerService for RuntimeContainers {
                 return Err(err);
             }
             points = mounts.points.clone();
+            for name in &mounts.created {
+                self.inner
+                    .events
+                    .publish("volume", "create", name, volume_attributes());
+            }
         }
         let container = self
             .inner
