@@ -413,6 +413,7 @@ impl RuntimeContainers {
         });
         let all = inner.runtime.list().map_err(runtime_error)?;
         let mut to_start = Vec::new();
+        let mut removed = Vec::new();
         for (container, record) in all {
             let dir = inner.runtime.container_dir(&container.id);
             let request = std::fs::read(dir.join(REQUEST_FILE))
@@ -443,10 +444,15 @@ impl RuntimeContainers {
                 // Its shim died before it could remove it.
                 if inner.runtime.remove(&entry.id, true).is_ok() {
                     inner.forget(&entry);
+                    // once every container is known: another may share them
+                    removed.push(entry);
                 }
             } else if start_on_boot(&entry.container().host_config.restart_policy, &record) {
                 to_start.push(entry);
             }
+        }
+        for entry in removed {
+            inner.release_volumes(&entry, true);
         }
         for entry in to_start {
             if let Err(err) = inner.start(&entry) {
