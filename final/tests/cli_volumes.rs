@@ -80,6 +80,8 @@ fn a_named_volume_outlives_its_containers_and_the_daemon() {
     );
 
     // inspect shows the volume as Docker does
+    let point = daemon.ok(&["volume", "inspect", "-f", "{{.Mountpoint}}", "data"]);
+    assert_eq!(point.trim(), data_of(&daemon, "data").display().to_string());
     let inspect = daemon.ok(&["volume", "inspect", "data"]);
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(v[0]["Name"], "data");
