@@ -28,9 +28,10 @@ step "system packages"
 # busybox-static: the test images' userland; docker-registry: the real registry
 # server; skopeo, umoci, runc, crun: independent oracles; hyperfine: benchmarks;
 # git: the workbook; jq, curl: the bench scripts; nftables, iproute2: the
-# network tests' oracles (`nft list`, `ip`; the engine itself uses netlink).
-# Installed only when missing, so a warm machine stays offline.
-packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps nftables iproute2)
+# network tests' oracles (`nft list`, `ip`; the engine itself uses netlink);
+# docker-compose: a real multi-service client. Installed only when missing,
+# so a warm machine stays offline.
+packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps nftables iproute2 docker-compose)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -89,12 +89,21 @@ fn cp_copies_files_and_directories_both_ways() {
         "{}",
         stderr(&missing)
     );
+    // a bind mount is answered from its host directory
     let bound = d.run(&["cp", "box:/bound/x", &p("x")]);
     assert_eq!(bound.status.code(), Some(1));
     assert!(
-        stderr(&bound).contains("is a bind mount of"),
+        stderr(&bound).contains("Could not find the file /bound/x in container box"),
         "{}",
         stderr(&bound)
+    );
+    d.ok(&["cp", &p("copy.txt"), "box:/bound/in.txt"]);
+    assert_eq!(fs::read_to_string(data.join("in.txt")).unwrap(), "hello\n");
+    let proc = d.run(&["cp", "box:/proc/1/status", &p("x")]);
+    assert!(
+        stderr(&proc).contains("a kernel file system"),
+        "{}",
+        stderr(&proc)
     );
     let dir_to_file = d.run(&["cp", "box:/data", &p("copy.txt")]);
     assert_eq!(dir_to_file.status.code(), Some(1));

@@ -80,6 +80,8 @@ fn a_named_volume_outlives_its_containers_and_the_daemon() {
     );
 
     // inspect shows the volume as Docker does
+    let point = daemon.ok(&["volume", "inspect", "-f", "{{.Mountpoint}}", "data"]);
+    assert_eq!(point.trim(), data_of(&daemon, "data").display().to_string());
     let inspect = daemon.ok(&["volume", "inspect", "data"]);
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(v[0]["Name"], "data");
@@ -280,6 +282,44 @@ fn copy_up_brings_the_image_content_with_owners_and_modes() {
         "/var/db/conf",
     ]);
     assert_eq!(out, "x=1\n");
+}
+
+#[test]
+fn an_images_volume_gets_an_anonymous_volume_with_its_content() {
+    use minidock_testkit::{busybox_image, Compression, Entry, LayerSpec};
+    let daemon = Daemon::start();
+    let mut image = busybox_image();
+    image.layers.push(LayerSpec::new(
+        Compression::Gzip,
+        vec![
+            Entry::dir("var/db", 0o700),
+            Entry::file("var/db/conf", "from-image\n", 0o600),
+        ],
+    ));
+    image.volumes = vec!["/var/db".into()];
+    let tar = daemon.dir.join("withvolume.tar");
+    image.write_docker_save(&tar, "withvolume:1");
+    daemon.ok(&["load", "-i", tar.to_str().unwrap()]);
+
+    let id = daemon.ok(&["create", "--name", "vv", "withvolume:1", "true"]);
+    let mounts = daemon.ok(&["inspect", "-f", "{{json .Mounts}}", id.trim()]);
+    let mounts: serde_json::Value = serde_json::from_str(&mounts).unwrap();
+    assert_eq!(mounts[0]["Type"], "volume");
+    assert_eq!(mounts[0]["Destination"], "/var/db");
+    let anonymous = mounts[0]["Name"].as_str().unwrap().to_string();
+    assert_eq!(volume_names(&daemon), std::slice::from_ref(&anonymous));
+    let conf = data_of(&daemon, &anonymous).join("conf");
+    assert_eq!(fs::read_to_string(conf).unwrap(), "from-image\n");
+
+    // run --rm: the container's own anonymous volume goes with it
+    let out = daemon.ok(&["run", "--rm", "withvolume:1", "cat", "/var/db/conf"]);
+    assert_eq!(out, "from-image\n");
+    assert_eq!(volume_names(&daemon), std::slice::from_ref(&anonymous));
+    // a named volume at that path takes the place of the anonymous one
+    daemon.ok(&["run", "--rm", "-v", "mine:/var/db", "withvolume:1", "true"]);
+    assert_eq!(volume_names(&daemon).len(), 2);
+    daemon.ok(&["rm", "-v", "vv"]);
+    assert_eq!(volume_names(&daemon), ["mine"]);
 }
 
 #[test]
@@ -632,4 +672,74 @@ fn the_docker_cli_manages_volumes() {
     let pruned = ok(daemon.docker().args(["volume", "prune", "-a", "-f"]));
     assert!(pruned.contains("d1"), "{pruned}");
     assert_eq!(ok(daemon.docker().args(["volume", "ls", "-q"])), "");
+    // `--until 0s` is now, to the second: wait for the last events' second to pass
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let events = ok(daemon.docker().args([
+        "events",
+        "--since",
+        "0",
+        "--until",
+        "0s",
+        "--filter",
+        "type=volume",
+        "--format",
+        "{{.Action}} {{.Actor.ID}}",
+    ]));
+    assert!(events.starts_with("create d1\n"), "{events}");
+    assert!(events.contains("destroy d1\n"), "{events}");
+}
+
+/// Whether the Debian `docker-compose` (v1) is installed; a missing one
+/// fails the test with how to install it.
+fn compose_available() -> bool {
+    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
+        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
+        return false;
+    }
+    let found = std::process::Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "docker-compose is not installed: apt-get install docker-compose"
+    );
+    true
+}
+
+#[test]
+fn docker_compose_keeps_a_named_volume_across_down_and_up() {
+    if !compose_available() {
+        return;
+    }
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let project = daemon.scratch().join("proj");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("docker-compose.yml"),
+        "version: \"3\"\nservices:\n  db:\n    image: busybox\n    network_mode: none\n    \
+         command: sh -c 'cat /data/runs 2>/dev/null; echo run >> /data/runs'\n    \
+         volumes:\n      - dbdata:/data\nvolumes:\n  dbdata:\n",
+    )
+    .unwrap();
+    let compose = |args: &[&str]| {
+        let mut cmd = std::process::Command::new("docker-compose");
+        cmd.current_dir(&project)
+            .env("DOCKER_HOST", daemon.host())
+            .env("COMPOSE_PROJECT_NAME", "vt")
+            .args(args);
+        ok(&mut cmd)
+    };
+    compose(&["up", "--no-color"]);
+    compose(&["down"]);
+    assert_eq!(volume_names(&daemon), ["vt_dbdata"]);
+    let second = compose(&["up", "--no-color"]);
+    assert!(
+        second.contains("| run"),
+        "the second run did not see the first's data: {second}"
+    );
+    compose(&["down", "-v"]);
+    assert!(volume_names(&daemon).is_empty());
 }

@@ -144,7 +144,6 @@ fn the_docker_cli_drives_minidockd() {
     for (flags, field) in [
         (&["--privileged"][..], "HostConfig.Privileged"),
         (&["--cap-add", "NET_ADMIN"][..], "HostConfig.CapAdd"),
-        (&["-v", "/data"][..], "Config.Volumes"),
         (&["--pid", "host"][..], "HostConfig.PidMode"),
     ] {
         let refused = run(daemon

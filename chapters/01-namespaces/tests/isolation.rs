@@ -409,3 +409,45 @@ fn a_user_namespace_maps_container_root_to_an_unprivileged_host_range() {
         ]
     );
 }
+
+#[test]
+fn a_tmpfs_is_mounted_with_its_size_over_a_bind_mounted_before_it() {
+    use minidock_namespaces::TmpfsMount;
+    let fx = Fixture::new();
+    let data = fx.dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let mut spec = fx.sh(
+        "grep -E ' /data(/cache)? ' /proc/mounts | cut -d' ' -f2,3,4; \
+         dd if=/dev/zero of=/data/cache/f bs=1k count=100 2>/dev/null || echo full; \
+         echo kept > /data/file",
+    );
+    // Given deepest first: the mounts are made shallow first all the same.
+    spec.tmpfs.push(TmpfsMount {
+        destination: "/data/cache".into(),
+        data: "size=64k,mode=1777".into(),
+        read_only: false,
+        noexec: true,
+    });
+    let out = run_ok(spec.mount(BindMount {
+        source: data.clone(),
+        destination: "/data".into(),
+        read_only: false,
+    }));
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("/data ")
+            && lines[1].starts_with("/data/cache tmpfs rw,nosuid,nodev,noexec"),
+        "{out}"
+    );
+    assert!(lines[1].contains("size=64k"), "{out}");
+    assert_eq!(lines[2], "full", "{out}");
+    assert_eq!(
+        std::fs::read_to_string(data.join("file")).unwrap(),
+        "kept\n"
+    );
+    // the tmpfs lived in the container's mount namespace only
+    assert!(std::fs::read_dir(data.join("cache"))
+        .unwrap()
+        .next()
+        .is_none());
+}

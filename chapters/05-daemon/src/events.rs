@@ -88,7 +88,23 @@ impl Events {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
+        let legacy = kind == "container" || kind == "image";
+        let from = match kind {
+            "container" => attributes.get("image").cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
         let event = Event {
+            status: if legacy {
+                action.to_string()
+            } else {
+                String::new()
+            },
+            id: if legacy {
+                id.to_string()
+            } else {
+                String::new()
+            },
+            from,
             kind: kind.to_string(),
             action: action.to_string(),
             actor: EventActor {

@@ -94,12 +94,12 @@ pub trait VolumeService: Send + Sync + 'static {
     fn populate(&self, rootfs: &Path, mounts: &ContainerMounts) -> ApiResult<()>;
     /// A container is gone: with `remove_anonymous` (`rm -v`, `run --rm`),
     /// removes its anonymous volumes that no other container in `users`
-    /// uses. Named volumes stay.
+    /// uses, and returns their names. Named volumes stay.
     fn release(
         &self,
         points: &[MountPoint],
         remove_anonymous: bool,
         users: &VolumeUsers,
-    ) -> ApiResult<()>;
+    ) -> ApiResult<Vec<String>>;
 }
 // ANCHOR_END: trait

@@ -781,3 +781,24 @@ fn image_search_says_there_is_no_index() {
     assert_eq!(r.status, 501, "{text}");
     assert!(text.contains("image search needs an image index"), "{text}");
 }
+
+#[test]
+fn without_a_volume_service_volumes_are_refused_by_name() {
+    let server = TestServer::start();
+    for (method, path) in [
+        ("GET", "/volumes"),
+        ("POST", "/v1.44/volumes/create"),
+        ("GET", "/volumes/data"),
+        ("DELETE", "/volumes/data"),
+        ("POST", "/volumes/prune"),
+    ] {
+        let r = server.client.raw(method, path, None).unwrap();
+        assert_eq!(r.status, 501, "{method} {path}");
+        assert!(r.message().unwrap().contains("no volume service"), "{path}");
+    }
+    let r = server.client.raw("GET", "/volumes/..%2Fx", None).unwrap();
+    assert_eq!(r.status, 400);
+    // /system/df still answers: images and containers, no volumes
+    let df = server.client.system_df().unwrap();
+    assert!(df.volumes.is_empty());
+}

@@ -30,7 +30,7 @@ use std::path::{Component, Path, PathBuf};
 /// `Ok(None)` when the path (or a directory on the way) does not exist,
 /// [`Error::Symlink`] when any component is a symlink.
 pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
-    // exercise 7.3 resolve-in-root: walk `dest` below `rootfs` one component at a time, refusing symlinks.
+    // exercise 7.3 no-symlink-walk: walk `dest` below `rootfs` one component at a time, refusing symlinks.
     // hint: the image decides what is a symlink; `var -> /` would lead out of the rootfs, so never follow one.
     // hint: for each Component::Normal, push it and look at fs::symlink_metadata (lstat): a symlink is Error::Symlink { destination, path }.
     // hint: a component that does not exist ends the walk with Ok(None); `..`, `.` are refused as Error::InvalidMount.

@@ -14,6 +14,7 @@ use super::prune::confirmed;
 use super::{for_each, Context};
 use crate::error::Failure;
 use crate::format::{human_size, Table};
+use crate::template::Template;
 
 /// `minidock volume …`.
 #[derive(Debug, Subcommand)]
@@ -29,7 +30,7 @@ pub enum VolumeCommand {
     Ls(VolumeLsArgs),
     /// Display detailed information on one or more volumes
     #[command(override_usage = "minidock volume inspect [OPTIONS] VOLUME [VOLUME...]")]
-    Inspect(VolumeNamesArgs),
+    Inspect(VolumeInspectArgs),
     /// Remove one or more volumes
     #[command(
         visible_alias = "remove",
@@ -76,7 +77,10 @@ pub struct VolumeLsArgs {
 
 /// `minidock volume inspect`.
 #[derive(Debug, Clone, Args)]
-pub struct VolumeNamesArgs {
+pub struct VolumeInspectArgs {
+    /// Format the output using the given Go template
+    #[arg(short = 'f', long = "format", value_name = "string")]
+    pub format: Option<String>,
     /// The volumes
     #[arg(value_name = "VOLUME", required = true)]
     pub names: Vec<String>,
@@ -153,13 +157,29 @@ pub fn volume(ctx: &Context, command: VolumeCommand) -> Result<i32, Failure> {
             Ok(0)
         }
         VolumeCommand::Inspect(args) => {
+            let template = match &args.format {
+                Some(text) => Some(
+                    Template::parse(text).map_err(|e| Failure::new(e.to_string()).with_code(64))?,
+                ),
+                None => None,
+            };
             let mut found = Vec::new();
             let code = for_each(&args.names, |name| {
                 let volume = ctx.client.volume_inspect(name)?;
                 found.push(serde_json::to_value(volume).unwrap_or(Value::Null));
                 Ok(None)
             })?;
-            println!("{}", pretty(&Value::Array(found)));
+            match template {
+                Some(template) => {
+                    for value in &found {
+                        let text = template
+                            .execute(value)
+                            .map_err(|e| Failure::new(e.to_string()))?;
+                        println!("{text}");
+                    }
+                }
+                None => println!("{}", pretty(&Value::Array(found))),
+            }
             Ok(code)
         }
         VolumeCommand::Rm(args) => for_each(&args.names, |name| {

@@ -39,6 +39,8 @@ pub struct ImageSpec {
     pub env: Vec<String>,
     pub working_dir: String,
     pub user: String,
+    /// `VOLUME` paths: each gets an anonymous volume in a container.
+    pub volumes: Vec<String>,
     /// GOARCH-style name, default the host's (`amd64`, `arm64`, …).
     pub architecture: String,
     pub os: String,
@@ -53,6 +55,7 @@ impl Default for ImageSpec {
             env: Vec::new(),
             working_dir: String::new(),
             user: String::new(),
+            volumes: Vec::new(),
             architecture: host_architecture().to_string(),
             os: "linux".to_string(),
         }
@@ -121,6 +124,14 @@ impl ImageSpec {
         }
         if !self.user.is_empty() {
             config.insert("User".into(), self.user.clone().into());
+        }
+        if !self.volumes.is_empty() {
+            let paths: serde_json::Map<String, Value> = self
+                .volumes
+                .iter()
+                .map(|p| (p.clone(), json!({})))
+                .collect();
+            config.insert("Volumes".into(), Value::Object(paths));
         }
         let history: Vec<Value> = (0..diff_ids.len())
             .map(|i| json!({"created": CREATED, "created_by": format!("minidock-testkit layer {i}")}))

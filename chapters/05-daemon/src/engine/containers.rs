@@ -433,8 +433,14 @@ impl Inner {
     fn release_volumes(&self, entry: &Entry, anonymous: bool) {
         if let Some(volumes) = &self.volumes {
             let users = self.volume_users(Some(&entry.id));
-            if let Err(err) = volumes.release(&entry.mounts, anonymous, &users) {
-                eprintln!("minidockd: the volumes of {}: {err}", entry.id.short());
+            match volumes.release(&entry.mounts, anonymous, &users) {
+                Ok(removed) => {
+                    for name in removed {
+                        self.events
+                            .publish("volume", "destroy", &name, volume_attributes());
+                    }
+                }
+                Err(err) => eprintln!("minidockd: the volumes of {}: {err}", entry.id.short()),
             }
         }
     }
@@ -497,6 +503,7 @@ impl RuntimeContainers {
         });
         let all = inner.runtime.list().map_err(runtime_error)?;
         let mut to_start = Vec::new();
+        let mut removed = Vec::new();
         for (container, record) in all {
             let dir = inner.runtime.container_dir(&container.id);
             let request = std::fs::read(dir.join(REQUEST_FILE))
@@ -527,10 +534,15 @@ impl RuntimeContainers {
                 // Its shim died before it could remove it.
                 if inner.runtime.remove(&entry.id, true).is_ok() {
                     inner.forget(&entry);
+                    // once every container is known: another may share them
+                    removed.push(entry);
                 }
             } else if start_on_boot(&entry.container().host_config.restart_policy, &record) {
                 to_start.push(entry);
             }
+        }
+        for entry in removed {
+            inner.release_volumes(&entry, true);
         }
         if let Some(networks) = &inner.networks {
             let existing: Vec<ContainerRef> = {
@@ -665,12 +677,14 @@ impl RuntimeContainers {
         super::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
     }
 
-    /// The host path of the container's root file system, for `docker cp`,
-    /// after checking that `path` is in it. The engine sees the overlay
-    /// mount (`merged/`), not the mounts PID 1 made in its own namespace:
-    /// a bind mount, `/proc`, `/sys` or `/dev` would show what lies *under*
-    /// them, so paths there are refused rather than answered wrongly.
-    fn copy_root(&self, entry: &Entry, path: &str) -> ApiResult<PathBuf> {
+    /// Where `docker cp` finds `path`: the host directory that holds it and
+    /// the path inside that directory. The engine sees the overlay mount
+    /// (`merged/`), not the mounts PID 1 made in its own namespace, so a
+    /// path under a bind mount or a volume is answered from the mount's
+    /// host directory (the deepest mount that holds it; `writing` into a
+    /// read-only one is refused), and a path under a tmpfs, `/proc`, `/sys`
+    /// or `/dev` is refused rather than answered wrongly.
+    fn copy_root(&self, entry: &Entry, path: &str, writing: bool) -> ApiResult<(PathBuf, String)> {
         let mut lexical = PathBuf::from("/");
         for part in std::path::Path::new(path).components() {
             match part {
@@ -681,35 +695,54 @@ impl RuntimeContainers {
                 _ => {}
             }
         }
-        let binds = &entry.container().host_config.binds;
-        let mounted = binds
+        let container = entry.container();
+        let binds = container
+            .host_config
+            .binds
             .iter()
-            .map(|b| {
-                (
-                    b.destination.clone(),
-                    format!("a bind mount of {}", b.source.display()),
-                )
-            })
-            .chain(entry.mounts.iter().filter(|m| m.kind == "tmpfs").map(|m| {
-                (
-                    PathBuf::from(&m.destination),
-                    "a tmpfs mounted in the container".to_string(),
-                )
-            }))
+            .map(|b| (b.destination.clone(), Ok((b.source.clone(), b.read_only))));
+        let refused = entry
+            .mounts
+            .iter()
+            .filter(|m| m.kind == "tmpfs")
+            .map(|m| PathBuf::from(&m.destination))
+            .chain(
+                container
+                    .host_config
+                    .tmpfs
+                    .iter()
+                    .map(|t| t.destination.clone()),
+            )
+            .map(|d| (d, Err("a tmpfs mounted in the container")))
             .chain(["/proc", "/sys", "/dev"].map(|m| {
                 (
                     PathBuf::from(m),
-                    "a kernel file system mounted in the container".to_string(),
+                    Err("a kernel file system mounted in the container"),
                 )
             }));
-        for (destination, what) in mounted {
-            if lexical.starts_with(&destination) {
+        let deepest = binds
+            .chain(refused)
+            .filter(|(destination, _)| lexical.starts_with(destination))
+            .max_by_key(|(destination, _)| destination.components().count());
+        match deepest {
+            Some((destination, Err(what))) => {
                 return Err(ApiError::BadParameter(format!(
                     "cannot copy {path}: {} is {what}; minidock copies the container's own \
-                     file system only",
+                     file system, its volumes and its bind mounts only",
                     destination.display()
-                )));
+                )))
             }
+            Some((destination, Ok((_, true)))) if writing => {
+                return Err(ApiError::BadParameter(format!(
+                    "cannot copy into {path}: {} is mounted read-only",
+                    destination.display()
+                )))
+            }
+            Some((destination, Ok((source, _)))) => {
+                let rest = lexical.strip_prefix(&destination).unwrap_or(&lexical);
+                return Ok((source, format!("/{}", rest.display())));
+            }
+            None => {}
         }
         let dir = self.inner.runtime.containers().dir(&entry.id);
         let merged = dir.join("merged");
@@ -723,15 +756,22 @@ impl RuntimeContainers {
                 entry.container().name
             )));
         }
-        Ok(merged)
+        Ok((merged, path.to_string()))
     }
 }
 
+/// The attributes of a volume event: its driver.
+pub(crate) fn volume_attributes() -> BTreeMap<String, String> {
+    BTreeMap::from([("driver".to_string(), "local".to_string())])
+}
+
 /// `docker cp`'s errors: a missing path is Docker's 404.
-fn copy_error(id: &str, err: minidock_images::Error) -> ApiError {
+/// `asked` is the path as the client gave it (the store saw the part of it
+/// inside a volume or bind mount).
+fn copy_error(id: &str, asked: &str, err: minidock_images::Error) -> ApiError {
     match err {
-        minidock_images::Error::CopyNotFound(path) => {
-            ApiError::NotFound(format!("Could not find the file {path} in container {id}"))
+        minidock_images::Error::CopyNotFound(_) => {
+            ApiError::NotFound(format!("Could not find the file {asked} in container {id}"))
         }
         minidock_images::Error::Copy { .. } => ApiError::BadParameter(err.to_string()),
         other => ApiError::Internal(other.to_string()),
@@ -829,6 +869,11 @@ impl ContainerService for RuntimeContainers {
                 return Err(err);
             }
             points = mounts.points.clone();
+            for name in &mounts.created {
+                self.inner
+                    .events
+                    .publish("volume", "create", name, volume_attributes());
+            }
         }
         let container = self
             .inner
@@ -1161,9 +1206,9 @@ impl ContainerService for RuntimeContainers {
 
     fn archive_stat(&self, id: &str, path: &str) -> ApiResult<ContainerPathStat> {
         let entry = self.entry(id)?;
-        let root = self.copy_root(&entry, path)?;
-        let stat =
-            minidock_images::copy::stat_in_root(&root, path).map_err(|e| copy_error(id, e))?;
+        let (root, inner) = self.copy_root(&entry, path, false)?;
+        let stat = minidock_images::copy::stat_in_root(&root, &inner)
+            .map_err(|e| copy_error(id, path, e))?;
         let mtime = std::time::UNIX_EPOCH + Duration::from_secs(stat.mtime.max(0) as u64);
         Ok(ContainerPathStat {
             name: stat.name,
@@ -1176,18 +1221,18 @@ impl ContainerService for RuntimeContainers {
 
     fn archive_get(&self, id: &str, path: &str, out: &mut dyn std::io::Write) -> ApiResult<()> {
         let entry = self.entry(id)?;
-        let root = self.copy_root(&entry, path)?;
-        minidock_images::copy::archive_from_root(&root, path, out)
+        let (root, inner) = self.copy_root(&entry, path, false)?;
+        minidock_images::copy::archive_from_root(&root, &inner, out)
             .map(drop)
-            .map_err(|e| copy_error(id, e))
+            .map_err(|e| copy_error(id, path, e))
     }
 
     fn archive_put(&self, id: &str, path: &str, tar: &mut dyn std::io::Read) -> ApiResult<()> {
         let entry = self.entry(id)?;
-        let root = self.copy_root(&entry, path)?;
+        let (root, inner) = self.copy_root(&entry, path, true)?;
         // What is copied in belongs to the container's root, as in Docker.
-        minidock_images::copy::extract_into_root(&root, path, tar, (0, 0))
-            .map_err(|e| copy_error(id, e))
+        minidock_images::copy::extract_into_root(&root, &inner, tar, (0, 0))
+            .map_err(|e| copy_error(id, path, e))
     }
 
     fn watch(&self, id: &str) -> ApiResult<watch::Receiver<LifeState>> {

@@ -3,6 +3,7 @@
 
 use super::handlers::{blocking, json_body};
 use super::{empty_response, json_response, Body, Ctx};
+use crate::engine::containers::volume_attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::router::Route;
 use crate::service::ListOptions;
@@ -40,6 +41,10 @@ pub(crate) async fn handle(
         Route::VolumeCreate => {
             let body: VolumeCreateBody = json_body(req, true).await?;
             let volume = blocking(move || volumes.create(body)).await?;
+            let attributes = volume_attributes();
+            ctx.api
+                .events
+                .publish("volume", "create", &volume.name, attributes);
             json_response(StatusCode::CREATED, &volume)
         }
         Route::VolumeInspect(name) => {
@@ -48,13 +53,34 @@ pub(crate) async fn handle(
         }
         Route::VolumeDelete(name) => {
             let force = ctx.query.bool("force", false);
-            blocking(move || volumes.remove(&name, force, &containers.volume_users())).await?;
+            let removed = name.clone();
+            let existed = blocking(move || {
+                let existed = volumes.inspect(&name).is_ok();
+                volumes.remove(&name, force, &containers.volume_users())?;
+                Ok(existed)
+            })
+            .await?;
+            if existed {
+                let attributes = volume_attributes();
+                ctx.api
+                    .events
+                    .publish("volume", "destroy", &removed, attributes);
+            }
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::VolumePrune => {
             let filters = ctx.query.filters()?;
             let pruned =
                 blocking(move || volumes.prune(&filters, &containers.volume_users())).await?;
+            for name in pruned.volumes_deleted.iter().flatten() {
+                let attributes = volume_attributes();
+                ctx.api
+                    .events
+                    .publish("volume", "destroy", name, attributes);
+            }
+            let reclaimed = pruned.space_reclaimed.to_string();
+            let attributes = [("reclaimed".to_string(), reclaimed)].into();
+            ctx.api.events.publish("volume", "prune", "", attributes);
             json_response(StatusCode::OK, &pruned)
         }
         _ => Err(crate::router::page_not_found()),

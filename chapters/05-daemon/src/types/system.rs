@@ -194,4 +194,15 @@ pub struct Event {
     /// Unix nanoseconds.
     #[serde(rename = "timeNano", default)]
     pub time_nano: i64,
+    /// The action again, in the form older clients read (docker-compose
+    /// v1): Docker still sends `status`, `id` and `from` for container and
+    /// image events.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// The actor's id, for older clients.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    /// A container's image, for older clients.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub from: String,
 }

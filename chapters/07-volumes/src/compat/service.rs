@@ -140,20 +140,22 @@ impl VolumeService for LocalVolumes {
         points: &[MountPoint],
         remove_anonymous: bool,
         users: &VolumeUsers,
-    ) -> ApiResult<()> {
+    ) -> ApiResult<Vec<String>> {
+        let mut removed = Vec::new();
         if !remove_anonymous {
-            return Ok(());
+            return Ok(removed);
         }
         let _lock = self.lock();
         for name in points.iter().filter_map(|p| p.name.as_ref()) {
             match self.store.get(name) {
                 Ok(info) if info.is_anonymous() && is_dangling(name, users) => {
-                    self.store.remove(name).map_err(api_error)?
+                    self.store.remove(name).map_err(api_error)?;
+                    removed.push(name.clone());
                 }
                 Ok(_) | Err(crate::Error::NotFound(_)) => {}
                 Err(err) => return Err(api_error(err)),
             }
         }
-        Ok(())
+        Ok(removed)
     }
 }
