@@ -39,6 +39,7 @@ struct Args {
     debug: bool,
 }
 
+// ANCHOR: build_plugin
 /// Chapter 08's builder, plugged into the daemon (chapter 05 knows only
 /// its trait).
 fn build_plugin(config: &DaemonConfig) -> Result<Plugins, DaemonError> {
@@ -53,6 +54,7 @@ fn build_plugin(config: &DaemonConfig) -> Result<Plugins, DaemonError> {
     .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
     Ok(plugin.plugins())
 }
+// ANCHOR_END: build_plugin
 
 // ANCHOR: main
 fn main() -> ExitCode {
