@@ -281,6 +281,21 @@ fn a_deleting_run_makes_a_whiteout() {
     );
     assert!(entries.contains(&"new/f".to_string()), "{entries:?}");
     assert_eq!(f.run(&built.id), "gone\nx\n");
+
+    // a directory deleted and made again is opaque: nothing of it shows through
+    let dockerfile = "FROM busybox\nRUN mkdir /d && echo a > /d/a\nRUN rm -rf /d && mkdir /d && echo b > /d/b\nCMD [\"ls\", \"/d\"]\n";
+    let built = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    let entries = f.top_layer_entries(&built.id);
+    assert!(
+        entries.contains(&"d/.wh..wh..opq".to_string()),
+        "{entries:?}"
+    );
+    assert_eq!(f.run(&built.id), "b\n");
 }
 
 #[test]
