@@ -718,3 +718,24 @@ fn twenty_runs_at_once() {
         .unwrap();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn without_a_builder_build_commit_and_export_say_so() {
+    let server = TestServer::start();
+    let c = &server.client;
+    let request = minidock_daemon::builder::BuildRequest::default();
+    let Err(err) = c.build(&mut &b""[..], &request) else {
+        panic!("a build without a builder succeeded");
+    };
+    assert_eq!(err.status(), Some(501));
+    assert!(err.to_string().contains("without a builder"), "{err}");
+    let err = c
+        .commit(&minidock_daemon::builder::CommitRequest {
+            container: "x".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.status(), Some(501));
+    let err = c.container_export("x", &mut Vec::new()).unwrap_err();
+    assert_eq!(err.status(), Some(501));
+}
