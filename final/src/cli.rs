@@ -135,6 +135,15 @@ pub enum Command {
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
     Import(ImportArgs),
+    /// Build an image from a Dockerfile
+    #[command(override_usage = "minidock build [OPTIONS] PATH | -")]
+    Build(crate::commands::build::BuildArgs),
+    /// Create a new image from a container's changes
+    #[command(override_usage = "minidock commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
+    Commit(crate::commands::build::CommitArgs),
+    /// Export a container's filesystem as a tar archive
+    #[command(override_usage = "minidock export [OPTIONS] CONTAINER")]
+    Export(crate::commands::build::ExportArgs),
     /// Attach local standard input, output, and error streams to a running container
     #[command(override_usage = "minidock attach [OPTIONS] CONTAINER")]
     Attach(AttachArgs),
@@ -933,6 +942,10 @@ pub struct SaveArgs {
 /// `minidock import`.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short = 'c', long = "change", value_name = "list")]
+    pub changes: Vec<String>,
+
     /// Set commit message for imported image
     #[arg(short = 'm', long = "message", value_name = "string")]
     pub message: Option<String>,

@@ -79,6 +79,11 @@ pub trait BuildService: Send + Sync + 'static {
         request: &BuildRequest,
         progress: Progress,
     ) -> ApiResult<()>;
+    /// The ids of a build's intermediate images (the parents of later
+    /// steps), which `GET /images/json` leaves out unless `all`.
+    fn intermediates(&self) -> ApiResult<Vec<String>> {
+        Ok(Vec::new())
+    }
     /// `POST /build/prune`: forgets the build cache (with `all`, also
     /// deletes the untagged images only the cache kept).
     fn prune(&self, all: bool) -> ApiResult<BuildPruneResponse>;

@@ -280,6 +280,18 @@ mod tests {
     }
 
     #[test]
+    fn build_commit_and_export() {
+        assert_eq!(r(Method::POST, "/v1.44/build").unwrap(), Route::Build);
+        assert_eq!(r(Method::POST, "/build/prune").unwrap(), Route::BuildPrune);
+        assert_eq!(r(Method::POST, "/commit").unwrap(), Route::Commit);
+        assert_eq!(
+            r(Method::GET, "/containers/abc/export").unwrap(),
+            Route::ContainerExport("abc".into())
+        );
+        assert!(r(Method::GET, "/build").is_err());
+    }
+
+    #[test]
     fn containers_and_execs() {
         assert_eq!(
             r(Method::POST, "/v1.44/containers/abc/wait").unwrap(),

@@ -802,3 +802,24 @@ fn without_a_volume_service_volumes_are_refused_by_name() {
     let df = server.client.system_df().unwrap();
     assert!(df.volumes.is_empty());
 }
+
+#[test]
+fn without_a_builder_build_commit_and_export_say_so() {
+    let server = TestServer::start();
+    let c = &server.client;
+    let request = minidock_daemon::builder::BuildRequest::default();
+    let Err(err) = c.build(&mut &b""[..], &request) else {
+        panic!("a build without a builder succeeded");
+    };
+    assert_eq!(err.status(), Some(501));
+    assert!(err.to_string().contains("without a builder"), "{err}");
+    let err = c
+        .commit(&minidock_daemon::builder::CommitRequest {
+            container: "x".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(err.status(), Some(501));
+    let err = c.container_export("x", &mut Vec::new()).unwrap_err();
+    assert_eq!(err.status(), Some(501));
+}

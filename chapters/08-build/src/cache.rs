@@ -54,7 +54,13 @@ pub struct Cache {
     dir: PathBuf,
 }
 
-type Index = BTreeMap<String, String>;
+/// The index: step keys → images, and each step image → its parent.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Index {
+    steps: BTreeMap<String, String>,
+    #[serde(default)]
+    parents: BTreeMap<String, String>,
+}
 
 impl Cache {
     /// Opens (creating) `ROOT/builder/`.
@@ -95,7 +101,7 @@ impl Cache {
                     path.display()
                 ))
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
             Err(e) => Err(e).ctx("read", path),
         }
     }
@@ -113,21 +119,34 @@ impl Cache {
     /// The image a step with this key made, if it is recorded.
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         let _lock = self.lock()?;
-        Ok(self.read()?.get(key).cloned())
+        Ok(self.read()?.steps.get(key).cloned())
     }
 
-    /// Records the image a step made.
-    pub fn put(&self, key: &str, image: &str) -> Result<()> {
+    /// Records the image a step made on `parent` (empty: `scratch`).
+    pub fn put(&self, key: &str, image: &str, parent: &str) -> Result<()> {
         let _lock = self.lock()?;
         let mut index = self.read()?;
-        index.insert(key.to_string(), image.to_string());
+        index.steps.insert(key.to_string(), image.to_string());
+        if !parent.is_empty() && parent != image {
+            index.parents.insert(image.to_string(), parent.to_string());
+        }
         self.write(&index)
+    }
+
+    /// The images that are the parent of another step's image: a build's
+    /// intermediate images, which `docker images` does not list.
+    pub fn parents(&self) -> Result<Vec<String>> {
+        let _lock = self.lock()?;
+        let mut parents: Vec<String> = self.read()?.parents.into_values().collect();
+        parents.sort();
+        parents.dedup();
+        Ok(parents)
     }
 
     /// Every recorded image id (with repetitions removed).
     pub fn images(&self) -> Result<Vec<String>> {
         let _lock = self.lock()?;
-        let mut images: Vec<String> = self.read()?.into_values().collect();
+        let mut images: Vec<String> = self.read()?.steps.into_values().collect();
         images.sort();
         images.dedup();
         Ok(images)
@@ -137,10 +156,11 @@ impl Cache {
     pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> Result<usize> {
         let _lock = self.lock()?;
         let mut index = self.read()?;
-        let before = index.len();
-        index.retain(|_, image| keep(image));
+        let before = index.steps.len();
+        index.steps.retain(|_, image| keep(image));
+        index.parents.retain(|image, _| keep(image));
         self.write(&index)?;
-        Ok(before - index.len())
+        Ok(before - index.steps.len())
     }
 }
 
@@ -162,10 +182,11 @@ mod tests {
     fn survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        cache.put("k1", "sha256:i1").unwrap();
+        cache.put("k1", "sha256:i1", "sha256:p").unwrap();
         let again = Cache::open(dir.path()).unwrap();
         assert_eq!(again.get("k1").unwrap().as_deref(), Some("sha256:i1"));
         assert_eq!(again.get("k2").unwrap(), None);
+        assert_eq!(again.parents().unwrap(), vec!["sha256:p".to_string()]);
         assert_eq!(again.retain(|_| false).unwrap(), 1);
         assert!(again.images().unwrap().is_empty());
     }

@@ -26,6 +26,10 @@ use crate::error::{Error, IoContext, Result};
 // ANCHOR: check_entry
 /// Checks one entry of a context tar: its name and its type.
 pub fn check_entry(name: &[u8], kind: tar::EntryType) -> Result<()> {
+    // exercise 8.6 context-entry: refuse absolute names, `..`, and anything but files, directories and links.
+    // hint: a name starting with `/` is absolute; one with a `..` part climbs out of the context
+    // hint: split the name at `/` and look at every part, not only the first
+    // hint: `kind.is_file()`, `is_dir()`, `is_symlink()`, `is_hard_link()` are the types a context may hold
     let shown = String::from_utf8_lossy(name).into_owned();
     let refuse = |reason: &str| {
         Err(Error::Context {
@@ -33,10 +37,6 @@ pub fn check_entry(name: &[u8], kind: tar::EntryType) -> Result<()> {
             reason: reason.to_string(),
         })
     };
-    // exercise 8.6 context-entry: refuse absolute names, `..`, and anything but files, directories and links.
-    // hint: a name starting with `/` is absolute; one with a `..` part climbs out of the context
-    // hint: split the name at `/` and look at every part, not only the first
-    // hint: `kind.is_file()`, `is_dir()`, `is_symlink()`, `is_hard_link()` are the types a context may hold
     if name.starts_with(b"/") {
         return refuse("an absolute path: a build context holds paths relative to its root");
     }

@@ -100,35 +100,9 @@ impl<W: Write> DiffWriter<W> {
         header.set_gid(u64::from(meta.gid()));
         header.set_mtime(meta.mtime().max(0) as u64);
         header.set_size(0);
-        // exercise 8.8 whiteouts: turn overlayfs's marks of deletion into the image format's.
-        // hint: a character device 0/0 in the upper directory is a deleted path: write `.wh.<name>` in its directory
-        // hint: a directory marked opaque gets, after its own entry, an entry `<dir>/.wh..wh..opq`
-        // hint: whiteouts are empty regular files; `is_opaque` reads the mark; `meta.rdev() == 0`
-        if kind.is_char_device() && meta.rdev() == 0 {
-            let (dir, base) = match name.rsplit_once('/') {
-                Some((d, b)) => (format!("{d}/"), b),
-                None => (String::new(), name),
-            };
-            header.set_entry_type(tar::EntryType::Regular);
-            header.set_mode(0o644);
-            return self
-                .builder
-                .append_data(&mut header, format!("{dir}.wh.{base}"), io::empty());
+        if self.deletion_marks(real, name, &meta, &mut header)? {
+            return Ok(());
         }
-        if kind.is_dir() {
-            header.set_entry_type(tar::EntryType::Directory);
-            self.builder.append_data(&mut header, name, io::empty())?;
-            if is_opaque(real) {
-                let mut wh = tar::Header::new_gnu();
-                wh.set_entry_type(tar::EntryType::Regular);
-                wh.set_mode(0o644);
-                wh.set_size(0);
-                self.builder
-                    .append_data(&mut wh, format!("{name}/.wh..wh..opq"), io::empty())?;
-            }
-            return self.dir(real, &format!("{name}/"));
-        }
-        // end exercise
         if meta.nlink() > 1 && !kind.is_dir() {
             let id = (meta.dev(), meta.ino());
             if let Some(first) = self.links.get(&id) {
@@ -164,6 +138,53 @@ impl<W: Write> DiffWriter<W> {
         } else {
             Ok(()) // a socket: not part of an image
         }
+    }
+
+    /// Writes what overlayfs marks as deleted (a whiteout device, an opaque
+    /// directory) in the image format's way; `true` when `real` was one
+    /// (for an opaque directory: after writing it and what is below).
+    fn deletion_marks(
+        &mut self,
+        real: &Path,
+        name: &str,
+        meta: &fs::Metadata,
+        header: &mut tar::Header,
+    ) -> io::Result<bool> {
+        // exercise 8.8 whiteouts: turn overlayfs's marks of deletion into the image format's.
+        // hint: a character device 0/0 in the upper directory is a deleted path: write `.wh.<name>` in its directory
+        // hint: a directory marked opaque gets, after its own entry, an entry `<dir>/.wh..wh..opq`
+        // hint: whiteouts are empty regular files; `is_opaque` reads the mark; `meta.rdev() == 0`
+        let kind = meta.file_type();
+        if kind.is_char_device() && meta.rdev() == 0 {
+            let (dir, base) = match name.rsplit_once('/') {
+                Some((d, b)) => (format!("{d}/"), b),
+                None => (String::new(), name),
+            };
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(0o644);
+            self.builder
+                .append_data(header, format!("{dir}.wh.{base}"), io::empty())?;
+            return Ok(true);
+        }
+        if kind.is_dir() {
+            header.set_entry_type(tar::EntryType::Directory);
+            self.builder.append_data(header, name, io::empty())?;
+            if is_opaque(real) {
+                let mut wh = tar::Header::new_gnu();
+                wh.set_entry_type(tar::EntryType::Regular);
+                wh.set_mode(0o644);
+                wh.set_uid(0);
+                wh.set_gid(0);
+                wh.set_mtime(0);
+                wh.set_size(0);
+                self.builder
+                    .append_data(&mut wh, format!("{name}/.wh..wh..opq"), io::empty())?;
+            }
+            self.dir(real, &format!("{name}/"))?;
+            return Ok(true);
+        }
+        Ok(false)
+        // end exercise
     }
     // ANCHOR_END: entry
 }

@@ -82,19 +82,19 @@ impl Ignore {
     pub fn excluded(&self, path: &str) -> bool {
         let parts = clean(path);
         let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        let mut excluded = false;
         // exercise 8.5 dockerignore: the last pattern that matches the path, or one of its parent directories, decides.
         // hint: walk the patterns in order and remember the verdict of the last one that matches
         // hint: a pattern matches a path if it matches the path itself or any of its parent directories
         // hint: `matches(&pattern.parts, &parts[..n])` tries the first n parts; an exception says "keep"
+        let mut excluded = false;
         for pattern in &self.patterns {
             let matched = (1..=parts.len()).any(|n| matches(&pattern.parts, &parts[..n]));
             if matched {
                 excluded = !pattern.exception;
             }
         }
-        // end exercise
         excluded
+        // end exercise
     }
     // ANCHOR_END: excluded
 }

@@ -445,8 +445,9 @@ impl StepCtx<'_> {
 
     /// Ends a step: the new state becomes the stage's, the cache learns it.
     fn done(&mut self, stage: &mut Stage, key: &str, mut next: ImageState) -> Result<()> {
+        let parent = stage.state.id.clone().unwrap_or_default();
         let id = next.commit(self.builder.store())?;
-        self.builder.cache().put(key, &id.to_string())?;
+        self.builder.cache().put(key, &id.to_string(), &parent)?;
         stage.state = next;
         self.say(format!(" ---> {}\n", id.short()));
         Ok(())

@@ -205,8 +205,8 @@ impl Lexer<'_> {
             }
             None => return Err(self.error(format!("${{{name} is not closed with }}"))),
         }
-        // end exercise
         Ok(())
+        // end exercise
     }
     // ANCHOR_END: dollar
 }

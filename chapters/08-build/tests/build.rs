@@ -281,6 +281,21 @@ fn a_deleting_run_makes_a_whiteout() {
     );
     assert!(entries.contains(&"new/f".to_string()), "{entries:?}");
     assert_eq!(f.run(&built.id), "gone\nx\n");
+
+    // a directory deleted and made again is opaque: nothing of it shows through
+    let dockerfile = "FROM busybox\nRUN mkdir /d && echo a > /d/a\nRUN rm -rf /d && mkdir /d && echo b > /d/b\nCMD [\"ls\", \"/d\"]\n";
+    let built = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    let entries = f.top_layer_entries(&built.id);
+    assert!(
+        entries.contains(&"d/.wh..wh..opq".to_string()),
+        "{entries:?}"
+    );
+    assert_eq!(f.run(&built.id), "b\n");
 }
 
 #[test]
@@ -420,4 +435,67 @@ fn a_failing_run_fails_the_build_with_its_code() {
         err.to_string(),
         "Dockerfile line 2, column 1: unknown instruction: FRM"
     );
+}
+
+#[test]
+fn config_instructions_are_recorded_and_onbuild_triggers_run_in_children() {
+    let f = fixture();
+    let parent = "FROM busybox\n\
+        LABEL a=1 \"b c\"=\"d e\"\n\
+        EXPOSE 80 53/udp\n\
+        VOLUME /data\n\
+        STOPSIGNAL SIGINT\n\
+        HEALTHCHECK --interval=30s --retries=2 CMD true\n\
+        SHELL [\"/bin/sh\", \"-ec\"]\n\
+        ENTRYPOINT echo entry\n\
+        ONBUILD RUN echo triggered > /onbuild\n";
+    let options = BuildOptions {
+        tags: vec!["parent:1".into()],
+        labels: BTreeMap::from([("from.option".to_string(), "yes".to_string())]),
+        ..BuildOptions::default()
+    };
+    f.build(&context(&[("Dockerfile", parent)]), &options)
+        .unwrap();
+    let raw = raw_config(&f, "parent:1");
+    let c = &raw["config"];
+    assert_eq!(c["Labels"]["a"], "1");
+    assert_eq!(c["Labels"]["b c"], "d e");
+    assert_eq!(c["Labels"]["from.option"], "yes");
+    assert!(c["ExposedPorts"]["80/tcp"].is_object(), "{c}");
+    assert!(c["ExposedPorts"]["53/udp"].is_object(), "{c}");
+    assert!(c["Volumes"]["/data"].is_object(), "{c}");
+    assert_eq!(c["StopSignal"], "SIGINT");
+    assert_eq!(
+        c["Entrypoint"],
+        serde_json::json!(["/bin/sh", "-ec", "echo entry"])
+    );
+    assert_eq!(c["Cmd"], serde_json::Value::Null);
+    assert_eq!(
+        c["OnBuild"],
+        serde_json::json!(["RUN echo triggered > /onbuild"])
+    );
+    assert_eq!(
+        raw["config"]["Healthcheck"],
+        serde_json::json!({"Test": ["CMD-SHELL", "true"], "Interval": 30_000_000_000u64, "Retries": 2})
+    );
+
+    let child = "FROM parent:1\nENTRYPOINT []\nCMD [\"cat\", \"/onbuild\"]\n";
+    let built = f
+        .build(&context(&[("Dockerfile", child)]), &BuildOptions::default())
+        .unwrap();
+    assert!(
+        built.output.contains("# Executing 1 build trigger"),
+        "{}",
+        built.output
+    );
+    assert_eq!(f.run(&built.id), "triggered\n");
+    let raw = raw_config(&f, &built.id);
+    assert!(raw["config"]["OnBuild"].is_null(), "{raw}");
+}
+
+/// An image's config as the store has it.
+fn raw_config(f: &Fixture, name: &str) -> serde_json::Value {
+    let image = f.builder.store().resolve(name).unwrap();
+    let digest = minidock_images::Digest::try_from(image.manifest.config().digest()).unwrap();
+    serde_json::from_slice(&f.builder.store().read_blob(&digest).unwrap()).unwrap()
 }

@@ -94,6 +94,8 @@ fn plugins(
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
         .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
+    // ANCHOR: build_plugin
+    // Chapter 08's builder: chapter 05 knows only its trait.
     let build = minidock_build::compat::daemon::BuildPlugin::new(
         &config.root,
         &config.run,
@@ -101,6 +103,7 @@ fn plugins(
         &binary_for_build,
     )
     .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
+    // ANCHOR_END: build_plugin
     Ok(Plugins {
         networks: Some(Arc::new(Networks::new(driver, events.clone()))),
         volumes: Some(Arc::new(volumes)),

@@ -249,9 +249,18 @@ pub fn import(ctx: &Context, args: ImportArgs) -> Result<i32, Failure> {
             File::open(&args.file).map_err(|e| Failure::new(format!("open {}: {e}", args.file)))?,
         )
     };
-    let stream = ctx
-        .client
-        .image_import(&mut *input, repo.as_deref(), tag.as_deref())?;
+    let stream = if args.changes.is_empty() && args.message.is_none() {
+        ctx.client
+            .image_import(&mut *input, repo.as_deref(), tag.as_deref())?
+    } else {
+        ctx.client.image_import_with(
+            &mut *input,
+            repo.as_deref(),
+            tag.as_deref(),
+            &args.changes,
+            args.message.as_deref(),
+        )?
+    };
     follow_progress(stream, false, false)?;
     Ok(0)
 }

@@ -4,6 +4,7 @@
 //! A command returns the process exit code (`Ok(0)`, or a container's
 //! code) or a [`Failure`] with Docker's message and code.
 
+pub mod build;
 mod containers;
 mod copy;
 mod exec;
@@ -76,6 +77,9 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Load(args) => images::load(ctx, args),
         Command::Save(args) => images::save(ctx, args),
         Command::Import(args) => images::import(ctx, args),
+        Command::Build(args) => build::build(ctx, args),
+        Command::Commit(args) => build::commit(ctx, args),
+        Command::Export(args) => build::export(ctx, args),
         Command::Login(args) => images::login(ctx, args),
         Command::Logout(args) => images::logout(args),
         Command::Container(command) => match command.into_command() {

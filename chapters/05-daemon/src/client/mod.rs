@@ -7,6 +7,7 @@
 //! come back as a [`Hijacked`] connection. An error answer of the daemon
 //! becomes [`ClientError::Api`] with its status and message.
 
+mod build;
 mod http;
 mod networks;
 mod stream;

@@ -189,7 +189,17 @@ pub(crate) async fn handle(
         Route::ImageList => {
             let all = ctx.query.bool("all", false);
             let filters = ctx.query.filters()?;
-            let list = blocking(move || images.list(all, &filters)).await?;
+            let build = ctx.api.build.clone();
+            let list = blocking(move || {
+                let mut list = images.list(all, &filters)?;
+                if let (false, Some(build)) = (all, build) {
+                    // `docker images` hides a build's intermediate images
+                    let hidden = build.intermediates()?;
+                    list.retain(|i| !(i.repo_tags.is_empty() && hidden.contains(&i.id)));
+                }
+                Ok(list)
+            })
+            .await?;
             json_response(StatusCode::OK, &list)
         }
         Route::ImageInspect(name) => {

@@ -116,6 +116,10 @@ impl BuildService for BuildPlugin {
         Ok(())
     }
 
+    fn intermediates(&self) -> ApiResult<Vec<String>> {
+        self.builder.cache().parents().map_err(api_error)
+    }
+
     fn prune(&self, all: bool) -> ApiResult<BuildPruneResponse> {
         let deleted = self.builder.prune(all).map_err(api_error)?;
         Ok(BuildPruneResponse {

@@ -34,47 +34,61 @@ pub fn read(text: &str) -> Result<Directives, ParseError> {
     let mut found = Directives::default();
     let mut seen = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        // exercise 8.1 directives: read `# name=value` lines until the first line that is not one.
-        // hint: a directive is a comment, `#` first (after blanks), whose text is `name=value`
-        // hint: the names are case-insensitive; an unknown name ends the directives like any comment
-        // hint: `escape` takes one character, `\` or a backtick; a directive given twice is an error
-        let Some(comment) = line.trim_start().strip_prefix('#') else {
-            break;
-        };
-        let Some((name, value)) = comment.split_once('=') else {
-            break;
-        };
-        let name = name.trim().to_ascii_lowercase();
-        let value = value.trim();
-        if name.contains(char::is_whitespace) || !matches!(name.as_str(), "escape" | "syntax") {
+        if !directive(n + 1, line, &mut seen, &mut found)? {
             break;
         }
-        if seen.contains(&name) {
-            return Err(ParseError::new(
-                n + 1,
-                1,
-                format!("the directive {name} is given twice"),
-            ));
-        }
-        seen.push(name.clone());
-        if name == "escape" {
-            found.escape = match value {
-                "\\" => '\\',
-                "`" => '`',
-                _ => {
-                    return Err(ParseError::new(
-                        n + 1,
-                        line.find('=').unwrap_or(0) + 2,
-                        format!("invalid escape character {value:?}: use \\ or `"),
-                    ))
-                }
-            };
-        } else {
-            found.syntax = Some(value.to_string());
-        }
-        // end exercise
     }
     Ok(found)
+}
+
+/// Reads line `n` as a directive into `found`; `false` when it is not one
+/// (which ends the directives).
+fn directive(
+    n: usize,
+    line: &str,
+    seen: &mut Vec<String>,
+    found: &mut Directives,
+) -> Result<bool, ParseError> {
+    // exercise 8.1 directives: read `# name=value` lines until the first line that is not one.
+    // hint: a directive is a comment, `#` first (after blanks), whose text is `name=value`
+    // hint: the names are case-insensitive; an unknown name ends the directives like any comment
+    // hint: `escape` takes one character, `\` or a backtick; a directive given twice is an error
+    let Some(comment) = line.trim_start().strip_prefix('#') else {
+        return Ok(false);
+    };
+    let Some((name, value)) = comment.split_once('=') else {
+        return Ok(false);
+    };
+    let name = name.trim().to_ascii_lowercase();
+    let value = value.trim();
+    if name.contains(char::is_whitespace) || !matches!(name.as_str(), "escape" | "syntax") {
+        return Ok(false);
+    }
+    if seen.contains(&name) {
+        return Err(ParseError::new(
+            n,
+            1,
+            format!("the directive {name} is given twice"),
+        ));
+    }
+    seen.push(name.clone());
+    if name == "escape" {
+        found.escape = match value {
+            "\\" => '\\',
+            "`" => '`',
+            _ => {
+                return Err(ParseError::new(
+                    n,
+                    line.find('=').unwrap_or(0) + 2,
+                    format!("invalid escape character {value:?}: use \\ or `"),
+                ))
+            }
+        };
+    } else {
+        found.syntax = Some(value.to_string());
+    }
+    Ok(true)
+    // end exercise
 }
 // ANCHOR_END: directives
 

@@ -181,15 +181,16 @@ pub fn parse_line(line: &Line, escape: char) -> Result<Instruction, ParseError> 
 /// Splits off the `--name=value` words at the start of `rest`.
 fn parse_flags<'a>(
     keyword: &str,
-    mut rest: &'a str,
+    rest: &'a str,
     line: usize,
     column_of: &dyn Fn(&str) -> usize,
 ) -> Result<(Vec<Flag>, &'a str), ParseError> {
-    let mut flags = Vec::new();
     // exercise 8.3 flags: split `--name=value` words off the front of the arguments.
     // hint: flags come first; the first word that does not start with `--` ends them
     // hint: `--name=value` has a value, a bare `--name` has none; each instruction accepts its own names
     // hint: an unknown flag is an error at its column, saying which flags the instruction takes
+    let mut flags = Vec::new();
+    let mut rest = rest;
     while let Some(after) = rest.strip_prefix("--") {
         let (word, tail) = after.split_once(char::is_whitespace).unwrap_or((after, ""));
         let (name, value) = match word.split_once('=') {
@@ -218,8 +219,8 @@ fn parse_flags<'a>(
         });
         rest = tail.trim_start();
     }
-    // end exercise
     Ok((flags, rest))
+    // end exercise
 }
 // ANCHOR_END: flags
 
