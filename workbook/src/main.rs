@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use minidock_workbook::commands::{book, check, diff, doctor, hint, list, solution, start, verify};
+use minidock_workbook::commands::{
+    book, check, diff, doctor, hint, list, solution, start, verify, watch,
+};
 use minidock_workbook::{signals, workspace};
 
 /// The workbook of the minidock book: turn a chapter's reference code into exercises, check
@@ -28,6 +30,7 @@ use minidock_workbook::{signals, workspace};
         cargo workbook doctor          is this machine ready?\n  \
         cargo workbook start 1         chapter 1's exercises become todo!()\n  \
         cargo workbook check 1         run the tests (as root for chapters that need it)\n  \
+        cargo workbook watch 1         the same, again each time you save\n  \
         cargo workbook hint 1.1        stuck? one more hint each time\n  \
         cargo workbook diff 1          your code beside the reference\n  \
         cargo workbook solution 1.1    give up on one: the reference comes back\n\n\
@@ -104,6 +107,15 @@ enum Command {
         /// Show cargo's output as it runs.
         #[arg(short, long)]
         verbose: bool,
+    },
+
+    /// Check chapter N again each time one of its files is saved (Ctrl-C stops).
+    Watch {
+        /// The chapter to watch.
+        chapter: u32,
+        /// Passed to the tests as --test-threads.
+        #[arg(long, value_name = "N")]
+        test_threads: Option<usize>,
     },
 
     /// Show the hints of an exercise, one more each time.
@@ -243,6 +255,18 @@ fn run(cli: Cli) -> Result<bool> {
                 chapter,
                 test_threads,
                 verbose,
+            },
+        ),
+        Command::Watch {
+            chapter,
+            test_threads,
+        } => watch::run(
+            &workspace.root,
+            chapter,
+            &check::Options {
+                chapter: Some(chapter),
+                test_threads,
+                verbose: false,
             },
         ),
         Command::Hint { id, level } => hint::run(&workspace, &id, level),

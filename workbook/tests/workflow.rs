@@ -159,7 +159,11 @@ fn a_learner_goes_from_start_to_all_green() {
     let list = demo.workbook(&["list"]).success();
     let out = stdout(&list);
     assert!(
-        out.contains("chapter 1: demo  (demo-chapter, not started)"),
+        out.contains("chapter 1: demo  (demo-chapter, not started; 2 exercises)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("next: cargo workbook start 1  (chapter 1: demo)"),
         "{out}"
     );
     assert!(
@@ -192,6 +196,16 @@ fn a_learner_goes_from_start_to_all_green() {
     assert!(state.contains(head.trim()), "{state}");
     let out = stdout(&demo.workbook(&["list"]).success());
     assert!(out.contains("todo"), "{out}");
+    assert!(out.contains("0 of 2 written, 2 todo"), "{out}");
+    assert!(
+        out.contains("progress: [....................] 0 of 2 exercises"),
+        "{out}"
+    );
+    assert!(
+        out.contains("next: exercise 1.1 add: add two numbers."),
+        "{out}"
+    );
+    assert!(out.contains("check  cargo workbook check 1"), "{out}");
 
     // check: both ✗, the first one explained with its hint and book section.
     let check = demo.workbook(&["check", "1"]).failure();

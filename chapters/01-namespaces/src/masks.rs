@@ -28,8 +28,9 @@ fn display(p: &Path) -> Option<String> {
 /// all (runc makes the same check).
 pub fn mask_paths<P: AsRef<Path>>(paths: &[P]) -> Result<(), SetupError> {
     // exercise 1.8 masked-paths: hide each masked path: read-only tmpfs on directories, /dev/null over files.
-    // hint: first refuse unless is_char_device("/dev/null", 1, 3); skip paths that do not exist (fs::symlink_metadata)
-    // hint: directories: mount(Some("tmpfs"), path, Some("tmpfs"), MS_RDONLY, None::<&str>); files: mount(Some("/dev/null"), path, None::<&str>, MS_BIND, None::<&str>)
+    // hint: a path is hidden by mounting something over it: an empty read-only file system over a directory, the null device over a file; a path that does not exist needs no hiding
+    // hint: a bind mount of /dev/null only hides a file if it really is the null device (character device 1:3): check that first (is_char_device); fs::symlink_metadata tells a directory from a file without following a link
+    // hint: both are nix::mount::mount calls: source and type "tmpfs" with MS_RDONLY over a directory, source /dev/null with MS_BIND over a file; each error becomes a SetupError naming the path
     let null = Path::new("/dev/null");
     if !crate::rootfs::is_char_device(null, 1, 3) {
         return Err(SetupError::refused(

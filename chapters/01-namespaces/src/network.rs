@@ -13,8 +13,9 @@ use crate::error::SetupError;
 /// `SIOCSIFFLAGS` writes them back with `IFF_UP` added.
 pub fn bring_up_loopback() -> Result<(), SetupError> {
     // exercise 1.9 loopback-up: bring up `lo` in the new network namespace.
-    // hint: the ioctls need a socket: socket(AddressFamily::Inet, SockType::Datagram, SockFlag::SOCK_CLOEXEC, None)
-    // hint: libc::ifreq with ifr_name "lo"; ioctl(SIOCGIFFLAGS), set ifru_flags |= IFF_UP, ioctl(SIOCSIFFLAGS)
+    // hint: an interface is up when its IFF_UP flag is set; the kernel reads and writes interface flags through ioctls on any socket
+    // hint: open a datagram socket of the Inet family (nix::sys::socket, close-on-exec) and fill a libc::ifreq whose name is "lo"
+    // hint: read the flags with SIOCGIFFLAGS, add IFF_UP to them, write them back with SIOCSIFFLAGS; both ioctls are unsafe calls on the socket's raw fd
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
     use std::os::fd::AsRawFd;
     let fail = |what, e| SetupError::sys(what, Some("lo".into()), e);

@@ -182,8 +182,8 @@ pub fn program() -> Vec<sock_filter> {
 fn clone_without_namespaces() -> [sock_filter; 5] {
     // exercise 1.12 seccomp-clone: refuse clone with any CLONE_NEW* flag (EPERM), and allow everything else.
     // hint: five instructions: is it clone? load its flags; is any bit of CLONE_NEW_ANY set? fail with EPERM; allow
-    // hint: jt/jf count the instructions to skip: jump(IF_EQUAL, libc::SYS_clone as u32, 0, 3) lands on the last one
-    // hint: stmt(LOAD, ARG0_LOW), then jump(IF_ANY_BIT, CLONE_NEW_ANY, 0, 1), stmt(RETURN, fail(libc::EPERM)), stmt(RETURN, ALLOW)
+    // hint: the pieces are above: stmt(code, k) and jump(code, k, jt, jf); the codes LOAD, IF_EQUAL, IF_ANY_BIT, RETURN; the values ARG0_LOW, CLONE_NEW_ANY, ALLOW and fail(errno)
+    // hint: jt and jf count the instructions to skip when the test is true or false: a call that is not clone skips three, straight to the last instruction (allow)
     [
         jump(IF_EQUAL, libc::SYS_clone as u32, 0, 3),
         stmt(LOAD, ARG0_LOW),

@@ -33,6 +33,16 @@ pub fn preprocessor(args: &[String]) -> Result<bool> {
 /// can be read on any page outside a reveal.
 pub fn check(workspace: &Workspace, rendered: &Path) -> Result<bool> {
     let exercises: Vec<_> = workspace.exercises().map(|(_, e)| e.clone()).collect();
+    if let Some(todo) = exercises.iter().find(|e| e.is_todo()) {
+        anyhow::bail!(
+            "{}:{}: exercise {} is todo!(): check-book compares the book with the reference code \
+             (cargo workbook solution {})",
+            todo.file.display(),
+            todo.header_line,
+            todo.id,
+            todo.id.chapter
+        );
+    }
     if !rendered.join("index.html").is_file() {
         anyhow::bail!(
             "no rendered book in {}: run `mdbook build book` first",

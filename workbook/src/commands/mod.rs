@@ -10,6 +10,7 @@ pub mod list;
 pub mod solution;
 pub mod start;
 pub mod verify;
+pub mod watch;
 
 /// The mark for a good and a bad line.
 pub fn mark(ok: bool) -> &'static str {
