@@ -539,3 +539,50 @@ fn a_root_file_system_with_device_nodes_imports_and_runs() {
         assert!(err.contains(extra.0), "{err}");
     }
 }
+
+#[test]
+fn errors_name_the_container_not_host_paths_and_old_tombstones_go() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon.ok(&["create", "busybox", "true"]).trim().to_string();
+    // A state file damaged while the daemon runs: the error names the
+    // container, not where the daemon keeps it.
+    let state = daemon
+        .root()
+        .join("containers")
+        .join(&id)
+        .join("state.json");
+    let saved = std::fs::read(&state).unwrap();
+    std::fs::write(&state, b"{").unwrap();
+    let r = daemon
+        .client
+        .raw("GET", &format!("/containers/{id}/json"), None)
+        .unwrap();
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 500, "{text}");
+    assert!(text.contains(&format!("container {}", &id[..12])), "{text}");
+    assert!(!text.contains(&daemon.dir.display().to_string()), "{text}");
+    std::fs::write(&state, saved).unwrap();
+
+    // A tombstone of an auto-removed container, an hour old, is swept when
+    // the daemon starts (new ones are kept for waiters).
+    let removed = daemon.dir.join("run/removed");
+    std::fs::create_dir_all(&removed).unwrap();
+    let old = removed.join(format!("{:064x}.json", 7));
+    std::fs::write(&old, b"{}").unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let fresh = removed.join(format!("{:064x}.json", 8));
+    std::fs::write(&fresh, b"{}").unwrap();
+    let (dir, leaks) = daemon.kill9();
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert!(!old.exists(), "the old tombstone is swept at start");
+    assert!(fresh.exists(), "a fresh one is kept");
+    daemon.ok(&["rm", &id]);
+}

@@ -11,6 +11,7 @@ mod body;
 mod drain;
 mod handlers;
 mod hijack;
+mod scrub;
 mod stream;
 mod system;
 
@@ -70,9 +71,15 @@ pub(crate) struct Ctx {
 pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
     let debug = api.facts.debug;
     let line = debug.then(|| format!("{} {}", req.method(), req.uri()));
+    let root = api.facts.root.clone();
     let mut response = match dispatch(api, req).await {
         Ok(response) => response,
-        Err(err) => error_response(&err),
+        Err(err) => {
+            if debug {
+                eprintln!("minidockd: error: {err}");
+            }
+            scrubbed_error_response(&err, &root)
+        }
     };
     common_headers(response.headers_mut());
     if let Some(line) = line {
@@ -119,6 +126,19 @@ async fn dispatch(api: Arc<Api>, mut req: Request<Incoming>) -> Result<Response<
 /// `{"message": …}` with the error's status.
 pub fn error_response(err: &ApiError) -> Response<Body> {
     let mut body = err.to_json();
+    body.push('\n');
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = err.status();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// [`error_response`], with the host paths under `root` in the message
+/// replaced by what they name (see [`scrub`]).
+fn scrubbed_error_response(err: &ApiError, root: &std::path::Path) -> Response<Body> {
+    let mut body = scrub::scrub(&err.to_json(), root);
     body.push('\n');
     let mut response = Response::new(Body::full(body));
     *response.status_mut() = err.status();
