@@ -444,10 +444,18 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         }
         let backoff = Duration::from_millis(100 << record.restart_count.min(4));
         thread::sleep(backoff);
-        store.update_state(&args.id, |r| {
+        // A stop or rm during the back-off ends the restarts (the engine
+        // marks the container stopped by the user).
+        let restart = store.update_state(&args.id, |r| {
+            if r.stopped_by_user {
+                return Ok(false);
+            }
             r.restart_count += 1;
-            Ok(())
+            Ok(true)
         })?;
+        if !restart {
+            break ended;
+        }
     };
     hub.broadcast(&Frame::Exit(ended.code));
     for client in hub.clients.lock().expect("clients lock").drain(..) {
