@@ -11,6 +11,7 @@ mod body;
 mod drain;
 mod handlers;
 mod hijack;
+pub mod limits;
 mod scrub;
 mod stream;
 mod system;
@@ -181,6 +182,8 @@ where
         async move { Ok::<_, Infallible>(handle(api, req).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits::header_read_timeout())
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     if let Err(err) = connection.await {
@@ -224,12 +227,34 @@ async fn accept_until<S, F>(
     F: Future<Output = std::io::Result<S>>,
 {
     tokio::pin!(shutdown);
+    let max = limits::max_connections();
+    let open = Arc::new(tokio::sync::Semaphore::new(max));
     loop {
+        let permit = match open.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                eprintln!(
+                    "minidockd: {max} connections are open, the most this daemon serves (its \
+                     file descriptor limit): new ones wait until one closes"
+                );
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    permit = open.clone().acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = accept() => match accepted {
                 Ok(stream) => {
-                    tokio::spawn(serve_connection(stream, api.clone()));
+                    let api = api.clone();
+                    tokio::spawn(async move {
+                        serve_connection(stream, api).await;
+                        drop(permit);
+                    });
                 }
                 Err(err) => accept_failed(err).await,
             },
