@@ -539,3 +539,132 @@ fn a_root_file_system_with_device_nodes_imports_and_runs() {
         assert!(err.contains(extra.0), "{err}");
     }
 }
+
+#[test]
+fn errors_name_the_container_not_host_paths_and_old_tombstones_go() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon.ok(&["create", "busybox", "true"]).trim().to_string();
+    // A state file damaged while the daemon runs: the error names the
+    // container, not where the daemon keeps it.
+    let state = daemon
+        .root()
+        .join("containers")
+        .join(&id)
+        .join("state.json");
+    let saved = std::fs::read(&state).unwrap();
+    std::fs::write(&state, b"{").unwrap();
+    let r = daemon
+        .client
+        .raw("GET", &format!("/containers/{id}/json"), None)
+        .unwrap();
+    let text = String::from_utf8_lossy(&r.body);
+    assert_eq!(r.status, 500, "{text}");
+    assert!(text.contains(&format!("container {}", &id[..12])), "{text}");
+    assert!(!text.contains(&daemon.dir.display().to_string()), "{text}");
+    std::fs::write(&state, saved).unwrap();
+
+    // A tombstone of an auto-removed container, an hour old, is swept when
+    // the daemon starts (new ones are kept for waiters).
+    let removed = daemon.dir.join("run/removed");
+    std::fs::create_dir_all(&removed).unwrap();
+    let old = removed.join(format!("{:064x}.json", 7));
+    std::fs::write(&old, b"{}").unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let fresh = removed.join(format!("{:064x}.json", 8));
+    std::fs::write(&fresh, b"{}").unwrap();
+    let (dir, leaks) = daemon.kill9();
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert!(!old.exists(), "the old tombstone is swept at start");
+    assert!(fresh.exists(), "a fresh one is kept");
+    daemon.ok(&["rm", &id]);
+}
+
+/// The container's `RestartCount` and whether it runs.
+fn restarts(daemon: &Daemon, id: &str) -> (i64, bool) {
+    let inspect = daemon.client.container_inspect(id).expect("inspect");
+    (inspect.restart_count, inspect.state.running)
+}
+
+#[test]
+fn a_manual_stop_or_rm_ends_a_restart_policy() {
+    // Docker's rule: a manual stop ends restarts until the next start;
+    // wait returns when the container stops; rm -f kills and removes.
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon
+        .ok(&[
+            "run",
+            "-d",
+            "--restart",
+            "always",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 3",
+        ])
+        .trim()
+        .to_string();
+    common::eventually(Duration::from_secs(30), "two restarts", || {
+        restarts(&daemon, &id).0 >= 2
+    });
+    let waiter = {
+        let client = daemon.client.clone();
+        let id = id.clone();
+        std::thread::spawn(move || client.container_wait(&id, WaitCondition::NotRunning))
+    };
+    daemon.ok(&["stop", &id]);
+    let waited = waiter.join().unwrap().expect("wait returns after the stop");
+    // 3 when the stop came during a back-off, 143 when during a run.
+    assert!([3, 143].contains(&waited.status_code), "{waited:?}");
+    let (count, running) = restarts(&daemon, &id);
+    assert!(!running);
+    // The longest back-off is 1.6 s: no restart comes after twice that.
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(
+        restarts(&daemon, &id),
+        (count, false),
+        "restarted after a manual stop"
+    );
+    // The next start starts the policy again.
+    daemon.ok(&["start", &id]);
+    common::eventually(Duration::from_secs(30), "a restart after start", || {
+        restarts(&daemon, &id).0 > count
+    });
+    // rm -f in the middle of the loop kills and removes; prune copes with
+    // a looping container too.
+    let other = daemon
+        .ok(&[
+            "run",
+            "-d",
+            "--restart",
+            "on-failure",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 1",
+        ])
+        .trim()
+        .to_string();
+    common::eventually(Duration::from_secs(30), "a restart", || {
+        restarts(&daemon, &other).0 >= 1
+    });
+    daemon.ok(&["container", "prune", "-f"]);
+    // (prune may have taken either, between two of its runs)
+    for c in [&id, &other] {
+        let out = daemon.run(&["rm", "-f", c]);
+        assert!(
+            out.status.success() || common::stderr(&out).contains("No such container"),
+            "rm -f {c}: {}",
+            common::stderr(&out)
+        );
+    }
+    assert_eq!(daemon.ok(&["ps", "-a", "-q"]), "");
+}

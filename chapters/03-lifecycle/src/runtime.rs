@@ -429,7 +429,15 @@ impl Runtime {
         let record = self.reconcile(id)?;
         match transition(id.as_str(), &record.state, Event::Stop) {
             Ok(_) => {}
-            Err(TransitionError::AlreadyStopped { .. }) => return Ok(None),
+            Err(TransitionError::AlreadyStopped { .. }) => {
+                // Between two runs of a restart policy (its shim waits out
+                // the back-off): the stop ends the restarts.
+                if self.shim_waits_to_restart(id, &record) {
+                    self.mark_stopped_by_user(id)?;
+                    self.wait_for_shim_exit(id, KILL_WAIT)?;
+                }
+                return Ok(None);
+            }
             Err(e) => return Err(e.into()),
         }
         self.mark_stopped_by_user(id)?;
@@ -580,8 +588,15 @@ impl Runtime {
     /// unmounts its rootfs, removes its cgroup, its run directory and its
     /// directory. Nothing of it is left.
     pub fn remove(&self, id: &ContainerId, force: bool) -> Result<()> {
-        let record = self.reconcile(id)?;
+        let mut record = self.reconcile(id)?;
         transition(id.as_str(), &record.state, Event::Remove { force })?;
+        if self.shim_waits_to_restart(id, &record) {
+            // A restart policy between two runs: the removal ends it. The
+            // shim may have started the next run just before: look again.
+            self.mark_stopped_by_user(id)?;
+            record = self.reconcile(id)?;
+            transition(id.as_str(), &record.state, Event::Remove { force })?;
+        }
         if record.state.is_alive() {
             self.mark_stopped_by_user(id)?;
             match self.cgroup(id)?.kill_all() {
@@ -613,6 +628,13 @@ impl Runtime {
         self.containers.remove(id)
     }
     // ANCHOR_END: remove
+
+    /// Whether the container is between two runs of its restart policy:
+    /// not running, but its shim is alive (waiting out the back-off).
+    fn shim_waits_to_restart(&self, id: &ContainerId, record: &StateRecord) -> bool {
+        !record.state.is_alive()
+            && (record.shim_pid.is_some_and(|p| shim_alive(p, id)) || shim_process_of(id).is_some())
+    }
 
     /// Waits until the container's shim is gone (it records the exit, then
     /// cleans up and exits).

@@ -444,10 +444,18 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         }
         let backoff = Duration::from_millis(100 << record.restart_count.min(4));
         thread::sleep(backoff);
-        store.update_state(&args.id, |r| {
+        // A stop or rm during the back-off ends the restarts (the engine
+        // marks the container stopped by the user).
+        let restart = store.update_state(&args.id, |r| {
+            if r.stopped_by_user {
+                return Ok(false);
+            }
             r.restart_count += 1;
-            Ok(())
+            Ok(true)
         })?;
+        if !restart {
+            break ended;
+        }
     };
     hub.broadcast(&Frame::Exit(ended.code));
     for client in hub.clients.lock().expect("clients lock").drain(..) {
@@ -514,7 +522,18 @@ fn write_tombstone(
 /// How often old tombstones are looked for.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Removes the tombstones older than [`TOMBSTONE_AGE`].
+/// Removes the tombstones (of `run_dir`) older than [`TOMBSTONE_AGE`]: the
+/// engine calls it when it starts, so they do not outlive their use when
+/// no container exits for a long time.
+pub fn sweep_old_tombstones(run_dir: &Path) -> Result<()> {
+    let dir = run_dir.join("removed");
+    if !dir.exists() {
+        return Ok(());
+    }
+    sweep_tombstones(&dir)
+}
+
+/// Removes the tombstones in `dir` older than [`TOMBSTONE_AGE`].
 fn sweep_tombstones(dir: &Path) -> Result<()> {
     for entry in fs::read_dir(dir).map_err(io_err("read", dir))?.flatten() {
         if entry.file_name() == ".swept" {

@@ -97,8 +97,8 @@ fn freeze_stops_and_thaw_resumes(root: CgroupRoot) {
         let proc = counter(&file);
         g.cg.add_pid(proc.0.id() as i32).unwrap();
         assert_eq!(g.cg.pids().unwrap(), vec![proc.0.id() as i32]);
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(read_counter(&file) > 0);
+        // The exact condition, however busy the machine: the counter runs.
+        wait_for("the counter to run", || read_counter(&file) > 0);
 
         g.cg.freeze().unwrap();
         assert!(g.cg.is_frozen().unwrap());
@@ -111,11 +111,9 @@ fn freeze_stops_and_thaw_resumes(root: CgroupRoot) {
         );
 
         g.cg.thaw().unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        assert!(
-            read_counter(&file) > at_freeze,
-            "the counter did not resume after thaw"
-        );
+        wait_for("the counter to resume after thaw", || {
+            read_counter(&file) > at_freeze
+        });
 
         g.cg.kill_all().unwrap();
         let mut proc = proc;
@@ -243,5 +241,17 @@ fn wait_timeout(child: &mut Child, timeout: Duration) -> std::process::ExitStatu
             child.id()
         );
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits (up to 20 s, however loaded the machine) until `check` holds.
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -156,10 +156,16 @@ fn a_container_that_traps_sigterm_is_killed_after_the_timeout() {
 fn a_container_that_exits_on_sigterm_is_not_killed() {
     let f = common::fixture();
     let code = 1 + rand::random::<u8>() % 100;
-    let script = format!("trap 'exit {code}' TERM; while :; do sleep 0.1; done");
+    let script =
+        format!("trap 'exit {code}' TERM; touch /tmp/trapped; while :; do sleep 0.1; done");
     let id = f.create(&["sh", "-c", &script]);
     f.runtime.start(&id).unwrap();
-    std::thread::sleep(Duration::from_millis(200)); // let the trap be set
+    // The exact condition: the trap is set (a SIGTERM before it would kill
+    // the shell, and the stop would not be graceful).
+    let trapped = f.rootfs(&id).join("tmp/trapped");
+    f.until("the trap to be set", Duration::from_secs(20), || {
+        trapped.exists()
+    });
     let start = Instant::now();
     let outcome = f.runtime.stop(&id, Some(Duration::from_secs(20))).unwrap();
     assert_eq!(outcome, Some(StopOutcome::Graceful));
@@ -186,13 +192,16 @@ fn the_image_stop_signal_is_used() {
         &[
             "sh",
             "-c",
-            "trap 'exit 42' USR1; while :; do sleep 0.1; done",
+            "trap 'exit 42' USR1; touch /tmp/trapped; while :; do sleep 0.1; done",
         ],
         config,
         HostConfig::default(),
     );
     f.runtime.start(&id).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    let trapped = f.rootfs(&id).join("tmp/trapped");
+    f.until("the trap to be set", Duration::from_secs(20), || {
+        trapped.exists()
+    });
     assert_eq!(
         f.runtime.stop(&id, Some(Duration::from_secs(20))).unwrap(),
         Some(StopOutcome::Graceful)

@@ -37,6 +37,9 @@ pub(crate) fn recover(runtime: &Runtime, events: &Events) -> Result<(), String> 
     let recovery = runtime
         .recover()
         .map_err(|e| format!("cannot recover the container directories: {e}"))?;
+    if let Err(e) = minidock_lifecycle::shim::sweep_old_tombstones(&runtime.config().run_dir) {
+        eprintln!("minidockd: sweeping old tombstones: {e}");
+    }
     for id in &recovery.removed {
         eprintln!("minidockd: finished the interrupted removal of container {id}");
     }

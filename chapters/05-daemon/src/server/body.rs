@@ -76,6 +76,12 @@ impl hyper::body::Body for Body {
 
 /// Reads a whole request body, refusing more than `limit` bytes with a 413.
 pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, crate::ApiError> {
+    // A Content-Length over the limit is refused before a byte is read.
+    if hyper::body::Body::size_hint(&body).lower() > limit as u64 {
+        return Err(crate::ApiError::TooLarge(format!(
+            "request body is larger than the daemon accepts ({limit} bytes)"
+        )));
+    }
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),

@@ -12,7 +12,9 @@ mod build;
 mod drain;
 mod handlers;
 mod hijack;
+pub mod limits;
 mod networks;
+mod scrub;
 mod stream;
 mod system;
 mod volumes;
@@ -80,9 +82,15 @@ pub(crate) struct Ctx {
 pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
     let debug = api.facts.debug;
     let line = debug.then(|| format!("{} {}", req.method(), req.uri()));
+    let root = api.facts.root.clone();
     let mut response = match dispatch(api, req).await {
         Ok(response) => response,
-        Err(err) => error_response(&err),
+        Err(err) => {
+            if debug {
+                eprintln!("minidockd: error: {err}");
+            }
+            scrubbed_error_response(&err, &root)
+        }
     };
     common_headers(response.headers_mut());
     if let Some(line) = line {
@@ -138,6 +146,19 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     response
 }
 
+/// [`error_response`], with the host paths under `root` in the message
+/// replaced by what they name (see [`scrub`]).
+fn scrubbed_error_response(err: &ApiError, root: &std::path::Path) -> Response<Body> {
+    let mut body = scrub::scrub(&err.to_json(), root);
+    body.push('\n');
+    let mut response = Response::new(Body::full(body));
+    *response.status_mut() = err.status();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 /// A JSON response.
 pub(crate) fn json_response(
     status: StatusCode,
@@ -171,6 +192,8 @@ where
         async move { Ok::<_, Infallible>(handle(api, req).await) }
     });
     let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits::header_read_timeout())
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     if let Err(err) = connection.await {
@@ -214,12 +237,34 @@ async fn accept_until<S, F>(
     F: Future<Output = std::io::Result<S>>,
 {
     tokio::pin!(shutdown);
+    let max = limits::max_connections();
+    let open = Arc::new(tokio::sync::Semaphore::new(max));
     loop {
+        let permit = match open.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                eprintln!(
+                    "minidockd: {max} connections are open, the most this daemon serves (its \
+                     file descriptor limit): new ones wait until one closes"
+                );
+                tokio::select! {
+                    _ = &mut shutdown => break,
+                    permit = open.clone().acquire_owned() => match permit {
+                        Ok(permit) => permit,
+                        Err(_) => break,
+                    },
+                }
+            }
+        };
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = accept() => match accepted {
                 Ok(stream) => {
-                    tokio::spawn(serve_connection(stream, api.clone()));
+                    let api = api.clone();
+                    tokio::spawn(async move {
+                        serve_connection(stream, api).await;
+                        drop(permit);
+                    });
                 }
                 Err(err) => accept_failed(err).await,
             },
