@@ -138,8 +138,11 @@ fn stats_and_top_report_the_container() {
         host,
     );
     f.runtime.start(&id).unwrap();
-    f.until("two processes", Duration::from_secs(5), || {
-        f.runtime.top(&id).map(|t| t.len() == 2).unwrap_or(false)
+    // the background child is a copy of the shell until it has exec'd sleep
+    f.until("sh and its sleep", Duration::from_secs(20), || {
+        f.runtime
+            .top(&id)
+            .is_ok_and(|t| t.len() == 2 && t[1].cmd == "sleep 1000")
     });
     let top = f.runtime.top(&id).unwrap();
     let State::Running { pid, .. } = f.state(&id) else {
