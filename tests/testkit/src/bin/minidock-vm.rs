@@ -74,13 +74,21 @@ fn run() -> Result<bool, String> {
     }
     let kernel = Kernel::find()?;
 
-    // Build once per package; every executable cargo reports goes into the
-    // VM (the engine binaries and examples the tests start by path).
+    // One build of the workspace's tests, the same `cargo test` builds (so
+    // after test.sh's test step it is only a check): every executable of a
+    // package in the plan goes into the VM, for the engine binaries and
+    // examples the tests start by path.
+    let all = build()?;
     let mut built: BTreeMap<PathBuf, Vec<Artifact>> = BTreeMap::new();
     for line in &plan {
-        if !built.contains_key(&line.package_dir) {
-            built.insert(line.package_dir.clone(), build(&line.package_dir)?);
-        }
+        let dir = std::fs::canonicalize(&line.package_dir)
+            .map_err(|e| format!("{}: {e}", line.package_dir.display()))?;
+        let of_package = all
+            .iter()
+            .filter(|a| a.package_dir == dir)
+            .cloned()
+            .collect();
+        built.insert(line.package_dir.clone(), of_package);
     }
     let mut runs = Vec::new();
     for line in &plan {
@@ -114,8 +122,8 @@ fn run() -> Result<bool, String> {
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let timeout = |accel: &Accel| {
         let default = match accel {
-            Accel::Kvm => 280,
-            Accel::Tcg { .. } => 1200,
+            Accel::Kvm => 300,
+            Accel::Tcg { .. } => 600,
         };
         std::env::var("MINIDOCK_VM_TIMEOUT")
             .ok()
@@ -214,33 +222,33 @@ fn read_plan(file: &Path, only: &[String]) -> Result<Vec<PlanLine>, String> {
     Ok(plan)
 }
 
+#[derive(Clone)]
 struct Artifact {
     name: String,
     is_test: bool,
     executable: PathBuf,
+    /// The directory of the package's Cargo.toml.
+    package_dir: PathBuf,
 }
 
-/// `cargo test --no-run` for one package; every executable it reports.
-fn build(package_dir: &Path) -> Result<Vec<Artifact>, String> {
+/// `cargo test --workspace --no-run`; every executable it reports.
+fn build() -> Result<Vec<Artifact>, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let manifest = package_dir.join("Cargo.toml");
     let started = Instant::now();
     let out = Command::new(&cargo)
         .args([
             "test",
+            "--workspace",
             "--no-run",
             "--locked",
             "--message-format=json-render-diagnostics",
-            "--manifest-path",
         ])
-        .arg(&manifest)
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("run {cargo}: {e}"))?;
     if !out.status.success() {
         return Err(format!(
-            "cargo test --no-run --manifest-path {} failed ({})",
-            manifest.display(),
+            "cargo test --workspace --no-run failed ({})",
             out.status
         ));
     }
@@ -252,7 +260,9 @@ fn build(package_dir: &Path) -> Result<Vec<Artifact>, String> {
         if msg["reason"] != "compiler-artifact" {
             continue;
         }
-        let Some(exe) = msg["executable"].as_str() else {
+        let (Some(exe), Some(manifest)) =
+            (msg["executable"].as_str(), msg["manifest_path"].as_str())
+        else {
             continue;
         };
         let kinds = msg["target"]["kind"]
@@ -266,12 +276,15 @@ fn build(package_dir: &Path) -> Result<Vec<Artifact>, String> {
                 .to_string(),
             is_test: kinds.iter().any(|k| k == "test"),
             executable: exe.into(),
+            package_dir: Path::new(manifest)
+                .parent()
+                .unwrap_or(Path::new("/"))
+                .to_path_buf(),
         });
     }
     println!(
-        "built {} executables of {} in {:.0} s",
+        "built {} executables of the workspace in {:.0} s",
         found.len(),
-        package_dir.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(found)
