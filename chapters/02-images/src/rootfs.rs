@@ -332,9 +332,12 @@ fn probe_lowerdir_plus() -> bool {
         return false;
     };
     // A missing directory gives ENOENT if the key is known, EINVAL if not.
+    // Success means it was not checked at all: before Linux 6.5 overlayfs
+    // has no fsconfig parser, and the kernel's fallback stores any key in
+    // an option string that the mount then rejects (EINVAL, seen on 6.1).
     match ctx.set(c"lowerdir+", c"/nonexistent/minidock-probe") {
         Err(e) => e.raw_os_error() == Some(libc::ENOENT),
-        Ok(()) => true,
+        Ok(()) => false,
     }
 }
 

@@ -376,8 +376,11 @@ fn rm_leaves_no_mount_cgroup_or_process() {
     let rt = &f.runtime;
     let id = f.create(&["sh", "-c", "sleep 1000 & sleep 1000"]);
     rt.start(&id).unwrap();
+    // start returns once PID 1 runs; its background sleep comes a moment later
+    f.until("both sleeps", Duration::from_secs(20), || {
+        rt.top(&id).is_ok_and(|t| t.len() >= 2)
+    });
     let pids = rt.top(&id).unwrap();
-    assert!(pids.len() >= 2, "{pids:?}");
     let cgroup_dirs = rt.cgroup(&id).unwrap().dirs();
     assert!(cgroup_dirs.iter().all(|d| d.exists()));
     let merged = f.rootfs(&id);

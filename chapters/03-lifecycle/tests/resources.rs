@@ -6,6 +6,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
+use minidock_lifecycle::cgroup::CgroupVersion;
 use minidock_lifecycle::config::{HostConfig, UserConfig};
 use minidock_lifecycle::logs::LogOptions;
 use minidock_lifecycle::state::State;
@@ -172,25 +173,21 @@ fn stats_and_top_report_the_container() {
         stats.pids_current, 2,
         "only the container's processes: {stats:?}"
     );
-    // the limits are written where the kernel reads them (v1 here)
+    // the limits are written where the kernel reads them: v1 here, v2 in
+    // the VM of tests/vm/plan.txt (shares 512 is weight 20 there)
     let cg = f.runtime.cgroup(&id).unwrap();
+    let (file, quota, weight_file, weight) = match cg.version() {
+        CgroupVersion::V1 => ("cpu.cfs_quota_us", "50000", "cpu.shares", "512"),
+        CgroupVersion::V2 => ("cpu.max", "50000 100000", "cpu.weight", "20"),
+    };
     let cpu_dir = cg
         .dirs()
         .into_iter()
-        .find(|d| d.join("cpu.cfs_quota_us").exists())
+        .find(|d| d.join(file).exists())
         .expect("cpu hierarchy");
-    assert_eq!(
-        std::fs::read_to_string(cpu_dir.join("cpu.cfs_quota_us"))
-            .unwrap()
-            .trim(),
-        "50000"
-    );
-    assert_eq!(
-        std::fs::read_to_string(cpu_dir.join("cpu.shares"))
-            .unwrap()
-            .trim(),
-        "512"
-    );
+    let read = |f: &str| std::fs::read_to_string(cpu_dir.join(f)).unwrap();
+    assert_eq!(read(file).trim(), quota);
+    assert_eq!(read(weight_file).trim(), weight);
     f.runtime
         .stop(&id, Some(Duration::from_millis(100)))
         .unwrap();

@@ -21,6 +21,7 @@ mod root;
 mod rootfs;
 mod tools;
 mod tree;
+pub mod vm;
 
 pub use busybox::busybox_path;
 pub use digest::sha256_digest;
