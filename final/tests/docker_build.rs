@@ -71,12 +71,12 @@ fn docker_build_commit_export_import_against_minidockd() {
         "busybox",
         "sh",
         "-c",
-        "echo committed > /f && rm /etc/hostname",
+        "echo committed > /f && rm /etc/group",
     ]));
     ok(daemon.docker().args([
         "commit",
         "-c",
-        "CMD [\"sh\", \"-c\", \"cat /f; test -e /etc/hostname || echo no-hostname\"]",
+        "CMD [\"sh\", \"-c\", \"cat /f; test -e /etc/group || echo no-group\"]",
         "-m",
         "by a test",
         "-a",
@@ -85,7 +85,7 @@ fn docker_build_commit_export_import_against_minidockd() {
         "committed:1",
     ]));
     let out = ok(daemon.docker().args(["run", "--rm", "committed:1"]));
-    assert_eq!(out, "committed\nno-hostname\n");
+    assert_eq!(out, "committed\nno-group\n");
     let history = ok(daemon
         .docker()
         .args(["history", "--format", "{{.Comment}}", "committed:1"]));
