@@ -210,3 +210,40 @@ pub fn module_with_deps(modules_dir: &Path, module: &str) -> Result<Vec<PathBuf>
     order.push(modules_dir.join(own));
     Ok(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ldd_names_libc_for_a_dynamic_binary_and_nothing_for_busybox() {
+        // /bin/sh is dash (or bash), dynamically linked on every Debian.
+        let libs = shared_libraries(Path::new("/bin/sh")).unwrap();
+        assert!(
+            libs.iter().any(|l| l.to_string_lossy().contains("libc.so")),
+            "{libs:?}"
+        );
+        assert!(libs.iter().all(|l| l.is_absolute()), "{libs:?}");
+        assert_eq!(
+            shared_libraries(&crate::busybox_path()).unwrap(),
+            Vec::<PathBuf>::new()
+        );
+    }
+
+    #[test]
+    fn a_module_comes_after_the_modules_it_needs() {
+        let kernel = crate::vm::Kernel::find().unwrap();
+        let order = module_with_deps(&kernel.modules, "bridge").unwrap();
+        let names: Vec<String> = order
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        // Debian builds bridge as a module that needs stp and llc; a kernel
+        // with it built in needs nothing loaded.
+        if !names.is_empty() {
+            assert_eq!(names.last().unwrap(), "bridge.ko", "{names:?}");
+            assert!(names.contains(&"stp.ko".to_string()), "{names:?}");
+        }
+        assert!(module_with_deps(&kernel.modules, "no-such-module").is_err());
+    }
+}
