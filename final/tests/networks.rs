@@ -458,3 +458,52 @@ fn what_is_not_there_is_a_clear_error() {
     daemon.ok(&["rm", "-f", "first", "second"]);
     daemon.ok(&["network", "rm", "one"]);
 }
+
+#[test]
+fn connect_disconnect_and_joining_another_containers_namespace() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "late"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-late"),
+    ]);
+    // A running container joins a second network: eth1, and its name there.
+    daemon.ok(&["network", "connect", "--alias", "later", "late", "web"]);
+    wait_served(&daemon, "late", "later", "hello-late");
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(networks["late"]["IPAddress"].as_str().is_some(), "{json}");
+    assert!(networks["bridge"]["IPAddress"].as_str().is_some(), "{json}");
+    let out = daemon.run(&["network", "connect", "late", "web"]);
+    assert!(common::stderr(&out).contains("already exists"), "{out:?}");
+
+    // --network container:web shares web's namespace: its lo is web's.
+    let script = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 80";
+    let shared = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:web",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(shared.contains("hello-late"), "{shared}");
+
+    daemon.ok(&["network", "disconnect", "late", "web"]);
+    let (ok, out) = fetch_from(&daemon, "late", "later");
+    assert!(!ok, "web still answers on late: {out}");
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    assert!(!json.contains("\"late\""), "{json}");
+    daemon.ok(&["rm", "-f", "web"]);
+    daemon.ok(&["network", "rm", "late"]);
+}
