@@ -101,6 +101,36 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
         "network inspect lists web: {inspect}"
     );
 
+    // The engine's files: --hostname, --add-host, --dns, --dns-search.
+    let files = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "app",
+        "--hostname",
+        "box",
+        "--add-host",
+        "db:10.9.8.7",
+        "--dns",
+        "192.0.2.53",
+        "--dns-search",
+        "example.test",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hosts /etc/resolv.conf /etc/hostname; hostname",
+    ]);
+    for line in [
+        "10.9.8.7\tdb",
+        "\tbox\n",
+        "nameserver 192.0.2.53",
+        "search example.test",
+        &format!("{ip}\tweb www"),
+    ] {
+        assert!(files.contains(line), "{line:?} missing in:\n{files}");
+    }
+    assert!(files.ends_with("box\nbox\n"), "{files}");
+
     // rm leaves no endpoint; network rm leaves no bridge (checked on drop).
     daemon.ok(&["rm", "-f", "web"]);
     let inspect = daemon.ok(&["network", "inspect", "-f", "{{len .Containers}}", "app"]);
