@@ -8,6 +8,7 @@
 #      into busybox nc in the container.
 #
 #   sudo bench/net.sh
+#   PROFILE=debug sudo bench/net.sh   (the debug build, no release build)
 #
 # Targets (issue: chapter 06): network setup <= 5 ms on the median; the
 # published port >= 0.9x the direct path.
@@ -26,9 +27,15 @@ for tool in hyperfine busybox jq ip nft; do
 done
 
 subnet=${SUBNET:-172.31.240.0/24}
-echo "building minidock and minidockd (release)…"
-cargo build --release --quiet -p minidock --bin minidock --bin minidockd
-bin=target/release
+# PROFILE=debug measures the debug build already there (no release build).
+profile=${PROFILE:-release}
+echo "building minidock and minidockd ($profile)…"
+if [ "$profile" = release ]; then
+    cargo build --release --quiet -p minidock --bin minidock --bin minidockd
+else
+    cargo build --quiet -p minidock --bin minidock --bin minidockd
+fi
+bin=target/$profile
 
 dir=$(mktemp -d /tmp/minidock-netbench.XXXXXX)
 sock=$dir/d.sock
