@@ -101,6 +101,36 @@ fn containers_on_a_user_network_reach_each_other_by_name_and_alias() {
         "network inspect lists web: {inspect}"
     );
 
+    // The engine's files: --hostname, --add-host, --dns, --dns-search.
+    let files = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "app",
+        "--hostname",
+        "box",
+        "--add-host",
+        "db:10.9.8.7",
+        "--dns",
+        "192.0.2.53",
+        "--dns-search",
+        "example.test",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hosts /etc/resolv.conf /etc/hostname; hostname",
+    ]);
+    for line in [
+        "10.9.8.7\tdb",
+        "\tbox\n",
+        "nameserver 192.0.2.53",
+        "search example.test",
+        &format!("{ip}\tweb www"),
+    ] {
+        assert!(files.contains(line), "{line:?} missing in:\n{files}");
+    }
+    assert!(files.ends_with("box\nbox\n"), "{files}");
+
     // rm leaves no endpoint; network rm leaves no bridge (checked on drop).
     daemon.ok(&["rm", "-f", "web"]);
     let inspect = daemon.ok(&["network", "inspect", "-f", "{{len .Containers}}", "app"]);
@@ -457,4 +487,53 @@ fn what_is_not_there_is_a_clear_error() {
     assert!(common::stderr(&out).contains("active endpoints"), "{out:?}");
     daemon.ok(&["rm", "-f", "first", "second"]);
     daemon.ok(&["network", "rm", "one"]);
+}
+
+#[test]
+fn connect_disconnect_and_joining_another_containers_namespace() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "late"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        &web_command("hello-late"),
+    ]);
+    // A running container joins a second network: eth1, and its name there.
+    daemon.ok(&["network", "connect", "--alias", "later", "late", "web"]);
+    wait_served(&daemon, "late", "later", "hello-late");
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    let networks: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
+    assert!(networks["late"]["IPAddress"].as_str().is_some(), "{json}");
+    assert!(networks["bridge"]["IPAddress"].as_str().is_some(), "{json}");
+    let out = daemon.run(&["network", "connect", "late", "web"]);
+    assert!(common::stderr(&out).contains("already exists"), "{out:?}");
+
+    // --network container:web shares web's namespace: its lo is web's.
+    let script = "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 127.0.0.1 80";
+    let shared = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:web",
+        "busybox",
+        "sh",
+        "-c",
+        script,
+    ]);
+    assert!(shared.contains("hello-late"), "{shared}");
+
+    daemon.ok(&["network", "disconnect", "late", "web"]);
+    let (ok, out) = fetch_from(&daemon, "late", "later");
+    assert!(!ok, "web still answers on late: {out}");
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    assert!(!json.contains("\"late\""), "{json}");
+    daemon.ok(&["rm", "-f", "web"]);
+    daemon.ok(&["network", "rm", "late"]);
 }

@@ -221,16 +221,15 @@ fn random_id() -> String {
     hex::encode(bytes)
 }
 
-/// Writes JSON atomically: a temporary file, fsync, rename.
+/// Writes JSON atomically: a temporary file, then a rename over the old
+/// one, so a daemon killed at any point leaves the old record or the new.
+/// No fsync: the records describe what lives in the running kernel (links,
+/// namespaces, proxies), which a power loss takes away with them, and a
+/// flush per step would cost more than the whole wiring.
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Invalid(e.to_string()))?;
-    {
-        use std::io::Write;
-        let mut f = fs::File::create(&tmp).map_err(Error::io("write", &tmp))?;
-        f.write_all(&bytes).map_err(Error::io("write", &tmp))?;
-        f.sync_all().map_err(Error::io("sync", &tmp))?;
-    }
+    fs::write(&tmp, &bytes).map_err(Error::io("write", &tmp))?;
     fs::rename(&tmp, path).map_err(Error::io("rename", path))
 }
 

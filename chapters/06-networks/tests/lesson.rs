@@ -17,6 +17,15 @@ fn ip(s: &str) -> Ipv4Addr {
     s.parse().unwrap()
 }
 
+/// Stops a proxy when dropped, also when an assertion failed first.
+struct Unpublish(ports::Published, String);
+
+impl Drop for Unpublish {
+    fn drop(&mut self) {
+        ports::unpublish(&self.0, &self.1);
+    }
+}
+
 #[test]
 fn ipam_hands_out_each_address_once() {
     let subnet: Subnet = "172.30.0.0/29".parse().unwrap();
@@ -272,6 +281,7 @@ fn a_proxy_joins_a_host_port_to_the_target() {
         &tag,
     )
     .unwrap();
+    let guard = Unpublish(published.clone(), tag.clone());
     assert_ne!(published.host_port, 0, "the kernel chose a port");
     // The port is taken: a second bind is a clear conflict.
     let again = ports::publish(
@@ -294,7 +304,7 @@ fn a_proxy_joins_a_host_port_to_the_target() {
     server.join().unwrap();
     assert_eq!(got, "echo ping");
     assert!(ports::is_proxy(published.proxy_pid.unwrap(), &tag));
-    ports::unpublish(&published, &tag);
+    drop(guard);
     assert!(!ports::is_proxy(published.proxy_pid.unwrap(), &tag));
     assert!(TcpStream::connect(("127.0.0.1", published.host_port)).is_err());
 }
@@ -324,6 +334,7 @@ fn a_udp_proxy_relays_datagrams_both_ways() {
         &tag,
     )
     .unwrap();
+    let guard = Unpublish(published.clone(), tag.clone());
     let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     client
         .set_read_timeout(Some(std::time::Duration::from_secs(5)))
@@ -333,7 +344,7 @@ fn a_udp_proxy_relays_datagrams_both_ways() {
         .unwrap();
     let mut buf = [0u8; 64];
     let n = client.recv(&mut buf);
-    ports::unpublish(&published, &tag);
+    drop(guard);
     echo.join().unwrap();
     assert_eq!(&buf[..n.unwrap()], b"echo ping");
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Benchmarks of chapter 06's networking (ratios, not timed tests):
+#
+#   1. the cost of network setup: `minidock run --rm busybox true` on the
+#      default bridge vs `--network none` (hyperfine, medians);
+#   2. TCP throughput through a published port (the userland proxy) vs
+#      straight to the container's address: 256 MiB from bash's /dev/tcp
+#      into busybox nc in the container.
+#
+#   sudo bench/net.sh
+#   PROFILE=debug sudo bench/net.sh   (the debug build, no release build)
+#
+# Targets (issue: chapter 06): network setup <= 5 ms on the median; the
+# published port >= 0.9x the direct path.
+#
+# The daemon gets a subnet of its own in 172.16.0.0/12 and leaves nothing
+# behind (its bridge and nftables table are removed at the end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    echo "needs root: containers and bridges. Run: sudo $0" >&2
+    exit 1
+fi
+for tool in hyperfine busybox jq ip nft; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install hyperfine busybox-static jq iproute2 nftables" >&2; exit 1; }
+done
+
+subnet=${SUBNET:-172.31.240.0/24}
+# PROFILE=debug measures the debug build already there (no release build).
+profile=${PROFILE:-release}
+echo "building minidock and minidockd ($profile)…"
+if [ "$profile" = release ]; then
+    cargo build --release --quiet -p minidock --bin minidock --bin minidockd
+else
+    cargo build --quiet -p minidock --bin minidock --bin minidockd
+fi
+bin=target/$profile
+
+dir=$(mktemp -d /tmp/minidock-netbench.XXXXXX)
+sock=$dir/d.sock
+md() { "$bin/minidock" -H "unix://$sock" "$@"; }
+daemon_pid=
+cleanup() {
+    if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+        for id in $(md ps -aq); do md rm -f "$id" >/dev/null || true; done
+        md network prune -f >/dev/null || true
+        kill "$daemon_pid"
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    for f in "$dir"/root/networks/*.json; do
+        [ -e "$f" ] || continue
+        bridge=$(jq -r '.bridge // empty' "$f")
+        id=$(jq -r .id "$f")
+        [ -n "$bridge" ] && ip link del "$bridge" 2>/dev/null || true
+        [ -n "$bridge" ] && nft delete table ip "minidock-${id:0:12}" 2>/dev/null || true
+    done
+    rm -rf --one-file-system "$dir"
+}
+trap cleanup EXIT
+
+"$bin/minidockd" --root "$dir/root" --run "$dir/run" --bridge-subnet "$subnet" \
+    --ip-forward=false -H "unix://$sock" 2>"$dir/minidockd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    [ -S "$sock" ] && md version >/dev/null 2>&1 && break
+    sleep 0.05
+done
+
+# A busybox image from the host's static busybox.
+mkdir -p "$dir/rootfs/bin"
+cp "$(command -v busybox)" "$dir/rootfs/bin/busybox"
+for a in $("$dir/rootfs/bin/busybox" --list); do
+    [ "$a" = busybox ] || ln -sf /bin/busybox "$dir/rootfs/bin/$a"
+done
+tar -C "$dir/rootfs" -cf "$dir/bb.tar" .
+md import "$dir/bb.tar" busybox >/dev/null
+
+echo
+echo "== 1. run --rm: default bridge vs --network none"
+hyperfine -N --warmup 3 --runs "${RUNS:-30}" --export-json "$dir/run.json" \
+    "$bin/minidock -H unix://$sock run --rm --network none busybox true" \
+    "$bin/minidock -H unix://$sock run --rm busybox true"
+none=$(jq '.results[0].median' "$dir/run.json")
+bridge=$(jq '.results[1].median' "$dir/run.json")
+awk -v n="$none" -v b="$bridge" 'BEGIN { printf "network setup: %.1f ms on the median (target <= 5 ms)\n", (b - n) * 1000 }'
+
+echo
+echo "== 2. TCP throughput: published port vs the container's address"
+mib=${MIB:-256}
+md run -d --name sink -p 127.0.0.1::9000 busybox sh -c 'while true; do nc -l -p 9000 > /dev/null; done' >/dev/null
+port=$(md port sink 9000 | cut -d: -f2)
+ip=$(md inspect -f '{{json .NetworkSettings.Networks}}' sink | jq -r .bridge.IPAddress)
+sleep 0.5
+send() { # HOST PORT
+    local start end
+    start=$(date +%s.%N)
+    head -c "$((mib * 1024 * 1024))" /dev/zero > "/dev/tcp/$1/$2"
+    end=$(date +%s.%N)
+    awk -v s="$start" -v e="$end" -v m="$mib" 'BEGIN { printf "%.1f", m / (e - s) }'
+}
+direct=$(send "$ip" 9000)
+sleep 0.3
+proxied=$(send 127.0.0.1 "$port")
+echo "direct to $ip:9000: $direct MiB/s"
+echo "published 127.0.0.1:$port: $proxied MiB/s"
+awk -v d="$direct" -v p="$proxied" 'BEGIN { printf "published / direct = %.2fx (target >= 0.9x)\n", p / d }'
