@@ -29,7 +29,9 @@ use serde_json::{json, Value};
 use crate::builder::{step_dir, step_error, BuildOptions, Builder, Message, PREDEFINED_ARGS};
 use crate::cache;
 use crate::context::Context;
-use crate::copy::{expand_source, is_archive, resolve_in_root, Packer, SourceRoot};
+use crate::copy::{
+    download, expand_source, is_archive, is_url, resolve_in_root, url_file_name, Packer, SourceRoot,
+};
 use crate::diff::commit_layer;
 use crate::dockerfile::instruction::parse_line;
 use crate::dockerfile::lines::Line;
@@ -661,13 +663,27 @@ impl StepCtx<'_> {
             ));
         }
         let dest_word = words.pop().expect("two words");
-        if let Some(url) = words
-            .iter()
-            .find(|w| w.starts_with("http://") || w.starts_with("https://"))
-        {
-            return Err(step_error(i, format!(
-                "ADD from a URL ({url}) is not supported by this builder: fetch it in a RUN step, or put it in the build context"
-            )));
+        // ADD <url>: downloaded first, then copied like a context file.
+        let downloads = self.work.join(format!("urls-{}", stage.state.layers.len()));
+        let urls = words.iter().any(|w| is_url(w));
+        if urls {
+            if !add {
+                return Err(step_error(i, "COPY cannot take a URL: use ADD"));
+            }
+            if !words.iter().all(|w| is_url(w)) || i.flag("from").is_some() {
+                return Err(step_error(
+                    i,
+                    "ADD takes URLs or local files, not both (and no --from with URLs): split it in two",
+                ));
+            }
+            fs::create_dir_all(&downloads).ctx("create", &downloads)?;
+            let mut names = Vec::new();
+            for url in &words {
+                let name = url_file_name(url);
+                download(url, &downloads.join(&name)).map_err(|e| step_error(i, e))?;
+                names.push(name);
+            }
+            words = names;
         }
         let workdir = stage.state.get_str("WorkingDir");
         let dest = if dest_word.starts_with('/') {
@@ -702,6 +718,10 @@ impl StepCtx<'_> {
             None => None,
         };
         let src = match &from_state {
+            _ if urls => SourceRoot {
+                root: &downloads,
+                ignore: None,
+            },
             Some(_) => SourceRoot {
                 root: &from_dir.join("merged"),
                 ignore: None,
@@ -727,7 +747,8 @@ impl StepCtx<'_> {
         let plan = CopyPlan {
             sources: &sources,
             src,
-            add: add && from.is_none(),
+            // downloaded archives are copied, not unpacked (as Docker does)
+            add: add && from.is_none() && !urls,
             dest_is_dir: dest_is_dir || sources.len() > 1,
             dest: &dest,
             chmod,
