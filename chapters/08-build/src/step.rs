@@ -83,6 +83,12 @@ pub struct StepCtx<'a> {
     pub(crate) out: &'a mut dyn FnMut(Message),
 }
 
+/// A number no other call in this process got: names of step directories.
+fn unique() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Parses `--chmod=755`.
 fn parse_chmod(i: &Instruction) -> Result<Option<u32>> {
     i.flag("chmod")
@@ -664,7 +670,7 @@ impl StepCtx<'_> {
         }
         let dest_word = words.pop().expect("two words");
         // ADD <url>: downloaded first, then copied like a context file.
-        let downloads = self.work.join(format!("urls-{}", stage.state.layers.len()));
+        let downloads = self.work.join(format!("urls-{}", unique()));
         let urls = words.iter().any(|w| is_url(w));
         if urls {
             if !add {
@@ -704,7 +710,7 @@ impl StepCtx<'_> {
 
         // Where the sources are: the context, or another stage or image.
         let from = i.flag("from").map(str::to_owned);
-        let from_dir = self.work.join(format!("from-{}", stage.state.layers.len()));
+        let from_dir = self.work.join(format!("from-{}", unique()));
         let from_state = match &from {
             None => None,
             Some(name) => Some(self.source_stage(i, name)?),
@@ -777,7 +783,7 @@ impl StepCtx<'_> {
         }
 
         // Unpack into an overlay of the current image.
-        let dir = step_dir(self.work, &format!("step-{}", stage.state.layers.len()));
+        let dir = step_dir(self.work, &format!("step-{}", unique()));
         let rootfs = MountGuard(Rootfs::mount_layers(
             &layer_dirs(self.builder, &stage.state),
             &dir,
