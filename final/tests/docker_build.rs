@@ -143,5 +143,20 @@ fn docker_build_commit_export_import_against_minidockd() {
         fs::read_to_string(bundle.join("rootfs/app/out")).unwrap(),
         "hello\ndocker\n"
     );
+    // the build cache is pruned through the classic endpoint; a rebuild
+    // then runs every step again
+    let pruned = ok(daemon.docker().args(["builder", "prune", "-a", "-f"]));
+    assert!(pruned.contains("Total"), "{pruned}");
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM busybox\nCOPY hello.txt /\nCMD [\"cat\", \"/hello.txt\"]\n",
+    )
+    .unwrap();
+    let first = build(&[]);
+    let second = build(&[]);
+    assert_eq!(second.matches("Using cache").count(), 2, "{second}");
+    ok(daemon.docker().args(["builder", "prune", "-a", "-f"]));
+    let after = build(&[]);
+    assert_eq!(after.matches("Using cache").count(), 0, "{first}{after}");
     let _ = stdout;
 }

@@ -102,10 +102,30 @@ struct TempTree(PathBuf);
 
 impl Drop for TempTree {
     fn drop(&mut self) {
-        // Any overlay a failed step left mounted first.
-        if let Ok(entries) = std::fs::read_dir(&self.0) {
-            for e in entries.flatten() {
-                minidock_images::unmount_rootfs(&e.path()).ok();
+        // Any overlay a failed step left mounted first: steps mount in
+        // `step-*` and `from-*` of a build's directory (one or two levels
+        // down). Only those names: a context may hold anything, even a
+        // `merged` symlink pointing at another container's root.
+        let ours = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("step-") || n.starts_with("from-"))
+        };
+        let children = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default()
+        };
+        for child in children(&self.0) {
+            if ours(&child) {
+                minidock_images::unmount_rootfs(&child).ok();
+            } else if child
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("build-"))
+            {
+                for grandchild in children(&child).into_iter().filter(|g| ours(g)) {
+                    minidock_images::unmount_rootfs(&grandchild).ok();
+                }
             }
         }
         std::fs::remove_dir_all(&self.0).ok();

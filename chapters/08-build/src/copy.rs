@@ -17,7 +17,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
@@ -274,6 +274,39 @@ impl<W: Write> Packer<W> {
     }
 }
 
+/// Whether an ADD source is a URL.
+pub fn is_url(source: &str) -> bool {
+    source.starts_with("http://") || source.starts_with("https://")
+}
+
+/// The file name ADD gives what it downloads: the URL's last path part.
+pub fn url_file_name(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let after_host = path.splitn(4, '/').nth(3).unwrap_or("");
+    after_host
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+        .unwrap_or("download")
+        .to_string()
+}
+
+/// Downloads `url` into the new file `to` (mode 0600, as Docker makes it).
+pub fn download(url: &str, to: &Path) -> Result<(), String> {
+    let response = ureq::get(url)
+        .call()
+        .map_err(|e| format!("download {url}: {e}"))?;
+    let mut body = response.into_body().into_reader();
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(|e| format!("create {}: {e}", to.display()))?;
+    io::copy(&mut body, &mut file).map_err(|e| format!("download {url}: {e}"))?;
+    Ok(())
+}
+
 /// Whether a file is a tar archive ADD unpacks (plain tar or gzip).
 pub fn is_archive(path: &Path) -> bool {
     let mut head = [0u8; 512];
@@ -316,6 +349,14 @@ mod tests {
         assert!(resolve_in_root(root, "loop")
             .unwrap_err()
             .contains("too many"));
+    }
+
+    #[test]
+    fn url_names() {
+        assert_eq!(url_file_name("http://h:1/a/b.tar.gz?x=1"), "b.tar.gz");
+        assert_eq!(url_file_name("https://h/"), "download");
+        assert_eq!(url_file_name("http://h"), "download");
+        assert_eq!(url_file_name("http://h/.."), "download");
     }
 
     #[test]

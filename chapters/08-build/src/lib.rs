@@ -14,7 +14,8 @@
 //! - [`cache`]: the classic builder's cache key;
 //! - [`diff`]: a container's upper directory as a layer, whiteouts and all;
 //! - [`image`]: the config and layers committed after each step;
-//! - [`step`] and [`builder`]: each instruction, and the stages.
+//! - [`config`], [`step`] and [`builder`]: each instruction, and the
+//!   stages.
 //!
 //! The compat part ([`compat`]): what Docker's clients need beyond the
 //! lesson — the daemon plugin (`POST /build`'s JSON stream, `commit`,
@@ -23,6 +24,7 @@
 pub mod builder;
 pub mod cache;
 pub mod compat;
+pub mod config;
 pub mod context;
 pub mod copy;
 pub mod diff;

@@ -499,3 +499,72 @@ fn raw_config(f: &Fixture, name: &str) -> serde_json::Value {
     let digest = minidock_images::Digest::try_from(image.manifest.config().digest()).unwrap();
     serde_json::from_slice(&f.builder.store().read_blob(&digest).unwrap()).unwrap()
 }
+
+/// A one-file HTTP server on 127.0.0.1: `/hello.txt` answers `body`,
+/// anything else 404. Returns its address.
+fn serve(body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            reader.read_line(&mut first).ok();
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let answer = if first.starts_with("GET /files/hello.txt ") {
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".into()
+            };
+            stream.write_all(answer.as_bytes()).ok();
+        }
+    });
+    addr
+}
+
+#[test]
+fn add_downloads_a_url() {
+    let f = fixture();
+    let addr = serve("from the web\n");
+    let dockerfile = format!(
+        "FROM busybox\nADD http://{addr}/files/hello.txt /dl/\nCMD [\"sh\", \"-c\", \"cat /dl/hello.txt; stat -c %a /dl/hello.txt\"]\n"
+    );
+    let built = f
+        .build(
+            &context(&[("Dockerfile", &dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(f.run(&built.id), "from the web\n600\n");
+    let again = f
+        .build(
+            &context(&[("Dockerfile", &dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(using_cache(&again.output), 2, "{}", again.output);
+
+    let missing = format!("FROM busybox\nADD http://{addr}/nothing /x\n");
+    let err = f
+        .build(
+            &context(&[("Dockerfile", &missing)]),
+            &BuildOptions::default(),
+        )
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("404"), "{err}");
+    let copy = format!("FROM busybox\nCOPY http://{addr}/files/hello.txt /x\n");
+    let err = f
+        .build(&context(&[("Dockerfile", &copy)]), &BuildOptions::default())
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("use ADD"), "{err}");
+}

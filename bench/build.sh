@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark of chapter 08's builder: a cold build and a fully cached rebuild
+# of the same Dockerfile (COPY, RUN, config steps), with `minidock build`
+# against minidockd, beside Docker's classic builder (DOCKER_BUILDKIT=0)
+# when a Docker engine answers on its default socket.
+#
+#   sudo bench/build.sh          (needs root: RUN steps are containers)
+#
+# Target (issue: chapter 08): cached rebuild <= 0.5x Docker's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+    echo "needs root: RUN steps run containers. Run: sudo $0" >&2
+    exit 1
+fi
+busybox=$(command -v busybox || true)
+[ -n "$busybox" ] || { echo "busybox is missing: apt-get install busybox-static" >&2; exit 1; }
+
+echo "building minidock and minidockd (release)…"
+cargo build --release --quiet -p minidock
+bin=target/release
+
+dir=$(mktemp -d /tmp/minidock-bench-build.XXXXXX)
+sock=$dir/d.sock
+host=unix://$sock
+daemon_pid=
+cleanup() {
+    if [ -n "$daemon_pid" ] && kill -0 "$daemon_pid" 2>/dev/null; then
+        kill "$daemon_pid"
+        wait "$daemon_pid" 2>/dev/null || true
+    fi
+    rm -rf --one-file-system "$dir"
+}
+trap cleanup EXIT
+
+"$bin/minidockd" --root "$dir/root" --run "$dir/run" -H "$host" 2>"$dir/minidockd.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    "$bin/minidock" -H "$host" version >/dev/null 2>&1 && break
+    sleep 0.05
+done
+
+# busybox:latest from the host's static busybox
+rootfs=$dir/rootfs
+mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp"
+cp "$busybox" "$rootfs/bin/busybox"
+for applet in $("$busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf /bin/busybox "$rootfs/bin/$applet"
+done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$rootfs/etc/passwd"
+echo 'root:x:0:' >"$rootfs/etc/group"
+tar -C "$rootfs" -cf "$dir/rootfs.tar" .
+"$bin/minidock" -H "$host" import -c 'ENV PATH=/bin' "$dir/rootfs.tar" busybox:latest >/dev/null
+
+# the context: a Dockerfile with every kind of step
+ctx=$dir/ctx
+mkdir -p "$ctx/src"
+for i in $(seq 200); do head -c 4096 /dev/urandom >"$ctx/src/file$i"; done
+cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox
+ARG VERSION=1
+ENV APP=/app
+WORKDIR /app
+COPY src/ ./src/
+RUN cat src/* | md5sum > sum && mkdir -p /data
+RUN echo "version $VERSION" > version
+LABEL bench=build
+CMD ["cat", "/app/sum"]
+DOCKERFILE
+
+ms() { # COMMAND…: wall time in ms
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null
+    end=$(date +%s%N)
+    echo $(((end - start) / 1000000))
+}
+
+cold=$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")
+cached=()
+for _ in 1 2 3 4 5; do cached+=("$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")"); done
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+printf '\nminidock build (%d files in the context)\n' 200
+printf '  cold build       %6d ms\n' "$cold"
+printf '  cached rebuild   %6d ms (median of 5)\n' "$(median "${cached[@]}")"
+
+if command -v docker >/dev/null && docker version >/dev/null 2>&1; then
+    docker import -c 'ENV PATH=/bin' "$dir/rootfs.tar" minidock-bench/busybox:latest >/dev/null
+    sed -i 's|^FROM busybox|FROM minidock-bench/busybox|' "$ctx/Dockerfile"
+    export DOCKER_BUILDKIT=0
+    dcold=$(ms docker build --no-cache -t minidock-bench/build:1 "$ctx")
+    dcached=()
+    for _ in 1 2 3 4 5; do dcached+=("$(ms docker build -t minidock-bench/build:1 "$ctx")"); done
+    printf '\ndocker build (classic builder)\n'
+    printf '  cold build       %6d ms\n' "$dcold"
+    printf '  cached rebuild   %6d ms (median of 5)\n' "$(median "${dcached[@]}")"
+    docker rmi -f minidock-bench/build:1 minidock-bench/busybox:latest >/dev/null 2>&1 || true
+else
+    echo
+    echo "docker build: no Docker engine answers here, no comparison"
+fi
