@@ -668,3 +668,51 @@ fn a_manual_stop_or_rm_ends_a_restart_policy() {
     }
     assert_eq!(daemon.ok(&["ps", "-a", "-q"]), "");
 }
+
+#[test]
+fn a_failed_pull_leaves_the_store_as_it_was() {
+    // An image of two layers whose second layer the registry has lost: the
+    // pull fails after the manifest, the config and the first layer were
+    // stored. Nothing of it may stay (the issue: a failed pull filled the
+    // disk and kept it full through restarts and prunes).
+    let registry = minidock_testkit::Registry::start();
+    let layout = tempfile::tempdir().unwrap();
+    let spec = ImageSpec {
+        layers: vec![
+            LayerSpec::new(
+                Compression::Gzip,
+                vec![Entry::file("first", vec![b'1'; 4 << 20], 0o644)],
+            ),
+            LayerSpec::new(
+                Compression::Gzip,
+                vec![Entry::file("second", b"2".to_vec(), 0o644)],
+            ),
+        ],
+        cmd: vec!["sh".into()],
+        ..ImageSpec::default()
+    };
+    let image = spec.write_oci_layout(layout.path(), "latest");
+    let repo = minidock_testkit::random_name("lost");
+    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    let lost = image.layer_digests[1]
+        .trim_start_matches("sha256:")
+        .to_string();
+    let blob = registry
+        .storage_dir()
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&lost[..2])
+        .join(&lost)
+        .join("data");
+    std::fs::remove_file(&blob).expect("remove the layer from the registry's storage");
+
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let root = daemon.root();
+    let clean = store_files(&root);
+    let pulled = daemon
+        .client
+        .image_pull(&format!("{}/{repo}", registry.addr()), Some("latest"), None)
+        .and_then(|p| p.finish(|_| {}));
+    assert!(pulled.is_err(), "the pull must fail");
+    assert_eq!(store_files(&root), clean, "after a failed pull");
+}

@@ -21,7 +21,10 @@
 //! - `create-after-mount`: `state.json` is written and the overlay root file
 //!   system is mounted, `config.json` is not written yet;
 //! - `create-after-config`: `config.json` is written, `create` has not
-//!   returned.
+//!   returned;
+//! - `remove-after-rename`: `rm` renamed the container's directory to
+//!   `.removing-<id>` and has not deleted it yet (the next engine does, see
+//!   [`crate::recover`]).
 
 use std::sync::OnceLock;
 
