@@ -433,6 +433,10 @@ fn containers_share_volumes_and_volumes_from() {
         "from-a\nfrom-b\n"
     );
 
+    // diff leaves what is in volumes out, as Docker's does
+    let diff = daemon.ok(&["diff", "aa"]);
+    assert!(!diff.contains("/s/f"), "{diff}");
+
     // --volumes-from: the volume and the bind, at the same places
     let out = daemon.ok(&[
         "run",
