@@ -433,6 +433,10 @@ fn containers_share_volumes_and_volumes_from() {
         "from-a\nfrom-b\n"
     );
 
+    // diff leaves what is in volumes out, as Docker's does
+    let diff = daemon.ok(&["diff", "aa"]);
+    assert!(!diff.contains("/s/f"), "{diff}");
+
     // --volumes-from: the volume and the bind, at the same places
     let out = daemon.ok(&[
         "run",
@@ -742,4 +746,39 @@ fn docker_compose_keeps_a_named_volume_across_down_and_up() {
     );
     compose(&["down", "-v"]);
     assert!(volume_names(&daemon).is_empty());
+}
+
+#[test]
+fn a_tmpfs_volume_is_mounted_again_after_a_reboot() {
+    let daemon = Daemon::start();
+    daemon.ok(&[
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "o=size=64k",
+        "mem",
+    ]);
+    let point = data_of(&daemon, "mem");
+    let mounted = || {
+        fs::read_to_string("/proc/self/mounts")
+            .unwrap()
+            .lines()
+            .any(|l| l.contains(&format!(" {} tmpfs ", point.display())) && l.contains("size=64k"))
+    };
+    assert!(mounted());
+    let (dir, leaks) = daemon.kill9();
+    // what a reboot does to it
+    nix::mount::umount(&point).unwrap();
+    assert!(!mounted());
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert!(
+        mounted(),
+        "the daemon did not mount {} again",
+        point.display()
+    );
+    daemon.ok(&["volume", "rm", "mem"]);
+    assert!(!mounted());
 }

@@ -18,6 +18,8 @@
 //! - [`usage`]: which containers use a volume: the in-use check of `rm`,
 //!   `dangling`, what `prune` may take.
 //!
+//! [`error`] holds the errors of all of them.
+//!
 //! The compat part ([`compat`]) is what Docker's clients need on top: the
 //! API's shapes and filters, `UsageData` for `system df`, and the
 //! [`compat::LocalVolumes`] service that chapter 05's daemon is given.

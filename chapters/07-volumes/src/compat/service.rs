@@ -124,6 +124,8 @@ impl VolumeService for LocalVolumes {
     }
 
     fn populate(&self, rootfs: &Path, mounts: &ContainerMounts) -> ApiResult<()> {
+        // Two creates over one fresh volume must not both copy into it.
+        let _lock = self.lock();
         check_destinations(rootfs, &mounts.points)?;
         for point in &mounts.points {
             let Some(name) = point.name.as_ref().filter(|n| mounts.copy_up.contains(n)) else {
