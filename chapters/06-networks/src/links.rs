@@ -13,7 +13,7 @@
 use crate::error::{Error, Result};
 use crate::netlink::{attr_string, parse_attrs, Message, Socket, F_ACK, F_CREATE, F_DUMP, F_EXCL};
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 
 const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
@@ -21,14 +21,19 @@ const RTM_GETLINK: u16 = 18;
 const RTM_NEWADDR: u16 = 20;
 const RTM_NEWROUTE: u16 = 24;
 
+#[allow(dead_code)] // the veth exercise (6.4) uses it
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
+#[allow(dead_code)] // the veth exercise (6.4) uses it
 const IFLA_MASTER: u16 = 10;
 const IFLA_STATS64: u16 = 23;
 const IFLA_LINKINFO: u16 = 18;
+#[allow(dead_code)] // the veth exercise (6.4) uses it
 const IFLA_NET_NS_FD: u16 = 28;
 const IFLA_INFO_KIND: u16 = 1;
+#[allow(dead_code)] // the veth exercise (6.4) uses it
 const IFLA_INFO_DATA: u16 = 2;
+#[allow(dead_code)] // the veth exercise (6.4) uses it
 const VETH_INFO_PEER: u16 = 1;
 
 const IFA_ADDRESS: u16 = 1;
@@ -105,7 +110,10 @@ pub fn veth_request(
     m.begin_nest(VETH_INFO_PEER);
     m.raw(&ifinfomsg(0, 0, 0));
     m.attr_str(IFLA_IFNAME, peer);
-    m.attr_u32(IFLA_NET_NS_FD, netns.as_raw_fd() as u32);
+    m.attr_u32(
+        IFLA_NET_NS_FD,
+        std::os::fd::AsRawFd::as_raw_fd(&netns) as u32,
+    );
     m.attr(IFLA_ADDRESS, &mac);
     m.end_nest().end_nest().end_nest();
     m

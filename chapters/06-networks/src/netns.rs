@@ -12,8 +12,8 @@
 
 use crate::error::{Error, Result};
 use crate::netlink::{Socket, NETLINK_ROUTE};
-use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::sched::{setns, unshare, CloneFlags};
+use nix::mount::{umount2, MntFlags};
+use nix::sched::{setns, CloneFlags};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -29,14 +29,14 @@ pub fn create(path: &Path) -> Result<()> {
         // exercise 6.3 netns-pin: make a new network namespace and pin it on `target`.
         // hint: this thread alone moves into a fresh network namespace (unshare with one CLONE_NEW* flag)
         // hint: the thread's own namespace is /proc/thread-self/ns/net; a bind mount of it onto `target` keeps it alive
-        // hint: nix::mount::mount(Some(source), target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
-        unshare(CloneFlags::CLONE_NEWNET)
+        // hint: nix's `mount` module does binds: a source, the target, no file system type, the MS_BIND flag
+        nix::sched::unshare(CloneFlags::CLONE_NEWNET)
             .map_err(|e| Error::io("unshare(CLONE_NEWNET) for", target.clone())(e.into()))?;
-        mount(
+        nix::mount::mount(
             Some("/proc/thread-self/ns/net"),
             &target,
             None::<&str>,
-            MsFlags::MS_BIND,
+            nix::mount::MsFlags::MS_BIND,
             None::<&str>,
         )
         .map_err(|e| Error::io("pin the network namespace on", target.clone())(e.into()))?;

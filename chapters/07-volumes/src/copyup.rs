@@ -15,7 +15,7 @@
 //! the container yet (this happens at create), so nothing can swap a
 //! directory for a link between the check and the copy.
 
-use crate::error::{io, Error, Result};
+use crate::error::{io, Result};
 use nix::fcntl::AtFlags;
 use nix::sys::stat::{mknod, Mode, SFlag};
 use nix::unistd::{fchownat, Gid, Uid};
@@ -23,12 +23,12 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 // ANCHOR: resolve
 /// The host path of `dest` inside `rootfs`, never through a symlink:
 /// `Ok(None)` when the path (or a directory on the way) does not exist,
-/// [`Error::Symlink`] when any component is a symlink.
+/// [`crate::error::Error::Symlink`] when any component is a symlink.
 pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
     // exercise 7.3 no-symlink-walk: walk `dest` below `rootfs` one component at a time, refusing symlinks.
     // hint: the image decides what is a symlink; `var -> /` would lead out of the rootfs, so never follow one.
@@ -37,10 +37,10 @@ pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
     let mut path = rootfs.to_path_buf();
     for part in dest.components() {
         match part {
-            Component::RootDir => continue,
-            Component::Normal(name) => path.push(name),
+            std::path::Component::RootDir => continue,
+            std::path::Component::Normal(name) => path.push(name),
             _ => {
-                return Err(Error::InvalidMount {
+                return Err(crate::error::Error::InvalidMount {
                     spec: dest.display().to_string(),
                     reason: "the container path may not contain '..' or '.'".to_string(),
                 })
@@ -48,7 +48,7 @@ pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
         }
         match fs::symlink_metadata(&path) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(Error::Symlink {
+                return Err(crate::error::Error::Symlink {
                     destination: dest.display().to_string(),
                     path: PathBuf::from("/").join(path.strip_prefix(rootfs).unwrap_or(&path)),
                 })
@@ -166,6 +166,7 @@ pub fn copy_tree(from: &Path, to: &Path, links: &mut HashMap<(u64, u64), PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
     use std::os::unix::fs::symlink;
 
     #[test]

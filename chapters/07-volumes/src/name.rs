@@ -7,7 +7,7 @@
 //! component; it starts with a letter or a digit, so never `.` or `..`.
 //! Anonymous volumes get 64 random hex digits, which fit the same rule.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The longest name accepted: one path component on any Linux file system.
 pub const MAX_NAME: usize = 255;
@@ -22,7 +22,7 @@ pub fn validate(name: &str) -> Result<()> {
     // hint: work on bytes: u8 has is_ascii_alphanumeric, and b"_.-".contains(&b) checks the three extra characters.
     // hint: return Error::InvalidName { name, reason } with a reason that says which rule failed.
     let bad = |reason: &str| {
-        Err(Error::InvalidName {
+        Err(crate::error::Error::InvalidName {
             name: name.to_string(),
             reason: reason.to_string(),
         })
@@ -56,6 +56,7 @@ pub fn anonymous() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn dockers_rule() {

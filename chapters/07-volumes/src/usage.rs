@@ -12,7 +12,7 @@
 //! `all` says so (Docker's rule since API 1.42: a named volume was made on
 //! purpose).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::VolumeInfo;
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ pub fn check_unused(name: &str, users: &Users) -> Result<()> {
     if containers.is_empty() {
         Ok(())
     } else {
-        Err(Error::InUse {
+        Err(crate::error::Error::InUse {
             name: name.to_string(),
             containers: containers.to_vec(),
         })

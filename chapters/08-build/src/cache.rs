@@ -26,7 +26,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
-use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, IoContext, Result};
 
@@ -36,7 +35,8 @@ pub fn key(parent: &str, instruction: &str, content: Option<&str>) -> String {
     // exercise 8.7 cache-key: hash what makes a step's result: its parent, its instruction, its content.
     // hint: two steps may share a key only if they would make the same image
     // hint: separate the parts unambiguously (a NUL byte cannot appear in any of them)
-    // hint: `Sha256::new()`, `update` each part, `hex::encode(finalize())`
+    // hint: a SHA-256 hasher (the sha2 crate) takes the parts one `update` at a time; its digest, in hex, is the key
+    use sha2::{Digest as _, Sha256};
     let mut hasher = Sha256::new();
     hasher.update(parent.as_bytes());
     hasher.update([0]);

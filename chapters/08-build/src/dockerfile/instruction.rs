@@ -111,6 +111,7 @@ impl fmt::Display for Instruction {
 }
 
 /// The flags each instruction accepts.
+#[allow(dead_code)] // exercise 8.3 (flags) builds on it
 fn allowed_flags(keyword: &str) -> &'static [&'static str] {
     match keyword {
         "FROM" => &["platform"],
