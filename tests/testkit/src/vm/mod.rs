@@ -460,6 +460,10 @@ fn assemble(root: &mut Initramfs, config: &VmConfig, runs: &[TestRun]) -> Result
         b"root:x:0:0:root:/root:/bin/sh\n".to_vec(),
     );
     root.bytes("etc/group", 0o644, b"root:x:0:\n".to_vec());
+    // The daemon tests' leak check asks `nft list tables` (nftables) which
+    // tables are left; without the binary it cannot say, and fails.
+    root.executable(Path::new("/usr/sbin/nft"))
+        .map_err(|e| format!("the leak check's oracle nft (apt-get install nftables): {e}"))?;
     let mut insmod = String::new();
     for module in MODULES {
         for path in module_with_deps(&config.kernel.modules, module)? {
