@@ -750,15 +750,7 @@ impl Client {
     /// `DELETE /containers/{id}`.
     pub fn container_remove(&self, id: &str, force: bool) -> Result<(), ClientError> {
         let q = query(&[("force", flag(force))]);
-        let mut response = self.request(
-            "DELETE",
-            &format!("/containers/{id}{q}"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
-        Ok(())
+        self.delete(&format!("/containers/{id}{q}"))
     }
 
     fn condition_name(condition: WaitCondition) -> &'static str {

@@ -1,6 +1,6 @@
 //! The client's calls for volumes, `system df` and `rm -v`.
 
-use super::{flag, query, Client, ClientError, RequestBody};
+use super::{flag, query, Client, ClientError};
 use crate::query::Filters;
 use crate::types::{
     SystemDfResponse, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse,
@@ -26,15 +26,7 @@ impl Client {
     /// `DELETE /volumes/{name}?force=`.
     pub fn volume_remove(&self, name: &str, force: bool) -> Result<(), ClientError> {
         let q = query(&[("force", flag(force))]);
-        let mut response = self.request(
-            "DELETE",
-            &format!("/volumes/{name}{q}"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
-        Ok(())
+        self.delete(&format!("/volumes/{name}{q}"))
     }
 
     /// `POST /volumes/prune?filters=`.
@@ -56,14 +48,6 @@ impl Client {
         volumes: bool,
     ) -> Result<(), ClientError> {
         let q = query(&[("force", flag(force)), ("v", flag(volumes))]);
-        let mut response = self.request(
-            "DELETE",
-            &format!("/containers/{id}{q}"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        std::io::copy(&mut response.body, &mut std::io::sink()).ok();
-        Ok(())
+        self.delete(&format!("/containers/{id}{q}"))
     }
 }
