@@ -89,7 +89,12 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --locked --no-fail-fast --exclude minidock-fuzz
+
+step "fuzz: every target's regressions and seeds, then ${MINIDOCK_FUZZ_SECONDS:-8} s of mutants each (fuzz/README.md)"
+fuzz_start=$SECONDS
+cargo test --locked -p minidock-fuzz -- --nocapture
+echo "fuzz stage: $((SECONDS - fuzz_start)) s"
 
 step "cgroup v2: the container tests again, in a VM with a v2-only kernel (tests/vm/plan.txt)"
 # This host is cgroup v1; most users' hosts are v2. The VM boots Debian's kernel

@@ -18,6 +18,8 @@
 //! !build/keep    … but keeps build/keep
 //! ```
 
+use std::collections::HashSet;
+
 /// One line of a `.dockerignore`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pattern {
@@ -102,20 +104,39 @@ impl Ignore {
 // ANCHOR: matches
 /// Whether the parts of a pattern match the parts of a path, `**`
 /// matching any number of parts.
+///
+/// Trying every way to split the path among several `**` takes time
+/// exponential in their number (`**/a/**/a/**/b` against a deep path), and
+/// a `.dockerignore` comes with the context, from whoever wrote it. So each
+/// position — how much of the pattern and of the path is left — that failed
+/// once is remembered in `failed` and never tried again: at most one try
+/// per pair of positions.
 #[allow(dead_code)] // exercise 8.5 (dockerignore) builds on it
 fn matches(pattern: &[String], path: &[&str]) -> bool {
-    match pattern.split_first() {
+    matches_from(pattern, path, &mut HashSet::new())
+}
+
+fn matches_from(pattern: &[String], path: &[&str], failed: &mut HashSet<(usize, usize)>) -> bool {
+    let position = (pattern.len(), path.len());
+    if failed.contains(&position) {
+        return false;
+    }
+    let matched = match pattern.split_first() {
         None => path.is_empty(),
         // a last `**` needs something below: `dir/**` is not `dir` itself
         Some((first, rest)) if first == "**" && rest.is_empty() => !path.is_empty(),
         Some((first, rest)) if first == "**" => {
-            (0..=path.len()).any(|skip| matches(rest, &path[skip..]))
+            (0..=path.len()).any(|skip| matches_from(rest, &path[skip..], failed))
         }
         Some((first, rest)) => match path.split_first() {
-            Some((name, path_rest)) => glob(first, name) && matches(rest, path_rest),
+            Some((name, path_rest)) => glob(first, name) && matches_from(rest, path_rest, failed),
             None => false,
         },
+    };
+    if !matched {
+        failed.insert(position);
     }
+    matched
 }
 // ANCHOR_END: matches
 
@@ -123,25 +144,58 @@ fn matches(pattern: &[String], path: &[&str]) -> bool {
 pub fn glob(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
-    glob_at(&p, &n)
+    glob_chars(&p, &n)
 }
 
-fn glob_at(p: &[char], n: &[char]) -> bool {
-    match p.first() {
-        None => n.is_empty(),
-        Some('*') => (0..=n.len()).any(|skip| glob_at(&p[1..], &n[skip..])),
-        Some('?') => !n.is_empty() && glob_at(&p[1..], &n[1..]),
-        Some('[') => match (n.first(), class(&p[1..])) {
-            (Some(c), Some((set, negated, len))) => {
-                let inside = set.iter().any(|(lo, hi)| lo <= c && c <= hi);
-                inside != negated && glob_at(&p[1 + len..], &n[1..])
+/// The classic linear matcher: every element but `*` takes one character;
+/// on a mismatch, the last `*` seen takes one more character and matching
+/// resumes after it. Only the last `*` ever needs to grow (whatever an
+/// earlier one would take, the later one can take instead), so the work is
+/// at most pattern length × name length — where trying every split for
+/// every `*` took 2^n steps on `*a*a*a…b` against `aaaa…`.
+fn glob_chars(p: &[char], n: &[char]) -> bool {
+    let (mut pi, mut ni) = (0, 0);
+    // After the last `*`: where the pattern resumes, and how much of the
+    // name that `*` has taken so far.
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if p.get(pi) == Some(&'*') {
+            pi += 1;
+            star = Some((pi, ni));
+            continue;
+        }
+        if let Some(used) = one(&p[pi..], n[ni]) {
+            pi += used;
+            ni += 1;
+            continue;
+        }
+        match star {
+            Some((resume, taken)) => {
+                pi = resume;
+                ni = taken + 1;
+                star = Some((resume, taken + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Whether the pattern element at the start of `p` (not `*`) matches the
+/// character `c`, and how many pattern characters it used.
+fn one(p: &[char], c: char) -> Option<usize> {
+    match p.first()? {
+        '?' => Some(1),
+        '[' => match class(&p[1..]) {
+            Some((set, negated, len)) => {
+                let inside = set.iter().any(|&(lo, hi)| lo <= c && c <= hi);
+                (inside != negated).then_some(1 + len)
             }
             // an unclosed `[` is a plain character
-            (Some(c), None) => *c == '[' && glob_at(&p[1..], &n[1..]),
-            (None, _) => false,
+            None => (c == '[').then_some(1),
         },
-        Some('\\') if p.len() > 1 => n.first() == Some(&p[1]) && glob_at(&p[2..], &n[1..]),
-        Some(c) => n.first() == Some(c) && glob_at(&p[1..], &n[1..]),
+        '\\' if p.len() > 1 => (p[1] == c).then_some(2),
+        &literal => (literal == c).then_some(1),
     }
 }
 
@@ -268,6 +322,58 @@ mod tests {
         ]
         "#);
         assert!(ignore.has_exceptions());
+    }
+
+    #[test]
+    fn hostile_patterns_match_in_polynomial_time() {
+        // Found by fuzzing: with backtracking, `*` and `**` tried every way
+        // to split the name or path among them, 2^n steps for these (years);
+        // now they are decided at once. The thread's deadline is a million
+        // times what they take, only there to turn a hang into a failure.
+        let name = "a".repeat(64);
+        let stars = format!("{}b", "*a".repeat(32));
+        let deep = vec!["a"; 40].join("/");
+        let ignore = Ignore::parse(&format!("{stars}\n{}b\n", "**/a/".repeat(12)));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            tx.send((
+                glob(&stars, &name),
+                glob(&stars, &format!("{name}b")),
+                ignore.excluded(&deep),
+                ignore.excluded(&format!("{deep}/b")),
+            ))
+            .ok();
+        });
+        let verdicts = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("matching took more than a minute: exponential backtracking is back");
+        assert_eq!(verdicts, (false, true, false, true));
+    }
+
+    #[test]
+    fn globs_agree_with_the_shell() {
+        for (pattern, name, want) in [
+            ("*", "", true),
+            ("*", "abc", true),
+            ("a*", "a", true),
+            ("*a", "ba", true),
+            ("*a", "ab", false),
+            ("a*b*c", "aXbYc", true),
+            ("a*b*c", "aXbY", false),
+            ("*.tar.gz", "x.tar.gz", true),
+            ("**", "x", true),
+            ("?", "", false),
+            ("[", "[", true),
+            ("[a", "[a", true),
+            ("*[b]", "ab", true),
+            ("a\\", "a\\", true),
+            ("\\?", "?", true),
+            ("\\?", "x", false),
+            ("[]]", "]", true),
+            ("[^]]", "a", true),
+        ] {
+            assert_eq!(glob(pattern, name), want, "{pattern:?} against {name:?}");
+        }
     }
 
     #[test]
