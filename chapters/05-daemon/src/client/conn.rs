@@ -165,24 +165,20 @@ pub(crate) fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
     let relay = failure.clone();
     std::thread::spawn(move || {
         runtime.block_on(async move {
-            let copied = match tokio::net::UnixStream::from_std(theirs) {
-                Ok(mut local) => match remote {
-                    Remote::Plain(mut tcp) => {
-                        tokio::io::copy_bidirectional(&mut local, &mut tcp).await
-                    }
-                    Remote::Tls(mut tls) => {
-                        tokio::io::copy_bidirectional(&mut local, &mut *tls).await
-                    }
-                },
-                Err(e) => Err(e),
+            let mut local = match tokio::net::UnixStream::from_std(theirs) {
+                Ok(local) => local,
+                Err(e) => return keep(&relay, e),
             };
-            // Kept before `local` closes: the client reads the error only
-            // after it sees the connection end.
+            let copied = match remote {
+                Remote::Plain(mut tcp) => tokio::io::copy_bidirectional(&mut local, &mut tcp).await,
+                Remote::Tls(mut tls) => tokio::io::copy_bidirectional(&mut local, &mut *tls).await,
+            };
+            // Kept before `local` closes: the client looks for the error
+            // when it sees the connection end, not before.
             if let Err(e) = copied {
-                if let Ok(mut slot) = relay.lock() {
-                    *slot = Some(e);
-                }
+                keep(&relay, e);
             }
+            drop(local);
         })
     });
     Ok(Connection {
@@ -192,6 +188,13 @@ pub(crate) fn connect(endpoint: &Endpoint) -> Result<Connection, ClientError> {
     })
 }
 // ANCHOR_END: connect
+
+/// Keeps the relay's error for [`Connection::failure`].
+fn keep(slot: &Mutex<Option<io::Error>>, error: io::Error) {
+    if let Ok(mut slot) = slot.lock() {
+        *slot = Some(error);
+    }
+}
 
 /// The daemon's side of a relayed connection.
 enum Remote {
