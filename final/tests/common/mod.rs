@@ -72,7 +72,7 @@ impl Daemon {
 
     /// Starts `minidockd` on `dir` with `env` added to its environment, and
     /// waits until it answers; panics with its log if it dies first.
-    fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+    pub fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
         // Addresses of this daemon's own (kept for a restart on `dir`).
@@ -103,6 +103,8 @@ impl Daemon {
             .arg("--address-pool")
             .arg(&subnets[1])
             .arg("--ip-forward=false")
+            // Names no container has are not asked of the host's DNS.
+            .arg("--dns-forward=false")
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .envs(env.iter().copied())
