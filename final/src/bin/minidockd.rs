@@ -13,6 +13,7 @@ use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::engine::Plugins;
 use minidock_daemon::events::Events;
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
+use minidock_daemon::networks::NetworkService;
 use minidock_daemon::tls::TlsFiles;
 use minidock_networks::ipam::Subnet;
 use minidock_networks::{Driver, DriverConfig, Networks};
@@ -113,18 +114,21 @@ fn plugins(
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
         .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
+    let networks: Arc<dyn NetworkService> = Arc::new(Networks::new(driver, events.clone()));
     // ANCHOR: build_plugin
-    // Chapter 08's builder: chapter 05 knows only its trait.
+    // Chapter 08's builder: chapter 05 knows only its trait. Its RUN
+    // containers use the same networks as the daemon's.
     let build = minidock_build::compat::daemon::BuildPlugin::new(
         &config.root,
         &config.run,
         &config.cgroup_parent,
         &binary_for_build,
     )
-    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
+    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?
+    .with_network(networks.clone());
     // ANCHOR_END: build_plugin
     Ok(Plugins {
-        networks: Some(Arc::new(Networks::new(driver, events.clone()))),
+        networks: Some(networks),
         volumes: Some(Arc::new(volumes)),
         build: Some(Arc::new(build)),
     })
