@@ -21,6 +21,7 @@ mod error;
 mod layer;
 mod reference;
 mod rootfs;
+mod staging;
 mod store;
 
 pub use archive::{ImageChanges, LoadedImage};
