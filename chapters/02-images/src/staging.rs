@@ -196,10 +196,10 @@ fn merge(staged: BorrowedFd<'_>, target: BorrowedFd<'_>, shown_target: &str) -> 
     let fail = |what: &str, e: io::Error| format!("{what}: {e}");
     for name in names(staged).map_err(|e| fail(shown_target, e))? {
         let here = shown(shown_target, &name);
-        let both_dirs = match stat_at(target, &name).map_err(|e| fail(&here, e))? {
-            Some(existing) if is_dir(&existing) => true,
-            _ => false,
-        };
+        let both_dirs = matches!(
+            stat_at(target, &name).map_err(|e| fail(&here, e))?,
+            Some(existing) if is_dir(&existing)
+        );
         if !both_dirs {
             nix::fcntl::renameat(
                 Some(staged.as_raw_fd()),
