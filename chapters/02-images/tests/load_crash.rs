@@ -7,7 +7,7 @@
 //! tar.
 
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use minidock_images::{failpoint, Reference, Store};
