@@ -19,6 +19,7 @@
 //! network's file, the endpoint in the sandbox's file), so that a daemon
 //! killed at any point finds at start what to finish or undo.
 
+use crate::compat::resolver::{self, Resolver};
 use crate::dns::{peer_entries, Presence};
 use crate::error::{Error, Result};
 use crate::hosts::{self, HostEntry};
@@ -54,6 +55,9 @@ pub struct DriverConfig {
     /// Switch on the kernel's IPv4 forwarding for non-internal networks,
     /// as Docker does (so that masquerade has something to rewrite).
     pub ip_forward: bool,
+    /// Whether the networks' DNS servers ask the host's servers for the
+    /// names no container has (else they answer NXDOMAIN).
+    pub dns_forward: bool,
 }
 
 /// A network, as kept in `ROOT/networks/<id>.json`.
@@ -137,6 +141,9 @@ pub struct Endpoint {
     pub veth: String,
     /// The name inside (`eth0`, `eth1`, …).
     pub ifname: String,
+    /// What the container asked for here, asked again at its next start.
+    #[serde(default)]
+    pub request: EndpointRequest,
 }
 
 /// What a container asks of its endpoint on a network.
@@ -201,9 +208,15 @@ pub struct Sandbox {
     /// `--add-host` entries, resolved.
     #[serde(default)]
     pub extra_hosts: Vec<(String, Vec<String>)>,
-    /// Networks joined with `connect` before the first start.
+    /// Networks to join at the next start: joined with `connect` while
+    /// the container did not run, or left at its stop.
     #[serde(default)]
     pub pending: Vec<(String, EndpointRequest)>,
+    /// Released at a stop: `pending` is the whole list of the container's
+    /// networks (the create request's no longer counts: a `disconnect`
+    /// since may have taken one away).
+    #[serde(default)]
+    pub released: bool,
 }
 
 /// The three files bind-mounted into a container.
@@ -214,6 +227,7 @@ pub const FILES: [&str; 3] = ["hosts", "resolv.conf", "hostname"];
 pub struct Driver {
     config: DriverConfig,
     lock: Mutex<()>,
+    resolver: Resolver,
 }
 
 fn random_id() -> String {
@@ -304,9 +318,15 @@ impl Driver {
         ] {
             fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
         }
+        let upstream = if config.dns_forward {
+            resolver::nameservers(&fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
+        } else {
+            Vec::new()
+        };
         let driver = Driver {
             config,
             lock: Mutex::new(()),
+            resolver: Resolver::new(upstream),
         };
         let _guard = driver.guard();
         let networks = driver.networks()?;
@@ -353,6 +373,8 @@ impl Driver {
                 }
             }
         }
+        // The names known before a restart resolve at once.
+        driver.refresh_hosts(Some(""))?;
         drop(_guard);
         Ok(driver)
     }
@@ -576,6 +598,18 @@ impl Driver {
             fs::write("/proc/sys/net/ipv4/ip_forward", "1")
                 .map_err(Error::io("enable", "/proc/sys/net/ipv4/ip_forward"))?;
         }
+        if network.resolves_names() {
+            // Without it names still resolve through /etc/hosts: a host
+            // whose own DNS server holds port 53 on every address keeps the
+            // network usable.
+            if let Err(err) = self.resolver.serve(&network.id, pool.gateway) {
+                eprintln!(
+                    "minidockd: WARNING: network {}: no DNS server: {err}; its containers \
+                     resolve each other through /etc/hosts only",
+                    network.name
+                );
+            }
+        }
         Ok(())
     }
 
@@ -583,6 +617,7 @@ impl Driver {
         if network.driver != "bridge" {
             return Ok(());
         }
+        self.resolver.stop(&network.id);
         nat::remove(&nat::table_name(&network.id))?;
         let mut sock = host_socket()?;
         links::delete(&mut sock, &network.bridge)
@@ -601,9 +636,11 @@ impl Driver {
         let users: Vec<String> = self
             .sandboxes()
             .into_iter()
+            // A stopped container (released) holds no endpoint, as in
+            // Docker: its next start fails with "network not found".
             .filter(|s| {
                 s.endpoints.iter().any(|e| e.network == network.id)
-                    || s.pending.iter().any(|(n, _)| *n == network.id)
+                    || (!s.released && s.pending.iter().any(|(n, _)| *n == network.id))
             })
             .map(|s| s.name)
             .collect();
@@ -624,19 +661,26 @@ impl Driver {
     // ---- containers ----
 
     /// Wires a container before its start: its namespace, its endpoints,
-    /// its ports and its files. A container already wired (a restart) keeps
-    /// its wiring. On failure nothing of it is left.
-    pub fn setup(&self, request: &SandboxRequest) -> Result<Sandbox> {
+    /// its ports and its files. A container already wired keeps its
+    /// wiring. On failure nothing of it is left. Also says whether it was
+    /// wired now (`true`) or already (`false`).
+    pub fn setup(&self, request: &SandboxRequest) -> Result<(Sandbox, bool)> {
         let _guard = self.guard();
         let id = &request.container_id;
         let mut networks = request.networks.clone();
         if let Some(existing) = self.sandbox(id) {
             if netns::is_pinned(&existing.netns) {
-                return Ok(existing);
+                return Ok((existing, false));
             }
-            // Networks joined with `connect` before this first start.
-            networks.extend(existing.pending.clone());
-            // Wired once, but the namespace is gone (a reboot): start over.
+            if existing.released {
+                // Stopped once: the networks it was on when it stopped.
+                networks.clone_from(&existing.pending);
+            } else {
+                // Networks joined with `connect` before this first start.
+                networks.extend(existing.pending.clone());
+            }
+            // Released, or wired once but the namespace is gone (a
+            // reboot): start over.
             self.teardown_locked(&existing)?;
         }
         let mut sandbox = Sandbox {
@@ -647,7 +691,7 @@ impl Driver {
             ..Sandbox::default()
         };
         match self.wire(&mut sandbox, request, &networks) {
-            Ok(()) => Ok(sandbox),
+            Ok(()) => Ok((sandbox, true)),
             Err(err) => {
                 if let Err(undo) = self.teardown_locked(&sandbox) {
                     eprintln!("minidockd: undoing a failed network setup of {id}: {undo}");
@@ -720,7 +764,17 @@ impl Driver {
         }
         let dir = self.files_dir(&sandbox.container_id);
         fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
-        let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let mut host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        if let Some(gateway) = self.dns_server_of(sandbox) {
+            // The network's DNS server in place of the host's; the host's
+            // search domains stay.
+            let search: String = host_resolv
+                .lines()
+                .filter(|l| l.trim_start().starts_with("search"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            host_resolv = format!("nameserver {gateway}\n{search}");
+        }
         hosts::write_in_place(
             &dir.join("resolv.conf"),
             &hosts::resolv_conf(
@@ -779,6 +833,7 @@ impl Driver {
             aliases: wanted.aliases.clone(),
             veth: format!("mdv{}", &endpoint_id[..12]),
             ifname: ifname.clone(),
+            request: wanted.clone(),
         });
         write_json(&self.sandbox_path(&sandbox.container_id), &sandbox)?;
         let endpoint = sandbox.endpoints.last().expect("just pushed").clone();
@@ -804,8 +859,20 @@ impl Driver {
     }
     // ANCHOR_END: join
 
+    /// The DNS server a sandbox's `resolv.conf` names: the gateway of its
+    /// first network, when that network resolves names.
+    fn dns_server_of(&self, sandbox: &Sandbox) -> Option<Ipv4Addr> {
+        let first = sandbox.endpoints.first()?;
+        let network = self.find(&first.network).ok()?;
+        network
+            .resolves_names()
+            .then(|| network.pool.map(|p| p.gateway))
+            .flatten()
+    }
+
     /// Rewrites the `/etc/hosts` of every wired container (or of `only`):
-    /// its own line, its `--add-host` entries and its peers by name.
+    /// its own line, its `--add-host` entries and its peers by name; and
+    /// gives the DNS servers the same records.
     fn refresh_hosts(&self, only: Option<&str>) -> Result<()> {
         let sandboxes = self.sandboxes();
         let networks: BTreeMap<String, Network> = self
@@ -826,6 +893,14 @@ impl Driver {
             })
             .collect();
         let resolving = |id: &str| networks.get(id).is_some_and(Network::resolves_names);
+        self.resolver.update(
+            everyone.clone(),
+            networks
+                .values()
+                .filter(|n| n.resolves_names())
+                .map(|n| n.id.clone())
+                .collect(),
+        );
         for s in &sandboxes {
             if only.is_some_and(|o| o != s.container_id) {
                 continue;
@@ -872,6 +947,60 @@ impl Driver {
     }
 
     fn teardown_locked(&self, sandbox: &Sandbox) -> Result<()> {
+        self.unwire(sandbox)?;
+        let path = self.sandbox_path(&sandbox.container_id);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &path)(e)),
+        }
+    }
+
+    // ANCHOR: release
+    /// A container stopped (or its start failed): its ports, links,
+    /// namespace and addresses go back, and its sandbox remembers only
+    /// which networks to join at the next start, with what it asked for
+    /// there. Returns the networks it left. Nothing to do is no error.
+    pub fn release(&self, container_id: &str) -> Result<Vec<Network>> {
+        let _guard = self.guard();
+        let Some(sandbox) = self.sandbox(container_id) else {
+            return Ok(Vec::new());
+        };
+        if sandbox.endpoints.is_empty() && !netns::is_pinned(&sandbox.netns) {
+            return Ok(Vec::new());
+        }
+        let mut left = Vec::new();
+        let mut pending = Vec::new();
+        for endpoint in &sandbox.endpoints {
+            let mut asked = endpoint.request.clone();
+            asked.aliases.clone_from(&endpoint.aliases);
+            pending.push((endpoint.network.clone(), asked));
+            if let Ok(network) = self.find(&endpoint.network) {
+                left.push(network);
+            }
+        }
+        pending.extend(sandbox.pending.iter().cloned());
+        // Recorded once the wiring is gone: a crash in between leaves the
+        // old record, and `reconcile` releases it again (every step of
+        // `unwire` is done when there is nothing left to do).
+        let released = Sandbox {
+            container_id: sandbox.container_id.clone(),
+            name: sandbox.name.clone(),
+            hostname: sandbox.hostname.clone(),
+            pending,
+            released: true,
+            ..Sandbox::default()
+        };
+        self.unwire(&sandbox)?;
+        write_json(&self.sandbox_path(container_id), &released)?;
+        self.refresh_hosts(None)?;
+        Ok(left)
+    }
+    // ANCHOR_END: release
+
+    /// Takes a sandbox's wiring away (ports, links, namespace, addresses,
+    /// files), leaving its record.
+    fn unwire(&self, sandbox: &Sandbox) -> Result<()> {
         let tag = sandbox.netns.display().to_string();
         for port in &sandbox.ports {
             ports::unpublish(port, &tag);
@@ -897,12 +1026,7 @@ impl Driver {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(Error::io("remove", &dir))?;
         }
-        let path = self.sandbox_path(&sandbox.container_id);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("remove", &path)(e)),
-        }
+        Ok(())
     }
 
     /// `network connect`: a wired container joins at once; one not yet
@@ -991,6 +1115,7 @@ impl Driver {
         }
         if sandbox.endpoints.is_empty()
             && sandbox.pending.is_empty()
+            && !sandbox.released
             && !netns::is_pinned(&sandbox.netns)
         {
             fs::remove_file(self.sandbox_path(container_id)).ok();
@@ -1001,9 +1126,21 @@ impl Driver {
         Ok(network)
     }
 
-    /// At daemon start: unwires every sandbox whose container is gone, and
-    /// releases addresses held by nobody (a crash between the two writes).
-    pub fn reconcile(&self, existing: &[String]) -> Result<()> {
+    /// At daemon start: unwires every sandbox whose container is gone,
+    /// releases those of containers that stopped while no daemon watched
+    /// (`running` lists those that run), and frees addresses held by
+    /// nobody (a crash between the two writes).
+    pub fn reconcile(&self, existing: &[String], running: &[String]) -> Result<()> {
+        let stopped: Vec<String> = self
+            .sandboxes()
+            .into_iter()
+            .filter(|s| existing.contains(&s.container_id) && !running.contains(&s.container_id))
+            .filter(|s| !s.endpoints.is_empty() || netns::is_pinned(&s.netns))
+            .map(|s| s.container_id)
+            .collect();
+        for id in stopped {
+            self.release(&id)?;
+        }
         let _guard = self.guard();
         for sandbox in self.sandboxes() {
             if !existing.contains(&sandbox.container_id) {
