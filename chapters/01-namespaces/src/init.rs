@@ -134,12 +134,15 @@ fn helper() -> Result<i32, SetupError> {
             // Only PID 1 may hold the console socket: the engine learns
             // that the terminal will never come when PID 1's copy closes.
             drop(console);
+            // Before the engine hears of the start: a signal it sends as
+            // soon as `spawn` returned must find the handler in place, not
+            // the default action that would kill the helper.
+            forward_signals_to(child)?;
             channel::report(&Report::ContainerStarted {
                 pid: child.as_raw(),
             });
             channel::close_status_fd();
             fds::close_above_stdio()?;
-            forward_signals_to(child)?;
             wait_for(child)
         }
     }

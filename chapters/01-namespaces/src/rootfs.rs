@@ -20,13 +20,18 @@ use nix::sys::statvfs::{statvfs, FsFlags};
 
 use crate::devices;
 use crate::error::SetupError;
+use crate::propagation::{self, Propagation};
 use crate::spec::{BindMount, ProcessSpec, TmpfsMount};
 
 /// Every step of [`crate::rootfs`], in order. On return the process's root
 /// and working directory are the container's `/`.
 pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     let root = spec.rootfs.as_path();
-    make_mounts_private()?;
+    match propagation::namespace_mode(&spec.mounts) {
+        Propagation::Rprivate => make_mounts_private()?,
+        // a bind stays linked to the host: receive, never send
+        mode => propagation::set_namespace(mode)?,
+    }
     bind_rootfs(root)?;
     mount_proc(root)?;
     devices::mount_dev(root, spec.namespaces.user.is_some())?;
@@ -193,7 +198,7 @@ pub fn mount_sys(rootfs: &Path) -> Result<(), SetupError> {
 }
 
 /// A host file or directory made visible inside the container
-/// (`docker run -v /host:/ctr[:ro]`).
+/// (`docker run -v /host:/ctr[:ro]`), with the propagation it asked for.
 pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     let meta = fs::metadata(&m.source)
         .map_err(|e| SetupError::refused("bind mount source", display(&m.source), e.to_string()))?;
@@ -212,7 +217,8 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     } else {
         MsFlags::MS_NODEV
     };
-    remount_adding(&target, flags, "remount bind mount")
+    remount_adding(&target, flags, "remount bind mount")?;
+    propagation::apply(&target, m.propagation)
 }
 
 /// The bind mounts and tmpfs mounts of `spec`, shallow destinations first:
