@@ -166,7 +166,7 @@ pub fn mount_point(rootfs: &Path, dest: &Path, kind: Kind) -> Result<PathBuf, Se
 /// which still lives in the host's PID namespace. `nosuid,noexec,nodev`:
 /// nothing under `/proc` should ever be executed or act as a device.
 pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
-    // exercise 1.4 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
+    // exercise 1.5 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
     // hint: mount_point(rootfs, Path::new("/proc"), Kind::Dir) gives the target and refuses symlinks
     // hint: nix::mount::mount(Some("proc"), &target, Some("proc"), MS_NOSUID | MS_NOEXEC | MS_NODEV, None::<&str>)
     let target = mount_point(rootfs, Path::new("/proc"), Kind::Dir)?;
@@ -317,7 +317,7 @@ fn remount_adding(target: &Path, add: MsFlags, step: &'static str) -> Result<(),
 /// `pivot_root` and the detach, the host's file system is not mounted in
 /// this namespace at all: there is nothing left to escape to.
 pub fn enter_rootfs(rootfs: &Path) -> Result<(), SetupError> {
-    // exercise 1.3 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
+    // exercise 1.7 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
     // hint: chdir into the rootfs, then nix::unistd::pivot_root(".", ".") (see pivot_root(2), NOTES)
     // hint: the old root is now stacked on "/": umount2(".", MntFlags::MNT_DETACH), then chdir("/")
     use nix::mount::{umount2, MntFlags};

@@ -131,10 +131,10 @@ fn only_binds_propagate(spec: &str, mount: &MountSpec) -> Result<()> {
 pub fn parse_volume(spec: &str) -> Result<MountSpec> {
     // exercise 7.2 parse-volume: split `-v` into source, destination and options, and tell a volume from a bind.
     // hint: split on ':' into one, two or three parts: `/dst`, `src:/dst`, `src:/dst:opts`.
-    // hint: a source that starts with '/' is Source::Bind; any other is a volume name (check it with name::validate); none is Source::Volume(None).
-    // hint: options are comma-separated: ro/rw set read_only, nocopy sets nocopy, z/Z are accepted, the six propagation names go through propagation(); anything else is invalid().
-    // hint: only a bind may have a propagation (only_binds_propagate), and nocopy is for volumes.
-    // hint: check the destination with destination(spec, …).
+    // hint: a source that is an absolute path is a bind mount of the host; any other is a volume name, checked like every volume name; no source is an anonymous volume.
+    // hint: options are comma-separated: read-only or read-write, nocopy, the SELinux labels (accepted, no effect here), one of the six propagation modes; anything else is refused.
+    // hint: only a bind mount may have a propagation mode (this module checks that), and nocopy is for volumes.
+    // hint: the destination has checks of its own in this module.
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, dest, options) = match parts.as_slice() {
         [dest] => (None, *dest, ""),
