@@ -217,8 +217,13 @@ pub struct AttachStream {
     /// Its output; closed when the process's output ends.
     pub output: mpsc::Receiver<Output>,
     /// Its input when stdin was asked for; dropping the sender closes the
-    /// process's stdin (EOF).
+    /// process's stdin (EOF) when it has no terminal and closes stdin once
+    /// (`StdinOnce`); a terminal's input stays open, as in Docker, so a
+    /// client that detaches leaves the shell running.
     pub stdin: Option<mpsc::Sender<Vec<u8>>>,
+    /// The keys that end the attach on a terminal (`ctrl-p,ctrl-q` unless
+    /// the client chose others), see [`crate::detach`].
+    pub detach_keys: crate::detach::DetachKeys,
 }
 
 /// A container's log, read back.

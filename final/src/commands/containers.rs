@@ -13,6 +13,7 @@ use minidock_daemon::wait::WaitCondition;
 use super::streams::{copy_output, pump, TtyResize};
 use super::{for_each, Context};
 use crate::cli::{ContainersArgs, KillArgs, LogsArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
+use crate::detach_keys::{detached_failure, resolve as resolve_detach_keys, Pumped};
 use crate::error::{describe, start_failure_code, Failure};
 
 /// `minidock start [-a] [-i]`.
@@ -29,6 +30,7 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
             "minidock: you cannot start and attach multiple containers at once",
         ));
     };
+    let detach_keys = resolve_detach_keys(args.detach_keys.as_deref())?;
     let inspect = client.container_inspect(name)?;
     let tty = inspect.config.tty;
     let stdin = args.interactive && inspect.config.open_stdin;
@@ -47,12 +49,16 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
         client: client.clone(),
         id: inspect.id.clone(),
     });
-    pump(
+    let pumped = pump(
         hijacked,
         stdin,
         tty && stdin && std::io::stdin().is_terminal(),
         resize,
+        tty.then_some(detach_keys),
     )?;
+    if pumped == Pumped::Detached {
+        return Err(detached_failure());
+    }
     Ok(wait.finish()?.status_code as i32)
 }
 
@@ -61,6 +67,7 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
 /// exits; returns its exit code.
 pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failure> {
     let client = &ctx.client;
+    let detach_keys = resolve_detach_keys(args.detach_keys.as_deref())?;
     let inspect = client.container_inspect(&args.container)?;
     if !inspect.state.running {
         return Err(Failure::new(
@@ -83,7 +90,16 @@ pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failur
         client: client.clone(),
         id: inspect.id.clone(),
     });
-    pump(hijacked, stdin, tty && stdin, resize)?;
+    let pumped = pump(
+        hijacked,
+        stdin,
+        tty && stdin,
+        resize,
+        tty.then_some(detach_keys),
+    )?;
+    if pumped == Pumped::Detached {
+        return Err(detached_failure());
+    }
     Ok(wait.finish()?.status_code as i32)
 }
 
