@@ -14,6 +14,7 @@ pub mod containers;
 pub mod convert;
 pub mod disk;
 pub mod exec;
+mod expose;
 pub mod images;
 mod kill;
 mod names;
