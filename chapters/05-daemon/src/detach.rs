@@ -39,6 +39,23 @@ impl fmt::Debug for DetachKeys {
     }
 }
 
+/// Docker's notation again (`ctrl-p,ctrl-q`), for sending to the daemon.
+impl fmt::Display for DetachKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, byte) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match byte {
+                // 1..=26 are ctrl-a..ctrl-z; 0 and 27..=31 are @ [ \ ] ^ _.
+                0..=31 => write!(f, "ctrl-{}", ((byte | 0x40) as char).to_ascii_lowercase())?,
+                _ => write!(f, "{}", *byte as char)?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for DetachKeys {
     fn default() -> Self {
         DetachKeys(vec![0x10, 0x11])
@@ -172,6 +189,13 @@ mod tests {
             .starts_with("Invalid detach keys (ctrl-p,ctrl-Q)"));
         assert!(DetachKeys::parse("ctrl-p,,q").is_err());
         assert!(DetachKeys::parse("ab").is_err());
+        for spec in [
+            "ctrl-p,ctrl-q",
+            "ctrl-@,ctrl-[,ctrl-\\,ctrl-],ctrl-^,ctrl-_",
+            "ctrl-a,d,X",
+        ] {
+            assert_eq!(DetachKeys::parse(spec).unwrap().to_string(), spec);
+        }
     }
 
     #[test]

@@ -173,6 +173,9 @@ pub struct AttachOptions {
     pub stream: bool,
     /// Send the output logged so far first.
     pub logs: bool,
+    /// `detachKeys`: the keys that end the attach on a terminal, in
+    /// Docker's notation; the default sequence when `None`.
+    pub detach_keys: Option<String>,
 }
 
 impl AttachOptions {
@@ -185,6 +188,16 @@ impl AttachOptions {
             stderr: true,
             stream: true,
             logs: false,
+            detach_keys: None,
+        }
+    }
+
+    /// The same, with the keys that detach (sent as `detachKeys`, so the
+    /// daemon watches for the keys the client watches for).
+    pub fn with_detach_keys(self, keys: &crate::detach::DetachKeys) -> AttachOptions {
+        AttachOptions {
+            detach_keys: Some(keys.to_string()),
+            ..self
         }
     }
 }

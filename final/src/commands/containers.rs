@@ -34,7 +34,10 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
     let inspect = client.container_inspect(name)?;
     let tty = inspect.config.tty;
     let stdin = args.interactive && inspect.config.open_stdin;
-    let hijacked = client.container_attach(name, &AttachOptions::live(stdin))?;
+    let hijacked = client.container_attach(
+        name,
+        &AttachOptions::live(stdin).with_detach_keys(&detach_keys),
+    )?;
     let condition = if inspect.host_config.auto_remove {
         WaitCondition::Removed
     } else {
@@ -85,7 +88,10 @@ pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failur
         return Err(Failure::new("the input device is not a TTY"));
     }
     let wait = client.container_wait_begin(&inspect.id, WaitCondition::NotRunning)?;
-    let hijacked = client.container_attach(&inspect.id, &AttachOptions::live(stdin))?;
+    let hijacked = client.container_attach(
+        &inspect.id,
+        &AttachOptions::live(stdin).with_detach_keys(&detach_keys),
+    )?;
     let resize = tty.then(|| TtyResize::Container {
         client: client.clone(),
         id: inspect.id.clone(),

@@ -29,7 +29,8 @@ pub fn exec(ctx: &Context, args: ExecArgs) -> Result<i32, Failure> {
         user: args.user.clone(),
         working_dir: args.workdir.clone(),
         privileged: false,
-        detach_keys: args.detach_keys.clone(),
+        // The daemon watches for the keys the client watches for.
+        detach_keys: Some(detach_keys.to_string()),
     };
     let exec_id = client.exec_create(&args.container, &config)?;
     let start_error = |e| {

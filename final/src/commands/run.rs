@@ -252,7 +252,10 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
 
     // ANCHOR: run_flow
     let hijacked = client
-        .container_attach(&id, &AttachOptions::live(opts.interactive))
+        .container_attach(
+            &id,
+            &AttachOptions::live(opts.interactive).with_detach_keys(&detach_keys),
+        )
         .map_err(run_error)?;
     let condition = if opts.rm {
         WaitCondition::Removed

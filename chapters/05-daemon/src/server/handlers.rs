@@ -363,13 +363,14 @@ pub(crate) async fn handle(
                 stderr: ctx.query.bool("stderr", false),
                 stream: ctx.query.bool("stream", false),
                 logs: ctx.query.bool("logs", false),
+                detach_keys: ctx.query.string("detachKeys"),
             };
             if !options.stream && !options.logs {
                 return Err(ApiError::BadParameter(
                     "Bad parameters: you must choose at least one of stream or logs".to_string(),
                 ));
             }
-            let detach_keys = detach_keys(ctx.query.string("detachKeys").as_deref())?;
+            let detach_keys = detach_keys(options.detach_keys.as_deref())?;
             let upgrade = upgrade_handle(&mut req);
             let mut stream = blocking(move || containers.attach(&id, &options)).await?;
             stream.detach_keys = detach_keys;
