@@ -13,6 +13,7 @@ use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::engine::Plugins;
 use minidock_daemon::events::Events;
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
+use minidock_daemon::networks::NetworkService;
 use minidock_daemon::tls::TlsFiles;
 use minidock_networks::ipam::Subnet;
 use minidock_networks::{Driver, DriverConfig, Networks};
@@ -72,6 +73,11 @@ struct Args {
     /// Switch on IPv4 forwarding for networks that are not internal.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     ip_forward: bool,
+    /// Let the networks' DNS servers ask the host's servers (its
+    /// /etc/resolv.conf) for names no container has; false: they answer
+    /// "no such name" and nothing leaves the machine.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    dns_forward: bool,
 }
 
 /// Parses `BASE/PREFIX/SIZE`.
@@ -109,22 +115,26 @@ fn plugins(
         default_subnet: args.default_subnet,
         pools: args.pools.clone(),
         ip_forward: args.ip_forward,
+        dns_forward: args.dns_forward,
     })
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
         .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
+    let networks: Arc<dyn NetworkService> = Arc::new(Networks::new(driver, events.clone()));
     // ANCHOR: build_plugin
-    // Chapter 08's builder: chapter 05 knows only its trait.
+    // Chapter 08's builder: chapter 05 knows only its trait. Its RUN
+    // containers use the same networks as the daemon's.
     let build = minidock_build::compat::daemon::BuildPlugin::new(
         &config.root,
         &config.run,
         &config.cgroup_parent,
         &binary_for_build,
     )
-    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
+    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?
+    .with_network(networks.clone());
     // ANCHOR_END: build_plugin
     Ok(Plugins {
-        networks: Some(Arc::new(Networks::new(driver, events.clone()))),
+        networks: Some(networks),
         volumes: Some(Arc::new(volumes)),
         build: Some(Arc::new(build)),
     })
@@ -136,6 +146,7 @@ struct NetworkArgs {
     default_subnet: Option<Subnet>,
     pools: Vec<(Subnet, u8)>,
     ip_forward: bool,
+    dns_forward: bool,
 }
 
 // ANCHOR: main
@@ -195,6 +206,7 @@ fn main() -> ExitCode {
             default_subnet,
             pools,
             ip_forward: args.ip_forward,
+            dns_forward: args.dns_forward,
         })
     })();
     let network = match network {

@@ -14,6 +14,8 @@
 //! unit tests drive both versions against fake trees in temporary
 //! directories and check exactly what was written.
 
+pub mod device_program;
+pub mod device_rules;
 mod mountinfo;
 mod v1;
 mod v2;
@@ -25,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+pub use device_rules::{DeviceKind, DeviceRule, DEFAULT_RULES as DEFAULT_DEVICE_RULES};
 pub use mountinfo::{parse_mountinfo, MountInfo};
 pub use v1::CgroupV1;
 pub use v2::CgroupV2;
@@ -186,6 +189,11 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// Whether the kernel's OOM killer has killed a process of this group.
     fn oom_killed(&self) -> Result<bool>;
     // ANCHOR_END: cgroup_trait
+
+    /// Lets the group's processes open and `mknod` only the devices that
+    /// `rules` allow (v1: `devices.deny`/`devices.allow`; v2: an eBPF
+    /// program, see [`device_program`]). Set before any process joins.
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()>;
 
     /// The process ids in the group (from `cgroup.procs`).
     fn pids(&self) -> Result<Vec<i32>> {
@@ -393,7 +401,7 @@ impl CgroupRoot {
 }
 
 /// The v1 controllers the engine uses (the others are left alone).
-pub const V1_USED: &[&str] = &["cpu", "cpuacct", "freezer", "memory", "pids"];
+pub const V1_USED: &[&str] = &["cpu", "cpuacct", "devices", "freezer", "memory", "pids"];
 
 /// Every v1 controller name the kernel knows; anything else in a mount's
 /// options (`rw`, `name=systemd`, `clone_children`) is not a controller.

@@ -10,6 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::device_rules::DeviceRule;
 use super::{
     mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for, write_file,
     Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
@@ -174,6 +175,10 @@ impl Cgroup for CgroupV2 {
 
     fn set_pids_max(&self, max: u64) -> Result<()> {
         write_file(&self.controller_file("pids", "pids.max")?, &max.to_string())
+    }
+
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
+        super::device_program::attach(&self.dir, rules)
     }
 
     fn freeze(&self) -> Result<()> {

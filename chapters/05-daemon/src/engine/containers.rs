@@ -629,6 +629,30 @@ impl RuntimeContainers {
         self.inner.resolve(reference)
     }
 
+    /// Indexes containers that were made on disk by another part of the
+    /// engine (the builder's kept intermediate containers), so that `ps
+    /// -a`, `rm` and prune see them. Ids already known, or gone, are
+    /// skipped.
+    pub fn adopt(&self, ids: &[String]) {
+        let store = self.inner.runtime.containers();
+        for id in ids {
+            let Ok(id) = id.parse::<ContainerId>() else {
+                continue;
+            };
+            let (Ok(container), Ok(record)) = (store.container(&id), store.state(&id)) else {
+                continue;
+            };
+            let mut entries = self
+                .inner
+                .entries
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            entries
+                .entry(id)
+                .or_insert_with(|| Arc::new(Entry::new(container, None, life_of(&record))));
+        }
+    }
+
     fn record(&self, entry: &Entry) -> ApiResult<StateRecord> {
         let record = self
             .inner
