@@ -92,6 +92,7 @@ pub(crate) fn wire<'a>(
             source: source.clone(),
             destination: destination.clone(),
             read_only: false,
+            propagation: Default::default(),
         })
         .collect();
     runtime.containers().update(id, |c| {
