@@ -108,6 +108,9 @@ fn run_session(script_path: &Path, steps: usize, timeout: Duration) -> Result<(S
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
+        // The reader's shell has no backtraces on: an error is its one line.
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .process_group(0)
         .spawn()
         .context("starting `unshare --mount bash` (util-linux)")?;
