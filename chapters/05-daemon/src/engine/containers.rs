@@ -487,7 +487,7 @@ impl Inner {
     /// not returned: the container is gone either way.
     fn release_volumes(&self, entry: &Entry, anonymous: bool) {
         if let Some(volumes) = &self.volumes {
-            let users = self.volume_users(Some(&entry.id));
+            let users = || self.volume_users(Some(&entry.id));
             match volumes.release(&entry.mounts, anonymous, &users) {
                 Ok(removed) => {
                     for name in removed {
@@ -826,6 +826,24 @@ impl RuntimeContainers {
     }
 }
 
+/// Settles a create's volume plan ([`VolumeService::settle`]) once: when
+/// asked, or when dropped, whichever way the create returns.
+struct Settle<'a>(Option<&'a (Arc<dyn VolumeService>, ContainerMounts)>);
+
+impl Settle<'_> {
+    fn now(&mut self) {
+        if let Some((volumes, mounts)) = self.0.take() {
+            volumes.settle(mounts);
+        }
+    }
+}
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.now();
+    }
+}
+
 /// The attributes of a volume event: its driver.
 pub(crate) fn volume_attributes() -> BTreeMap<String, String> {
     BTreeMap::from([("driver".to_string(), "local".to_string())])
@@ -892,10 +910,16 @@ impl ContainerService for RuntimeContainers {
             }
             _ => None,
         };
-        let undo_volumes = |planned: &Option<(Arc<dyn VolumeService>, ContainerMounts)>| {
-            if let Some((volumes, planned)) = planned {
+        // Until the container is recorded, its volumes are held by the
+        // plan; settled once, whichever way the create ends.
+        let mut settle = Settle(planned.as_ref());
+        let undo_volumes = |settle: &mut Settle| {
+            settle.now();
+            if let Some((volumes, planned)) = &planned {
+                let users = || self.inner.volume_users(None);
                 for name in &planned.created {
-                    volumes.remove(name, true, &VolumeUsers::new()).ok();
+                    // another create may have taken it since: then it stays
+                    volumes.remove(name, true, &users).ok();
                 }
             }
         };
@@ -920,7 +944,7 @@ impl ContainerService for RuntimeContainers {
         let id = match created {
             Ok(id) => id,
             Err(err) => {
-                undo_volumes(&planned);
+                undo_volumes(&mut settle);
                 return Err(err);
             }
         };
@@ -934,7 +958,7 @@ impl ContainerService for RuntimeContainers {
             });
             if let Err(err) = written {
                 self.inner.runtime.remove(&id, true).ok();
-                undo_volumes(&planned);
+                undo_volumes(&mut settle);
                 return Err(err);
             }
             points = mounts.points.clone();
@@ -960,6 +984,7 @@ impl ContainerService for RuntimeContainers {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.clone(), entry.clone());
+        settle.now(); // the container is a user of its volumes from here on
         self.inner.publish("create", &entry, &[]);
         Ok(ContainerCreateResponse {
             id: id.to_string(),
