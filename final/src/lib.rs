@@ -13,13 +13,15 @@
 //!   (chapter 05) — the client talks to the daemon's API and nothing else;
 //! - [`format`], [`template`], [`progress`]: output the way the docker CLI
 //!   prints it (tables, sizes, durations, `inspect -f`, pull progress);
-//! - [`tty`]: the local terminal during `run -it`;
+//! - [`tty`]: the local terminal during `run -it`, and [`detach_keys`]:
+//!   the keys that leave it;
 //! - [`error`]: Docker's messages and exit codes.
 
 pub mod cli;
 pub mod cli_network;
 pub mod commands;
 pub mod connect;
+pub mod detach_keys;
 pub mod error;
 pub mod format;
 pub mod listing;

@@ -10,6 +10,7 @@ use super::convert::{self, runtime_error, system_time};
 use super::exec::Execs;
 use super::restart::start_on_boot;
 use super::session::{forward_stdin, Pending, Session, Subscriber};
+use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::frames::StreamType;
@@ -110,6 +111,14 @@ impl Entry {
 
     fn stdin_once(&self) -> bool {
         self.request.as_ref().is_some_and(|r| r.config.stdin_once)
+    }
+
+    /// Whether the end of an attached client's input closes the
+    /// container's stdin: with `StdinOnce` and no terminal, as in Docker. A
+    /// terminal's input stays open, so a client that detaches (or whose
+    /// terminal went away) leaves the shell running.
+    fn closes_stdin(&self) -> bool {
+        self.stdin_once() && !self.container().config.tty
     }
 
     fn session(&self) -> Option<Arc<Session>> {
@@ -268,7 +277,7 @@ impl Inner {
         for p in pending {
             session.subscribe(p.subscriber);
             if let Some(rx) = p.stdin {
-                forward_stdin(session.clone(), rx, entry.stdin_once());
+                forward_stdin(session.clone(), rx, entry.closes_stdin());
             }
         }
         *lock(&entry.session) = Some(session.clone());
@@ -1413,6 +1422,7 @@ impl ContainerService for RuntimeContainers {
                 tty: entry.container().config.tty,
                 output: rx,
                 stdin: None,
+                detach_keys: DetachKeys::default(),
             });
         }
         // Registered under the op lock, so a concurrent start either sees
@@ -1422,7 +1432,7 @@ impl ContainerService for RuntimeContainers {
             Some(session) => {
                 session.subscribe(subscriber);
                 if let Some(rx) = stdin_rx {
-                    forward_stdin(session, rx, entry.stdin_once());
+                    forward_stdin(session, rx, entry.closes_stdin());
                 }
             }
             None => lock(&entry.pending).push(Pending {
@@ -1434,6 +1444,7 @@ impl ContainerService for RuntimeContainers {
             tty: entry.container().config.tty,
             output: rx,
             stdin: stdin_tx,
+            detach_keys: DetachKeys::default(),
         })
     }
 
