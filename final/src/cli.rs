@@ -38,9 +38,36 @@ pub struct Cli {
     )]
     pub host: String,
 
+    /// TLS to a tcp:// daemon.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The docker CLI's TLS flags. A `tcp://` daemon is reached with mutual
+/// TLS: the daemon's certificate is checked against `--tlscacert`, and the
+/// client shows `--tlscert`/`--tlskey`. The files default to `ca.pem`,
+/// `cert.pem` and `key.pem` in `DOCKER_CERT_PATH` (or `~/.docker`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TlsArgs {
+    /// Use TLS; implied by --tlsverify
+    #[arg(long)]
+    pub tls: bool,
+    /// Use TLS and verify the remote
+    #[arg(long, env = "DOCKER_TLS_VERIFY", value_parser = clap::builder::FalseyValueParser::new())]
+    pub tlsverify: bool,
+    /// Trust certs signed only by this CA
+    #[arg(long, value_name = "string")]
+    pub tlscacert: Option<std::path::PathBuf>,
+    /// Path to TLS certificate file
+    #[arg(long, value_name = "string")]
+    pub tlscert: Option<std::path::PathBuf>,
+    /// Path to TLS key file
+    #[arg(long, value_name = "string")]
+    pub tlskey: Option<std::path::PathBuf>,
 }
 
 /// Every command, in the order `minidock --help` lists them.

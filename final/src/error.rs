@@ -66,10 +66,9 @@ impl fmt::Display for Failure {
 /// What the user reads for a client error, in the docker CLI's words.
 pub fn describe(error: &ClientError) -> String {
     match error {
-        ClientError::Connect { path, .. } => format!(
-            "Cannot connect to the minidock daemon at unix://{}. Is minidockd running?",
-            path.display()
-        ),
+        ClientError::Connect { address, .. } => {
+            format!("Cannot connect to the minidock daemon at {address}. Is minidockd running?")
+        }
         ClientError::Api { message, .. } => format!("Error response from daemon: {message}"),
         other => other.to_string(),
     }
@@ -104,7 +103,6 @@ pub fn start_failure_code(message: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn daemon_errors_read_like_dockers() {
@@ -117,7 +115,7 @@ mod tests {
             "Error response from daemon: No such container: web"
         );
         let connect = ClientError::Connect {
-            path: PathBuf::from("/run/minidock/minidock.sock"),
+            address: "unix:///run/minidock/minidock.sock".to_string(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         };
         assert_eq!(

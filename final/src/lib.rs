@@ -8,6 +8,7 @@
 //! The client's modules:
 //!
 //! - [`cli`]: Docker's commands and flags as clap definitions;
+//! - [`connect`]: `-H` and the TLS flags, turned into the daemon's address;
 //! - [`commands`]: each command as calls of the daemon's client library
 //!   (chapter 05) — the client talks to the daemon's API and nothing else;
 //! - [`format`], [`template`], [`progress`]: output the way the docker CLI
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod cli_limits;
 pub mod cli_network;
 pub mod commands;
+pub mod connect;
 pub mod error;
 pub mod format;
 pub mod listing;

@@ -103,7 +103,11 @@ fn client_side_mistakes_are_reported_before_any_request() {
             "{args:?} talked to the daemon"
         );
     }
-    let out = minidock(&["-H", "tcp://127.0.0.1:2375", "ps"]);
+    let out = minidock(&["-H", "http://127.0.0.1:2375", "ps"]);
     assert_eq!(out.status.code(), Some(125));
-    assert!(stderr(&out).contains("unix socket"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unix:///path/to.sock or tcp://HOST:PORT"),
+        "{}",
+        stderr(&out)
+    );
 }

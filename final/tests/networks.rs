@@ -537,3 +537,217 @@ fn connect_disconnect_and_joining_another_containers_namespace() {
     daemon.ok(&["rm", "-f", "web"]);
     daemon.ok(&["network", "rm", "late"]);
 }
+
+/// The ports of a network's bridge, as iproute2 lists them (an oracle that
+/// is not the engine's code): one per container wired to the network.
+fn bridge_ports(daemon: &Daemon, network: &str) -> usize {
+    let bridge = daemon.ok(&[
+        "network",
+        "inspect",
+        "-f",
+        "{{index .Options \"com.docker.network.bridge.name\"}}",
+        network,
+    ]);
+    let out = Command::new("ip")
+        .args(["-o", "link", "show", "master", bridge.trim()])
+        .output()
+        .expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip link show master {bridge}: {out:?}"
+    );
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// The addresses a network hands out now, from its file in the daemon's
+/// root: address → container id.
+fn allocated(daemon: &Daemon, network: &str) -> serde_json::Map<String, serde_json::Value> {
+    let id = daemon.ok(&["network", "inspect", "-f", "{{.Id}}", network]);
+    let path = daemon
+        .root()
+        .join("networks")
+        .join(format!("{}.json", id.trim()));
+    let text = std::fs::read_to_string(&path).expect("the network's file");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    json["pool"]["allocated"]
+        .as_object()
+        .cloned()
+        .unwrap_or_else(|| panic!("no allocations in {text}"))
+}
+
+/// The network events so far: `action container-id` per line.
+fn network_events(daemon: &Daemon) -> Vec<String> {
+    let now = format!(
+        "{:.9}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    );
+    daemon
+        .ok(&[
+            "events",
+            "--since",
+            "0",
+            "--until",
+            &now,
+            "--filter",
+            "type=network",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.container}}",
+        ])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "app"]);
+    let ip = subnet.replace(".0/24", ".7");
+    let web = daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "app",
+        "--ip",
+        &ip,
+        "--network-alias",
+        "www",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    let web = web.trim().to_string();
+    assert_eq!(bridge_ports(&daemon, "app"), 1);
+    assert_eq!(allocated(&daemon, "app").len(), 1);
+
+    // Stopped: no address, no link; the address is free for another.
+    daemon.ok(&["stop", "-t", "1", "web"]);
+    eventually(Duration::from_secs(20), "web's address is released", || {
+        allocated(&daemon, "app").is_empty()
+    });
+    assert_eq!(bridge_ports(&daemon, "app"), 0, "web's veth is left");
+    let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    assert!(
+        !json.contains(&ip),
+        "a stopped container shows {ip}: {json}"
+    );
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "app",
+        "--ip",
+        &ip,
+        "busybox",
+        "true",
+    ]);
+
+    // Started again: the same --ip and alias, asked again.
+    daemon.ok(&["start", "web"]);
+    assert_eq!(ip_of(&daemon, "web", "app"), ip);
+    let aliases = daemon.ok(&[
+        "inspect",
+        "-f",
+        "{{json .NetworkSettings.Networks.app.Aliases}}",
+        "web",
+    ]);
+    assert!(aliases.contains("www"), "{aliases}");
+    assert_eq!(bridge_ports(&daemon, "app"), 1);
+
+    // Each start says `connect`, each stop `disconnect`.
+    let mine: Vec<String> = network_events(&daemon)
+        .into_iter()
+        .filter(|e| e.ends_with(&web))
+        .map(|e| e.split(' ').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(mine, ["connect", "disconnect", "connect"], "events of web");
+
+    // A start that fails keeps no address and leaves no link.
+    let out = daemon.run(&[
+        "run",
+        "-d",
+        "--name",
+        "broken",
+        "--network",
+        "app",
+        "busybox",
+        "/no/such/program",
+    ]);
+    assert!(!out.status.success(), "{out:?}");
+    let held = allocated(&daemon, "app");
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held.values().next().and_then(|v| v.as_str()), Some(&*web));
+    assert_eq!(bridge_ports(&daemon, "app"), 1, "broken's veth is left");
+    // …and removing it afterwards is as clean.
+    daemon.ok(&["rm", "-f", "web", "broken"]);
+    assert!(allocated(&daemon, "app").is_empty());
+    assert_eq!(bridge_ports(&daemon, "app"), 0);
+    let events = network_events(&daemon);
+    assert!(
+        events.iter().rfind(|e| e.ends_with(&web)) == Some(&format!("disconnect {web}")),
+        "rm -f of a running container says disconnect: {events:?}"
+    );
+    daemon.ok(&["network", "rm", "app"]);
+}
+
+#[test]
+fn publish_all_publishes_the_ports_the_image_exposes() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let context = daemon.scratch().join("exposing");
+    std::fs::create_dir_all(&context).unwrap();
+    std::fs::write(
+        context.join("Dockerfile"),
+        "FROM busybox\nEXPOSE 80 5353/udp\n",
+    )
+    .unwrap();
+    daemon.ok(&["build", "-q", "-t", "exposing", context.to_str().unwrap()]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "-P",
+        "--name",
+        "web",
+        "exposing",
+        "sh",
+        "-c",
+        &web_command("exposed"),
+    ]);
+    let published = |daemon: &Daemon| {
+        let tcp = daemon.ok(&["port", "web", "80/tcp"]);
+        let udp = daemon.ok(&["port", "web", "5353/udp"]);
+        assert!(udp.trim().starts_with("0.0.0.0:"), "{udp}");
+        let port = tcp
+            .lines()
+            .next()
+            .and_then(|l| l.rsplit(':').next())
+            .unwrap_or_else(|| panic!("no host port for 80/tcp: {tcp}"))
+            .to_string();
+        let addr = format!("127.0.0.1:{port}");
+        eventually(Duration::from_secs(20), "the exposed port answers", || {
+            minidock_testkit::http_get(&addr, "/", None)
+                .is_ok_and(|r| String::from_utf8_lossy(&r.body).contains("exposed"))
+        });
+    };
+    published(&daemon);
+
+    // A daemon that restarts still knows what the container asked for: a
+    // stop gives the ports back, the next start publishes them again.
+    let (dir, leaks) = daemon.kill9();
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    daemon.ok(&["stop", "-t", "1", "web"]);
+    eventually(Duration::from_secs(20), "the ports are given back", || {
+        daemon.ok(&["port", "web"]).trim().is_empty()
+    });
+    daemon.ok(&["start", "web"]);
+    published(&daemon);
+    daemon.ok(&["rm", "-f", "web"]);
+}

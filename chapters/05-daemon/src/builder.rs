@@ -79,9 +79,20 @@ pub trait BuildService: Send + Sync + 'static {
         request: &BuildRequest,
         progress: Progress,
     ) -> ApiResult<()>;
+    /// The intermediate containers builds kept since the last call
+    /// (`rm=false`, or a failed step without `forcerm`): the daemon lists
+    /// them with its own.
+    fn take_kept_containers(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The ids of a build's intermediate images (the parents of later
     /// steps), which `GET /images/json` leaves out unless `all`.
     fn intermediates(&self) -> ApiResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// `GET /system/df`'s `BuildCache`: the cache's entries and their
+    /// sizes.
+    fn cache_usage(&self) -> ApiResult<Vec<crate::types::BuildCache>> {
         Ok(Vec::new())
     }
     /// `POST /build/prune`: forgets the build cache (with `all`, also

@@ -9,8 +9,9 @@
 use crate::events::Events;
 use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
 use crate::networks::NetworkService;
-use crate::server::{serve_tcp, serve_unix, Api, DaemonFacts};
+use crate::server::{serve_tcp, serve_tls, serve_unix, Api, DaemonFacts};
 use crate::service::{ContainerService, ImageService};
+use crate::tls::{server_config, TlsError, TlsFiles};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -38,6 +39,12 @@ pub struct DaemonConfig {
     pub cgroup_parent: String,
     /// Print every request.
     pub debug: bool,
+    /// `--tlsverify` with its CA, certificate and key: TCP hosts are served
+    /// with mutual TLS (see [`crate::tls`]).
+    pub tls: Option<TlsFiles>,
+    /// `--insecure-tcp-without-tls-i-know-this-is-root`: serve a TCP host
+    /// without TLS. Without it (and without `tls`), a TCP host is refused.
+    pub insecure_tcp: bool,
 }
 
 impl Default for DaemonConfig {
@@ -49,6 +56,8 @@ impl Default for DaemonConfig {
             group: None,
             cgroup_parent: crate::engine::CGROUP_PARENT.to_string(),
             debug: false,
+            tls: None,
+            insecure_tcp: false,
         }
     }
 }
@@ -72,6 +81,18 @@ pub enum DaemonError {
     /// A listener failed.
     #[error(transparent)]
     Listen(#[from] ListenError),
+    /// A TCP host without TLS, and no flag that says this is wanted.
+    #[error(
+        "refusing to listen on tcp://{0} without TLS: anyone who can connect to that port would \
+         have root on this machine. Serve it with mutual TLS (--tlsverify --tlscacert CA.pem \
+         --tlscert SERVER-CERT.pem --tlskey SERVER-KEY.pem: only clients holding a certificate \
+         of that CA get in), use a unix socket, or, if an unauthenticated root port is really \
+         what you want, pass --insecure-tcp-without-tls-i-know-this-is-root"
+    )]
+    PlainTcp(String),
+    /// The TLS files are missing or unusable.
+    #[error("cannot serve TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
@@ -155,6 +176,18 @@ pub fn run(
     config: &DaemonConfig,
     build: impl FnOnce(&DaemonConfig, &Events) -> Result<Services, DaemonError>,
 ) -> Result<(), DaemonError> {
+    // ANCHOR: tcp_policy
+    // Before anything is touched: a TCP host is served with mutual TLS, or
+    // not at all unless the flag that names the risk was given.
+    let tls = config.tls.as_ref().map(server_config).transpose()?;
+    for host in &config.hosts {
+        if let Host::Tcp(addr) = host {
+            if tls.is_none() && !config.insecure_tcp {
+                return Err(DaemonError::PlainTcp(addr.clone()));
+            }
+        }
+    }
+    // ANCHOR_END: tcp_policy
     secure_dir(&config.root, 0o700)?;
     // 0711: clients in the socket's group must reach the socket inside;
     // nobody else may list what is there.
@@ -185,17 +218,13 @@ pub fn run(
         match host {
             Host::Unix(path) => unix.push((path.clone(), bind_unix(path, group)?)),
             Host::Tcp(addr) => {
-                eprintln!(
-                    "minidockd: WARNING: listening on tcp://{addr} without TLS or authentication. \
-                     Anyone who can reach this port has root on this machine."
-                );
                 let listener =
                     std::net::TcpListener::bind(addr).map_err(|source| ListenError::Io {
                         action: "listen on",
                         path: PathBuf::from(addr),
                         source,
                     })?;
-                tcp.push(listener);
+                tcp.push((addr.clone(), listener));
             }
         }
     }
@@ -227,16 +256,37 @@ pub fn run(
             )));
             eprintln!("minidockd: API listening on unix://{}", path.display());
         }
-        for listener in tcp {
+        for (addr, listener) in tcp {
+            // The port the system chose for `:0`, when it did.
+            let addr = listener.local_addr().map_or(addr, |a| a.to_string());
             listener
                 .set_nonblocking(true)
                 .map_err(DaemonError::Runtime)?;
             let listener =
                 tokio::net::TcpListener::from_std(listener).map_err(DaemonError::Runtime)?;
             let mut stop = stop_tx.subscribe();
-            tasks.push(tokio::spawn(serve_tcp(listener, api.clone(), async move {
+            let stopped = async move {
                 stop.recv().await.ok();
-            })));
+            };
+            match &tls {
+                Some(config) => {
+                    tasks.push(tokio::spawn(serve_tls(
+                        listener,
+                        config.clone(),
+                        api.clone(),
+                        stopped,
+                    )));
+                    eprintln!("minidockd: API listening on tcp://{addr} (mutual TLS)");
+                }
+                None => {
+                    tasks.push(tokio::spawn(serve_tcp(listener, api.clone(), stopped)));
+                    eprintln!(
+                        "minidockd: WARNING: API listening on tcp://{addr} without TLS or \
+                         authentication (--insecure-tcp-without-tls-i-know-this-is-root): anyone \
+                         who can reach this port has root on this machine"
+                    );
+                }
+            }
         }
         wait_for_stop_signal().await.map_err(DaemonError::Runtime)?;
         eprintln!("minidockd: stopping; containers keep running under their shims");

@@ -9,7 +9,8 @@
 //!   JSON shapes), [`frames`] (stdout and stderr on one connection), [`wait`]
 //!   (wait conditions), [`time`];
 //! - the server: [`server`] (hyper on tokio, the hijack of attach and exec),
-//!   [`listen`] (a socket that is never world-writable), [`events`];
+//!   [`listen`] (a socket that is never world-writable), [`tls`] (mutual
+//!   TLS, the only way the daemon serves TCP), [`events`];
 //! - the [`service`] traits that the server calls, so the protocol can be
 //!   tested with fakes, and [`engine`], which implements them with the
 //!   chapters before this one;
@@ -35,6 +36,7 @@ pub mod router;
 pub mod server;
 pub mod service;
 pub mod time;
+pub mod tls;
 pub mod types;
 pub mod version;
 pub mod volumes;

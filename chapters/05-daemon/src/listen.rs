@@ -25,8 +25,9 @@ pub const DEFAULT_SOCKET: &str = "/run/minidock/minidock.sock";
 pub enum Host {
     /// `unix:///path/to.sock`
     Unix(PathBuf),
-    /// `tcp://127.0.0.1:2375`: unauthenticated root access for anyone who can
-    /// reach the port; only on explicit request.
+    /// `tcp://127.0.0.1:2376`: served with mutual TLS (see [`crate::tls`]);
+    /// without TLS only on a request that names the risk, since the port is
+    /// then root for anyone who can reach it.
     Tcp(String),
 }
 

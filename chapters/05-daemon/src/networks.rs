@@ -72,6 +72,15 @@ pub trait NetworkService: Send + Sync + 'static {
     /// At removal: unwires the container and releases its addresses and
     /// ports. Nothing to do is no error.
     fn teardown(&self, container_id: &str) -> ApiResult<()>;
+    /// When the container stops, or its start fails: gives its addresses,
+    /// ports and links back, but remembers which networks it is on, so
+    /// that its next start joins them again (as Docker does: a stopped
+    /// container holds no address). Nothing to do is no error; a service
+    /// that keeps its wiring from stop to start need not implement it.
+    fn release(&self, container_id: &str) -> ApiResult<()> {
+        let _ = container_id;
+        Ok(())
+    }
     /// For inspect and `ps`: the container's settings, if it is wired.
     fn settings(&self, container_id: &str) -> Option<NetworkSettings>;
     /// At daemon start: unwires what belongs to no container in `existing`

@@ -137,6 +137,9 @@ pub struct Endpoint {
     pub veth: String,
     /// The name inside (`eth0`, `eth1`, …).
     pub ifname: String,
+    /// What the container asked for here, asked again at its next start.
+    #[serde(default)]
+    pub request: EndpointRequest,
 }
 
 /// What a container asks of its endpoint on a network.
@@ -201,9 +204,15 @@ pub struct Sandbox {
     /// `--add-host` entries, resolved.
     #[serde(default)]
     pub extra_hosts: Vec<(String, Vec<String>)>,
-    /// Networks joined with `connect` before the first start.
+    /// Networks to join at the next start: joined with `connect` while
+    /// the container did not run, or left at its stop.
     #[serde(default)]
     pub pending: Vec<(String, EndpointRequest)>,
+    /// Released at a stop: `pending` is the whole list of the container's
+    /// networks (the create request's no longer counts: a `disconnect`
+    /// since may have taken one away).
+    #[serde(default)]
+    pub released: bool,
 }
 
 /// The three files bind-mounted into a container.
@@ -601,9 +610,11 @@ impl Driver {
         let users: Vec<String> = self
             .sandboxes()
             .into_iter()
+            // A stopped container (released) holds no endpoint, as in
+            // Docker: its next start fails with "network not found".
             .filter(|s| {
                 s.endpoints.iter().any(|e| e.network == network.id)
-                    || s.pending.iter().any(|(n, _)| *n == network.id)
+                    || (!s.released && s.pending.iter().any(|(n, _)| *n == network.id))
             })
             .map(|s| s.name)
             .collect();
@@ -624,19 +635,26 @@ impl Driver {
     // ---- containers ----
 
     /// Wires a container before its start: its namespace, its endpoints,
-    /// its ports and its files. A container already wired (a restart) keeps
-    /// its wiring. On failure nothing of it is left.
-    pub fn setup(&self, request: &SandboxRequest) -> Result<Sandbox> {
+    /// its ports and its files. A container already wired keeps its
+    /// wiring. On failure nothing of it is left. Also says whether it was
+    /// wired now (`true`) or already (`false`).
+    pub fn setup(&self, request: &SandboxRequest) -> Result<(Sandbox, bool)> {
         let _guard = self.guard();
         let id = &request.container_id;
         let mut networks = request.networks.clone();
         if let Some(existing) = self.sandbox(id) {
             if netns::is_pinned(&existing.netns) {
-                return Ok(existing);
+                return Ok((existing, false));
             }
-            // Networks joined with `connect` before this first start.
-            networks.extend(existing.pending.clone());
-            // Wired once, but the namespace is gone (a reboot): start over.
+            if existing.released {
+                // Stopped once: the networks it was on when it stopped.
+                networks.clone_from(&existing.pending);
+            } else {
+                // Networks joined with `connect` before this first start.
+                networks.extend(existing.pending.clone());
+            }
+            // Released, or wired once but the namespace is gone (a
+            // reboot): start over.
             self.teardown_locked(&existing)?;
         }
         let mut sandbox = Sandbox {
@@ -647,7 +665,7 @@ impl Driver {
             ..Sandbox::default()
         };
         match self.wire(&mut sandbox, request, &networks) {
-            Ok(()) => Ok(sandbox),
+            Ok(()) => Ok((sandbox, true)),
             Err(err) => {
                 if let Err(undo) = self.teardown_locked(&sandbox) {
                     eprintln!("minidockd: undoing a failed network setup of {id}: {undo}");
@@ -779,6 +797,7 @@ impl Driver {
             aliases: wanted.aliases.clone(),
             veth: format!("mdv{}", &endpoint_id[..12]),
             ifname: ifname.clone(),
+            request: wanted.clone(),
         });
         write_json(&self.sandbox_path(&sandbox.container_id), &sandbox)?;
         let endpoint = sandbox.endpoints.last().expect("just pushed").clone();
@@ -872,6 +891,60 @@ impl Driver {
     }
 
     fn teardown_locked(&self, sandbox: &Sandbox) -> Result<()> {
+        self.unwire(sandbox)?;
+        let path = self.sandbox_path(&sandbox.container_id);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &path)(e)),
+        }
+    }
+
+    // ANCHOR: release
+    /// A container stopped (or its start failed): its ports, links,
+    /// namespace and addresses go back, and its sandbox remembers only
+    /// which networks to join at the next start, with what it asked for
+    /// there. Returns the networks it left. Nothing to do is no error.
+    pub fn release(&self, container_id: &str) -> Result<Vec<Network>> {
+        let _guard = self.guard();
+        let Some(sandbox) = self.sandbox(container_id) else {
+            return Ok(Vec::new());
+        };
+        if sandbox.endpoints.is_empty() && !netns::is_pinned(&sandbox.netns) {
+            return Ok(Vec::new());
+        }
+        let mut left = Vec::new();
+        let mut pending = Vec::new();
+        for endpoint in &sandbox.endpoints {
+            let mut asked = endpoint.request.clone();
+            asked.aliases.clone_from(&endpoint.aliases);
+            pending.push((endpoint.network.clone(), asked));
+            if let Ok(network) = self.find(&endpoint.network) {
+                left.push(network);
+            }
+        }
+        pending.extend(sandbox.pending.iter().cloned());
+        // Recorded once the wiring is gone: a crash in between leaves the
+        // old record, and `reconcile` releases it again (every step of
+        // `unwire` is done when there is nothing left to do).
+        let released = Sandbox {
+            container_id: sandbox.container_id.clone(),
+            name: sandbox.name.clone(),
+            hostname: sandbox.hostname.clone(),
+            pending,
+            released: true,
+            ..Sandbox::default()
+        };
+        self.unwire(&sandbox)?;
+        write_json(&self.sandbox_path(container_id), &released)?;
+        self.refresh_hosts(None)?;
+        Ok(left)
+    }
+    // ANCHOR_END: release
+
+    /// Takes a sandbox's wiring away (ports, links, namespace, addresses,
+    /// files), leaving its record.
+    fn unwire(&self, sandbox: &Sandbox) -> Result<()> {
         let tag = sandbox.netns.display().to_string();
         for port in &sandbox.ports {
             ports::unpublish(port, &tag);
@@ -897,12 +970,7 @@ impl Driver {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(Error::io("remove", &dir))?;
         }
-        let path = self.sandbox_path(&sandbox.container_id);
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io("remove", &path)(e)),
-        }
+        Ok(())
     }
 
     /// `network connect`: a wired container joins at once; one not yet
@@ -991,6 +1059,7 @@ impl Driver {
         }
         if sandbox.endpoints.is_empty()
             && sandbox.pending.is_empty()
+            && !sandbox.released
             && !netns::is_pinned(&sandbox.netns)
         {
             fs::remove_file(self.sandbox_path(container_id)).ok();
@@ -1001,9 +1070,21 @@ impl Driver {
         Ok(network)
     }
 
-    /// At daemon start: unwires every sandbox whose container is gone, and
-    /// releases addresses held by nobody (a crash between the two writes).
-    pub fn reconcile(&self, existing: &[String]) -> Result<()> {
+    /// At daemon start: unwires every sandbox whose container is gone,
+    /// releases those of containers that stopped while no daemon watched
+    /// (`running` lists those that run), and frees addresses held by
+    /// nobody (a crash between the two writes).
+    pub fn reconcile(&self, existing: &[String], running: &[String]) -> Result<()> {
+        let stopped: Vec<String> = self
+            .sandboxes()
+            .into_iter()
+            .filter(|s| existing.contains(&s.container_id) && !running.contains(&s.container_id))
+            .filter(|s| !s.endpoints.is_empty() || netns::is_pinned(&s.netns))
+            .map(|s| s.container_id)
+            .collect();
+        for id in stopped {
+            self.release(&id)?;
+        }
         let _guard = self.guard();
         for sandbox in self.sandboxes() {
             if !existing.contains(&sandbox.container_id) {

@@ -87,6 +87,9 @@ pub enum Message {
     Stream(String),
     /// The id of the image built (sent once, at the end).
     ImageId(String),
+    /// The id of an intermediate container left in place (`--rm=false`,
+    /// or a failed step without `--force-rm`).
+    Kept(String),
 }
 
 /// Builds images on one engine root.
@@ -95,6 +98,7 @@ pub struct Builder {
     runtime: Runtime,
     cache: Cache,
     registry: Option<minidock_registry::ClientOptions>,
+    network: Option<crate::compat::network::RunNetwork>,
 }
 
 /// Removes a directory tree when dropped (the build's temporary files).
@@ -147,6 +151,7 @@ impl Builder {
             runtime,
             cache,
             registry: None,
+            network: None,
         })
     }
 
@@ -154,6 +159,18 @@ impl Builder {
     pub fn with_registry(mut self, options: minidock_registry::ClientOptions) -> Builder {
         self.registry = Some(options);
         self
+    }
+
+    /// Wires RUN containers to the default network of this service (the
+    /// daemon's); without one they have only their own loopback.
+    pub fn with_network(mut self, network: crate::compat::network::RunNetwork) -> Builder {
+        self.network = Some(network);
+        self
+    }
+
+    /// The network service of RUN containers, if any.
+    pub(crate) fn network(&self) -> Option<&crate::compat::network::RunNetwork> {
+        self.network.as_ref()
     }
 
     /// The runtime.
@@ -352,35 +369,6 @@ impl Builder {
         Ok(image.id)
     }
     // ANCHOR_END: build
-
-    /// Removes cache entries whose image is gone, then (with `all`) every
-    /// entry and the untagged images only the cache kept. Returns the ids
-    /// of the images deleted.
-    pub fn prune(&self, all: bool) -> Result<Vec<String>> {
-        let store = self.store();
-        let mut deleted = Vec::new();
-        if all {
-            let used: Vec<String> = self
-                .runtime
-                .list()?
-                .into_iter()
-                .map(|(c, _)| c.image_id)
-                .collect();
-            for id in self.cache.images()? {
-                let Ok(image) = store.resolve(&id) else {
-                    continue;
-                };
-                if image.references.is_empty()
-                    && !used.contains(&image.id.to_string())
-                    && store.remove(&id, false, &Default::default()).is_ok()
-                {
-                    deleted.push(id);
-                }
-            }
-        }
-        self.cache.retain(|id| !all && store.resolve(id).is_ok())?;
-        Ok(deleted)
-    }
 }
 
 /// The stage name of a FROM line (`FROM image AS name`), if any.

@@ -143,6 +143,18 @@ impl Cache {
         Ok(parents)
     }
 
+    /// Every entry: step key → the image the step made.
+    pub fn steps(&self) -> Result<BTreeMap<String, String>> {
+        let _lock = self.lock()?;
+        Ok(self.read()?.steps)
+    }
+
+    /// Each step image → the image its step started from.
+    pub fn parent_map(&self) -> Result<BTreeMap<String, String>> {
+        let _lock = self.lock()?;
+        Ok(self.read()?.parents)
+    }
+
     /// Every recorded image id (with repetitions removed).
     pub fn images(&self) -> Result<Vec<String>> {
         let _lock = self.lock()?;

@@ -131,7 +131,8 @@ impl Configurer<'_> {
                         .get(&name)
                         .cloned()
                         .or(default)
-                        .or_else(|| self.global_args.get(&name).cloned());
+                        .or_else(|| self.global_args.get(&name).cloned())
+                        .or_else(|| crate::compat::platform::arg(&name));
                     if let Some(v) = value {
                         stage.args.insert(name.clone(), v);
                     }

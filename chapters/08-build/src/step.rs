@@ -172,7 +172,13 @@ impl StepCtx<'_> {
 
     // ANCHOR: from
     fn from(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
-        let lookup = |k: &str| self.global_args.get(k).cloned();
+        let lookup = |k: &str| {
+            (self.global_args.get(k).cloned()).or_else(|| crate::compat::platform::arg(k))
+        };
+        if let Some(platform) = i.flag("platform") {
+            let platform = substitute::expand(platform, self.escape, &lookup)?;
+            crate::compat::platform::check(&platform).map_err(|e| step_error(i, e))?;
+        }
         let words = substitute::words(&i.text(), self.escape, &lookup)?;
         let image = match words.as_slice() {
             [image] | [image, _, _] => image.clone(),
@@ -281,8 +287,15 @@ impl StepCtx<'_> {
             },
             host_config: HostConfig::default(),
         })?;
+        // The daemon's default network, when the builder has one.
+        let wired = match self.builder.network() {
+            Some(network) => crate::compat::network::wire(network, runtime, &id)
+                .inspect_err(|_| drop(runtime.remove(&id, true)))?,
+            None => None,
+        };
         self.say(format!(" ---> Running in {}\n", id.short()));
         let result = self.run_container(&id, &argv);
+        drop(wired);
         let remove = match &result {
             Ok(_) => self.options.remove || self.options.force_remove,
             Err(_) => self.options.force_remove,
@@ -294,6 +307,8 @@ impl StepCtx<'_> {
         if remove {
             runtime.remove(&id, true)?;
             self.say(format!("Removing intermediate container {}\n", id.short()));
+        } else {
+            (self.out)(Message::Kept(id.to_string()));
         }
         let mut next = stage.state.clone();
         next.add_history(&created_by, Some(layer?));
@@ -465,17 +480,29 @@ impl StepCtx<'_> {
             return Ok(());
         }
 
-        // Unpack into an overlay of the current image.
+        // Unpack into an overlay of the current image. With `--link`, of
+        // nothing: the files make a layer of their own that does not
+        // depend on what the image holds (a symlink in it is not
+        // followed), as BuildKit's `COPY --link` means.
+        let link = i.flag("link").is_some_and(|v| v != "false");
+        let image_layers = layer_dirs(self.builder, &stage.state);
+        let lower = if link { &[][..] } else { &image_layers[..] };
         let dir = step_dir(self.work, &format!("step-{}", unique()));
-        let rootfs = MountGuard(Rootfs::mount_layers(
-            &layer_dirs(self.builder, &stage.state),
-            &dir,
-            MountMethod::Auto,
-        )?);
+        let rootfs = MountGuard(Rootfs::mount_layers(lower, &dir, MountMethod::Auto)?);
         let merged = rootfs.0.path().to_path_buf();
         let owner = match i.flag("chown") {
             Some(spec) => {
-                let user = minidock_lifecycle::user::resolve_user(&merged, spec)
+                // User names are the image's, even with --link.
+                let image_root = match link {
+                    true => Some(MountGuard(Rootfs::mount_layers(
+                        &image_layers,
+                        &step_dir(self.work, &format!("step-{}", unique())),
+                        MountMethod::Auto,
+                    )?)),
+                    false => None,
+                };
+                let names = image_root.as_ref().map_or(merged.as_path(), |r| r.0.path());
+                let user = minidock_lifecycle::user::resolve_user(names, spec)
                     .map_err(|e| step_error(i, format!("--chown={spec}: {e}")))?;
                 (user.uid, user.gid)
             }

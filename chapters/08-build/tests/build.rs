@@ -103,6 +103,7 @@ impl Fixture {
         self.builder.build(tar, options, &mut |m| match m {
             Message::Stream(s) => output.push_str(&s),
             Message::ImageId(i) => id = i,
+            Message::Kept(_) => {}
         })?;
         Ok(Built { id, output })
     }

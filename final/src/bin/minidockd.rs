@@ -13,6 +13,8 @@ use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::engine::Plugins;
 use minidock_daemon::events::Events;
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
+use minidock_daemon::networks::NetworkService;
+use minidock_daemon::tls::TlsFiles;
 use minidock_networks::ipam::Subnet;
 use minidock_networks::{Driver, DriverConfig, Networks};
 use std::path::PathBuf;
@@ -23,10 +25,28 @@ use std::sync::Arc;
 #[derive(Debug, Parser)]
 #[command(name = "minidockd", version, about, long_about = None)]
 struct Args {
-    /// Where to listen: unix:///path/to.sock (repeatable). tcp://HOST:PORT
-    /// is possible but gives root to anyone who can reach the port.
+    /// Where to listen: unix:///path/to.sock or tcp://HOST:PORT (repeatable).
+    /// TCP needs --tlsverify: whoever can use the API has root.
     #[arg(short = 'H', long = "host", value_name = "ADDRESS")]
     hosts: Vec<String>,
+    /// Serve TCP hosts with mutual TLS: only clients with a certificate
+    /// signed by --tlscacert get in.
+    #[arg(long)]
+    tlsverify: bool,
+    /// The CA that signs the clients' certificates [default:
+    /// $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem]
+    #[arg(long, value_name = "FILE", requires = "tlsverify")]
+    tlscacert: Option<PathBuf>,
+    /// The daemon's certificate (PEM) [default: …/cert.pem]
+    #[arg(long, value_name = "FILE", requires = "tlsverify")]
+    tlscert: Option<PathBuf>,
+    /// The daemon's private key (PEM) [default: …/key.pem]
+    #[arg(long, value_name = "FILE", requires = "tlsverify")]
+    tlskey: Option<PathBuf>,
+    /// Serve tcp:// hosts without TLS or any authentication. Anyone who
+    /// can reach the port gets root on this machine.
+    #[arg(long = "insecure-tcp-without-tls-i-know-this-is-root")]
+    insecure_tcp: bool,
     /// State directory: images, containers (mode 0700).
     #[arg(long, value_name = "DIR", default_value = DEFAULT_ROOT, env = "MINIDOCK_ROOT")]
     root: PathBuf,
@@ -94,18 +114,21 @@ fn plugins(
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
         .map_err(|e| DaemonError::Engine(format!("cannot open the volumes: {e}")))?;
+    let networks: Arc<dyn NetworkService> = Arc::new(Networks::new(driver, events.clone()));
     // ANCHOR: build_plugin
-    // Chapter 08's builder: chapter 05 knows only its trait.
+    // Chapter 08's builder: chapter 05 knows only its trait. Its RUN
+    // containers use the same networks as the daemon's.
     let build = minidock_build::compat::daemon::BuildPlugin::new(
         &config.root,
         &config.run,
         &config.cgroup_parent,
         &binary_for_build,
     )
-    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?;
+    .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?
+    .with_network(networks.clone());
     // ANCHOR_END: build_plugin
     Ok(Plugins {
-        networks: Some(Arc::new(Networks::new(driver, events.clone()))),
+        networks: Some(networks),
         volumes: Some(Arc::new(volumes)),
         build: Some(Arc::new(build)),
     })
@@ -185,7 +208,17 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let tls = args.tlsverify.then(|| {
+        let defaults = TlsFiles::in_dir(&TlsFiles::default_dir());
+        TlsFiles {
+            ca: args.tlscacert.unwrap_or(defaults.ca),
+            cert: args.tlscert.unwrap_or(defaults.cert),
+            key: args.tlskey.unwrap_or(defaults.key),
+        }
+    });
     let config = DaemonConfig {
+        tls,
+        insecure_tcp: args.insecure_tcp,
         hosts,
         root: args.root,
         run: args.run,

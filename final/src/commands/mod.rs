@@ -32,20 +32,10 @@ pub struct Context {
     pub client: Client,
 }
 
-/// The client for `-H`/`MINIDOCK_HOST`: only `unix://` sockets.
-pub fn client_for(host: &str) -> Result<Client, Failure> {
-    match host.strip_prefix("unix://") {
-        Some(path) if path.starts_with('/') => Ok(Client::new(path)),
-        _ => Err(Failure::usage(format!(
-            "unsupported daemon address {host:?}: minidock talks to its daemon over a unix socket, e.g. unix:///run/minidock/minidock.sock"
-        ))),
-    }
-}
-
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
     let ctx = Context {
-        client: client_for(&cli.host)?,
+        client: crate::connect::client_for(&cli.host, &cli.tls)?,
     };
     run_command(&ctx, cli.command)
 }

@@ -288,12 +288,21 @@ pub fn system_df(ctx: &Context) -> Result<i32, Failure> {
         human_size(total as u64),
         format!("{}{}", human_size(idle as u64), percent(idle, total)),
     ]);
+    // As the docker CLI counts it: what is neither in use nor shared with
+    // a kept image is reclaimable.
+    let cache = &df.build_cache;
+    let cache_size: i64 = cache.iter().map(|c| c.size.max(0)).sum();
+    let cache_free: i64 = cache
+        .iter()
+        .filter(|c| !c.in_use && !c.shared)
+        .map(|c| c.size.max(0))
+        .sum();
     table.row(vec![
         "Build Cache".into(),
-        "0".into(),
-        "0".into(),
-        "0B".into(),
-        "0B".into(),
+        cache.len().to_string(),
+        cache.iter().filter(|c| c.in_use).count().to_string(),
+        human_size(cache_size as u64),
+        human_size(cache_free as u64),
     ]);
     print!("{}", table.render());
     Ok(0)

@@ -65,6 +65,22 @@ impl Daemon {
         daemon
     }
 
+    /// Starts `minidockd` in a new directory with `args` added to its
+    /// command line (more `-H` hosts, TLS flags), and waits until it answers
+    /// on its unix socket.
+    pub fn start_with_args(args: &[&str]) -> Daemon {
+        minidock_testkit::require_root();
+        let dir = tempfile::Builder::new()
+            .prefix("minidockd-test-")
+            .tempdir()
+            .expect("create a temp dir for the daemon")
+            .keep();
+        let leaks = LeakCheck::start(&dir.display().to_string());
+        let mut daemon = Daemon::start_in_with(&dir, &[], args);
+        daemon.leaks = Some(leaks);
+        daemon
+    }
+
     /// Starts `minidockd` on an existing directory (a restart).
     pub fn start_in(dir: &Path) -> Daemon {
         Daemon::start_in_with_env(dir, &[])
@@ -73,6 +89,12 @@ impl Daemon {
     /// Starts `minidockd` on `dir` with `env` added to its environment, and
     /// waits until it answers; panics with its log if it dies first.
     fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_in_with(dir, env, &[])
+    }
+
+    /// Starts `minidockd` on `dir` with `env` added to its environment and
+    /// `args` to its command line, and waits until it answers.
+    fn start_in_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Daemon {
         minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
         // Addresses of this daemon's own (kept for a restart on `dir`).
@@ -105,6 +127,7 @@ impl Daemon {
             .arg("--ip-forward=false")
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
+            .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -80,7 +80,7 @@ impl Client {
             false,
         )?;
         std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            path: self.socket.clone(),
+            address: self.endpoint.to_string(),
             source,
         })
     }

@@ -1,4 +1,5 @@
-//! Just enough HTTP/1.1 to talk to the daemon over a unix socket, by hand.
+//! Just enough HTTP/1.1 to talk to the daemon, by hand, on the stream that
+//! [`super::conn`] opens (a unix socket, or a relayed TCP/TLS connection).
 //!
 //! One connection per request (`Connection: close`), bodies with
 //! `Content-Length` or chunked, and the upgrade that attach and exec use.
@@ -6,10 +7,10 @@
 //! blocking client also starts faster than an async runtime would, which
 //! matters to a CLI that runs once per command.
 
+use super::conn::{connect, Endpoint};
 use super::ClientError;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 
 /// A request body.
 pub(crate) enum RequestBody<'a> {
@@ -140,20 +141,26 @@ impl Read for ChunkedReader {
 // ANCHOR: send
 /// Sends one request on a new connection and reads the response head.
 pub(crate) fn send(
-    socket: &Path,
+    endpoint: &Endpoint,
     method: &str,
     path: &str,
     extra_headers: &[(&str, String)],
     body: RequestBody<'_>,
     upgrade: bool,
 ) -> Result<Response, ClientError> {
-    let stream = UnixStream::connect(socket).map_err(|source| ClientError::Connect {
-        path: socket.to_path_buf(),
-        source,
-    })?;
-    let io_err = |source: io::Error| ClientError::Io {
-        path: socket.to_path_buf(),
-        source,
+    let connection = connect(endpoint)?;
+    let stream = connection
+        .stream
+        .try_clone()
+        .map_err(|source| ClientError::Io {
+            address: endpoint.to_string(),
+            source,
+        })?;
+    let io_err = |source: io::Error| {
+        connection.failure().unwrap_or(ClientError::Io {
+            address: endpoint.to_string(),
+            source,
+        })
     };
     let mut writer = stream.try_clone().map_err(io_err)?;
     let mut head = format!(
@@ -204,14 +211,15 @@ pub(crate) fn send(
         }
         Err(WriteError::Socket(e)) => return Err(io_err(e)),
     };
-    let head = read_head(stream, method, socket);
+    let head = read_head(stream, method, endpoint);
     match (head, write_failed) {
         (Ok(response), _) => Ok(Response {
             writer: (response.status == 101).then_some(writer),
             ..response
         }),
         (Err(_), Some(e)) => Err(io_err(e)),
-        (Err(e), None) => Err(e),
+        // A TLS refusal surfaces here, as a connection closed early.
+        (Err(e), None) => Err(connection.failure().unwrap_or(e)),
     }
 }
 // ANCHOR_END: send
@@ -253,9 +261,13 @@ fn write_request(
 }
 
 /// Reads the status line and headers, and picks the body's framing.
-fn read_head(stream: UnixStream, method: &str, socket: &Path) -> Result<Response, ClientError> {
+fn read_head(
+    stream: UnixStream,
+    method: &str,
+    endpoint: &Endpoint,
+) -> Result<Response, ClientError> {
     let io_err = |source: io::Error| ClientError::Io {
-        path: socket.to_path_buf(),
+        address: endpoint.to_string(),
         source,
     };
     let mut reader = BufReader::new(stream);
@@ -264,6 +276,14 @@ fn read_head(stream: UnixStream, method: &str, socket: &Path) -> Result<Response
         return Err(ClientError::Protocol(
             "the daemon closed the connection without answering".to_string(),
         ));
+    }
+    // 0x15 and 0x16 begin a TLS record (an alert, a handshake): a plain
+    // request reached a daemon that serves TLS.
+    if status_line.starts_with(['\u{15}', '\u{16}']) {
+        return Err(ClientError::Protocol(format!(
+            "the daemon at {endpoint} speaks TLS: connect with --tlsverify (and --tlscacert, \
+             --tlscert, --tlskey), or set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
+        )));
     }
     let status: u16 = status_line
         .split_whitespace()

@@ -1,5 +1,6 @@
 //! The client library: typed calls for every endpoint of the daemon, over its
-//! unix socket. The `minidock` CLI and the tests use it.
+//! unix socket or TCP with TLS ([`Endpoint`]). The `minidock` CLI and the
+//! tests use it.
 //!
 //! It is blocking on purpose (see [`http`]): each call opens a connection,
 //! sends one request and reads the answer. Streaming answers come back as
@@ -8,11 +9,13 @@
 //! becomes [`ClientError::Api`] with its status and message.
 
 mod build;
+mod conn;
 mod http;
 mod networks;
 mod stream;
 mod volumes;
 
+pub use conn::Endpoint;
 pub use stream::{Hijacked, JsonStream, OutputStream, PendingWait, StdinWriter};
 
 use crate::listen::DEFAULT_SOCKET;
@@ -24,18 +27,30 @@ use crate::wait::WaitCondition;
 use base64::Engine as _;
 use http::{send, RequestBody, Response};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What can go wrong talking to the daemon.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The socket is not there or nobody listens.
-    #[error("Cannot connect to the minidock daemon at unix://{}: {source}. Is minidockd running?", path.display())]
+    #[error("Cannot connect to the minidock daemon at {address}: {source}. Is minidockd running?")]
     Connect {
-        /// The socket.
-        path: PathBuf,
+        /// The daemon's address (`unix:///…`, `tcp://…`).
+        address: String,
         /// Why.
+        source: std::io::Error,
+    },
+    /// The TLS handshake failed, or the daemon refused the client's
+    /// certificate.
+    #[error(
+        "TLS with the minidock daemon at {address} failed: {source}. Check the CA, certificate \
+         and key (--tlscacert, --tlscert, --tlskey, or DOCKER_CERT_PATH)"
+    )]
+    Tls {
+        /// The daemon's address.
+        address: String,
+        /// What TLS said.
         source: std::io::Error,
     },
     /// The daemon answered with an error status.
@@ -50,10 +65,10 @@ pub enum ClientError {
     #[error("{0}")]
     Stream(String),
     /// The connection broke.
-    #[error("talking to the daemon at {}: {source}", path.display())]
+    #[error("talking to the daemon at {address}: {source}")]
     Io {
-        /// The socket.
-        path: PathBuf,
+        /// The daemon's address.
+        address: String,
         /// Why.
         source: std::io::Error,
     },
@@ -165,34 +180,43 @@ fn timestamp(time: SystemTime) -> String {
 /// A client of one daemon.
 #[derive(Debug, Clone)]
 pub struct Client {
-    socket: PathBuf,
+    endpoint: Endpoint,
 }
 
 impl Client {
-    /// A client of the daemon listening on `socket`.
+    /// A client of the daemon listening on the unix socket `socket`.
     pub fn new(socket: impl Into<PathBuf>) -> Client {
-        Client {
-            socket: socket.into(),
-        }
+        Client::at(Endpoint::Unix(socket.into()))
+    }
+
+    /// A client of the daemon at `endpoint` (a unix socket, or TCP with TLS).
+    pub fn at(endpoint: Endpoint) -> Client {
+        Client { endpoint }
     }
 
     /// The daemon named by `MINIDOCK_HOST`, else `DOCKER_HOST`, else the
-    /// default socket. Only `unix://` addresses are supported.
+    /// default socket. A `tcp://` address uses TLS when `DOCKER_TLS_VERIFY`
+    /// is set, with `ca.pem`, `cert.pem` and `key.pem` of
+    /// `DOCKER_CERT_PATH` (default `~/.docker`), as the docker CLI does.
     pub fn from_env() -> Result<Client, ClientError> {
         let host = std::env::var("MINIDOCK_HOST")
             .or_else(|_| std::env::var("DOCKER_HOST"))
             .unwrap_or_else(|_| format!("unix://{DEFAULT_SOCKET}"));
-        match host.strip_prefix("unix://") {
-            Some(path) if path.starts_with('/') => Ok(Client::new(path)),
-            _ => Err(ClientError::BadHost(format!(
-                "unsupported daemon address {host:?}: the minidock client speaks unix:///path/to.sock only"
-            ))),
-        }
+        let verify = std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty());
+        let tls = if verify && host.starts_with("tcp://") {
+            let files = crate::tls::TlsFiles::in_dir(&crate::tls::TlsFiles::default_dir());
+            let config = crate::tls::client_config(&files.ca, Some((&files.cert, &files.key)))
+                .map_err(|e| ClientError::BadHost(e.to_string()))?;
+            Some(config)
+        } else {
+            None
+        };
+        Ok(Client::at(Endpoint::parse(&host, tls)?))
     }
 
-    /// The socket this client talks to.
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// The daemon this client talks to.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     fn url(&self, path: &str) -> String {
@@ -208,7 +232,7 @@ impl Client {
         upgrade: bool,
     ) -> Result<Response, ClientError> {
         let mut response = send(
-            &self.socket,
+            &self.endpoint,
             method,
             &self.url(path),
             headers,
@@ -246,7 +270,7 @@ impl Client {
             .body
             .read_to_end(&mut bytes)
             .map_err(|source| ClientError::Io {
-                path: self.socket.clone(),
+                address: self.endpoint.to_string(),
                 source,
             })?;
         Ok(bytes)
@@ -315,7 +339,14 @@ impl Client {
 
     /// `GET /_ping`.
     pub fn ping(&self) -> Result<Ping, ClientError> {
-        let mut response = send(&self.socket, "GET", "/_ping", &[], RequestBody::None, false)?;
+        let mut response = send(
+            &self.endpoint,
+            "GET",
+            "/_ping",
+            &[],
+            RequestBody::None,
+            false,
+        )?;
         let mut body = String::new();
         response.body.read_to_string(&mut body).ok();
         if response.status != 200 {
@@ -522,7 +553,7 @@ impl Client {
             false,
         )?;
         std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            path: self.socket.clone(),
+            address: self.endpoint.to_string(),
             source,
         })
     }
@@ -683,7 +714,7 @@ impl Client {
         )?;
         let stat = Self::path_stat(&response)?;
         std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            path: self.socket.clone(),
+            address: self.endpoint.to_string(),
             source,
         })?;
         Ok(stat)
@@ -967,7 +998,7 @@ impl Client {
             Some(b) => RequestBody::Json(b.to_vec()),
             None => RequestBody::None,
         };
-        let mut response = send(&self.socket, method, path, &[], body, false)?;
+        let mut response = send(&self.endpoint, method, path, &[], body, false)?;
         let bytes = self.read_body(&mut response)?;
         Ok(RawResponse {
             status: response.status,

@@ -118,6 +118,25 @@ impl Entry {
 }
 
 /// The life state a container has on disk, for a daemon that (re)starts.
+/// The create request as kept on disk for a daemon that restarts: all of
+/// it, including the fields the API types keep aside without showing them
+/// (`other`: the published ports, the networks' endpoint settings), which
+/// the container's next start needs again.
+fn request_record(body: &ContainerCreateBody) -> serde_json::Value {
+    let mut value = serde_json::to_value(body).unwrap_or_default();
+    if let Some(top) = value.as_object_mut() {
+        for (key, field) in &body.config.other {
+            top.entry(key.clone()).or_insert_with(|| field.clone());
+        }
+        if let Some(host) = top.get_mut("HostConfig").and_then(|h| h.as_object_mut()) {
+            for (key, field) in &body.host_config.other {
+                host.entry(key.clone()).or_insert_with(|| field.clone());
+            }
+        }
+    }
+    value
+}
+
 fn life_of(record: &StateRecord) -> LifeState {
     match &record.state {
         State::Exited { code, .. } => LifeState {
@@ -296,6 +315,7 @@ impl Inner {
             l.error = error;
         });
         self.publish("die", entry, &[("exitCode", code.to_string())]);
+        self.release_network(entry);
         if entry.container().host_config.auto_remove {
             self.await_auto_removal(entry);
         }
@@ -328,6 +348,31 @@ impl Inner {
         }
         release();
         self.forget(entry);
+    }
+
+    /// The container stopped: its addresses, ports and links go back to
+    /// the network service. Under the container's operation lock, and only
+    /// if it is still stopped: a `restart` may have started it again
+    /// between its exit and this, and then it keeps its wiring.
+    fn release_network(&self, entry: &Entry) {
+        let Some(networks) = &self.networks else {
+            return;
+        };
+        let _op = lock(&entry.op);
+        let alive = self
+            .runtime
+            .containers()
+            .state(&entry.id)
+            .is_ok_and(|r| r.state.is_alive());
+        if alive || entry.removed.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Err(err) = networks.release(entry.id.as_str()) {
+            eprintln!(
+                "minidockd: releasing the network of {}: {err}",
+                entry.id.short()
+            );
+        }
     }
 
     /// The container as the network service sees it.
@@ -463,6 +508,15 @@ impl Inner {
         self.prepare_network(entry)?;
         let pending: Vec<Pending> = std::mem::take(&mut *lock(&entry.pending));
         let stream = self.runtime.start_attached(&entry.id).map_err(|e| {
+            // A start that failed holds no address and leaves no link.
+            if let Some(networks) = &self.networks {
+                if let Err(err) = networks.release(entry.id.as_str()) {
+                    eprintln!(
+                        "minidockd: releasing the network of {}: {err}",
+                        entry.id.short()
+                    );
+                }
+            }
             let err = runtime_error(e);
             match err {
                 ApiError::Internal(m) => ApiError::BadParameter(m),
@@ -564,6 +618,30 @@ impl RuntimeContainers {
 
     fn entry(&self, reference: &str) -> ApiResult<Arc<Entry>> {
         self.inner.resolve(reference)
+    }
+
+    /// Indexes containers that were made on disk by another part of the
+    /// engine (the builder's kept intermediate containers), so that `ps
+    /// -a`, `rm` and prune see them. Ids already known, or gone, are
+    /// skipped.
+    pub fn adopt(&self, ids: &[String]) {
+        let store = self.inner.runtime.containers();
+        for id in ids {
+            let Ok(id) = id.parse::<ContainerId>() else {
+                continue;
+            };
+            let (Ok(container), Ok(record)) = (store.container(&id), store.state(&id)) else {
+                continue;
+            };
+            let mut entries = self
+                .inner
+                .entries
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            entries
+                .entry(id)
+                .or_insert_with(|| Arc::new(Entry::new(container, None, life_of(&record))));
+        }
     }
 
     fn record(&self, entry: &Entry) -> ApiResult<StateRecord> {
@@ -782,7 +860,7 @@ impl ContainerService for RuntimeContainers {
     fn create(
         &self,
         name: Option<&str>,
-        body: ContainerCreateBody,
+        mut body: ContainerCreateBody,
     ) -> ApiResult<ContainerCreateResponse> {
         if body.config.image.is_empty() {
             return Err(ApiError::BadParameter(
@@ -790,6 +868,9 @@ impl ContainerService for RuntimeContainers {
             ));
         }
         super::names::check_image_name(&body.config.image)?;
+        if let Ok(image) = self.inner.runtime.images().resolve(&body.config.image) {
+            super::expose::merge_image_ports(&mut body, &image);
+        }
         let networked = self.inner.networks.is_some();
         if let Some(networks) = &self.inner.networks {
             networks.check(&body)?;
@@ -882,7 +963,7 @@ impl ContainerService for RuntimeContainers {
             .container(&id)
             .map_err(runtime_error)?;
         let request_path: PathBuf = self.inner.runtime.container_dir(&id).join(REQUEST_FILE);
-        let bytes = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+        let bytes = serde_json::to_vec(&request_record(&body)).map_err(ApiError::internal)?;
         minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(runtime_error)?;
         let entry =
             Arc::new(Entry::new(container, Some(body), LifeState::default()).with_mounts(points));

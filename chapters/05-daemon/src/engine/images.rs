@@ -27,9 +27,10 @@ pub struct StoreImages {
     pulls: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Where uploads (load) and downloads (save) are spooled.
     tmp: PathBuf,
-    /// Held shared by every pull, load and import while it writes to the
-    /// store, and exclusively by the sweep of unreferenced content.
-    writes: super::sweep::WriteGate,
+    /// Held shared by every pull, load, import and build while it writes
+    /// to the store, and exclusively by a prune and the sweep of
+    /// unreferenced content.
+    writes: Arc<super::sweep::WriteGate>,
 }
 
 /// Chapter 02's errors as API errors.
@@ -213,8 +214,13 @@ impl StoreImages {
             events,
             pulls: Mutex::new(HashMap::new()),
             tmp,
-            writes: super::sweep::WriteGate::default(),
+            writes: Arc::default(),
         }
+    }
+
+    /// The gate of writes to the store, for the other writers (a build).
+    pub(crate) fn write_gate(&self) -> Arc<super::sweep::WriteGate> {
+        self.writes.clone()
     }
 
     fn resolve(&self, name: &str) -> ApiResult<Image> {
@@ -554,6 +560,10 @@ impl ImageService for StoreImages {
             }
         };
         let until = filters.until(std::time::SystemTime::now())?;
+        // Wait for the pulls, loads and builds in progress: an image they
+        // are about to reference (a shared layer, a build's parent) must
+        // not go between their write and their commit.
+        let _exclusive = self.writes.exclusive();
         let users = self.users()?;
         // What the store holds on disk before and after: shared layers that
         // stay are not reclaimed, so summing image sizes would overcount.
@@ -587,9 +597,9 @@ impl ImageService for StoreImages {
                 Err(e) => return Err(e),
             }
         }
-        // What failed or interrupted pulls and loads left, unless one is
-        // writing right now (it would lose what it has not registered yet).
-        super::sweep::sweep_unless_busy(&self.store, &self.writes);
+        // What failed or interrupted pulls, loads and builds left: nothing
+        // writes now (the gate is ours).
+        super::sweep::sweep(&self.store);
         response.space_reclaimed = before.saturating_sub(on_disk());
         Ok(response)
     }

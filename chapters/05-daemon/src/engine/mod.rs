@@ -14,6 +14,8 @@ pub mod containers;
 pub mod convert;
 pub mod disk;
 pub mod exec;
+mod expose;
+mod gated_build;
 pub mod images;
 mod kill;
 mod names;
@@ -99,12 +101,19 @@ pub fn services_with(
         plugins.volumes.clone(),
     )
     .map_err(|e| DaemonError::Engine(e.to_string()))?;
+    let containers = Arc::new(containers);
+    // A build writes to the image store (under the same gate as pulls) and
+    // may leave containers (which the container service then lists).
+    let build = plugins.build.map(|inner| {
+        let gated = gated_build::GatedBuild::new(inner, images.write_gate(), containers.clone());
+        Arc::new(gated) as Arc<dyn BuildService>
+    });
     Ok(Services {
         images: Arc::new(images),
-        containers: Arc::new(containers),
+        containers,
         networks: plugins.networks,
         volumes: plugins.volumes,
-        build: plugins.build,
+        build,
     })
 }
 

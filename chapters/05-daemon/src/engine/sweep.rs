@@ -6,9 +6,11 @@
 //! (nothing writes then) and on every image prune — but never while a
 //! pull, load or import of its own is writing: their content is not
 //! referenced until the very end. A [`WriteGate`] says whether one is.
+//! A build (chapter 08, through [`super::gated_build`]) writes too: each
+//! step's layer is unreferenced until the step's image is committed.
 
 use minidock_images::Store;
-use std::sync::{RwLock, RwLockReadGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Shared by the requests that write to the image store, exclusive for the
 /// sweep.
@@ -16,9 +18,15 @@ use std::sync::{RwLock, RwLockReadGuard};
 pub(crate) struct WriteGate(RwLock<()>);
 
 impl WriteGate {
-    /// Held while a pull, load or import writes.
+    /// Held while a pull, load, import, build or commit writes.
     pub(crate) fn writing(&self) -> RwLockReadGuard<'_, ()> {
         self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Held by a prune, which removes images and layers: it waits until
+    /// no write is in progress, and writes wait for it.
+    pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -211,10 +211,17 @@ pub async fn serve_unix(
 ) {
     let listener = &listener;
     let accept = move || async move { listener.accept().await.map(|(stream, _)| stream) };
-    accept_until(accept, api, shutdown).await;
+    accept_until(
+        accept,
+        |stream| std::future::ready(Some(stream)),
+        api,
+        shutdown,
+    )
+    .await;
 }
 
-/// Accepts connections on a TCP socket until `shutdown` completes.
+/// Accepts plain TCP connections until `shutdown` completes: only for a
+/// daemon started with `--insecure-tcp-without-tls-i-know-this-is-root`.
 pub async fn serve_tcp(
     listener: tokio::net::TcpListener,
     api: Arc<Api>,
@@ -222,19 +229,69 @@ pub async fn serve_tcp(
 ) {
     let listener = &listener;
     let accept = move || async move { listener.accept().await.map(|(stream, _)| stream) };
-    accept_until(accept, api, shutdown).await;
+    accept_until(
+        accept,
+        |stream| std::future::ready(Some(stream)),
+        api,
+        shutdown,
+    )
+    .await;
 }
 
-/// The accept loop of either kind of socket: each connection that
-/// `accept` yields is served on a task of its own, until `shutdown`
-/// completes.
-async fn accept_until<S, F>(
+// ANCHOR: serve_tls
+/// Accepts TCP connections and serves each one after a TLS handshake in
+/// which the client proved it holds a certificate of the daemon's CA (see
+/// [`crate::tls`]), until `shutdown` completes.
+///
+/// The handshake runs on the connection's own task, bounded by the header
+/// timeout: a client that connects and says nothing holds one connection
+/// slot for a while, never the accept loop. A failed handshake (no client
+/// certificate, one from another CA, a plain HTTP request) is logged with
+/// the peer's address and the connection closed.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    api: Arc<Api>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let listener = &listener;
+    let accept = move || async move { listener.accept().await };
+    let handshake = move |(stream, peer): (tokio::net::TcpStream, std::net::SocketAddr)| {
+        let acceptor = acceptor.clone();
+        async move {
+            let timeout = limits::header_read_timeout();
+            match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => Some(tls),
+                Ok(Err(err)) => {
+                    eprintln!("minidockd: TLS handshake with {peer} failed: {err}");
+                    None
+                }
+                Err(_) => {
+                    eprintln!(
+                        "minidockd: TLS handshake with {peer} took longer than {timeout:?}; closed"
+                    );
+                    None
+                }
+            }
+        }
+    };
+    accept_until(accept, handshake, api, shutdown).await;
+}
+// ANCHOR_END: serve_tls
+
+/// The accept loop of every kind of socket: each connection that `accept`
+/// yields is made ready by `ready` (a TLS handshake, or nothing) and
+/// served, both on a task of its own, until `shutdown` completes.
+async fn accept_until<C, F, S, R>(
     mut accept: impl FnMut() -> F,
+    ready: impl Fn(C) -> R,
     api: Arc<Api>,
     shutdown: impl Future<Output = ()>,
 ) where
+    F: Future<Output = std::io::Result<C>>,
+    R: Future<Output = Option<S>> + Send + 'static,
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    F: Future<Output = std::io::Result<S>>,
 {
     tokio::pin!(shutdown);
     let max = limits::max_connections();
@@ -259,10 +316,13 @@ async fn accept_until<S, F>(
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = accept() => match accepted {
-                Ok(stream) => {
+                Ok(connection) => {
                     let api = api.clone();
+                    let ready = ready(connection);
                     tokio::spawn(async move {
-                        serve_connection(stream, api).await;
+                        if let Some(stream) = ready.await {
+                            serve_connection(stream, api).await;
+                        }
                         drop(permit);
                     });
                 }

@@ -93,6 +93,7 @@ async fn system_df(ctx: &Ctx) -> ApiResult<Response<Body>> {
     let containers = ctx.api.containers.clone();
     let images = ctx.api.images.clone();
     let volumes = ctx.api.volumes.clone();
+    let build = ctx.api.build.clone();
     let df = blocking(move || {
         let list = containers.list(&ListOptions {
             all: true,
@@ -110,12 +111,16 @@ async fn system_df(ctx: &Ctx) -> ApiResult<Response<Body>> {
             Some(v) => v.usage(&containers.volume_users())?,
             None => Vec::new(),
         };
+        let build_cache = match build {
+            Some(b) => b.cache_usage()?,
+            None => Vec::new(),
+        };
         Ok(SystemDfResponse {
             layers_size,
             images,
             containers: list,
             volumes,
-            build_cache: Vec::new(),
+            build_cache,
         })
     })
     .await?;

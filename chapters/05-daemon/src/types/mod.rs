@@ -7,12 +7,14 @@
 //! `"Hostname": null`), so every field that a client fills is either an
 //! `Option` or read through [`nullable`].
 
+mod build;
 mod container;
 mod image;
 mod network;
 mod system;
 mod volume;
 
+pub use build::*;
 pub use container::*;
 pub use image::*;
 pub use network::*;

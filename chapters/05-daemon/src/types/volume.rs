@@ -98,7 +98,7 @@ pub struct SystemDfResponse {
     /// Every volume, with `UsageData`.
     #[serde(default, deserialize_with = "nullable")]
     pub volumes: Vec<Volume>,
-    /// The build cache (none: there is no builder yet).
+    /// The build cache's entries (none without a builder).
     #[serde(default, deserialize_with = "nullable")]
-    pub build_cache: Vec<serde_json::Value>,
+    pub build_cache: Vec<super::BuildCache>,
 }

@@ -42,6 +42,19 @@ impl Networks {
         &self.driver
     }
 
+    /// The networks a container has an endpoint on now.
+    fn endpoint_networks(&self, container_id: &str) -> Vec<Network> {
+        self.driver
+            .sandbox(container_id)
+            .map(|s| {
+                s.endpoints
+                    .iter()
+                    .filter_map(|e| self.driver.find(&e.network).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn has_default(&self) -> bool {
         self.driver.find(DEFAULT_NETWORK).is_ok()
     }
@@ -335,7 +348,15 @@ impl NetworkService for Networks {
         else {
             return Ok(None);
         };
-        let wired = self.driver.setup(&sandbox).map_err(api_error)?;
+        let (wired, fresh) = self.driver.setup(&sandbox).map_err(api_error)?;
+        if fresh {
+            // As Docker: a container joins its networks at each start.
+            for endpoint in &wired.endpoints {
+                if let Ok(network) = self.driver.find(&endpoint.network) {
+                    self.publish("connect", &network, Some(&container.id));
+                }
+            }
+        }
         Ok(Some(NetworkSetup {
             netns: Some(wired.netns.clone()),
             files: self.driver.files(&container.id),
@@ -343,7 +364,20 @@ impl NetworkService for Networks {
     }
 
     fn teardown(&self, container_id: &str) -> ApiResult<()> {
-        self.driver.teardown(container_id).map_err(api_error)
+        let left = self.endpoint_networks(container_id);
+        self.driver.teardown(container_id).map_err(api_error)?;
+        for network in &left {
+            self.publish("disconnect", network, Some(container_id));
+        }
+        Ok(())
+    }
+
+    fn release(&self, container_id: &str) -> ApiResult<()> {
+        let left = self.driver.release(container_id).map_err(api_error)?;
+        for network in &left {
+            self.publish("disconnect", network, Some(container_id));
+        }
+        Ok(())
     }
 
     fn settings(&self, container_id: &str) -> Option<NetworkSettings> {
@@ -426,7 +460,12 @@ impl NetworkService for Networks {
 
     fn reconcile(&self, existing: &[ContainerRef]) {
         let ids: Vec<String> = existing.iter().map(|c| c.id.clone()).collect();
-        if let Err(err) = self.driver.reconcile(&ids) {
+        let running: Vec<String> = existing
+            .iter()
+            .filter(|c| c.running)
+            .map(|c| c.id.clone())
+            .collect();
+        if let Err(err) = self.driver.reconcile(&ids, &running) {
             eprintln!("minidockd: reconciling networks: {err}");
         }
     }

@@ -14,10 +14,11 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use minidock_daemon::builder::{BuildPruneResponse, BuildRequest, BuildService, CommitRequest};
 use minidock_daemon::service::Progress;
-use minidock_daemon::types::ProgressMessage;
+use minidock_daemon::types::{BuildCache, ProgressMessage};
 use minidock_daemon::{ApiError, ApiResult};
 use minidock_images::ImageChanges;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
@@ -31,6 +32,8 @@ use crate::image::ImageState;
 #[derive(Debug, Clone)]
 pub struct BuildPlugin {
     builder: Builder,
+    /// Intermediate containers builds left, until the daemon takes them.
+    kept: Arc<Mutex<Vec<String>>>,
 }
 
 /// A chapter-08 error as an API error.
@@ -67,7 +70,24 @@ impl BuildPlugin {
         })?;
         let builder =
             Builder::new(runtime)?.with_registry(minidock_registry::ClientOptions::default());
-        Ok(BuildPlugin { builder })
+        Ok(BuildPlugin {
+            builder,
+            kept: Arc::default(),
+        })
+    }
+
+    /// RUN containers join the daemon's default network through `network`
+    /// (the service its own containers use).
+    pub fn with_network(
+        self,
+        network: Arc<dyn minidock_daemon::networks::NetworkService>,
+    ) -> BuildPlugin {
+        BuildPlugin {
+            builder: self
+                .builder
+                .with_network(crate::compat::network::RunNetwork(network)),
+            ..self
+        }
     }
 }
 
@@ -89,11 +109,10 @@ impl BuildService for BuildPlugin {
             build_args: request.build_args.clone(),
             no_cache: request.no_cache,
             remove: request.remove,
-            // A failed step's container is removed too: the daemon lists
-            // the containers it created itself, so a container the builder
-            // left would be invisible to `docker ps -a` and `docker rm`
-            // until the daemon restarts.
-            force_remove: true,
+            // A container left (`rm=false`, or a failed step without
+            // `forcerm`) is handed to the daemon's container service by
+            // `take_kept_containers`, so `docker ps -a` and `rm` see it.
+            force_remove: request.force_remove,
             labels: request.labels.clone(),
             target: request.target.clone(),
             pull: request.pull,
@@ -108,6 +127,7 @@ impl BuildService for BuildPlugin {
                     aux: Some(serde_json::json!({ "ID": id })),
                     ..ProgressMessage::default()
                 }),
+                Message::Kept(id) => self.kept.lock().unwrap_or_else(|p| p.into_inner()).push(id),
             })
             .map_err(api_error)?;
         if quiet {
@@ -116,15 +136,23 @@ impl BuildService for BuildPlugin {
         Ok(())
     }
 
+    fn take_kept_containers(&self) -> Vec<String> {
+        std::mem::take(&mut *self.kept.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     fn intermediates(&self) -> ApiResult<Vec<String>> {
         self.builder.cache().parents().map_err(api_error)
     }
 
+    fn cache_usage(&self) -> ApiResult<Vec<BuildCache>> {
+        crate::compat::usage::usage(&self.builder).map_err(api_error)
+    }
+
     fn prune(&self, all: bool) -> ApiResult<BuildPruneResponse> {
-        let deleted = self.builder.prune(all).map_err(api_error)?;
+        let pruned = crate::compat::usage::prune(&self.builder, all).map_err(api_error)?;
         Ok(BuildPruneResponse {
-            caches_deleted: deleted,
-            space_reclaimed: 0,
+            caches_deleted: pruned.deleted,
+            space_reclaimed: pruned.reclaimed,
         })
     }
 

@@ -4,9 +4,15 @@
 //! - [`commit`]: a container's upper directory as a new image;
 //! - [`export`]: a container's whole file system as a tar;
 //! - [`daemon`]: chapter 05's `BuildService`, with the JSON stream shapes
-//!   of the classic builder.
+//!   of the classic builder;
+//! - [`network`]: the daemon's default network for RUN containers;
+//! - [`platform`]: `FROM --platform` and `$TARGETARCH` and kin;
+//! - [`usage`]: the cache's size for `system df`, and `builder prune`.
 
 pub mod changes;
 pub mod commit;
 pub mod daemon;
 pub mod export;
+pub mod network;
+pub mod platform;
+pub mod usage;
