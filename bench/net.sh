@@ -60,7 +60,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin/minidockd" --root "$dir/root" --run "$dir/run" --bridge-subnet "$subnet" \
-    --ip-forward=false -H "unix://$sock" 2>"$dir/minidockd.log" &
+    --ip-forward=false --dns-forward=false -H "unix://$sock" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -S "$sock" ] && md version >/dev/null 2>&1 && break

@@ -751,3 +751,92 @@ fn publish_all_publishes_the_ports_the_image_exposes() {
     published(&daemon);
     daemon.ok(&["rm", "-f", "web"]);
 }
+
+/// `nslookup NAME` (busybox's, which speaks DNS itself and never reads
+/// `/etc/hosts`) in a new container on `network`, with `args` added to the
+/// run: what it printed.
+fn nslookup(daemon: &Daemon, args: &[&str], name: &str) -> String {
+    let mut run = vec!["run", "--rm"];
+    run.extend_from_slice(args);
+    run.extend_from_slice(&["busybox", "nslookup", "-type=a", name]);
+    let out = daemon.run(&run);
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn the_networks_dns_server_answers_names_aliases_and_peers_on_every_network() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnets = daemon.spare_subnets();
+    daemon.ok(&["network", "create", "--subnet", &subnets[0], "front"]);
+    daemon.ok(&["network", "create", "--subnet", &subnets[1], "back"]);
+    let sleeper = |name: &str, network: &str, alias: &str| {
+        daemon.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            network,
+            "--network-alias",
+            alias,
+            "busybox",
+            "sleep",
+            "300",
+        ]);
+    };
+    sleeper("web", "front", "www");
+    sleeper("db", "back", "database");
+    sleeper("both", "front", "middle");
+    daemon.ok(&["network", "connect", "back", "both"]);
+    let web = ip_of(&daemon, "web", "front");
+    let db = ip_of(&daemon, "db", "back");
+    let gateway = subnets[0].replace(".0/24", ".1");
+
+    // The container's resolv.conf names the network's DNS server.
+    let resolv = daemon.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "front",
+        "busybox",
+        "cat",
+        "/etc/resolv.conf",
+    ]);
+    assert!(
+        resolv.contains(&format!("nameserver {gateway}")),
+        "{resolv}"
+    );
+    // By name and by alias.
+    let out = nslookup(&daemon, &["--network", "front"], "web");
+    assert!(out.contains(&format!("Address: {web}")), "{out}");
+    let out = nslookup(&daemon, &["--network", "front"], "www");
+    assert!(out.contains(&format!("Address: {web}")), "{out}");
+    // A container on two networks finds the peers of both, though it asks
+    // front's server; one on front alone does not find db.
+    let out = daemon.ok(&["exec", "both", "nslookup", "-type=a", "db"]);
+    assert!(out.contains(&format!("Address: {db}")), "{out}");
+    let out = nslookup(&daemon, &["--network", "front"], "db");
+    assert!(out.contains("NXDOMAIN"), "front alone resolves db: {out}");
+    // A name nobody has: NXDOMAIN, answered here (no forwarding in tests).
+    let out = nslookup(&daemon, &["--network", "front"], "nobody-has-this-name");
+    assert!(out.contains("NXDOMAIN"), "{out}");
+
+    // A restarted daemon answers at once, from what it kept.
+    let (dir, leaks) = daemon.kill9();
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    let out = nslookup(&daemon, &["--network", "front"], "www");
+    assert!(
+        out.contains(&format!("Address: {web}")),
+        "after a restart: {out}"
+    );
+
+    // A stopped container's name goes with its address.
+    daemon.ok(&["stop", "-t", "1", "web"]);
+    eventually(Duration::from_secs(20), "web's name is gone", || {
+        nslookup(&daemon, &["--network", "front"], "web").contains("NXDOMAIN")
+    });
+    daemon.ok(&["rm", "-f", "web", "db", "both"]);
+    daemon.ok(&["network", "rm", "front", "back"]);
+}

@@ -10,7 +10,8 @@
 //! everything in plain Rust. runc and youki work the same way.
 //!
 //! The helper:
-//! 1. reads the spec from the spec pipe;
+//! 1. reads the spec from the spec pipe and makes itself not dumpable
+//!    ([`crate::dumpable`]);
 //! 2. `unshare`s the namespaces (and, with a user namespace, waits until
 //!    the engine has written its id maps);
 //! 3. forks: the child is PID 1 of the new PID namespace and sets up the
@@ -31,6 +32,7 @@ use nix::unistd::{getpid, getppid, ForkResult, Pid};
 
 use crate::capabilities;
 use crate::channel::{self, Report};
+use crate::dumpable;
 use crate::error::SetupError;
 use crate::exec;
 use crate::fds;
@@ -87,6 +89,10 @@ fn helper() -> Result<i32, SetupError> {
         })?;
     channel::set_status_fd(status_fd);
     ensure_single_threaded()?;
+    // Before any namespace of the container exists: from here until the
+    // command's execve nobody may open our /proc files or ptrace us; the
+    // fork below hands this on to PID 1.
+    dumpable::make_not_dumpable()?;
     let mut spec_pipe = BufReader::new(take_fd(spec_fd));
     let spec = read_spec(&mut spec_pipe)?;
     let console = console_socket(&spec)?;
@@ -276,6 +282,7 @@ pub fn become_command(
     fds::close_on_exec_above_stdio()?;
     capabilities::apply(&keep, user.uid == 0)?;
     exec::reset_signals()?;
+    crate::failpoint::hit("before-execve");
     exec::exec(&program, args, env)
 }
 // ANCHOR_END: container_init

@@ -21,15 +21,18 @@
 //!
 //! The modules follow the order of the setup: [`spec`] (what to run),
 //! [`spawn`] (the engine's side), [`init`] (the helper's side), then one
-//! module per step: [`namespaces`], [`network`], [`rootfs`], [`devices`],
+//! module per step: [`dumpable`], [`namespaces`], [`network`], [`rootfs`], [`devices`],
 //! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`], and
-//! [`terminal`] for containers with a TTY.
+//! [`terminal`] for containers with a TTY. [`failpoint`] lets tests stop a
+//! process at a named step.
 
 pub mod capabilities;
 pub mod channel;
 pub mod devices;
+pub mod dumpable;
 pub mod error;
 pub mod exec;
+pub mod failpoint;
 pub mod fds;
 pub mod init;
 pub mod masks;

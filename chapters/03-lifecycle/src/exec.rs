@@ -21,7 +21,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, Stdio};
 
 use minidock_namespaces::{terminal, SetupError, User};
@@ -32,6 +32,7 @@ use nix::unistd::{fork, ForkResult};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_err, Error, Result};
+use crate::sealed_binary::SealedBinary;
 
 /// The hidden first argument of the exec helper role.
 pub const EXEC_ARG: &str = "__minidock_exec";
@@ -133,10 +134,14 @@ impl ExecProcess {
 /// container's own `/dev/ptmx` (chapter 01's console socket, as for the
 /// container's first process) and [`ExecProcess::pty`] is its master;
 /// this returns once it came, or with the helper's error.
-pub fn spawn(helper: &Path, spec: &ExecSpec, stdin: bool) -> Result<ExecProcess> {
+///
+/// The helper runs from `binary`, the engine's sealed copy
+/// ([`crate::sealed_binary`]), under its original name.
+pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<ExecProcess> {
     let json = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
-    let mut command = Command::new(helper);
-    command.arg(EXEC_ARG).arg(json);
+    let helper = binary.source();
+    let mut command = Command::new(binary.path());
+    command.arg0(helper).arg(EXEC_ARG).arg(json);
     if !spec.tty {
         let child = command
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
@@ -234,6 +239,10 @@ pub fn main() -> ! {
 
 // ANCHOR: join
 fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
+    // Before joining anything: the child forked below is visible in the
+    // container until its execve, and must not be readable or traceable
+    // from there (chapter 01's `dumpable`).
+    minidock_namespaces::dumpable::make_not_dumpable()?;
     let console = console_socket()?;
     if spec.tty && console.is_none() {
         return Err(SetupError::refused(

@@ -14,7 +14,9 @@
 //! When the engine reaches the point named by `MINIDOCK_FAILPOINT`, it
 //! aborts (`SIGABRT`), as abruptly as `kill -9`: no destructor runs, no file
 //! is closed cleanly, no mount is undone. The variable is read once. It
-//! exists only for crash tests; unset, [`hit`] costs one comparison.
+//! exists only for crash tests; unset, [`hit`] costs one comparison. The
+//! mechanism is chapter 01's (`minidock_namespaces::failpoint`, which can
+//! also *delay* at a point); this chapter adds its own points.
 //!
 //! The points (see [`crate::runtime::Runtime::create`]):
 //! - `create-after-dir`: the container directory exists, nothing in it;
@@ -26,16 +28,4 @@
 //!   `.removing-<id>` and has not deleted it yet (the next engine does, see
 //!   [`crate::recover`]).
 
-use std::sync::OnceLock;
-
-/// The environment variable naming the point to die at.
-pub const ENV: &str = "MINIDOCK_FAILPOINT";
-
-/// Aborts the process when `point` is the one named by [`ENV`].
-pub fn hit(point: &str) {
-    static ARMED: OnceLock<Option<String>> = OnceLock::new();
-    if ARMED.get_or_init(|| std::env::var(ENV).ok()).as_deref() == Some(point) {
-        eprintln!("{ENV}={point}: aborting here, as a crash test asked");
-        std::process::abort();
-    }
-}
+pub use minidock_namespaces::failpoint::{hit, ENV};

@@ -25,7 +25,9 @@
 //!   is how clients talk to it;
 //! - [`runtime`]: the operations — create, start, stop, kill, pause,
 //!   unpause, restart, rm, wait, logs, [`exec`], top, stats;
-//! - [`reexec`]: one binary serving every helper role;
+//! - [`reexec`]: one binary serving every helper role, run from a sealed
+//!   in-memory copy ([`sealed_binary`]) so a container cannot reach the
+//!   host's file;
 //! - [`failpoint`]: how crash tests kill the engine at an exact step;
 //! - [`recover`]: what the engine does at start with a directory it
 //!   cannot use (finish an interrupted `rm`, or quarantine it).
@@ -46,6 +48,7 @@ pub mod notify;
 pub mod recover;
 pub mod reexec;
 pub mod runtime;
+pub mod sealed_binary;
 pub mod shim;
 pub mod signal;
 pub mod state;

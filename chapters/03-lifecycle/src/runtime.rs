@@ -12,6 +12,7 @@ use std::fs::{self, OpenOptions};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread::sleep;
@@ -28,6 +29,7 @@ use crate::exec::{self, ExecProcess, ExecSpec};
 use crate::id::{random_name, validate_name, ContainerId};
 use crate::logs::{read_log, LogEntry, LogOptions};
 use crate::notify::DirWatch;
+use crate::sealed_binary::{self, SealedBinary};
 use crate::shim::{self, attach_socket, ShimArgs, ShimReport, SHIM_ARG};
 use crate::signal::{parse_signal, stop_escalating, StopOutcome};
 use crate::state::{transition, Event, State, StateRecord, TransitionError};
@@ -288,6 +290,13 @@ impl Runtime {
             .ok_or_else(|| Error::Other("the shim did not offer an attach socket".into()))
     }
 
+    /// The helper binary as the helpers run it: a sealed copy in memory,
+    /// made on first use ([`crate::sealed_binary`]), so no helper's
+    /// `/proc/<pid>/exe` is the host's file.
+    fn helper(&self) -> Result<std::sync::Arc<SealedBinary>> {
+        sealed_binary::sealed(&self.config.helper_binary)
+    }
+
     fn start_shim(&self, id: &ContainerId, attach: bool) -> Result<Option<UnixStream>> {
         let container = self.containers.container(id)?;
         let record = self.reconcile(id)?;
@@ -326,7 +335,9 @@ impl Runtime {
             .map_err(io_err("open", &shim_log))?;
         // What this shim writes to its log starts here.
         let log_start = log.metadata().map_err(io_err("stat", &shim_log))?.len();
-        let mut child = Command::new(&self.config.helper_binary)
+        let helper = self.helper()?;
+        let mut child = Command::new(helper.path())
+            .arg0(&self.config.helper_binary)
             .arg(SHIM_ARG)
             .args(args.to_args())
             .stdin(Stdio::null())
@@ -808,7 +819,7 @@ impl Runtime {
             no_new_privileges: container.host_config.no_new_privileges(),
             tty: options.tty,
         };
-        exec::spawn(&self.config.helper_binary, &spec, options.stdin)
+        exec::spawn(&*self.helper()?, &spec, options.stdin)
     }
     // ANCHOR_END: exec
 

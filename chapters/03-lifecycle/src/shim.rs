@@ -664,6 +664,7 @@ fn start_process(
     hub: &Arc<Hub>,
 ) -> Result<(minidock_namespaces::Container, Vec<JoinHandle<()>>)> {
     cg.apply(&container.host_config.resources())?;
+    cg.restrict_devices(crate::cgroup::DEFAULT_DEVICE_RULES)?;
     let user = resolve_user(rootfs, &container.config.user)?;
     if !container.config.working_dir.is_empty() {
         mkdir_all_in_root(rootfs, Path::new(&container.config.working_dir))?;

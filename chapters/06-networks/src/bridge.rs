@@ -19,6 +19,7 @@
 //! network's file, the endpoint in the sandbox's file), so that a daemon
 //! killed at any point finds at start what to finish or undo.
 
+use crate::compat::resolver::{self, Resolver};
 use crate::dns::{peer_entries, Presence};
 use crate::error::{Error, Result};
 use crate::hosts::{self, HostEntry};
@@ -54,6 +55,9 @@ pub struct DriverConfig {
     /// Switch on the kernel's IPv4 forwarding for non-internal networks,
     /// as Docker does (so that masquerade has something to rewrite).
     pub ip_forward: bool,
+    /// Whether the networks' DNS servers ask the host's servers for the
+    /// names no container has (else they answer NXDOMAIN).
+    pub dns_forward: bool,
 }
 
 /// A network, as kept in `ROOT/networks/<id>.json`.
@@ -223,6 +227,7 @@ pub const FILES: [&str; 3] = ["hosts", "resolv.conf", "hostname"];
 pub struct Driver {
     config: DriverConfig,
     lock: Mutex<()>,
+    resolver: Resolver,
 }
 
 fn random_id() -> String {
@@ -313,9 +318,15 @@ impl Driver {
         ] {
             fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
         }
+        let upstream = if config.dns_forward {
+            resolver::nameservers(&fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
+        } else {
+            Vec::new()
+        };
         let driver = Driver {
             config,
             lock: Mutex::new(()),
+            resolver: Resolver::new(upstream),
         };
         let _guard = driver.guard();
         let networks = driver.networks()?;
@@ -362,6 +373,8 @@ impl Driver {
                 }
             }
         }
+        // The names known before a restart resolve at once.
+        driver.refresh_hosts(Some(""))?;
         drop(_guard);
         Ok(driver)
     }
@@ -585,6 +598,18 @@ impl Driver {
             fs::write("/proc/sys/net/ipv4/ip_forward", "1")
                 .map_err(Error::io("enable", "/proc/sys/net/ipv4/ip_forward"))?;
         }
+        if network.resolves_names() {
+            // Without it names still resolve through /etc/hosts: a host
+            // whose own DNS server holds port 53 on every address keeps the
+            // network usable.
+            if let Err(err) = self.resolver.serve(&network.id, pool.gateway) {
+                eprintln!(
+                    "minidockd: WARNING: network {}: no DNS server: {err}; its containers \
+                     resolve each other through /etc/hosts only",
+                    network.name
+                );
+            }
+        }
         Ok(())
     }
 
@@ -592,6 +617,7 @@ impl Driver {
         if network.driver != "bridge" {
             return Ok(());
         }
+        self.resolver.stop(&network.id);
         nat::remove(&nat::table_name(&network.id))?;
         let mut sock = host_socket()?;
         links::delete(&mut sock, &network.bridge)
@@ -738,7 +764,17 @@ impl Driver {
         }
         let dir = self.files_dir(&sandbox.container_id);
         fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
-        let host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let mut host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        if let Some(gateway) = self.dns_server_of(sandbox) {
+            // The network's DNS server in place of the host's; the host's
+            // search domains stay.
+            let search: String = host_resolv
+                .lines()
+                .filter(|l| l.trim_start().starts_with("search"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            host_resolv = format!("nameserver {gateway}\n{search}");
+        }
         hosts::write_in_place(
             &dir.join("resolv.conf"),
             &hosts::resolv_conf(
@@ -823,8 +859,20 @@ impl Driver {
     }
     // ANCHOR_END: join
 
+    /// The DNS server a sandbox's `resolv.conf` names: the gateway of its
+    /// first network, when that network resolves names.
+    fn dns_server_of(&self, sandbox: &Sandbox) -> Option<Ipv4Addr> {
+        let first = sandbox.endpoints.first()?;
+        let network = self.find(&first.network).ok()?;
+        network
+            .resolves_names()
+            .then(|| network.pool.map(|p| p.gateway))
+            .flatten()
+    }
+
     /// Rewrites the `/etc/hosts` of every wired container (or of `only`):
-    /// its own line, its `--add-host` entries and its peers by name.
+    /// its own line, its `--add-host` entries and its peers by name; and
+    /// gives the DNS servers the same records.
     fn refresh_hosts(&self, only: Option<&str>) -> Result<()> {
         let sandboxes = self.sandboxes();
         let networks: BTreeMap<String, Network> = self
@@ -845,6 +893,14 @@ impl Driver {
             })
             .collect();
         let resolving = |id: &str| networks.get(id).is_some_and(Network::resolves_names);
+        self.resolver.update(
+            everyone.clone(),
+            networks
+                .values()
+                .filter(|n| n.resolves_names())
+                .map(|n| n.id.clone())
+                .collect(),
+        );
         for s in &sandboxes {
             if only.is_some_and(|o| o != s.container_id) {
                 continue;

@@ -73,6 +73,11 @@ struct Args {
     /// Switch on IPv4 forwarding for networks that are not internal.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     ip_forward: bool,
+    /// Let the networks' DNS servers ask the host's servers (its
+    /// /etc/resolv.conf) for names no container has; false: they answer
+    /// "no such name" and nothing leaves the machine.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    dns_forward: bool,
 }
 
 /// Parses `BASE/PREFIX/SIZE`.
@@ -110,6 +115,7 @@ fn plugins(
         default_subnet: args.default_subnet,
         pools: args.pools.clone(),
         ip_forward: args.ip_forward,
+        dns_forward: args.dns_forward,
     })
     .map_err(|e| DaemonError::Engine(format!("networks: {e}")))?;
     let volumes = minidock_volumes::compat::LocalVolumes::open(&config.root)
@@ -140,6 +146,7 @@ struct NetworkArgs {
     default_subnet: Option<Subnet>,
     pools: Vec<(Subnet, u8)>,
     ip_forward: bool,
+    dns_forward: bool,
 }
 
 // ANCHOR: main
@@ -199,6 +206,7 @@ fn main() -> ExitCode {
             default_subnet,
             pools,
             ip_forward: args.ip_forward,
+            dns_forward: args.dns_forward,
         })
     })();
     let network = match network {

@@ -88,7 +88,7 @@ impl Daemon {
 
     /// Starts `minidockd` on `dir` with `env` added to its environment, and
     /// waits until it answers; panics with its log if it dies first.
-    fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
+    pub fn start_in_with_env(dir: &Path, env: &[(&str, &str)]) -> Daemon {
         Daemon::start_in_with(dir, env, &[])
     }
 
@@ -125,6 +125,8 @@ impl Daemon {
             .arg("--address-pool")
             .arg(&subnets[1])
             .arg("--ip-forward=false")
+            // Names no container has are not asked of the host's DNS.
+            .arg("--dns-forward=false")
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
             .args(args)

@@ -126,16 +126,13 @@ fn v1_creates_one_directory_per_hierarchy_and_writes_v1_files() {
     dirs.sort();
     let mut expected = vec![
         dir("cpu,cpuacct"),
+        dir("devices"),
         dir("freezer"),
         dir("memory"),
         dir("pids"),
     ];
     expected.sort();
-    assert_eq!(
-        dirs, expected,
-        "one directory per used hierarchy, devices untouched"
-    );
-    assert!(!fake.path().join("devices").join(&parent).exists());
+    assert_eq!(dirs, expected, "one directory per used hierarchy");
     touch(
         &dir("memory"),
         &[
@@ -153,6 +150,14 @@ fn v1_creates_one_directory_per_hierarchy_and_writes_v1_files() {
         ],
     );
     touch(&dir("pids"), &[("pids.max", "max\n"), ("cgroup.procs", "")]);
+    touch(
+        &dir("devices"),
+        &[
+            ("devices.deny", ""),
+            ("devices.allow", ""),
+            ("cgroup.procs", ""),
+        ],
+    );
     touch(
         &dir("freezer"),
         &[("freezer.state", "THAWED\n"), ("cgroup.procs", "")],
@@ -175,6 +180,11 @@ fn v1_creates_one_directory_per_hierarchy_and_writes_v1_files() {
     assert_eq!(read(dir("cpu,cpuacct").join("cpu.cfs_period_us")), "100000");
     assert_eq!(read(dir("cpu,cpuacct").join("cpu.shares")), "512");
     assert_eq!(read(dir("pids").join("pids.max")), "20");
+    // Deny all, then one write per allow rule (a fake file keeps the last).
+    cg.restrict_devices(crate::cgroup::DEFAULT_DEVICE_RULES)
+        .unwrap();
+    assert_eq!(read(dir("devices").join("devices.deny")), "a");
+    assert_eq!(read(dir("devices").join("devices.allow")), "c 136:* rwm");
 
     let pid = 1000 + rand::random::<u16>() as i32;
     cg.add_pid(pid).unwrap();

@@ -10,6 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::device_rules::DeviceRule;
 use super::{
     limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file, Cgroup,
     CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT, V1_USED,
@@ -148,6 +149,17 @@ impl Cgroup for CgroupV1 {
 
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
         limits::write_cpuset(self.dir("cpuset")?, &self.name, cpus, mems)
+    }
+
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
+        // Deny all first, then allow rule by rule: a group starts with its
+        // parent's list, which on most hosts is "everything".
+        let dir = self.dir("devices")?;
+        write_file(&dir.join("devices.deny"), "a")?;
+        for rule in rules {
+            write_file(&dir.join("devices.allow"), &rule.to_string())?;
+        }
+        Ok(())
     }
 
     // ANCHOR: freeze_v1

@@ -10,6 +10,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::device_rules::DeviceRule;
 use super::{
     limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for,
     write_file, Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
@@ -194,6 +195,10 @@ impl Cgroup for CgroupV2 {
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
         limits::v2_enable_cpuset(&self.dir)?;
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
+    }
+
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
+        super::device_program::attach(&self.dir, rules)
     }
 
     fn freeze(&self) -> Result<()> {
