@@ -14,12 +14,9 @@
 //! unit tests drive both versions against fake trees in temporary
 //! directories and check exactly what was written.
 
-<<<<<<< HEAD
-mod limits;
-=======
 pub mod device_program;
 pub mod device_rules;
->>>>>>> main
+mod limits;
 mod mountinfo;
 mod v1;
 mod v2;
@@ -31,11 +28,8 @@ use std::path::{Path, PathBuf};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-<<<<<<< HEAD
-pub use limits::SwapLimit;
-=======
 pub use device_rules::{DeviceKind, DeviceRule, DEFAULT_RULES as DEFAULT_DEVICE_RULES};
->>>>>>> main
+pub use limits::SwapLimit;
 pub use mountinfo::{parse_mountinfo, MountInfo};
 pub use v1::CgroupV1;
 pub use v2::CgroupV2;
@@ -208,7 +202,11 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     fn oom_killed(&self) -> Result<bool>;
     // ANCHOR_END: cgroup_trait
 
-<<<<<<< HEAD
+    /// Lets the group's processes open and `mknod` only the devices that
+    /// `rules` allow (v1: `devices.deny`/`devices.allow`; v2: an eBPF
+    /// program, see [`device_program`]). Set before any process joins.
+    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()>;
+
     /// `--memory` with `--memory-swap`: RAM limit and the limit of RAM plus
     /// swap together, in the order the kernel accepts (see [`limits`]).
     fn set_memory_and_swap(&self, memory: u64, swap: SwapLimit) -> Result<()>;
@@ -220,12 +218,6 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// `--cpuset-cpus` / `--cpuset-mems`: the CPUs and memory nodes the
     /// group may use; `None` leaves one as it is.
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()>;
-=======
-    /// Lets the group's processes open and `mknod` only the devices that
-    /// `rules` allow (v1: `devices.deny`/`devices.allow`; v2: an eBPF
-    /// program, see [`device_program`]). Set before any process joins.
-    fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()>;
->>>>>>> main
 
     /// The process ids in the group (from `cgroup.procs`).
     fn pids(&self) -> Result<Vec<i32>> {
@@ -444,11 +436,9 @@ impl CgroupRoot {
 }
 
 /// The v1 controllers the engine uses (the others are left alone).
-<<<<<<< HEAD
-pub const V1_USED: &[&str] = &["cpu", "cpuacct", "cpuset", "freezer", "memory", "pids"];
-=======
-pub const V1_USED: &[&str] = &["cpu", "cpuacct", "devices", "freezer", "memory", "pids"];
->>>>>>> main
+pub const V1_USED: &[&str] = &[
+    "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids",
+];
 
 /// Every v1 controller name the kernel knows; anything else in a mount's
 /// options (`rw`, `name=systemd`, `clone_children`) is not a controller.
