@@ -111,4 +111,11 @@ mdbook build book
 book/check-links.sh
 cargo workbook check-book
 
+step "the book's Try-its (every console,runnable block, typed as a reader would)"
+# One root shell session in the book's order, a scratch tmpfs on /tmp, output compared
+# with the book's ([..] and ... stand for what differs between machines).
+tryits_start=$SECONDS
+cargo workbook try-its
+echo "try-its stage: $((SECONDS - tryits_start)) s"
+
 step "all green"

@@ -7,6 +7,20 @@
 #   sudo bench/build.sh          (needs root: RUN steps are containers)
 #
 # Target (issue: chapter 08): cached rebuild <= 0.5x Docker's.
+#
+# A Docker engine to compare with, without installing one over the host's
+# docker CLI: unpack Debian's engine and start it beside minidock (see
+# bench/run-latency.sh), then point this script at it with DOCKER_HOST:
+#
+#   mkdir -p /tmp/dockerio && cd /tmp/dockerio && apt-get download docker.io containerd
+#   for f in *.deb; do dpkg -x "$f" root; done
+#   PATH=$PWD/root/usr/bin:$PWD/root/usr/sbin:$PATH dockerd --bridge=none \
+#       --iptables=false --ip6tables=false --data-root $PWD/data \
+#       --exec-root $PWD/exec -H unix://$PWD/docker.sock &
+#   DOCKER_HOST=unix:///tmp/dockerio/docker.sock sudo -E bench/build.sh
+#
+# (With --bridge=none Docker's RUN steps get no network, while minidock's
+# are wired to its default bridge: the cold build favours Docker a little.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,8 +96,9 @@ cached=()
 for _ in 1 2 3 4 5; do cached+=("$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")"); done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '\nminidock build (%d files in the context)\n' 200
+mcached=$(median "${cached[@]}")
 printf '  cold build       %6d ms\n' "$cold"
-printf '  cached rebuild   %6d ms (median of 5)\n' "$(median "${cached[@]}")"
+printf '  cached rebuild   %6d ms (median of 5)\n' "$mcached"
 
 if command -v docker >/dev/null && docker version >/dev/null 2>&1; then
     docker import -c 'ENV PATH=/bin' "$dir/rootfs.tar" minidock-bench/busybox:latest >/dev/null
@@ -93,8 +108,13 @@ if command -v docker >/dev/null && docker version >/dev/null 2>&1; then
     dcached=()
     for _ in 1 2 3 4 5; do dcached+=("$(ms docker build -t minidock-bench/build:1 "$ctx")"); done
     printf '\ndocker build (classic builder)\n'
+    dmcached=$(median "${dcached[@]}")
     printf '  cold build       %6d ms\n' "$dcold"
-    printf '  cached rebuild   %6d ms (median of 5)\n' "$(median "${dcached[@]}")"
+    printf '  cached rebuild   %6d ms (median of 5)\n' "$dmcached"
+    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+    printf '\nminidock / docker\n'
+    printf '  cold build       %6sx\n' "$(ratio "$cold" "$dcold")"
+    printf '  cached rebuild   %6sx (goal: <= 0.5x)\n' "$(ratio "$mcached" "$dmcached")"
     docker rmi -f minidock-bench/build:1 minidock-bench/busybox:latest >/dev/null 2>&1 || true
 else
     echo

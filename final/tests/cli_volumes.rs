@@ -782,3 +782,195 @@ fn a_tmpfs_volume_is_mounted_again_after_a_reboot() {
     daemon.ok(&["volume", "rm", "mem"]);
     assert!(!mounted());
 }
+
+/// Mounts this test made on the host, unmounted (last first) when dropped,
+/// before the daemon's own cleanup looks for leaks.
+struct HostMounts(Vec<PathBuf>);
+
+impl HostMounts {
+    /// `dir` bind-mounted onto itself, then given propagation `mode`.
+    fn own_mount(&mut self, dir: &Path, mode: nix::mount::MsFlags) {
+        use nix::mount::{mount, MsFlags};
+        fs::create_dir_all(dir).unwrap();
+        mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>).unwrap();
+        self.0.push(dir.to_path_buf());
+        mount(None::<&str>, dir, None::<&str>, mode, None::<&str>).unwrap();
+    }
+}
+
+impl Drop for HostMounts {
+    fn drop(&mut self) {
+        for dir in self.0.iter().rev() {
+            if let Err(e) = nix::mount::umount2(dir, nix::mount::MntFlags::MNT_DETACH) {
+                eprintln!("cannot unmount {}: {e}", dir.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn bind_propagation_lets_the_hosts_later_mounts_in_when_asked() {
+    if !docker_cli_available() {
+        return;
+    }
+    use nix::mount::MsFlags;
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let shared = daemon.scratch().join("shared");
+    let private = daemon.scratch().join("private");
+    let mut mounts = HostMounts(Vec::new());
+    mounts.own_mount(&shared, MsFlags::MS_SHARED);
+    mounts.own_mount(&private, MsFlags::MS_PRIVATE);
+    fs::create_dir(shared.join("sub")).unwrap();
+    let (s, p) = (shared.display(), private.display());
+    let id = ok(daemon.docker().args([
+        "run",
+        "-d",
+        "--mount",
+        &format!("type=bind,src={s},dst=/slave,bind-propagation=rslave"),
+        "-v",
+        &format!("{s}:/private"),
+        "busybox",
+        "sleep",
+        "1000",
+    ]));
+    let id = id.trim();
+    let shown = ok(daemon.docker().args([
+        "inspect",
+        "-f",
+        "{{range .Mounts}}{{.Destination}} {{.Propagation}};{{end}}",
+        id,
+    ]));
+    assert_eq!(shown, "/private rprivate;/slave rslave;\n");
+    // Mounted on the host after the container started.
+    let sub = shared.join("sub");
+    nix::mount::mount(
+        Some("tmpfs"),
+        &sub,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        Some("size=64k"),
+    )
+    .unwrap();
+    mounts.0.push(sub.clone());
+    fs::write(sub.join("ready"), "mounted-later\n").unwrap();
+    let seen = ok(daemon.docker().args([
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "cat /slave/sub/ready; cat /private/sub/ready 2>/dev/null || echo absent",
+    ]));
+    assert_eq!(seen, "mounted-later\nabsent\n");
+    ok(daemon.docker().args(["rm", "-f", id]));
+
+    // A linked bind over a mount that sends nothing: Docker's words.
+    let out = daemon
+        .docker()
+        .args([
+            "run",
+            "--rm",
+            "-v",
+            &format!("{p}:/x:rshared"),
+            "busybox",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains(&format!(
+            "path {p} is mounted on {p} but it is not a shared mount"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // ... and on a volume a propagation means nothing: refused by name.
+    let out = daemon
+        .docker()
+        .args(["run", "--rm", "-v", "vp:/x:rslave", "busybox", "true"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&out).contains("is for bind mounts"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(volume_names(&daemon).is_empty());
+    drop(mounts);
+}
+
+#[test]
+fn cp_through_a_containers_symlink_resolves_in_the_containers_view() {
+    let d = Daemon::start();
+    d.load_busybox();
+    let host = d.scratch();
+    let ro = host.join("ro");
+    fs::create_dir(&ro).unwrap();
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "-v",
+        "vol:/data",
+        "-v",
+        &format!("{}:/ro:ro", ro.display()),
+        "busybox",
+        "sleep",
+        "1000",
+    ]);
+    // The links are the container's own: made by its process, as a
+    // hostile one would.
+    d.ok(&[
+        "exec",
+        "box",
+        "sh",
+        "-c",
+        "ln -s /data /abs && mkdir -p /etc/x /data/in && ln -s ../../data/in /etc/x/rel && \
+         ln -s ../../../../../../etc /climb && ln -s /ro /toro && \
+         echo image > /etc/minidock-marker",
+    ]);
+    let p = |name: &str| host.join(name).display().to_string();
+    let probe = "minidock-cp-probe.txt";
+    fs::write(host.join(probe), "from-host\n").unwrap();
+    let volume = data_of(&d, "vol");
+
+    // in: through an absolute link, and through a relative one
+    d.ok(&["cp", &p(probe), "box:/abs/"]);
+    assert_eq!(
+        fs::read_to_string(volume.join(probe)).unwrap(),
+        "from-host\n"
+    );
+    d.ok(&["cp", &p(probe), "box:/etc/x/rel/"]);
+    assert_eq!(
+        fs::read_to_string(volume.join("in").join(probe)).unwrap(),
+        "from-host\n"
+    );
+    assert_eq!(
+        d.ok(&["exec", "box", "cat", &format!("/abs/{probe}")]),
+        "from-host\n"
+    );
+    // out: through the link, the volume's file, not the overlay's empty /data
+    fs::write(volume.join("out.txt"), "in-volume\n").unwrap();
+    d.ok(&["cp", "box:/abs/out.txt", &p("out.txt")]);
+    assert_eq!(
+        fs::read_to_string(host.join("out.txt")).unwrap(),
+        "in-volume\n"
+    );
+
+    // A link that climbs stays in the container's root, both ways.
+    d.ok(&["cp", "box:/climb/minidock-marker", &p("marker")]);
+    assert_eq!(fs::read_to_string(host.join("marker")).unwrap(), "image\n");
+    d.ok(&["cp", &p(probe), "box:/climb/"]);
+    assert_eq!(
+        d.ok(&["exec", "box", "cat", &format!("/etc/{probe}")]),
+        "from-host\n"
+    );
+    assert!(!Path::new("/etc").join(probe).exists());
+    // A link into a read-only bind does not make it writable.
+    let err = fails(&d, &["cp", &p(probe), "box:/toro/"]);
+    assert!(err.contains("/ro is mounted read-only"), "{err}");
+    assert!(fs::read_dir(&ro).unwrap().next().is_none());
+    d.ok(&["rm", "-f", "box"]);
+}

@@ -840,3 +840,88 @@ fn the_networks_dns_server_answers_names_aliases_and_peers_on_every_network() {
     daemon.ok(&["rm", "-f", "web", "db", "both"]);
     daemon.ok(&["network", "rm", "front", "back"]);
 }
+
+/// Every step of a container's network setup, as its fail point names it
+/// (see `minidock_networks::bridge`).
+const SETUP_STEPS: [&str; 7] = [
+    "net-setup-after-record",
+    "net-setup-after-netns",
+    "net-setup-after-address",
+    "net-setup-after-endpoint",
+    "net-setup-after-veth",
+    "net-setup-after-proxy",
+    "net-setup-after-files",
+];
+
+/// Processes whose command line holds `needle` (the port proxies of one
+/// daemon carry its run directory).
+fn processes_with(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+            line.contains(needle).then_some(line)
+        })
+        .collect()
+}
+
+#[test]
+fn a_daemon_killed_at_each_network_setup_step_leaves_nothing_after_its_restart() {
+    let mut daemon = Daemon::start();
+    daemon.load_busybox();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "app"]);
+    let netns_dir = daemon.dir.join("run/netns");
+    for step in SETUP_STEPS {
+        let (dir, leaks) = daemon.kill9();
+        let crashing = Daemon::start_in_with_env(&dir, &[("MINIDOCK_FAILPOINT", step)]);
+        let out = crashing.run(&[
+            "run",
+            "-d",
+            "--name",
+            "crashy",
+            "--network",
+            "app",
+            "-p",
+            "127.0.0.1::80",
+            "busybox",
+            "sleep",
+            "300",
+        ]);
+        assert!(!out.status.success(), "{step}: the run went through");
+        let (status, dir, _) = crashing.crashed(Duration::from_secs(30));
+        assert!(!status.success(), "{step}: {status}");
+        daemon = Daemon::start_in(&dir);
+        daemon.adopt_leak_check(leaks);
+
+        // The restarted daemon released what the dead one had made.
+        assert!(
+            allocated(&daemon, "app").is_empty(),
+            "{step}: an address is held"
+        );
+        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+        let pinned = std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&*netns_dir.to_string_lossy()))
+            .count();
+        assert_eq!(pinned, 0, "{step}: a network namespace is still pinned");
+        let proxies = processes_with(&netns_dir.to_string_lossy());
+        assert!(proxies.is_empty(), "{step}: proxies left: {proxies:?}");
+        // …and the container starts as if nothing had happened.
+        daemon.ok(&["start", "crashy"]);
+        assert_eq!(allocated(&daemon, "app").len(), 1, "{step}");
+        assert!(
+            !daemon.ok(&["port", "crashy", "80/tcp"]).trim().is_empty(),
+            "{step}: no port"
+        );
+        daemon.ok(&["rm", "-f", "crashy"]);
+        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+    }
+    daemon.ok(&["network", "rm", "app"]);
+    let leaks = minidock_testkit::network_leaks(&daemon.root());
+    assert!(leaks.is_empty(), "left behind: {leaks:?}");
+}

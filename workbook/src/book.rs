@@ -187,7 +187,7 @@ fn render_items(items: &mut [Value]) -> Result<()> {
             .unwrap_or("a page")
             .to_string();
         if let Some(Value::String(content)) = chapter.get_mut("content") {
-            *content = render_page(content, &page)?;
+            *content = crate::tryit::render(&render_page(content, &page)?);
         }
         if let Some(Value::Array(sub)) = chapter.get_mut("sub_items") {
             render_items(sub)?;

@@ -16,4 +16,5 @@ pub mod reference;
 pub mod signals;
 pub mod state;
 pub mod testrun;
+pub mod tryit;
 pub mod workspace;

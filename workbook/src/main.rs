@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use minidock_workbook::commands::{
-    book, check, diff, doctor, hint, list, solution, start, verify, watch,
+    book, check, diff, doctor, hint, list, solution, start, try_its, verify, watch,
 };
 use minidock_workbook::{signals, workspace};
 
@@ -208,6 +208,29 @@ enum Command {
         #[arg(value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+
+    /// For maintainers and CI: type every runnable shell block of the book and compare the
+    /// output with the book's.
+    #[command(
+        long_about = "For maintainers and CI: runs every ```console,runnable block of \
+            book/src (in SUMMARY.md order, one root shell session, from the workspace root, \
+            with a scratch tmpfs on /tmp in a mount namespace of its own) after building the \
+            workspace's binaries and examples, and compares each command's output with the \
+            lines the book shows below it.\n\n\
+            In the book's output, `[..]` matches any text within a line and a line `...` any \
+            number of lines (ids, times, sizes); a command shown without output must print \
+            nothing. Exits with 1 when a command's output differs."
+    )]
+    TryIts {
+        /// Only these pages (`01-namespaces`), still in the book's order.
+        pages: Vec<String>,
+        /// Seconds one command may take before the session is stopped.
+        #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+        timeout: u64,
+        /// Do not build first (the binaries are fresh).
+        #[arg(long)]
+        no_build: bool,
+    },
 }
 
 fn run(cli: Cli) -> Result<bool> {
@@ -243,6 +266,18 @@ fn run(cli: Cli) -> Result<bool> {
             let dir = dir.unwrap_or_else(|| workspace.root.join("book/book"));
             book::check(&workspace, &dir)
         }
+        Command::TryIts {
+            pages,
+            timeout,
+            no_build,
+        } => try_its::run(
+            &workspace,
+            &try_its::Options {
+                pages,
+                timeout: std::time::Duration::from_secs(timeout),
+                no_build,
+            },
+        ),
         Command::List => list::run(&workspace),
         Command::Start { chapter, force } => start::run(&workspace, chapter, force),
         Command::Check {

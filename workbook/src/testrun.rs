@@ -248,7 +248,9 @@ impl TestCommand<'_> {
         let mut command = Command::new(cargo());
         // Its own process group, so a timeout can stop cargo and every test binary under it.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        command.args(["test", "-p", self.package]);
+        // The library's and the integration tests (and the binaries they run): no examples
+        // and no doc tests, which take long to build and guard no exercise.
+        command.args(["test", "-p", self.package, "--lib", "--tests"]);
         if !self.fail_fast {
             command.arg("--no-fail-fast");
         }

@@ -35,7 +35,7 @@ pub fn parse(names: &[String]) -> Result<CapsHashSet, String> {
 /// every other capability this kernel knows. This needs `CAP_SETPCAP`, so
 /// it runs before the switch to a non-root user, which loses it.
 pub fn drop_bounding_set(keep: &CapsHashSet) -> Result<(), SetupError> {
-    // exercise 1.7 drop-capabilities: drop every capability not in `keep` from the bounding set.
+    // exercise 1.9 drop-capabilities: drop every capability not in `keep` from the bounding set.
     // hint: caps::runtime::thread_all_supported() lists what this kernel knows
     // hint: caps::drop(None, CapSet::Bounding, cap) is prctl(PR_CAPBSET_DROP, cap)
     for cap in caps::runtime::thread_all_supported() {

@@ -106,7 +106,7 @@ pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupErro
 /// binds are the only device nodes the container can open: everything it
 /// can write to is `nodev` ([`crate::rootfs::remount_nodev`]).
 pub fn create_device_nodes(dev: &Path) -> Result<(), SetupError> {
-    // exercise 1.5 dev-nodes: make /dev/null, zero, full, random, urandom and tty exist in the new /dev.
+    // exercise 1.6 dev-nodes: make /dev/null, zero, full, random, urandom and tty exist in the new /dev.
     // hint: for each name in DEVICES, create an empty file dev/NAME (fs::File::create)
     // hint: then bind-mount the host's /dev/NAME onto it: mount(Some(host), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
     for name in DEVICES {

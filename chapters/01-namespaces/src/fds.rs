@@ -17,7 +17,7 @@ use crate::error::SetupError;
 /// `close_range(3, ~0, CLOSE_RANGE_CLOEXEC)` does it in one call (Linux
 /// 5.11+); older kernels get the same from a walk over `/proc/self/fd`.
 pub fn close_on_exec_above_stdio() -> Result<(), SetupError> {
-    // exercise 1.10 close-fds: make sure no descriptor above 2 survives the execve.
+    // exercise 1.11 close-fds: make sure no descriptor above 2 survives the execve.
     // hint: a descriptor marked close-on-exec is closed by the execve itself: mark every one above 2 and none reaches the command
     // hint: Linux 5.11+ does a whole range in one call with a flag for close-on-exec (see the function's doc); older kernels refuse it with ENOSYS or EINVAL
     // hint: the fallback walks open_fds() and sets FD_CLOEXEC on each number above 2 with fcntl(F_SETFD); EBADF is harmless there (the listing's own fd is gone)

@@ -134,12 +134,15 @@ fn helper() -> Result<i32, SetupError> {
             // Only PID 1 may hold the console socket: the engine learns
             // that the terminal will never come when PID 1's copy closes.
             drop(console);
+            // Before the engine hears of the start: a signal it sends as
+            // soon as `spawn` returned must find the handler in place, not
+            // the default action that would kill the helper.
+            forward_signals_to(child)?;
             channel::report(&Report::ContainerStarted {
                 pid: child.as_raw(),
             });
             channel::close_status_fd();
             fds::close_above_stdio()?;
-            forward_signals_to(child)?;
             wait_for(child)
         }
     }
@@ -208,7 +211,7 @@ fn read_spec(pipe: &mut impl BufRead) -> Result<ProcessSpec, SetupError> {
 /// in the new one, as PID 1 — with PID 1's duties: it reaps orphans, and
 /// the kernel delivers it only signals it has a handler for. When PID 1
 /// exits, the kernel kills everything else in the namespace.
-fn fork_pid1() -> Result<ForkResult, SetupError> {
+pub fn fork_pid1() -> Result<ForkResult, SetupError> {
     // exercise 1.2 pid1-fork: fork, so that the child is born as PID 1 of the new PID namespace.
     // hint: a new PID namespace is for children: the process that unshared stays where it was, and its first child is PID 1 of the new namespace
     // hint: the call that makes a child copies the caller; nix has it in `unistd`, and it is `unsafe` (after it, the child of a multi-threaded parent may only make async-signal-safe calls)
@@ -401,7 +404,7 @@ fn wait_for(child: Pid) -> Result<i32, SetupError> {
 /// code, or 128 + N when signal N killed it (`137` = SIGKILL). `None` for
 /// statuses that are not an end (stopped, continued).
 pub fn exit_code(status: WaitStatus) -> Option<i32> {
-    // exercise 1.11 exit-status: turn a wait status into Docker's exit code.
+    // exercise 1.12 exit-status: turn a wait status into Docker's exit code.
     // hint: WaitStatus::Exited(_, code) gives code; WaitStatus::Signaled(_, signal, _) gives 128 + signal as i32
     match status {
         WaitStatus::Exited(_, code) => Some(code),

@@ -21,7 +21,8 @@
 //!
 //! The modules follow the order of the setup: [`spec`] (what to run),
 //! [`spawn`] (the engine's side), [`init`] (the helper's side), then one
-//! module per step: [`dumpable`], [`namespaces`], [`network`], [`rootfs`], [`devices`],
+//! module per step: [`dumpable`], [`namespaces`], [`network`], [`rootfs`]
+//! (with [`propagation`] for binds that stay linked to the host), [`devices`],
 //! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`], and
 //! [`terminal`] for containers with a TTY. [`failpoint`] lets tests stop a
 //! process at a named step.
@@ -38,6 +39,7 @@ pub mod init;
 pub mod masks;
 pub mod namespaces;
 pub mod network;
+pub mod propagation;
 pub mod rootfs;
 pub mod seccomp;
 pub mod spawn;
@@ -46,5 +48,6 @@ pub mod terminal;
 pub mod user;
 
 pub use error::{Error, SetupError};
+pub use propagation::Propagation;
 pub use spawn::{Container, InitHelper, Output, REEXEC_ARG};
 pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, TmpfsMount, User, UserNamespace};

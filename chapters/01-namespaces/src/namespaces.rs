@@ -119,8 +119,10 @@ pub fn join_network(ns: &Namespaces) -> Result<(), SetupError> {
 /// Gives the new UTS namespace its own hostname. The host's is untouched:
 /// `sethostname` writes the copy of the namespace the caller is in.
 pub fn set_hostname(name: &str) -> Result<(), SetupError> {
-    // exercise 1.6 set-hostname: give the container's UTS namespace its own hostname.
-    // hint: nix::unistd::sethostname
+    // exercise 1.3 set-hostname: give the container's UTS namespace its own hostname.
+    // hint: a UTS namespace holds two names, the hostname and the NIS domain name; `hostname` prints the first, and a new namespace starts with a copy of the host's
+    // hint: one system call sets it, for the caller's UTS namespace only; nix wraps it in its `unistd` module, taking the name as it is
+    // hint: its error is an Errno: turn it into this crate's error with SetupError::sys, naming the call and the name, and return Ok(()) otherwise
     nix::unistd::sethostname(name)
         .map_err(|e| SetupError::sys("sethostname", Some(name.to_string()), e))?;
     Ok(())
@@ -158,9 +160,9 @@ mod tests {
         ));
     }
 
-    /// Exercise 1.6 on its own, without a container: a thread of its own unshares a UTS
+    /// Exercise 1.3 on its own, without a container: a thread of its own unshares a UTS
     /// namespace (which only that thread enters), sets the name there and reads it back; the
-    /// host's name is unchanged. So this test can tell 1.6 done before 1.1–1.5 are.
+    /// host's name is unchanged. So this test can tell 1.3 done before 1.1 and 1.2 are.
     #[test]
     fn set_hostname_names_a_fresh_uts_namespace_and_not_the_host() {
         minidock_testkit::require_root();
@@ -174,7 +176,7 @@ mod tests {
         .expect("the thread in the new UTS namespace");
         assert_eq!(
             inside, "md-guard-1-6",
-            "exercise 1.6 set-hostname: after set_hostname, the namespace's hostname is not the name given"
+            "exercise 1.3 set-hostname: after set_hostname, the namespace's hostname is not the name given"
         );
         assert_eq!(
             nix::unistd::gethostname().expect("gethostname"),

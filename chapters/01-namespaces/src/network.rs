@@ -12,7 +12,7 @@ use crate::error::SetupError;
 /// interface ioctls on any socket: `SIOCGIFFLAGS` reads the flags,
 /// `SIOCSIFFLAGS` writes them back with `IFF_UP` added.
 pub fn bring_up_loopback() -> Result<(), SetupError> {
-    // exercise 1.9 loopback-up: bring up `lo` in the new network namespace.
+    // exercise 1.4 loopback-up: bring up `lo` in the new network namespace.
     // hint: an interface is up when its IFF_UP flag is set; the kernel reads and writes interface flags through ioctls on any socket
     // hint: open a datagram socket of the Inet family (nix::sys::socket, close-on-exec) and fill a libc::ifreq whose name is "lo"
     // hint: read the flags with SIOCGIFFLAGS, add IFF_UP to them, write them back with SIOCSIFFLAGS; both ioctls are unsafe calls on the socket's raw fd

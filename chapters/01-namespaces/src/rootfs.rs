@@ -20,13 +20,18 @@ use nix::sys::statvfs::{statvfs, FsFlags};
 
 use crate::devices;
 use crate::error::SetupError;
+use crate::propagation::{self, Propagation};
 use crate::spec::{BindMount, ProcessSpec, TmpfsMount};
 
 /// Every step of [`crate::rootfs`], in order. On return the process's root
 /// and working directory are the container's `/`.
 pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     let root = spec.rootfs.as_path();
-    make_mounts_private()?;
+    match propagation::namespace_mode(&spec.mounts) {
+        Propagation::Rprivate => make_mounts_private()?,
+        // a bind stays linked to the host: receive, never send
+        mode => propagation::set_namespace(mode)?,
+    }
     bind_rootfs(root)?;
     mount_proc(root)?;
     devices::mount_dev(root, spec.namespaces.user.is_some())?;
@@ -161,7 +166,7 @@ pub fn mount_point(rootfs: &Path, dest: &Path, kind: Kind) -> Result<PathBuf, Se
 /// which still lives in the host's PID namespace. `nosuid,noexec,nodev`:
 /// nothing under `/proc` should ever be executed or act as a device.
 pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
-    // exercise 1.4 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
+    // exercise 1.5 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
     // hint: mount_point(rootfs, Path::new("/proc"), Kind::Dir) gives the target and refuses symlinks
     // hint: nix::mount::mount(Some("proc"), &target, Some("proc"), MS_NOSUID | MS_NOEXEC | MS_NODEV, None::<&str>)
     let target = mount_point(rootfs, Path::new("/proc"), Kind::Dir)?;
@@ -193,7 +198,7 @@ pub fn mount_sys(rootfs: &Path) -> Result<(), SetupError> {
 }
 
 /// A host file or directory made visible inside the container
-/// (`docker run -v /host:/ctr[:ro]`).
+/// (`docker run -v /host:/ctr[:ro]`), with the propagation it asked for.
 pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     let meta = fs::metadata(&m.source)
         .map_err(|e| SetupError::refused("bind mount source", display(&m.source), e.to_string()))?;
@@ -212,7 +217,8 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     } else {
         MsFlags::MS_NODEV
     };
-    remount_adding(&target, flags, "remount bind mount")
+    remount_adding(&target, flags, "remount bind mount")?;
+    propagation::apply(&target, m.propagation)
 }
 
 /// The bind mounts and tmpfs mounts of `spec`, shallow destinations first:
@@ -311,7 +317,7 @@ fn remount_adding(target: &Path, add: MsFlags, step: &'static str) -> Result<(),
 /// `pivot_root` and the detach, the host's file system is not mounted in
 /// this namespace at all: there is nothing left to escape to.
 pub fn enter_rootfs(rootfs: &Path) -> Result<(), SetupError> {
-    // exercise 1.3 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
+    // exercise 1.7 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
     // hint: chdir into the rootfs, then nix::unistd::pivot_root(".", ".") (see pivot_root(2), NOTES)
     // hint: the old root is now stacked on "/": umount2(".", MntFlags::MNT_DETACH), then chdir("/")
     use nix::mount::{umount2, MntFlags};

@@ -32,7 +32,7 @@ use crate::error::SetupError;
 const NR: u32 = 0;
 const ARCH: u32 = 4;
 /// The low 32 bits of `args[0]` (little endian): `clone`'s flags.
-// Used by exercise 1.12 alone: after `start`, a building block for yours.
+// Used by exercise 1.10 alone: after `start`, a building block for yours.
 #[allow(dead_code)]
 const ARG0_LOW: u32 = 16;
 
@@ -47,7 +47,7 @@ const NATIVE_ARCH: u32 = 0xC000_00B7;
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
 
 /// Every `CLONE_NEW*` flag: a new namespace of any kind.
-// Used by exercise 1.12 alone: after `start`, a building block for yours.
+// Used by exercise 1.10 alone: after `start`, a building block for yours.
 #[allow(dead_code)]
 const CLONE_NEW_ANY: u32 = (libc::CLONE_NEWNS
     | libc::CLONE_NEWUTS
@@ -134,11 +134,11 @@ const LOAD: u32 = libc::BPF_LD | libc::BPF_W | libc::BPF_ABS;
 const RETURN: u32 = libc::BPF_RET | libc::BPF_K;
 const IF_EQUAL: u32 = libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K;
 const IF_AT_LEAST: u32 = libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K;
-// Used by exercise 1.12 alone: after `start`, a building block for yours.
+// Used by exercise 1.10 alone: after `start`, a building block for yours.
 #[allow(dead_code)]
 const IF_ANY_BIT: u32 = libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K;
 
-// Used by exercise 1.12 alone: after `start`, a building block for yours.
+// Used by exercise 1.10 alone: after `start`, a building block for yours.
 #[allow(dead_code)]
 const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
 const fn fail(errno: i32) -> u32 {
@@ -180,7 +180,7 @@ pub fn program() -> Vec<sock_filter> {
 /// to the final "allow"; a `clone` gets there only without a `CLONE_NEW*`
 /// flag.
 fn clone_without_namespaces() -> [sock_filter; 5] {
-    // exercise 1.12 seccomp-clone: refuse clone with any CLONE_NEW* flag (EPERM), and allow everything else.
+    // exercise 1.10 seccomp-clone: refuse clone with any CLONE_NEW* flag (EPERM), and allow everything else.
     // hint: five instructions: is it clone? load its flags; is any bit of CLONE_NEW_ANY set? fail with EPERM; allow
     // hint: the pieces are above: stmt(code, k) and jump(code, k, jt, jf); the codes LOAD, IF_EQUAL, IF_ANY_BIT, RETURN; the values ARG0_LOW, CLONE_NEW_ANY, ALLOW and fail(errno)
     // hint: jt and jf count the instructions to skip when the test is true or false: a call that is not clone skips three, straight to the last instruction (allow)
@@ -375,7 +375,7 @@ mod tests {
         }
     }
 
-    /// The rule of exercise 1.12 on its own. Root may make every kind of
+    /// The rule of exercise 1.10 on its own. Root may make every kind of
     /// namespace, so without the filter all these calls succeed: each EPERM
     /// below comes from the filter, not from the kernel.
     #[test]

@@ -125,6 +125,9 @@ fn validate(spec: &ProcessSpec) -> Result<PathBuf, Error> {
         ));
     }
     capabilities::parse(&spec.capabilities).map_err(Error::InvalidSpec)?;
+    // Here, in the engine's mount namespace: a new one owned by a user
+    // namespace would show the host's shared mounts as slaves.
+    crate::propagation::check_sources(&spec.mounts).map_err(Error::InvalidSpec)?;
     let rootfs = spec.rootfs.canonicalize().map_err(|e| Error::Rootfs {
         path: spec.rootfs.clone(),
         reason: e.to_string(),

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::propagation::Propagation;
+
 /// The `PATH` a container gets when its spec sets none (Docker's default).
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -137,6 +139,10 @@ pub struct BindMount {
     /// Absolute path inside the container.
     pub destination: PathBuf,
     pub read_only: bool,
+    /// Whether mounts made on the host under `source` later appear in the
+    /// container (see [`crate::propagation`]); `rprivate` by default.
+    #[serde(default)]
+    pub propagation: Propagation,
 }
 
 /// A fresh tmpfs mounted in the container (`--tmpfs /run:size=64m`,

@@ -206,6 +206,7 @@ fn a_device_node_made_with_mknod_cannot_be_opened() {
         source: data.clone(),
         destination: "/mnt/data".into(),
         read_only: false,
+        propagation: Default::default(),
     };
     // CAP_MKNOD is Docker's default, so mknod works; opening must not, on
     // the root file system, on /dev and on a bind mount alike.
@@ -256,6 +257,7 @@ fn a_read_only_rootfs_refuses_writes_but_dev_shm_and_binds_take_them() {
         source: data.clone(),
         destination: "/data".into(),
         read_only: false,
+        propagation: Default::default(),
     };
     let out = run_ok(
         fx.sh(
@@ -358,6 +360,7 @@ fn bind_mounts_show_host_files_and_read_only_ones_refuse_writes() {
         source: data.clone(),
         destination: "/mnt/rw".into(),
         read_only: false,
+        propagation: Default::default(),
     };
     let ro = BindMount {
         destination: "/mnt/ro".into(),
@@ -432,6 +435,7 @@ fn a_tmpfs_is_mounted_with_its_size_over_a_bind_mounted_before_it() {
         source: data.clone(),
         destination: "/data".into(),
         read_only: false,
+        propagation: Default::default(),
     }));
     let lines: Vec<&str> = out.lines().collect();
     assert!(

@@ -23,6 +23,7 @@ use nix::sys::stat::{fstatat, FileStat, Mode, SFlag};
 
 use crate::error::{Error, Result};
 use crate::layer::extract::Extractor;
+use crate::staging::Staging;
 
 /// What `stat` says about a path in the root, in the shape of Docker's
 /// `X-Docker-Container-Path-Stat` header.
@@ -319,7 +320,9 @@ fn append_dir_content(
 /// Extracts the tar `archive` into the directory `dir` (absolute inside
 /// the container) of the root, every entry owned by `owner`. The directory
 /// must exist; entries with `..`, absolute paths, device nodes, or paths
-/// through symlinks are refused (see chapter 2's layer extractor).
+/// through symlinks are refused (see chapter 2's layer extractor). All or
+/// nothing: a refused entry or a broken archive leaves the directory as it
+/// was (see the `staging` module).
 pub fn extract_into_root(
     root: &Path,
     dir: &str,
@@ -337,7 +340,14 @@ pub fn extract_into_root(
         Some(libc::ENOTDIR) => copy_error(dir, "extraction point is not a directory"),
         _ => not_found_or(dir, e),
     })?;
-    let mut extractor = Extractor::for_copy(dir_fd, owner);
+    // Into a staging directory first: a bad entry halfway must leave the
+    // container as it was (see `crate::staging`).
+    let staging = Staging::create(dir_fd.as_fd())
+        .map_err(|e| copy_error(dir, format!("create a staging directory: {e}")))?;
+    let staged = staging
+        .dir()
+        .map_err(|e| copy_error(dir, format!("open the staging directory: {e}")))?;
+    let mut extractor = Extractor::for_copy(staged, owner);
     let mut tar = tar::Archive::new(archive);
     for entry in tar
         .entries()
@@ -350,5 +360,8 @@ pub fn extract_into_root(
     }
     extractor
         .finish()
-        .map_err(|e| copy_error(dir, format!("{}: {}", e.entry, e.reason)))
+        .map_err(|e| copy_error(dir, format!("{}: {}", e.entry, e.reason)))?;
+    staging
+        .commit(dir)
+        .map_err(|reason| copy_error(dir, reason))
 }

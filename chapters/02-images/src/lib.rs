@@ -11,16 +11,20 @@
 //! - [`Store::load`], [`Store::save`], [`Store::import`]: `docker load`,
 //!   `docker save` and `docker import`;
 //! - [`Rootfs`]: a container's root file system, an overlay of the image's
-//!   layers under the container's own writable layer.
+//!   layers under the container's own writable layer;
+//! - [`copy`]: `docker cp` in and out of a root, all or nothing on the way
+//!   in; [`failpoint`]: the store's steps where crash tests kill a load.
 
 mod archive;
 pub mod changes;
 pub mod copy;
 mod digest;
 mod error;
+pub mod failpoint;
 mod layer;
 mod reference;
 mod rootfs;
+mod staging;
 mod store;
 
 pub use archive::{ImageChanges, LoadedImage};

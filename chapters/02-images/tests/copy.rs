@@ -187,3 +187,72 @@ fn copying_in_stays_in_the_directory_and_belongs_to_root() {
         Err(Error::CopyNotFound(_))
     ));
 }
+
+/// The names under `dir`, recursively, with file contents: a snapshot to
+/// compare before and after.
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let name = path.strip_prefix(dir).unwrap().display().to_string();
+        if entry.file_type().unwrap().is_dir() {
+            out.insert(format!("{name}/"), String::new());
+            for (sub, content) in tree(&path) {
+                out.insert(format!("{name}/{sub}"), content);
+            }
+        } else {
+            out.insert(name, fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[test]
+fn a_copy_that_fails_halfway_changes_nothing() {
+    require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir_all(root.join("dest/sub")).unwrap();
+    fs::write(root.join("dest/keep.txt"), "kept").unwrap();
+    fs::write(root.join("dest/sub/old.txt"), "old").unwrap();
+    fs::write(root.join("dest/file"), "a file").unwrap();
+    let before = tree(&root);
+
+    // A refused entry after good ones.
+    let tar = raw_tar(&[
+        ("a.txt", b"A"),
+        ("sub/new.txt", b"N"),
+        ("keep.txt", b"overwritten"),
+        ("../../escape", b"x"),
+    ]);
+    let err = extract_into_root(&root, "/dest", &mut tar.as_slice(), (0, 0)).unwrap_err();
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(tree(&root), before, "a refused entry left changes");
+
+    // An archive cut off in the middle of its second file.
+    let whole = raw_tar(&[("a.txt", b"A"), ("b.txt", &[b'b'; 4000])]);
+    let cut = &whole[..512 + 512 + 512 + 1000];
+    let err = extract_into_root(&root, "/dest", &mut &cut[..], (0, 0)).unwrap_err();
+    assert!(err.to_string().contains("/dest"), "{err}");
+    assert_eq!(tree(&root), before, "a truncated archive left changes");
+
+    // A directory over a file: refused before anything moved.
+    let tar = raw_tar(&[("a.txt", b"A"), ("file/x", b"x")]);
+    let err = extract_into_root(&root, "/dest", &mut tar.as_slice(), (0, 0)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot overwrite non-directory /dest/file"),
+        "{err}"
+    );
+    assert_eq!(tree(&root), before, "a conflict left changes");
+
+    // And a good archive lands whole, merged into what is there.
+    let tar = raw_tar(&[("a.txt", b"A"), ("sub/new.txt", b"N"), ("keep.txt", b"new")]);
+    extract_into_root(&root, "/dest", &mut tar.as_slice(), (0, 0)).unwrap();
+    let mut want = before.clone();
+    want.insert("dest/a.txt".into(), "A".into());
+    want.insert("dest/sub/new.txt".into(), "N".into());
+    want.insert("dest/keep.txt".into(), "new".into());
+    assert_eq!(tree(&root), want);
+}

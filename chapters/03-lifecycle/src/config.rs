@@ -365,15 +365,23 @@ pub struct Bind {
     /// Absolute path inside the container.
     pub destination: PathBuf,
     pub read_only: bool,
+    /// `rslave`, `shared`, …: whether the host's later mounts under the
+    /// source reach the container (chapter 01's [`Propagation`]). Written
+    /// after the mode (`/a:/b:ro,rslave`) only when it is not the default,
+    /// so a `config.json` from before it existed still loads.
+    pub propagation: Propagation,
 }
+
+pub use minidock_namespaces::Propagation;
 
 impl FromStr for Bind {
     type Err = Error;
 
-    /// Parses `/host:/ctr`, `/host:/ctr:ro` or `/host:/ctr:rw`. Both paths
-    /// must be absolute and free of `..`, and the destination may not be
-    /// `/`: a bind is resolved inside the container's root when it is
-    /// mounted, and `..` has no business there.
+    /// Parses `/host:/ctr`, `/host:/ctr:ro` or `/host:/ctr:rw`, the mode
+    /// optionally followed by a propagation (`/host:/ctr:ro,rslave`,
+    /// `/host:/ctr:rslave`). Both paths must be absolute and free of `..`,
+    /// and the destination may not be `/`: a bind is resolved inside the
+    /// container's root when it is mounted, and `..` has no business there.
     fn from_str(spec: &str) -> Result<Self, Error> {
         let bad = |reason: &str| Error::InvalidBind {
             spec: spec.to_string(),
@@ -385,11 +393,19 @@ impl FromStr for Bind {
             [s, d, m] => (*s, *d, *m),
             _ => return Err(bad("expected /host/path:/container/path[:ro|rw]")),
         };
-        let read_only = match mode {
-            "ro" => true,
-            "rw" => false,
-            _ => return Err(bad("mode must be ro or rw")),
-        };
+        let mut read_only = false;
+        let mut propagation = Propagation::default();
+        for option in mode.split(',') {
+            match option {
+                "ro" => read_only = true,
+                "rw" => read_only = false,
+                other => {
+                    propagation = other.parse().map_err(|_| {
+                        bad("mode must be ro or rw, optionally with a propagation (ro,rslave)")
+                    })?
+                }
+            }
+        }
         if !source.starts_with('/') {
             return Err(bad(
                 "the host path must be absolute (named volumes are not supported)",
@@ -413,6 +429,7 @@ impl FromStr for Bind {
             source: PathBuf::from(source),
             destination: PathBuf::from(destination),
             read_only,
+            propagation,
         })
     }
 }
@@ -434,11 +451,17 @@ impl fmt::Display for Bind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}{}",
+            "{}:{}",
             self.source.display(),
-            self.destination.display(),
-            if self.read_only { ":ro" } else { "" }
-        )
+            self.destination.display()
+        )?;
+        let propagation = self.propagation != Propagation::default();
+        match (self.read_only, propagation) {
+            (false, false) => Ok(()),
+            (true, false) => write!(f, ":ro"),
+            (false, true) => write!(f, ":{}", self.propagation),
+            (true, true) => write!(f, ":ro,{}", self.propagation),
+        }
     }
 }
 
@@ -705,6 +728,20 @@ mod tests {
         assert_eq!(b.to_string(), "/srv/data:/data:ro");
         assert!(!"/a:/b".parse::<Bind>().unwrap().read_only);
         assert!(!"/a:/b:rw".parse::<Bind>().unwrap().read_only);
+        // A propagation is kept, and written only when it is not rprivate:
+        // what older config.json files hold still reads the same.
+        let slave: Bind = "/a:/b:ro,rslave".parse().unwrap();
+        assert!(slave.read_only);
+        assert_eq!(slave.propagation, Propagation::Rslave);
+        assert_eq!(slave.to_string(), "/a:/b:ro,rslave");
+        let shared: Bind = "/a:/b:shared".parse().unwrap();
+        assert_eq!(shared.to_string(), "/a:/b:shared");
+        assert_eq!(
+            "/a:/b:rprivate".parse::<Bind>().unwrap().to_string(),
+            "/a:/b"
+        );
+        let json: Bind = serde_json::from_str("\"/a:/b:ro\"").unwrap();
+        assert_eq!(json.propagation, Propagation::Rprivate);
         for bad in [
             "",
             "/a",
@@ -715,6 +752,7 @@ mod tests {
             "/../etc:/x",
             "/a:/",
             "/a:/b:ro:x",
+            "/a:/b:ro,rshare",
         ] {
             let err = bad.parse::<Bind>().unwrap_err().to_string();
             assert!(err.starts_with("invalid bind"), "{bad:?}: {err}");

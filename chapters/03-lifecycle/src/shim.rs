@@ -783,6 +783,7 @@ pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -
             source: b.source.clone(),
             destination: b.destination.clone(),
             read_only: b.read_only,
+            propagation: b.propagation,
         })
         .collect();
     spec.tmpfs = container.host_config.tmpfs.clone();

@@ -33,6 +33,7 @@ fn a_container_can_use_its_dev_nodes_and_cannot_make_a_disk_node() {
             source: shared.clone(),
             destination: "/d".into(),
             read_only: false,
+            propagation: Default::default(),
         }],
         ..Default::default()
     };

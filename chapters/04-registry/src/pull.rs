@@ -131,6 +131,7 @@ impl Client {
             record(digest, fresh);
         }
 
+        minidock_images::failpoint::hit("pull-after-blobs");
         progress(Progress::Extracting);
         store
             .put_blob(&fetched.bytes)

@@ -17,7 +17,12 @@
 //!
 //! Every step is written down before it is taken (the address in the
 //! network's file, the endpoint in the sandbox's file), so that a daemon
-//! killed at any point finds at start what to finish or undo.
+//! killed at any point finds at start what to finish or undo. Crash tests
+//! kill it at each step through chapter 03's fail points:
+//! `net-setup-after-record`, `-after-netns`, `-after-address`,
+//! `-after-endpoint`, `-after-veth`, `-after-proxy` (a proxy started, not
+//! yet recorded: [`Driver::reconcile`] finds it by its command line) and
+//! `-after-files`.
 
 use crate::compat::resolver::{self, Resolver};
 use crate::dns::{peer_entries, Presence};
@@ -27,6 +32,7 @@ use crate::ipam::{Pool, Subnet};
 use crate::netlink::{Socket, NETLINK_ROUTE};
 use crate::ports::{self, PortRequest, Published};
 use crate::{links, nat, netns};
+use minidock_lifecycle::failpoint;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
@@ -217,6 +223,11 @@ pub struct Sandbox {
     /// since may have taken one away).
     #[serde(default)]
     pub released: bool,
+    /// While a setup runs: the networks it joins. Emptied once the setup
+    /// is done, so a sandbox with a plan was cut short (a crash, an error)
+    /// and its next start follows the plan, not its partial endpoints.
+    #[serde(default)]
+    pub plan: Vec<(String, EndpointRequest)>,
 }
 
 /// The three files bind-mounted into a container.
@@ -675,6 +686,9 @@ impl Driver {
             if existing.released {
                 // Stopped once: the networks it was on when it stopped.
                 networks.clone_from(&existing.pending);
+            } else if !existing.plan.is_empty() {
+                // A setup cut short by a crash: what it was to join.
+                networks.clone_from(&existing.plan);
             } else {
                 // Networks joined with `connect` before this first start.
                 networks.extend(existing.pending.clone());
@@ -688,12 +702,19 @@ impl Driver {
             name: request.name.clone(),
             hostname: request.hostname.clone(),
             netns: self.netns_path(id),
+            plan: networks.clone(),
             ..Sandbox::default()
         };
         match self.wire(&mut sandbox, request, &networks) {
-            Ok(()) => Ok((sandbox, true)),
+            Ok(()) => {
+                sandbox.plan.clear();
+                write_json(&self.sandbox_path(id), &sandbox)?;
+                Ok((sandbox, true))
+            }
             Err(err) => {
-                if let Err(undo) = self.teardown_locked(&sandbox) {
+                // Nothing of the wiring stays; the plan does, for the next
+                // start.
+                if let Err(undo) = self.release_locked(&sandbox) {
                     eprintln!("minidockd: undoing a failed network setup of {id}: {undo}");
                 }
                 Err(err)
@@ -709,7 +730,9 @@ impl Driver {
     ) -> Result<()> {
         let path = self.sandbox_path(&sandbox.container_id);
         write_json(&path, &sandbox)?;
+        failpoint::hit("net-setup-after-record");
         netns::create(&sandbox.netns)?;
+        failpoint::hit("net-setup-after-netns");
         let mut inside = netns::socket_in(&sandbox.netns)?;
         if let Some(lo) = links::index(&mut inside, "lo")? {
             links::set_up(&mut inside, lo)?;
@@ -749,6 +772,7 @@ impl Driver {
                         &sandbox.netns.display().to_string(),
                     ) {
                         Ok(published) => {
+                            failpoint::hit("net-setup-after-proxy");
                             sandbox.ports.push(published);
                             write_json(&path, &sandbox)?;
                             last = None;
@@ -790,7 +814,9 @@ impl Driver {
             format!("{}.{}", request.hostname, request.domainname)
         };
         hosts::write_in_place(&dir.join("hostname"), &format!("{full}\n"))?;
-        self.refresh_hosts(Some(&sandbox.container_id))
+        self.refresh_hosts(Some(&sandbox.container_id))?;
+        failpoint::hit("net-setup-after-files");
+        Ok(())
     }
 
     // ANCHOR: join
@@ -815,6 +841,7 @@ impl Driver {
         let ip = pool.allocate(&sandbox.container_id, wanted.ip)?;
         let (gateway, prefix) = (pool.gateway, pool.subnet.prefix);
         write_json(&self.network_path(&network.id), &network)?;
+        failpoint::hit("net-setup-after-address");
         let mac = match &wanted.mac {
             Some(text) if !text.is_empty() => parse_mac(text)?,
             _ => mac_for(ip),
@@ -836,6 +863,7 @@ impl Driver {
             request: wanted.clone(),
         });
         write_json(&self.sandbox_path(&sandbox.container_id), &sandbox)?;
+        failpoint::hit("net-setup-after-endpoint");
         let endpoint = sandbox.endpoints.last().expect("just pushed").clone();
 
         let mut host = host_socket()?;
@@ -844,6 +872,7 @@ impl Driver {
         let ns = fs::File::open(&sandbox.netns).map_err(Error::io("open", &sandbox.netns))?;
         use std::os::fd::AsFd;
         links::create_veth(&mut host, &endpoint.veth, master, &ifname, ns.as_fd(), mac)?;
+        failpoint::hit("net-setup-after-veth");
         let veth = links::index(&mut host, &endpoint.veth)?
             .ok_or_else(|| Error::NotFound(format!("veth {} vanished", endpoint.veth)))?;
         links::set_up(&mut host, veth)?;
@@ -966,20 +995,39 @@ impl Driver {
         let Some(sandbox) = self.sandbox(container_id) else {
             return Ok(Vec::new());
         };
-        if sandbox.endpoints.is_empty() && !netns::is_pinned(&sandbox.netns) {
+        let wired = !sandbox.endpoints.is_empty()
+            || !sandbox.plan.is_empty()
+            || netns::is_pinned(&sandbox.netns);
+        if sandbox.released || !wired {
             return Ok(Vec::new());
         }
+        self.release_locked(&sandbox)
+    }
+
+    fn release_locked(&self, sandbox: &Sandbox) -> Result<Vec<Network>> {
+        let container_id = &sandbox.container_id;
         let mut left = Vec::new();
-        let mut pending = Vec::new();
         for endpoint in &sandbox.endpoints {
-            let mut asked = endpoint.request.clone();
-            asked.aliases.clone_from(&endpoint.aliases);
-            pending.push((endpoint.network.clone(), asked));
             if let Ok(network) = self.find(&endpoint.network) {
                 left.push(network);
             }
         }
-        pending.extend(sandbox.pending.iter().cloned());
+        let pending = if sandbox.plan.is_empty() {
+            let mut pending: Vec<_> = sandbox
+                .endpoints
+                .iter()
+                .map(|endpoint| {
+                    let mut asked = endpoint.request.clone();
+                    asked.aliases.clone_from(&endpoint.aliases);
+                    (endpoint.network.clone(), asked)
+                })
+                .collect();
+            pending.extend(sandbox.pending.iter().cloned());
+            pending
+        } else {
+            // A setup cut short: what it was to join.
+            sandbox.plan.clone()
+        };
         // Recorded once the wiring is gone: a crash in between leaves the
         // old record, and `reconcile` releases it again (every step of
         // `unwire` is done when there is nothing left to do).
@@ -991,7 +1039,7 @@ impl Driver {
             released: true,
             ..Sandbox::default()
         };
-        self.unwire(&sandbox)?;
+        self.unwire(sandbox)?;
         write_json(&self.sandbox_path(container_id), &released)?;
         self.refresh_hosts(None)?;
         Ok(left)
@@ -1126,6 +1174,36 @@ impl Driver {
         Ok(network)
     }
 
+    /// Stops the port proxies of this daemon's namespaces that no sandbox
+    /// records: a daemon killed between a proxy's start and its record
+    /// left them.
+    fn sweep_proxies(&self) {
+        let known: Vec<i32> = self
+            .sandboxes()
+            .iter()
+            .flat_map(|s| s.ports.iter().filter_map(|p| p.proxy_pid))
+            .collect();
+        let ours = format!("{}/", self.config.run.display());
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return;
+        };
+        for pid in entries
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| !known.contains(pid))
+        {
+            if ports::is_proxy(pid, &ours) {
+                let orphan = Published {
+                    proto: ports::Proto::Tcp,
+                    container_port: 0,
+                    host_ip: Ipv4Addr::UNSPECIFIED,
+                    host_port: 0,
+                    proxy_pid: Some(pid),
+                };
+                ports::unpublish(&orphan, &ours);
+            }
+        }
+    }
+
     /// At daemon start: unwires every sandbox whose container is gone,
     /// releases those of containers that stopped while no daemon watched
     /// (`running` lists those that run), and frees addresses held by
@@ -1135,7 +1213,7 @@ impl Driver {
             .sandboxes()
             .into_iter()
             .filter(|s| existing.contains(&s.container_id) && !running.contains(&s.container_id))
-            .filter(|s| !s.endpoints.is_empty() || netns::is_pinned(&s.netns))
+            .filter(|s| !s.endpoints.is_empty() || !s.plan.is_empty() || netns::is_pinned(&s.netns))
             .map(|s| s.container_id)
             .collect();
         for id in stopped {
@@ -1152,6 +1230,7 @@ impl Driver {
             .into_iter()
             .map(|s| s.container_id)
             .collect();
+        self.sweep_proxies();
         for mut network in self.networks()? {
             if let Some(pool) = network.pool.as_mut() {
                 let before = pool.allocated.len();

@@ -27,9 +27,9 @@ pub fn create(path: &Path) -> Result<()> {
     let target = path.to_path_buf();
     let pinned = std::thread::spawn(move || -> Result<()> {
         // exercise 6.3 netns-pin: make a new network namespace and pin it on `target`.
-        // hint: this thread alone moves into a fresh network namespace (unshare with one CLONE_NEW* flag)
-        // hint: the thread's own namespace is /proc/thread-self/ns/net; a bind mount of it onto `target` keeps it alive
-        // hint: nix's `mount` module does binds: a source, the target, no file system type, the MS_BIND flag
+        // hint: this thread alone moves into a fresh network namespace: the call of exercise 1.1, with the one flag for the network
+        // hint: a namespace lives as long as something holds it; the thread's own is a file under /proc/thread-self/ns, and mounting that file onto `target` holds it
+        // hint: the mount is a bind mount (a source, a target, no file system type); nix has the call in its `mount` module
         nix::sched::unshare(CloneFlags::CLONE_NEWNET)
             .map_err(|e| Error::io("unshare(CLONE_NEWNET) for", target.clone())(e.into()))?;
         nix::mount::mount(

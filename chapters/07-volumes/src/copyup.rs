@@ -32,8 +32,8 @@ use std::path::{Path, PathBuf};
 pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
     // exercise 7.3 no-symlink-walk: walk `dest` below `rootfs` one component at a time, refusing symlinks.
     // hint: the image decides what is a symlink; `var -> /` would lead out of the rootfs, so never follow one.
-    // hint: for each Component::Normal, push it and look at fs::symlink_metadata (lstat): a symlink is Error::Symlink { destination, path }.
-    // hint: a component that does not exist ends the walk with Ok(None); `..`, `.` are refused as Error::InvalidMount.
+    // hint: add one normal component at a time and look at it without following it (lstat): a symlink is refused with the error that names the destination and the path.
+    // hint: a component that does not exist ends the walk: nothing there; `..` and `.` make the mount invalid.
     let mut path = rootfs.to_path_buf();
     for part in dest.components() {
         match part {
@@ -70,9 +70,9 @@ pub fn resolve_in_root(rootfs: &Path, dest: &Path) -> Result<Option<PathBuf>> {
 /// directory's owner and mode, as Docker does.
 pub fn copy_up(rootfs: &Path, dest: &Path, data: &Path) -> Result<bool> {
     // exercise 7.4 copy-up: fill an empty volume with the image's directory, owners and modes included.
-    // hint: only a volume with nothing in it gets the image's content (fs::read_dir(data)?.next() is None): data written before wins.
-    // hint: find the source with resolve_in_root; no directory there (None, or not a dir) means nothing to copy.
-    // hint: copy_tree(from, data, &mut HashMap::new()) copies the content; then give `data` the source's owner (set_owner) and mode (fs::set_permissions).
+    // hint: only a volume with nothing in it gets the image's content: data written before wins.
+    // hint: find the source inside the rootfs with the walk of exercise 7.3; no directory there means nothing to copy.
+    // hint: this module has a helper that copies a tree (it remembers hard links); then the volume's directory itself takes the source's owner and mode.
     if fs::read_dir(data)
         .map_err(io("read", data))?
         .next()

@@ -7,7 +7,8 @@
 //! -v /var/lib/db                 anonymous volume: a fresh one, random name
 //! -v /srv/conf:/etc/app          bind mount of a host path
 //! --mount type=volume,source=data,target=/db,readonly,volume-nocopy
-//! --mount type=bind,source=/srv,target=/srv,bind-propagation=rprivate
+//! -v /mnt:/mnt:ro,rslave        bind that receives the host's later mounts
+//! --mount type=bind,source=/srv,target=/srv,bind-propagation=rslave
 //! --mount type=tmpfs,target=/cache,tmpfs-size=64m,tmpfs-mode=1770
 //! --tmpfs /run:size=64m,mode=1777
 //! ```
@@ -18,6 +19,7 @@
 
 use crate::error::{Error, Result};
 use crate::name;
+use minidock_lifecycle::config::Propagation;
 use std::path::{Component, Path, PathBuf};
 
 /// What is mounted.
@@ -65,6 +67,9 @@ pub struct MountSpec {
     pub read_only: bool,
     /// `nocopy`, `volume-nocopy`: no copy-up into a fresh volume.
     pub nocopy: bool,
+    /// `rslave`, `bind-propagation=shared`, …, for a bind (chapter 01's
+    /// propagation modes); `None` when not asked: `rprivate`.
+    pub propagation: Option<Propagation>,
 }
 
 fn invalid(spec: &str, reason: impl Into<String>) -> Error {
@@ -99,20 +104,21 @@ pub fn destination(spec: &str, path: &str) -> Result<PathBuf> {
     Ok(p.to_path_buf())
 }
 
-/// Mount propagation: minidock mounts every bind `rprivate` (the
-/// container's mount namespace is cut from the host's before anything is
-/// mounted), so that is the only mode it accepts.
-fn propagation(spec: &str, mode: &str) -> Result<()> {
-    match mode {
-        "private" | "rprivate" => Ok(()),
-        "shared" | "rshared" | "slave" | "rslave" => Err(invalid(
+/// A mount propagation, one of chapter 01's six modes. Only a bind has
+/// one: a volume or a tmpfs is the engine's own, nothing mounts under it
+/// on the host.
+fn propagation(spec: &str, mode: &str) -> Result<Propagation> {
+    mode.parse().map_err(|e: String| invalid(spec, e))
+}
+
+/// Refuses a propagation on anything but a bind, as Docker does.
+fn only_binds_propagate(spec: &str, mount: &MountSpec) -> Result<()> {
+    match (&mount.source, mount.propagation) {
+        (Source::Bind(_), _) | (_, None) => Ok(()),
+        (_, Some(mode)) => Err(invalid(
             spec,
-            format!(
-                "bind propagation {mode} is not supported: minidock mounts every bind rprivate \
-                 (mounts made on either side stay on that side)"
-            ),
+            format!("bind propagation {mode} is for bind mounts, not volumes or tmpfs"),
         )),
-        other => Err(invalid(spec, format!("unknown bind propagation {other:?}"))),
     }
 }
 
@@ -121,13 +127,14 @@ fn propagation(spec: &str, mode: &str) -> Result<()> {
 /// `[SOURCE:]DESTINATION[:OPTIONS]`, where a SOURCE starting with `/` is a
 /// host path, any other a volume name, and no SOURCE an anonymous volume.
 /// OPTIONS: `ro`, `rw`, `nocopy`, `z`/`Z` (SELinux relabelling; no-ops
-/// here), `private`/`rprivate`.
+/// here), and a bind's propagation (`rslave`, `shared`, …).
 pub fn parse_volume(spec: &str) -> Result<MountSpec> {
     // exercise 7.2 parse-volume: split `-v` into source, destination and options, and tell a volume from a bind.
     // hint: split on ':' into one, two or three parts: `/dst`, `src:/dst`, `src:/dst:opts`.
-    // hint: a source that starts with '/' is Source::Bind; any other is a volume name (check it with name::validate); none is Source::Volume(None).
-    // hint: options are comma-separated: ro/rw set read_only, nocopy sets nocopy, z/Z are accepted, private/rprivate go to propagation(); anything else is invalid().
-    // hint: check the destination with destination(spec, …).
+    // hint: a source that is an absolute path is a bind mount of the host; any other is a volume name, checked like every volume name; no source is an anonymous volume.
+    // hint: options are comma-separated: read-only or read-write, nocopy, the SELinux labels (accepted, no effect here), one of the six propagation modes; anything else is refused.
+    // hint: only a bind mount may have a propagation mode (this module checks that), and nocopy is for volumes.
+    // hint: the destination has checks of its own in this module.
     let parts: Vec<&str> = spec.split(':').collect();
     let (source, dest, options) = match parts.as_slice() {
         [dest] => (None, *dest, ""),
@@ -158,6 +165,7 @@ pub fn parse_volume(spec: &str) -> Result<MountSpec> {
         source,
         read_only: false,
         nocopy: false,
+        propagation: None,
     };
     for option in options.split(',').filter(|o| !o.is_empty()) {
         match option {
@@ -166,7 +174,7 @@ pub fn parse_volume(spec: &str) -> Result<MountSpec> {
             "nocopy" => mount.nocopy = true,
             "z" | "Z" => {}
             mode @ ("private" | "rprivate" | "shared" | "rshared" | "slave" | "rslave") => {
-                propagation(spec, mode)?
+                mount.propagation = Some(propagation(spec, mode)?)
             }
             other => return Err(invalid(spec, format!("unknown option {other:?}"))),
         }
@@ -174,6 +182,7 @@ pub fn parse_volume(spec: &str) -> Result<MountSpec> {
     if mount.nocopy && matches!(mount.source, Source::Bind(_)) {
         return Err(invalid(spec, "nocopy is for volumes, not bind mounts"));
     }
+    only_binds_propagate(spec, &mount)?;
     Ok(mount)
     // end exercise
 }
@@ -247,6 +256,7 @@ pub fn tmpfs_with_options(spec: &str, dest: &str, options: &str) -> Result<Mount
         destination: destination(spec, dest)?,
         read_only,
         nocopy: false,
+        propagation: None,
     })
 }
 // ANCHOR_END: parse_tmpfs
@@ -261,6 +271,7 @@ pub fn parse_mount(spec: &str) -> Result<MountSpec> {
     let mut target: Option<&str> = None;
     let mut read_only = false;
     let mut nocopy = false;
+    let mut bind_propagation = None;
     let mut tmpfs = TmpfsOptions::default();
     let truth = |key: &str, value: Option<&str>| match value {
         None | Some("1" | "true") => Ok(true),
@@ -283,7 +294,7 @@ pub fn parse_mount(spec: &str) -> Result<MountSpec> {
             "readonly" | "ro" => read_only = truth(key, value)?,
             "volume-nocopy" => nocopy = truth(key, value)?,
             "volume-driver" if value == Some("local") => {}
-            "bind-propagation" => propagation(spec, need()?)?,
+            "bind-propagation" => bind_propagation = Some(propagation(spec, need()?)?),
             "tmpfs-size" => {
                 let size = need()?;
                 tmpfs.size = Some(
@@ -317,12 +328,15 @@ pub fn parse_mount(spec: &str) -> Result<MountSpec> {
     if nocopy && !matches!(source, Source::Volume(_)) {
         return Err(invalid(spec, "volume-nocopy is for type=volume"));
     }
-    Ok(MountSpec {
+    let mount = MountSpec {
         source,
         destination: destination(spec, target)?,
         read_only,
         nocopy,
-    })
+        propagation: bind_propagation,
+    };
+    only_binds_propagate(spec, &mount)?;
+    Ok(mount)
 }
 
 #[cfg(test)]
@@ -335,6 +349,7 @@ mod tests {
             destination: dest.into(),
             read_only: ro,
             nocopy,
+            propagation: None,
         }
     }
 
@@ -355,6 +370,11 @@ mod tests {
         let bind = parse_volume("/srv/x:/x:ro,rprivate").unwrap();
         assert_eq!(bind.source, Source::Bind("/srv/x".into()));
         assert!(bind.read_only);
+        assert_eq!(bind.propagation, Some(Propagation::Rprivate));
+        let bind = parse_volume("/mnt:/mnt:rslave").unwrap();
+        assert_eq!(bind.propagation, Some(Propagation::Rslave));
+        assert!(!bind.read_only);
+        assert_eq!(parse_volume("/srv:/x").unwrap().propagation, None);
         for bad in [
             "../x:/db",
             "a/b:/db",
@@ -362,7 +382,9 @@ mod tests {
             "data:/",
             "data:/a/../b",
             "data:/db:rx",
-            "/srv:/x:rshared",
+            "/srv:/x:rshare",
+            "data:/x:rslave",
+            "/x:rslave",
             "/srv:/x:nocopy",
             "a:b:c:d",
             ":/db",
@@ -374,10 +396,10 @@ mod tests {
                 "{bad}: {err}"
             );
         }
-        assert!(parse_volume("/srv:/x:rshared")
+        assert!(parse_volume("data:/x:rshared")
             .unwrap_err()
             .to_string()
-            .contains("rprivate"));
+            .contains("for bind mounts"));
     }
 
     #[test]
@@ -403,13 +425,17 @@ mod tests {
             .unwrap();
         assert_eq!(b.source, Source::Bind("/srv".into()));
         assert!(b.read_only);
+        assert_eq!(b.propagation, Some(Propagation::Rprivate));
+        let b = parse_mount("type=bind,src=/a,target=/x,bind-propagation=shared").unwrap();
+        assert_eq!(b.propagation, Some(Propagation::Shared));
         for bad in [
             "type=volume",
             "type=bind,target=/x",
             "type=tmpfs,source=x,target=/x",
             "type=npipe,target=/x",
             "target=/x,bogus=1",
-            "type=bind,src=/a,target=/x,bind-propagation=shared",
+            "type=bind,src=/a,target=/x,bind-propagation=sideways",
+            "type=volume,src=v,target=/x,bind-propagation=rslave",
             "type=tmpfs,target=/x,tmpfs-size=lots",
             "type=bind,src=/a,target=/x,volume-nocopy",
             "type=volume,src=../x,target=/x",

@@ -19,7 +19,7 @@ pub const MAX_NAME: usize = 255;
 pub fn validate(name: &str) -> Result<()> {
     // exercise 7.1 volume-name: accept [a-zA-Z0-9][a-zA-Z0-9_.-]+ (at most MAX_NAME bytes), refuse anything else.
     // hint: the name becomes a directory under ROOT/volumes: what would `..`, `a/b` or an empty name do there?
-    // hint: work on bytes: u8 has is_ascii_alphanumeric, and b"_.-".contains(&b) checks the three extra characters.
+    // hint: work on bytes: the first is an ASCII letter or digit, the others may also be one of three punctuation characters.
     // hint: return Error::InvalidName { name, reason } with a reason that says which rule failed.
     let bad = |reason: &str| {
         Err(crate::error::Error::InvalidName {

@@ -28,7 +28,7 @@ pub fn users_of<'a>(name: &str, users: &'a Users) -> &'a [String] {
 /// Refuses to remove a volume that containers use, naming them.
 pub fn check_unused(name: &str, users: &Users) -> Result<()> {
     // exercise 7.5 in-use: refuse with Error::InUse when any container uses the volume.
-    // hint: users_of gives the containers; an empty slice means nobody.
+    // hint: this module can list who uses a volume; an empty list means nobody.
     // hint: Error::InUse { name, containers } names them, so the user knows what to remove first.
     let containers = users_of(name, users);
     if containers.is_empty() {
@@ -53,7 +53,7 @@ pub fn is_dangling(name: &str, users: &Users) -> bool {
 /// anonymous ones unless `all`.
 pub fn prunable<'a>(volumes: &'a [VolumeInfo], users: &Users, all: bool) -> Vec<&'a VolumeInfo> {
     // exercise 7.6 prunable: keep the volumes that are dangling and (all, or anonymous).
-    // hint: is_dangling says whether anybody uses a volume; VolumeInfo::is_anonymous whether it has Docker's label.
+    // hint: this module says whether anybody uses a volume, and a volume's info whether it is anonymous (Docker's label).
     // hint: an iterator filter over `volumes`, collected into a Vec of references.
     volumes
         .iter()

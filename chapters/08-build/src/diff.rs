@@ -154,7 +154,7 @@ impl<W: Write> DiffWriter<W> {
         // exercise 8.8 whiteouts: turn overlayfs's marks of deletion into the image format's.
         // hint: a character device 0/0 in the upper directory is a deleted path: write `.wh.<name>` in its directory
         // hint: a directory marked opaque gets, after its own entry, an entry `<dir>/.wh..wh..opq`
-        // hint: whiteouts are empty regular files; `is_opaque` reads the mark; `meta.rdev() == 0`
+        // hint: whiteouts are empty regular files; a helper in this module reads the opaque mark, and a deletion's device number is 0/0
         let kind = meta.file_type();
         if kind.is_char_device() && meta.rdev() == 0 {
             let (dir, base) = match name.rsplit_once('/') {

@@ -85,7 +85,7 @@ impl Ignore {
         // exercise 8.5 dockerignore: the last pattern that matches the path, or one of its parent directories, decides.
         // hint: walk the patterns in order and remember the verdict of the last one that matches
         // hint: a pattern matches a path if it matches the path itself or any of its parent directories
-        // hint: `matches(&pattern.parts, &parts[..n])` tries the first n parts; an exception says "keep"
+        // hint: the matcher in this module compares a pattern's parts with the first parts of the path; an exception says "keep"
         let mut excluded = false;
         for pattern in &self.patterns {
             let matched = (1..=parts.len()).any(|n| matches(&pattern.parts, &parts[..n]));

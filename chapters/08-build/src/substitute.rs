@@ -171,7 +171,7 @@ impl Lexer<'_> {
         // exercise 8.4 modifiers: `${V}`, `${V:-word}`, `${V-word}`, `${V:+word}`, `${V+word}`.
         // hint: after the name comes `}`, or an optional `:` and then `-` or `+`, a word, and `}`
         // hint: the colon makes an empty value count as unset; the word may hold variables itself
-        // hint: `self.words(false, true)` reads the word up to the closing brace
+        // hint: the word is read by the same method that reads words elsewhere in this parser, told to stop at the closing brace
         let colon = self.peek() == Some(':');
         if colon {
             self.pos += 1;

@@ -9,6 +9,7 @@ pub mod hint;
 pub mod list;
 pub mod solution;
 pub mod start;
+pub mod try_its;
 pub mod verify;
 pub mod watch;
 

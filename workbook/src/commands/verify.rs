@@ -9,6 +9,11 @@
 //! 4. For each exercise alone: with its body replaced by `todo!()` the chapter still compiles
 //!    and at least one of its tests fails, so the exercise is guarded.
 //!
+//! And for every chapter: it needs no later chapter, neither to build nor for its tests
+//! (`cargo metadata`: no crate of a later chapter among its dependencies, dev-dependencies
+//! included, directly or through another crate of the workspace such as the test kit). So a
+//! learner at chapter N builds and tests it with chapters after N still unwritten.
+//!
 //! Steps 3 and 4 edit source files. Each edited file is first copied to `.workbook/verify-backup/`,
 //! and restored byte for byte when the run is over, also on an error, a panic or Ctrl-C. A
 //! backup left behind (the machine crashed) blocks the next run until `verify --restore`.
@@ -312,10 +317,33 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
     println!("ids: {total} exercises, all unique {}", mark(true));
 
     let book = read_book(root);
+    let metadata = workspace_metadata(root)?;
     let mut rows = Vec::new();
     let mut chapter_problems = 0;
     for chapter in chapters {
         println!("chapter {} ({}):", chapter.number, chapter.crate_name);
+        let later: Vec<&str> = workspace
+            .chapters
+            .iter()
+            .filter(|c| c.number > chapter.number)
+            .map(|c| c.crate_name.as_str())
+            .collect();
+        let needs = later_chapters_needed(&metadata, &chapter.crate_name, &later);
+        println!(
+            "  {} independent: {}",
+            mark(needs.is_empty()),
+            if needs.is_empty() {
+                "builds and tests without any later chapter".to_string()
+            } else {
+                format!(
+                    "needs a later chapter: {} (an earlier chapter defines a trait, the later one plugs in)",
+                    needs.join("; ")
+                )
+            }
+        );
+        if !needs.is_empty() {
+            chapter_problems += 1;
+        }
         let reference = test(workspace, chapter, options, false)?;
         let reference_ok =
             reference.compiled() && reference.success && reference.failures.is_empty();
@@ -451,6 +479,67 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         );
     }
     Ok(failed == 0)
+}
+
+/// `cargo metadata` of the workspace's own crates (their declared dependencies).
+fn workspace_metadata(root: &Path) -> Result<serde_json::Value> {
+    let output = std::process::Command::new(cargo())
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("starting `{} metadata`", cargo()))?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&output.stdout).context("reading cargo metadata's JSON")
+}
+
+/// Which of the `later` crates `package` needs, each with the chain that leads to it
+/// (`minidock-testkit → minidock-daemon`): every kind of dependency, followed through the
+/// workspace's own crates.
+pub fn later_chapters_needed(
+    metadata: &serde_json::Value,
+    package: &str,
+    later: &[&str],
+) -> Vec<String> {
+    let empty = Vec::new();
+    let packages = metadata["packages"].as_array().unwrap_or(&empty);
+    let deps_of = |name: &str| -> Vec<String> {
+        packages
+            .iter()
+            .filter(|p| p["name"] == name)
+            .flat_map(|p| p["dependencies"].as_array().unwrap_or(&empty))
+            .filter_map(|d| d["name"].as_str().map(str::to_string))
+            .filter(|d| packages.iter().any(|p| p["name"] == d.as_str()))
+            .collect()
+    };
+    let mut found = Vec::new();
+    let mut seen = std::collections::BTreeSet::from([package.to_string()]);
+    let mut queue = std::collections::VecDeque::from([(package.to_string(), Vec::<String>::new())]);
+    while let Some((name, chain)) = queue.pop_front() {
+        for dep in deps_of(&name) {
+            if !seen.insert(dep.clone()) {
+                continue;
+            }
+            let mut path = chain.clone();
+            path.push(dep.clone());
+            if later.contains(&dep.as_str()) {
+                found.push(path.join(" → "));
+            }
+            queue.push_back((dep, path));
+        }
+    }
+    found
 }
 
 /// The warnings rustc gives in the chapter's own files once `start` has replaced every exercise
@@ -638,6 +727,22 @@ fn print_table(rows: &[Row]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_chapter_is_found_directly_and_through_the_workspaces_other_crates() {
+        let metadata = serde_json::json!({"packages": [
+            {"name": "ch1", "dependencies": [{"name": "nix"}]},
+            {"name": "ch2", "dependencies": [{"name": "ch1"}, {"name": "kit", "kind": "dev"}]},
+            {"name": "kit", "dependencies": [{"name": "ch1"}, {"name": "ch3"}]},
+            {"name": "ch3", "dependencies": [{"name": "ch2"}]},
+        ]});
+        assert!(later_chapters_needed(&metadata, "ch1", &["ch2", "ch3"]).is_empty());
+        assert_eq!(
+            later_chapters_needed(&metadata, "ch2", &["ch3"]),
+            ["kit → ch3"]
+        );
+        assert!(later_chapters_needed(&metadata, "ch3", &[]).is_empty());
+    }
 
     #[test]
     fn answer_warnings_are_the_chapters_own_but_unused_variables() {

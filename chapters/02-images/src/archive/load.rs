@@ -68,8 +68,10 @@ impl Store {
         let result = if path.is_dir() {
             self.load_layout(path, &mut contents)
         } else {
-            self.read_archive(path, &mut contents)
-                .and_then(|()| self.register_archive(path, &contents))
+            self.read_archive(path, &mut contents).and_then(|()| {
+                crate::failpoint::hit("load-after-blobs");
+                self.register_archive(path, &contents)
+            })
         };
         // Whatever happened, drop the blobs we added that no image uses.
         let unused = self.unused_blobs(&contents.added)?;
@@ -303,6 +305,7 @@ impl Store {
                 )?;
             }
         }
+        crate::failpoint::hit("load-after-blobs");
         self.register_index(&index, |_| Ok(Vec::new()))
     }
 

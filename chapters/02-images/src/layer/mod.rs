@@ -147,12 +147,14 @@ impl Store {
             ),
         };
         let diff_id = extract_stream(stream, root, blob, expected, self.max_layer_size())?;
+        crate::failpoint::hit("layer-before-rename");
 
         let dest = self.layer_dir(&diff_id);
         match nix::fcntl::renameat2(None, tmp.path(), None, &dest, RenameFlags::RENAME_NOREPLACE) {
             Ok(()) => {
                 let _kept = tmp.keep();
                 crate::store::sync_dir(&layers)?;
+                crate::failpoint::hit("layer-after-rename");
             }
             // Another unpacker of the same layer was faster: keep theirs,
             // ours is removed when `tmp` is dropped.

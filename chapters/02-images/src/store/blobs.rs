@@ -255,6 +255,7 @@ impl BlobWriter {
             WriterState::Writing { out, hasher, _lock } => (out, hasher, _lock),
         };
         out.flush().ctx("write partial blob", &partial)?;
+        crate::failpoint::hit("blob-before-commit");
         let discard = |e: Error| -> Result<()> {
             fs::remove_file(&partial).ctx("remove rejected partial blob", &partial)?;
             Err(e)

@@ -526,6 +526,7 @@ impl Store {
         let mut file = File::create(&tmp).ctx("write image index", &tmp)?;
         file.write_all(&json).ctx("write image index", &tmp)?;
         file.sync_all().ctx("fsync image index", &tmp)?;
+        crate::failpoint::hit("index-before-rename");
         fs::rename(&tmp, &path).ctx("replace image index", &path)?;
         sync_dir(&self.images_dir())
     }

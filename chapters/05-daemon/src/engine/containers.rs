@@ -437,6 +437,7 @@ impl Inner {
                 source: source.clone(),
                 destination: destination.clone(),
                 read_only: false,
+                propagation: Default::default(),
             })
             .collect();
         self.runtime
@@ -757,29 +758,24 @@ impl RuntimeContainers {
 
     /// Where `docker cp` finds `path`: the host directory that holds it and
     /// the path inside that directory. The engine sees the overlay mount
-    /// (`merged/`), not the mounts PID 1 made in its own namespace, so a
-    /// path under a bind mount or a volume is answered from the mount's
-    /// host directory (the deepest mount that holds it; `writing` into a
-    /// read-only one is refused), and a path under a tmpfs, `/proc`, `/sys`
-    /// or `/dev` is refused rather than answered wrongly.
+    /// (`merged/`), not the mounts PID 1 made in its own namespace, so the
+    /// path is resolved in the container's view ([`super::copy_view`]): a
+    /// path under a bind mount or a volume — directly or through the
+    /// container's symlinks — is answered from the mount's host directory
+    /// (`writing` into a read-only one is refused), and a path under a
+    /// tmpfs, `/proc`, `/sys` or `/dev` is refused rather than answered
+    /// wrongly.
     fn copy_root(&self, entry: &Entry, path: &str, writing: bool) -> ApiResult<(PathBuf, String)> {
-        let mut lexical = PathBuf::from("/");
-        for part in std::path::Path::new(path).components() {
-            match part {
-                std::path::Component::Normal(p) => lexical.push(p),
-                std::path::Component::ParentDir => {
-                    lexical.pop();
-                }
-                _ => {}
-            }
-        }
+        use super::copy_view::{Mounted, View};
         let container = entry.container();
-        let binds = container
-            .host_config
-            .binds
-            .iter()
-            .map(|b| (b.destination.clone(), Ok((b.source.clone(), b.read_only))));
-        let refused = entry
+        let binds = container.host_config.binds.iter().map(|b| {
+            let mounted = Mounted::Dir {
+                source: b.source.clone(),
+                read_only: b.read_only,
+            };
+            (b.destination.clone(), mounted)
+        });
+        let tmpfs = entry
             .mounts
             .iter()
             .filter(|m| m.kind == "tmpfs")
@@ -791,50 +787,33 @@ impl RuntimeContainers {
                     .iter()
                     .map(|t| t.destination.clone()),
             )
-            .map(|d| (d, Err("a tmpfs mounted in the container")))
-            .chain(["/proc", "/sys", "/dev"].map(|m| {
-                (
-                    PathBuf::from(m),
-                    Err("a kernel file system mounted in the container"),
-                )
-            }));
-        let deepest = binds
-            .chain(refused)
-            .filter(|(destination, _)| lexical.starts_with(destination))
-            .max_by_key(|(destination, _)| destination.components().count());
-        match deepest {
-            Some((destination, Err(what))) => {
-                return Err(ApiError::BadParameter(format!(
-                    "cannot copy {path}: {} is {what}; minidock copies the container's own \
-                     file system, its volumes and its bind mounts only",
-                    destination.display()
-                )))
-            }
-            Some((destination, Ok((_, true)))) if writing => {
-                return Err(ApiError::BadParameter(format!(
-                    "cannot copy into {path}: {} is mounted read-only",
-                    destination.display()
-                )))
-            }
-            Some((destination, Ok((source, _)))) => {
-                let rest = lexical.strip_prefix(&destination).unwrap_or(&lexical);
-                return Ok((source, format!("/{}", rest.display())));
-            }
-            None => {}
-        }
+            .map(|d| (d, Mounted::Refused("a tmpfs mounted in the container")));
+        let kernel = ["/proc", "/sys", "/dev"].map(|m| {
+            (
+                PathBuf::from(m),
+                Mounted::Refused("a kernel file system mounted in the container"),
+            )
+        });
         let dir = self.inner.runtime.containers().dir(&entry.id);
-        let merged = dir.join("merged");
+        let view = View {
+            merged: dir.join("merged"),
+            mounts: binds.chain(tmpfs).chain(kernel).collect(),
+        };
+        // `cp` into a path writes into the directory it names, links
+        // followed; `cp` out of a symlink copies the link.
+        let located = view.locate(path, writing, writing)?;
         // Not a mount point (a host reboot unmounted it): it is an empty
         // directory that must not be mistaken for the container's files.
         use std::os::unix::fs::MetadataExt;
         let dev = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.dev()).ok();
-        if dev(&merged).is_none() || dev(&merged) == dev(&dir) {
+        let unmounted = dev(&view.merged).is_none() || dev(&view.merged) == dev(&dir);
+        if located.root == view.merged && unmounted {
             return Err(ApiError::Conflict(format!(
                 "the file system of container {} is not mounted: start it once to mount it",
                 entry.container().name
             )));
         }
-        Ok((merged, path.to_string()))
+        Ok((located.root, located.inner))
     }
 }
 
@@ -1046,7 +1025,16 @@ impl ContainerService for RuntimeContainers {
 
     fn start(&self, id: &str) -> ApiResult<bool> {
         let entry = self.entry(id)?;
-        self.inner.start(&entry)
+        let started = self.inner.start(&entry);
+        if started.is_err() && entry.container().host_config.auto_remove {
+            // Docker removes a `--rm` container that could not start:
+            // `docker run --rm` waits for that removal before it exits.
+            if self.inner.runtime.remove(&entry.id, true).is_ok() {
+                self.inner.release_volumes(&entry, true);
+                self.inner.forget(&entry);
+            }
+        }
+        started
     }
 
     fn stop(&self, id: &str, options: &StopOptions) -> ApiResult<bool> {

@@ -238,7 +238,7 @@ pub fn mounts(container: &Container) -> Vec<MountPoint> {
             destination: b.destination.display().to_string(),
             mode: if b.read_only { "ro" } else { "" }.to_string(),
             rw: !b.read_only,
-            propagation: "rprivate".to_string(),
+            propagation: b.propagation.to_string(),
         })
         .collect()
 }

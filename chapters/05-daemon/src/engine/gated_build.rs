@@ -45,6 +45,7 @@ impl GatedBuild {
     }
 }
 
+// ANCHOR: gated_build
 impl BuildService for GatedBuild {
     fn build(
         &self,
@@ -58,6 +59,7 @@ impl BuildService for GatedBuild {
         self.containers.adopt(&self.inner.take_kept_containers());
         built
     }
+    // ANCHOR_END: gated_build
 
     fn intermediates(&self) -> ApiResult<Vec<String>> {
         self.inner.intermediates()

@@ -12,6 +12,7 @@
 
 pub mod containers;
 pub mod convert;
+pub mod copy_view;
 pub mod disk;
 pub mod exec;
 mod expose;

@@ -166,9 +166,13 @@ fn gather(request: &MountRequest) -> Result<Vec<(MountSpec, NewVolume)>, Error> 
     for from in &request.volumes_from {
         for point in &from.mounts {
             let destination = PathBuf::from(&point.destination);
-            let source = match (point.kind.as_str(), &point.name) {
-                ("volume", Some(name)) => Source::Volume(Some(name.clone())),
-                ("bind", _) => Source::Bind(PathBuf::from(&point.source)),
+            let (source, propagation) = match (point.kind.as_str(), &point.name) {
+                ("volume", Some(name)) => (Source::Volume(Some(name.clone())), None),
+                // a bind keeps the propagation the other container gave it
+                ("bind", _) => (
+                    Source::Bind(PathBuf::from(&point.source)),
+                    point.propagation.parse().ok(),
+                ),
                 _ => continue, // a tmpfs is the other container's own
             };
             if taken(&mounts, &destination) {
@@ -180,6 +184,7 @@ fn gather(request: &MountRequest) -> Result<Vec<(MountSpec, NewVolume)>, Error> 
                     destination,
                     read_only: from.read_only.unwrap_or(!point.rw),
                     nocopy: true,
+                    propagation,
                 },
                 NewVolume::default(),
             ));
@@ -193,6 +198,7 @@ fn gather(request: &MountRequest) -> Result<Vec<(MountSpec, NewVolume)>, Error> 
                 destination,
                 read_only: false,
                 nocopy: false,
+                propagation: None,
             };
             mounts.push((spec, NewVolume::default()));
         }
@@ -214,10 +220,12 @@ pub fn plan(store: &VolumeStore, request: &MountRequest) -> ApiResult<ContainerM
             let mode = if read_only { "ro" } else { "" }.to_string();
             match &spec.source {
                 Source::Bind(source) => {
+                    let propagation = spec.propagation.unwrap_or_default();
                     out.binds.push(Bind {
                         source: source.clone(),
                         destination: destination.clone(),
                         read_only,
+                        propagation,
                     });
                     out.points.push(MountPoint {
                         kind: "bind".to_string(),
@@ -225,7 +233,7 @@ pub fn plan(store: &VolumeStore, request: &MountRequest) -> ApiResult<ContainerM
                         destination: destination.display().to_string(),
                         mode,
                         rw: !read_only,
-                        propagation: "rprivate".to_string(),
+                        propagation: propagation.to_string(),
                         ..Default::default()
                     });
                 }
@@ -271,6 +279,7 @@ pub fn plan(store: &VolumeStore, request: &MountRequest) -> ApiResult<ContainerM
                         source: info.source(),
                         destination: destination.clone(),
                         read_only,
+                        propagation: Default::default(),
                     });
                     out.points.push(MountPoint {
                         kind: "volume".to_string(),

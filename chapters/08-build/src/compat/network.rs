@@ -55,6 +55,7 @@ impl Drop for Wired<'_> {
     }
 }
 
+// ANCHOR: wire
 /// Wires the created container `id` to the default network, recording
 /// the namespace to join and the files to mount in its config (its shim
 /// reads them at start).
@@ -91,6 +92,7 @@ pub(crate) fn wire<'a>(
             source: source.clone(),
             destination: destination.clone(),
             read_only: false,
+            propagation: Default::default(),
         })
         .collect();
     runtime.containers().update(id, |c| {
@@ -99,3 +101,4 @@ pub(crate) fn wire<'a>(
     })?;
     Ok(Some(wired))
 }
+// ANCHOR_END: wire

@@ -131,6 +131,7 @@ pub struct Pruned {
     pub reclaimed: u64,
 }
 
+// ANCHOR: prune
 /// Prunes the cache: the dangling entries, or with `all` every entry and
 /// the untagged images only the cache kept.
 pub fn prune(builder: &Builder, all: bool) -> Result<Pruned> {
@@ -163,6 +164,7 @@ pub fn prune(builder: &Builder, all: bool) -> Result<Pruned> {
         reclaimed: before.saturating_sub(store_bytes(store)),
     })
 }
+// ANCHOR_END: prune
 
 /// The step an image's config says made it (its last history entry).
 fn last_step(store: &Store, image: &Image) -> Option<String> {

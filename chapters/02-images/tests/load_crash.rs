@@ -1,0 +1,102 @@
+//! A `load` killed at any of its write steps leaves nothing behind: the
+//! `unpack` example loads an image with a fail point armed
+//! (`MINIDOCK_FAILPOINT`, see `minidock_images::failpoint`), dies of SIGABRT
+//! right there, and the sweep the engine runs at start-up brings the store
+//! back to exactly what it was before, byte for byte; then the load, tried
+//! again, succeeds. Both archive forms: an OCI layout and a `docker save`
+//! tar.
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::Command;
+
+use minidock_images::{failpoint, Reference, Store};
+use minidock_testkit::{
+    assert_same_tree, busybox_image, require_root, tree_snapshot, Compression, Entry, LayerSpec,
+};
+
+/// Every point a load passes, in order.
+const POINTS: &[&str] = &[
+    "blob-before-commit",
+    "load-after-blobs",
+    "layer-before-rename",
+    "layer-after-rename",
+    "index-before-rename",
+];
+
+/// The `unpack` example, which `cargo test` builds next to the tests.
+fn unpack() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/unpack");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test -p minidock-images` (it builds the examples)",
+        path.display()
+    );
+    path
+}
+
+#[test]
+fn a_load_killed_at_each_write_step_leaves_the_store_as_it_was() {
+    require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    // The store already holds busybox; the image loaded shares its layer
+    // and adds one of its own.
+    let base = busybox_image();
+    let base_layout = base.write_oci_layout(&dir.path().join("base"), "latest");
+    Store::open(&root).unwrap().load(&base_layout.dir).unwrap();
+    let mut spec = base.clone();
+    spec.layers.push(LayerSpec::new(
+        Compression::Gzip,
+        vec![
+            Entry::dir("app", 0o755),
+            Entry::file("app/data", vec![7u8; 300_000], 0o644),
+        ],
+    ));
+    let layout = spec.write_oci_layout(&dir.path().join("layout"), "crash:test");
+    let saved = dir.path().join("saved.tar");
+    spec.write_docker_save(&saved, "crash:test");
+    let before = tree_snapshot(&root);
+
+    for archive in [&layout.dir, &saved] {
+        for point in POINTS {
+            let out = Command::new(unpack())
+                .env(failpoint::ENV, point)
+                .arg("load")
+                .arg(&root)
+                .arg(archive)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.signal(),
+                Some(libc::SIGABRT),
+                "load of {} with {point} armed should die there; it ended {}; stderr: {stderr}",
+                archive.display(),
+                out.status
+            );
+            assert!(stderr.contains(point), "stderr: {stderr}");
+            let store = Store::open(&root).unwrap();
+            store.sweep().unwrap();
+            assert_same_tree(
+                "the store before",
+                &before,
+                &format!("after a crash at {point} and a sweep"),
+                &tree_snapshot(&root),
+            );
+        }
+    }
+
+    // And the load, tried again, works.
+    let store = Store::open(&root).unwrap();
+    let loaded = store.load(&saved).unwrap();
+    let reference = Reference::parse("crash:test").unwrap();
+    assert_eq!(loaded[0].references, vec![reference.clone()]);
+    assert!(store.resolve(&reference.to_string()).is_ok());
+}
