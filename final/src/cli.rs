@@ -226,6 +226,10 @@ pub struct LogoutArgs {
 /// `minidock attach`.
 #[derive(Debug, Clone, Args)]
 pub struct AttachArgs {
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys", value_name = "string")]
+    pub detach_keys: Option<String>,
+
     /// Do not attach STDIN
     #[arg(long = "no-stdin")]
     pub no_stdin: bool,
@@ -605,6 +609,10 @@ pub struct RunArgs {
     #[arg(short = 'd', long = "detach")]
     pub detach: bool,
 
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys", value_name = "string")]
+    pub detach_keys: Option<String>,
+
     /// What to run, and how.
     #[command(flatten)]
     pub container: ContainerOptions,
@@ -624,6 +632,10 @@ pub struct ExecArgs {
     /// Detached mode: run command in the background
     #[arg(short = 'd', long = "detach")]
     pub detach: bool,
+
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys", value_name = "string")]
+    pub detach_keys: Option<String>,
 
     /// Keep STDIN open even if not attached
     #[arg(short = 'i', long = "interactive")]
@@ -771,6 +783,10 @@ pub struct StartArgs {
     /// Attach STDOUT/STDERR and forward signals
     #[arg(short = 'a', long = "attach")]
     pub attach: bool,
+
+    /// Override the key sequence for detaching a container
+    #[arg(long = "detach-keys", value_name = "string")]
+    pub detach_keys: Option<String>,
 
     /// Attach container's STDIN
     #[arg(short = 'i', long = "interactive")]

@@ -13,7 +13,8 @@
 //!   (chapter 05) — the client talks to the daemon's API and nothing else;
 //! - [`format`], [`template`], [`progress`]: output the way the docker CLI
 //!   prints it (tables, sizes, durations, `inspect -f`, pull progress);
-//! - [`tty`]: the local terminal during `run -it`;
+//! - [`tty`]: the local terminal during `run -it`, and [`detach_keys`]:
+//!   the keys that leave it;
 //! - [`error`]: Docker's messages and exit codes.
 
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod cli_limits;
 pub mod cli_network;
 pub mod commands;
 pub mod connect;
+pub mod detach_keys;
 pub mod error;
 pub mod format;
 pub mod listing;

@@ -974,3 +974,37 @@ fn cp_through_a_containers_symlink_resolves_in_the_containers_view() {
     assert!(fs::read_dir(&ro).unwrap().next().is_none());
     d.ok(&["rm", "-f", "box"]);
 }
+
+#[test]
+fn a_volume_rm_racing_a_create_never_takes_the_volume_from_under_it() {
+    let d = Daemon::start();
+    d.load_busybox();
+    for round in 0..8 {
+        d.ok(&["volume", "create", "raced"]);
+        let name = format!("c{round}");
+        let (created, removed) = std::thread::scope(|s| {
+            let create = s.spawn(|| {
+                d.run(&[
+                    "create", "--name", &name, "-v", "raced:/d", "busybox", "true",
+                ])
+            });
+            let remove = s.spawn(|| d.run(&["volume", "rm", "raced"]));
+            (create.join().unwrap(), remove.join().unwrap())
+        });
+        assert!(created.status.success(), "{}", stderr(&created));
+        // One of two orders, never a container whose volume is gone.
+        let exists = d.run(&["volume", "inspect", "raced"]).status.success();
+        if removed.status.success() {
+            // the rm came first: the create made the volume again
+            assert!(
+                exists,
+                "round {round}: the volume was removed under its container"
+            );
+        } else {
+            assert!(stderr(&removed).contains("in use"), "{}", stderr(&removed));
+            assert!(exists);
+        }
+        d.ok(&["rm", &name]);
+        d.ok(&["volume", "rm", "raced"]);
+    }
+}

@@ -7,7 +7,8 @@
 //! - the protocol: [`version`] (the `/v1.44` prefix), [`router`] (paths to
 //!   endpoints), [`query`], [`error`] (statuses and messages), [`types`] (the
 //!   JSON shapes), [`frames`] (stdout and stderr on one connection), [`wait`]
-//!   (wait conditions), [`time`];
+//!   (wait conditions), [`time`], [`detach`] (the keys that leave an
+//!   attached terminal);
 //! - the server: [`server`] (hyper on tokio, the hijack of attach and exec),
 //!   [`listen`] (a socket that is never world-writable), [`tls`] (mutual
 //!   TLS, the only way the daemon serves TCP), [`events`];
@@ -25,6 +26,7 @@ pub mod builder;
 pub mod client;
 pub mod compat;
 pub mod daemon;
+pub mod detach;
 pub mod engine;
 pub mod error;
 pub mod events;

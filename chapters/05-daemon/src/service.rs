@@ -173,6 +173,9 @@ pub struct AttachOptions {
     pub stream: bool,
     /// Send the output logged so far first.
     pub logs: bool,
+    /// `detachKeys`: the keys that end the attach on a terminal, in
+    /// Docker's notation; the default sequence when `None`.
+    pub detach_keys: Option<String>,
 }
 
 impl AttachOptions {
@@ -185,6 +188,16 @@ impl AttachOptions {
             stderr: true,
             stream: true,
             logs: false,
+            detach_keys: None,
+        }
+    }
+
+    /// The same, with the keys that detach (sent as `detachKeys`, so the
+    /// daemon watches for the keys the client watches for).
+    pub fn with_detach_keys(self, keys: &crate::detach::DetachKeys) -> AttachOptions {
+        AttachOptions {
+            detach_keys: Some(keys.to_string()),
+            ..self
         }
     }
 }
@@ -217,8 +230,13 @@ pub struct AttachStream {
     /// Its output; closed when the process's output ends.
     pub output: mpsc::Receiver<Output>,
     /// Its input when stdin was asked for; dropping the sender closes the
-    /// process's stdin (EOF).
+    /// process's stdin (EOF) when it has no terminal and closes stdin once
+    /// (`StdinOnce`); a terminal's input stays open, as in Docker, so a
+    /// client that detaches leaves the shell running.
     pub stdin: Option<mpsc::Sender<Vec<u8>>>,
+    /// The keys that end the attach on a terminal (`ctrl-p,ctrl-q` unless
+    /// the client chose others), see [`crate::detach`].
+    pub detach_keys: crate::detach::DetachKeys,
 }
 
 /// A container's log, read back.

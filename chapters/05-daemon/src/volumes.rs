@@ -23,6 +23,11 @@ use std::path::Path;
 /// not) that mount it.
 pub type VolumeUsers = BTreeMap<String, Vec<String>>;
 
+/// How the service asks who uses which volume: a function it calls under
+/// its own lock, so that the answer and the removal it decides are one
+/// step that no create's [`VolumeService::plan`] can come between.
+pub type UsersOf<'a> = &'a dyn Fn() -> VolumeUsers;
+
 /// The mounts a create request asks for, gathered from every place the
 /// API lets a client ask.
 #[derive(Debug, Clone, Default)]
@@ -77,17 +82,22 @@ pub trait VolumeService: Send + Sync + 'static {
     fn inspect(&self, name: &str) -> ApiResult<Volume>;
     /// `DELETE /volumes/{name}?force=`: 409 while a container uses it,
     /// 404 when there is no such volume (unless `force`).
-    fn remove(&self, name: &str, force: bool, users: &VolumeUsers) -> ApiResult<()>;
+    fn remove(&self, name: &str, force: bool, users: UsersOf<'_>) -> ApiResult<()>;
     /// `POST /volumes/prune?filters=`: removes unused anonymous volumes,
     /// or all unused ones with `all=true`.
-    fn prune(&self, filters: &Filters, users: &VolumeUsers) -> ApiResult<VolumePruneResponse>;
+    fn prune(&self, filters: &Filters, users: UsersOf<'_>) -> ApiResult<VolumePruneResponse>;
     /// Every volume with its `UsageData` (size measured), for
     /// `GET /system/df`.
     fn usage(&self, users: &VolumeUsers) -> ApiResult<Vec<Volume>>;
 
     /// A container create: checks every mount asked for, then makes the
     /// volumes that do not exist yet. Nothing is made when a check fails.
+    /// The volumes planned count as used until [`VolumeService::settle`]:
+    /// the container that will use them is not recorded yet.
     fn plan(&self, request: &MountRequest) -> ApiResult<ContainerMounts>;
+    /// The create that `plan` made `mounts` for is over: its container is
+    /// recorded (and is a user from now on), or the create failed.
+    fn settle(&self, mounts: &ContainerMounts);
     /// After the container's root file system is mounted at `rootfs`:
     /// refuses a mount destination that is a symlink there, and copies the
     /// image's content into the fresh volumes of `mounts.copy_up`.
@@ -99,7 +109,7 @@ pub trait VolumeService: Send + Sync + 'static {
         &self,
         points: &[MountPoint],
         remove_anonymous: bool,
-        users: &VolumeUsers,
+        users: UsersOf<'_>,
     ) -> ApiResult<Vec<String>>;
 }
 // ANCHOR_END: trait

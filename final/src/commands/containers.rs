@@ -13,6 +13,7 @@ use minidock_daemon::wait::WaitCondition;
 use super::streams::{copy_output, pump, TtyResize};
 use super::{for_each, Context};
 use crate::cli::{ContainersArgs, KillArgs, LogsArgs, RestartArgs, RmArgs, StartArgs, StopArgs};
+use crate::detach_keys::{detached_failure, resolve as resolve_detach_keys, Pumped};
 use crate::error::{describe, start_failure_code, Failure};
 
 /// `minidock start [-a] [-i]`.
@@ -29,10 +30,14 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
             "minidock: you cannot start and attach multiple containers at once",
         ));
     };
+    let detach_keys = resolve_detach_keys(args.detach_keys.as_deref())?;
     let inspect = client.container_inspect(name)?;
     let tty = inspect.config.tty;
     let stdin = args.interactive && inspect.config.open_stdin;
-    let hijacked = client.container_attach(name, &AttachOptions::live(stdin))?;
+    let hijacked = client.container_attach(
+        name,
+        &AttachOptions::live(stdin).with_detach_keys(&detach_keys),
+    )?;
     let condition = if inspect.host_config.auto_remove {
         WaitCondition::Removed
     } else {
@@ -47,12 +52,16 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
         client: client.clone(),
         id: inspect.id.clone(),
     });
-    pump(
+    let pumped = pump(
         hijacked,
         stdin,
         tty && stdin && std::io::stdin().is_terminal(),
         resize,
+        tty.then_some(detach_keys),
     )?;
+    if pumped == Pumped::Detached {
+        return Err(detached_failure());
+    }
     Ok(wait.finish()?.status_code as i32)
 }
 
@@ -61,6 +70,7 @@ pub fn start(ctx: &Context, args: StartArgs) -> Result<i32, Failure> {
 /// exits; returns its exit code.
 pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failure> {
     let client = &ctx.client;
+    let detach_keys = resolve_detach_keys(args.detach_keys.as_deref())?;
     let inspect = client.container_inspect(&args.container)?;
     if !inspect.state.running {
         return Err(Failure::new(
@@ -78,12 +88,24 @@ pub fn attach(ctx: &Context, args: crate::cli::AttachArgs) -> Result<i32, Failur
         return Err(Failure::new("the input device is not a TTY"));
     }
     let wait = client.container_wait_begin(&inspect.id, WaitCondition::NotRunning)?;
-    let hijacked = client.container_attach(&inspect.id, &AttachOptions::live(stdin))?;
+    let hijacked = client.container_attach(
+        &inspect.id,
+        &AttachOptions::live(stdin).with_detach_keys(&detach_keys),
+    )?;
     let resize = tty.then(|| TtyResize::Container {
         client: client.clone(),
         id: inspect.id.clone(),
     });
-    pump(hijacked, stdin, tty && stdin, resize)?;
+    let pumped = pump(
+        hijacked,
+        stdin,
+        tty && stdin,
+        resize,
+        tty.then_some(detach_keys),
+    )?;
+    if pumped == Pumped::Detached {
+        return Err(detached_failure());
+    }
     Ok(wait.finish()?.status_code as i32)
 }
 

@@ -24,6 +24,7 @@ use super::images::pull_image;
 use super::streams::{pump, TtyResize};
 use super::Context;
 use crate::cli::{ContainerOptions, CreateArgs, RunArgs};
+use crate::detach_keys::{resolve as resolve_detach_keys, Pumped};
 use crate::error::{describe, start_failure_code, Failure};
 use crate::format::{parse_nano_cpus, parse_ram_in_bytes};
 
@@ -237,6 +238,7 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
     if opts.tty && opts.interactive && !stdin_is_terminal && !args.detach {
         return Err(Failure::new("the input device is not a TTY"));
     }
+    let detach_keys = resolve_detach_keys(args.detach_keys.as_deref())?;
     let attach = !args.detach;
     let id = create_pulling(ctx, opts, attach)?;
     let client = &ctx.client;
@@ -251,7 +253,10 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
 
     // ANCHOR: run_flow
     let hijacked = client
-        .container_attach(&id, &AttachOptions::live(opts.interactive))
+        .container_attach(
+            &id,
+            &AttachOptions::live(opts.interactive).with_detach_keys(&detach_keys),
+        )
         .map_err(run_error)?;
     let condition = if opts.rm {
         WaitCondition::Removed
@@ -266,12 +271,16 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
         client: client.clone(),
         id: id.clone(),
     });
-    pump(
+    let pumped = pump(
         hijacked,
         opts.interactive,
         opts.tty && opts.interactive && stdin_is_terminal,
         resize,
+        opts.tty.then_some(detach_keys),
     )?;
+    if pumped == Pumped::Detached {
+        return Ok(0); // the container runs on, as after `docker run -it` and ctrl-p ctrl-q
+    }
     let status = wait.finish().map_err(run_error)?;
     if let Some(error) = status.error {
         return Err(Failure::new(format!("minidock: {}", error.message)).with_code(125));

@@ -9,9 +9,14 @@
 
 use std::io::{self, Read, Write};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use minidock_daemon::client::{Client, Hijacked, OutputStream};
+use minidock_daemon::detach::{DetachKeys, Scanned};
 use minidock_daemon::frames::StreamType;
 
+use crate::detach_keys::Pumped;
 use crate::error::Failure;
 use crate::tty::{watch_resize, RawMode};
 
@@ -48,13 +53,15 @@ impl TtyResize {
 /// Copies the local stdin into the connection (when `stdin`), the
 /// connection's output to stdout and stderr, until the output ends.
 /// `raw` puts the local terminal in raw mode for the duration; `resize`
-/// follows the terminal's size.
+/// follows the terminal's size. With `detach_keys` (a terminal's input),
+/// typing them closes the connection and leaves the container running.
 pub fn pump(
     hijacked: Hijacked,
     stdin: bool,
     raw: bool,
     resize: Option<TtyResize>,
-) -> Result<(), Failure> {
+    detach_keys: Option<DetachKeys>,
+) -> Result<Pumped, Failure> {
     let Hijacked {
         mut output,
         stdin: mut input,
@@ -78,7 +85,10 @@ pub fn pump(
             })?;
         }
     }
+    let detached = Arc::new(AtomicBool::new(false));
     if stdin {
+        let detached = detached.clone();
+        let mut scanner = detach_keys.map(|k| k.scanner());
         std::thread::Builder::new()
             .name("stdin".into())
             .spawn(move || {
@@ -91,12 +101,19 @@ pub fn pump(
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                         Err(_) => break,
                     };
-                    if input
-                        .write_all(&buffer[..n])
-                        .and_then(|()| input.flush())
-                        .is_err()
-                    {
+                    let (data, detach) = match scanner.as_mut().map(|s| s.scan(&buffer[..n])) {
+                        None => (buffer[..n].to_vec(), false),
+                        Some(Scanned::Input(data)) => (data, false),
+                        Some(Scanned::Detach { before }) => (before, true),
+                    };
+                    if input.write_all(&data).and_then(|()| input.flush()).is_err() {
                         // The container is gone; its output end says why.
+                        return;
+                    }
+                    if detach {
+                        // Closing both ways ends the output copy below.
+                        detached.store(true, Ordering::SeqCst);
+                        drop(input.detach());
                         return;
                     }
                 }
@@ -106,7 +123,11 @@ pub fn pump(
             })
             .map_err(|e| Failure::new(format!("minidock: cannot start the stdin thread: {e}")))?;
     }
-    copy_output(&mut output)
+    let copied = copy_output(&mut output);
+    if detached.load(Ordering::SeqCst) {
+        return Ok(Pumped::Detached);
+    }
+    copied.map(|()| Pumped::Ended)
 }
 
 /// Copies a container's output to stdout and stderr until it ends. A

@@ -151,7 +151,10 @@ impl Store {
                 }
                 self.put_blob_from(&digest, Some(size), &mut entry)?;
                 contents.files.insert(name, digest);
-            } else if name.ends_with("/layer.tar") || is_legacy_config_name(&name) {
+            } else if name.ends_with("/layer.tar")
+                || is_legacy_config_name(&name)
+                || is_top_level_layer_name(&name)
+            {
                 let (digest, _) = self.put_blob_reader(&mut entry)?;
                 contents.added.insert(digest.clone());
                 contents.files.insert(name, digest);
@@ -405,6 +408,14 @@ fn normalise(raw: &[u8]) -> Option<String> {
 /// `<64 hex>.json` at the top: a config in the legacy format.
 fn is_legacy_config_name(name: &str) -> bool {
     name.strip_suffix(".json")
+        .is_some_and(|hex| Digest::from_hex(hex).is_ok())
+}
+
+/// `<hex>.tar` at the top of the archive: a layer as skopeo's (and
+/// podman's) `docker-archive` writes it, with `<hex>/layer.tar` a symlink
+/// to it for old readers.
+fn is_top_level_layer_name(name: &str) -> bool {
+    name.strip_suffix(".tar")
         .is_some_and(|hex| Digest::from_hex(hex).is_ok())
 }
 

@@ -29,9 +29,12 @@ impl Store {
         let mut images: Vec<(Image, Vec<Reference>)> = Vec::new();
         for name in names {
             let image = self.resolve(name)?;
+            // An image saved by one of its names is saved under that name;
+            // saved by id (or digest) it is saved without names, as Docker
+            // does: loading it back then gives an untagged image.
             let named: Vec<Reference> = match Reference::parse(name) {
                 Ok(r) if image.references.contains(&r) => vec![r],
-                _ => image.references.clone(),
+                _ => Vec::new(),
             };
             match images
                 .iter_mut()
@@ -146,9 +149,15 @@ impl Store {
                 .iter()
                 .map(|d| format!("blobs/sha256/{}", d.hex()))
                 .collect();
+            let tags: Vec<String> = names
+                .iter()
+                .filter(|n| n.tag().is_some())
+                .map(|n| n.familiar())
+                .collect();
             legacy.push(json!({
                 "Config": format!("blobs/sha256/{}", image.id.digest().hex()),
-                "RepoTags": names.iter().filter(|n| n.tag().is_some()).map(|n| n.familiar()).collect::<Vec<_>>(),
+                // `null`, not `[]`, for an image without names: Docker's shape.
+                "RepoTags": (!tags.is_empty()).then_some(tags),
                 "Layers": layers,
             }));
         }

@@ -877,6 +877,7 @@ impl Client {
             ("stderr", flag(options.stderr)),
             ("stream", flag(options.stream)),
             ("logs", flag(options.logs)),
+            ("detachKeys", options.detach_keys.clone()),
         ]);
         let response = self.request(
             "POST",

@@ -135,6 +135,12 @@ impl StdinWriter {
     pub fn close(&self) -> io::Result<()> {
         self.stream.shutdown(Shutdown::Write)
     }
+
+    /// Leaves the connection (the user typed the detach keys): closes it
+    /// both ways, so the output stream ends too, while the container runs on.
+    pub fn detach(&self) -> io::Result<()> {
+        self.stream.shutdown(Shutdown::Both)
+    }
 }
 
 impl Write for StdinWriter {

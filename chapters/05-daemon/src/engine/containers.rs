@@ -10,6 +10,7 @@ use super::convert::{self, runtime_error, system_time};
 use super::exec::Execs;
 use super::restart::start_on_boot;
 use super::session::{forward_stdin, Pending, Session, Subscriber};
+use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::frames::StreamType;
@@ -110,6 +111,14 @@ impl Entry {
 
     fn stdin_once(&self) -> bool {
         self.request.as_ref().is_some_and(|r| r.config.stdin_once)
+    }
+
+    /// Whether the end of an attached client's input closes the
+    /// container's stdin: with `StdinOnce` and no terminal, as in Docker. A
+    /// terminal's input stays open, so a client that detaches (or whose
+    /// terminal went away) leaves the shell running.
+    fn closes_stdin(&self) -> bool {
+        self.stdin_once() && !self.container().config.tty
     }
 
     fn session(&self) -> Option<Arc<Session>> {
@@ -268,7 +277,7 @@ impl Inner {
         for p in pending {
             session.subscribe(p.subscriber);
             if let Some(rx) = p.stdin {
-                forward_stdin(session.clone(), rx, entry.stdin_once());
+                forward_stdin(session.clone(), rx, entry.closes_stdin());
             }
         }
         *lock(&entry.session) = Some(session.clone());
@@ -478,7 +487,7 @@ impl Inner {
     /// not returned: the container is gone either way.
     fn release_volumes(&self, entry: &Entry, anonymous: bool) {
         if let Some(volumes) = &self.volumes {
-            let users = self.volume_users(Some(&entry.id));
+            let users = || self.volume_users(Some(&entry.id));
             match volumes.release(&entry.mounts, anonymous, &users) {
                 Ok(removed) => {
                     for name in removed {
@@ -817,6 +826,24 @@ impl RuntimeContainers {
     }
 }
 
+/// Settles a create's volume plan ([`VolumeService::settle`]) once: when
+/// asked, or when dropped, whichever way the create returns.
+struct Settle<'a>(Option<&'a (Arc<dyn VolumeService>, ContainerMounts)>);
+
+impl Settle<'_> {
+    fn now(&mut self) {
+        if let Some((volumes, mounts)) = self.0.take() {
+            volumes.settle(mounts);
+        }
+    }
+}
+
+impl Drop for Settle<'_> {
+    fn drop(&mut self) {
+        self.now();
+    }
+}
+
 /// The attributes of a volume event: its driver.
 pub(crate) fn volume_attributes() -> BTreeMap<String, String> {
     BTreeMap::from([("driver".to_string(), "local".to_string())])
@@ -883,10 +910,16 @@ impl ContainerService for RuntimeContainers {
             }
             _ => None,
         };
-        let undo_volumes = |planned: &Option<(Arc<dyn VolumeService>, ContainerMounts)>| {
-            if let Some((volumes, planned)) = planned {
+        // Until the container is recorded, its volumes are held by the
+        // plan; settled once, whichever way the create ends.
+        let mut settle = Settle(planned.as_ref());
+        let undo_volumes = |settle: &mut Settle| {
+            settle.now();
+            if let Some((volumes, planned)) = &planned {
+                let users = || self.inner.volume_users(None);
                 for name in &planned.created {
-                    volumes.remove(name, true, &VolumeUsers::new()).ok();
+                    // another create may have taken it since: then it stays
+                    volumes.remove(name, true, &users).ok();
                 }
             }
         };
@@ -911,7 +944,7 @@ impl ContainerService for RuntimeContainers {
         let id = match created {
             Ok(id) => id,
             Err(err) => {
-                undo_volumes(&planned);
+                undo_volumes(&mut settle);
                 return Err(err);
             }
         };
@@ -925,7 +958,7 @@ impl ContainerService for RuntimeContainers {
             });
             if let Err(err) = written {
                 self.inner.runtime.remove(&id, true).ok();
-                undo_volumes(&planned);
+                undo_volumes(&mut settle);
                 return Err(err);
             }
             points = mounts.points.clone();
@@ -951,6 +984,7 @@ impl ContainerService for RuntimeContainers {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(id.clone(), entry.clone());
+        settle.now(); // the container is a user of its volumes from here on
         self.inner.publish("create", &entry, &[]);
         Ok(ContainerCreateResponse {
             id: id.to_string(),
@@ -1411,6 +1445,7 @@ impl ContainerService for RuntimeContainers {
                 tty: entry.container().config.tty,
                 output: rx,
                 stdin: None,
+                detach_keys: DetachKeys::default(),
             });
         }
         // Registered under the op lock, so a concurrent start either sees
@@ -1420,7 +1455,7 @@ impl ContainerService for RuntimeContainers {
             Some(session) => {
                 session.subscribe(subscriber);
                 if let Some(rx) = stdin_rx {
-                    forward_stdin(session, rx, entry.stdin_once());
+                    forward_stdin(session, rx, entry.closes_stdin());
                 }
             }
             None => lock(&entry.pending).push(Pending {
@@ -1432,6 +1467,7 @@ impl ContainerService for RuntimeContainers {
             tty: entry.container().config.tty,
             output: rx,
             stdin: stdin_tx,
+            detach_keys: DetachKeys::default(),
         })
     }
 

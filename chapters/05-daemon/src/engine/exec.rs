@@ -2,6 +2,7 @@
 //! the daemon remembers what was created until it runs, and how it ended.
 
 use super::convert::runtime_error;
+use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
 use crate::service::{AttachStream, Output};
@@ -232,6 +233,9 @@ impl Execs {
             tty: config.tty,
             output: client_rx,
             stdin: wants_stdin.then_some(stdin_tx),
+            // Checked at exec create.
+            detach_keys: DetachKeys::parse(config.detach_keys.as_deref().unwrap_or_default())
+                .unwrap_or_default(),
         }))
     }
 

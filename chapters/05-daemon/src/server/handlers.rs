@@ -5,6 +5,7 @@ use super::body::{read_limited, spawn_body_pump, Body};
 use super::hijack::{hijack, upgrade_handle};
 use super::stream::{progress_stream, raw_stream};
 use super::{empty_response, json_response, system, Ctx, MAX_JSON_BODY};
+use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::frames;
 use crate::router::Route;
@@ -144,6 +145,12 @@ async fn container_archive(
     Ok(response)
 }
 
+/// The detach keys a client asked for (`detachKeys`), Docker's default
+/// when it asked for none.
+fn detach_keys(spec: Option<&str>) -> ApiResult<DetachKeys> {
+    DetachKeys::parse(spec.unwrap_or_default()).map_err(|e| ApiError::BadParameter(e.to_string()))
+}
+
 fn stop_options(ctx: &Ctx) -> ApiResult<StopOptions> {
     Ok(StopOptions {
         timeout: ctx.query.int("t")?,
@@ -244,7 +251,15 @@ pub(crate) async fn handle(
         }
         Route::ImageLoad => {
             let mut tar = spawn_body_pump(req.into_body());
-            progress_stream(move |progress| images.load(&mut tar, progress)).await
+            // As dockerd: the answer is 200 whatever happens, and a bad
+            // archive is the stream's error object, even as its first line.
+            progress_stream(move |progress| {
+                if let Err(err) = images.load(&mut tar, progress) {
+                    progress(ProgressMessage::error(err.message()));
+                }
+                Ok(())
+            })
+            .await
         }
         Route::ImageGetAll => {
             let names = ctx.query.all("names");
@@ -353,14 +368,17 @@ pub(crate) async fn handle(
                 stderr: ctx.query.bool("stderr", false),
                 stream: ctx.query.bool("stream", false),
                 logs: ctx.query.bool("logs", false),
+                detach_keys: ctx.query.string("detachKeys"),
             };
             if !options.stream && !options.logs {
                 return Err(ApiError::BadParameter(
                     "Bad parameters: you must choose at least one of stream or logs".to_string(),
                 ));
             }
+            let detach_keys = detach_keys(options.detach_keys.as_deref())?;
             let upgrade = upgrade_handle(&mut req);
-            let stream = blocking(move || containers.attach(&id, &options)).await?;
+            let mut stream = blocking(move || containers.attach(&id, &options)).await?;
+            stream.detach_keys = detach_keys;
             Ok(hijack(upgrade, stream, ctx.version))
         }
         Route::ContainerResize(id) => {
@@ -391,6 +409,7 @@ pub(crate) async fn handle(
                     "No exec command specified".to_string(),
                 ));
             }
+            detach_keys(config.detach_keys.as_deref())?;
             let exec_id = blocking(move || containers.exec_create(&id, config)).await?;
             json_response(StatusCode::CREATED, &IdResponse { id: exec_id })
         }

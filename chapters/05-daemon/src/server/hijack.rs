@@ -10,6 +10,7 @@
 //! process is done, then closes its side.
 
 use super::body::Body;
+use crate::detach::Scanned;
 use crate::frames;
 use crate::service::AttachStream;
 use crate::version::ApiVersion;
@@ -107,37 +108,64 @@ fn encode_output(tty: bool, output: &crate::service::Output) -> Bytes {
 }
 
 // ANCHOR: pump
-/// Moves bytes both ways on a hijacked connection until the output ends.
+/// Moves bytes both ways on a hijacked connection until the output ends,
+/// or until the client types the detach keys on a terminal.
 pub(crate) async fn pump<IO>(io: IO, mut stream: AttachStream)
 where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let (mut reader, mut writer) = tokio::io::split(io);
+    let (detached_tx, mut detached) = tokio::sync::oneshot::channel::<()>();
+    // Only a terminal's input is watched for the detach keys.
+    let mut scanner = stream.tty.then(|| stream.detach_keys.scanner());
     let stdin_task = stream.stdin.take().map(|stdin| {
         tokio::spawn(async move {
             let mut buffer = vec![0u8; 32 * 1024];
             loop {
-                match reader.read(&mut buffer).await {
+                let n = match reader.read(&mut buffer).await {
                     // EOF: the client half-closed; dropping `stdin` closes the
                     // container's stdin. Output keeps flowing.
                     Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if stdin.send(buffer[..n].to_vec()).await.is_err() {
-                            break; // the process no longer reads
-                        }
-                    }
+                    Ok(n) => n,
+                };
+                let (input, detach) = match scanner.as_mut().map(|s| s.scan(&buffer[..n])) {
+                    None => (buffer[..n].to_vec(), false),
+                    Some(Scanned::Input(input)) => (input, false),
+                    Some(Scanned::Detach { before }) => (before, true),
+                };
+                if !input.is_empty() && stdin.send(input).await.is_err() {
+                    break; // the process no longer reads
+                }
+                if detach {
+                    detached_tx.send(()).ok();
+                    break;
                 }
             }
         })
     });
-    while let Some(output) = stream.output.recv().await {
+    let mut watching = stdin_task.is_some();
+    loop {
+        let output = tokio::select! {
+            output = stream.output.recv() => output,
+            typed = &mut detached, if watching => match typed {
+                // The client detached: the container keeps running.
+                Ok(()) => None,
+                // Its input ended without the keys: output keeps flowing.
+                Err(_) => {
+                    watching = false;
+                    continue;
+                }
+            },
+        };
+        let Some(output) = output else { break };
         let bytes = encode_output(stream.tty, &output);
         // Flush every chunk: an interactive prompt must not wait in a buffer.
         if writer.write_all(&bytes).await.is_err() || writer.flush().await.is_err() {
             break;
         }
     }
-    // The process is done: close our side so the client sees the end.
+    // The process is done (or the client detached): close our side so the
+    // client sees the end.
     writer.shutdown().await.ok();
     if let Some(task) = stdin_task {
         task.abort();

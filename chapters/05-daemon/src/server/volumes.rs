@@ -56,7 +56,7 @@ pub(crate) async fn handle(
             let removed = name.clone();
             let existed = blocking(move || {
                 let existed = volumes.inspect(&name).is_ok();
-                volumes.remove(&name, force, &containers.volume_users())?;
+                volumes.remove(&name, force, &|| containers.volume_users())?;
                 Ok(existed)
             })
             .await?;
@@ -71,7 +71,7 @@ pub(crate) async fn handle(
         Route::VolumePrune => {
             let filters = ctx.query.filters()?;
             let pruned =
-                blocking(move || volumes.prune(&filters, &containers.volume_users())).await?;
+                blocking(move || volumes.prune(&filters, &|| containers.volume_users())).await?;
             for name in pruned.volumes_deleted.iter().flatten() {
                 let attributes = volume_attributes();
                 ctx.api

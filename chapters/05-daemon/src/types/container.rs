@@ -515,6 +515,10 @@ pub struct ExecConfig {
     /// Run with all capabilities (refused here).
     #[serde(default, deserialize_with = "nullable")]
     pub privileged: bool,
+    /// The keys that detach from the exec's terminal (Docker's notation,
+    /// see [`crate::detach`]); the default sequence when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detach_keys: Option<String>,
 }
 
 /// The answer to exec create.

@@ -717,6 +717,7 @@ impl ContainerService for FakeContainers {
             tty: c.body.config.tty,
             output: rx,
             stdin: if options.stdin { c.stdin.take() } else { None },
+            detach_keys: Default::default(),
         })
     }
 
@@ -815,6 +816,7 @@ impl ContainerService for FakeContainers {
             tty,
             output: out_rx,
             stdin: stdin_tx,
+            detach_keys: Default::default(),
         }))
     }
 

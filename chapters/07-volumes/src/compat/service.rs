@@ -10,8 +10,11 @@ use minidock_daemon::query::Filters;
 use minidock_daemon::types::{
     MountPoint, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse, VolumeUsageData,
 };
-use minidock_daemon::volumes::{ContainerMounts, MountRequest, VolumeService, VolumeUsers};
+use minidock_daemon::volumes::{
+    ContainerMounts, MountRequest, UsersOf, VolumeService, VolumeUsers,
+};
 use minidock_daemon::ApiResult;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -21,21 +24,47 @@ pub struct LocalVolumes {
     store: VolumeStore,
     /// Serialises what checks and then changes (remove after the in-use
     /// check, prune, a create's plan): two requests must not interleave.
-    lock: Mutex<()>,
+    /// It guards the volumes held by creates in progress: planned, their
+    /// container not recorded yet (volume name → how many creates).
+    lock: Mutex<BTreeMap<String, usize>>,
 }
+
+/// How a create in progress shows among a volume's users.
+const BEING_CREATED: &str = "(a container being created)";
 
 impl LocalVolumes {
     /// Opens the volumes under `root` (see [`VolumeStore::open`]).
     pub fn open(root: &Path) -> crate::Result<LocalVolumes> {
         Ok(LocalVolumes {
             store: VolumeStore::open(root)?,
-            lock: Mutex::new(()),
+            lock: Mutex::new(BTreeMap::new()),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, usize>> {
         self.lock.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The users the daemon knows of, and the creates in progress: asked for
+/// under the lock, so no plan comes between the answer and its use.
+fn users_with_held(users: UsersOf<'_>, held: &BTreeMap<String, usize>) -> VolumeUsers {
+    let mut all = users();
+    for name in held.keys() {
+        all.entry(name.clone())
+            .or_default()
+            .push(BEING_CREATED.to_string());
+    }
+    all
+}
+
+/// The names of the volumes among a container's mounts.
+fn volume_names(mounts: &ContainerMounts) -> impl Iterator<Item = &String> {
+    mounts
+        .points
+        .iter()
+        .filter(|p| p.kind == "volume")
+        .filter_map(|p| p.name.as_ref())
 }
 
 impl VolumeService for LocalVolumes {
@@ -68,23 +97,24 @@ impl VolumeService for LocalVolumes {
         self.store.get(name).map(|v| volume(&v)).map_err(api_error)
     }
 
-    fn remove(&self, name: &str, force: bool, users: &VolumeUsers) -> ApiResult<()> {
-        let _lock = self.lock();
+    fn remove(&self, name: &str, force: bool, users: UsersOf<'_>) -> ApiResult<()> {
+        let held = self.lock();
         match self.store.get(name) {
             Err(crate::Error::NotFound(_)) if force => return Ok(()),
             Err(err) => return Err(api_error(err)),
             Ok(_) => {}
         }
-        check_unused(name, users).map_err(api_error)?;
+        check_unused(name, &users_with_held(users, &held)).map_err(api_error)?;
         self.store.remove(name).map_err(api_error)
     }
 
-    fn prune(&self, filters: &Filters, users: &VolumeUsers) -> ApiResult<VolumePruneResponse> {
+    fn prune(&self, filters: &Filters, users: UsersOf<'_>) -> ApiResult<VolumePruneResponse> {
         let all = prune_all(filters)?;
-        let _lock = self.lock();
+        let held = self.lock();
+        let users = users_with_held(users, &held);
         let (volumes, _) = self.store.list();
         let mut response = VolumePruneResponse::default();
-        for info in prunable(&volumes, users, all) {
+        for info in prunable(&volumes, &users, all) {
             if !prune_matches(filters, info) {
                 continue;
             }
@@ -118,10 +148,28 @@ impl VolumeService for LocalVolumes {
             .collect())
     }
 
+    // ANCHOR: settle
     fn plan(&self, request: &MountRequest) -> ApiResult<ContainerMounts> {
-        let _lock = self.lock();
-        plan(&self.store, request)
+        let mut held = self.lock();
+        let planned = plan(&self.store, request)?;
+        for name in volume_names(&planned) {
+            *held.entry(name.clone()).or_default() += 1;
+        }
+        Ok(planned)
     }
+
+    fn settle(&self, mounts: &ContainerMounts) {
+        let mut held = self.lock();
+        for name in volume_names(mounts) {
+            if let Some(count) = held.get_mut(name) {
+                *count -= 1;
+                if *count == 0 {
+                    held.remove(name);
+                }
+            }
+        }
+    }
+    // ANCHOR_END: settle
 
     fn populate(&self, rootfs: &Path, mounts: &ContainerMounts) -> ApiResult<()> {
         // Two creates over one fresh volume must not both copy into it.
@@ -141,16 +189,17 @@ impl VolumeService for LocalVolumes {
         &self,
         points: &[MountPoint],
         remove_anonymous: bool,
-        users: &VolumeUsers,
+        users: UsersOf<'_>,
     ) -> ApiResult<Vec<String>> {
         let mut removed = Vec::new();
         if !remove_anonymous {
             return Ok(removed);
         }
-        let _lock = self.lock();
+        let held = self.lock();
+        let users = users_with_held(users, &held);
         for name in points.iter().filter_map(|p| p.name.as_ref()) {
             match self.store.get(name) {
-                Ok(info) if info.is_anonymous() && is_dangling(name, users) => {
+                Ok(info) if info.is_anonymous() && is_dangling(name, &users) => {
                     self.store.remove(name).map_err(api_error)?;
                     removed.push(name.clone());
                 }
@@ -159,5 +208,55 @@ impl VolumeService for LocalVolumes {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minidock_daemon::types::MountPoint;
+    use minidock_daemon::ApiError;
+
+    #[test]
+    fn a_planned_volume_stays_until_its_container_is_recorded() {
+        let root = tempfile::tempdir().unwrap();
+        let volumes = LocalVolumes::open(root.path()).unwrap();
+        let request = MountRequest {
+            binds: vec!["data:/d".into(), "/e".into()],
+            ..Default::default()
+        };
+        let planned = volumes.plan(&request).unwrap();
+        let anonymous = planned.points[1].clone();
+        // The create is between its plan and the record of its container:
+        // the daemon's users do not know it yet.
+        let nobody = VolumeUsers::new;
+        match volumes.remove("data", false, &nobody) {
+            Err(ApiError::Conflict(message)) => {
+                assert!(message.contains(BEING_CREATED), "{message}")
+            }
+            other => panic!("removed under a create: {other:?}"),
+        }
+        let released = volumes
+            .release(std::slice::from_ref(&anonymous), true, &nobody)
+            .unwrap();
+        assert!(released.is_empty());
+        // Recorded: the users name it, and the plan lets go.
+        let name = anonymous.name.clone().unwrap();
+        let recorded = || {
+            VolumeUsers::from([
+                ("data".to_string(), vec!["c1".to_string()]),
+                (name.clone(), vec!["c1".to_string()]),
+            ])
+        };
+        volumes.settle(&planned);
+        assert!(matches!(
+            volumes.remove("data", false, &recorded),
+            Err(ApiError::Conflict(_))
+        ));
+        // The container is gone: now both go.
+        volumes.remove("data", false, &nobody).unwrap();
+        let points: Vec<MountPoint> = vec![anonymous];
+        assert_eq!(volumes.release(&points, true, &nobody).unwrap(), [name]);
+        assert!(volumes.store.list().0.is_empty());
     }
 }
