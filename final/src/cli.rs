@@ -9,6 +9,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_limits::*;
 pub use crate::cli_network::*;
 
 /// Where the client looks for the daemon when neither `-H` nor
@@ -177,6 +178,9 @@ pub enum Command {
     /// Rename a container
     #[command(override_usage = "minidock rename CONTAINER NEW_NAME")]
     Rename(RenameArgs),
+    /// Update configuration of one or more containers
+    #[command(override_usage = "minidock update [OPTIONS] CONTAINER [CONTAINER...]")]
+    Update(UpdateArgs),
     /// Inspect changes to files or directories on a container's filesystem
     #[command(override_usage = "minidock diff CONTAINER")]
     Diff(DiffArgs),
@@ -354,6 +358,8 @@ pub enum ContainerCommand {
     Diff(DiffArgs),
     /// Rename a container
     Rename(RenameArgs),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
 }
 
 impl ContainerCommand {
@@ -383,6 +389,7 @@ impl ContainerCommand {
             C::Cp(a) => Command::Cp(a),
             C::Diff(a) => Command::Diff(a),
             C::Rename(a) => Command::Rename(a),
+            C::Update(a) => Command::Update(a),
         })
     }
 }
@@ -547,6 +554,10 @@ pub struct ContainerOptions {
     /// Tune container pids limit (set -1 for unlimited)
     #[arg(long = "pids-limit", value_name = "int", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+
+    /// CPU and memory limits beyond these (see cli_limits.rs)
+    #[command(flatten)]
+    pub limits: LimitOptions,
 
     /// Restart policy to apply when a container exits (no, always,
     /// on-failure[:max-retries], unless-stopped)

@@ -18,6 +18,7 @@
 //! - [`error`]: Docker's messages and exit codes.
 
 pub mod cli;
+pub mod cli_limits;
 pub mod cli_network;
 pub mod commands;
 pub mod connect;

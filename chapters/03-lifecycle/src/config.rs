@@ -194,6 +194,25 @@ pub struct HostConfig {
     pub cpu_shares: u64,
     /// `--pids-limit`; `None` = unlimited.
     pub pids_limit: Option<u64>,
+    /// `--memory-swap`: memory plus swap in bytes; 0 = not set, -1 =
+    /// unlimited swap.
+    #[serde(default)]
+    pub memory_swap: i64,
+    /// `--memory-reservation`: the soft limit in bytes; 0 = none.
+    #[serde(default)]
+    pub memory_reservation: u64,
+    /// `--cpu-quota`: µs of CPU time per period; 0 = not set.
+    #[serde(default)]
+    pub cpu_quota: u64,
+    /// `--cpu-period`: the quota's period in µs; 0 = the kernel's 100 ms.
+    #[serde(default)]
+    pub cpu_period: u64,
+    /// `--cpuset-cpus` (`0-3`, `0,2`); empty = every CPU.
+    #[serde(default)]
+    pub cpuset_cpus: String,
+    /// `--cpuset-mems`; empty = every memory node.
+    #[serde(default)]
+    pub cpuset_mems: String,
     /// `-v /host:/ctr[:ro]`; a volume (chapter 07) is a bind of its data
     /// directory.
     pub binds: Vec<Bind>,
@@ -226,11 +245,28 @@ pub struct HostConfig {
 impl HostConfig {
     /// The cgroup limits this host config asks for.
     pub fn resources(&self) -> crate::cgroup::Resources {
+        let non_empty = |s: &String| (!s.is_empty()).then(|| s.clone());
         crate::cgroup::Resources {
             memory: (self.memory > 0).then_some(self.memory),
-            cpu_quota: (self.nano_cpus > 0).then(|| crate::cgroup::cpus_to_quota(self.nano_cpus)),
+            cpu_quota: if self.nano_cpus > 0 {
+                Some(crate::cgroup::cpus_to_quota(self.nano_cpus))
+            } else if self.cpu_quota > 0 {
+                let period = if self.cpu_period > 0 {
+                    self.cpu_period
+                } else {
+                    100_000
+                };
+                Some((self.cpu_quota, period))
+            } else {
+                None
+            },
             cpu_shares: (self.cpu_shares > 0).then_some(self.cpu_shares),
             pids_max: self.pids_limit.filter(|p| *p > 0),
+            memory_swap: crate::cgroup::SwapLimit::from_api(self.memory_swap)
+                .filter(|_| self.memory > 0),
+            memory_reservation: (self.memory_reservation > 0).then_some(self.memory_reservation),
+            cpuset_cpus: non_empty(&self.cpuset_cpus),
+            cpuset_mems: non_empty(&self.cpuset_mems),
         }
     }
 
@@ -266,6 +302,7 @@ impl HostConfig {
                 self.memory
             )));
         }
+        crate::limits::validate(self)?;
         if self.cpu_shares != 0 && !(2..=262_144).contains(&self.cpu_shares) {
             return Err(Error::InvalidHostConfig(format!(
                 "cpu shares must be between 2 and 262144, got {}",

@@ -14,7 +14,8 @@
 //! - [`store`] and [`atomic`]: containers on disk, written so that a crash
 //!   never leaves half a file;
 //! - [`cgroup`]: memory, CPU and pids limits and the freezer, for cgroup v1
-//!   and v2 behind one trait;
+//!   and v2 behind one trait; [`limits`]: the limits beyond those four, and
+//!   `docker update`;
 //! - [`logs`]: Docker's json-file log, written and read, streamed (and
 //!   [`log_tail`]: its last lines, found from the end);
 //! - [`notify`]: waiting for a container's state to change without polling;
@@ -40,6 +41,7 @@ pub mod exec;
 pub mod failpoint;
 pub mod id;
 pub mod inroot;
+pub mod limits;
 pub mod log_tail;
 pub mod logs;
 pub mod notify;

@@ -399,6 +399,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     }
 
     let mut first = true;
+    let mut container = container;
     let ended = loop {
         let ended = run_once(args, &store, &container, &cgroups, &hub, first);
         let ended = match (ended, first) {
@@ -438,6 +439,11 @@ fn supervise(args: &ShimArgs) -> Result<()> {
             r.shim_pid = None;
             Ok(r.clone())
         })?;
+        // `docker update` may have changed the restart policy or the
+        // limits since this run started: the next run reads them afresh.
+        if let Ok(now) = store.container(&args.id) {
+            container = now;
+        }
         let policy = &container.host_config.restart_policy;
         if !policy.should_restart(ended.code, record.restart_count, record.stopped_by_user) {
             break ended;

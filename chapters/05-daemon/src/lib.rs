@@ -19,10 +19,12 @@
 //!   [`networks`] (chapter 06), [`volumes`] (chapter 07) and [`builder`]
 //!   (chapter 08);
 //! - the [`client`] library, and [`daemon`], which puts it all together for
-//!   the `minidockd` binary.
+//!   the `minidockd` binary;
+//! - [`compat`]: what real clients need beyond the lesson (`docker update`).
 
 pub mod builder;
 pub mod client;
+pub mod compat;
 pub mod daemon;
 pub mod detach;
 pub mod engine;

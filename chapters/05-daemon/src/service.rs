@@ -326,6 +326,17 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot rename containers".to_string(),
         ))
     }
+    /// `POST /containers/{id}/update`: new limits and restart policy.
+    fn update(
+        &self,
+        id: &str,
+        body: &crate::compat::update::ContainerUpdateBody,
+    ) -> ApiResult<crate::compat::update::ContainerUpdateResponse> {
+        let _ = (id, body);
+        Err(ApiError::NotImplemented(
+            "this daemon cannot update containers".to_string(),
+        ))
+    }
     /// `GET /containers/{id}/changes`: what the container changed in its
     /// file system, against its image.
     fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {

@@ -16,6 +16,7 @@ mod prune;
 mod run;
 mod streams;
 mod system;
+mod update;
 mod volumes;
 
 use crate::cli::{Cli, Command};
@@ -89,6 +90,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
             Ok(0)
         }
         Command::Cp(args) => copy::cp(ctx, args),
+        Command::Update(args) => update::update(ctx, args),
         Command::Diff(args) => {
             for change in ctx.client.container_changes(&args.container)? {
                 let letter = match change.kind {

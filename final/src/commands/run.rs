@@ -64,7 +64,7 @@ fn env_entry(entry: &str) -> Result<Option<String>, String> {
 }
 
 /// `--restart no|always|unless-stopped|on-failure[:N]`.
-fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
+pub(crate) fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
     let (name, count) = match text.split_once(':') {
         Some((name, count)) => (name, Some(count)),
         None => (text, None),
@@ -167,6 +167,7 @@ pub fn container_create_body(
             ..HostConfig::default()
         },
     };
+    super::update::fill_limits(&opts.limits, &mut body.host_config)?;
     super::volumes::add_mounts(
         &mut body,
         &opts.volume,

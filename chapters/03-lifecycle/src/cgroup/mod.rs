@@ -16,6 +16,7 @@
 
 pub mod device_program;
 pub mod device_rules;
+mod limits;
 mod mountinfo;
 mod v1;
 mod v2;
@@ -28,6 +29,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 pub use device_rules::{DeviceKind, DeviceRule, DEFAULT_RULES as DEFAULT_DEVICE_RULES};
+pub use limits::SwapLimit;
 pub use mountinfo::{parse_mountinfo, MountInfo};
 pub use v1::CgroupV1;
 pub use v2::CgroupV2;
@@ -112,6 +114,15 @@ pub struct Resources {
     pub cpu_shares: Option<u64>,
     /// `--pids-limit`: most processes at once.
     pub pids_max: Option<u64>,
+    /// `--memory-swap`: memory plus swap (needs `memory`).
+    pub memory_swap: Option<SwapLimit>,
+    /// `--memory-reservation`: a soft limit, reclaimed down to under
+    /// memory pressure.
+    pub memory_reservation: Option<u64>,
+    /// `--cpuset-cpus` (`0-2,4`); `None` = every CPU.
+    pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`; `None` = every memory node.
+    pub cpuset_mems: Option<String>,
 }
 
 /// `--cpus 1.5` → quota 150 000 µs per period of 100 000 µs, as Docker
@@ -171,6 +182,7 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     fn set_cpu_shares(&self, shares: u64) -> Result<()>;
 
     /// Most processes the group may hold; `fork` fails with `EAGAIN` above.
+    /// `u64::MAX` lifts the limit (`max`).
     fn set_pids_max(&self, max: u64) -> Result<()>;
 
     /// Stops every process of the group and waits until the kernel reports
@@ -195,6 +207,18 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// program, see [`device_program`]). Set before any process joins.
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()>;
 
+    /// `--memory` with `--memory-swap`: RAM limit and the limit of RAM plus
+    /// swap together, in the order the kernel accepts (see [`limits`]).
+    fn set_memory_and_swap(&self, memory: u64, swap: SwapLimit) -> Result<()>;
+
+    /// `--memory-reservation`: the soft limit the kernel reclaims the group
+    /// down to when the host runs short.
+    fn set_memory_reservation(&self, bytes: u64) -> Result<()>;
+
+    /// `--cpuset-cpus` / `--cpuset-mems`: the CPUs and memory nodes the
+    /// group may use; `None` leaves one as it is.
+    fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()>;
+
     /// The process ids in the group (from `cgroup.procs`).
     fn pids(&self) -> Result<Vec<i32>> {
         let mut all = Vec::new();
@@ -210,8 +234,19 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
 
     /// Sets every limit that `resources` names.
     fn apply(&self, resources: &Resources) -> Result<()> {
-        if let Some(bytes) = resources.memory {
-            self.set_memory_limit(bytes)?;
+        match (resources.memory, &resources.memory_swap) {
+            (Some(bytes), Some(swap)) => self.set_memory_and_swap(bytes, *swap)?,
+            (Some(bytes), None) => self.set_memory_limit(bytes)?,
+            (None, _) => {}
+        }
+        if let Some(bytes) = resources.memory_reservation {
+            self.set_memory_reservation(bytes)?;
+        }
+        if resources.cpuset_cpus.is_some() || resources.cpuset_mems.is_some() {
+            self.set_cpuset(
+                resources.cpuset_cpus.as_deref(),
+                resources.cpuset_mems.as_deref(),
+            )?;
         }
         if let Some((quota, period)) = resources.cpu_quota {
             self.set_cpus(quota, period)?;
@@ -401,7 +436,9 @@ impl CgroupRoot {
 }
 
 /// The v1 controllers the engine uses (the others are left alone).
-pub const V1_USED: &[&str] = &["cpu", "cpuacct", "devices", "freezer", "memory", "pids"];
+pub const V1_USED: &[&str] = &[
+    "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids",
+];
 
 /// Every v1 controller name the kernel knows; anything else in a mount's
 /// options (`rw`, `name=systemd`, `clone_children`) is not a controller.

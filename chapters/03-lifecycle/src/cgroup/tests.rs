@@ -169,6 +169,7 @@ fn v1_creates_one_directory_per_hierarchy_and_writes_v1_files() {
         cpu_quota: Some((150_000, 100_000)),
         cpu_shares: Some(512),
         pids_max: Some(20),
+        ..Resources::default()
     })
     .unwrap();
     assert_eq!(
@@ -377,6 +378,7 @@ fn v2_enables_controllers_and_writes_v2_files() {
         cpu_quota: Some((150_000, 100_000)),
         cpu_shares: Some(512),
         pids_max: Some(20),
+        ..Resources::default()
     })
     .unwrap();
     assert_eq!(read(dir.join("memory.max")), mem.to_string());

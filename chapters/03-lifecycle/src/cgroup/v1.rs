@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::device_rules::DeviceRule;
 use super::{
-    mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file, Cgroup,
+    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file, Cgroup,
     CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT, V1_USED,
 };
 
@@ -37,6 +37,9 @@ impl CgroupV1 {
         let group = CgroupV1::open(mounts, parent, name);
         for dir in group.dirs.values() {
             mkdir_all(dir)?;
+        }
+        if let Some(mount) = mounts.get("cpuset") {
+            limits::v1_cpuset_init(mount, parent, name)?;
         }
         Ok(group)
     }
@@ -127,7 +130,25 @@ impl Cgroup for CgroupV1 {
     }
 
     fn set_pids_max(&self, max: u64) -> Result<()> {
-        write_file(&self.dir("pids")?.join("pids.max"), &max.to_string())
+        write_file(
+            &self.dir("pids")?.join("pids.max"),
+            &limits::pids_value(max),
+        )
+    }
+
+    fn set_memory_and_swap(&self, memory: u64, swap: limits::SwapLimit) -> Result<()> {
+        limits::v1_memory_and_swap(self.dir("memory")?, &self.name, memory, swap)
+    }
+
+    fn set_memory_reservation(&self, bytes: u64) -> Result<()> {
+        write_file(
+            &self.dir("memory")?.join("memory.soft_limit_in_bytes"),
+            &bytes.to_string(),
+        )
+    }
+
+    fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
+        limits::write_cpuset(self.dir("cpuset")?, &self.name, cpus, mems)
     }
 
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use super::device_rules::DeviceRule;
 use super::{
-    mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for, write_file,
-    Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
+    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for,
+    write_file, Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
 };
 
 /// The controllers a container needs from v2.
@@ -109,7 +109,7 @@ impl CgroupV2 {
 // ANCHOR: enable_controllers
 /// Adds the controllers missing from `dir/cgroup.subtree_control`, in one
 /// write of `+a +b` (each write is a change, not a replacement).
-fn enable_controllers(dir: &Path, controllers: &[&str]) -> Result<()> {
+pub(super) fn enable_controllers(dir: &Path, controllers: &[&str]) -> Result<()> {
     let file = dir.join("cgroup.subtree_control");
     let current = read_file(&file)?;
     let missing: Vec<String> = controllers
@@ -174,7 +174,27 @@ impl Cgroup for CgroupV2 {
     }
 
     fn set_pids_max(&self, max: u64) -> Result<()> {
-        write_file(&self.controller_file("pids", "pids.max")?, &max.to_string())
+        write_file(
+            &self.controller_file("pids", "pids.max")?,
+            &limits::pids_value(max),
+        )
+    }
+
+    fn set_memory_and_swap(&self, memory: u64, swap: limits::SwapLimit) -> Result<()> {
+        self.controller_file("memory", "memory.max")?;
+        limits::v2_memory_and_swap(&self.dir, &self.name, memory, swap)
+    }
+
+    fn set_memory_reservation(&self, bytes: u64) -> Result<()> {
+        write_file(
+            &self.controller_file("memory", "memory.low")?,
+            &bytes.to_string(),
+        )
+    }
+
+    fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
+        limits::v2_enable_cpuset(&self.dir)?;
+        limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {

@@ -621,6 +621,19 @@ impl Client {
             .map(|_| ())
     }
 
+    /// `POST /containers/{id}/update`.
+    pub fn container_update(
+        &self,
+        id: &str,
+        body: &crate::compat::update::ContainerUpdateBody,
+    ) -> Result<crate::compat::update::ContainerUpdateResponse, ClientError> {
+        self.post_json(
+            &format!("/containers/{id}/update"),
+            body,
+            "the update result",
+        )
+    }
+
     /// `GET /containers/{id}/changes`.
     pub fn container_changes(&self, id: &str) -> Result<Vec<ContainerChange>, ClientError> {
         let changes: Option<Vec<ContainerChange>> =

@@ -1258,6 +1258,29 @@ impl ContainerService for RuntimeContainers {
         Ok(())
     }
 
+    fn update(
+        &self,
+        id: &str,
+        body: &crate::compat::update::ContainerUpdateBody,
+    ) -> ApiResult<crate::compat::update::ContainerUpdateResponse> {
+        let update = crate::compat::update::limits_update(body)?;
+        let entry = self.entry(id)?;
+        let _op = lock(&entry.op);
+        let updated = self
+            .inner
+            .runtime
+            .update(&entry.id, &update)
+            .map_err(|e| match e {
+                minidock_lifecycle::Error::InvalidHostConfig(m) => {
+                    ApiError::BadParameter(format!("Cannot update container {}: {m}", entry.id))
+                }
+                other => runtime_error(other),
+            })?;
+        entry.set_container(updated);
+        self.inner.publish("update", &entry, &[]);
+        Ok(Default::default())
+    }
+
     fn changes(&self, id: &str) -> ApiResult<Vec<ContainerChange>> {
         let entry = self.entry(id)?;
         let images = self.inner.runtime.images();

@@ -132,6 +132,12 @@ pub fn create_options(
         nano_cpus: positive("NanoCpus", h.nano_cpus)?,
         cpu_shares: positive("CpuShares", h.cpu_shares)?,
         pids_limit: h.pids_limit.filter(|p| *p > 0).map(|p| p as u64),
+        memory_swap: h.memory_swap,
+        memory_reservation: positive("MemoryReservation", h.memory_reservation)?,
+        cpu_quota: positive("CpuQuota", h.cpu_quota)?,
+        cpu_period: positive("CpuPeriod", h.cpu_period)?,
+        cpuset_cpus: h.cpuset_cpus.clone(),
+        cpuset_mems: h.cpuset_mems.clone(),
         binds,
         tmpfs: Vec::new(),
         restart_policy,
@@ -163,6 +169,12 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
     out.nano_cpus = h.nano_cpus as i64;
     out.cpu_shares = h.cpu_shares as i64;
     out.pids_limit = h.pids_limit.map(|p| p as i64);
+    out.memory_swap = h.memory_swap;
+    out.memory_reservation = h.memory_reservation as i64;
+    out.cpu_quota = h.cpu_quota as i64;
+    out.cpu_period = h.cpu_period as i64;
+    out.cpuset_cpus = h.cpuset_cpus.clone();
+    out.cpuset_mems = h.cpuset_mems.clone();
     out.readonly_rootfs = h.readonly_rootfs;
     out.security_opt = (!h.security_opt.is_empty()).then(|| h.security_opt.clone());
     out.restart_policy = Some(RestartPolicy {

@@ -57,7 +57,9 @@ const NO_VOLUMES: &str =
     "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
 const OWN_NAMESPACES: &str = "minidock gives every container namespaces of its own";
 const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
-const LIMITS: &str = "minidock sets --memory, --cpus, --cpu-shares and --pids-limit only";
+const LIMITS: &str = "minidock sets --memory, --memory-swap, --memory-reservation, --cpus, \
+                      --cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems and \
+                      --pids-limit only";
 
 /// `HostConfig` fields minidock does not implement, and why.
 const HOST_CONFIG: &[(&str, Asks, &str)] = &[
@@ -101,13 +103,7 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
     ("Sysctls", Asks::Entries, OWN_NAMESPACES),
     ("Ulimits", Asks::Entries, LIMITS),
     ("CgroupParent", Asks::Text, LIMITS),
-    ("CpusetCpus", Asks::Text, LIMITS),
-    ("CpusetMems", Asks::Text, LIMITS),
-    ("CpuQuota", Asks::Positive, LIMITS),
-    ("CpuPeriod", Asks::Positive, LIMITS),
     ("BlkioWeight", Asks::Positive, LIMITS),
-    ("MemoryReservation", Asks::Positive, LIMITS),
-    ("MemorySwap", Asks::Positive, LIMITS),
     ("OomKillDisable", Asks::Flag, LIMITS),
     (
         "GroupAdd",
@@ -259,7 +255,7 @@ mod tests {
                 "HostConfig.PortBindings",
             ),
             (json!({"PidMode": "host"}), "HostConfig.PidMode"),
-            (json!({"CpuQuota": 50000}), "HostConfig.CpuQuota"),
+            (json!({"BlkioWeight": 300}), "HostConfig.BlkioWeight"),
             (
                 json!({"VolumeDriver": "flocker"}),
                 "HostConfig.VolumeDriver",

@@ -350,6 +350,11 @@ pub(crate) async fn handle(
             blocking(move || containers.rename(&id, &name)).await?;
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
+        Route::ContainerUpdate(id) => {
+            let body: crate::compat::update::ContainerUpdateBody = json_body(req, false).await?;
+            let answer = blocking(move || containers.update(&id, &body)).await?;
+            json_response(StatusCode::OK, &answer)
+        }
         Route::ContainerChanges(id) => {
             let changes = blocking(move || containers.changes(&id)).await?;
             json_response(StatusCode::OK, &changes)

@@ -110,6 +110,24 @@ pub struct HostConfig {
     pub cpu_shares: i64,
     /// Process count limit (`None` or ≤ 0: none).
     pub pids_limit: Option<i64>,
+    /// Memory plus swap in bytes (0: not set, -1: unlimited swap).
+    #[serde(default, deserialize_with = "nullable")]
+    pub memory_swap: i64,
+    /// Soft memory limit in bytes (0: none).
+    #[serde(default, deserialize_with = "nullable")]
+    pub memory_reservation: i64,
+    /// µs of CPU time per `CpuPeriod` (0: none).
+    #[serde(default, deserialize_with = "nullable")]
+    pub cpu_quota: i64,
+    /// The CFS period in µs (0: the kernel's 100 ms).
+    #[serde(default, deserialize_with = "nullable")]
+    pub cpu_period: i64,
+    /// CPUs the container may run on (`0-2,4`; empty: all).
+    #[serde(default, deserialize_with = "nullable")]
+    pub cpuset_cpus: String,
+    /// Memory nodes it may use (empty: all).
+    #[serde(default, deserialize_with = "nullable")]
+    pub cpuset_mems: String,
     /// When the daemon restarts the container after it exits.
     pub restart_policy: Option<RestartPolicy>,
     /// Remove the container when it exits (`--rm`); done by the daemon.

@@ -1,0 +1,171 @@
+//! The limits beyond the lesson's four (`--memory-swap`,
+//! `--memory-reservation`, `--cpu-quota`/`--cpu-period`, `--cpuset-*`),
+//! Docker's rules for combining them, and `docker update`: new limits for a
+//! container that exists, written into its running cgroup at once and kept
+//! in its `config.json` for every later start.
+
+use crate::config::{HostConfig, RestartName, RestartPolicy};
+use crate::error::{Error, Result};
+use crate::id::ContainerId;
+use crate::runtime::Runtime;
+use crate::store::Container;
+
+/// The smallest memory limit or reservation Docker accepts.
+const MIN_MEMORY: u64 = 6 * 1024 * 1024;
+
+/// Docker's checks of the limits that go together, with its messages.
+pub fn validate(h: &HostConfig) -> Result<()> {
+    let bad = |m: &str| Err(Error::InvalidHostConfig(m.to_string()));
+    if h.memory_swap > 0 && h.memory == 0 {
+        return bad(
+            "You should always set the Memory limit when using Memoryswap limit, see usage",
+        );
+    }
+    if h.memory_swap > 0 && (h.memory_swap as u64) < h.memory {
+        return bad("Minimum memoryswap limit should be larger than memory limit, see usage");
+    }
+    if h.memory_reservation > 0 && h.memory_reservation < MIN_MEMORY {
+        return bad("Minimum memory reservation allowed is 6MB");
+    }
+    if h.memory > 0 && h.memory_reservation > h.memory {
+        return bad(
+            "Minimum memory limit can not be less than memory reservation limit, see usage",
+        );
+    }
+    if h.nano_cpus > 0 && h.cpu_quota > 0 {
+        return bad("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
+    }
+    if h.nano_cpus > 0 && h.cpu_period > 0 {
+        return bad("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+    }
+    if h.cpu_period != 0 && !(1_000..=1_000_000).contains(&h.cpu_period) {
+        return bad(
+            "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)",
+        );
+    }
+    if h.cpu_quota != 0 && h.cpu_quota < 1_000 {
+        return bad("CPU cfs quota can not be less than 1ms (i.e. 1000)");
+    }
+    for (flag, list) in [
+        ("--cpuset-cpus", &h.cpuset_cpus),
+        ("--cpuset-mems", &h.cpuset_mems),
+    ] {
+        check_list(flag, list)?;
+    }
+    Ok(())
+}
+
+/// A cpuset list as the kernel reads it: `0-3,6`, numbers and ranges.
+fn check_list(flag: &str, list: &str) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let ok = list.split(',').all(|part| match part.split_once('-') {
+        Some((a, b)) => number(a) && number(b) && a.parse::<u32>().ok() <= b.parse::<u32>().ok(),
+        None => number(part),
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidHostConfig(format!(
+            "invalid value {list:?} for {flag}: use numbers and ranges, e.g. 0-2,4"
+        )))
+    }
+}
+
+/// What `docker update` changes; `None` (or 0 in the API) leaves a setting
+/// as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LimitsUpdate {
+    pub memory: Option<u64>,
+    /// Memory plus swap; -1 = unlimited swap.
+    pub memory_swap: Option<i64>,
+    pub memory_reservation: Option<u64>,
+    pub nano_cpus: Option<u64>,
+    pub cpu_shares: Option<u64>,
+    pub cpu_quota: Option<u64>,
+    pub cpu_period: Option<u64>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    /// A number ≤ 0 lifts the limit.
+    pub pids_limit: Option<i64>,
+    pub restart_policy: Option<RestartPolicy>,
+}
+
+impl LimitsUpdate {
+    /// The host config after the update, checked by Docker's rules.
+    pub fn merged(&self, old: &HostConfig) -> Result<HostConfig> {
+        let mut h = old.clone();
+        let set = |target: &mut u64, v: Option<u64>| {
+            if let Some(v) = v {
+                *target = v;
+            }
+        };
+        set(&mut h.memory, self.memory);
+        set(&mut h.memory_reservation, self.memory_reservation);
+        set(&mut h.cpu_shares, self.cpu_shares);
+        // `--cpus` and `--cpu-quota/--cpu-period` are two spellings of one
+        // limit: setting one replaces the other, as in Docker.
+        if let Some(n) = self.nano_cpus {
+            h.nano_cpus = n;
+            h.cpu_quota = 0;
+            h.cpu_period = 0;
+        }
+        if self.cpu_quota.is_some() || self.cpu_period.is_some() {
+            if self.nano_cpus.is_some() {
+                return Err(Error::InvalidHostConfig(
+                    "Conflicting options: Nano CPUs and CPU Quota cannot both be set".into(),
+                ));
+            }
+            h.nano_cpus = 0;
+            set(&mut h.cpu_quota, self.cpu_quota);
+            set(&mut h.cpu_period, self.cpu_period);
+        }
+        if let Some(swap) = self.memory_swap {
+            h.memory_swap = swap;
+        }
+        if let Some(cpus) = &self.cpuset_cpus {
+            h.cpuset_cpus = cpus.clone();
+        }
+        if let Some(mems) = &self.cpuset_mems {
+            h.cpuset_mems = mems.clone();
+        }
+        if let Some(pids) = self.pids_limit {
+            h.pids_limit = u64::try_from(pids).ok().filter(|p| *p > 0);
+        }
+        if let Some(policy) = &self.restart_policy {
+            if h.auto_remove && policy.name != RestartName::No {
+                return Err(Error::InvalidHostConfig(
+                    "Restart policy cannot be updated because AutoRemove is enabled for the container"
+                        .into(),
+                ));
+            }
+            h.restart_policy = policy.clone();
+        }
+        h.validate()?;
+        Ok(h)
+    }
+}
+
+// ANCHOR: update
+impl Runtime {
+    /// `docker update`: merges `update` into the container's host config;
+    /// when the container runs (or is paused), writes the new limits into
+    /// its cgroup first, so a limit the kernel refuses changes nothing.
+    /// Then the new config is stored: the shim reads it at every (re)start.
+    pub fn update(&self, id: &ContainerId, update: &LimitsUpdate) -> Result<Container> {
+        let container = self.containers().container(id)?;
+        let new = update.merged(&container.host_config)?;
+        if self.containers().state(id)?.state.is_alive() {
+            let cg = self.cgroup(id)?;
+            cg.apply(&new.resources())?;
+            if new.pids_limit.is_none() && container.host_config.pids_limit.is_some() {
+                cg.set_pids_max(u64::MAX)?;
+            }
+        }
+        self.containers().update(id, |c| c.host_config = new)?;
+        self.containers().container(id)
+    }
+}
+// ANCHOR_END: update
