@@ -559,6 +559,24 @@ fn bridge_ports(daemon: &Daemon, network: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
+/// Waits until the bridge of `network` has `ports` ports: a veth goes
+/// with its container's namespace, which the kernel takes down in the
+/// background after the namespace is let go.
+fn wait_bridge_ports(daemon: &Daemon, network: &str, ports: usize, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = bridge_ports(daemon, network);
+        if now == ports {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {now} ports on the bridge of {network}, not {ports}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The addresses a network hands out now, from its file in the daemon's
 /// root: address → container id.
 fn allocated(daemon: &Daemon, network: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -632,7 +650,7 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
     eventually(Duration::from_secs(20), "web's address is released", || {
         allocated(&daemon, "app").is_empty()
     });
-    assert_eq!(bridge_ports(&daemon, "app"), 0, "web's veth is left");
+    wait_bridge_ports(&daemon, "app", 0, "web's veth is left");
     let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
     assert!(
         !json.contains(&ip),
@@ -659,7 +677,7 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
         "web",
     ]);
     assert!(aliases.contains("www"), "{aliases}");
-    assert_eq!(bridge_ports(&daemon, "app"), 1);
+    wait_bridge_ports(&daemon, "app", 1, "web's veth, and only it");
 
     // Each start says `connect`, each stop `disconnect`.
     let mine: Vec<String> = network_events(&daemon)
@@ -684,11 +702,11 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
     let held = allocated(&daemon, "app");
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held.values().next().and_then(|v| v.as_str()), Some(&*web));
-    assert_eq!(bridge_ports(&daemon, "app"), 1, "broken's veth is left");
+    wait_bridge_ports(&daemon, "app", 1, "broken's veth is left");
     // …and removing it afterwards is as clean.
     daemon.ok(&["rm", "-f", "web", "broken"]);
     assert!(allocated(&daemon, "app").is_empty());
-    assert_eq!(bridge_ports(&daemon, "app"), 0);
+    wait_bridge_ports(&daemon, "app", 0, "a veth is left after rm");
     let events = network_events(&daemon);
     assert!(
         events.iter().rfind(|e| e.ends_with(&web)) == Some(&format!("disconnect {web}")),
@@ -902,7 +920,7 @@ fn a_daemon_killed_at_each_network_setup_step_leaves_nothing_after_its_restart()
             allocated(&daemon, "app").is_empty(),
             "{step}: an address is held"
         );
-        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+        wait_bridge_ports(&daemon, "app", 0, &format!("{step}: a veth is left"));
         let pinned = std::fs::read_to_string("/proc/self/mountinfo")
             .unwrap()
             .lines()
@@ -919,9 +937,52 @@ fn a_daemon_killed_at_each_network_setup_step_leaves_nothing_after_its_restart()
             "{step}: no port"
         );
         daemon.ok(&["rm", "-f", "crashy"]);
-        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+        wait_bridge_ports(&daemon, "app", 0, &format!("{step}: a veth is left"));
     }
     daemon.ok(&["network", "rm", "app"]);
     let leaks = minidock_testkit::network_leaks(&daemon.root());
     assert!(leaks.is_empty(), "left behind: {leaks:?}");
+}
+
+#[test]
+fn a_restarted_daemon_deletes_the_bridge_and_table_that_no_record_names() {
+    let daemon = Daemon::start();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "lost"]);
+    let id = daemon.ok(&["network", "inspect", "-f", "{{.Id}}", "lost"]);
+    let held = minidock_testkit::network_resources(&daemon.root());
+    assert_eq!(
+        minidock_testkit::still_present(&held).len(),
+        2,
+        "the bridge and the table of lost: {held:?}"
+    );
+    // The test kit finds both by the daemon's tag, without the records.
+    let prefix = daemon.dir.display().to_string();
+    let tagged = minidock_testkit::tagged_network_objects(&prefix);
+    for object in &held {
+        assert!(
+            tagged.contains(object),
+            "{object} is not tagged: {tagged:?}"
+        );
+    }
+
+    // The record goes, the kernel objects stay (a crash between the two
+    // steps of a removal, an older engine): the next start sweeps them.
+    let (dir, leaks) = daemon.kill9();
+    std::fs::remove_file(
+        dir.join("root/networks")
+            .join(format!("{}.json", id.trim())),
+    )
+    .expect("remove the network's record");
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    let left = minidock_testkit::still_present(&held);
+    assert!(left.is_empty(), "left: {left:?}\n{}", daemon.log());
+    assert!(
+        daemon.log().contains("no network has it"),
+        "the sweep says what it deleted:\n{}",
+        daemon.log()
+    );
+    let names = daemon.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(!names.contains("lost"), "{names}");
 }

@@ -2,9 +2,9 @@
 //!
 //! It builds test inputs (a busybox rootfs, OCI images and `docker save` tars,
 //! hostile layers), starts real services (the distribution registry) and
-//! checks for leftovers (mounts, cgroups, network namespaces, processes)
-//! without using any minidock crate, so a bug in minidock cannot hide itself
-//! by also being in the fixture. Everything panics with a clear message on
+//! checks for leftovers (mounts, cgroups, network namespaces, links, nftables
+//! tables, processes) without using any minidock crate, so a bug in minidock
+//! cannot hide itself by also being in the fixture. Everything panics with a clear message on
 //! failure: this is test code.
 
 mod busybox;
@@ -34,7 +34,10 @@ pub use image::{
 pub use layer::{Compression, Entry, LayerSpec, LAYER_MTIME};
 pub use leak::LeakCheck;
 pub use names::random_name;
-pub use network::{network_leaks, remove_daemon_networks, test_subnets, TestSubnets};
+pub use network::{
+    network_allocations, network_leaks, network_resources, remove_daemon_networks, still_present,
+    tagged_network_objects, test_subnets, TestSubnets,
+};
 pub use registry::Registry;
 pub use root::require_root;
 pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
