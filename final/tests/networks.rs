@@ -773,6 +773,40 @@ fn publish_all_publishes_the_ports_the_image_exposes() {
 /// `nslookup NAME` (busybox's, which speaks DNS itself and never reads
 /// `/etc/hosts`) in a new container on `network`, with `args` added to the
 /// run: what it printed.
+/// Sends `queries` (id, name: type A, class IN, recursion desired) to
+/// `server`:53 over one TCP connection, written by hand; returns the
+/// first two answers, without their length prefix.
+fn dns_over_tcp(server: &str, queries: &[(u16, &str)]) -> (Vec<u8>, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect((server, 53))
+        .unwrap_or_else(|e| panic!("connect to {server}:53 over TCP: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    for (id, name) in queries {
+        let mut q = id.to_be_bytes().to_vec();
+        q.extend([0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+        for label in name.split('.') {
+            q.push(label.len() as u8);
+            q.extend(label.as_bytes());
+        }
+        q.extend([0, 0, 1, 0, 1]);
+        bytes.extend((q.len() as u16).to_be_bytes());
+        bytes.extend(q);
+    }
+    stream.write_all(&bytes).unwrap();
+    let mut read_one = || {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).expect("an answer's length");
+        let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut answer).expect("an answer");
+        answer
+    };
+    let first = read_one();
+    (first, read_one())
+}
+
 fn nslookup(daemon: &Daemon, args: &[&str], name: &str) -> String {
     let mut run = vec!["run", "--rm"];
     run.extend_from_slice(args);
@@ -839,6 +873,19 @@ fn the_networks_dns_server_answers_names_aliases_and_peers_on_every_network() {
     // A name nobody has: NXDOMAIN, answered here (no forwarding in tests).
     let out = nslookup(&daemon, &["--network", "front"], "nobody-has-this-name");
     assert!(out.contains("NXDOMAIN"), "{out}");
+
+    // Over TCP too: two queries on one connection, each with its length
+    // in two bytes (RFC 1035 4.2.2), asked from the host.
+    let (first, second) = dns_over_tcp(&gateway, &[(0x5151, "www"), (0x5252, "nobody-has-this")]);
+    assert_eq!(&first[..2], &[0x51, 0x51], "the answer's id: {first:?}");
+    assert_eq!(first[3] & 0x0f, 0, "www over TCP: rcode {first:?}");
+    let octets: Vec<u8> = web.split('.').map(|o| o.parse().unwrap()).collect();
+    assert!(
+        first.ends_with(&octets),
+        "www over TCP is not {web}: {first:?}"
+    );
+    assert_eq!(&second[..2], &[0x52, 0x52], "{second:?}");
+    assert_eq!(second[3] & 0x0f, 3, "NXDOMAIN over TCP: {second:?}");
 
     // A restarted daemon answers at once, from what it kept.
     let (dir, leaks) = daemon.kill9();
