@@ -267,6 +267,13 @@ impl ProcessOptions {
             }
             sysctl::path_of(key).map_err(|e| Error::InvalidHostConfig(e.to_string()))?;
         }
+        if self.shm_size != 0 && self.ipc_mode != NamespaceMode::Private {
+            return bad(format!(
+                "--shm-size {} needs a private IPC namespace: with --ipc {} the container uses \
+                 another's /dev/shm",
+                self.shm_size, self.ipc_mode
+            ));
+        }
         if !(-1000..=1000).contains(&self.oom_score_adj) {
             return bad(format!(
                 "invalid oom score adjust {}: must be between -1000 and 1000",
@@ -457,6 +464,14 @@ mod tests {
         }];
         assert!(o.validate(false).is_err());
         o.ulimits.clear();
+        o.shm_size = 1 << 20;
+        o.ipc_mode = NamespaceMode::Host;
+        assert!(o
+            .validate(false)
+            .unwrap_err()
+            .to_string()
+            .contains("shm-size"));
+        o.ipc_mode = NamespaceMode::Private;
         o.oom_score_adj = 1001;
         assert!(o.validate(false).is_err());
         // Stored without the defaults, read back the same.
