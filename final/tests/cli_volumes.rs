@@ -362,37 +362,6 @@ fn tmpfs_is_limited_and_read_only_mounts_refuse_writes() {
         assert!(out.contains("Read-only file system"), "{flags:?}: {out}");
     }
     assert!(!data_of(&daemon, "ro").join("x").exists());
-
-    // a tmpfs volume (-o type=tmpfs) is shared, limited, and unmounted on rm
-    daemon.ok(&[
-        "volume",
-        "create",
-        "-o",
-        "type=tmpfs",
-        "-o",
-        "device=tmpfs",
-        "-o",
-        "o=size=128k",
-        "mem",
-    ]);
-    daemon.ok(&[
-        "run",
-        "--rm",
-        "-v",
-        "mem:/m",
-        "busybox",
-        "sh",
-        "-c",
-        "echo in-memory > /m/f",
-    ]);
-    let out = daemon.ok(&["run", "--rm", "-v", "mem:/m", "busybox", "cat", "/m/f"]);
-    assert_eq!(out, "in-memory\n");
-    let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
-    let point = data_of(&daemon, "mem").display().to_string();
-    assert!(mounts.contains(&point), "no tmpfs on {point}");
-    daemon.ok(&["volume", "rm", "mem"]);
-    let mounts = fs::read_to_string("/proc/self/mounts").unwrap();
-    assert!(!mounts.contains(&point), "{point} still mounted");
 }
 
 #[test]
@@ -748,39 +717,192 @@ fn docker_compose_keeps_a_named_volume_across_down_and_up() {
     assert!(volume_names(&daemon).is_empty());
 }
 
-#[test]
-fn a_tmpfs_volume_is_mounted_again_after_a_reboot() {
-    let daemon = Daemon::start();
+/// How many tmpfs mounts this process's mount table has on `point`.
+fn tmpfs_mounts_on(point: &Path) -> usize {
+    let needle = format!(" {} tmpfs ", point.display());
+    fs::read_to_string("/proc/self/mounts")
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
+
+/// `docker volume create -o type=tmpfs -o device=tmpfs -o o=size=128k NAME`.
+fn create_tmpfs_volume(daemon: &Daemon, name: &str) -> PathBuf {
     daemon.ok(&[
         "volume",
         "create",
         "-o",
         "type=tmpfs",
         "-o",
-        "o=size=64k",
-        "mem",
+        "device=tmpfs",
+        "-o",
+        "o=size=128k",
+        name,
     ]);
-    let point = data_of(&daemon, "mem");
-    let mounted = || {
-        fs::read_to_string("/proc/self/mounts")
-            .unwrap()
-            .lines()
-            .any(|l| l.contains(&format!(" {} tmpfs ", point.display())) && l.contains("size=64k"))
-    };
-    assert!(mounted());
+    data_of(daemon, name)
+}
+
+#[test]
+fn a_tmpfs_volume_is_mounted_while_its_containers_run() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let point = create_tmpfs_volume(&daemon, "mem");
+    assert_eq!(tmpfs_mounts_on(&point), 0, "mounted before any use");
+
+    // two containers share one tmpfs, limited to its size
+    daemon.ok(&[
+        "run", "-d", "--name", "ua", "-v", "mem:/m", "busybox", "sleep", "600",
+    ]);
+    assert_eq!(
+        tmpfs_mounts_on(&point),
+        1,
+        "the first start did not mount it"
+    );
+    daemon.ok(&["exec", "ua", "sh", "-c", "echo shared > /m/f"]);
+    daemon.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ub",
+        "--mount",
+        "type=volume,src=mem,dst=/m",
+        "busybox",
+        "sleep",
+        "600",
+    ]);
+    assert_eq!(
+        tmpfs_mounts_on(&point),
+        1,
+        "the second start mounted another tmpfs"
+    );
+    assert_eq!(daemon.ok(&["exec", "ub", "cat", "/m/f"]), "shared\n");
+    let out = daemon.ok(&[
+        "exec",
+        "ub",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/m/big bs=1k count=200 2>&1; echo rc=$?; rm /m/big",
+    ]);
+    assert!(out.contains("No space left on device"), "{out}");
+    assert!(!out.contains("rc=0"), "{out}");
+
+    // the last stop unmounts, and the data goes with it
+    daemon.ok(&["stop", "-t", "0", "ua"]);
+    assert_eq!(tmpfs_mounts_on(&point), 1, "unmounted under a running user");
+    assert_eq!(daemon.ok(&["exec", "ub", "cat", "/m/f"]), "shared\n");
+    daemon.ok(&["stop", "-t", "0", "ub"]);
+    assert_eq!(tmpfs_mounts_on(&point), 0, "the last stop left it mounted");
+    assert!(!point.join("f").exists(), "the data outlived its tmpfs");
+    daemon.ok(&["start", "ua"]);
+    assert_eq!(tmpfs_mounts_on(&point), 1);
+    let out = daemon.run(&["exec", "ua", "cat", "/m/f"]);
+    assert!(
+        !out.status.success(),
+        "a fresh tmpfs kept data: {}",
+        stdout(&out)
+    );
+    // a volume in use by a running container is not removed
+    let err = fails(&daemon, &["volume", "rm", "mem"]);
+    assert!(err.contains("in use"), "{err}");
+    daemon.ok(&["rm", "-f", "ua", "ub"]);
+    assert_eq!(tmpfs_mounts_on(&point), 0, "rm -f left it mounted");
+
+    // one run after another: each gets an empty tmpfs, gone when it returns
+    daemon.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "mem:/m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /m/f",
+    ]);
+    assert_eq!(tmpfs_mounts_on(&point), 0, "run returned with it mounted");
+    let out = daemon.ok(&["run", "--rm", "-v", "mem:/m", "busybox", "ls", "-A", "/m"]);
+    assert_eq!(out, "");
+    // nothing was written below the mount point meanwhile
+    assert_eq!(fs::read_dir(&point).unwrap().count(), 0);
+    daemon.ok(&["volume", "rm", "mem"]);
+    assert!(!point.exists());
+}
+
+#[test]
+fn a_restarted_daemon_keeps_the_tmpfs_of_running_containers() {
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let point = create_tmpfs_volume(&daemon, "mem");
+    daemon.ok(&[
+        "run", "-d", "--name", "ua", "-v", "mem:/m", "busybox", "sleep", "600",
+    ]);
+    daemon.ok(&["exec", "ua", "sh", "-c", "echo before > /m/f"]);
     let (dir, leaks) = daemon.kill9();
-    // what a reboot does to it
-    nix::mount::umount(&point).unwrap();
-    assert!(!mounted());
+    assert_eq!(tmpfs_mounts_on(&point), 1);
     let mut daemon = Daemon::start_in(&dir);
     daemon.adopt_leak_check(leaks);
-    assert!(
-        mounted(),
-        "the daemon did not mount {} again",
-        point.display()
+    // neither mounted again over the data nor unmounted under `a`
+    assert_eq!(tmpfs_mounts_on(&point), 1, "the restart changed the mount");
+    assert_eq!(fs::read_to_string(point.join("f")).unwrap(), "before\n");
+    daemon.ok(&[
+        "run", "-d", "--name", "ub", "-v", "mem:/m", "busybox", "sleep", "600",
+    ]);
+    assert_eq!(daemon.ok(&["exec", "ub", "cat", "/m/f"]), "before\n");
+    // `a` still counts: b's stop is not the last
+    daemon.ok(&["stop", "-t", "0", "ub"]);
+    assert_eq!(
+        tmpfs_mounts_on(&point),
+        1,
+        "a's use was not counted after the restart"
     );
+    daemon.ok(&["exec", "ua", "sh", "-c", "echo after >> /m/f"]);
+    assert_eq!(
+        fs::read_to_string(point.join("f")).unwrap(),
+        "before\nafter\n"
+    );
+    daemon.ok(&["stop", "-t", "0", "ua"]);
+    assert_eq!(tmpfs_mounts_on(&point), 0);
+
+    // the last user ends while no daemon runs: the next daemon unmounts
+    daemon.ok(&["start", "ua"]);
+    let pid: i32 = daemon
+        .ok(&["inspect", "-f", "{{.State.Pid}}", "ua"])
+        .trim()
+        .parse()
+        .unwrap();
+    let id = daemon.ok(&["inspect", "-f", "{{.Id}}", "ua"]);
+    let state = daemon
+        .root()
+        .join("containers")
+        .join(id.trim())
+        .join("state.json");
+    let (dir, leaks) = daemon.kill9();
+    // the container's init, which this test started
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    common::eventually(
+        std::time::Duration::from_secs(20),
+        "the shim to record a's exit",
+        || {
+            fs::read(&state)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .is_some_and(|v| v["Status"] == "exited")
+        },
+    );
+    assert_eq!(tmpfs_mounts_on(&point), 1);
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    assert_eq!(
+        tmpfs_mounts_on(&point),
+        0,
+        "a tmpfs nobody runs with stayed"
+    );
+    daemon.ok(&["rm", "ua", "ub"]);
     daemon.ok(&["volume", "rm", "mem"]);
-    assert!(!mounted());
 }
 
 /// Mounts this test made on the host, unmounted (last first) when dropped,

@@ -27,6 +27,9 @@ use crate::exercise::{self, Exercise};
 /// The class of the reveal that holds a reference body; [`leaks`] looks only outside these.
 pub const REVEAL_CLASS: &str = "workbook-reference";
 
+/// The class of the `<script type="text/plain">` inside a reveal that holds the body.
+pub const REVEAL_CODE_CLASS: &str = "workbook-reference-code";
+
 /// A fenced code block of a Markdown page: where it is and how it is fenced.
 struct Fence {
     /// Index of the opening fence line.
@@ -35,8 +38,7 @@ struct Fence {
     close: usize,
     /// The whitespace before the opening fence: a listing inside a list item is indented.
     indent: String,
-    /// The fence itself, "```" or "~~~~", and the info string after it ("rust,ignore").
-    marker: String,
+    /// The info string after the fence ("rust,ignore").
     info: String,
 }
 
@@ -55,7 +57,6 @@ fn fences(lines: &[&str]) -> Vec<Fence> {
                 let info = trimmed[count..].trim();
                 // A backtick fence's info string cannot hold a backtick (that is inline code).
                 if count >= 3 && !(c == '`' && info.contains('`')) {
-                    let marker = trimmed[..count].to_string();
                     let close = (i + 1..lines.len())
                         .find(|&j| {
                             let t = lines[j].trim();
@@ -66,7 +67,6 @@ fn fences(lines: &[&str]) -> Vec<Fence> {
                         open: i,
                         close,
                         indent: indent.to_string(),
-                        marker,
                         info: info.to_string(),
                     });
                     i = close + 1;
@@ -96,9 +96,26 @@ fn dedent(body: &str) -> String {
 }
 
 /// The reveal put after a listing for one of its exercises: a `<details>` block holding the
-/// reference body as a code block of the listing's language.
-fn reveal(exercise: &Exercise, fence: &Fence) -> Vec<String> {
+/// reference body as plain text inside `<script type="text/plain">`. Text there is no page
+/// text: mdBook's search index drops the content of `<script>` (it would otherwise offer the
+/// answer in a search result's teaser), and `book/workbook-reveal.js` shows it, highlighted
+/// as a listing of the same language, when the reader opens the reveal.
+fn reveal(exercise: &Exercise, fence: &Fence) -> Result<Vec<String>> {
     let id = &exercise.id;
+    let body = dedent(&exercise.body);
+    if body.to_ascii_lowercase().contains("</script") {
+        bail!(
+            "{}:{}: exercise {id} holds `</script`, which would end its reveal early",
+            exercise.file.display(),
+            exercise.header_line
+        );
+    }
+    let lang = fence
+        .info
+        .split([',', ' '])
+        .next()
+        .filter(|l| !l.is_empty())
+        .unwrap_or("text");
     let mut out = vec![
         String::new(),
         format!("<details class=\"{REVEAL_CLASS}\" id=\"ref-{}\">", id.key()),
@@ -107,14 +124,17 @@ fn reveal(exercise: &Exercise, fence: &Fence) -> Vec<String> {
             id.key()
         ),
         String::new(),
-        format!("{}{}", fence.marker, fence.info),
+        format!("<script type=\"text/plain\" class=\"{REVEAL_CODE_CLASS}\" data-lang=\"{lang}\">"),
     ];
-    out.extend(dedent(&exercise.body).lines().map(str::to_string));
-    out.push(fence.marker.clone());
+    out.extend(body.lines().map(str::to_string));
+    out.push("</script>".to_string());
     out.push(String::new());
     out.push("</details>".to_string());
     out.push(String::new());
-    out.into_iter()
+    // Inside a list item the whole block keeps the item's indentation (Markdown takes it off
+    // again, the script's text included).
+    Ok(out
+        .into_iter()
         .map(|l| {
             if l.is_empty() {
                 l
@@ -122,7 +142,7 @@ fn reveal(exercise: &Exercise, fence: &Fence) -> Vec<String> {
                 format!("{}{l}", fence.indent)
             }
         })
-        .collect()
+        .collect())
 }
 
 /// Renders one page: every exercise in a listing becomes its `todo!()`, the reference follows
@@ -165,7 +185,7 @@ pub fn render_page(markdown: &str, page: &str) -> Result<String> {
         );
         out.push(lines[fence.close].to_string());
         for e in &exercises {
-            out.extend(reveal(e, fence));
+            out.extend(reveal(e, fence)?);
         }
         next = fence.close + 1;
     }
@@ -286,6 +306,12 @@ pub fn leaks(page: &str, html: &str, exercises: &[Exercise]) -> Vec<Leak> {
         }
         rest = &after[end + "</code>".len()..];
     }
+    leaks_in(page, &listings, exercises)
+}
+
+/// The exercises whose reference body appears, whole and in order, in one of `texts` (each
+/// given as its significant lines).
+fn leaks_in(page: &str, texts: &[Vec<String>], exercises: &[Exercise]) -> Vec<Leak> {
     exercises
         .iter()
         // A todo!() body gives nothing away (and is exactly what the listing shows).
@@ -293,15 +319,74 @@ pub fn leaks(page: &str, html: &str, exercises: &[Exercise]) -> Vec<Leak> {
         .filter(|e| {
             let body = significant_lines(&e.body);
             !body.is_empty()
-                && listings
+                && texts
                     .iter()
-                    .any(|listing| listing.windows(body.len()).any(|w| w == body.as_slice()))
+                    .any(|text| text.windows(body.len()).any(|w| w == body.as_slice()))
         })
         .map(|e| Leak {
             page: page.to_string(),
             exercise: e.id.to_string(),
         })
         .collect()
+}
+
+/// The JSON of mdBook's search index: `searchindex.json` is JSON already; `searchindex.js`
+/// wraps it as `JSON.parse('…')`, a JavaScript string in which `\\` and `\'` are escaped.
+fn search_index_json(index: &str) -> String {
+    const OPEN: &str = "JSON.parse('";
+    let Some(at) = index.find(OPEN) else {
+        return index.to_string();
+    };
+    let quoted = &index[at + OPEN.len()..];
+    let quoted = &quoted[..quoted.rfind("')").unwrap_or(quoted.len())];
+    let mut json = String::with_capacity(quoted.len());
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            json.extend(chars.next());
+        } else {
+            json.push(c);
+        }
+    }
+    json
+}
+
+/// The exercises whose reference body a search can find: mdBook's search index
+/// (`searchindex.js`, or `searchindex.json`) holds each section's text, and a search result
+/// shows a teaser of it, so a body in the index is an answer outside a reveal. `page` names
+/// the file in the result.
+pub fn search_index_leaks(page: &str, index: &str, exercises: &[Exercise]) -> Result<Vec<Leak>> {
+    let json = search_index_json(index);
+    let (Some(start), Some(end)) = (json.find('{'), json.rfind('}')) else {
+        bail!("{page}: no JSON object in mdBook's search index");
+    };
+    let value: Value = serde_json::from_str(&json[start..=end])
+        .with_context(|| format!("{page}: mdBook's search index is not the JSON expected"))?;
+    // The index folds a listing's line breaks into spaces (most of them): compare with all
+    // whitespace folded.
+    let fold = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut texts = Vec::new();
+    let mut stack = vec![&value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(text) => texts.push(fold(text)),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    Ok(exercises
+        .iter()
+        .filter(|e| !e.is_todo())
+        .filter(|e| {
+            let body = fold(&e.body);
+            !body.is_empty() && texts.iter().any(|text| text.contains(&body))
+        })
+        .map(|e| Leak {
+            page: page.to_string(),
+            exercise: e.id.to_string(),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -347,7 +432,7 @@ fn untouched() {}
                        todo!(\"exercise 1.6 set-hostname: give the new UTS namespace its own hostname.\")\n    \
                        // end exercise\n}\n```\n";
         assert!(out.contains(learner), "{out}");
-        let reveal = "```\n\n<details class=\"workbook-reference\" id=\"ref-1.6\">\n<summary>Reference solution of exercise 1.6 set-hostname (stuck? <code>cargo workbook hint 1.6</code> first)</summary>\n\n```rust\nnix::unistd::sethostname(name)?;\nOk(())\n```\n\n</details>\n";
+        let reveal = "```\n\n<details class=\"workbook-reference\" id=\"ref-1.6\">\n<summary>Reference solution of exercise 1.6 set-hostname (stuck? <code>cargo workbook hint 1.6</code> first)</summary>\n\n<script type=\"text/plain\" class=\"workbook-reference-code\" data-lang=\"rust\">\nnix::unistd::sethostname(name)?;\nOk(())\n</script>\n\n</details>\n";
         assert!(out.contains(reveal), "{out}");
         assert!(out.contains("```rust\nfn untouched() {}\n```"), "{out}");
         // The reveal of a listing inside a list item keeps the item's indentation.
@@ -355,11 +440,14 @@ fn untouched() {}
             out.contains("   ```\n\n   <details class=\"workbook-reference\" id=\"ref-1.7\">"),
             "{out}"
         );
-        assert!(out.contains("   ```rust,ignore\n   7\n   ```\n"), "{out}");
+        assert!(
+            out.contains("   <script type=\"text/plain\" class=\"workbook-reference-code\" data-lang=\"rust\">\n   7\n   </script>\n"),
+            "{out}"
+        );
         assert!(out.contains("       todo!(\"exercise 1.7 listed: return seven.\")"));
         // Everything outside the listings is as it was.
         assert!(out.starts_with("# Namespaces\n\nSome text.\n\n```rust\n"));
-        assert!(out.ends_with("   }\n   ```\n\n   <details class=\"workbook-reference\" id=\"ref-1.7\">\n   <summary>Reference solution of exercise 1.7 listed (stuck? <code>cargo workbook hint 1.7</code> first)</summary>\n\n   ```rust,ignore\n   7\n   ```\n\n   </details>\n\n"), "{out:?}");
+        assert!(out.ends_with("   }\n   ```\n\n   <details class=\"workbook-reference\" id=\"ref-1.7\">\n   <summary>Reference solution of exercise 1.7 listed (stuck? <code>cargo workbook hint 1.7</code> first)</summary>\n\n   <script type=\"text/plain\" class=\"workbook-reference-code\" data-lang=\"rust\">\n   7\n   </script>\n\n   </details>\n\n"), "{out:?}");
     }
 
     #[test]
@@ -436,6 +524,30 @@ fn untouched() {}
             "<pre><code>todo!()</code></pre><details class=\"{REVEAL_CLASS}\" id=\"ref-1.6\"><summary>x</summary>{leaked}</details>"
         );
         assert!(leaks("ch1.html", &hidden, &exercises).is_empty());
+        // Part of a body is not the body.
+        let part = "<code>nix::unistd::sethostname(name)?;</code>";
+        assert!(leaks("ch1.html", part, &exercises).is_empty());
+    }
+
+    #[test]
+    fn a_reference_body_in_the_search_index_is_a_leak() {
+        let exercises = sample_exercises();
+        // As mdBook 0.4 writes it: JSON inside a JavaScript string, `\\` and `'` escaped.
+        let index = r#"window.search = Object.assign(window.search, JSON.parse('{"doc_urls":["ch1.html#x"],"index":{"documentStore":{"docs":{"0":{"body":"Some text, it\'s here. pub fn set_hostname(name: &str) {\\n    // exercise 1.6\\n    nix::unistd::sethostname(name)?;\\n    Ok(())\\n}","id":"0"}}}}}'));"#;
+        assert_eq!(
+            search_index_leaks("searchindex.js", index, &exercises).unwrap(),
+            vec![Leak {
+                page: "searchindex.js".into(),
+                exercise: "1.6 set-hostname".into()
+            }]
+        );
+        let clean = index.replace("nix::unistd::sethostname(name)?;", "todo!()");
+        assert!(search_index_leaks("searchindex.js", &clean, &exercises)
+            .unwrap()
+            .is_empty());
+        let err =
+            search_index_leaks("searchindex.js", "window.search = 1;", &exercises).unwrap_err();
+        assert!(err.to_string().contains("no JSON object"), "{err}");
         // Part of a body is not the body.
         let part = "<code>nix::unistd::sethostname(name)?;</code>";
         assert!(leaks("ch1.html", part, &exercises).is_empty());

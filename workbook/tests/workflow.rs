@@ -445,7 +445,7 @@ fn the_book_shows_the_todo_and_check_book_finds_a_printed_answer() {
         "{content}"
     );
     assert!(
-        content.contains("```rust\nformat!(\"{greeting}, {name}\")\n```\n\n</details>"),
+        content.contains("<script type=\"text/plain\" class=\"workbook-reference-code\" data-lang=\"rust\">\nformat!(\"{greeting}, {name}\")\n</script>\n\n</details>"),
         "{content}"
     );
     let outside: String = content
@@ -607,6 +607,106 @@ fn verify_refuses_an_import_that_start_would_leave_unused() {
     let out = stdout(&demo2.workbook(&["verify", "--skip-guards"]).success());
     assert!(
         out.contains("✓ after start: compiles without warnings that give an answer away"),
+        "{out}"
+    );
+}
+
+/// `mdbook`, found on PATH (test.sh installs it, pinned to 0.4, before the tests run). A test
+/// that needs it fails, naming the fix, when it is missing.
+fn mdbook() -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("mdbook"))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "mdbook is not on PATH: this test renders a real book. Install it with \
+             cargo install mdbook --locked --version '^0.4' (test.sh does)"
+        )
+    })
+}
+
+/// Builds the demo's book with the real mdBook; `preprocessor` adds the workbook's.
+fn mdbook_build(demo: &Demo, preprocessor: bool) -> PathBuf {
+    let mut toml = String::from(
+        "[book]\ntitle = \"Demo\"\nsrc = \"src\"\n\n[build]\ncreate-missing = false\n",
+    );
+    if preprocessor {
+        let bin = assert_cmd::cargo::cargo_bin("minidock-workbook");
+        toml.push_str(&format!(
+            "\n[preprocessor.workbook]\ncommand = \"{} mdbook-preprocessor\"\nafter = [\"links\"]\n",
+            bin.display()
+        ));
+    }
+    write(&demo.root.join("book/book.toml"), &toml);
+    let rendered = demo.root.join("book/book");
+    let _ = std::fs::remove_dir_all(&rendered);
+    let out = StdCommand::new(mdbook())
+        .arg("build")
+        .arg(demo.root.join("book"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mdbook build failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    rendered
+}
+
+/// The whole path the real book takes: `{{#include}}` of the chapter's source, mdBook's own
+/// HTML (escaping, `print.html`, one page per chapter), then `check-book` on what came out.
+/// Without the workbook's preprocessor the same book prints both answers, and check-book
+/// names each one on each page; with it, the pages show the todo!() and the answers sit in
+/// reveals only.
+#[test]
+fn check_book_reads_the_html_mdbook_renders() {
+    // Hints that do not spell the code (the book's never do): a search finds the hints.
+    let lib = LIB.replace("// hint: a + b", "// hint: the one from school");
+    let demo = demo(&format!("{lib}{TESTS}"));
+    write(
+        &demo.root.join("book/src/SUMMARY.md"),
+        "# Summary\n\n- [Demo](01-demo.md)\n",
+    );
+    write(
+        &demo.root.join("book/src/01-demo.md"),
+        "# Demo\n\n<a id=\"ex-1.1\"></a><a id=\"ex-1.2\"></a>\n\n```rust\n{{#include ../../chapters/01-demo/src/lib.rs}}\n```\n",
+    );
+
+    let rendered = mdbook_build(&demo, false);
+    let out = stdout(&demo.workbook(&["check-book"]).failure());
+    for leak in [
+        "✗ 01-demo.html: the reference of exercise 1.1 add can be read outside a reveal",
+        "✗ 01-demo.html: the reference of exercise 1.2 greet can be read outside a reveal",
+        "✗ print.html: the reference of exercise 1.1 add can be read outside a reveal",
+        "✗ searchindex.js: the reference of exercise 1.1 add can be read outside a reveal",
+        "✗ searchindex.js: the reference of exercise 1.2 greet can be read outside a reveal",
+    ] {
+        assert!(out.contains(leak), "{out}");
+    }
+    assert!(
+        out.contains("0 of 2 exercises shown as todo!() with the reference behind a reveal"),
+        "{out}"
+    );
+
+    let rendered_again = mdbook_build(&demo, true);
+    assert_eq!(rendered, rendered_again);
+    let page = std::fs::read_to_string(rendered.join("01-demo.html")).unwrap();
+    assert!(
+        page.contains("todo!(&quot;exercise 1.1 add: add two numbers.&quot;)")
+            || page.contains("todo!(\"exercise 1.1 add: add two numbers.\")"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<details class=\"workbook-reference\" id=\"ref-1.2\">"),
+        "{page}"
+    );
+    let out = stdout(&demo.workbook(&["check-book"]).success());
+    assert!(
+        out.contains(
+            "2 of 2 exercises shown as todo!() with the reference behind a reveal, 0 leak(s)"
+        ),
         "{out}"
     );
 }

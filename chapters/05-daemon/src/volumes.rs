@@ -102,6 +102,19 @@ pub trait VolumeService: Send + Sync + 'static {
     /// refuses a mount destination that is a symlink there, and copies the
     /// image's content into the fresh volumes of `mounts.copy_up`.
     fn populate(&self, rootfs: &Path, mounts: &ContainerMounts) -> ApiResult<()>;
+    /// Container `container` is about to start with `points`: mounts what
+    /// is mounted only while used (a tmpfs volume, shared by the
+    /// containers that run with it), counting this run as a user. On an
+    /// error nothing stays counted and the start must not go on.
+    fn activate(&self, container: &str, points: &[MountPoint]) -> ApiResult<()>;
+    /// One run of `container` that [`VolumeService::activate`] counted has
+    /// ended: the last user's end unmounts (and a tmpfs's data is gone).
+    fn deactivate(&self, container: &str, points: &[MountPoint]) -> ApiResult<()>;
+    /// The daemon starts, and these containers still run (they outlived
+    /// the last daemon): each counts as a user as if it had started now,
+    /// with what it uses kept mounted, never mounted a second time; what
+    /// no running container uses is unmounted.
+    fn adopt(&self, running: &[(String, Vec<MountPoint>)]) -> ApiResult<()>;
     /// A container is gone: with `remove_anonymous` (`rm -v`, `run --rm`),
     /// removes its anonymous volumes that no other container in `users`
     /// uses, and returns their names. Named volumes stay.

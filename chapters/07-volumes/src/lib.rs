@@ -16,7 +16,9 @@
 //! - [`copyup`]: a fresh volume over an image directory first gets that
 //!   directory's content, owners and modes — never through a symlink;
 //! - [`usage`]: which containers use a volume: the in-use check of `rm`,
-//!   `dangling`, what `prune` may take.
+//!   `dangling`, what `prune` may take;
+//! - [`active`]: a tmpfs volume exists only while containers run with it:
+//!   the first start mounts it, the last stop unmounts it.
 //!
 //! [`error`] holds the errors of all of them.
 //!
@@ -24,6 +26,7 @@
 //! API's shapes and filters, `UsageData` for `system df`, and the
 //! [`compat::LocalVolumes`] service that chapter 05's daemon is given.
 
+pub mod active;
 pub mod compat;
 pub mod copyup;
 pub mod error;

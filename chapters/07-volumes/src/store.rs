@@ -17,9 +17,10 @@
 //!
 //! Driver options (`docker volume create -o`) choose what `_data` is:
 //! a plain directory; a tmpfs (`type=tmpfs o=size=64m`), mounted on `_data`
-//! in the daemon's mount namespace until the volume is removed; or another
-//! host directory (`type=none o=bind device=/srv/x`), which containers get
-//! in place of `_data`.
+//! in the daemon's mount namespace only while containers that use it run
+//! ([`VolumeStore::mount`], [`VolumeStore::unmount`], counted by
+//! [`crate::active`]); or another host directory (`type=none o=bind
+//! device=/srv/x`), which containers get in place of `_data`.
 
 use crate::error::{io, Error, Result};
 use crate::name;
@@ -166,8 +167,10 @@ fn is_mount_point(path: &Path) -> bool {
 }
 
 impl VolumeStore {
-    /// Opens (or makes) `root/volumes`, sweeps what a crash left and
-    /// mounts the tmpfs of tmpfs volumes again after a reboot.
+    /// Opens (or makes) `root/volumes` and sweeps what a crash left. A
+    /// tmpfs volume's mount is not touched here: whether it stays depends
+    /// on the containers still running, which the daemon knows
+    /// ([`crate::compat::LocalVolumes`] adopts them).
     pub fn open(root: &Path) -> Result<VolumeStore> {
         let dir = root.join("volumes");
         fs::DirBuilder::new()
@@ -181,14 +184,6 @@ impl VolumeStore {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with(".new-") || name.starts_with(".gone-") {
                 store.delete_dir(&entry.path())?;
-            }
-        }
-        let (volumes, _) = store.list();
-        for volume in volumes {
-            if let Ok(LocalKind::Tmpfs(data)) = LocalKind::parse(&volume.options) {
-                if !is_mount_point(&volume.mountpoint) {
-                    mount_tmpfs(&volume.mountpoint, &data)?;
-                }
             }
         }
         Ok(store)
@@ -222,7 +217,7 @@ impl VolumeStore {
                 "volume driver {driver:?} is not available: minidock has the local driver only"
             )));
         }
-        let kind = LocalKind::parse(&options)?;
+        LocalKind::parse(&options)?;
         if let Ok(existing) = self.get(name) {
             return if existing.driver == driver && existing.options == options {
                 Ok((existing, false))
@@ -270,12 +265,6 @@ impl VolumeStore {
                 }
             }
             return Err(err);
-        }
-        if let LocalKind::Tmpfs(data) = kind {
-            if let Err(err) = mount_tmpfs(&info.mountpoint, &data) {
-                self.remove(name).ok();
-                return Err(err);
-            }
         }
         Ok((info, true))
     }
@@ -330,6 +319,47 @@ impl VolumeStore {
         volumes.sort_by(|a, b| a.name.cmp(&b.name));
         (volumes, warnings)
     }
+
+    // ANCHOR: per_use
+    /// Whether volume `info` is mounted only while it is used (a tmpfs).
+    pub fn mounted_per_use(info: &VolumeInfo) -> bool {
+        matches!(LocalKind::parse(&info.options), Ok(LocalKind::Tmpfs(_)))
+    }
+
+    /// Mounts what a container needs before it starts with `info`: a
+    /// tmpfs volume's tmpfs, unless it is mounted already (then it is
+    /// shared, never hidden under a second one). Other volumes are there
+    /// all the time.
+    pub fn mount(&self, info: &VolumeInfo) -> Result<()> {
+        match LocalKind::parse(&info.options)? {
+            LocalKind::Tmpfs(data) if !is_mount_point(&info.mountpoint) => {
+                mount_tmpfs(&info.mountpoint, &data)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Unmounts a tmpfs volume's tmpfs once nobody runs with it: what was
+    /// in it is gone, as with Docker. Lazily (`MNT_DETACH`): a container
+    /// that still had it would keep its own view, and nothing of ours
+    /// waits on it.
+    pub fn unmount(&self, info: &VolumeInfo) -> Result<()> {
+        if Self::mounted_per_use(info) && is_mount_point(&info.mountpoint) {
+            umount2(&info.mountpoint, MntFlags::MNT_DETACH).map_err(|e| Error::Io {
+                action: "unmount",
+                path: info.mountpoint.clone(),
+                source: e.into(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Whether `info`'s data is there to read and write now: always for a
+    /// directory or a bind, only while mounted for a tmpfs.
+    pub fn is_present(info: &VolumeInfo) -> bool {
+        !Self::mounted_per_use(info) || is_mount_point(&info.mountpoint)
+    }
+    // ANCHOR_END: per_use
 
     /// Removes volume `name` and its data. Whether containers use it is
     /// for the caller to check first ([`crate::usage`]).
@@ -475,6 +505,46 @@ mod tests {
         let (volumes, warnings) = store.list();
         assert!(volumes.is_empty());
         assert!(warnings[0].contains("broken"), "{warnings:?}");
+    }
+
+    /// The lines of this thread's mount table that mount on `point`.
+    fn mounts_on(point: &Path) -> usize {
+        let table = fs::read_to_string("/proc/thread-self/mountinfo").unwrap();
+        let point = format!(" {} ", point.display());
+        table.lines().filter(|l| l.contains(&point)).count()
+    }
+
+    #[test]
+    fn a_tmpfs_volume_is_mounted_per_use_once() {
+        let root = tempfile::tempdir().unwrap();
+        let store = VolumeStore::open(root.path()).unwrap();
+        let options = opts(&[("type", "tmpfs"), ("o", "size=64k")]);
+        let (info, _) = store.create("mem", "", options, BTreeMap::new()).unwrap();
+        assert!(VolumeStore::mounted_per_use(&info));
+        assert_eq!(mounts_on(&info.mountpoint), 0, "mounted before any use");
+        assert!(!VolumeStore::is_present(&info));
+        store.mount(&info).unwrap();
+        store.mount(&info).unwrap();
+        assert_eq!(mounts_on(&info.mountpoint), 1, "mounted twice");
+        assert!(VolumeStore::is_present(&info));
+        fs::write(info.mountpoint.join("f"), "x").unwrap();
+        store.unmount(&info).unwrap();
+        assert_eq!(mounts_on(&info.mountpoint), 0);
+        assert!(
+            !info.mountpoint.join("f").exists(),
+            "the data outlived its tmpfs"
+        );
+        store.unmount(&info).unwrap();
+        // a plain volume is always there; mount and unmount leave it alone
+        let (plain, _) = store
+            .create("disk", "", BTreeMap::new(), BTreeMap::new())
+            .unwrap();
+        store.mount(&plain).unwrap();
+        assert!(VolumeStore::is_present(&plain));
+        assert_eq!(mounts_on(&plain.mountpoint), 0);
+        store.mount(&info).unwrap();
+        store.remove("mem").unwrap();
+        assert_eq!(mounts_on(&info.mountpoint), 0, "remove left the tmpfs");
     }
 
     #[test]

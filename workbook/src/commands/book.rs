@@ -30,7 +30,7 @@ pub fn preprocessor(args: &[String]) -> Result<bool> {
 }
 
 /// Checks a rendered book (`book/book` after `mdbook build book`): no exercise's reference body
-/// can be read on any page outside a reveal.
+/// can be read on any page outside a reveal, nor found by the book's search.
 pub fn check(workspace: &Workspace, rendered: &Path) -> Result<bool> {
     let exercises: Vec<_> = workspace.exercises().map(|(_, e)| e.clone()).collect();
     if let Some(todo) = exercises.iter().find(|e| e.is_todo()) {
@@ -55,6 +55,18 @@ pub fn check(workspace: &Workspace, rendered: &Path) -> Result<bool> {
     for entry in walkdir::WalkDir::new(rendered).sort_by_file_name() {
         let entry = entry.with_context(|| format!("listing {}", rendered.display()))?;
         let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name == "searchindex.js" || name == "searchindex.json" {
+            let index = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let page = path
+                .strip_prefix(rendered)
+                .unwrap_or(path)
+                .display()
+                .to_string();
+            found.extend(book::search_index_leaks(&page, &index, &exercises)?);
+            continue;
+        }
         if path.extension().and_then(|e| e.to_str()) != Some("html") {
             continue;
         }

@@ -65,6 +65,19 @@ pub(crate) struct Entry {
     /// Its mounts as inspect shows them, when a volume service planned
     /// them (else inspect derives them from the binds).
     mounts: Vec<MountPoint>,
+    /// Which run counts as a user of the volumes mounted per use.
+    volume_run: Mutex<VolumeRun>,
+}
+
+/// A container's runs, as the volume service counts them: each start is a
+/// new run, counted once ([`VolumeService::activate`]) and uncounted once
+/// ([`VolumeService::deactivate`]) — by whichever comes first of the stop
+/// or remove that saw the process end and the session that saw its exit.
+/// The number keeps a late exit of one run from ending the next.
+#[derive(Debug, Default, Clone, Copy)]
+struct VolumeRun {
+    number: u64,
+    counted: bool,
 }
 
 impl Entry {
@@ -80,6 +93,7 @@ impl Entry {
             op: Mutex::new(()),
             removed: AtomicBool::new(false),
             mounts: Vec::new(),
+            volume_run: Mutex::new(VolumeRun::default()),
         }
     }
 
@@ -287,19 +301,24 @@ impl Inner {
         let inner = self.clone();
         let watched = entry.clone();
         let pumped = session.clone();
+        let run = lock(&entry.volume_run).number;
         std::thread::spawn(move || {
             let code = pumped.pump(reader);
-            inner.exited(&watched, code);
+            inner.exited(&watched, code, run);
         });
         Ok(())
     }
     // ANCHOR_END: open_session
 
-    /// The container's process ended (or its shim went away).
-    fn exited(&self, entry: &Arc<Entry>, code: Option<i32>) {
+    /// The container's process ended (or its shim went away): `run` is
+    /// the run whose session saw it.
+    fn exited(&self, entry: &Arc<Entry>, code: Option<i32>, run: u64) {
         if let Some(session) = lock(&entry.session).take() {
             session.close_clients();
         }
+        // Before anyone hears of the exit: `docker wait` and `run` return
+        // with the volumes of this run already let go.
+        self.end_volume_use(entry, Some(run));
         if entry.removed.load(Ordering::SeqCst) {
             return;
         }
@@ -500,6 +519,57 @@ impl Inner {
         }
     }
 
+    /// The daemon starts and `running` still run: each one's current run
+    /// counts as a user of its volumes, before any session can see it end
+    /// (the volume service keeps their mounts; it unmounts the others).
+    fn adopt_running(&self, running: &[Arc<Entry>]) {
+        let Some(volumes) = &self.volumes else {
+            return;
+        };
+        let mut users = Vec::new();
+        for entry in running.iter().filter(|e| !e.mounts.is_empty()) {
+            let mut run = lock(&entry.volume_run);
+            run.number += 1;
+            run.counted = true;
+            users.push((entry.id.to_string(), entry.mounts.clone()));
+        }
+        if let Err(err) = volumes.adopt(&users) {
+            eprintln!("minidockd: the volumes of running containers: {err}");
+        }
+    }
+
+    /// A new run of `entry` begins: the volume service mounts what is
+    /// mounted per use and counts the run. Under the container's `op`.
+    fn begin_volume_use(&self, entry: &Entry) -> ApiResult<()> {
+        let mut run = lock(&entry.volume_run);
+        run.number += 1;
+        run.counted = false;
+        if let Some(volumes) = self.volumes.as_ref().filter(|_| !entry.mounts.is_empty()) {
+            volumes.activate(entry.id.as_str(), &entry.mounts)?;
+            run.counted = true;
+        }
+        Ok(())
+    }
+
+    /// A run of `entry` is over: run `number`, or (`None`) the current
+    /// one, which the caller saw end. Uncounted once; a failure is
+    /// reported, not returned: the run is over either way.
+    fn end_volume_use(&self, entry: &Entry, number: Option<u64>) {
+        let mut run = lock(&entry.volume_run);
+        if !run.counted || number.is_some_and(|n| n != run.number) {
+            return;
+        }
+        run.counted = false;
+        if let Some(volumes) = &self.volumes {
+            if let Err(err) = volumes.deactivate(entry.id.as_str(), &entry.mounts) {
+                eprintln!(
+                    "minidockd: unmounting the volumes of {}: {err}",
+                    entry.id.short()
+                );
+            }
+        }
+    }
+
     // ANCHOR: start
     /// Starts a container, connecting the attach clients that wait for it.
     fn start(self: &Arc<Self>, entry: &Arc<Entry>) -> ApiResult<bool> {
@@ -515,9 +585,14 @@ impl Inner {
         if let Some(pid) = lock(&entry.last_shim).take() {
             wait_gone(pid, Duration::from_secs(10));
         }
-        self.prepare_network(entry)?;
+        self.begin_volume_use(entry)?;
+        if let Err(err) = self.prepare_network(entry) {
+            self.end_volume_use(entry, None);
+            return Err(err);
+        }
         let pending: Vec<Pending> = std::mem::take(&mut *lock(&entry.pending));
         let stream = self.runtime.start_attached(&entry.id).map_err(|e| {
+            self.end_volume_use(entry, None);
             // A start that failed holds no address and leaves no link.
             if let Some(networks) = &self.networks {
                 if let Err(err) = networks.release(entry.id.as_str()) {
@@ -568,6 +643,7 @@ impl RuntimeContainers {
         let all = inner.runtime.list().map_err(runtime_error)?;
         let mut to_start = Vec::new();
         let mut removed = Vec::new();
+        let mut running = Vec::new();
         for (container, record) in all {
             let dir = inner.runtime.container_dir(&container.id);
             let request = std::fs::read(dir.join(REQUEST_FILE))
@@ -585,13 +661,7 @@ impl RuntimeContainers {
                 .unwrap_or_else(|p| p.into_inner())
                 .insert(entry.id.clone(), entry.clone());
             if record.state.is_alive() {
-                match inner.runtime.attach(&entry.id) {
-                    Ok(stream) => inner.open_session(&entry, stream, Vec::new())?,
-                    Err(err) => eprintln!(
-                        "minidockd: cannot reach the shim of {}: {err}",
-                        entry.id.short()
-                    ),
-                }
+                running.push(entry);
             } else if entry.container().host_config.auto_remove
                 && matches!(record.state, State::Exited { .. })
             {
@@ -607,6 +677,16 @@ impl RuntimeContainers {
         }
         for entry in removed {
             inner.release_volumes(&entry, true);
+        }
+        inner.adopt_running(&running);
+        for entry in running {
+            match inner.runtime.attach(&entry.id) {
+                Ok(stream) => inner.open_session(&entry, stream, Vec::new())?,
+                Err(err) => eprintln!(
+                    "minidockd: cannot reach the shim of {}: {err}",
+                    entry.id.short()
+                ),
+            }
         }
         if let Some(networks) = &inner.networks {
             let existing: Vec<ContainerRef> = {
@@ -1091,6 +1171,10 @@ impl ContainerService for RuntimeContainers {
             .stop_with_signal(&entry.id, timeout, signal)
             .map_err(runtime_error)?;
         if stopped.is_some() {
+            // As Docker's stop: it returns with the volumes let go.
+            if !self.record(&entry)?.state.is_alive() {
+                self.inner.end_volume_use(&entry, None);
+            }
             self.inner.publish("stop", &entry, &[]);
         }
         Ok(stopped.is_some())
@@ -1186,6 +1270,7 @@ impl ContainerService for RuntimeContainers {
         if was_running {
             entry.life.send_modify(|l| l.exit_code = 137);
         }
+        self.inner.end_volume_use(&entry, None);
         self.inner.execs.forget_container(&entry.id);
         self.inner.release_volumes(&entry, volumes);
         self.inner.forget(&entry);

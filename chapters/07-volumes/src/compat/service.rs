@@ -2,6 +2,7 @@
 
 use super::api::{api_error, list_matches, prune_all, prune_matches, volume};
 use super::plan::{check_destinations, plan};
+use crate::active::Active;
 use crate::copyup::copy_up;
 use crate::store::VolumeStore;
 use crate::usage::{check_unused, is_dangling, prunable, users_of};
@@ -23,10 +24,19 @@ use std::sync::Mutex;
 pub struct LocalVolumes {
     store: VolumeStore,
     /// Serialises what checks and then changes (remove after the in-use
-    /// check, prune, a create's plan): two requests must not interleave.
-    /// It guards the volumes held by creates in progress: planned, their
-    /// container not recorded yet (volume name → how many creates).
-    lock: Mutex<BTreeMap<String, usize>>,
+    /// check, prune, a create's plan, a start's mount): two requests must
+    /// not interleave.
+    lock: Mutex<State>,
+}
+
+/// What the service's lock guards.
+#[derive(Debug, Default)]
+struct State {
+    /// The volumes held by creates in progress: planned, their container
+    /// not recorded yet (volume name → how many creates).
+    held: BTreeMap<String, usize>,
+    /// The running users of the volumes mounted per use (tmpfs volumes).
+    active: Active,
 }
 
 /// How a create in progress shows among a volume's users.
@@ -37,31 +47,65 @@ impl LocalVolumes {
     pub fn open(root: &Path) -> crate::Result<LocalVolumes> {
         Ok(LocalVolumes {
             store: VolumeStore::open(root)?,
-            lock: Mutex::new(BTreeMap::new()),
+            lock: Mutex::new(State::default()),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, usize>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends `container`'s use of the per-use volumes among `names`,
+    /// unmounting those it was the last user of.
+    fn end_use<'a>(
+        &self,
+        state: &mut State,
+        container: &str,
+        names: impl Iterator<Item = &'a String>,
+    ) -> crate::Result<()> {
+        let mut first_error = None;
+        for name in names {
+            if !state.active.deactivate(name, container) {
+                continue;
+            }
+            let unmounted = match self.store.get(name) {
+                Ok(info) => self.store.unmount(&info),
+                // removed meanwhile: its tmpfs went with it
+                Err(crate::Error::NotFound(_)) => Ok(()),
+                Err(err) => Err(err),
+            };
+            if let Err(err) = unmounted {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
-/// The users the daemon knows of, and the creates in progress: asked for
-/// under the lock, so no plan comes between the answer and its use.
-fn users_with_held(users: UsersOf<'_>, held: &BTreeMap<String, usize>) -> VolumeUsers {
+/// The users the daemon knows of, the creates in progress and the running
+/// users of tmpfs volumes: asked for under the lock, so no plan comes
+/// between the answer and its use.
+fn users_with_held(users: UsersOf<'_>, state: &State) -> VolumeUsers {
     let mut all = users();
-    for name in held.keys() {
+    for name in state.held.keys() {
         all.entry(name.clone())
             .or_default()
             .push(BEING_CREATED.to_string());
+    }
+    for name in state.active.volumes() {
+        let ids = all.entry(name.clone()).or_default();
+        for id in state.active.users(name) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
     }
     all
 }
 
 /// The names of the volumes among a container's mounts.
-fn volume_names(mounts: &ContainerMounts) -> impl Iterator<Item = &String> {
-    mounts
-        .points
+fn volume_names(points: &[MountPoint]) -> impl Iterator<Item = &String> {
+    points
         .iter()
         .filter(|p| p.kind == "volume")
         .filter_map(|p| p.name.as_ref())
@@ -150,21 +194,21 @@ impl VolumeService for LocalVolumes {
 
     // ANCHOR: settle
     fn plan(&self, request: &MountRequest) -> ApiResult<ContainerMounts> {
-        let mut held = self.lock();
+        let mut state = self.lock();
         let planned = plan(&self.store, request)?;
-        for name in volume_names(&planned) {
-            *held.entry(name.clone()).or_default() += 1;
+        for name in volume_names(&planned.points) {
+            *state.held.entry(name.clone()).or_default() += 1;
         }
         Ok(planned)
     }
 
     fn settle(&self, mounts: &ContainerMounts) {
-        let mut held = self.lock();
-        for name in volume_names(mounts) {
-            if let Some(count) = held.get_mut(name) {
+        let mut state = self.lock();
+        for name in volume_names(&mounts.points) {
+            if let Some(count) = state.held.get_mut(name) {
                 *count -= 1;
                 if *count == 0 {
-                    held.remove(name);
+                    state.held.remove(name);
                 }
             }
         }
@@ -180,9 +224,78 @@ impl VolumeService for LocalVolumes {
                 continue;
             };
             let info = self.store.get(name).map_err(api_error)?;
+            // A tmpfs volume no running container uses is not mounted:
+            // copied into now, the content would be lost at the first
+            // mount (Docker's local driver mounts, copies and unmounts:
+            // the same). Never write it into the directory below.
+            if !VolumeStore::is_present(&info) {
+                continue;
+            }
             copy_up(rootfs, Path::new(&point.destination), &info.source()).map_err(api_error)?;
         }
         Ok(())
+    }
+
+    // ANCHOR: activate
+    fn activate(&self, container: &str, points: &[MountPoint]) -> ApiResult<()> {
+        let mut state = self.lock();
+        let mut counted: Vec<String> = Vec::new();
+        for name in volume_names(points) {
+            let mounted = self.store.get(name).and_then(|info| {
+                if !VolumeStore::mounted_per_use(&info) {
+                    return Ok(false);
+                }
+                state.active.activate(name, container);
+                counted.push(name.clone());
+                // mounts only if no running user mounted it already
+                self.store.mount(&info).map(|()| true)
+            });
+            if let Err(err) = mounted {
+                // a start that cannot have all its volumes uses none
+                self.end_use(&mut state, container, counted.iter()).ok();
+                return Err(api_error(err));
+            }
+        }
+        Ok(())
+    }
+
+    fn deactivate(&self, container: &str, points: &[MountPoint]) -> ApiResult<()> {
+        let mut state = self.lock();
+        self.end_use(&mut state, container, volume_names(points))
+            .map_err(api_error)
+    }
+    // ANCHOR_END: activate
+
+    fn adopt(&self, running: &[(String, Vec<MountPoint>)]) -> ApiResult<()> {
+        let mut state = self.lock();
+        let mut first_error = None;
+        for (container, points) in running {
+            for name in volume_names(points) {
+                match self.store.get(name) {
+                    Ok(info) if VolumeStore::mounted_per_use(&info) => {
+                        state.active.adopt(name, container);
+                        // still mounted from before the restart: kept as
+                        // it is; mounted afresh only if it went away
+                        if let Err(err) = self.store.mount(&info) {
+                            first_error.get_or_insert(err);
+                        }
+                    }
+                    Ok(_) | Err(crate::Error::NotFound(_)) => {}
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
+                }
+            }
+        }
+        // A tmpfs whose last user stopped while no daemon was there to see
+        // it: its data is gone now, as if the daemon had seen the stop.
+        let (volumes, _) = self.store.list();
+        for info in volumes.iter().filter(|v| !state.active.is_active(&v.name)) {
+            if let Err(err) = self.store.unmount(info) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), |err| Err(api_error(err)))
     }
 
     fn release(
