@@ -23,6 +23,7 @@
 # are wired to its default bridge: the cold build favours Docker a little.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 if [ "$(id -u)" != 0 ]; then
     echo "needs root: RUN steps run containers. Run: sudo $0" >&2
@@ -44,11 +45,14 @@ cleanup() {
         kill "$daemon_pid"
         wait "$daemon_pid" 2>/dev/null || true
     fi
+    bench_cleanup_host "$dir"
     rm -rf --one-file-system "$dir"
 }
 trap cleanup EXIT
 
-"$bin/minidockd" --root "$dir/root" --run "$dir/run" -H "$host" 2>"$dir/minidockd.log" &
+# shellcheck disable=SC2046 # the flags are words
+"$bin/minidockd" $(bench_daemon_flags "$dir") --root "$dir/root" --run "$dir/run" \
+    -H "$host" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     "$bin/minidock" -H "$host" version >/dev/null 2>&1 && break

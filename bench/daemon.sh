@@ -13,6 +13,7 @@
 # Targets (issue: chapter 05): idle RSS <= 15 MB; list of 500 <= 20 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 containers=${CONTAINERS:-500}
 requests=50
@@ -41,6 +42,7 @@ cleanup() {
         kill "$daemon_pid"
         wait "$daemon_pid" 2>/dev/null || true
     fi
+    bench_cleanup_host "$dir"
     rm -rf --one-file-system "$dir"
 }
 trap cleanup EXIT
@@ -51,7 +53,8 @@ api() { # METHOD PATH [curl args…]
     curl -sS --fail-with-body --unix-socket "$sock" -X "$method" "http://minidock/v1.44$path" "$@"
 }
 
-"$bin" --root "$dir/root" --run "$dir/run" --bridge-subnet none -H "unix://$sock" 2>"$dir/minidockd.log" &
+"$bin" --root "$dir/root" --run "$dir/run" --cgroup-parent "$(basename "$dir")" \
+    --bridge-subnet none -H "unix://$sock" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -S "$sock" ] && api GET /_ping >/dev/null 2>&1 && break

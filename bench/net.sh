@@ -13,10 +13,11 @@
 # Targets (issue: chapter 06): network setup <= 5 ms on the median; the
 # published port >= 0.9x the direct path.
 #
-# The daemon gets a subnet of its own in 172.16.0.0/12 and leaves nothing
-# behind (its bridge and nftables table are removed at the end).
+# The daemon gets a subnet of its own in 172.16.0.0/12 and a cgroup parent
+# of its own, and leaves nothing behind (bench/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 if [ "$(id -u)" != 0 ]; then
     echo "needs root: containers and bridges. Run: sudo $0" >&2
@@ -48,19 +49,14 @@ cleanup() {
         kill "$daemon_pid"
         wait "$daemon_pid" 2>/dev/null || true
     fi
-    for f in "$dir"/root/networks/*.json; do
-        [ -e "$f" ] || continue
-        bridge=$(jq -r '.bridge // empty' "$f")
-        id=$(jq -r .id "$f")
-        [ -n "$bridge" ] && ip link del "$bridge" 2>/dev/null || true
-        [ -n "$bridge" ] && nft delete table ip "minidock-${id:0:12}" 2>/dev/null || true
-    done
+    bench_cleanup_host "$dir"
     rm -rf --one-file-system "$dir"
 }
 trap cleanup EXIT
 
-"$bin/minidockd" --root "$dir/root" --run "$dir/run" --bridge-subnet "$subnet" \
-    --ip-forward=false --dns-forward=false -H "unix://$sock" 2>"$dir/minidockd.log" &
+# shellcheck disable=SC2046 # the flags are words
+"$bin/minidockd" $(SUBNET=$subnet bench_daemon_flags "$dir") \
+    --root "$dir/root" --run "$dir/run" -H "unix://$sock" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -S "$sock" ] && md version >/dev/null 2>&1 && break

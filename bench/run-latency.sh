@@ -37,6 +37,7 @@ set -euo pipefail
 
 runs=${1:-50}
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
 
 die() { echo "run-latency: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "needs root (containers): sudo $0"
@@ -58,6 +59,7 @@ cleanup() {
         kill -TERM "$daemon_pid" 2>/dev/null || true
         wait "$daemon_pid" 2>/dev/null || true
     fi
+    bench_cleanup_host "$work"
     # --one-file-system: never walk into a mount that is still there.
     rm -rf --one-file-system "$work"
 }
@@ -80,7 +82,10 @@ tar -C "$rootfs" -cf "$work/rootfs.tar" .
 echo "== minidockd"
 socket=$work/run/minidock.sock
 host=unix://$socket
-"$bin/minidockd" --root "$work/root" --run "$work/run" -H "$host" 2>"$work/minidockd.log" &
+# The default network (as `docker run` has), on a subnet of the bench's own.
+# shellcheck disable=SC2046 # the flags are words
+"$bin/minidockd" $(bench_daemon_flags "$work") --root "$work/root" --run "$work/run" \
+    -H "$host" 2>"$work/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
 [ -S "$socket" ] || die "minidockd did not start: $(cat "$work/minidockd.log")"

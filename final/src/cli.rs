@@ -11,6 +11,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 pub use crate::cli_limits::*;
 pub use crate::cli_network::*;
+pub use crate::cli_process::*;
 
 /// Where the client looks for the daemon when neither `-H` nor
 /// `MINIDOCK_HOST` says otherwise.
@@ -584,6 +585,11 @@ pub struct ContainerOptions {
     /// Security Options (seccomp=unconfined, no-new-privileges)
     #[arg(long = "security-opt", value_name = "list")]
     pub security_opt: Vec<String>,
+
+    /// Capabilities, namespaces, ulimits, sysctls, init, stop (see
+    /// cli_process.rs)
+    #[command(flatten)]
+    pub process: ProcessFlags,
 
     /// Print help
     #[arg(long = "help", action = ArgAction::Help)]

@@ -20,6 +20,7 @@
 pub mod cli;
 pub mod cli_limits;
 pub mod cli_network;
+pub mod cli_process;
 pub mod commands;
 pub mod connect;
 pub mod detach_keys;

@@ -142,9 +142,9 @@ fn the_docker_cli_drives_minidockd() {
 
     // what minidock cannot do is refused by name, never silently dropped
     for (flags, field) in [
-        (&["--privileged"][..], "HostConfig.Privileged"),
-        (&["--cap-add", "NET_ADMIN"][..], "HostConfig.CapAdd"),
-        (&["--pid", "host"][..], "HostConfig.PidMode"),
+        (&["--device", "/dev/loop0"][..], "HostConfig.Devices"),
+        (&["--blkio-weight", "300"][..], "HostConfig.BlkioWeight"),
+        (&["--cgroupns", "private"][..], "HostConfig.CgroupnsMode"),
     ] {
         let refused = run(daemon
             .docker()

@@ -559,6 +559,24 @@ fn bridge_ports(daemon: &Daemon, network: &str) -> usize {
     String::from_utf8_lossy(&out.stdout).lines().count()
 }
 
+/// Waits until the bridge of `network` has `ports` ports: a veth goes
+/// with its container's namespace, which the kernel takes down in the
+/// background after the namespace is let go.
+fn wait_bridge_ports(daemon: &Daemon, network: &str, ports: usize, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = bridge_ports(daemon, network);
+        if now == ports {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {now} ports on the bridge of {network}, not {ports}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The addresses a network hands out now, from its file in the daemon's
 /// root: address → container id.
 fn allocated(daemon: &Daemon, network: &str) -> serde_json::Map<String, serde_json::Value> {
@@ -632,7 +650,7 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
     eventually(Duration::from_secs(20), "web's address is released", || {
         allocated(&daemon, "app").is_empty()
     });
-    assert_eq!(bridge_ports(&daemon, "app"), 0, "web's veth is left");
+    wait_bridge_ports(&daemon, "app", 0, "web's veth is left");
     let json = daemon.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
     assert!(
         !json.contains(&ip),
@@ -659,7 +677,7 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
         "web",
     ]);
     assert!(aliases.contains("www"), "{aliases}");
-    assert_eq!(bridge_ports(&daemon, "app"), 1);
+    wait_bridge_ports(&daemon, "app", 1, "web's veth, and only it");
 
     // Each start says `connect`, each stop `disconnect`.
     let mine: Vec<String> = network_events(&daemon)
@@ -684,11 +702,11 @@ fn a_stopped_container_holds_no_address_and_a_failed_start_leaves_nothing() {
     let held = allocated(&daemon, "app");
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held.values().next().and_then(|v| v.as_str()), Some(&*web));
-    assert_eq!(bridge_ports(&daemon, "app"), 1, "broken's veth is left");
+    wait_bridge_ports(&daemon, "app", 1, "broken's veth is left");
     // …and removing it afterwards is as clean.
     daemon.ok(&["rm", "-f", "web", "broken"]);
     assert!(allocated(&daemon, "app").is_empty());
-    assert_eq!(bridge_ports(&daemon, "app"), 0);
+    wait_bridge_ports(&daemon, "app", 0, "a veth is left after rm");
     let events = network_events(&daemon);
     assert!(
         events.iter().rfind(|e| e.ends_with(&web)) == Some(&format!("disconnect {web}")),
@@ -755,6 +773,40 @@ fn publish_all_publishes_the_ports_the_image_exposes() {
 /// `nslookup NAME` (busybox's, which speaks DNS itself and never reads
 /// `/etc/hosts`) in a new container on `network`, with `args` added to the
 /// run: what it printed.
+/// Sends `queries` (id, name: type A, class IN, recursion desired) to
+/// `server`:53 over one TCP connection, written by hand; returns the
+/// first two answers, without their length prefix.
+fn dns_over_tcp(server: &str, queries: &[(u16, &str)]) -> (Vec<u8>, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect((server, 53))
+        .unwrap_or_else(|e| panic!("connect to {server}:53 over TCP: {e}"));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut bytes = Vec::new();
+    for (id, name) in queries {
+        let mut q = id.to_be_bytes().to_vec();
+        q.extend([0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+        for label in name.split('.') {
+            q.push(label.len() as u8);
+            q.extend(label.as_bytes());
+        }
+        q.extend([0, 0, 1, 0, 1]);
+        bytes.extend((q.len() as u16).to_be_bytes());
+        bytes.extend(q);
+    }
+    stream.write_all(&bytes).unwrap();
+    let mut read_one = || {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).expect("an answer's length");
+        let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        stream.read_exact(&mut answer).expect("an answer");
+        answer
+    };
+    let first = read_one();
+    (first, read_one())
+}
+
 fn nslookup(daemon: &Daemon, args: &[&str], name: &str) -> String {
     let mut run = vec!["run", "--rm"];
     run.extend_from_slice(args);
@@ -821,6 +873,19 @@ fn the_networks_dns_server_answers_names_aliases_and_peers_on_every_network() {
     // A name nobody has: NXDOMAIN, answered here (no forwarding in tests).
     let out = nslookup(&daemon, &["--network", "front"], "nobody-has-this-name");
     assert!(out.contains("NXDOMAIN"), "{out}");
+
+    // Over TCP too: two queries on one connection, each with its length
+    // in two bytes (RFC 1035 4.2.2), asked from the host.
+    let (first, second) = dns_over_tcp(&gateway, &[(0x5151, "www"), (0x5252, "nobody-has-this")]);
+    assert_eq!(&first[..2], &[0x51, 0x51], "the answer's id: {first:?}");
+    assert_eq!(first[3] & 0x0f, 0, "www over TCP: rcode {first:?}");
+    let octets: Vec<u8> = web.split('.').map(|o| o.parse().unwrap()).collect();
+    assert!(
+        first.ends_with(&octets),
+        "www over TCP is not {web}: {first:?}"
+    );
+    assert_eq!(&second[..2], &[0x52, 0x52], "{second:?}");
+    assert_eq!(second[3] & 0x0f, 3, "NXDOMAIN over TCP: {second:?}");
 
     // A restarted daemon answers at once, from what it kept.
     let (dir, leaks) = daemon.kill9();
@@ -902,7 +967,7 @@ fn a_daemon_killed_at_each_network_setup_step_leaves_nothing_after_its_restart()
             allocated(&daemon, "app").is_empty(),
             "{step}: an address is held"
         );
-        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+        wait_bridge_ports(&daemon, "app", 0, &format!("{step}: a veth is left"));
         let pinned = std::fs::read_to_string("/proc/self/mountinfo")
             .unwrap()
             .lines()
@@ -919,9 +984,52 @@ fn a_daemon_killed_at_each_network_setup_step_leaves_nothing_after_its_restart()
             "{step}: no port"
         );
         daemon.ok(&["rm", "-f", "crashy"]);
-        assert_eq!(bridge_ports(&daemon, "app"), 0, "{step}: a veth is left");
+        wait_bridge_ports(&daemon, "app", 0, &format!("{step}: a veth is left"));
     }
     daemon.ok(&["network", "rm", "app"]);
     let leaks = minidock_testkit::network_leaks(&daemon.root());
     assert!(leaks.is_empty(), "left behind: {leaks:?}");
+}
+
+#[test]
+fn a_restarted_daemon_deletes_the_bridge_and_table_that_no_record_names() {
+    let daemon = Daemon::start();
+    let subnet = &daemon.spare_subnets()[0];
+    daemon.ok(&["network", "create", "--subnet", subnet, "lost"]);
+    let id = daemon.ok(&["network", "inspect", "-f", "{{.Id}}", "lost"]);
+    let held = minidock_testkit::network_resources(&daemon.root());
+    assert_eq!(
+        minidock_testkit::still_present(&held).len(),
+        2,
+        "the bridge and the table of lost: {held:?}"
+    );
+    // The test kit finds both by the daemon's tag, without the records.
+    let prefix = daemon.dir.display().to_string();
+    let tagged = minidock_testkit::tagged_network_objects(&prefix);
+    for object in &held {
+        assert!(
+            tagged.contains(object),
+            "{object} is not tagged: {tagged:?}"
+        );
+    }
+
+    // The record goes, the kernel objects stay (a crash between the two
+    // steps of a removal, an older engine): the next start sweeps them.
+    let (dir, leaks) = daemon.kill9();
+    std::fs::remove_file(
+        dir.join("root/networks")
+            .join(format!("{}.json", id.trim())),
+    )
+    .expect("remove the network's record");
+    let mut daemon = Daemon::start_in(&dir);
+    daemon.adopt_leak_check(leaks);
+    let left = minidock_testkit::still_present(&held);
+    assert!(left.is_empty(), "left: {left:?}\n{}", daemon.log());
+    assert!(
+        daemon.log().contains("no network has it"),
+        "the sweep says what it deleted:\n{}",
+        daemon.log()
+    );
+    let names = daemon.ok(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(!names.contains("lost"), "{names}");
 }

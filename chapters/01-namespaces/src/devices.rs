@@ -12,6 +12,7 @@ use std::path::Path;
 
 use nix::mount::{mount, MsFlags};
 
+use crate::compat::{DockerProcess, Shm};
 use crate::error::SetupError;
 use crate::rootfs::{mount_point, Kind};
 
@@ -29,13 +30,26 @@ fn display(p: &Path) -> Option<String> {
 /// itself: a node someone `mknod`s there cannot be opened; the ones bound
 /// from the host are mounts of their own and work (see
 /// [`crate::rootfs::remount_nodev`]).
-pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupError> {
+///
+/// `docker` carries Docker's options beyond the lesson: with
+/// `host_devices` (`--privileged`) the tmpfs is not `nodev` and gets every
+/// device node of the host's; `shm` sizes `/dev/shm` or binds another's.
+pub fn mount_dev(
+    rootfs: &Path,
+    in_user_namespace: bool,
+    docker: &DockerProcess,
+) -> Result<(), SetupError> {
     let dev = mount_point(rootfs, Path::new("/dev"), Kind::Dir)?;
+    let nodev = if docker.host_devices {
+        MsFlags::empty()
+    } else {
+        MsFlags::MS_NODEV
+    };
     mount(
         Some("tmpfs"),
         &dev,
         Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_STRICTATIME,
+        MsFlags::MS_NOSUID | nodev | MsFlags::MS_STRICTATIME,
         Some("mode=755,size=65536k"),
     )
     .map_err(|e| SetupError::sys("mount tmpfs", display(&dev), e))?;
@@ -66,14 +80,25 @@ pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupErro
     // (which shows the queues of the container's IPC namespace).
     let shm = dev.join("shm");
     make_dir(&shm)?;
-    mount(
-        Some("shm"),
-        &shm,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("mode=1777,size=65536k"),
-    )
-    .map_err(|e| SetupError::sys("mount tmpfs", display(&shm), e))?;
+    match &docker.shm {
+        Shm::Tmpfs { size } => mount(
+            Some("shm"),
+            &shm,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some(format!("mode=1777,size={size}").as_str()),
+        )
+        .map_err(|e| SetupError::sys("mount tmpfs", display(&shm), e))?,
+        Shm::Bind(source) => mount(
+            Some(source),
+            &shm,
+            None::<&str>,
+            MsFlags::MS_BIND | MsFlags::MS_REC,
+            None::<&str>,
+        )
+        .map_err(|e| SetupError::sys("bind /dev/shm", display(source), e))?,
+        Shm::OfProcess(_) => crate::compat::shm::attach_cloned_shm(&shm)?,
+    }
     let mqueue = dev.join("mqueue");
     make_dir(&mqueue)?;
     mount(
@@ -92,6 +117,10 @@ pub fn mount_dev(rootfs: &Path, in_user_namespace: bool) -> Result<(), SetupErro
         ("stderr", "/proc/self/fd/2"),
     ] {
         make_symlink(target, &dev.join(link))?;
+    }
+    if docker.host_devices {
+        // Last: the names made above are kept.
+        crate::compat::host_devices::add_all(Path::new("/dev"), &dev)?;
     }
     Ok(())
 }

@@ -98,7 +98,11 @@ fn helper() -> Result<i32, SetupError> {
     let console = console_socket(&spec)?;
 
     let host_namespaces = namespaces::current_ids()?;
-    namespaces::join_network(&spec.namespaces)?;
+    if let crate::compat::Shm::OfProcess(pid) = spec.docker.shm {
+        // Before our own mount namespace exists (see compat::shm).
+        crate::compat::shm::clone_shm_of(pid)?;
+    }
+    namespaces::join_namespaces(&spec.namespaces)?;
     namespaces::unshare_namespaces(&spec.namespaces)?;
     namespaces::verify_unshared(&host_namespaces, &spec.namespaces)?;
     if spec.namespaces.user.is_some() {
@@ -230,22 +234,28 @@ pub fn fork_pid1() -> Result<ForkResult, SetupError> {
 fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infallible, SetupError> {
     join_cgroups(&spec.cgroup_procs)?;
     die_with_helper()?;
+    if let Some(score) = spec.docker.oom_score_adj {
+        crate::compat::oom::apply(score)?;
+    }
     if spec.no_new_privileges {
         set_no_new_privs()?;
     }
     if spec.namespaces.net || spec.namespaces.net_path.is_some() {
         network::bring_up_loopback()?;
     }
-    if spec.namespaces.uts {
+    if spec.namespaces.makes("uts") {
         namespaces::set_hostname(&spec.hostname)?;
     }
     rootfs::enter(spec)?;
+    // The container's own /proc is mounted, /proc/sys not yet read-only.
+    crate::compat::sysctl::apply(&spec.docker.sysctls)?;
     masks::mask_paths(&spec.masked_paths)?;
     masks::readonly_paths(&spec.readonly_paths)?;
     if let Some(socket) = console {
         // After pivot_root: /dev/ptmx is the container's own.
         terminal::set_up_console(socket, true)?;
     }
+    crate::compat::rlimits::apply(&spec.docker.rlimits)?;
     become_command(
         &spec.cwd,
         &spec.capabilities,
@@ -253,6 +263,7 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
         &spec.user,
         &spec.args,
         &spec.env,
+        spec.docker.init,
     )
 }
 
@@ -263,7 +274,9 @@ fn container_init(spec: &ProcessSpec, console: Option<OwnedFd>) -> Result<Infall
 /// CAP_SYS_ADMIN (without `no_new_privs`) and so goes before them too; the
 /// user; the program, looked up in the container's own `PATH`; the
 /// descriptors; the remaining capabilities; the signal dispositions;
-/// `execve`. Returns only on failure.
+/// `execve`. With `init` (`docker run --init`), the process first splits in
+/// two and stays as the command's init ([`crate::compat::tiny_init`]).
+/// Returns only on failure.
 pub fn become_command(
     cwd: &Path,
     capability_names: &[String],
@@ -271,6 +284,7 @@ pub fn become_command(
     user: &User,
     args: &[String],
     env: &[String],
+    init: bool,
 ) -> Result<Infallible, SetupError> {
     nix::unistd::chdir(cwd)
         .map_err(|e| SetupError::sys("chdir", Some(cwd.display().to_string()), e))?;
@@ -285,6 +299,9 @@ pub fn become_command(
     fds::close_on_exec_above_stdio()?;
     capabilities::apply(&keep, user.uid == 0)?;
     exec::reset_signals()?;
+    if init {
+        crate::compat::tiny_init::become_init_of_command()?;
+    }
     crate::failpoint::hit("before-execve");
     exec::exec(&program, args, env)
 }

@@ -26,9 +26,14 @@
 //! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`], and
 //! [`terminal`] for containers with a TTY. [`failpoint`] lets tests stop a
 //! process at a named step.
+//!
+//! The compat part, [`compat`], holds what Docker's clients ask beyond the
+//! lesson: `--ulimit`, `--sysctl`, `--oom-score-adj`, `--init`, the host's
+//! devices for `--privileged`, the size and source of `/dev/shm`.
 
 pub mod capabilities;
 pub mod channel;
+pub mod compat;
 pub mod devices;
 pub mod dumpable;
 pub mod error;

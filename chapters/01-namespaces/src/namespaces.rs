@@ -20,10 +20,10 @@ use crate::spec::Namespaces;
 pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
     let mut flags = CloneFlags::CLONE_NEWNS;
     for (wanted, flag) in [
-        (ns.uts, CloneFlags::CLONE_NEWUTS),
-        (ns.pid, CloneFlags::CLONE_NEWPID),
-        (ns.ipc, CloneFlags::CLONE_NEWIPC),
-        (ns.net && ns.net_path.is_none(), CloneFlags::CLONE_NEWNET),
+        (ns.makes("uts"), CloneFlags::CLONE_NEWUTS),
+        (ns.makes("pid"), CloneFlags::CLONE_NEWPID),
+        (ns.makes("ipc"), CloneFlags::CLONE_NEWIPC),
+        (ns.makes("net"), CloneFlags::CLONE_NEWNET),
         (ns.user.is_some(), CloneFlags::CLONE_NEWUSER),
     ] {
         if wanted {
@@ -84,10 +84,8 @@ pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), Set
     for ((name, old), (_, new)) in before.0.iter().zip(&after.0) {
         let wanted = match *name {
             "mnt" => true,
-            "uts" => ns.uts,
-            "ipc" => ns.ipc,
-            "net" => ns.net && ns.net_path.is_none(),
-            _ => ns.user.is_some(),
+            "user" => ns.user.is_some(),
+            kind => ns.makes(kind),
         };
         if wanted && old == new {
             return Err(SetupError::refused(
@@ -100,19 +98,23 @@ pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), Set
     Ok(())
 }
 
-/// Joins the network namespace pinned at `ns.net_path`, if the spec names
-/// one: the container then finds the interfaces the engine put there (a
-/// veth to a bridge, chapter 06) instead of a lone `lo`. Done before
-/// `unshare`, while the helper is still root of the host's namespaces.
-pub fn join_network(ns: &Namespaces) -> Result<(), SetupError> {
-    let Some(path) = &ns.net_path else {
-        return Ok(());
-    };
-    let shown = || Some(path.display().to_string());
-    let file = std::fs::File::open(path)
-        .map_err(|e| SetupError::refused("open network namespace", shown(), e.to_string()))?;
-    nix::sched::setns(&file, CloneFlags::CLONE_NEWNET)
-        .map_err(|e| SetupError::sys("setns(CLONE_NEWNET)", shown(), e))
+/// Joins the namespaces the spec names files of: the network namespace
+/// pinned at `ns.net_path`, where the container then finds the interfaces
+/// the engine put there (a veth to a bridge, chapter 06) instead of a lone
+/// `lo`; another container's PID, IPC or UTS namespace (`--pid
+/// container:NAME`). Done before `unshare`, while the helper is still root
+/// of the host's namespaces. A joined PID namespace, like a new one, is
+/// for children: PID 1's fork is born in it.
+pub fn join_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
+    for (kind, flag, path) in ns.joined() {
+        let shown = || Some(path.display().to_string());
+        let file = std::fs::File::open(path).map_err(|e| {
+            SetupError::refused(format!("open {kind} namespace"), shown(), e.to_string())
+        })?;
+        nix::sched::setns(&file, flag)
+            .map_err(|e| SetupError::sys(format!("setns({kind})"), shown(), e))?;
+    }
+    Ok(())
 }
 
 // ANCHOR: hostname
@@ -142,8 +144,7 @@ mod tests {
             pid: false,
             ipc: false,
             net: false,
-            net_path: None,
-            user: None,
+            ..Namespaces::default()
         };
         assert_eq!(clone_flags(&none), CloneFlags::CLONE_NEWNS);
         let all = Namespaces {

@@ -34,8 +34,9 @@ pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     }
     bind_rootfs(root)?;
     mount_proc(root)?;
-    devices::mount_dev(root, spec.namespaces.user.is_some())?;
-    mount_sys(root)?;
+    devices::mount_dev(root, spec.namespaces.user.is_some(), &spec.docker)?;
+    // Docker leaves /sys writable for a privileged container only.
+    mount_sys(root, !spec.docker.host_devices)?;
     mount_volumes(root, spec)?;
     enter_rootfs(root)?;
     if spec.readonly_rootfs {
@@ -183,15 +184,21 @@ pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
 }
 // ANCHOR_END: proc
 
-/// Mounts `sysfs` read-only on `/sys`. sysfs shows the network devices of
-/// the mounter's network namespace, so in a new one only `lo` appears.
-pub fn mount_sys(rootfs: &Path) -> Result<(), SetupError> {
+/// Mounts `sysfs` on `/sys`, read-only unless told. sysfs shows the network
+/// devices of the mounter's network namespace, so in a new one only `lo`
+/// appears.
+pub fn mount_sys(rootfs: &Path, read_only: bool) -> Result<(), SetupError> {
     let target = mount_point(rootfs, Path::new("/sys"), Kind::Dir)?;
+    let ro = if read_only {
+        MsFlags::MS_RDONLY
+    } else {
+        MsFlags::empty()
+    };
     mount(
         Some("sysfs"),
         &target,
         Some("sysfs"),
-        MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
+        ro | MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_NODEV,
         None::<&str>,
     )
     .map_err(|e| SetupError::sys("mount sysfs", display(&target), e))

@@ -82,6 +82,17 @@ pub struct Namespaces {
     /// `net` is ignored when this is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub net_path: Option<PathBuf>,
+    /// Join this PID namespace (`--pid container:NAME`: a file
+    /// `/proc/PID/ns/pid` of the other container) instead of making one;
+    /// `pid` is ignored when this is set. Likewise `ipc_path`, `uts_path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid_path: Option<PathBuf>,
+    /// The IPC namespace to join (`--ipc container:NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc_path: Option<PathBuf>,
+    /// The UTS namespace to join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uts_path: Option<PathBuf>,
     /// User: its own uids and gids, mapped onto a range of host ids.
     pub user: Option<UserNamespace>,
 }
@@ -95,8 +106,41 @@ impl Default for Namespaces {
             ipc: true,
             net: true,
             net_path: None,
+            pid_path: None,
+            ipc_path: None,
+            uts_path: None,
             user: None,
         }
+    }
+}
+
+impl Namespaces {
+    /// The namespaces to join rather than make: kind, `CLONE_NEW*` flag
+    /// and the namespace file, network first.
+    pub fn joined(&self) -> Vec<(&'static str, nix::sched::CloneFlags, &std::path::Path)> {
+        use nix::sched::CloneFlags as F;
+        [
+            ("net", F::CLONE_NEWNET, &self.net_path),
+            ("pid", F::CLONE_NEWPID, &self.pid_path),
+            ("ipc", F::CLONE_NEWIPC, &self.ipc_path),
+            ("uts", F::CLONE_NEWUTS, &self.uts_path),
+        ]
+        .into_iter()
+        .filter_map(|(kind, flag, path)| path.as_deref().map(|p| (kind, flag, p)))
+        .collect()
+    }
+
+    /// Whether a new namespace of `kind` (`uts`, `pid`, `ipc`, `net`) is
+    /// made: asked for, and not joined instead.
+    pub fn makes(&self, kind: &str) -> bool {
+        let (asked, joined) = match kind {
+            "uts" => (self.uts, &self.uts_path),
+            "pid" => (self.pid, &self.pid_path),
+            "ipc" => (self.ipc, &self.ipc_path),
+            "net" => (self.net, &self.net_path),
+            _ => return false,
+        };
+        asked && joined.is_none()
     }
 }
 
@@ -224,6 +268,10 @@ pub struct ProcessSpec {
     /// (chapter 3). Empty: the container stays in the helper's cgroups.
     #[serde(default)]
     pub cgroup_procs: Vec<PathBuf>,
+    /// Docker's settings beyond the lesson: `--ulimit`, `--sysctl`,
+    /// `--init`, `--privileged`'s devices, `/dev/shm` (see [`crate::compat`]).
+    #[serde(default)]
+    pub docker: crate::compat::DockerProcess,
     /// Give the container a terminal (`docker run -t`): PID 1 opens a new
     /// one on the container's own `/dev/ptmx`, makes it its stdin, stdout,
     /// stderr and controlling terminal, in a session of its own (job
@@ -270,6 +318,7 @@ impl ProcessSpec {
             masked_paths: DEFAULT_MASKED_PATHS.iter().map(PathBuf::from).collect(),
             readonly_paths: DEFAULT_READONLY_PATHS.iter().map(PathBuf::from).collect(),
             cgroup_procs: Vec::new(),
+            docker: Default::default(),
             tty: false,
             stdin: Stdio::Inherit,
             stdout: Stdio::Inherit,

@@ -240,6 +240,10 @@ pub struct HostConfig {
     /// not the user's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub etc_files: Vec<Bind>,
+    /// Docker's process settings beyond the lesson: capabilities, shared
+    /// namespaces, ulimits, sysctls, `--init`… (see [`crate::compat::process`]).
+    #[serde(flatten)]
+    pub process: crate::compat::process::ProcessOptions,
 }
 
 impl HostConfig {
@@ -270,12 +274,14 @@ impl HostConfig {
         }
     }
 
-    /// Whether the container runs under the seccomp filter (the default).
+    /// Whether the container runs under the seccomp filter (the default;
+    /// never for a privileged container).
     pub fn seccomp(&self) -> bool {
-        !self
-            .security_opt
-            .iter()
-            .any(|o| matches!(parse_security_opt(o), Ok(SecurityOpt::SeccompUnconfined)))
+        !self.process.privileged
+            && !self
+                .security_opt
+                .iter()
+                .any(|o| matches!(parse_security_opt(o), Ok(SecurityOpt::SeccompUnconfined)))
     }
 
     /// Whether `no_new_privs` is set for the container's processes.
@@ -303,6 +309,8 @@ impl HostConfig {
             )));
         }
         crate::limits::validate(self)?;
+        self.process
+            .validate(self.network_mode == NetworkMode::Host)?;
         if self.cpu_shares != 0 && !(2..=262_144).contains(&self.cpu_shares) {
             return Err(Error::InvalidHostConfig(format!(
                 "cpu shares must be between 2 and 262144, got {}",

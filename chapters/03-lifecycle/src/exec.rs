@@ -58,6 +58,9 @@ pub struct ExecSpec {
     /// Whether the process gets a terminal of the container's own, as its
     /// stdio and controlling terminal.
     pub tty: bool,
+    /// The container's `--ulimit`s, which its every process has.
+    #[serde(default)]
+    pub rlimits: Vec<minidock_namespaces::compat::rlimits::Rlimit>,
 }
 
 /// The namespaces an exec joins, in the order they are joined (mount
@@ -334,6 +337,7 @@ fn exec_in_container(
     if spec.no_new_privileges {
         minidock_namespaces::init::set_no_new_privs()?;
     }
+    minidock_namespaces::compat::rlimits::apply(&spec.rlimits)?;
     minidock_namespaces::init::become_command(
         &spec.cwd,
         &spec.capabilities,
@@ -341,5 +345,6 @@ fn exec_in_container(
         &spec.user,
         &spec.args,
         &spec.env,
+        false,
     )
 }

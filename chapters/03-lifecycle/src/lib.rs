@@ -31,10 +31,15 @@
 //! - [`failpoint`]: how crash tests kill the engine at an exact step;
 //! - [`recover`]: what the engine does at start with a directory it
 //!   cannot use (finish an interrupted `rm`, or quarantine it).
+//!
+//! The compat part, [`compat`], holds Docker's process settings the lesson
+//! does not walk through (capabilities, shared namespaces, ulimits,
+//! sysctls, `--init`, …).
 
 pub mod atomic;
 pub mod attach;
 pub mod cgroup;
+pub mod compat;
 pub mod config;
 pub mod error;
 pub mod exec;

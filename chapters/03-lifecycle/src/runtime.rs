@@ -789,7 +789,9 @@ impl Runtime {
         }
         let rootfs = self.containers.dir(id).join("merged");
         let user_spec = options.user.as_deref().unwrap_or(&container.config.user);
-        let user = resolve_user(&rootfs, user_spec)?;
+        let mut user = resolve_user(&rootfs, user_spec)?;
+        let groups = container.host_config.process.group_ids(&rootfs)?;
+        user.additional_gids.extend(groups);
         let mut env = shim::container_env(&container.config, &user);
         for entry in &options.env {
             let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
@@ -811,13 +813,11 @@ impl Runtime {
                 gid: user.gid,
                 additional_gids: user.additional_gids,
             },
-            capabilities: minidock_namespaces::spec::DEFAULT_CAPABILITIES
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
+            capabilities: container.host_config.process.capabilities()?,
             seccomp: container.host_config.seccomp(),
             no_new_privileges: container.host_config.no_new_privileges(),
             tty: options.tty,
+            rlimits: container.host_config.process.rlimits(),
         };
         exec::spawn(&*self.helper()?, &spec, options.stdin)
     }

@@ -609,7 +609,7 @@ fn run_once(
 ) -> Result<Ended> {
     let rootfs = store.dir(&args.id).join("merged");
     let cg = cgroups.create(&args.cgroup_parent, args.id.as_str())?;
-    let started = start_process(container, &rootfs, cg.as_ref(), hub);
+    let started = start_process(store, container, &rootfs, cg.as_ref(), hub);
     let (mut process, pumps) = match started {
         Ok(p) => p,
         Err(e) => {
@@ -658,18 +658,26 @@ fn run_once(
 /// Prepares the rootfs and stdio, and starts the container's init through
 /// chapter 01, already inside the cgroup.
 fn start_process(
+    store: &ContainerStore,
     container: &Container,
     rootfs: &Path,
     cg: &dyn Cgroup,
     hub: &Arc<Hub>,
 ) -> Result<(minidock_namespaces::Container, Vec<JoinHandle<()>>)> {
+    let extra = &container.host_config.process;
     cg.apply(&container.host_config.resources())?;
-    cg.restrict_devices(crate::cgroup::DEFAULT_DEVICE_RULES)?;
-    let user = resolve_user(rootfs, &container.config.user)?;
+    if !extra.privileged {
+        // A privileged container may open every device (Docker lifts the
+        // device cgroup for it).
+        cg.restrict_devices(crate::cgroup::DEFAULT_DEVICE_RULES)?;
+    }
+    let mut user = resolve_user(rootfs, &container.config.user)?;
+    user.additional_gids.extend(extra.group_ids(rootfs)?);
     if !container.config.working_dir.is_empty() {
         mkdir_all_in_root(rootfs, Path::new(&container.config.working_dir))?;
     }
     let mut spec = process_spec(container, rootfs, &user);
+    extra.apply(&mut spec, store)?;
     if container.config.tty {
         // PID 1 opens a terminal on the container's own /dev/ptmx, makes
         // it its controlling terminal (chapter 01), so `tty` names it, a

@@ -24,6 +24,7 @@
 //! yet recorded: [`Driver::reconcile`] finds it by its command line) and
 //! `-after-files`.
 
+use crate::compat::reaper::Reaper;
 use crate::compat::resolver::{self, Resolver};
 use crate::dns::{peer_entries, Presence};
 use crate::error::{Error, Result};
@@ -239,6 +240,7 @@ pub struct Driver {
     config: DriverConfig,
     lock: Mutex<()>,
     resolver: Resolver,
+    reaper: Reaper,
 }
 
 fn random_id() -> String {
@@ -338,6 +340,7 @@ impl Driver {
             config,
             lock: Mutex::new(()),
             resolver: Resolver::new(upstream),
+            reaper: Reaper::default(),
         };
         let _guard = driver.guard();
         let networks = driver.networks()?;
@@ -388,6 +391,13 @@ impl Driver {
         driver.refresh_hosts(Some(""))?;
         drop(_guard);
         Ok(driver)
+    }
+
+    /// What every link and table of this daemon carries (a link's alias,
+    /// a table's comment): `minidock` and its state directory. Names are
+    /// too short to hold it (15 bytes for a link).
+    pub fn tag(&self) -> String {
+        format!("minidock {}", self.config.state.display())
     }
 
     fn guard(&self) -> std::sync::MutexGuard<'_, ()> {
@@ -598,12 +608,13 @@ impl Driver {
             Err(Error::Netlink { source, .. }) if source.raw_os_error() == Some(libc::EEXIST) => {}
             other => other?,
         }
-        links::set_up(&mut sock, index)?;
+        links::set_up_tagged(&mut sock, &network.bridge, &self.tag())?;
         nat::install(&nat::NetworkRules {
             table: nat::table_name(&network.id),
             bridge: network.bridge.clone(),
             subnet: pool.subnet,
             internal: network.internal,
+            comment: self.tag(),
         })?;
         if !network.internal && self.config.ip_forward {
             fs::write("/proc/sys/net/ipv4/ip_forward", "1")
@@ -873,9 +884,7 @@ impl Driver {
         use std::os::fd::AsFd;
         links::create_veth(&mut host, &endpoint.veth, master, &ifname, ns.as_fd(), mac)?;
         failpoint::hit("net-setup-after-veth");
-        let veth = links::index(&mut host, &endpoint.veth)?
-            .ok_or_else(|| Error::NotFound(format!("veth {} vanished", endpoint.veth)))?;
-        links::set_up(&mut host, veth)?;
+        links::set_up_tagged(&mut host, &endpoint.veth, &self.tag())?;
         let mut inside = netns::socket_in(&sandbox.netns)?;
         let index = links::index(&mut inside, &ifname)?
             .ok_or_else(|| Error::NotFound(format!("{ifname} is missing in the container")))?;
@@ -1053,10 +1062,15 @@ impl Driver {
         for port in &sandbox.ports {
             ports::unpublish(port, &tag);
         }
-        let mut host = host_socket()?;
-        for endpoint in &sandbox.endpoints {
-            links::delete(&mut host, &endpoint.veth)?;
-        }
+        // The veths go with the namespace: once it is unpinned and its
+        // processes are gone, the kernel deletes every interface inside,
+        // and a veth's host end with its peer. That takes tens of
+        // milliseconds of the kernel's time (it waits for readers of the
+        // old interfaces to finish), so it is not waited for here, where
+        // `run --rm` waits: the reaper checks a moment later and deletes
+        // whatever is still there.
+        self.reaper
+            .defer(sandbox.endpoints.iter().map(|e| e.veth.clone()).collect());
         if !sandbox.netns.as_os_str().is_empty() {
             netns::remove(&sandbox.netns)?;
         }
@@ -1204,6 +1218,44 @@ impl Driver {
         }
     }
 
+    /// Deletes the links and tables that carry this daemon's tag but that
+    /// no record names: a network whose file went while its bridge or
+    /// table stayed (a crash between the two, an older engine), a veth
+    /// the reaper had not yet seen to when the daemon died.
+    fn sweep_tagged(&self) -> Result<()> {
+        let tag = self.tag();
+        let networks = self.networks()?;
+        let sandboxes = self.sandboxes();
+        let known_links: Vec<&str> = networks
+            .iter()
+            .map(|n| n.bridge.as_str())
+            .chain(
+                sandboxes
+                    .iter()
+                    .flat_map(|s| s.endpoints.iter().map(|e| e.veth.as_str())),
+            )
+            .collect();
+        let mut host = host_socket()?;
+        for link in links::tagged(&mut host, &tag)? {
+            if !known_links.contains(&link.as_str()) {
+                eprintln!("minidockd: deleting link {link}: no network or container has it");
+                links::delete(&mut host, &link)?;
+            }
+        }
+        let known_tables: Vec<String> = networks
+            .iter()
+            .filter(|n| n.driver == "bridge")
+            .map(|n| nat::table_name(&n.id))
+            .collect();
+        for (table, comment) in nat::tables_with_comments()? {
+            if comment == tag && !known_tables.contains(&table) {
+                eprintln!("minidockd: deleting nftables table {table}: no network has it");
+                nat::remove(&table)?;
+            }
+        }
+        Ok(())
+    }
+
     /// At daemon start: unwires every sandbox whose container is gone,
     /// releases those of containers that stopped while no daemon watched
     /// (`running` lists those that run), and frees addresses held by
@@ -1231,6 +1283,7 @@ impl Driver {
             .map(|s| s.container_id)
             .collect();
         self.sweep_proxies();
+        self.sweep_tagged()?;
         for mut network in self.networks()? {
             if let Some(pool) = network.pool.as_mut() {
                 let before = pool.allocated.len();

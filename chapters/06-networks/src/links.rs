@@ -26,6 +26,7 @@ const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
 #[allow(dead_code)] // the veth exercise (6.4) uses it
 const IFLA_MASTER: u16 = 10;
+const IFLA_IFALIAS: u16 = 20;
 const IFLA_STATS64: u16 = 23;
 const IFLA_LINKINFO: u16 = 18;
 #[allow(dead_code)] // the veth exercise (6.4) uses it
@@ -163,12 +164,58 @@ pub fn list(sock: &mut Socket) -> Result<Vec<LinkInfo>> {
         .collect())
 }
 
-/// The index of the link `name`, if there is one.
+/// The index of the link `name`, if there is one: `RTM_GETLINK` for that
+/// name alone (the kernel looks it up), not a dump of every link.
 pub fn index(sock: &mut Socket, name: &str) -> Result<Option<u32>> {
-    Ok(list(sock)?
-        .into_iter()
-        .find(|l| l.name == name)
-        .map(|l| l.index))
+    let mut m = Message::new(RTM_GETLINK, F_ACK, &ifinfomsg(0, 0, 0));
+    m.attr_str(IFLA_IFNAME, name);
+    match sock.request(&m) {
+        Ok(replies) => Ok(replies
+            .iter()
+            .find(|r| r.kind == RTM_NEWLINK && r.payload.len() >= 16)
+            .map(|r| u32::from_ne_bytes(r.payload[4..8].try_into().unwrap()))),
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+        Err(e) => Err(failed(format!("look up link {name}"))(e)),
+    }
+}
+
+/// Sets `IFF_UP` on the link `name` and gives it the alias `tag` (what
+/// `ip link set NAME up alias TAG` sends: one `RTM_NEWLINK` that names the
+/// link instead of giving its index). The engine tags every link it makes
+/// with its state directory, so that what a crash left is found by the
+/// tag even when no record names it any more.
+pub fn set_up_tagged(sock: &mut Socket, name: &str, tag: &str) -> Result<()> {
+    let up = libc::IFF_UP as u32;
+    let mut m = Message::new(RTM_NEWLINK, F_ACK, &ifinfomsg(0, up, up));
+    m.attr_str(IFLA_IFNAME, name);
+    // IFALIASZ: 256 bytes with the NUL.
+    let tag: String = tag.chars().take(255).collect();
+    m.attr(IFLA_IFALIAS, tag.as_bytes());
+    sock.request(&m)
+        .map(drop)
+        .map_err(failed(format!("set link {name} up")))
+}
+
+/// The links whose alias is `tag` ([`set_up_tagged`]), by name.
+pub fn tagged(sock: &mut Socket, tag: &str) -> Result<Vec<String>> {
+    let m = Message::new(RTM_GETLINK, F_DUMP, &ifinfomsg(0, 0, 0));
+    let replies = sock.request(&m).map_err(failed("list links".to_string()))?;
+    let tag: String = tag.chars().take(255).collect();
+    Ok(replies
+        .iter()
+        .filter(|r| r.kind == RTM_NEWLINK && r.payload.len() >= 16)
+        .filter_map(|r| {
+            let attrs = parse_attrs(&r.payload[16..]);
+            let alias = attrs.iter().find(|(k, _)| *k == IFLA_IFALIAS)?;
+            if attr_string(alias.1) != tag {
+                return None;
+            }
+            attrs
+                .iter()
+                .find(|(k, _)| *k == IFLA_IFNAME)
+                .map(|(_, v)| attr_string(v))
+        })
+        .collect())
 }
 
 /// Sets `IFF_UP` on a link (`ip link set … up`).

@@ -42,6 +42,9 @@ const NFT_MSG_NEWRULE: u16 = 6;
 const NFPROTO_IPV4: u8 = 2;
 
 const NFTA_TABLE_NAME: u16 = 1;
+const NFTA_TABLE_USERDATA: u16 = 6;
+/// In a table's user data, the type of `nft`'s comment record.
+const NFTNL_UDATA_TABLE_COMMENT: u8 = 0;
 const NFTA_CHAIN_TABLE: u16 = 1;
 const NFTA_CHAIN_NAME: u16 = 3;
 const NFTA_CHAIN_HOOK: u16 = 4;
@@ -180,6 +183,9 @@ pub struct NetworkRules {
     pub subnet: Subnet,
     /// `--internal`: no masquerade, and nothing leaves the bridge.
     pub internal: bool,
+    /// The table's comment (`nft list table` shows it): the engine's tag,
+    /// so that a table no record names any more is still known as its.
+    pub comment: String,
 }
 
 // ANCHOR: masquerade
@@ -319,6 +325,9 @@ pub fn install(rules: &NetworkRules) -> Result<()> {
     let mut m = Vec::new();
     let mut table = nft_message(NFT_MSG_NEWTABLE, F_CREATE | F_ACK);
     table.attr_str(NFTA_TABLE_NAME, t);
+    if !rules.comment.is_empty() {
+        table.attr(NFTA_TABLE_USERDATA, &comment_udata(&rules.comment));
+    }
     m.push(table);
     chain(&mut m, t, "forward", "filter", NF_INET_FORWARD, 0);
     for r in forward_rules(rules) {
@@ -336,6 +345,17 @@ pub fn install(rules: &NetworkRules) -> Result<()> {
     send_batch(&format!("install nftables table {t}"), &m)
 }
 
+/// A comment as `nft` keeps it in a table's user data: one
+/// type-length-value record (one byte each for type and length), the text
+/// with its NUL.
+fn comment_udata(comment: &str) -> Vec<u8> {
+    let mut text: Vec<u8> = comment.bytes().take(254).collect();
+    text.push(0);
+    let mut udata = vec![NFTNL_UDATA_TABLE_COMMENT, text.len() as u8];
+    udata.extend(text);
+    udata
+}
+
 /// Deletes a table; no error if there is none.
 pub fn remove(table: &str) -> Result<()> {
     let mut del = nft_message(NFT_MSG_DELTABLE, F_ACK);
@@ -348,6 +368,14 @@ pub fn remove(table: &str) -> Result<()> {
 
 /// The names of every `ip` table.
 pub fn tables() -> Result<Vec<String>> {
+    Ok(tables_with_comments()?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect())
+}
+
+/// Every `ip` table with its comment (empty when it has none).
+pub fn tables_with_comments() -> Result<Vec<(String, String)>> {
     let failed = |source| Error::Netlink {
         what: "list nftables tables".to_string(),
         source,
@@ -360,10 +388,32 @@ pub fn tables() -> Result<Vec<String>> {
         .iter()
         .filter(|r| r.payload.len() >= 4 && r.payload[0] == NFPROTO_IPV4)
         .filter_map(|r| {
-            parse_attrs(&r.payload[4..])
-                .into_iter()
+            let attrs = parse_attrs(&r.payload[4..]);
+            let name = attrs
+                .iter()
                 .find(|(k, _)| *k == NFTA_TABLE_NAME)
-                .map(|(_, v)| attr_string(v))
+                .map(|(_, v)| attr_string(v))?;
+            let comment = attrs
+                .iter()
+                .find(|(k, _)| *k == NFTA_TABLE_USERDATA)
+                .map(|(_, v)| comment_of(v))
+                .unwrap_or_default();
+            Some((name, comment))
         })
         .collect())
+}
+
+/// The comment record in a table's user data ([`comment_udata`]).
+fn comment_of(mut udata: &[u8]) -> String {
+    while udata.len() >= 2 {
+        let (kind, len) = (udata[0], usize::from(udata[1]));
+        let Some(value) = udata.get(2..2 + len) else {
+            break;
+        };
+        if kind == NFTNL_UDATA_TABLE_COMMENT {
+            return attr_string(value);
+        }
+        udata = &udata[2 + len..];
+    }
+    String::new()
 }

@@ -139,6 +139,7 @@ fn masquerade_and_isolation_rules_are_what_nft_would_write() {
         bridge: bridge.clone(),
         subnet: "172.30.4.0/24".parse().unwrap(),
         internal: false,
+        comment: "minidock /test/root".into(),
     };
     nat::install(&rules).unwrap();
     let text = nft(&["list", "table", "ip", &table]);
@@ -158,6 +159,10 @@ fn masquerade_and_isolation_rules_are_what_nft_would_write() {
     assert!(
         text.contains("ct state established,related accept"),
         "{text}"
+    );
+    assert!(
+        text.contains("comment \"minidock /test/root\""),
+        "the engine's tag: {text}"
     );
     assert!(
         !nft(&["list", "tables", "ip"]).contains(&table),
@@ -201,6 +206,10 @@ fn a_pinned_namespace_wired_to_a_bridge_answers() {
         .unwrap();
         let v = links::index(&mut host, &veth).unwrap().unwrap();
         links::set_up(&mut host, v).unwrap();
+        // The engine's tag, in the link's alias; found by it.
+        let tag = format!("minidock lesson {veth}");
+        links::set_up_tagged(&mut host, &veth, &tag).unwrap();
+        assert_eq!(links::tagged(&mut host, &tag).unwrap(), vec![veth.clone()]);
         let mut inside = netns::socket_in(&pinned).unwrap();
         let eth0 = links::index(&mut inside, "eth0")
             .unwrap()

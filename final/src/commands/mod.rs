@@ -12,6 +12,7 @@ mod images;
 mod inspect;
 mod list;
 mod network;
+mod process;
 mod prune;
 mod run;
 mod streams;

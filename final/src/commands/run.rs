@@ -168,6 +168,7 @@ pub fn container_create_body(
         },
     };
     super::update::fill_limits(&opts.limits, &mut body.host_config)?;
+    super::process::fill_process(&opts.process, &mut body)?;
     super::volumes::add_mounts(
         &mut body,
         &opts.volume,

@@ -7,7 +7,8 @@
 //! every container still there is removed through the API (so the daemon
 //! unmounts and cleans up; a failed removal is logged and tried again), the
 //! daemon is stopped by its PID (SIGTERM, then SIGKILL), leaks are checked
-//! (mounts, cgroups and processes mentioning the directory), and the
+//! (mounts, cgroups, processes, links and nft tables whose name, command
+//! line or tag holds the directory's name; addresses still held), and the
 //! directory is removed without crossing into a mount left behind.
 
 #![allow(dead_code)]
@@ -59,7 +60,7 @@ impl Daemon {
             .tempdir()
             .expect("create a temp dir for the daemon")
             .keep();
-        let leaks = LeakCheck::start(&dir.display().to_string());
+        let leaks = LeakCheck::start(&leak_prefix(&dir));
         let mut daemon = Daemon::start_in_with_env(&dir, env);
         daemon.leaks = Some(leaks);
         daemon
@@ -75,7 +76,7 @@ impl Daemon {
             .tempdir()
             .expect("create a temp dir for the daemon")
             .keep();
-        let leaks = LeakCheck::start(&dir.display().to_string());
+        let leaks = LeakCheck::start(&leak_prefix(&dir));
         let mut daemon = Daemon::start_in_with(&dir, &[], args);
         daemon.leaks = Some(leaks);
         daemon
@@ -150,19 +151,35 @@ impl Daemon {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
+                daemon.child = None;
+                daemon.abandon();
                 panic!(
                     "minidockd exited ({status}) before answering:\n{}",
                     daemon.log()
                 );
             }
-            assert!(
-                Instant::now() < deadline,
-                "minidockd did not answer within {START_TIMEOUT:?}:\n{}",
-                daemon.log()
-            );
+            if Instant::now() >= deadline {
+                if let Some(child) = daemon.child.take() {
+                    Daemon::stop(child);
+                }
+                daemon.abandon();
+                panic!(
+                    "minidockd did not answer within {START_TIMEOUT:?}:\n{}",
+                    daemon.log()
+                );
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
         daemon
+    }
+
+    /// A daemon that never answered: what its directory holds on the host
+    /// that needs no daemon to go (its networks' links and tables, its
+    /// cgroup parent when empty) goes now, before the test fails, so that
+    /// a failed start does not also leave the host dirtier.
+    fn abandon(&self) {
+        minidock_testkit::remove_daemon_networks(&self.dir.join("root"));
+        remove_cgroup_parent(&self.dir);
     }
 
     /// Waits (up to `timeout`) for the daemon to die by itself (at a fail
@@ -400,6 +417,17 @@ impl Daemon {
     }
 }
 
+/// What the leak check of the daemon on `dir` looks for: the directory's
+/// name, unique to the test, which its mounts, its processes' command
+/// lines, its cgroup parent (named after it) and its links' and tables'
+/// tags all contain.
+fn leak_prefix(dir: &Path) -> String {
+    dir.file_name()
+        .expect("the daemon's directory has a name")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The cgroup parent of the daemon on `dir`: named after the directory, so
 /// a restarted daemon finds its containers' groups and no test shares one
 /// with another, or with a real minidockd's `minidock`.
@@ -432,14 +460,21 @@ impl Drop for Daemon {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        let mut network_leaks = Vec::new();
         if child.try_wait().ok().flatten().is_none() {
             self.remove_all_containers();
             if let Err(e) = self.client.networks_prune(&Default::default()) {
                 eprintln!("cleanup: pruning the networks: {e}");
             }
             Daemon::stop(child);
+            // With every container removed, no network holds an address.
+            network_leaks.extend(
+                minidock_testkit::network_allocations(&self.dir.join("root"))
+                    .into_iter()
+                    .map(|a| format!("address {a}")),
+            );
         }
-        let network_leaks = minidock_testkit::network_leaks(&self.dir.join("root"));
+        network_leaks.extend(minidock_testkit::network_leaks(&self.dir.join("root")));
         minidock_testkit::remove_daemon_networks(&self.dir.join("root"));
         if !network_leaks.is_empty() && !std::thread::panicking() {
             panic!(

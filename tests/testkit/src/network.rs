@@ -299,14 +299,23 @@ pub fn remove_daemon_networks(root: &Path) {
             tables.push(table.to_string());
         }
     }
+    links.sort();
+    links.dedup();
+    tables.sort();
+    tables.dedup();
     let present = present_links();
     for link in links.iter().filter(|l| present.contains(l)) {
-        let _ = Command::new("ip").args(["link", "del", link]).status();
+        // A veth may go with its namespace meanwhile: no error to show.
+        let _ = Command::new("ip")
+            .args(["link", "del", link])
+            .stderr(std::process::Stdio::null())
+            .status();
     }
     let tables_present = present_tables();
     for table in tables.iter().filter(|t| tables_present.contains(t)) {
         let _ = Command::new("nft")
             .args(["delete", "table", "ip", table])
+            .stderr(std::process::Stdio::null())
             .status();
     }
 }

@@ -20,6 +20,7 @@ use crate::types::*;
 use crate::volumes::{ContainerMounts, MountRequest, VolumeService, VolumeUsers, VolumesFrom};
 use crate::wait::LifeState;
 use minidock_lifecycle::attach::Frame;
+use minidock_lifecycle::compat::process::NamespaceMode;
 use minidock_lifecycle::logs::{LogOptions, Stream};
 use minidock_lifecycle::notify::DirWatch;
 use minidock_lifecycle::state::{State, StateRecord};
@@ -963,6 +964,22 @@ impl ContainerService for RuntimeContainers {
         }
         let volumes = self.inner.volumes.clone();
         let (user, mut host) = convert::create_options(&body, networked, volumes.is_some())?;
+        // `--pid container:web`: the runtime finds the other container by
+        // its full id when this one starts.
+        // A 400, not a 404: the docker CLI takes a 404 at create for a
+        // missing image, and would try to pull.
+        let modes = [
+            ("PidMode", &mut host.process.pid_mode),
+            ("IpcMode", &mut host.process.ipc_mode),
+        ];
+        for (field, mode) in modes {
+            if let NamespaceMode::Container(name) = mode {
+                let found = self.inner.resolve(name).map_err(|e| {
+                    ApiError::BadParameter(format!("HostConfig.{field}: {}", e.message()))
+                })?;
+                *name = found.id.to_string();
+            }
+        }
         if let Some(name) = name {
             let taken = self
                 .inner

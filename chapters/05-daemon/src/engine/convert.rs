@@ -6,6 +6,7 @@ use crate::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
     HostConfig, LogConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
 };
+use minidock_lifecycle::compat::process::{NamespaceMode, ProcessOptions, Ulimit};
 use minidock_lifecycle::config::{
     Bind, HostConfig as RtHostConfig, NetworkMode, RestartName, UserConfig,
 };
@@ -116,13 +117,7 @@ pub fn create_options(
             .parse()
             .map_err(|e: minidock_lifecycle::Error| bad(e.to_string()))?,
     };
-    if h.init == Some(true) {
-        return Err(bad(
-            "Init: minidock cannot run an init process for the container; \
-             run one from the image as its entrypoint (tini, dumb-init) instead"
-                .to_string(),
-        ));
-    }
+    let process = process_options(h)?;
     let security_opt = h.security_opt.clone().unwrap_or_default();
     for option in &security_opt {
         minidock_lifecycle::config::parse_security_opt(option).map_err(bad)?;
@@ -145,9 +140,61 @@ pub fn create_options(
         network_mode,
         readonly_rootfs: h.readonly_rootfs,
         security_opt,
+        process,
         ..RtHostConfig::default()
     };
     Ok((user, host))
+}
+
+/// `--cap-add`, `--privileged`, `--pid`, `--ulimit`, … as chapter 03's
+/// [`ProcessOptions`], each field checked and named when refused.
+fn process_options(h: &HostConfig) -> Result<ProcessOptions, ApiError> {
+    let bad = |m: String| ApiError::BadParameter(m);
+    let mode = |field: &str, value: &str| {
+        value
+            .parse::<NamespaceMode>()
+            .map_err(|e| bad(format!("HostConfig.{field}: {e}")))
+    };
+    let process = ProcessOptions {
+        cap_add: h.cap_add.clone().unwrap_or_default(),
+        cap_drop: h.cap_drop.clone().unwrap_or_default(),
+        privileged: h.privileged,
+        pid_mode: mode("PidMode", &h.pid_mode)?,
+        ipc_mode: mode("IpcMode", &h.ipc_mode)?,
+        uts_mode: mode("UTSMode", &h.uts_mode)?,
+        group_add: h.group_add.clone().unwrap_or_default(),
+        shm_size: u64::try_from(h.shm_size).map_err(|_| {
+            bad(format!(
+                "HostConfig.ShmSize {}: must not be negative",
+                h.shm_size
+            ))
+        })?,
+        ulimits: h
+            .ulimits
+            .iter()
+            .flatten()
+            .map(|u| Ulimit {
+                name: u.name.clone(),
+                soft: u.soft,
+                hard: u.hard,
+            })
+            .collect(),
+        sysctls: h.sysctls.clone().unwrap_or_default(),
+        oom_score_adj: i32::try_from(h.oom_score_adj).map_err(|_| {
+            bad(format!(
+                "HostConfig.OomScoreAdj {}: must be between -1000 and 1000",
+                h.oom_score_adj
+            ))
+        })?,
+        init: h.init == Some(true),
+        masked_paths: h.masked_paths.clone(),
+        readonly_paths: h.readonly_paths.clone(),
+    };
+    let host_network = h.network_mode.as_deref() == Some("host");
+    process
+        .validate(host_network)
+        .map_err(|e| bad(format!("HostConfig: {e}")))?;
+    Ok(process)
 }
 
 fn restart_name(name: RestartName) -> &'static str {
@@ -193,7 +240,62 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
         )
     });
     out.log_config = Some(LogConfig::default());
+    show_process_options(&mut out, &h.process);
+    crate::compat::host_config::complete(&mut out);
     out
+}
+
+/// The process settings in inspect: what the container runs with, and
+/// Docker's defaults (`IpcMode: private`, `ShmSize: 67108864`, the masked
+/// and read-only paths in force) where nothing was asked.
+fn show_process_options(out: &mut HostConfig, p: &ProcessOptions) {
+    let list = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    out.cap_add = list(&p.cap_add);
+    out.cap_drop = list(&p.cap_drop);
+    out.privileged = p.privileged;
+    // A mode as the client wrote it (`container:web`), else the runtime's.
+    let shown = |asked: &String, mode: &NamespaceMode, default: &str| {
+        if !asked.is_empty() {
+            asked.clone()
+        } else if *mode == NamespaceMode::Private {
+            default.to_string()
+        } else {
+            mode.to_string()
+        }
+    };
+    out.pid_mode = shown(&out.pid_mode, &p.pid_mode, "");
+    out.ipc_mode = shown(&out.ipc_mode, &p.ipc_mode, "private");
+    out.uts_mode = shown(&out.uts_mode, &p.uts_mode, "");
+    out.group_add = list(&p.group_add);
+    out.shm_size = p.shm_bytes() as i64;
+    out.ulimits = (!p.ulimits.is_empty()).then(|| {
+        p.ulimits
+            .iter()
+            .map(|u| crate::types::Ulimit {
+                name: u.name.clone(),
+                soft: u.soft,
+                hard: u.hard,
+            })
+            .collect()
+    });
+    out.sysctls = (!p.sysctls.is_empty()).then(|| p.sysctls.clone());
+    out.oom_score_adj = i64::from(p.oom_score_adj);
+    out.init = p.init.then_some(true).or(out.init);
+    let paths = |given: &Option<Vec<String>>, defaults: &[&str]| {
+        Some(match given {
+            _ if p.privileged => Vec::new(),
+            Some(paths) => paths.clone(),
+            None => defaults.iter().map(|d| d.to_string()).collect(),
+        })
+    };
+    out.masked_paths = paths(
+        &p.masked_paths,
+        minidock_lifecycle::compat::process::DEFAULT_MASKED_PATHS,
+    );
+    out.readonly_paths = paths(
+        &p.readonly_paths,
+        minidock_lifecycle::compat::process::DEFAULT_READONLY_PATHS,
+    );
 }
 
 /// The effective `Config` of inspect.

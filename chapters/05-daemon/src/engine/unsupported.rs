@@ -27,6 +27,8 @@ enum Asks {
     Entries,
     /// A number above zero.
     Positive,
+    /// A number of zero or more (-1 or `null`: the default).
+    ZeroOrMore,
     /// A non-empty string.
     Text,
     /// A string other than these (the defaults).
@@ -41,6 +43,7 @@ impl Asks {
             (Asks::Entries, Value::Array(a)) => !a.is_empty(),
             (Asks::Entries, Value::Object(o)) => !o.is_empty(),
             (Asks::Positive, v) => v.as_f64().is_some_and(|n| n > 0.0),
+            (Asks::ZeroOrMore, v) => v.as_f64().is_some_and(|n| n >= 0.0),
             (Asks::Text, Value::String(s)) => !s.is_empty(),
             (Asks::ModeOtherThan(defaults), Value::String(s)) => !defaults.contains(&s.as_str()),
             // a type the API does not use for this field
@@ -52,10 +55,13 @@ impl Asks {
 
 const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
                           configure; use --network host to share the host's";
-const DEFAULT_CAPS: &str = "minidock runs every container with Docker's default capabilities";
 const NO_VOLUMES: &str =
     "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
-const OWN_NAMESPACES: &str = "minidock gives every container namespaces of its own";
+const HOST_USERNS: &str = "minidock runs containers in the host's user namespace";
+const HOST_CGROUPNS: &str = "minidock makes no cgroup namespace (mode host)";
+const NO_BLKIO: &str = "minidock sets no block I/O limits";
+const NO_DEVICES: &str = "minidock gives containers the default devices only (all of them with \
+                          --privileged)";
 const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
 const LIMITS: &str = "minidock sets --memory, --memory-swap, --memory-reservation, --cpus, \
                       --cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems and \
@@ -63,9 +69,6 @@ const LIMITS: &str = "minidock sets --memory, --memory-swap, --memory-reservatio
 
 /// `HostConfig` fields minidock does not implement, and why.
 const HOST_CONFIG: &[(&str, Asks, &str)] = &[
-    ("Privileged", Asks::Flag, DEFAULT_CAPS),
-    ("CapAdd", Asks::Entries, DEFAULT_CAPS),
-    ("CapDrop", Asks::Entries, DEFAULT_CAPS),
     ("PortBindings", Asks::Entries, NO_NETWORK),
     ("PublishAllPorts", Asks::Flag, NO_NETWORK),
     ("Dns", Asks::Entries, NO_FILES),
@@ -73,42 +76,51 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
     ("DnsOptions", Asks::Entries, NO_FILES),
     ("ExtraHosts", Asks::Entries, NO_FILES),
     ("Links", Asks::Entries, NO_NETWORK),
-    (
-        "Devices",
-        Asks::Entries,
-        "minidock gives containers the default devices only",
-    ),
-    (
-        "DeviceRequests",
-        Asks::Entries,
-        "minidock gives containers the default devices only",
-    ),
+    ("Devices", Asks::Entries, NO_DEVICES),
+    ("DeviceRequests", Asks::Entries, NO_DEVICES),
+    ("DeviceCgroupRules", Asks::Entries, NO_DEVICES),
     (
         "VolumeDriver",
         Asks::ModeOtherThan(&["", "local"]),
         "minidock has the local volume driver only",
     ),
     (
-        "PidMode",
-        Asks::ModeOtherThan(&["", "private"]),
-        OWN_NAMESPACES,
+        "UsernsMode",
+        Asks::ModeOtherThan(&["", "host"]),
+        HOST_USERNS,
     ),
     (
-        "IpcMode",
-        Asks::ModeOtherThan(&["", "private", "shareable"]),
-        OWN_NAMESPACES,
+        "CgroupnsMode",
+        Asks::ModeOtherThan(&["", "host"]),
+        HOST_CGROUPNS,
     ),
-    ("UTSMode", Asks::ModeOtherThan(&[""]), OWN_NAMESPACES),
-    ("UsernsMode", Asks::ModeOtherThan(&[""]), OWN_NAMESPACES),
-    ("Sysctls", Asks::Entries, OWN_NAMESPACES),
-    ("Ulimits", Asks::Entries, LIMITS),
     ("CgroupParent", Asks::Text, LIMITS),
-    ("BlkioWeight", Asks::Positive, LIMITS),
+    ("Cgroup", Asks::Text, LIMITS),
     ("OomKillDisable", Asks::Flag, LIMITS),
+    ("MemorySwappiness", Asks::ZeroOrMore, LIMITS),
+    ("KernelMemory", Asks::Positive, LIMITS),
+    ("KernelMemoryTCP", Asks::Positive, LIMITS),
+    ("CpuRealtimePeriod", Asks::Positive, LIMITS),
+    ("CpuRealtimeRuntime", Asks::Positive, LIMITS),
+    ("CpuCount", Asks::Positive, LIMITS),
+    ("CpuPercent", Asks::Positive, LIMITS),
+    ("IOMaximumIOps", Asks::Positive, NO_BLKIO),
+    ("IOMaximumBandwidth", Asks::Positive, NO_BLKIO),
+    ("BlkioWeight", Asks::Positive, NO_BLKIO),
+    ("BlkioWeightDevice", Asks::Entries, NO_BLKIO),
+    ("BlkioDeviceReadBps", Asks::Entries, NO_BLKIO),
+    ("BlkioDeviceWriteBps", Asks::Entries, NO_BLKIO),
+    ("BlkioDeviceReadIOps", Asks::Entries, NO_BLKIO),
+    ("BlkioDeviceWriteIOps", Asks::Entries, NO_BLKIO),
     (
-        "GroupAdd",
+        "Isolation",
+        Asks::ModeOtherThan(&["", "default"]),
+        "containers on Linux have one isolation, the default",
+    ),
+    (
+        "Annotations",
         Asks::Entries,
-        "set the groups with --user uid:gid",
+        "minidock has no OCI runtime to pass annotations to",
     ),
     (
         "Runtime",
@@ -233,7 +245,7 @@ mod tests {
             "ExtraHosts": null, "Links": null, "Devices": [], "Mounts": null, "VolumesFrom": null,
             "PidMode": "", "IpcMode": "", "UTSMode": "", "UsernsMode": "", "Sysctls": null,
             "CgroupParent": "", "CpusetCpus": "", "CpuQuota": 0, "CpuPeriod": 0,
-            "BlkioWeight": 0, "MemorySwap": 0, "MemoryReservation": 0, "OomKillDisable": false,
+            "BlkioWeight": 0, "MemorySwap": 0, "MemorySwappiness": -1, "CgroupnsMode": "", "MemoryReservation": 0, "OomKillDisable": false,
             "Runtime": "", "ConsoleSize": [24, 80], "Isolation": "", "ShmSize": 0,
         }));
         let config = map(json!({"Volumes": {}, "ExposedPorts": {}, "MacAddress": ""}));
@@ -248,13 +260,23 @@ mod tests {
     #[test]
     fn a_setting_that_asks_for_something_is_refused_by_name() {
         for (host, field) in [
-            (json!({"Privileged": true}), "HostConfig.Privileged"),
-            (json!({"CapAdd": ["NET_ADMIN"]}), "HostConfig.CapAdd"),
+            (
+                json!({"Devices": [{"PathOnHost": "/dev/sda"}]}),
+                "HostConfig.Devices",
+            ),
+            (
+                json!({"MemorySwappiness": 0}),
+                "HostConfig.MemorySwappiness",
+            ),
+            (
+                json!({"CgroupnsMode": "private"}),
+                "HostConfig.CgroupnsMode",
+            ),
             (
                 json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}),
                 "HostConfig.PortBindings",
             ),
-            (json!({"PidMode": "host"}), "HostConfig.PidMode"),
+            (json!({"UsernsMode": "keep-id"}), "HostConfig.UsernsMode"),
             (json!({"BlkioWeight": 300}), "HostConfig.BlkioWeight"),
             (
                 json!({"VolumeDriver": "flocker"}),

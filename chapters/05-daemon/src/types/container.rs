@@ -143,22 +143,70 @@ pub struct HostConfig {
     pub readonly_rootfs: bool,
     /// `--security-opt`: `seccomp=unconfined`, `no-new-privileges`.
     pub security_opt: Option<Vec<String>>,
-    /// Run an init process as PID 1: refused when `true` (minidock has no
-    /// init binary to inject).
+    /// Run a tiny init as PID 1 that reaps orphans and forwards signals.
     pub init: Option<bool>,
+    /// `--cap-add`: capabilities on top of Docker's 14 (`ALL`: every one).
+    pub cap_add: Option<Vec<String>>,
+    /// `--cap-drop`: capabilities taken away (`ALL`: every one).
+    pub cap_drop: Option<Vec<String>>,
+    /// `--privileged`: every capability and device, no seccomp, no masked paths.
+    #[serde(default, deserialize_with = "nullable")]
+    pub privileged: bool,
+    /// `--pid`: `""` (its own), `host` or `container:NAME`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub pid_mode: String,
+    /// `--ipc`: `""`/`private`/`shareable`, `host` or `container:NAME`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub ipc_mode: String,
+    /// `--uts`: `""` or `host`.
+    #[serde(rename = "UTSMode", default, deserialize_with = "nullable")]
+    pub uts_mode: String,
+    /// `--group-add`: supplementary groups, names or gids.
+    pub group_add: Option<Vec<String>>,
+    /// `--shm-size`: bytes of `/dev/shm` (0: Docker's 64 MiB).
+    #[serde(default, deserialize_with = "nullable")]
+    pub shm_size: i64,
+    /// `--ulimit`.
+    pub ulimits: Option<Vec<Ulimit>>,
+    /// `--sysctl`: namespaced kernel parameters.
+    pub sysctls: Option<BTreeMap<String, String>>,
+    /// `--oom-score-adj`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub oom_score_adj: i64,
+    /// Paths hidden from the container (Docker's list when not given).
+    pub masked_paths: Option<Vec<String>>,
+    /// Paths made read-only (Docker's list when not given).
+    pub readonly_paths: Option<Vec<String>>,
     /// `--mount`: the API's `Mount` objects, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<serde_json::Value>>,
     /// `--tmpfs`: container path → mount options.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<BTreeMap<String, String>>,
-    /// `--volumes-from`: `container[:ro|:rw]`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `--volumes-from`: `container[:ro|:rw]` (`null` when none, as dockerd).
+    #[serde(default)]
     pub volumes_from: Option<Vec<String>>,
-    /// The fields minidock does not read, kept to refuse those that ask for
-    /// something (see `engine::unsupported`).
-    #[serde(flatten, skip_serializing)]
+    /// The fields minidock does not read: kept to refuse those that ask for
+    /// something (see `engine::unsupported`), stored with the request and
+    /// shown again in inspect (with Docker's defaults for those not sent,
+    /// see `compat::host_config`).
+    #[serde(flatten)]
     pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// One `--ulimit`: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ulimit {
+    /// `nofile`, `nproc`, `core`, …
+    #[serde(default, deserialize_with = "nullable")]
+    pub name: String,
+    /// The soft limit.
+    #[serde(default, deserialize_with = "nullable")]
+    pub soft: i64,
+    /// The hard limit.
+    #[serde(default, deserialize_with = "nullable")]
+    pub hard: i64,
 }
 
 /// The body of `POST /containers/create`: the `Config` fields at the top

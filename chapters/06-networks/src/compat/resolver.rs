@@ -1,6 +1,13 @@
-//! The DNS server of user-defined networks: one UDP socket per network on
-//! its gateway's port 53, answered from the daemon's records of who is on
-//! which network ([`crate::dns`] reads the queries and writes the answers).
+//! The DNS server of user-defined networks: one UDP socket and one TCP
+//! listener per network on its gateway's port 53, answered from the
+//! daemon's records of who is on which network ([`crate::dns`] reads the
+//! queries and writes the answers).
+//!
+//! Over TCP (RFC 1035 §4.2.2, RFC 7766) each message is preceded by its
+//! length in two bytes, and a client may send several queries on one
+//! connection; clients fall back to it when an answer over UDP comes
+//! truncated, and some resolvers (`dig +tcp`, `options use-vc`) use it
+//! from the start.
 //!
 //! Docker puts its resolver at `127.0.0.11` inside each container and
 //! steers the packets to the daemon with NAT rules in the container's
@@ -15,7 +22,8 @@
 use crate::dns::{self, Presence};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -23,6 +31,9 @@ use std::time::Duration;
 
 /// How long a forwarded query waits for the host's server.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a TCP connection may sit idle between queries (RFC 7766
+/// asks servers to close idle connections after seconds).
+const TCP_IDLE: Duration = Duration::from_secs(10);
 
 /// Who answers to which name: every container's place on every network.
 #[derive(Debug, Default)]
@@ -36,6 +47,8 @@ struct Server {
     address: SocketAddrV4,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// The TCP side; `None` when port 53/tcp was taken (UDP still serves).
+    tcp: Option<JoinHandle<()>>,
 }
 
 /// The resolver of every user-defined network.
@@ -88,27 +101,44 @@ impl Resolver {
             source,
         })?;
         let stop = Arc::new(AtomicBool::new(false));
-        let context = Context {
+        let context = Arc::new(Context {
             socket: Arc::new(socket),
             network: network.to_string(),
             records: self.records.clone(),
             upstream: self.upstream.clone(),
-        };
-        let stopping = stop.clone();
+        });
+        let short = &network[..network.len().min(12)];
+        let (udp_context, stopping) = (context.clone(), stop.clone());
         let thread = std::thread::Builder::new()
-            .name(format!("dns-{}", &network[..network.len().min(12)]))
-            .spawn(move || context.run(&stopping))
+            .name(format!("dns-{short}"))
+            .spawn(move || udp_context.run(&stopping))
             .map_err(|source| Error::Io {
                 what: "start the DNS server on",
                 path: address.to_string().into(),
                 source,
             })?;
+        let tcp = match TcpListener::bind(address) {
+            Ok(listener) => {
+                let stopping = stop.clone();
+                std::thread::Builder::new()
+                    .name(format!("dns-tcp-{short}"))
+                    .spawn(move || context.run_tcp(&listener, &stopping))
+                    .ok()
+            }
+            Err(err) => {
+                eprintln!(
+                    "minidockd: WARNING: no DNS over TCP on {address}: {err}; UDP still answers"
+                );
+                None
+            }
+        };
         servers.insert(
             network.to_string(),
             Server {
                 address,
                 stop,
                 thread: Some(thread),
+                tcp,
             },
         );
         Ok(())
@@ -128,6 +158,11 @@ impl Resolver {
                 waker.send_to(&[], server.address).ok();
             }
             if let Some(thread) = server.thread.take() {
+                thread.join().ok();
+            }
+            if let Some(thread) = server.tcp.take() {
+                // A connection wakes the thread from its `accept`.
+                TcpStream::connect_timeout(&server.address.into(), Duration::from_secs(1)).ok();
                 thread.join().ok();
             }
         }
@@ -179,15 +214,70 @@ impl Context {
         }
     }
 
-    fn answer(&self, query: &[u8], from: SocketAddr) {
-        let question = match dns::parse_query(query) {
-            Ok(q) => q,
-            Err(_) => {
-                self.socket
-                    .send_to(&dns::error_answer(query, dns::FORMERR), from)
-                    .ok();
+    /// Accepts TCP connections until `stop`, each served on a thread of
+    /// its own.
+    fn run_tcp(self: &Arc<Self>, listener: &TcpListener, stop: &AtomicBool) {
+        for stream in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
                 return;
             }
+            let Ok(stream) = stream else {
+                continue;
+            };
+            let context = self.clone();
+            std::thread::spawn(move || context.serve_connection(stream));
+        }
+    }
+
+    /// Answers the queries of one TCP connection: two bytes of length,
+    /// then the message, both ways; until the client closes it or is idle
+    /// for [`TCP_IDLE`].
+    fn serve_connection(&self, mut stream: TcpStream) {
+        let Ok(from) = stream.peer_addr() else {
+            return;
+        };
+        if stream.set_read_timeout(Some(TCP_IDLE)).is_err() {
+            return;
+        }
+        loop {
+            let mut length = [0u8; 2];
+            if stream.read_exact(&mut length).is_err() {
+                return;
+            }
+            let mut query = vec![0u8; usize::from(u16::from_be_bytes(length))];
+            if stream.read_exact(&mut query).is_err() {
+                return;
+            }
+            let answer = match self.resolve(&query, from) {
+                Resolved::Answer(packet) => packet,
+                Resolved::Forward => forward_to(&self.upstream, &query),
+            };
+            let Ok(len) = u16::try_from(answer.len()) else {
+                return;
+            };
+            let mut framed = len.to_be_bytes().to_vec();
+            framed.extend(answer);
+            if stream.write_all(&framed).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn answer(&self, query: &[u8], from: SocketAddr) {
+        match self.resolve(query, from) {
+            Resolved::Answer(packet) => {
+                self.socket.send_to(&packet, from).ok();
+            }
+            Resolved::Forward => self.forward(query.to_vec(), from),
+        }
+    }
+
+    /// The answer to `query` from `from`, or that the host's servers are
+    /// to be asked.
+    fn resolve(&self, query: &[u8], from: SocketAddr) -> Resolved {
+        let question = match dns::parse_query(query) {
+            Ok(q) => q,
+            Err(_) => return Resolved::Answer(dns::error_answer(query, dns::FORMERR)),
         };
         let asker = match from.ip() {
             std::net::IpAddr::V4(ip) => ip,
@@ -205,11 +295,9 @@ impl Context {
             )
         };
         if found.is_none() && !self.upstream.is_empty() {
-            self.forward(query.to_vec(), from);
-            return;
+            return Resolved::Forward;
         }
-        let packet = dns::answer(query, &question, found.as_deref());
-        self.socket.send_to(&packet, from).ok();
+        Resolved::Answer(dns::answer(query, &question, found.as_deref()))
     }
 
     /// Asks the host's servers, from a thread of its own so that a slow
@@ -218,29 +306,41 @@ impl Context {
         let socket = self.socket.clone();
         let upstream = self.upstream.clone();
         std::thread::spawn(move || {
-            for server in upstream {
-                let bind: SocketAddr = if server.is_ipv4() {
-                    (Ipv4Addr::UNSPECIFIED, 0).into()
-                } else {
-                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-                };
-                let Ok(out) = UdpSocket::bind(bind) else {
-                    continue;
-                };
-                if out.set_read_timeout(Some(FORWARD_TIMEOUT)).is_err()
-                    || out.connect(server).is_err()
-                    || out.send(&query).is_err()
-                {
-                    continue;
-                }
-                let mut buffer = [0u8; 4096];
-                if let Ok(len) = out.recv(&mut buffer) {
-                    socket.send_to(&buffer[..len], to).ok();
-                    return;
-                }
-            }
-            // No server answered: say so rather than let the client wait.
-            socket.send_to(&dns::error_answer(&query, 2), to).ok();
+            socket.send_to(&forward_to(&upstream, &query), to).ok();
         });
     }
+}
+
+/// What a query gets.
+enum Resolved {
+    /// This answer.
+    Answer(Vec<u8>),
+    /// The host's servers' answer.
+    Forward,
+}
+
+/// Asks the host's servers in turn; the first answer, or SERVFAIL when
+/// none answered (rather than let the client wait).
+fn forward_to(upstream: &[SocketAddr], query: &[u8]) -> Vec<u8> {
+    for server in upstream {
+        let bind: SocketAddr = if server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let Ok(out) = UdpSocket::bind(bind) else {
+            continue;
+        };
+        if out.set_read_timeout(Some(FORWARD_TIMEOUT)).is_err()
+            || out.connect(server).is_err()
+            || out.send(query).is_err()
+        {
+            continue;
+        }
+        let mut buffer = [0u8; 4096];
+        if let Ok(len) = out.recv(&mut buffer) {
+            return buffer[..len].to_vec();
+        }
+    }
+    dns::error_answer(query, 2)
 }

@@ -1,0 +1,42 @@
+# Shared by the bench scripts: a daemon of the bench's own that leaves
+# nothing on the host.
+#
+# A minidockd keeps its default network's bridge and nftables table, and
+# its cgroup parent, across restarts (as Docker keeps docker0): removing
+# its directory does not remove them. A bench therefore gives its daemon a
+# cgroup parent named after the bench's directory and a subnet of its own,
+# and at the end removes what the daemon's tag marks (every link's alias
+# and table's comment is `minidock ROOT/networks`) and the cgroup parent.
+#
+#   . bench/lib.sh
+#   dir=$(mktemp -d /tmp/minidock-bench.XXXXXX)
+#   minidockd $(bench_daemon_flags "$dir") --root "$dir/root" … &
+#   …
+#   bench_cleanup_host "$dir"      (in the EXIT trap, after the daemon stopped)
+
+# The flags of a bench daemon on DIR: its own cgroup parent; the default
+# network on $SUBNET (a /24 of 172.16.0.0/12 by default, not Docker's
+# 172.17.0.0/16, which a Docker engine on the same host may hold).
+bench_daemon_flags() {
+    printf -- '--cgroup-parent %s --bridge-subnet %s --ip-forward=false --dns-forward=false' \
+        "$(basename "$1")" "${SUBNET:-172.31.240.0/24}"
+}
+
+# Removes the links and nftables tables tagged with DIR, and the (empty)
+# cgroup parent named after DIR, in every hierarchy.
+bench_cleanup_host() {
+    local dir=$1 name link table
+    name=$(basename "$dir")
+    # A veth goes with its container's namespace, a moment after.
+    sleep 0.5
+    ip -o link show | grep -F "alias minidock $dir/" | awk -F': ' '{print $2}' | cut -d@ -f1 |
+        while read -r link; do ip link del "$link" 2>/dev/null || true; done
+    for table in $(nft list tables ip 2>/dev/null | awk '$3 ~ /^minidock-/ {print $3}'); do
+        if nft list table ip "$table" 2>/dev/null | grep -qF "comment \"minidock $dir/"; then
+            nft delete table ip "$table" 2>/dev/null || true
+        fi
+    done
+    for group in /sys/fs/cgroup/"$name" /sys/fs/cgroup/*/"$name"; do
+        [ -d "$group" ] && rmdir "$group" 2>/dev/null || true
+    done
+}
