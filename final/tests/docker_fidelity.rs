@@ -265,6 +265,8 @@ fn pid_ipc_and_uts_namespaces_are_shared_with_the_host_or_a_container() {
         "owner",
         "--network",
         "none",
+        "--ipc",
+        "shareable",
         "busybox",
         "sh",
         "-c",
@@ -289,7 +291,12 @@ fn pid_ipc_and_uts_namespaces_are_shared_with_the_host_or_a_container() {
         "the owner's process is in view: {out}"
     );
     let host_config = &inspect(&d, "owner")["HostConfig"];
-    assert_eq!(host_config["IpcMode"], "private");
+    assert_eq!(host_config["IpcMode"], "shareable");
+    // As in Docker, a donor must have been created shareable.
+    ok(d.docker()
+        .args(["create", "--name", "private", "busybox", "true"]));
+    let refused = sh_fails(&d, &["--ipc", "container:private"], "true");
+    assert!(refused.contains("non-shareable"), "{refused}");
     ok(d.docker().args(["stop", "-t", "0", "owner"]));
     let refused = sh_fails(&d, &["--pid", "container:owner"], "true");
     assert!(refused.contains("not running"), "{refused}");
@@ -692,4 +699,88 @@ fn inspect_shows_every_host_config_key_and_keeps_what_was_sent() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("HostConfig.Devices"), "{body}");
+}
+
+#[test]
+fn the_minidock_cli_sends_the_same_settings() {
+    let d = Daemon::start();
+    d.load_busybox();
+    let out = d.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--cap-add",
+        "NET_ADMIN",
+        "--cap-drop",
+        "CHOWN",
+        "--shm-size",
+        "16m",
+        "--ulimit",
+        "nofile=100:200",
+        "--sysctl",
+        "kernel.shmmni=999",
+        "--oom-score-adj",
+        "300",
+        "--group-add",
+        "4321",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "grep CapEff /proc/self/status; df -k /dev/shm | tail -n 1; ulimit -n; ulimit -Hn; \
+         cat /proc/sys/kernel/shmmni /proc/self/oom_score_adj; id -G; echo $$",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "CapEff:\t00000000a80435fa", "{out}");
+    assert_eq!(lines[1].split_whitespace().nth(1), Some("16384"), "{out}");
+    assert_eq!(&lines[2..6], ["100", "200", "999", "300"], "{out}");
+    assert!(lines[6].split_whitespace().any(|g| g == "4321"), "{out}");
+    assert_ne!(
+        lines[7], "1",
+        "the command is not PID 1 under --init: {out}"
+    );
+
+    d.ok(&[
+        "create",
+        "--name",
+        "settings",
+        "--network",
+        "none",
+        "--privileged",
+        "--pid",
+        "host",
+        "--ipc",
+        "host",
+        "--uts",
+        "host",
+        "--stop-signal",
+        "SIGUSR1",
+        "--stop-timeout",
+        "3",
+        "busybox",
+        "true",
+    ]);
+    let text = d.ok(&["inspect", "settings"]);
+    let all: Value = serde_json::from_str(&text).expect("inspect prints JSON");
+    let (config, host) = (&all[0]["Config"], &all[0]["HostConfig"]);
+    assert_eq!(config["StopSignal"], "SIGUSR1");
+    assert_eq!(config["StopTimeout"], 3);
+    assert_eq!(host["Privileged"], true);
+    assert_eq!(
+        (&host["PidMode"], &host["IpcMode"], &host["UTSMode"]),
+        (&"host".into(), &"host".into(), &"host".into())
+    );
+    assert_eq!(
+        host["MaskedPaths"],
+        serde_json::json!([]),
+        "none for a privileged one"
+    );
+    let refused = d.run(&["run", "--rm", "--ulimit", "nofile", "busybox", "true"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("--ulimit"),
+        "{}",
+        stderr(&refused)
+    );
 }

@@ -233,6 +233,10 @@ pub struct TestCommand<'a> {
     /// (for a log line that never comes, say). The whole process group is killed and the
     /// run counts as failed, with a failure named `(timed out)`.
     pub timeout: Option<Duration>,
+    /// Run only the tests with exactly these names (libtest's `--exact` filters); empty runs
+    /// every test. `verify` first runs an exercise's recorded guards alone: one of them
+    /// failing already proves the exercise guarded, without the chapter's slow tests.
+    pub only: &'a [String],
 }
 
 /// The cargo to call: `$CARGO` when running under cargo (as `cargo workbook` does), else `cargo`.
@@ -260,8 +264,16 @@ impl TestCommand<'_> {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let mut test_args = Vec::new();
         if let Some(threads) = self.test_threads {
-            command.args(["--", &format!("--test-threads={threads}")]);
+            test_args.push(format!("--test-threads={threads}"));
+        }
+        if !self.only.is_empty() {
+            test_args.push("--exact".to_string());
+            test_args.extend(self.only.iter().cloned());
+        }
+        if !test_args.is_empty() {
+            command.arg("--").args(&test_args);
         }
         let mut child = command
             .spawn()

@@ -306,6 +306,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             verbose: options.verbose,
             fail_fast: false,
             timeout: None,
+            only: &[],
         }
         .run()?;
         let statuses: Vec<Status> = chapter

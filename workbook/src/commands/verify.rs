@@ -251,6 +251,7 @@ fn test(
     chapter: &Chapter,
     options: &Options,
     fail_fast: bool,
+    only: &[String],
 ) -> Result<TestRun> {
     TestCommand {
         root: &workspace.root,
@@ -264,6 +265,7 @@ fn test(
         } else {
             None
         },
+        only,
     }
     .run()
 }
@@ -344,7 +346,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         if !needs.is_empty() {
             chapter_problems += 1;
         }
-        let reference = test(workspace, chapter, options, false)?;
+        let reference = test(workspace, chapter, options, false, &[])?;
         let reference_ok =
             reference.compiled() && reference.success && reference.failures.is_empty();
         println!(
@@ -398,6 +400,12 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             continue;
         }
         let mut found = Guards::default();
+        // Unless the record is being written again, the committed guards are tried first.
+        let committed = if options.record_guards {
+            Guards::default()
+        } else {
+            Guards::load(&workspace.root, chapter)?
+        };
         for exercise in &chapter.exercises {
             let mut row = Row {
                 id: exercise.id.to_string(),
@@ -412,7 +420,13 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
                 rows.push(row);
                 continue;
             }
-            let run = without(workspace, chapter, exercise, options)?;
+            let run = without(
+                workspace,
+                chapter,
+                exercise,
+                options,
+                committed.of(exercise),
+            )?;
             row.compiles = Some(run.compiled());
             if !run.compiled() {
                 let error = run
@@ -655,11 +669,17 @@ fn report_guards(
 
 /// Runs the chapter's tests with `exercise` alone replaced by `todo!()`; the file is restored
 /// before this returns, whatever happens.
+///
+/// With `recorded` guards, those tests run first and alone: when one fails, the exercise is
+/// guarded and the record holds, and the chapter's other (often slow, container) tests need
+/// not run once per exercise. Only when none fails (a renamed test, a record gone stale) does
+/// the whole chapter run, to find what guards it now.
 fn without(
     workspace: &Workspace,
     chapter: &Chapter,
     exercise: &Exercise,
     options: &Options,
+    recorded: &[String],
 ) -> Result<TestRun> {
     let text = workspace.read(&exercise.file)?;
     let current = exercise::parse(&exercise.file, &text)?;
@@ -675,7 +695,13 @@ fn without(
         })?;
     let mutated = exercise::replace_bodies(&text, &[(target, target.todo_body())]);
     let mut swap = Swap::new(&workspace.root, &exercise.file, &mutated)?;
-    let run = test(workspace, chapter, options, true);
+    let mut run = test(workspace, chapter, options, true, recorded);
+    if run
+        .as_ref()
+        .is_ok_and(|r| r.compiled() && r.success && r.failures.is_empty() && !recorded.is_empty())
+    {
+        run = test(workspace, chapter, options, true, &[]);
+    }
     swap.restore()?;
     run
 }

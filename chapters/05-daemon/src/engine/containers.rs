@@ -977,6 +977,18 @@ impl ContainerService for RuntimeContainers {
                 let found = self.inner.resolve(name).map_err(|e| {
                     ApiError::BadParameter(format!("HostConfig.{field}: {}", e.message()))
                 })?;
+                // Docker's rule: only a donor created `--ipc shareable`
+                // lends its IPC namespace.
+                let shareable = found
+                    .request
+                    .as_ref()
+                    .is_some_and(|r| r.host_config.ipc_mode == "shareable");
+                if field == "IpcMode" && !shareable {
+                    return Err(ApiError::BadParameter(format!(
+                        "HostConfig.IpcMode: container {name} has a non-shareable IPC namespace \
+                         (hint: create it with --ipc shareable)"
+                    )));
+                }
                 *name = found.id.to_string();
             }
         }

@@ -2,14 +2,14 @@
 //!
 //! The Engine API has hundreds of container settings; minidock implements a
 //! few dozen. A daemon that silently ignored the rest would lie: `docker run
-//! -p 8080:80` would "work" with no port published, `--privileged` would
-//! run unprivileged, `--cap-add NET_ADMIN` would leave the container without
-//! it. So every setting minidock knows it does not implement is refused by
+//! -p 8080:80` would "work" with no port published, `--device /dev/sdb`
+//! would run without the device, `--blkio-weight 300` without the weight.
+//! So every setting minidock knows it does not implement is refused by
 //! name when a request asks for it, with what to do instead.
 //!
 //! "Asks for it" matters: clients send many of these fields with empty
-//! values on every create (the docker CLI sends `"CapAdd": null`,
-//! `"PortBindings": {}`, `"Privileged": false`, …). Only a value that means
+//! values on every create (the docker CLI sends `"Devices": []`,
+//! `"PortBindings": {}`, `"BlkioWeight": 0`, …). Only a value that means
 //! something — `true`, a non-zero number, a non-empty string, list or map,
 //! a mode other than the default — is refused.
 
