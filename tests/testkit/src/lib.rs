@@ -16,6 +16,7 @@ mod layer;
 mod leak;
 mod names;
 mod network;
+mod pki;
 mod registry;
 mod root;
 mod rootfs;
@@ -38,7 +39,8 @@ pub use network::{
     network_allocations, network_leaks, network_resources, remove_daemon_networks, still_present,
     tagged_network_objects, test_subnets, TestSubnets,
 };
-pub use registry::Registry;
+pub use pki::{Issued, TestCa, Usage, Validity};
+pub use registry::{Registry, RegistryConfig, RegistryTls, TokenAuth};
 pub use root::require_root;
 pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
 pub use tools::{require_tool, run_ok, run_output};
