@@ -63,6 +63,9 @@ pub struct TokenAuth {
     pub issuer: String,
     /// The certificates that may sign tokens (PEM bundle).
     pub root_cert_bundle: PathBuf,
+    /// A user and password of the token server that skopeo pushes the
+    /// test's fixtures as.
+    pub seed_credentials: Option<(String, String)>,
 }
 
 impl Registry {
@@ -164,12 +167,17 @@ impl Registry {
     /// Writes config (and htpasswd) into a fresh temp dir and starts the
     /// server on a free port.
     fn spawn(binary: &Path, config: RegistryConfig) -> Registry {
-        let credentials = config.basic_auth.clone();
+        let credentials = config.basic_auth.clone().or_else(|| {
+            config
+                .token
+                .as_ref()
+                .and_then(|t| t.seed_credentials.clone())
+        });
         let dir = tempfile::Builder::new()
             .prefix("minidock-registry-")
             .tempdir()
             .expect("create the registry's temp dir");
-        let htpasswd = credentials.as_ref().map(|(user, password)| {
+        let htpasswd = config.basic_auth.as_ref().map(|(user, password)| {
             let hash = bcrypt::hash_with_result(password, BCRYPT_COST)
                 .expect("bcrypt a password")
                 .format_for_version(bcrypt::Version::TwoA);
