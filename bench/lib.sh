@@ -24,15 +24,21 @@ bench_daemon_flags() {
 
 # Removes the links and nftables tables tagged with DIR, and the (empty)
 # cgroup parent named after DIR, in every hierarchy.
+# Runs under `set -euo pipefail` (in an EXIT trap): a search that finds
+# nothing must not end it early.
 bench_cleanup_host() {
-    local dir=$1 name link table
+    local dir=$1 name link table links tables
     name=$(basename "$dir")
     # A veth goes with its container's namespace, a moment after.
     sleep 0.5
-    ip -o link show | grep -F "alias minidock $dir/" | awk -F': ' '{print $2}' | cut -d@ -f1 |
-        while read -r link; do ip link del "$link" 2>/dev/null || true; done
-    for table in $(nft list tables ip 2>/dev/null | awk '$3 ~ /^minidock-/ {print $3}'); do
-        if nft list table ip "$table" 2>/dev/null | grep -qF "comment \"minidock $dir/"; then
+    links=$(ip -o link show | { grep -F "alias minidock $dir/" || true; } |
+        awk -F': ' '{print $2}' | cut -d@ -f1)
+    for link in $links; do
+        ip link del "$link" 2>/dev/null || true
+    done
+    tables=$(nft list tables ip 2>/dev/null | awk '$3 ~ /^minidock-/ {print $3}' || true)
+    for table in $tables; do
+        if grep -qF "comment \"minidock $dir/" <<<"$(nft list table ip "$table" 2>/dev/null)"; then
             nft delete table ip "$table" 2>/dev/null || true
         fi
     done

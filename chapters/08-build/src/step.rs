@@ -18,15 +18,17 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Seek};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use minidock_images::{MountMethod, Rootfs};
 use minidock_lifecycle::attach::{read_frame, Frame};
-use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::config::{Bind, HostConfig, TmpfsMount, UserConfig};
 use minidock_lifecycle::{CreateOptions, WaitCondition};
 
 use crate::builder::{step_dir, step_error, BuildOptions, Builder, Message, PREDEFINED_ARGS};
 use crate::cache;
+use crate::compat::run_mount::{self, RunMount};
 pub use crate::config::Configurer;
 use crate::context::Context;
 use crate::copy::{
@@ -261,8 +263,9 @@ impl StepCtx<'_> {
         } else {
             format!("|{} {} {}", env.len(), env.join(" "), argv.join(" "))
         };
+        let (host_config, mounts_key) = self.run_mounts(i)?;
         let parent = stage.state.id.clone().unwrap_or_default();
-        let key = cache::key(&parent, &created_by, None);
+        let key = cache::key(&parent, &created_by, mounts_key.as_deref());
         if let Some(hit) = self.cached(&key)? {
             self.hit(stage, hit);
             return Ok(());
@@ -285,7 +288,7 @@ impl StepCtx<'_> {
                 user: Some(stage.state.get_str("User")).filter(|u| !u.is_empty()),
                 ..UserConfig::default()
             },
-            host_config: HostConfig::default(),
+            host_config,
         })?;
         // The daemon's default network, when the builder has one.
         let wired = match self.builder.network() {
@@ -315,6 +318,64 @@ impl StepCtx<'_> {
         self.done(stage, &key, next)
     }
     // ANCHOR_END: run
+
+    /// The mounts of a RUN's `--mount` flags, as the container's host
+    /// config, and what of them goes into the cache key (the specs, and
+    /// the content of bound context paths; `None` without mounts).
+    fn run_mounts(&self, i: &Instruction) -> Result<(HostConfig, Option<String>)> {
+        let mut host = HostConfig::default();
+        let mut key = String::new();
+        for flag in i.flags.iter().filter(|f| f.name == "mount") {
+            let spec = flag.value.as_deref().unwrap_or("");
+            key.push_str(spec);
+            key.push('\n');
+            match run_mount::parse(spec).map_err(|e| step_error(i, e))? {
+                RunMount::Cache {
+                    id,
+                    target,
+                    read_only,
+                } => {
+                    let dir = run_mount::cache_dir(self.builder.cache().dir(), &id);
+                    fs::create_dir_all(&dir).ctx("create", &dir)?;
+                    host.binds.push(Bind {
+                        source: dir,
+                        destination: target,
+                        read_only,
+                        propagation: Default::default(),
+                    });
+                }
+                RunMount::Bind { source, target } => {
+                    let root = self.context.root();
+                    let real = resolve_in_root(root, &source)
+                        .map_err(|e| step_error(i, format!("--mount source {source}: {e}")))?;
+                    let mut packer = Packer::new(io::sink(), None);
+                    packer
+                        .add(
+                            &real,
+                            "",
+                            source.trim_matches('/'),
+                            Some(self.context.ignore()),
+                        )
+                        .and_then(|()| packer.finish())
+                        .map(|(_, hash)| key.push_str(&hash))
+                        .map_err(|e| step_error(i, format!("--mount source {source}: {e}")))?;
+                    host.binds.push(Bind {
+                        source: real,
+                        destination: target,
+                        read_only: true,
+                        propagation: Default::default(),
+                    });
+                }
+                RunMount::Tmpfs { target, size } => host.tmpfs.push(TmpfsMount {
+                    destination: target,
+                    data: size.map(|s| format!("size={s}")).unwrap_or_default(),
+                    read_only: false,
+                    noexec: false,
+                }),
+            }
+        }
+        Ok((host, (!key.is_empty()).then_some(key)))
+    }
 
     /// Starts a RUN container attached, streams its output, and fails
     /// unless it exits with 0.
@@ -389,6 +450,13 @@ impl StepCtx<'_> {
             }
             words = names;
         }
+        // COPY <<EOF /file: each heredoc is a file named after its word,
+        // written out first and then copied like a context file.
+        let written = self.work.join(format!("heredocs-{}", unique()));
+        let heredocs = !i.heredocs.is_empty();
+        if heredocs {
+            words = self.write_heredocs(stage, i, &words, &written)?;
+        }
         let workdir = stage.state.get_str("WorkingDir");
         let dest = if dest_word.starts_with('/') {
             dest_word.clone()
@@ -426,6 +494,10 @@ impl StepCtx<'_> {
                 root: &downloads,
                 ignore: None,
             },
+            _ if heredocs => SourceRoot {
+                root: &written,
+                ignore: None,
+            },
             Some(_) => SourceRoot {
                 root: &from_dir.join("merged"),
                 ignore: None,
@@ -452,7 +524,7 @@ impl StepCtx<'_> {
             sources: &sources,
             src,
             // downloaded archives are copied, not unpacked (as Docker does)
-            add: add && from.is_none() && !urls,
+            add: add && from.is_none() && !urls && !heredocs,
             dest_is_dir: dest_is_dir || sources.len() > 1,
             dest: &dest,
             chmod,
@@ -559,6 +631,43 @@ impl StepCtx<'_> {
     }
     // ANCHOR_END: copy
 
+    /// Writes the heredocs of a COPY or ADD into `dir`, each as a file
+    /// (mode 0644) named after its word, its variables expanded unless the
+    /// word was quoted; returns the names, which replace the `<<WORD`s.
+    fn write_heredocs(
+        &mut self,
+        stage: &Stage,
+        i: &Instruction,
+        words: &[String],
+        dir: &Path,
+    ) -> Result<Vec<String>> {
+        let markers = words.iter().filter(|w| w.starts_with("<<")).count();
+        if markers != words.len() || markers != i.heredocs.len() || i.flag("from").is_some() {
+            return Err(step_error(
+                i,
+                format!(
+                    "{} takes heredocs or files, not both (and no --from with heredocs): \
+                     split it in two",
+                    i.keyword
+                ),
+            ));
+        }
+        fs::create_dir_all(dir).ctx("create", dir)?;
+        let mut names = Vec::new();
+        for doc in &i.heredocs {
+            let body = if doc.expand {
+                self.cfg().expand_text(stage, &doc.body)?
+            } else {
+                doc.body.clone()
+            };
+            let path = dir.join(&doc.name);
+            fs::write(&path, body).ctx("write", &path)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).ctx("chmod", &path)?;
+            names.push(doc.name.clone());
+        }
+        Ok(names)
+    }
+
     /// The image `--from=` names: an earlier stage (by name or number) or
     /// an image.
     fn source_stage(&mut self, i: &Instruction, name: &str) -> Result<ImageState> {
@@ -594,6 +703,7 @@ impl StepCtx<'_> {
             flags: Vec::new(),
             args: Args::Shell(labels.join(" ")),
             original: format!("LABEL {}", labels.join(" ")),
+            heredocs: Vec::new(),
         };
         self.config_step(stage, &line)
     }

@@ -569,3 +569,130 @@ fn add_downloads_a_url() {
         .unwrap();
     assert!(err.to_string().contains("use ADD"), "{err}");
 }
+
+#[test]
+fn heredocs_run_scripts_and_make_files() {
+    let f = fixture();
+    let dockerfile = r#"FROM busybox
+ARG GREETING=hello
+ENV NAME=world
+RUN <<EOF
+# a comment of the script, not of the Dockerfile
+echo "$GREETING from a script" > /script.txt
+
+echo second line >> /script.txt
+EOF
+RUN <<EOF
+#!/usr/bin/awk -f
+BEGIN { print "by awk" > "/awk.txt" }
+EOF
+RUN cat <<-END > /fed.txt
+	fed to cat
+	END
+COPY <<CONF <<'RAW' /etc/app/
+name = "$NAME"
+CONF
+raw $NAME
+RAW
+COPY <<EOF /single
+one file
+EOF
+CMD ["sh", "-c", "cat /script.txt /awk.txt /fed.txt /etc/app/CONF /etc/app/RAW /single; stat -c %a /single"]
+"#;
+    let built = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        f.run(&built.id),
+        "hello from a script\nsecond line\nby awk\nfed to cat\nname = \"world\"\nraw $NAME\none file\n644\n",
+        "{}",
+        built.output
+    );
+    // unchanged: every step from the cache; a changed body invalidates its step
+    let again = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(again.id, built.id);
+    let changed = dockerfile.replace("one file", "another file");
+    let rebuilt = f
+        .build(
+            &context(&[("Dockerfile", &changed)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(using_cache(&rebuilt.output), 6, "{}", rebuilt.output);
+    assert!(f.run(&rebuilt.id).contains("another file\n"));
+
+    // a heredoc without its end line, and heredocs mixed with files
+    for (dockerfile, expected) in [
+        ("FROM busybox\nRUN <<EOF\necho\n", "line 2, column 5"),
+        (
+            "FROM busybox\nCOPY <<EOF Dockerfile /d/\nx\nEOF\n",
+            "not both",
+        ),
+    ] {
+        let err = f
+            .build(
+                &context(&[("Dockerfile", dockerfile)]),
+                &BuildOptions::default(),
+            )
+            .err()
+            .expect("the build failed");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn run_mounts_cache_bind_and_tmpfs_stay_out_of_the_layer() {
+    let f = fixture();
+    let dockerfile = "FROM busybox
+RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=bind,source=src,target=/src sh -c 'cat /src/a > /copied; touch /src/x 2>/dev/null || echo read-only > /bind-rw'
+RUN --mount=type=tmpfs,target=/t,size=64k sh -c 'dd if=/dev/zero of=/t/f bs=1k count=100 2>/dev/null || echo full > /tmpfs-rc'
+CMD [\"sh\", \"-c\", \"cat /count /copied /bind-rw /tmpfs-rc; ls -A /cache /src /t\"]
+";
+    let tar = context(&[("Dockerfile", dockerfile), ("src/a", "from the context\n")]);
+    let built = f.build(&tar, &BuildOptions::default()).unwrap();
+    assert_eq!(
+        f.run(&built.id),
+        "1\nfrom the context\nread-only\nfull\n/cache:\n\n/src:\n\n/t:\n",
+        "{}",
+        built.output
+    );
+    // the cache directory outlives the build: a build without the cache sees it
+    let again = f
+        .build(
+            &tar,
+            &BuildOptions {
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(f.run(&again.id).starts_with("2\n"), "{}", again.output);
+    // a changed bound file runs its step again
+    let changed = context(&[("Dockerfile", dockerfile), ("src/a", "changed\n")]);
+    let rebuilt = f.build(&changed, &BuildOptions::default()).unwrap();
+    assert!(
+        f.run(&rebuilt.id).contains("changed\n"),
+        "{}",
+        rebuilt.output
+    );
+    assert_eq!(using_cache(&rebuilt.output), 1, "{}", rebuilt.output);
+
+    let secret = "FROM busybox\nRUN --mount=type=secret,id=npm cat /run/secrets/npm\n";
+    let err = f
+        .build(
+            &context(&[("Dockerfile", secret)]),
+            &BuildOptions::default(),
+        )
+        .err()
+        .expect("a secret mount is refused");
+    assert!(err.to_string().contains("type=secret"), "{err}");
+}
