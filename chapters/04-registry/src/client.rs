@@ -47,6 +47,9 @@ pub struct ClientOptions {
     pub retry_delay: Duration,
     /// Limit for connecting and for each read from the network.
     pub io_timeout: Duration,
+    /// Per-registry CAs and client certificates (`certs.d/<host:port>/`,
+    /// see [`crate::tls`]); `None`: none.
+    pub certs_dir: Option<PathBuf>,
 }
 
 impl Default for ClientOptions {
@@ -58,6 +61,7 @@ impl Default for ClientOptions {
             tries: 3,
             retry_delay: Duration::from_millis(500),
             io_timeout: Duration::from_secs(60),
+            certs_dir: Some(PathBuf::from(crate::tls::DEFAULT_CERTS_DIR)),
         }
     }
 }
@@ -67,6 +71,9 @@ impl Default for ClientOptions {
 /// It is `Sync`: layer downloads share one client across threads.
 pub struct Client {
     agent: ureq::Agent,
+    /// Agents with their own TLS settings, for hosts that have a
+    /// certificate directory, by `host:port`.
+    tls_agents: Mutex<HashMap<String, ureq::Agent>>,
     pub(crate) options: ClientOptions,
     tokens: TokenCache,
     /// The challenge each registry host answered to `GET /v2/`
@@ -86,21 +93,9 @@ impl Default for Client {
 impl Client {
     /// A client with these options.
     pub fn new(options: ClientOptions) -> Client {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            // Statuses are protocol answers here (401 starts auth, 404 is
-            // "missing blob"), not errors.
-            .http_status_as_error(false)
-            // We follow redirects ourselves, see `send_raw`.
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .user_agent(concat!("minidock/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(options.io_timeout))
-            .timeout_per_read(Some(options.io_timeout))
-            .timeout_per_write(Some(options.io_timeout))
-            .build()
-            .into();
         Client {
-            agent,
+            agent: new_agent(&options, None),
+            tls_agents: Mutex::new(HashMap::new()),
             options,
             tokens: TokenCache::default(),
             challenges: Mutex::new(HashMap::new()),
@@ -121,10 +116,40 @@ impl Client {
             .insert(domain.to_string(), creds);
     }
 
-    /// The endpoint of a registry domain, honouring the insecure list.
+    /// The endpoint of a registry domain, honouring the insecure list and
+    /// the certificate directories.
     pub fn endpoint(&self, domain: &str) -> Endpoint {
-        Endpoint::for_domain(domain, &self.options.insecure_registries)
+        Endpoint::for_domain_in(
+            domain,
+            &self.options.insecure_registries,
+            self.options.certs_dir.as_deref(),
+        )
     }
+
+    // ANCHOR: agent_for
+    /// The agent for a URL: the shared one, or for an HTTPS host with a
+    /// certificate directory, one with that directory's CAs and client
+    /// certificate (made once, then kept with its connections).
+    fn agent_for(&self, url: &str) -> Result<ureq::Agent> {
+        let (Some(dir), Some(authority)) = (
+            self.options.certs_dir.as_deref(),
+            url.strip_prefix("https://")
+                .and_then(|rest| rest.split(['/', '?', '#']).next()),
+        ) else {
+            return Ok(self.agent.clone());
+        };
+        let mut agents = self.tls_agents.lock().expect("agents lock");
+        if let Some(agent) = agents.get(authority) {
+            return Ok(agent.clone());
+        }
+        let Some(certs) = crate::tls::HostCerts::find(dir, authority)? else {
+            return Ok(self.agent.clone());
+        };
+        let agent = new_agent(&self.options, Some(certs.tls_config()?));
+        agents.insert(authority.to_string(), agent.clone());
+        Ok(agent)
+    }
+    // ANCHOR_END: agent_for
 
     /// The credentials for a registry: explicit ones, else the file's.
     pub fn credentials_for(&self, domain: &str) -> Result<Option<Credentials>> {
@@ -361,18 +386,31 @@ impl Client {
             if let Some(auth) = authorization.filter(|_| origin_of(&url) == origin) {
                 builder = builder.header("Authorization", auth);
             }
-            let transport = |source| RegistryError::Transport {
-                registry: endpoint.domain.clone(),
-                url: url.clone(),
-                source,
+            let transport = |source: ureq::Error| {
+                let authority = origin_of(&url);
+                let authority = authority.rsplit('/').next().unwrap_or_default();
+                let authority = authority.strip_suffix(":443").unwrap_or(authority);
+                match crate::tls::explain(&source, authority, self.options.certs_dir.as_deref()) {
+                    Some(reason) => RegistryError::Tls {
+                        registry: endpoint.domain.clone(),
+                        url: url.clone(),
+                        reason,
+                    },
+                    None => RegistryError::Transport {
+                        registry: endpoint.domain.clone(),
+                        url: url.clone(),
+                        source,
+                    },
+                }
             };
+            let agent = self.agent_for(&url)?;
             // GET and HEAD carry no body at all (not even `Content-Length: 0`).
             let sent = if matches!(method, "GET" | "HEAD" | "DELETE") {
                 let request = builder.body(()).map_err(|e| transport(e.into()))?;
-                self.agent.run(request)
+                agent.run(request)
             } else {
                 let request = builder.body(body).map_err(|e| transport(e.into()))?;
-                self.agent.run(request)
+                agent.run(request)
             };
             let resp = sent.map_err(transport)?;
             let status = resp.status().as_u16();
@@ -395,6 +433,26 @@ impl Client {
         })
     }
     // ANCHOR_END: send_raw
+}
+
+/// An HTTP agent with the client's settings and, for a registry with a
+/// certificate directory, its TLS settings.
+fn new_agent(options: &ClientOptions, tls: Option<ureq::tls::TlsConfig>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        // Statuses are protocol answers here (401 starts auth, 404 is
+        // "missing blob"), not errors.
+        .http_status_as_error(false)
+        // We follow redirects ourselves, see `send_raw`.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .user_agent(concat!("minidock/", env!("CARGO_PKG_VERSION")))
+        .timeout_connect(Some(options.io_timeout))
+        .timeout_per_read(Some(options.io_timeout))
+        .timeout_per_write(Some(options.io_timeout));
+    if let Some(tls) = tls {
+        config = config.tls_config(tls);
+    }
+    config.build().into()
 }
 
 /// One request to make: method, URL, extra headers and body.

@@ -11,8 +11,12 @@
 //!   by default); every other registry is HTTPS unless the user marked it
 //!   insecure, because an image fetched over plain HTTP from the network
 //!   could have been swapped on the way — only digests would notice.
+//! - A registry with a certificate directory (`certs.d/<host:port>/`, see
+//!   [`crate::tls`]) is HTTPS even on the loopback interface: the directory
+//!   says it speaks TLS, and with which certificates.
 
 use std::net::IpAddr;
+use std::path::Path;
 
 /// Docker Hub's domain in references.
 pub const DOCKER_HUB_DOMAIN: &str = "docker.io";
@@ -66,6 +70,19 @@ impl Endpoint {
             host,
         }
     }
+
+    // ANCHOR: for_domain_in
+    /// [`Endpoint::for_domain`], then HTTPS whatever the address when
+    /// `certs_dir` has a directory for the registry's host.
+    pub fn for_domain_in(domain: &str, insecure: &[String], certs_dir: Option<&Path>) -> Endpoint {
+        let mut endpoint = Endpoint::for_domain(domain, insecure);
+        if certs_dir.is_some_and(|dir| crate::tls::HostCerts::dir_of(dir, &endpoint.host).is_some())
+        {
+            endpoint.scheme = Scheme::Https;
+        }
+        endpoint
+    }
+    // ANCHOR_END: for_domain_in
 
     /// `SCHEME://HOST` without a trailing slash.
     pub fn base_url(&self) -> String {
@@ -140,7 +157,21 @@ mod tests {
         ] {
             assert_eq!(Endpoint::for_domain(domain, &[]).scheme, scheme, "{domain}");
         }
+        let certs = tempfile::tempdir().unwrap();
+        std::fs::create_dir(certs.path().join("127.0.0.1:5000")).unwrap();
+        std::fs::create_dir(certs.path().join("10.0.0.5:5000")).unwrap();
+        let tls = |d: &str| Endpoint::for_domain_in(d, &[], Some(certs.path())).scheme;
+        assert_eq!(
+            tls("127.0.0.1:5000"),
+            Scheme::Https,
+            "a certs.d entry means TLS"
+        );
+        assert_eq!(tls("127.0.0.1:5001"), Scheme::Http);
         let insecure = vec!["10.0.0.5:5000".to_string()];
+        assert_eq!(
+            Endpoint::for_domain_in("10.0.0.5:5000", &insecure, Some(certs.path())).scheme,
+            Scheme::Https
+        );
         let e = Endpoint::for_domain("10.0.0.5:5000", &insecure);
         assert_eq!(e.base_url(), "http://10.0.0.5:5000");
         assert_eq!(e.auth_key(), "10.0.0.5:5000");

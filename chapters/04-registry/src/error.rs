@@ -173,6 +173,20 @@ pub enum RegistryError {
     #[error("credentials file {path}: {reason}")]
     Credentials { path: PathBuf, reason: String },
 
+    /// A file of a registry's certificate directory (`certs.d/<host>/`)
+    /// is missing its pair or is not a certificate or key.
+    #[error("registry certificates {path}: {reason}")]
+    Certs { path: PathBuf, reason: String },
+
+    /// The TLS handshake failed: an unknown CA, an expired certificate,
+    /// a certificate for another host, a refused client certificate.
+    #[error("cannot talk to {registry} ({url}): {reason}")]
+    Tls {
+        registry: String,
+        url: String,
+        reason: String,
+    },
+
     /// Bad input from the caller (a platform string, an image name).
     #[error("{0}")]
     Invalid(String),

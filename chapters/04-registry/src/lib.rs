@@ -6,6 +6,8 @@
 //!
 //! - [`endpoint`]: from a reference's domain to a base URL (Docker Hub's
 //!   special case, plain HTTP for loopback registries);
+//! - [`tls`]: HTTPS to registries, with a private CA and a client
+//!   certificate per registry from `certs.d/<host:port>/`, as Docker;
 //! - [`challenge`] and [`auth`]: the `WWW-Authenticate` challenge and its
 //!   answer, a Bearer token from the token server or Basic credentials;
 //!   [`credentials`] reads and writes them in Docker's `config.json`;
@@ -42,6 +44,7 @@ pub mod manifest;
 pub mod progress;
 pub mod pull;
 pub mod push;
+pub mod tls;
 
 pub use challenge::{parse_challenge, Challenge};
 pub use client::{Client, ClientOptions, Repo};

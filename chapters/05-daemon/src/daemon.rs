@@ -45,7 +45,15 @@ pub struct DaemonConfig {
     /// `--insecure-tcp-without-tls-i-know-this-is-root`: serve a TCP host
     /// without TLS. Without it (and without `tls`), a TCP host is refused.
     pub insecure_tcp: bool,
+    /// How to reach registries: insecure ones, mirrors, the certificate
+    /// directory. Shared with the image service, so a reload reaches the
+    /// next pull.
+    pub registry: RegistrySettings,
 }
+
+/// The registry client's settings (chapter 04), shared and replaceable
+/// while the daemon runs.
+pub type RegistrySettings = Arc<std::sync::RwLock<minidock_registry::ClientOptions>>;
 
 impl Default for DaemonConfig {
     fn default() -> DaemonConfig {
@@ -58,6 +66,7 @@ impl Default for DaemonConfig {
             debug: false,
             tls: None,
             insecure_tcp: false,
+            registry: RegistrySettings::default(),
         }
     }
 }

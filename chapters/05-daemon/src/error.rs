@@ -43,7 +43,7 @@ impl ApiError {
     // ANCHOR: status
     /// The HTTP status Docker answers this kind of error with.
     pub fn status(&self) -> StatusCode {
-        // exercise 5.4 error-status: map each kind of error to the status code Docker answers it with.
+        // exercise 5.3 error-status: map each kind of error to the status code Docker answers it with.
         // hint: 400 BAD_REQUEST, 401 UNAUTHORIZED, 404 NOT_FOUND, 409 CONFLICT, 413 PAYLOAD_TOO_LARGE, 501, 500
         // hint: clients act on the code: the docker CLI pulls the image when create answers 404
         match self {

@@ -59,7 +59,7 @@ pub enum FrameError {
 // ANCHOR: encode_header
 /// The 8-byte header announcing `len` bytes of `stream`.
 pub fn encode_header(stream: StreamType, len: u32) -> [u8; HEADER_LEN] {
-    // exercise 5.2 frame-encode: build the 8-byte header [stream, 0, 0, 0, len as u32 big-endian].
+    // exercise 5.7 frame-encode: build the 8-byte header [stream, 0, 0, 0, len as u32 big-endian].
     // hint: `stream as u8` gives the stream byte
     // hint: u32::to_be_bytes gives the four length bytes in network order
     let len = len.to_be_bytes();

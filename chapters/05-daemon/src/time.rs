@@ -100,7 +100,7 @@ pub fn unix_seconds(time: SystemTime) -> i64 {
 /// "3 weeks", "4 months", "2 years" (the rules of `HumanDuration` in
 /// Docker's go-units).
 pub fn human_duration(d: Duration) -> String {
-    // exercise 5.6 human-duration: say a duration the way `docker ps` does.
+    // exercise 5.9 human-duration: say a duration the way `docker ps` does.
     // hint: under 1 s "Less than a second"; 1 s "1 second"; under 60 s "N seconds";
     // hint: 1 whole minute "About a minute"; under 60 min "N minutes";
     // hint: then round to the nearest hour: 1 "About an hour"; under 48 "N hours";

@@ -62,7 +62,7 @@ pub struct LifeState {
 /// Whether `condition` is met in state `now` for a waiter who asked in state
 /// `asked`.
 pub fn condition_met(condition: WaitCondition, asked: &LifeState, now: &LifeState) -> bool {
-    // exercise 5.3 wait-condition: decide whether a waiter's condition is met.
+    // exercise 5.5 wait-condition: decide whether a waiter's condition is met.
     // hint: not-running is met as soon as the container does not run; next-exit needs an exit
     // hint: that happened after the request (compare the exit counters); removed needs `removed`
     // hint: a removed container meets every condition, or its waiters would hang forever

@@ -77,6 +77,17 @@ impl Configurer<'_> {
         Ok(substitute::expand(text, self.escape, &lookup)?)
     }
 
+    /// A heredoc's text with its variables expanded (quotes kept).
+    pub fn expand_text(&self, stage: &Stage, text: &str) -> Result<String> {
+        let lookup = |k: &str| {
+            stage
+                .state
+                .lookup_env(k)
+                .or_else(|| stage.args.get(k).cloned())
+        };
+        Ok(substitute::expand_text(text, self.escape, &lookup)?)
+    }
+
     /// Applies a config instruction to `next`; returns the instruction as
     /// it ran (variables expanded), for the history and the cache key.
     pub fn apply_config(

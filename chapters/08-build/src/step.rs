@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read, Seek};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use minidock_images::{MountMethod, Rootfs};
@@ -389,6 +390,13 @@ impl StepCtx<'_> {
             }
             words = names;
         }
+        // COPY <<EOF /file: each heredoc is a file named after its word,
+        // written out first and then copied like a context file.
+        let written = self.work.join(format!("heredocs-{}", unique()));
+        let heredocs = !i.heredocs.is_empty();
+        if heredocs {
+            words = self.write_heredocs(stage, i, &words, &written)?;
+        }
         let workdir = stage.state.get_str("WorkingDir");
         let dest = if dest_word.starts_with('/') {
             dest_word.clone()
@@ -426,6 +434,10 @@ impl StepCtx<'_> {
                 root: &downloads,
                 ignore: None,
             },
+            _ if heredocs => SourceRoot {
+                root: &written,
+                ignore: None,
+            },
             Some(_) => SourceRoot {
                 root: &from_dir.join("merged"),
                 ignore: None,
@@ -452,7 +464,7 @@ impl StepCtx<'_> {
             sources: &sources,
             src,
             // downloaded archives are copied, not unpacked (as Docker does)
-            add: add && from.is_none() && !urls,
+            add: add && from.is_none() && !urls && !heredocs,
             dest_is_dir: dest_is_dir || sources.len() > 1,
             dest: &dest,
             chmod,
@@ -559,6 +571,43 @@ impl StepCtx<'_> {
     }
     // ANCHOR_END: copy
 
+    /// Writes the heredocs of a COPY or ADD into `dir`, each as a file
+    /// (mode 0644) named after its word, its variables expanded unless the
+    /// word was quoted; returns the names, which replace the `<<WORD`s.
+    fn write_heredocs(
+        &mut self,
+        stage: &Stage,
+        i: &Instruction,
+        words: &[String],
+        dir: &Path,
+    ) -> Result<Vec<String>> {
+        let markers = words.iter().filter(|w| w.starts_with("<<")).count();
+        if markers != words.len() || markers != i.heredocs.len() || i.flag("from").is_some() {
+            return Err(step_error(
+                i,
+                format!(
+                    "{} takes heredocs or files, not both (and no --from with heredocs): \
+                     split it in two",
+                    i.keyword
+                ),
+            ));
+        }
+        fs::create_dir_all(dir).ctx("create", dir)?;
+        let mut names = Vec::new();
+        for doc in &i.heredocs {
+            let body = if doc.expand {
+                self.cfg().expand_text(stage, &doc.body)?
+            } else {
+                doc.body.clone()
+            };
+            let path = dir.join(&doc.name);
+            fs::write(&path, body).ctx("write", &path)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).ctx("chmod", &path)?;
+            names.push(doc.name.clone());
+        }
+        Ok(names)
+    }
+
     /// The image `--from=` names: an earlier stage (by name or number) or
     /// an image.
     fn source_stage(&mut self, i: &Instruction, name: &str) -> Result<ImageState> {
@@ -594,6 +643,7 @@ impl StepCtx<'_> {
             flags: Vec::new(),
             args: Args::Shell(labels.join(" ")),
             original: format!("LABEL {}", labels.join(" ")),
+            heredocs: Vec::new(),
         };
         self.config_step(stage, &line)
     }

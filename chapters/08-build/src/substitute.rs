@@ -223,6 +223,31 @@ pub fn expand(input: &str, escape: char, lookup: Lookup) -> Result<String, Subst
     Ok(lexer.words(false, false)?.concat())
 }
 
+/// Expands the variables of a heredoc's text (`COPY <<EOF`): quotes and
+/// blanks are the file's and stay as they are; only `$` is special, and
+/// the escape character before `$` keeps it literal.
+pub fn expand_text(input: &str, escape: char, lookup: Lookup) -> Result<String, SubstituteError> {
+    let mut lexer = Lexer {
+        chars: input.chars().collect(),
+        pos: 0,
+        escape,
+        lookup,
+        input,
+    };
+    let mut out = String::new();
+    while let Some(c) = lexer.next() {
+        match c {
+            c if c == escape && lexer.peek() == Some('$') => {
+                lexer.pos += 1;
+                out.push('$');
+            }
+            '$' => lexer.dollar(&mut out)?,
+            c => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 /// Expands `input` and splits it into words at unquoted blanks.
 pub fn words(input: &str, escape: char, lookup: Lookup) -> Result<Vec<String>, SubstituteError> {
     let mut lexer = Lexer {
@@ -273,6 +298,15 @@ mod tests {
         assert_eq!(x("${EMPTY+yes}"), "yes");
         assert_eq!(x("${UNSET:+yes}"), "");
         assert_eq!(x("${UNSET:-$HOME/x}"), "/root/x");
+    }
+
+    #[test]
+    fn heredoc_text_keeps_quotes_and_blanks() {
+        let lookup = |k: &str| (k == "PORT").then(|| "80".to_string());
+        assert_eq!(
+            expand_text("port = '$PORT' \"${PORT}\"  \\$PORT $\n", '\\', &lookup).unwrap(),
+            "port = '80' \"80\"  $PORT $\n"
+        );
     }
 
     #[test]

@@ -569,3 +569,81 @@ fn add_downloads_a_url() {
         .unwrap();
     assert!(err.to_string().contains("use ADD"), "{err}");
 }
+
+#[test]
+fn heredocs_run_scripts_and_make_files() {
+    let f = fixture();
+    let dockerfile = r#"FROM busybox
+ARG GREETING=hello
+ENV NAME=world
+RUN <<EOF
+# a comment of the script, not of the Dockerfile
+echo "$GREETING from a script" > /script.txt
+
+echo second line >> /script.txt
+EOF
+RUN <<EOF
+#!/usr/bin/awk -f
+BEGIN { print "by awk" > "/awk.txt" }
+EOF
+RUN cat <<-END > /fed.txt
+	fed to cat
+	END
+COPY <<CONF <<'RAW' /etc/app/
+name = "$NAME"
+CONF
+raw $NAME
+RAW
+COPY <<EOF /single
+one file
+EOF
+CMD ["sh", "-c", "cat /script.txt /awk.txt /fed.txt /etc/app/CONF /etc/app/RAW /single; stat -c %a /single"]
+"#;
+    let built = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        f.run(&built.id),
+        "hello from a script\nsecond line\nby awk\nfed to cat\nname = \"world\"\nraw $NAME\none file\n644\n",
+        "{}",
+        built.output
+    );
+    // unchanged: every step from the cache; a changed body invalidates its step
+    let again = f
+        .build(
+            &context(&[("Dockerfile", dockerfile)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(again.id, built.id);
+    let changed = dockerfile.replace("one file", "another file");
+    let rebuilt = f
+        .build(
+            &context(&[("Dockerfile", &changed)]),
+            &BuildOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(using_cache(&rebuilt.output), 6, "{}", rebuilt.output);
+    assert!(f.run(&rebuilt.id).contains("another file\n"));
+
+    // a heredoc without its end line, and heredocs mixed with files
+    for (dockerfile, expected) in [
+        ("FROM busybox\nRUN <<EOF\necho\n", "line 2, column 5"),
+        (
+            "FROM busybox\nCOPY <<EOF Dockerfile /d/\nx\nEOF\n",
+            "not both",
+        ),
+    ] {
+        let err = f
+            .build(
+                &context(&[("Dockerfile", dockerfile)]),
+                &BuildOptions::default(),
+            )
+            .err()
+            .expect("the build failed");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}

@@ -78,6 +78,15 @@ struct Args {
     /// "no such name" and nothing leaves the machine.
     #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
     dns_forward: bool,
+    /// A registry (HOST:PORT) that may be reached over plain HTTP although
+    /// it is not on 127.0.0.0/8 (repeatable).
+    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
+    insecure_registries: Vec<String>,
+    /// Per-registry CAs and client certificates: DIR/HOST:PORT/ca.crt,
+    /// client.cert, client.key (Docker's /etc/docker/certs.d). A registry
+    /// with a directory there is reached over HTTPS, even on 127.0.0.1.
+    #[arg(long, value_name = "DIR", default_value = minidock_registry::tls::DEFAULT_CERTS_DIR)]
+    registry_certs_dir: PathBuf,
 }
 
 /// Parses `BASE/PREFIX/SIZE`.
@@ -224,7 +233,13 @@ fn main() -> ExitCode {
             key: args.tlskey.unwrap_or(defaults.key),
         }
     });
+    let registry = minidock_registry::ClientOptions {
+        insecure_registries: args.insecure_registries,
+        certs_dir: Some(args.registry_certs_dir),
+        ..minidock_registry::ClientOptions::default()
+    };
     let config = DaemonConfig {
+        registry: Arc::new(std::sync::RwLock::new(registry)),
         tls,
         insecure_tcp: args.insecure_tcp,
         hosts,

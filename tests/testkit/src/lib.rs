@@ -16,9 +16,11 @@ mod layer;
 mod leak;
 mod names;
 mod network;
+mod pki;
 mod registry;
 mod root;
 mod rootfs;
+mod token_server;
 mod tools;
 mod tree;
 pub mod vm;
@@ -38,8 +40,10 @@ pub use network::{
     network_allocations, network_leaks, network_resources, remove_daemon_networks, still_present,
     tagged_network_objects, test_subnets, TestSubnets,
 };
-pub use registry::Registry;
+pub use pki::{Issued, TestCa, Usage, Validity};
+pub use registry::{Registry, RegistryConfig, RegistryTls, TokenAuth};
 pub use root::require_root;
 pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
+pub use token_server::{TokenRequest, TokenServer, TOKEN_ISSUER, TOKEN_SERVICE};
 pub use tools::{require_tool, run_ok, run_output};
 pub use tree::{assert_same_tree, tree_snapshot, Node};

@@ -25,18 +25,67 @@ pub struct Registry {
     addr: String,
     dir: tempfile::TempDir,
     credentials: Option<(String, String)>,
+    config: RegistryConfig,
+}
+
+/// How to configure a registry beyond the defaults (open, plain HTTP).
+#[derive(Debug, Clone, Default)]
+pub struct RegistryConfig {
+    /// HTTP basic auth with this user and password (an htpasswd file).
+    pub basic_auth: Option<(String, String)>,
+    /// Serve HTTPS.
+    pub tls: Option<RegistryTls>,
+    /// `auth: token`: trust tokens of a token server.
+    pub token: Option<TokenAuth>,
+}
+
+/// The registry's side of TLS (`http.tls` in its config).
+#[derive(Debug, Clone)]
+pub struct RegistryTls {
+    /// The server's certificate and key (PEM).
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Ask clients for a certificate signed by this CA (mutual TLS).
+    pub client_ca: Option<PathBuf>,
+    /// The client certificate and key skopeo shows when it seeds the
+    /// registry (needed with `client_ca`).
+    pub seed_client: Option<(PathBuf, PathBuf)>,
+}
+
+/// The registry's side of token auth (`auth.token` in its config).
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    /// Where clients get tokens (sent in the challenge).
+    pub realm: String,
+    /// The `aud` tokens must carry (sent in the challenge).
+    pub service: String,
+    /// The `iss` tokens must carry.
+    pub issuer: String,
+    /// The certificates that may sign tokens (PEM bundle).
+    pub root_cert_bundle: PathBuf,
+    /// A user and password of the token server that skopeo pushes the
+    /// test's fixtures as.
+    pub seed_credentials: Option<(String, String)>,
 }
 
 impl Registry {
     /// Starts an open registry (no authentication).
     pub fn start() -> Registry {
-        Registry::launch(None)
+        Registry::start_with(RegistryConfig::default())
     }
 
     /// Starts a registry that requires HTTP basic auth with `user` and
     /// `password` (an htpasswd file with a bcrypt hash).
     pub fn start_with_basic_auth(user: &str, password: &str) -> Registry {
-        Registry::launch(Some((user.to_string(), password.to_string())))
+        Registry::start_with(RegistryConfig {
+            basic_auth: Some((user.to_string(), password.to_string())),
+            ..RegistryConfig::default()
+        })
+    }
+
+    /// Starts a registry configured as `config` says.
+    pub fn start_with(config: RegistryConfig) -> Registry {
+        Registry::launch(config)
     }
 
     /// `"127.0.0.1:PORT"`.
@@ -64,7 +113,20 @@ impl Registry {
     pub fn push_oci(&self, layout_dir: &Path, tag_in_layout: &str, repo: &str, tag: &str) {
         let skopeo = require_tool("skopeo", "skopeo");
         let mut cmd = Command::new(skopeo);
+        // Over HTTPS too: the test's CA is not skopeo's business.
         cmd.args(["copy", "--dest-tls-verify=false"]);
+        if let Some((cert, key)) = self
+            .config
+            .tls
+            .as_ref()
+            .and_then(|t| t.seed_client.as_ref())
+        {
+            let dir = self.dir.path().join("seed-certs");
+            fs::create_dir_all(&dir).expect("mkdir seed-certs");
+            fs::copy(cert, dir.join("client.cert")).expect("copy the seed certificate");
+            fs::copy(key, dir.join("client.key")).expect("copy the seed key");
+            cmd.arg("--dest-cert-dir").arg(dir);
+        }
         if let Some((user, password)) = &self.credentials {
             cmd.arg("--dest-creds").arg(format!("{user}:{password}"));
         }
@@ -87,13 +149,13 @@ impl Registry {
         fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
     }
 
-    fn launch(credentials: Option<(String, String)>) -> Registry {
+    fn launch(config: RegistryConfig) -> Registry {
         let binary = require_tool("docker-registry", "docker-registry");
         // A free port can be taken by someone else between our probe and the
         // registry's bind: try a few ports before giving up.
         let mut last_failure = String::new();
         for _ in 0..3 {
-            let mut registry = Registry::spawn(&binary, credentials.clone());
+            let mut registry = Registry::spawn(&binary, config.clone());
             match registry.wait_until_up() {
                 Ok(()) => return registry,
                 Err(why) => last_failure = format!("{why}\nregistry log:\n{}", registry.log()),
@@ -104,12 +166,18 @@ impl Registry {
 
     /// Writes config (and htpasswd) into a fresh temp dir and starts the
     /// server on a free port.
-    fn spawn(binary: &Path, credentials: Option<(String, String)>) -> Registry {
+    fn spawn(binary: &Path, config: RegistryConfig) -> Registry {
+        let credentials = config.basic_auth.clone().or_else(|| {
+            config
+                .token
+                .as_ref()
+                .and_then(|t| t.seed_credentials.clone())
+        });
         let dir = tempfile::Builder::new()
             .prefix("minidock-registry-")
             .tempdir()
             .expect("create the registry's temp dir");
-        let htpasswd = credentials.as_ref().map(|(user, password)| {
+        let htpasswd = config.basic_auth.as_ref().map(|(user, password)| {
             let hash = bcrypt::hash_with_result(password, BCRYPT_COST)
                 .expect("bcrypt a password")
                 .format_for_version(bcrypt::Version::TwoA);
@@ -119,15 +187,18 @@ impl Registry {
             path
         });
         let addr = format!("127.0.0.1:{}", free_port());
-        let config = dir.path().join("config.yml");
-        fs::write(&config, config_yaml(dir.path(), &addr, htpasswd.as_deref()))
-            .unwrap_or_else(|e| panic!("write {}: {e}", config.display()));
+        let config_file = dir.path().join("config.yml");
+        fs::write(
+            &config_file,
+            config_yaml(dir.path(), &addr, htpasswd.as_deref(), &config),
+        )
+        .unwrap_or_else(|e| panic!("write {}: {e}", config_file.display()));
         let log_path = dir.path().join("registry.log");
         let log = fs::File::create(&log_path)
             .unwrap_or_else(|e| panic!("create {}: {e}", log_path.display()));
         let child = Command::new(binary)
             .arg("serve")
-            .arg(&config)
+            .arg(&config_file)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log file"))
             .stderr(log)
@@ -138,10 +209,12 @@ impl Registry {
             addr,
             dir,
             credentials,
+            config,
         }
     }
 
-    /// Polls `GET /v2/` until it answers (200, or 401 when auth is on).
+    /// Polls `GET /v2/` until it answers (200, or 401 when auth is on; over
+    /// TLS, Go's `400` to a plain-HTTP request means the server is up).
     fn wait_until_up(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -150,6 +223,7 @@ impl Registry {
             }
             match http_get(&self.addr, "/v2/", None) {
                 Ok(r) if r.status == 200 || r.status == 401 => return Ok(()),
+                Ok(r) if r.status == 400 && self.config.tls.is_some() => return Ok(()),
                 Ok(r) => return Err(format!("GET /v2/ answered {}", r.status)),
                 Err(_) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50))
@@ -206,7 +280,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn config_yaml(dir: &Path, addr: &str, htpasswd: Option<&Path>) -> String {
+fn config_yaml(dir: &Path, addr: &str, htpasswd: Option<&Path>, config: &RegistryConfig) -> String {
     let mut yaml = format!(
         "version: 0.1\n\
          log:\n  level: warn\n  accesslog:\n    disabled: true\n\
@@ -214,10 +288,29 @@ fn config_yaml(dir: &Path, addr: &str, htpasswd: Option<&Path>) -> String {
          http:\n  addr: {addr}\n",
         storage = dir.join("storage").display()
     );
+    if let Some(tls) = &config.tls {
+        yaml.push_str(&format!(
+            "  tls:\n    certificate: {}\n    key: {}\n",
+            tls.cert.display(),
+            tls.key.display()
+        ));
+        if let Some(ca) = &tls.client_ca {
+            yaml.push_str(&format!("    clientcas:\n      - {}\n", ca.display()));
+        }
+    }
     if let Some(path) = htpasswd {
         yaml.push_str(&format!(
             "auth:\n  htpasswd:\n    realm: minidock-test\n    path: {}\n",
             path.display()
+        ));
+    }
+    if let Some(token) = &config.token {
+        yaml.push_str(&format!(
+            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            token.realm,
+            token.service,
+            token.issuer,
+            token.root_cert_bundle.display()
         ));
     }
     yaml

@@ -383,7 +383,7 @@ pub fn state(record: &StateRecord) -> ContainerState {
 /// The `Status` column of `docker ps`: `Created`, `Up 3 seconds`,
 /// `Up 2 minutes (Paused)`, `Exited (0) 5 seconds ago`.
 pub fn status_text(state: &State, now: SystemTime) -> String {
-    // exercise 5.7 status-text: the STATUS column of `docker ps` for a state.
+    // exercise 5.10 status-text: the STATUS column of `docker ps` for a state.
     // hint: created → "Created"; running → "Up " + human_duration(now - started_at)
     // hint: paused → the same with " (Paused)"; exited → "Exited (CODE) " + human_duration(now - finished_at) + " ago"
     // hint: system_time() converts a chapter 03 Timestamp; a time in the future counts as zero

@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex};
 /// Images, served from the store under the daemon's root.
 pub struct StoreImages {
     store: Arc<Store>,
-    registry: minidock_registry::Client,
+    /// How to reach registries; read at each pull, push and login.
+    registry: crate::daemon::RegistrySettings,
     containers: ContainerStore,
     events: Events,
     /// One lock per reference being pulled: a second pull of the same image
@@ -203,19 +204,35 @@ impl StoreImages {
         events: Events,
         tmp: PathBuf,
     ) -> StoreImages {
-        let registry = minidock_registry::Client::new(minidock_registry::ClientOptions {
-            credentials_file: tmp.join("no-credentials.json"),
-            ..minidock_registry::ClientOptions::default()
-        });
         StoreImages {
             store,
-            registry,
+            registry: Default::default(),
             containers,
             events,
             pulls: Mutex::new(HashMap::new()),
             tmp,
             writes: Arc::default(),
         }
+    }
+
+    /// Reaches registries with `settings` (the daemon's, replaced on reload).
+    pub fn with_registry(mut self, settings: crate::daemon::RegistrySettings) -> StoreImages {
+        self.registry = settings;
+        self
+    }
+
+    /// A registry client with the current settings. The daemon keeps no
+    /// credentials file: credentials come with each request.
+    fn registry_client(&self) -> minidock_registry::Client {
+        let options = self
+            .registry
+            .read()
+            .expect("registry settings lock")
+            .clone();
+        minidock_registry::Client::new(minidock_registry::ClientOptions {
+            credentials_file: self.tmp.join("no-credentials.json"),
+            ..options
+        })
     }
 
     /// The gate of writes to the store, for the other writers (a build).
@@ -236,7 +253,7 @@ impl StoreImages {
     /// `logout`, or by another user of the daemon — would still be
     /// authorised, and two pulls with different credentials would race.
     fn registry_for(&self, domain: &str, auth: Option<&RegistryAuth>) -> minidock_registry::Client {
-        let registry = minidock_registry::Client::new(self.registry.options().clone());
+        let registry = self.registry_client();
         if let Some(creds) = credentials(auth) {
             registry.set_credentials(domain, creds);
         }
@@ -284,7 +301,7 @@ impl ImageService for StoreImages {
         let creds = credentials(Some(auth)).ok_or_else(|| {
             ApiError::BadParameter("login needs a username and a password".to_string())
         })?;
-        self.registry
+        self.registry_client()
             .verify_login(&login_domain(&auth.serveraddress), &creds)
             .map_err(registry_error)
     }

@@ -94,7 +94,8 @@ pub fn services_with(
     crate::daemon::secure_dir(&tmp, 0o700)?;
     recovery::recover(&runtime, events).map_err(DaemonError::Engine)?;
     let store = Arc::new(runtime.images().clone());
-    let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp);
+    let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp)
+        .with_registry(config.registry.clone());
     let containers = RuntimeContainers::open(
         runtime,
         events.clone(),

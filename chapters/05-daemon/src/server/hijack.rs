@@ -17,7 +17,7 @@ use crate::version::ApiVersion;
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use hyper::upgrade::OnUpgrade;
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -71,13 +71,7 @@ pub(crate) fn hijack(
                 Err(err) => eprintln!("minidockd: the connection upgrade failed: {err}"),
             }
         });
-        let mut response = Response::new(Body::Empty);
-        *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
-        headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-        headers.insert(UPGRADE, HeaderValue::from_static("tcp"));
-        return response;
+        return switching_protocols(content_type);
     }
     // ANCHOR_END: upgrade
     // No upgrade: output only, as a plain streamed body.
@@ -97,6 +91,25 @@ pub(crate) fn hijack(
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
+
+// ANCHOR: switching_protocols
+/// The answer that hands the connection over: from the blank line after it on, the socket
+/// carries the container's streams, not HTTP.
+fn switching_protocols(content_type: &'static str) -> Response<Body> {
+    // exercise 5.6 upgrade: answer 101 and name the protocol the connection switches to.
+    // hint: HTTP/1.1 has one status for "from now on this connection speaks something else": 101 Switching Protocols. hyper's client (and Go's, in the docker CLI) only hands the socket over on it.
+    // hint: the client asked with `Connection: Upgrade` and `Upgrade: tcp`; the answer says both back, and its Content-Type (the argument) tells how the stream is framed.
+    // hint: an empty response (`Body::Empty`) whose status comes from `hyper::StatusCode`, and three headers inserted from static values.
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+    headers.insert(UPGRADE, HeaderValue::from_static("tcp"));
+    response
+    // end exercise
+}
+// ANCHOR_END: switching_protocols
 
 /// Raw bytes with a TTY, a frame without.
 fn encode_output(tty: bool, output: &crate::service::Output) -> Bytes {
@@ -172,3 +185,24 @@ where
     }
 }
 // ANCHOR_END: pump
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the docker CLI checks before it treats the socket as the container's streams:
+    /// the status, and the protocol it asked for.
+    #[test]
+    fn the_upgrade_answer_is_101_with_the_protocol_and_the_framing() {
+        let response = switching_protocols("application/vnd.docker.multiplexed-stream");
+        assert_eq!(response.status(), hyper::StatusCode::SWITCHING_PROTOCOLS);
+        let headers = response.headers();
+        assert_eq!(headers[CONNECTION], "Upgrade");
+        assert_eq!(headers[UPGRADE], "tcp");
+        assert_eq!(
+            headers[CONTENT_TYPE],
+            "application/vnd.docker.multiplexed-stream"
+        );
+        assert!(matches!(response.body(), Body::Empty));
+    }
+}

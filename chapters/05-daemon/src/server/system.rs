@@ -34,7 +34,7 @@ pub fn common_headers(headers: &mut HeaderMap) {
 // ANCHOR: ping_headers
 /// The headers of a `_ping` answer, which is how a client negotiates.
 pub fn ping_headers(headers: &mut HeaderMap) {
-    // exercise 5.5 ping-headers: the headers a client negotiates with, on HEAD and GET /_ping.
+    // exercise 5.4 ping-headers: the headers a client negotiates with, on HEAD and GET /_ping.
     // hint: Api-Version (the API_VERSION constant), Ostype "linux", Docker-Experimental "false"
     // hint: Builder-Version "1" (no BuildKit), Swarm "inactive"
     // hint: and Cache-Control "no-cache, no-store, must-revalidate" with Pragma "no-cache"

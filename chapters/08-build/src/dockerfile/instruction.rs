@@ -14,6 +14,7 @@
 
 use std::fmt;
 
+use super::heredoc::{self, Heredoc};
 use super::lines::Line;
 use super::ParseError;
 
@@ -68,8 +69,12 @@ pub struct Instruction {
     pub flags: Vec<Flag>,
     /// Its arguments.
     pub args: Args,
-    /// The whole logical line as written (for `Step 1/4 : …` and history).
+    /// The whole logical line as written (for `Step 1/4 : …` and history),
+    /// heredocs included.
     pub original: String,
+    /// Its heredocs (`COPY <<EOF /file`), in order. A RUN's are already in
+    /// its shell-form script.
+    pub heredocs: Vec<Heredoc>,
 }
 
 impl Instruction {
@@ -139,7 +144,10 @@ fn takes_json(keyword: &str) -> bool {
 // ANCHOR: parse_line
 /// Parses one logical line.
 pub fn parse_line(line: &Line, escape: char) -> Result<Instruction, ParseError> {
-    let text = line.text.trim();
+    let whole = line.text.trim();
+    // The instruction's own line, and the heredoc bodies after it.
+    let (text, after) = whole.split_once('\n').unwrap_or((whole, ""));
+    let text = text.trim_end();
     let (word, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
     let keyword = word.to_ascii_uppercase();
     if !KEYWORDS.contains(&keyword.as_str()) {
@@ -151,8 +159,12 @@ pub fn parse_line(line: &Line, escape: char) -> Result<Instruction, ParseError> 
     }
     let column_of = |s: &str| text.len() - s.len() + 1;
     let (flags, rest) = parse_flags(&keyword, rest.trim_start(), line.number, &column_of)?;
-    refuse_heredoc(&keyword, rest, line.number, column_of(rest))?;
-    let args = if takes_json(&keyword) && rest.starts_with('[') {
+    let markers = heredoc::markers(text);
+    let heredocs = heredoc::bodies(&markers, after, line.number)?;
+    let args = if !heredocs.is_empty() && keyword == "RUN" {
+        let offset = column_of(rest) - 1;
+        run_script(rest, &whole[offset..], offset, &markers, &heredocs)
+    } else if takes_json(&keyword) && rest.starts_with('[') {
         match serde_json::from_str::<Vec<String>>(rest.trim_end()) {
             Ok(words) => Args::Json(words),
             Err(_) => Args::Shell(rest.to_string()),
@@ -173,7 +185,8 @@ pub fn parse_line(line: &Line, escape: char) -> Result<Instruction, ParseError> 
         keyword,
         flags,
         args,
-        original: text.to_string(),
+        original: whole.to_string(),
+        heredocs,
     })
 }
 // ANCHOR_END: parse_line
@@ -225,33 +238,43 @@ fn parse_flags<'a>(
 }
 // ANCHOR_END: flags
 
-/// Heredocs (`RUN <<EOF`) are a BuildKit feature: refused, with what to do.
-fn refuse_heredoc(keyword: &str, rest: &str, line: usize, column: usize) -> Result<(), ParseError> {
-    if !matches!(keyword, "RUN" | "COPY" | "ADD") {
-        return Ok(());
+// ANCHOR: run_script
+/// The script of a RUN with heredocs. `RUN <<EOF` alone runs the body as
+/// the script (with `#!`, by that interpreter, as a script file would
+/// be: `interpreter [arg] script`, the script read from stdin);
+/// `RUN python3 <<EOF` is handed to the shell whole (`script`: the line
+/// after the flags and the lines after it), which feeds the heredoc to the
+/// command, as BuildKit does.
+/// `offset` is where `rest` starts in the line the markers were found in.
+fn run_script(
+    rest: &str,
+    script: &str,
+    offset: usize,
+    markers: &[heredoc::Marker],
+    docs: &[Heredoc],
+) -> Args {
+    let mut command = rest.to_string();
+    for m in markers.iter().rev() {
+        command.replace_range(m.span.start - offset..m.span.end - offset, "");
     }
-    let mut search = rest;
-    while let Some(at) = search.find("<<") {
-        let after = search[at + 2..].trim_start_matches('-');
-        let starts_word = after
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '"' || c == '\'');
-        if starts_word {
-            return Err(ParseError::new(
-                line,
-                column + rest.len() - search.len() + at,
-                format!(
-                    "heredocs ({keyword} <<WORD) are not supported by the classic builder: \
-                     put the text in a file of the build context and COPY it, \
-                     or join the commands with && and line continuations"
-                ),
-            ));
-        }
-        search = &search[at + 2..];
+    match docs {
+        [only] if command.trim().is_empty() => match only.body.strip_prefix("#!") {
+            Some(shebang) => {
+                let interpreter = shebang.lines().next().unwrap_or("").trim();
+                let end = &only.name;
+                // As the kernel runs a script: `interpreter [arg] path`,
+                // the path being the heredoc, on the command's stdin.
+                Args::Shell(format!(
+                    "{interpreter} /proc/self/fd/0 <<'{end}'\n{}{end}",
+                    only.body
+                ))
+            }
+            None => Args::Shell(only.body.clone()),
+        },
+        _ => Args::Shell(script.to_string()),
     }
-    Ok(())
 }
+// ANCHOR_END: run_script
 
 #[cfg(test)]
 mod tests {
@@ -307,13 +330,43 @@ mod tests {
         assert_eq!(err.column, 7);
     }
 
+    fn heredoc(text: &str) -> Instruction {
+        let lines = super::super::lines::logical_lines(text, '\\');
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        parse_line(&lines[0], '\\').unwrap()
+    }
+
     #[test]
-    fn heredocs_are_refused_clearly() {
-        let err = one("RUN <<EOF").unwrap_err();
-        assert_eq!(err.column, 5);
-        assert!(err.message.contains("heredocs"), "{err}");
-        assert!(one("COPY <<-'X' /a").is_err());
-        // a shell redirection is not a heredoc
-        assert!(one("RUN cat <<< 1 && echo 2<<3").is_ok());
+    fn heredocs_of_run_become_its_script() {
+        // alone: the body is the script
+        let i = heredoc("RUN <<EOF\necho a\n# b\nEOF\n");
+        assert_eq!(i.args, Args::Shell("echo a\n# b\n".into()));
+        assert_eq!(i.original, "RUN <<EOF\necho a\n# b\nEOF");
+        // with #!: that interpreter, fed the body
+        let i = heredoc("RUN <<EOF\n#!/bin/awk -f\nBEGIN { print 1 }\nEOF\n");
+        assert_eq!(
+            i.args,
+            Args::Shell(
+                "/bin/awk -f /proc/self/fd/0 <<'EOF'\n#!/bin/awk -f\nBEGIN { print 1 }\nEOF".into()
+            )
+        );
+        // of a command: the shell gets it whole
+        let i = heredoc("RUN cat <<-X > /f\n\thi\n\tX\n");
+        assert_eq!(i.args, Args::Shell("cat <<-X > /f\n\thi\n\tX".into()));
+    }
+
+    #[test]
+    fn heredocs_of_copy_are_files() {
+        let i = heredoc("COPY <<A <<'B' /d/\n$X\nA\n$Y\nB\n");
+        assert_eq!(i.args, Args::Shell("<<A <<'B' /d/".into()));
+        let docs: Vec<_> = i
+            .heredocs
+            .iter()
+            .map(|h| (h.name.as_str(), h.body.as_str(), h.expand))
+            .collect();
+        assert_eq!(docs, [("A", "$X\n", true), ("B", "$Y\n", false)]);
+        let lines = super::super::lines::logical_lines("RUN <<EOF\necho\n", '\\');
+        let err = parse_line(&lines[0], '\\').unwrap_err();
+        assert!(err.message.contains("no end"), "{err}");
     }
 }

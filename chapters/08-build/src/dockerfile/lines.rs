@@ -12,6 +12,10 @@
 //! gives two logical lines: `FROM busybox` (line 1) and
 //! `RUN echo a     && echo b` (line 3). A comment is a line whose first
 //! non-blank character is `#`; a `#` anywhere else is an argument.
+//!
+//! An instruction with heredocs (`RUN <<EOF`) takes the lines after it, up
+//! to each heredoc's end line, as they are: its logical line holds them
+//! after a newline, for [`super::heredoc`] to cut out.
 
 /// One logical line: its text and the physical line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +32,24 @@ pub struct Line {
 pub fn logical_lines(text: &str, escape: char) -> Vec<Line> {
     let mut out = Vec::new();
     let mut current: Option<Line> = None;
+    // Heredocs (`RUN <<EOF`) whose end line has not come yet: the lines up
+    // to it are the last instruction's, kept whole (a `#` is no comment).
+    let mut heredocs = std::collections::VecDeque::new();
+    let mut seen = 0;
     for (n, raw) in text.lines().enumerate() {
+        if let Some(last) = out.get(seen) {
+            let last: &Line = last;
+            heredocs.extend(super::heredoc::markers(&last.text));
+            seen += 1;
+        }
+        if let (Some(marker), Some(line)) = (heredocs.front(), out.last_mut()) {
+            line.text.push('\n');
+            line.text.push_str(raw);
+            if super::heredoc::ends(marker, raw) {
+                heredocs.pop_front();
+            }
+            continue;
+        }
         // exercise 8.2 continuation: join lines that end in the escape character, drop comments.
         // hint: a comment or a blank line is skipped, also in the middle of a continued instruction
         // hint: a line whose text, trailing blanks removed, ends in `escape` goes on the next line
@@ -90,6 +111,18 @@ mod tests {
     fn backtick_escape() {
         let got = texts("RUN dir c:\\ `\n  && echo done\n", '`');
         assert_eq!(got, vec![(1, "RUN dir c:\\   && echo done".to_string())]);
+    }
+
+    #[test]
+    fn heredoc_lines_belong_to_their_instruction() {
+        let got = texts("RUN <<EOF\n# kept\n\nFROM x\nEOF\nCMD y\n", '\\');
+        assert_eq!(
+            got,
+            vec![
+                (1, "RUN <<EOF\n# kept\n\nFROM x\nEOF".to_string()),
+                (6, "CMD y".to_string()),
+            ]
+        );
     }
 
     #[test]

@@ -9,17 +9,20 @@
 //!    next;
 //! 3. [`instruction`]: each logical line becomes an [`Instruction`] — its
 //!    keyword, its `--flags`, and its arguments in JSON form
-//!    (`["sh", "-c", "x"]`) or shell form (`sh -c x`).
+//!    (`["sh", "-c", "x"]`) or shell form (`sh -c x`), and its
+//!    [`heredoc`]s (`RUN <<EOF`, `COPY <<EOF /file`).
 //!
 //! Variables (`$HOME`, `${VERSION:-1}`) are *not* expanded here: their
 //! values depend on the ENV and ARG steps before, so the builder expands
 //! them step by step (see [`crate::substitute`]).
 
 pub mod directives;
+pub mod heredoc;
 pub mod instruction;
 pub mod lines;
 
 pub use directives::Directives;
+pub use heredoc::Heredoc;
 pub use instruction::{Args, Flag, Instruction};
 
 use std::fmt;
