@@ -237,6 +237,9 @@ pub struct TestCommand<'a> {
     /// every test. `verify` first runs an exercise's recorded guards alone: one of them
     /// failing already proves the exercise guarded, without the chapter's slow tests.
     pub only: &'a [String],
+    /// Cargo's target selection (`--lib`, `--test NAME`); empty means `--lib --tests`. Building
+    /// only the test binaries that hold `only` saves linking every other one per exercise.
+    pub targets: &'a [String],
 }
 
 /// The cargo to call: `$CARGO` when running under cargo (as `cargo workbook` does), else `cargo`.
@@ -254,7 +257,12 @@ impl TestCommand<'_> {
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         // The library's and the integration tests (and the binaries they run): no examples
         // and no doc tests, which take long to build and guard no exercise.
-        command.args(["test", "-p", self.package, "--lib", "--tests"]);
+        command.args(["test", "-p", self.package]);
+        if self.targets.is_empty() {
+            command.args(["--lib", "--tests"]);
+        } else {
+            command.args(self.targets);
+        }
         if !self.fail_fast {
             command.arg("--no-fail-fast");
         }

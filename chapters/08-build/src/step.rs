@@ -23,11 +23,12 @@ use std::path::Path;
 
 use minidock_images::{MountMethod, Rootfs};
 use minidock_lifecycle::attach::{read_frame, Frame};
-use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::config::{Bind, HostConfig, TmpfsMount, UserConfig};
 use minidock_lifecycle::{CreateOptions, WaitCondition};
 
 use crate::builder::{step_dir, step_error, BuildOptions, Builder, Message, PREDEFINED_ARGS};
 use crate::cache;
+use crate::compat::run_mount::{self, RunMount};
 pub use crate::config::Configurer;
 use crate::context::Context;
 use crate::copy::{
@@ -262,8 +263,9 @@ impl StepCtx<'_> {
         } else {
             format!("|{} {} {}", env.len(), env.join(" "), argv.join(" "))
         };
+        let (host_config, mounts_key) = self.run_mounts(i)?;
         let parent = stage.state.id.clone().unwrap_or_default();
-        let key = cache::key(&parent, &created_by, None);
+        let key = cache::key(&parent, &created_by, mounts_key.as_deref());
         if let Some(hit) = self.cached(&key)? {
             self.hit(stage, hit);
             return Ok(());
@@ -286,7 +288,7 @@ impl StepCtx<'_> {
                 user: Some(stage.state.get_str("User")).filter(|u| !u.is_empty()),
                 ..UserConfig::default()
             },
-            host_config: HostConfig::default(),
+            host_config,
         })?;
         // The daemon's default network, when the builder has one.
         let wired = match self.builder.network() {
@@ -316,6 +318,64 @@ impl StepCtx<'_> {
         self.done(stage, &key, next)
     }
     // ANCHOR_END: run
+
+    /// The mounts of a RUN's `--mount` flags, as the container's host
+    /// config, and what of them goes into the cache key (the specs, and
+    /// the content of bound context paths; `None` without mounts).
+    fn run_mounts(&self, i: &Instruction) -> Result<(HostConfig, Option<String>)> {
+        let mut host = HostConfig::default();
+        let mut key = String::new();
+        for flag in i.flags.iter().filter(|f| f.name == "mount") {
+            let spec = flag.value.as_deref().unwrap_or("");
+            key.push_str(spec);
+            key.push('\n');
+            match run_mount::parse(spec).map_err(|e| step_error(i, e))? {
+                RunMount::Cache {
+                    id,
+                    target,
+                    read_only,
+                } => {
+                    let dir = run_mount::cache_dir(self.builder.cache().dir(), &id);
+                    fs::create_dir_all(&dir).ctx("create", &dir)?;
+                    host.binds.push(Bind {
+                        source: dir,
+                        destination: target,
+                        read_only,
+                        propagation: Default::default(),
+                    });
+                }
+                RunMount::Bind { source, target } => {
+                    let root = self.context.root();
+                    let real = resolve_in_root(root, &source)
+                        .map_err(|e| step_error(i, format!("--mount source {source}: {e}")))?;
+                    let mut packer = Packer::new(io::sink(), None);
+                    packer
+                        .add(
+                            &real,
+                            "",
+                            source.trim_matches('/'),
+                            Some(self.context.ignore()),
+                        )
+                        .and_then(|()| packer.finish())
+                        .map(|(_, hash)| key.push_str(&hash))
+                        .map_err(|e| step_error(i, format!("--mount source {source}: {e}")))?;
+                    host.binds.push(Bind {
+                        source: real,
+                        destination: target,
+                        read_only: true,
+                        propagation: Default::default(),
+                    });
+                }
+                RunMount::Tmpfs { target, size } => host.tmpfs.push(TmpfsMount {
+                    destination: target,
+                    data: size.map(|s| format!("size={s}")).unwrap_or_default(),
+                    read_only: false,
+                    noexec: false,
+                }),
+            }
+        }
+        Ok((host, (!key.is_empty()).then_some(key)))
+    }
 
     /// Starts a RUN container attached, streams its output, and fails
     /// unless it exits with 0.

@@ -647,3 +647,52 @@ CMD ["sh", "-c", "cat /script.txt /awk.txt /fed.txt /etc/app/CONF /etc/app/RAW /
         assert!(err.to_string().contains(expected), "{err}");
     }
 }
+
+#[test]
+fn run_mounts_cache_bind_and_tmpfs_stay_out_of_the_layer() {
+    let f = fixture();
+    let dockerfile = "FROM busybox
+RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /count'
+RUN --mount=type=bind,source=src,target=/src sh -c 'cat /src/a > /copied; touch /src/x 2>/dev/null || echo read-only > /bind-rw'
+RUN --mount=type=tmpfs,target=/t,size=64k sh -c 'dd if=/dev/zero of=/t/f bs=1k count=100 2>/dev/null || echo full > /tmpfs-rc'
+CMD [\"sh\", \"-c\", \"cat /count /copied /bind-rw /tmpfs-rc; ls -A /cache /src /t\"]
+";
+    let tar = context(&[("Dockerfile", dockerfile), ("src/a", "from the context\n")]);
+    let built = f.build(&tar, &BuildOptions::default()).unwrap();
+    assert_eq!(
+        f.run(&built.id),
+        "1\nfrom the context\nread-only\nfull\n/cache:\n\n/src:\n\n/t:\n",
+        "{}",
+        built.output
+    );
+    // the cache directory outlives the build: a build without the cache sees it
+    let again = f
+        .build(
+            &tar,
+            &BuildOptions {
+                no_cache: true,
+                ..BuildOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(f.run(&again.id).starts_with("2\n"), "{}", again.output);
+    // a changed bound file runs its step again
+    let changed = context(&[("Dockerfile", dockerfile), ("src/a", "changed\n")]);
+    let rebuilt = f.build(&changed, &BuildOptions::default()).unwrap();
+    assert!(
+        f.run(&rebuilt.id).contains("changed\n"),
+        "{}",
+        rebuilt.output
+    );
+    assert_eq!(using_cache(&rebuilt.output), 1, "{}", rebuilt.output);
+
+    let secret = "FROM busybox\nRUN --mount=type=secret,id=npm cat /run/secrets/npm\n";
+    let err = f
+        .build(
+            &context(&[("Dockerfile", secret)]),
+            &BuildOptions::default(),
+        )
+        .err()
+        .expect("a secret mount is refused");
+    assert!(err.to_string().contains("type=secret"), "{err}");
+}

@@ -307,6 +307,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             fail_fast: false,
             timeout: None,
             only: &[],
+            targets: &[],
         }
         .run()?;
         let statuses: Vec<Status> = chapter

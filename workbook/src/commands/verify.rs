@@ -253,6 +253,11 @@ fn test(
     fail_fast: bool,
     only: &[String],
 ) -> Result<TestRun> {
+    let targets = if only.is_empty() {
+        Vec::new()
+    } else {
+        targets_of(&workspace.root.join(&chapter.dir), only).unwrap_or_default()
+    };
     TestCommand {
         root: &workspace.root,
         package: &chapter.crate_name,
@@ -266,8 +271,59 @@ fn test(
             None
         },
         only,
+        targets: &targets,
     }
     .run()
+}
+
+/// The cargo targets that define the tests named `names`: `--test STEM` for a function in
+/// `tests/STEM.rs`, `--lib` for one under `src/`. `None` when a name is found in neither (a
+/// test in a nested test directory, say): then every target is built, as without a filter.
+fn targets_of(chapter_dir: &Path, names: &[String]) -> Option<Vec<String>> {
+    let read_dir = |dir: &Path| -> Vec<PathBuf> {
+        walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(|e| e.ok())
+            .map(|e| e.into_path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .collect()
+    };
+    let tests: Vec<(PathBuf, String)> = std::fs::read_dir(chapter_dir.join("tests"))
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+                .filter_map(|p| Some((p.clone(), std::fs::read_to_string(&p).ok()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let sources: Vec<String> = read_dir(&chapter_dir.join("src"))
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    let mut targets = Vec::new();
+    for name in names {
+        let function = format!("fn {}(", name.rsplit("::").next().unwrap_or(name));
+        let target =
+            if let Some((path, _)) = tests.iter().find(|(_, text)| text.contains(&function)) {
+                vec![
+                    "--test".to_string(),
+                    path.file_stem()?.to_str()?.to_string(),
+                ]
+            } else if sources.iter().any(|text| text.contains(&function)) {
+                vec!["--lib".to_string()]
+            } else {
+                return None;
+            };
+        if !targets
+            .windows(target.len())
+            .any(|w| w == target.as_slice())
+        {
+            targets.extend(target);
+        }
+    }
+    Some(targets)
 }
 
 fn first_line(text: &str) -> String {

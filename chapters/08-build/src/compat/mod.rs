@@ -7,6 +7,7 @@
 //!   of the classic builder;
 //! - [`network`]: the daemon's default network for RUN containers;
 //! - [`platform`]: `FROM --platform` and `$TARGETARCH` and kin;
+//! - [`run_mount`]: `RUN --mount=type=cache|bind|tmpfs`;
 //! - [`usage`]: the cache's size for `system df`, and `builder prune`.
 
 pub mod changes;
@@ -15,4 +16,5 @@ pub mod daemon;
 pub mod export;
 pub mod network;
 pub mod platform;
+pub mod run_mount;
 pub mod usage;

@@ -120,6 +120,7 @@ impl fmt::Display for Instruction {
 fn allowed_flags(keyword: &str) -> &'static [&'static str] {
     match keyword {
         "FROM" => &["platform"],
+        "RUN" => &["mount"],
         "COPY" => &["from", "chown", "chmod", "link"],
         "ADD" => &["chown", "chmod", "link", "checksum"],
         "HEALTHCHECK" => &[
@@ -214,7 +215,7 @@ fn parse_flags<'a>(
         let allowed = allowed_flags(keyword);
         if !allowed.contains(&name) {
             let hint = if keyword == "RUN" {
-                " (RUN --mount, --network and --security need BuildKit, which this builder is not)"
+                " (RUN takes --mount; --network and --security need BuildKit, which this builder is not)"
                     .to_string()
             } else if allowed.is_empty() {
                 format!(" ({keyword} takes no flags)")
@@ -315,7 +316,13 @@ mod tests {
         let err = one("COPY --frm=x a b").unwrap_err();
         assert_eq!((err.line, err.column), (3, 6));
         assert!(err.message.contains("--from"), "{err}");
-        let err = one("RUN --mount=type=cache true").unwrap_err();
+        assert_eq!(
+            one("RUN --mount=type=cache,target=/c true")
+                .unwrap()
+                .flag("mount"),
+            Some("type=cache,target=/c")
+        );
+        let err = one("RUN --network=none true").unwrap_err();
         assert!(err.message.contains("BuildKit"), "{err}");
     }
 
