@@ -50,6 +50,9 @@ pub struct ClientOptions {
     /// Per-registry CAs and client certificates (`certs.d/<host:port>/`,
     /// see [`crate::tls`]); `None`: none.
     pub certs_dir: Option<PathBuf>,
+    /// Mirrors of Docker Hub (`http://127.0.0.1:5001`, `https://mirror.example`),
+    /// tried in order before it for pulls (`registry-mirrors`).
+    pub registry_mirrors: Vec<String>,
 }
 
 impl Default for ClientOptions {
@@ -62,6 +65,7 @@ impl Default for ClientOptions {
             retry_delay: Duration::from_millis(500),
             io_timeout: Duration::from_secs(60),
             certs_dir: Some(PathBuf::from(crate::tls::DEFAULT_CERTS_DIR)),
+            registry_mirrors: Vec::new(),
         }
     }
 }
@@ -124,6 +128,39 @@ impl Client {
             &self.options.insecure_registries,
             self.options.certs_dir.as_deref(),
         )
+    }
+
+    /// The mirrors to try before the registry `domain`: Docker Hub's, for
+    /// Docker Hub; none for other registries (as Docker).
+    pub fn mirrors_for(&self, domain: &str) -> Vec<String> {
+        if domain == crate::endpoint::DOCKER_HUB_DOMAIN {
+            self.options.registry_mirrors.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A repository on a mirror (`SCHEME://HOST[:PORT]`, any path ignored),
+    /// for pulling. The mirror is addressed by its own host, so Docker
+    /// Hub's credentials are not sent to it.
+    pub fn mirror_repo(&self, mirror: &str, repository: &str) -> Repo<'_> {
+        let (scheme, rest) = mirror.split_once("://").unwrap_or(("https", mirror));
+        let host = rest.split('/').next().unwrap_or(rest).to_string();
+        let scheme = if scheme.eq_ignore_ascii_case("http") {
+            crate::endpoint::Scheme::Http
+        } else {
+            crate::endpoint::Scheme::Https
+        };
+        Repo {
+            client: self,
+            endpoint: Endpoint {
+                domain: host.clone(),
+                scheme,
+                host,
+            },
+            name: repository.to_string(),
+            scopes: vec![crate::auth::repository_scope(repository, false)],
+        }
     }
 
     // ANCHOR: agent_for

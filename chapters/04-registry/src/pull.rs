@@ -81,7 +81,32 @@ impl Client {
         progress: ProgressFn<'_>,
     ) -> Result<Pulled> {
         progress(Progress::Resolving);
+        // Mirrors of Docker Hub first, each failure falling through to the
+        // next and finally to the registry itself.
+        for mirror in self.mirrors_for(reference.domain()) {
+            if let Ok(pulled) = self.pull_from(
+                self.mirror_repo(&mirror, reference.path()),
+                store,
+                reference,
+                options,
+                progress,
+            ) {
+                return Ok(pulled);
+            }
+        }
         let repo = self.repo(reference.domain(), reference.path(), false);
+        self.pull_from(repo, store, reference, options, progress)
+    }
+
+    /// [`Client::pull`] from one registry (or mirror).
+    fn pull_from(
+        &self,
+        repo: crate::client::Repo<'_>,
+        store: &Store,
+        reference: &Reference,
+        options: &PullOptions,
+        progress: ProgressFn<'_>,
+    ) -> Result<Pulled> {
         let wanted = options.platform.clone().unwrap_or_else(Platform::host);
         let by = match (reference.digest(), reference.tag()) {
             (Some(d), _) => d.to_string(),

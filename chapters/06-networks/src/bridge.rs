@@ -755,7 +755,7 @@ impl Driver {
                 continue;
             }
             seen.push(network.id.clone());
-            self.join(sandbox, &network, wanted)?;
+            self.join(sandbox, &network, wanted, &mut inside)?;
         }
         let gateway = sandbox.endpoints.first().and_then(|e| {
             self.find(&e.network)
@@ -833,12 +833,14 @@ impl Driver {
     // ANCHOR: join
     /// Puts the sandbox on one network: an address, recorded before it is
     /// used; the endpoint, recorded before it is made; then the veth pair
-    /// and the configuration inside.
+    /// and the configuration inside, through `inside`, a netlink socket
+    /// opened in the sandbox's namespace.
     fn join(
         &self,
         sandbox: &mut Sandbox,
         network: &Network,
         wanted: &EndpointRequest,
+        inside: &mut Socket,
     ) -> Result<()> {
         if network.driver != "bridge" {
             return Err(Error::Invalid(format!(
@@ -885,13 +887,12 @@ impl Driver {
         links::create_veth(&mut host, &endpoint.veth, master, &ifname, ns.as_fd(), mac)?;
         failpoint::hit("net-setup-after-veth");
         links::set_up_tagged(&mut host, &endpoint.veth, &self.tag())?;
-        let mut inside = netns::socket_in(&sandbox.netns)?;
-        let index = links::index(&mut inside, &ifname)?
+        let index = links::index(inside, &ifname)?
             .ok_or_else(|| Error::NotFound(format!("{ifname} is missing in the container")))?;
-        links::add_address(&mut inside, index, ip, prefix)?;
-        links::set_up(&mut inside, index)?;
+        links::add_address(inside, index, ip, prefix)?;
+        links::set_up(inside, index)?;
         if primary && !network.internal {
-            links::add_default_route(&mut inside, gateway, index)?;
+            links::add_default_route(inside, gateway, index)?;
         }
         Ok(())
     }
@@ -1122,7 +1123,9 @@ impl Driver {
             )));
         }
         if netns::is_pinned(&sandbox.netns) {
-            if let Err(err) = self.join(&mut sandbox, &network, &wanted) {
+            let joined = netns::socket_in(&sandbox.netns)
+                .and_then(|mut inside| self.join(&mut sandbox, &network, &wanted, &mut inside));
+            if let Err(err) = joined {
                 self.undo_join(&mut sandbox, &network.id);
                 return Err(err);
             }

@@ -87,6 +87,10 @@ struct Args {
     /// with a directory there is reached over HTTPS, even on 127.0.0.1.
     #[arg(long, value_name = "DIR", default_value = minidock_registry::tls::DEFAULT_CERTS_DIR)]
     registry_certs_dir: PathBuf,
+    /// A mirror of Docker Hub (http://HOST:PORT or https://HOST), tried
+    /// before it for pulls, in order (repeatable).
+    #[arg(long = "registry-mirror", value_name = "URL")]
+    registry_mirrors: Vec<String>,
 }
 
 /// Parses `BASE/PREFIX/SIZE`.
@@ -236,6 +240,7 @@ fn main() -> ExitCode {
     let registry = minidock_registry::ClientOptions {
         insecure_registries: args.insecure_registries,
         certs_dir: Some(args.registry_certs_dir),
+        registry_mirrors: args.registry_mirrors,
         ..minidock_registry::ClientOptions::default()
     };
     let config = DaemonConfig {
