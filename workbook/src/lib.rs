@@ -12,6 +12,7 @@ pub mod exercise;
 pub mod explain;
 pub mod git;
 pub mod guards;
+pub mod progress;
 pub mod reference;
 pub mod signals;
 pub mod state;

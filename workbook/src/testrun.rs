@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use crate::progress::Progress;
 use crate::signals;
 
 /// How one test ended.
@@ -225,6 +226,9 @@ pub struct TestCommand<'a> {
     pub test_threads: Option<usize>,
     /// Echo cargo's output as it arrives.
     pub verbose: bool,
+    /// Show a progress line on stderr while cargo builds (see [`crate::progress`]); not with
+    /// `verbose`, where cargo's own lines show it.
+    pub progress: bool,
     /// Stop at the first test binary that fails. `verify` only needs one failing test to
     /// prove an exercise is guarded, and the unit tests (which cargo runs first) usually
     /// fail in seconds, so this saves running the slow container tests once per exercise.
@@ -289,8 +293,9 @@ impl TestCommand<'_> {
         let verbose = self.verbose;
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let mut stderr = child.stderr.take().expect("stderr is piped");
-        let out = std::thread::spawn(move || read_all(&mut stdout, verbose, false));
-        let err = std::thread::spawn(move || read_all(&mut stderr, verbose, true));
+        let progress = (self.progress && !verbose).then(Progress::new);
+        let out = std::thread::spawn(move || read_all(&mut stdout, verbose, false, None));
+        let err = std::thread::spawn(move || read_all(&mut stderr, verbose, true, progress));
         let mut forwarded = false;
         let started = std::time::Instant::now();
         let mut timed_out = false;
@@ -335,13 +340,30 @@ impl TestCommand<'_> {
     }
 }
 
-fn read_all(pipe: &mut impl Read, echo: bool, to_stderr: bool) -> String {
+fn read_all(
+    pipe: &mut impl Read,
+    echo: bool,
+    to_stderr: bool,
+    mut progress: Option<Progress>,
+) -> String {
     let mut collected = Vec::new();
     let mut buffer = [0u8; 8192];
+    // The line not yet fed to `progress`.
+    let mut pending = Vec::new();
     loop {
         match pipe.read(&mut buffer) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                if let Some(progress) = progress.as_mut() {
+                    for &byte in &buffer[..n] {
+                        if byte == b'\n' {
+                            progress.line(&String::from_utf8_lossy(&pending));
+                            pending.clear();
+                        } else {
+                            pending.push(byte);
+                        }
+                    }
+                }
                 if echo {
                     use std::io::Write;
                     let chunk = &buffer[..n];
@@ -355,6 +377,9 @@ fn read_all(pipe: &mut impl Read, echo: bool, to_stderr: bool) -> String {
                 collected.extend_from_slice(&buffer[..n]);
             }
         }
+    }
+    if let Some(progress) = progress.as_mut() {
+        progress.finish();
     }
     String::from_utf8_lossy(&collected).into_owned()
 }

@@ -36,8 +36,9 @@ pub fn parse(names: &[String]) -> Result<CapsHashSet, String> {
 /// it runs before the switch to a non-root user, which loses it.
 pub fn drop_bounding_set(keep: &CapsHashSet) -> Result<(), SetupError> {
     // exercise 1.9 drop-capabilities: drop every capability not in `keep` from the bounding set.
-    // hint: caps::runtime::thread_all_supported() lists what this kernel knows
-    // hint: caps::drop(None, CapSet::Bounding, cap) is prctl(PR_CAPBSET_DROP, cap)
+    // hint: the bounding set is a ceiling: a capability dropped from it never comes back, not even through an execve; drop every capability this kernel knows except those in `keep`
+    // hint: the caps crate lists the capabilities this kernel supports (its `runtime` module) and drops one capability from one set at a time; for the bounding set that is prctl(PR_CAPBSET_DROP)
+    // hint: loop over the supported ones, skip those `keep` contains, and turn a CapsError into SetupError::refused naming the capability
     for cap in caps::runtime::thread_all_supported() {
         if !keep.contains(&cap) {
             caps::drop(None, CapSet::Bounding, cap).map_err(|e| {

@@ -136,8 +136,9 @@ pub fn mount_dev(
 /// can write to is `nodev` ([`crate::rootfs::remount_nodev`]).
 pub fn create_device_nodes(dev: &Path) -> Result<(), SetupError> {
     // exercise 1.6 dev-nodes: make /dev/null, zero, full, random, urandom and tty exist in the new /dev.
-    // hint: for each name in DEVICES, create an empty file dev/NAME (fs::File::create)
-    // hint: then bind-mount the host's /dev/NAME onto it: mount(Some(host), &target, None::<&str>, MsFlags::MS_BIND, None::<&str>)
+    // hint: a device node is a special file whose open reaches a driver; the container gets the host's own nodes, not new ones: mknod is refused in a user namespace, a bind mount works everywhere
+    // hint: a bind mount needs a mount point of the same kind as its source: for a node, an empty regular file named after it in `dev`, one for each name in DEVICES
+    // hint: then one mount call per name: the host's node under /dev as source, no file system type, MS_BIND and no data; each error becomes a SetupError naming the path
     for name in DEVICES {
         let host = Path::new("/dev").join(name);
         let target = dev.join(name);

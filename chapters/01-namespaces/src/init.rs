@@ -219,7 +219,7 @@ pub fn fork_pid1() -> Result<ForkResult, SetupError> {
     // exercise 1.2 pid1-fork: fork, so that the child is born as PID 1 of the new PID namespace.
     // hint: a new PID namespace is for children: the process that unshared stays where it was, and its first child is PID 1 of the new namespace
     // hint: the call that makes a child copies the caller; nix has it in `unistd`, and it is `unsafe` (after it, the child of a multi-threaded parent may only make async-signal-safe calls)
-    // hint: it says which side you are on (ForkResult::Parent { child } or ForkResult::Child): return that, its error turned into SetupError::sys("fork", None, errno)
+    // hint: its result says which side of the fork you are on (a ForkResult): hand it back as it is, the caller sorts the helper from PID 1; its Errno becomes this crate's error naming the call; the SAFETY comment below is the obligation `unsafe` asks you to state
     // SAFETY: the helper is single-threaded (ensure_single_threaded), so
     // the child may run any code after the fork.
     let result = unsafe { nix::unistd::fork() }.map_err(|e| SetupError::sys("fork", None, e))?;
@@ -422,7 +422,9 @@ fn wait_for(child: Pid) -> Result<i32, SetupError> {
 /// statuses that are not an end (stopped, continued).
 pub fn exit_code(status: WaitStatus) -> Option<i32> {
     // exercise 1.12 exit-status: turn a wait status into Docker's exit code.
-    // hint: WaitStatus::Exited(_, code) gives code; WaitStatus::Signaled(_, signal, _) gives 128 + signal as i32
+    // hint: waitpid reports how a child changed: it exited with a code, a signal killed it, or it only stopped or continued, which is no end at all
+    // hint: nix's WaitStatus has a variant for each; Docker's convention keeps an exit's own code and turns a death by signal N into 128 + N (137 for SIGKILL, 9)
+    // hint: one match: the exit variant and the signal variant each give Some(…) (a Signal converts to its number with `as i32`), every other status None
     match status {
         WaitStatus::Exited(_, code) => Some(code),
         WaitStatus::Signaled(_, signal, _) => Some(128 + signal as i32),

@@ -3,7 +3,7 @@
 //! A new network namespace has a single interface, the loopback `lo`, and
 //! it is *down*: `127.0.0.1` does not answer. Docker brings it up so that
 //! programs talking to themselves over localhost work. Real networking
-//! (a veth pair to a bridge) is a later chapter.
+//! (a veth pair to a bridge) is chapter 6's.
 
 use crate::error::SetupError;
 

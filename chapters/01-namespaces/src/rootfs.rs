@@ -168,8 +168,9 @@ pub fn mount_point(rootfs: &Path, dest: &Path, kind: Kind) -> Result<PathBuf, Se
 /// nothing under `/proc` should ever be executed or act as a device.
 pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
     // exercise 1.5 mount-proc: mount a new procfs on /proc inside the rootfs, nosuid, noexec, nodev.
-    // hint: mount_point(rootfs, Path::new("/proc"), Kind::Dir) gives the target and refuses symlinks
-    // hint: nix::mount::mount(Some("proc"), &target, Some("proc"), MS_NOSUID | MS_NOEXEC | MS_NODEV, None::<&str>)
+    // hint: procfs has no device behind it: each mount is a fresh view made by the kernel, showing the PID namespace of whoever mounts it, which is why PID 1 mounts it here
+    // hint: first the place: this file's mount_point, asked for a directory (Kind::Dir), gives the path inside the rootfs and refuses a symlink; then one mount call from nix::mount, with "proc" as both source and file system type
+    // hint: the three options of the task are MsFlags, or'ed together, and there is no data; mount_sys below has the same shape; the Errno becomes a SetupError naming the step and the path
     let target = mount_point(rootfs, Path::new("/proc"), Kind::Dir)?;
     mount(
         Some("proc"),
@@ -325,8 +326,9 @@ fn remount_adding(target: &Path, add: MsFlags, step: &'static str) -> Result<(),
 /// this namespace at all: there is nothing left to escape to.
 pub fn enter_rootfs(rootfs: &Path) -> Result<(), SetupError> {
     // exercise 1.7 pivot-root: make the rootfs the root of the mount namespace and detach the host's root.
-    // hint: chdir into the rootfs, then nix::unistd::pivot_root(".", ".") (see pivot_root(2), NOTES)
-    // hint: the old root is now stacked on "/": umount2(".", MntFlags::MNT_DETACH), then chdir("/")
+    // hint: pivot_root(2) swaps the root mount of this namespace for another mount (enter bind-mounted the rootfs onto itself for this); it does not change the working directory, and its NOTES describe a form that needs no put_old directory
+    // hint: in that form you stand inside the new root (change the working directory there first) and pass "." for both arguments: the old root ends up stacked on top of the new one at "/"
+    // hint: peel the old root off with a lazy (MNT_DETACH) unmount of ".", then make "/" the working directory; nix has these calls in `unistd` and `mount`; each Errno becomes a SetupError naming its step
     use nix::mount::{umount2, MntFlags};
     use nix::unistd::{chdir, pivot_root};
     chdir(rootfs).map_err(|e| SetupError::sys("chdir", display(rootfs), e))?;

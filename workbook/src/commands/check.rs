@@ -224,8 +224,11 @@ fn guarded(
 
 /// The exercise to work on next: when the crate does not compile, the one holding the first
 /// compiler error (an earlier todo cannot be checked before the crate compiles); else the first
-/// that is not done.
+/// the learner can act on (todo, failing); else the first that is not done. A blocked or
+/// untested exercise is written already: pointing at it would send the learner back to code
+/// that waits on another exercise (its line says which).
 pub fn next_exercise(verdicts: &[Verdict]) -> Option<usize> {
+    let waiting = |v: &Verdict| matches!(v, Verdict::Blocked(_) | Verdict::Untested { .. });
     verdicts
         .iter()
         .position(|v| matches!(v, Verdict::DoesNotCompile(0)))
@@ -234,6 +237,7 @@ pub fn next_exercise(verdicts: &[Verdict]) -> Option<usize> {
                 .iter()
                 .position(|v| matches!(v, Verdict::DoesNotCompile(_)))
         })
+        .or_else(|| verdicts.iter().position(|v| !v.ok() && !waiting(v)))
         .or_else(|| verdicts.iter().position(|v| !v.ok()))
 }
 
@@ -304,6 +308,7 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
             package: &chapter.crate_name,
             test_threads: options.test_threads,
             verbose: options.verbose,
+            progress: true,
             fail_fast: false,
             timeout: None,
             only: &[],
@@ -844,5 +849,21 @@ pub fn greet(name: &str) -> String {
             Some(1)
         );
         assert_eq!(next_exercise(&[Verdict::Done]), None);
+        // Written exercises waiting on a later one: next is the one that blocks them, not the
+        // first of them (whose "why" would say "finish 1.8 first" under "next: 1.6").
+        assert_eq!(
+            next_exercise(&[
+                Verdict::Done,
+                Verdict::Blocked(vec!["1.8".into()]),
+                Verdict::Untested { recorded: true },
+                Verdict::Todo,
+            ]),
+            Some(3)
+        );
+        // Nothing to act on: the first that is not done, so the learner sees why.
+        assert_eq!(
+            next_exercise(&[Verdict::Done, Verdict::Blocked(vec![])]),
+            Some(1)
+        );
     }
 }

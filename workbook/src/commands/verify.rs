@@ -263,6 +263,7 @@ fn test(
         package: &chapter.crate_name,
         test_threads: options.test_threads,
         verbose: options.verbose,
+        progress: false,
         fail_fast,
         // The reference run must finish on its own; an exercise's run may hang.
         timeout: if fail_fast {
