@@ -1,6 +1,7 @@
 //! The image service: chapter 02's store and chapter 04's registry client
 //! behind the API.
 
+use super::locks::{lock, read};
 use super::progress::PullReporter;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
@@ -224,11 +225,7 @@ impl StoreImages {
     /// A registry client with the current settings. The daemon keeps no
     /// credentials file: credentials come with each request.
     fn registry_client(&self) -> minidock_registry::Client {
-        let options = self
-            .registry
-            .read()
-            .expect("registry settings lock")
-            .clone();
+        let options = read(&self.registry).clone();
         minidock_registry::Client::new(minidock_registry::ClientOptions {
             credentials_file: self.tmp.join("no-credentials.json"),
             ..options
@@ -447,11 +444,11 @@ impl ImageService for StoreImages {
     ) -> ApiResult<()> {
         let reference = pull_reference(image, tag)?;
         let registry = self.registry_for(reference.domain(), auth);
-        let lock = {
-            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        let one_pull = {
+            let mut pulls = lock(&self.pulls);
             pulls.entry(reference.to_string()).or_default().clone()
         };
-        let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_at_a_time = lock(&one_pull);
         let writing = self.writes.writing();
         let reporter = PullReporter::new(&reference);
         let pulled = reporter.run(progress, |report| {
