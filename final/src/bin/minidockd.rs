@@ -57,7 +57,7 @@ struct Args {
     #[arg(short = 'G', long, value_name = "GROUP")]
     group: Option<String>,
     /// The cgroup the containers' cgroups are made under.
-    #[arg(long, value_name = "NAME", default_value = minidock_daemon::engine::CGROUP_PARENT)]
+    #[arg(long, value_name = "NAME", default_value = minidock_daemon::daemon::CGROUP_PARENT)]
     cgroup_parent: String,
     /// Log every request on stderr.
     #[arg(short = 'D', long)]

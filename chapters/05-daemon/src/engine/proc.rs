@@ -2,7 +2,7 @@
 //!
 //! Kept in one place so that each reading has one parser: whether a shim
 //! is still alive, and the machine's CPU time and memory that `docker
-//! stats` divides by.
+//! stats` divides by, and `/info` reports.
 
 use std::time::{Duration, Instant};
 
@@ -58,5 +58,12 @@ pub(crate) fn host_memory() -> u64 {
                 .ok()
                 .map(|k| k * 1024)
         })
+        .unwrap_or(0)
+}
+
+/// Open descriptors of this process.
+pub(crate) fn open_fds() -> i64 {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as i64)
         .unwrap_or(0)
 }

@@ -7,12 +7,12 @@
 //! the moment it happens), and the watch channel that `wait` listens on.
 //!
 //! In reading order:
-//! - [`index`]: one entry per container, its locks, found by id or name;
-//! - [`lifecycle`]: a run — start, the session to the shim, the exit;
-//! - [`volume_use`]: which runs use which volumes (chapter 07 plugged in);
-//! - the requests, by what they touch: [`create`], [`control`] (stop,
-//!   kill, remove, …), [`listing`] (ps, inspect), [`streams`] (logs,
-//!   attach), [`files`] (diff, cp), [`stats`] (top, stats).
+//! - `index`: one entry per container, its locks, found by id or name;
+//! - `lifecycle`: a run — start, the session to the shim, the exit;
+//! - `volume_use`: which runs use which volumes (chapter 07 plugged in);
+//! - the requests, by what they touch: `create`, `control` (stop,
+//!   kill, remove, …), `listing` (ps, inspect), `streams` (logs,
+//!   attach), `files` (diff, cp), `stats` (top, stats).
 //!
 //! The [`ContainerService`] implementation below is the table of contents:
 //! each request goes to the function of its module.
