@@ -44,7 +44,7 @@ pub struct DaemonArgs {
     #[arg(short = 'G', long, value_name = "GROUP")]
     pub group: Option<String>,
     /// The cgroup the containers' cgroups are made under.
-    #[arg(long, value_name = "NAME", default_value = minidock_daemon::engine::CGROUP_PARENT)]
+    #[arg(long, value_name = "NAME", default_value = minidock_daemon::daemon::CGROUP_PARENT)]
     pub cgroup_parent: String,
     /// Log every request on stderr.
     #[arg(short = 'D', long)]

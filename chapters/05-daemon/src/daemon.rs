@@ -11,7 +11,7 @@ use crate::events::Events;
 use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
 use crate::networks::NetworkService;
 use crate::server::{serve_tcp, serve_tls, serve_unix, Api, DaemonFacts};
-use crate::service::{ContainerService, ImageService};
+use crate::service::{ContainerService, HostService, ImageService};
 use crate::tls::{server_config, TlsError, TlsFiles};
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::{DirBuilder, File, OpenOptions};
@@ -24,6 +24,10 @@ use std::sync::{Arc, RwLock};
 pub const DEFAULT_ROOT: &str = "/var/lib/minidock";
 /// The default runtime directory (sockets).
 pub const DEFAULT_RUN: &str = "/run/minidock";
+
+/// The cgroup under which every container's cgroup is made, unless
+/// `--cgroup-parent` says otherwise.
+pub const CGROUP_PARENT: &str = "minidock";
 
 /// How the daemon is set up (the flags of `minidockd`).
 #[derive(Debug, Clone)]
@@ -81,7 +85,7 @@ impl Default for DaemonConfig {
             root: PathBuf::from(DEFAULT_ROOT),
             run: PathBuf::from(DEFAULT_RUN),
             group: None,
-            cgroup_parent: crate::engine::CGROUP_PARENT.to_string(),
+            cgroup_parent: CGROUP_PARENT.to_string(),
             debug: Arc::default(),
             tls: None,
             insecure_tcp: false,
@@ -190,6 +194,8 @@ pub struct Services {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// The machine, as `/info` reports it.
+    pub host: Arc<dyn HostService>,
     /// Networks, when a network service is plugged in.
     pub networks: Option<Arc<dyn NetworkService>>,
     /// Volumes, when a volume service is plugged in.
@@ -230,6 +236,7 @@ pub fn run(
     let api = Arc::new(Api {
         images: services.images,
         containers: services.containers,
+        host: services.host,
         networks: services.networks,
         volumes: services.volumes,
         build: services.build,

@@ -370,3 +370,33 @@ pub trait ContainerService: Send + Sync + 'static {
     /// `POST /exec/{id}/resize?h=&w=`.
     fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> ApiResult<()>;
 }
+
+/// What `/info` and `/version` report of the machine the daemon runs on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostFacts {
+    /// `uname -r`.
+    pub kernel_version: String,
+    /// `uname -m` (`x86_64`), as `/info` reports it.
+    pub architecture: String,
+    /// `PRETTY_NAME` of `/etc/os-release`.
+    pub operating_system: String,
+    /// The machine's memory, in bytes.
+    pub mem_total: i64,
+    /// CPUs the daemon may run on.
+    pub ncpu: i64,
+    /// `"1"` or `"2"`: which cgroup hierarchy holds the containers.
+    pub cgroup_version: String,
+    /// The machine's host name.
+    pub hostname: String,
+    /// File descriptors the daemon holds open.
+    pub open_fds: i64,
+}
+
+/// The machine the daemon runs on. Behind a trait like the other
+/// services, so that the protocol's tests describe a machine of their own
+/// and the engine reads the real one (`/proc`, `/etc/os-release`,
+/// cgroupfs) in one place.
+pub trait HostService: Send + Sync + 'static {
+    /// The facts, read now.
+    fn facts(&self) -> HostFacts;
+}

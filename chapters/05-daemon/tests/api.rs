@@ -77,6 +77,16 @@ fn paths_work_with_and_without_a_version_prefix() {
     let info = server.client.info().unwrap();
     assert_eq!(info.os_type, "linux");
     assert_eq!(info.images, 1);
+    // The machine comes from the host service, here the fake's.
+    let host = common::fake_host_facts();
+    assert_eq!(
+        (info.kernel_version, info.operating_system, info.mem_total),
+        (host.kernel_version, host.operating_system, host.mem_total)
+    );
+    assert_eq!(
+        (info.ncpu, info.cgroup_version, info.name),
+        (3, "2".into(), "fakehost".into())
+    );
 }
 
 #[test]

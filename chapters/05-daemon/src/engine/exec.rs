@@ -2,6 +2,7 @@
 //! the daemon remembers what was created until it runs, and how it ended.
 
 use super::convert::runtime_error;
+use super::locks::lock;
 use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
@@ -14,10 +15,6 @@ use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 struct ExecEntry {
     container: ContainerId,

@@ -17,9 +17,12 @@ pub mod disk;
 pub mod exec;
 mod expose;
 mod gated_build;
+pub mod host;
 pub mod images;
 mod kill;
+mod locks;
 mod names;
+mod proc;
 pub mod progress;
 mod recovery;
 pub mod restart;
@@ -37,10 +40,6 @@ use containers::RuntimeContainers;
 use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
 use std::sync::Arc;
-
-/// The cgroup under which every container's cgroup is made, unless
-/// `--cgroup-parent` says otherwise.
-pub const CGROUP_PARENT: &str = "minidock";
 
 /// Runs the shim, init or exec helper role when this process was started
 /// as one (a hidden first argument), and never returns then. Call it first
@@ -113,6 +112,7 @@ pub fn services_with(
     Ok(Services {
         images: Arc::new(images),
         containers,
+        host: Arc::new(host::ProcHost),
         networks: plugins.networks,
         volumes: plugins.volumes,
         build,

@@ -9,6 +9,7 @@
 //! shim holds the process until the session is connected, so not a byte of
 //! output is lost.
 
+use super::locks::lock;
 use crate::frames::StreamType;
 use crate::service::Output;
 use minidock_lifecycle::attach::{read_frame, write_frame, Frame};
@@ -38,10 +39,6 @@ pub(crate) struct Pending {
 pub(crate) struct Session {
     writer: Mutex<UnixStream>,
     subscribers: Mutex<Vec<Subscriber>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Session {

@@ -20,13 +20,13 @@ pub(crate) struct WriteGate(RwLock<()>);
 impl WriteGate {
     /// Held while a pull, load, import, build or commit writes.
     pub(crate) fn writing(&self) -> RwLockReadGuard<'_, ()> {
-        self.0.read().unwrap_or_else(|p| p.into_inner())
+        super::locks::read(&self.0)
     }
 
     /// Held by a prune, which removes images and layers: it waits until
     /// no write is in progress, and writes wait for it.
     pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
-        self.0.write().unwrap_or_else(|p| p.into_inner())
+        super::locks::write(&self.0)
     }
 }
 

@@ -2,7 +2,7 @@
 //! queries read, the plugin called, the answers shaped.
 
 use super::body::{spawn_body_pump, Body};
-use super::handlers::blocking;
+use super::call::blocking;
 use super::stream::{progress_stream, raw_stream};
 use super::{json_response, Ctx};
 use crate::builder::{BuildRequest, BuildService, CommitRequest};

@@ -9,11 +9,16 @@
 
 mod body;
 mod build;
+mod call;
+mod containers;
 mod drain;
+mod follow;
 mod handlers;
 mod hijack;
+mod images;
 pub mod limits;
 mod networks;
+mod params;
 mod scrub;
 mod stream;
 mod system;
@@ -28,7 +33,7 @@ use crate::events::Events;
 use crate::networks::NetworkService;
 use crate::query::Query;
 use crate::router::route;
-use crate::service::{ContainerService, ImageService};
+use crate::service::{ContainerService, HostService, ImageService};
 use crate::version::{check_version, split_version, ApiVersion, API_VERSION};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -65,6 +70,8 @@ pub struct Api {
     pub images: Arc<dyn ImageService>,
     /// Containers.
     pub containers: Arc<dyn ContainerService>,
+    /// The machine, as `/info` and `/version` report it.
+    pub host: Arc<dyn HostService>,
     /// Networks, when a network service is plugged in (chapter 06).
     pub networks: Option<Arc<dyn NetworkService>>,
     /// Volumes, when a volume service is plugged in.

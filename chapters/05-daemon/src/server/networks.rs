@@ -2,7 +2,7 @@
 //! has one.
 
 use super::body::Body;
-use super::handlers::{blocking, json_body};
+use super::call::{blocking, json_body};
 use super::{empty_response, json_response, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::networks::{ContainerRef, NetworkService};

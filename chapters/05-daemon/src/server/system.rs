@@ -67,17 +67,6 @@ pub(super) fn ping() -> Response<Body> {
     response
 }
 
-/// `uname -r` and `uname -m`.
-fn uname() -> (String, String) {
-    match nix::sys::utsname::uname() {
-        Ok(u) => (
-            u.release().to_string_lossy().into_owned(),
-            u.machine().to_string_lossy().into_owned(),
-        ),
-        Err(_) => (String::new(), String::new()),
-    }
-}
-
 /// Go's name for this architecture, as Docker reports it.
 fn go_arch() -> &'static str {
     match std::env::consts::ARCH {
@@ -90,8 +79,9 @@ fn go_arch() -> &'static str {
 }
 
 /// `GET /version`.
-pub(super) fn version() -> Result<Response<Body>, ApiError> {
-    let (kernel, _) = uname();
+pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
+    let host = ctx.api.host.clone();
+    let kernel = super::call::blocking(move || Ok(host.facts().kernel_version)).await?;
     let mut details = BTreeMap::new();
     details.insert("ApiVersion".to_string(), API_VERSION.to_string());
     details.insert("MinAPIVersion".to_string(), MIN_API_VERSION.to_string());
@@ -123,37 +113,6 @@ pub(super) fn version() -> Result<Response<Body>, ApiError> {
         build_time: String::new(),
     };
     json_response(StatusCode::OK, &version)
-}
-
-/// `PRETTY_NAME` of /etc/os-release.
-fn operating_system() -> String {
-    std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
-                .map(|v| v.trim_matches('"').to_string())
-        })
-        .unwrap_or_else(|| "Linux".to_string())
-}
-
-/// `MemTotal` of /proc/meminfo, in bytes.
-fn mem_total() -> i64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: i64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024)
-        })
-        .unwrap_or(0)
-}
-
-/// Open descriptors of this process.
-fn open_fds() -> i64 {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count() as i64)
-        .unwrap_or(0)
 }
 
 /// `/info`'s `RegistryConfig`, from the registry client's settings as they
@@ -193,22 +152,17 @@ fn registry_config(settings: &crate::daemon::RegistrySettings) -> RegistryConfig
 pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     let containers = ctx.api.containers.clone();
     let images = ctx.api.images.clone();
-    let (all, image_count) = super::handlers::blocking(move || {
+    let host = ctx.api.host.clone();
+    let (all, image_count, host) = super::call::blocking(move || {
         let all = containers.list(&ListOptions {
             all: true,
             ..ListOptions::default()
         })?;
         let images = images.list(false, &Default::default())?;
-        Ok((all, images.len() as i64))
+        Ok((all, images.len() as i64, host.facts()))
     })
     .await?;
     let count = |state: &str| all.iter().filter(|c| c.state == state).count() as i64;
-    let (kernel, machine) = uname();
-    let cgroup_version = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
-        "2"
-    } else {
-        "1"
-    };
     let info = SystemInfo {
         id: ctx.api.facts.id.clone(),
         containers: all.len() as i64,
@@ -229,24 +183,20 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
             .facts
             .debug
             .load(std::sync::atomic::Ordering::Relaxed),
-        n_fd: open_fds(),
+        n_fd: host.open_fds,
         n_goroutines: 0,
         system_time: crate::time::rfc3339(SystemTime::now()),
         logging_driver: "json-file".to_string(),
         cgroup_driver: "cgroupfs".to_string(),
-        cgroup_version: cgroup_version.to_string(),
+        cgroup_version: host.cgroup_version,
         n_events_listener: ctx.api.events.listeners() as i64,
-        kernel_version: kernel,
-        operating_system: operating_system(),
+        kernel_version: host.kernel_version,
+        operating_system: host.operating_system,
         os_type: "linux".to_string(),
-        architecture: machine,
-        ncpu: std::thread::available_parallelism()
-            .map(|n| n.get() as i64)
-            .unwrap_or(1),
-        mem_total: mem_total(),
-        name: nix::unistd::gethostname()
-            .map(|h| h.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        architecture: host.architecture,
+        ncpu: host.ncpu,
+        mem_total: host.mem_total,
+        name: host.hostname,
         labels: Vec::new(),
         registry_config: registry_config(&ctx.api.facts.registry),
         experimental_build: false,

@@ -1,7 +1,7 @@
 //! The `/volumes` endpoints and `/system/df`: the volume service when one
 //! is plugged in, 501 when none is.
 
-use super::handlers::{blocking, json_body};
+use super::call::{blocking, json_body};
 use super::{empty_response, json_response, Body, Ctx};
 use crate::engine::containers::volume_attributes;
 use crate::error::{ApiError, ApiResult};

@@ -9,15 +9,23 @@
 
 mod build;
 mod container;
+mod exec;
+mod files;
 mod image;
+mod inspect;
 mod network;
+mod stats;
 mod system;
 mod volume;
 
 pub use build::*;
 pub use container::*;
+pub use exec::*;
+pub use files::*;
 pub use image::*;
+pub use inspect::*;
 pub use network::*;
+pub use stats::*;
 pub use system::*;
 pub use volume::*;
 

@@ -294,6 +294,29 @@ struct State {
     counter: u64,
 }
 
+/// A machine of the tests' own, so `/info` shows what the fake says.
+pub struct FakeHost;
+
+/// The facts [`FakeHost`] reports.
+pub fn fake_host_facts() -> HostFacts {
+    HostFacts {
+        kernel_version: "6.1.0-fake".into(),
+        architecture: "x86_64".into(),
+        operating_system: "Fake Linux 1".into(),
+        mem_total: 2 << 30,
+        ncpu: 3,
+        cgroup_version: "2".into(),
+        hostname: "fakehost".into(),
+        open_fds: 7,
+    }
+}
+
+impl HostService for FakeHost {
+    fn facts(&self) -> HostFacts {
+        fake_host_facts()
+    }
+}
+
 pub struct FakeContainers {
     state: Arc<Mutex<State>>,
     images: Arc<FakeImages>,
@@ -870,6 +893,7 @@ impl TestServer {
         let api = Arc::new(Api {
             images: images.clone(),
             containers,
+            host: Arc::new(FakeHost),
             networks: None,
             volumes: None,
             build: None,

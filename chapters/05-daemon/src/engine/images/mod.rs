@@ -1,6 +1,19 @@
 //! The image service: chapter 02's store and chapter 04's registry client
 //! behind the API.
+//!
+//! `registry` holds what a pull, push and login need of chapter 04;
+//! `shapes` shows images in the API's shapes.
 
+mod registry;
+mod shapes;
+
+use registry::{credentials, login_domain, parse_reference};
+use shapes::{created_seconds, labels, repo_tags};
+
+pub use registry::pull_reference;
+pub use shapes::{inspect, summary};
+
+use super::locks::lock;
 use super::progress::PullReporter;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
@@ -9,7 +22,6 @@ use crate::service::{HistoryItem, ImageService, Progress, RegistryAuth};
 use crate::types::*;
 use minidock_images::{Image, ImageChanges, Reference, Store};
 use minidock_lifecycle::store::ContainerStore;
-use minidock_registry::Credentials;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -65,136 +77,6 @@ pub(crate) fn registry_error(err: minidock_registry::RegistryError) -> ApiError 
     }
 }
 
-/// The registry a `POST /auth` names: the docker CLI sends
-/// `https://index.docker.io/v1/` for Docker Hub and `HOST[:PORT]` (sometimes
-/// with a scheme) for the others.
-fn login_domain(serveraddress: &str) -> String {
-    let host = serveraddress
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    match host {
-        "" | "index.docker.io" | "registry-1.docker.io" => {
-            minidock_images::DEFAULT_DOMAIN.to_string()
-        }
-        other => other.to_string(),
-    }
-}
-
-fn parse_reference(text: &str) -> ApiResult<Reference> {
-    Reference::parse(text).map_err(|e| ApiError::BadParameter(e.to_string()))
-}
-
-/// `fromImage` and `tag` as one reference (`tag` may be a digest).
-pub fn pull_reference(image: &str, tag: Option<&str>) -> ApiResult<Reference> {
-    let reference = parse_reference(image)?;
-    match tag {
-        None => Ok(reference),
-        Some(tag) if tag.contains(':') => {
-            let digest = tag
-                .parse()
-                .map_err(|e| ApiError::BadParameter(format!("invalid digest {tag:?}: {e}")))?;
-            Ok(reference.with_digest(digest))
-        }
-        Some(tag) => reference
-            .with_tag(tag)
-            .map_err(|e| ApiError::BadParameter(e.to_string())),
-    }
-}
-
-fn credentials(auth: Option<&RegistryAuth>) -> Option<Credentials> {
-    let auth = auth?;
-    if !auth.identitytoken.is_empty() {
-        return Some(Credentials::new("<token>", auth.identitytoken.clone()));
-    }
-    (!auth.username.is_empty())
-        .then(|| Credentials::new(auth.username.clone(), auth.password.clone()))
-}
-
-/// Unix seconds of an RFC 3339 `created`.
-fn created_seconds(image: &Image) -> i64 {
-    image
-        .created
-        .as_deref()
-        .and_then(crate::time::parse_rfc3339)
-        .map(crate::time::unix_seconds)
-        .unwrap_or(0)
-}
-
-fn repo_tags(image: &Image) -> Vec<String> {
-    image.references.iter().map(Reference::familiar).collect()
-}
-
-fn repo_digests(image: &Image) -> Vec<String> {
-    let mut names: Vec<String> = image
-        .references
-        .iter()
-        .map(|r| format!("{}@{}", r.familiar_name(), image.manifest_digest))
-        .collect();
-    names.dedup();
-    names
-}
-
-fn labels(image: &Image) -> BTreeMap<String, String> {
-    image
-        .config
-        .config()
-        .as_ref()
-        .and_then(|c| c.labels().clone())
-        .map(|l| l.into_iter().collect())
-        .unwrap_or_default()
-}
-
-/// An image as `docker images` lists it.
-pub fn summary(image: &Image) -> ImageSummary {
-    ImageSummary {
-        id: image.id.to_string(),
-        parent_id: String::new(),
-        repo_tags: repo_tags(image),
-        repo_digests: repo_digests(image),
-        created: created_seconds(image),
-        size: image.size as i64,
-        shared_size: -1,
-        labels: labels(image),
-        containers: -1,
-    }
-}
-
-/// An image as `docker image inspect` shows it.
-pub fn inspect(image: &Image) -> ImageInspect {
-    let c = image.config.config().clone().unwrap_or_default();
-    ImageInspect {
-        id: image.id.to_string(),
-        repo_tags: repo_tags(image),
-        repo_digests: repo_digests(image),
-        parent: String::new(),
-        comment: String::new(),
-        created: image
-            .created
-            .clone()
-            .unwrap_or_else(|| crate::time::ZERO_TIME.to_string()),
-        author: image.config.author().clone().unwrap_or_default(),
-        config: ImageConfig {
-            user: c.user().clone().unwrap_or_default(),
-            env: c.env().clone(),
-            cmd: c.cmd().clone(),
-            entrypoint: c.entrypoint().clone(),
-            working_dir: c.working_dir().clone().unwrap_or_default(),
-            labels: c.labels().clone().map(|l| l.into_iter().collect()),
-            stop_signal: c.stop_signal().clone(),
-        },
-        architecture: image.config.architecture().to_string(),
-        os: image.config.os().to_string(),
-        size: image.size as i64,
-        root_fs: RootFs {
-            kind: "layers".to_string(),
-            layers: image.layers.iter().map(|d| d.to_string()).collect(),
-        },
-    }
-}
-
 impl StoreImages {
     /// The service over `store`; `containers` is read to know which images
     /// are in use.
@@ -221,20 +103,6 @@ impl StoreImages {
         self
     }
 
-    /// A registry client with the current settings. The daemon keeps no
-    /// credentials file: credentials come with each request.
-    fn registry_client(&self) -> minidock_registry::Client {
-        let options = self
-            .registry
-            .read()
-            .expect("registry settings lock")
-            .clone();
-        minidock_registry::Client::new(minidock_registry::ClientOptions {
-            credentials_file: self.tmp.join("no-credentials.json"),
-            ..options
-        })
-    }
-
     /// The gate of writes to the store, for the other writers (a build).
     pub(crate) fn write_gate(&self) -> Arc<super::sweep::WriteGate> {
         self.writes.clone()
@@ -245,19 +113,6 @@ impl StoreImages {
             minidock_images::Error::NoSuchImage(_) => ApiError::no_such_image(name),
             other => store_error(other),
         })
-    }
-
-    /// A registry client for one pull or push, holding only the
-    /// credentials that request brought. A client shared across requests
-    /// would remember them: a later pull without credentials — after a
-    /// `logout`, or by another user of the daemon — would still be
-    /// authorised, and two pulls with different credentials would race.
-    fn registry_for(&self, domain: &str, auth: Option<&RegistryAuth>) -> minidock_registry::Client {
-        let registry = self.registry_client();
-        if let Some(creds) = credentials(auth) {
-            registry.set_credentials(domain, creds);
-        }
-        registry
     }
 
     /// The containers using each image id: (container id, running).
@@ -447,11 +302,11 @@ impl ImageService for StoreImages {
     ) -> ApiResult<()> {
         let reference = pull_reference(image, tag)?;
         let registry = self.registry_for(reference.domain(), auth);
-        let lock = {
-            let mut pulls = self.pulls.lock().unwrap_or_else(|e| e.into_inner());
+        let one_pull = {
+            let mut pulls = lock(&self.pulls);
             pulls.entry(reference.to_string()).or_default().clone()
         };
-        let _one_at_a_time = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_at_a_time = lock(&one_pull);
         let writing = self.writes.writing();
         let reporter = PullReporter::new(&reference);
         let pulled = reporter.run(progress, |report| {
@@ -632,19 +487,5 @@ impl ImageService for StoreImages {
         let mut file = std::fs::File::open(&spooled.0).map_err(ApiError::internal)?;
         std::io::copy(&mut file, out).map_err(ApiError::internal)?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::login_domain;
-
-    #[test]
-    fn login_domains_are_read_as_the_docker_cli_sends_them() {
-        assert_eq!(login_domain("https://index.docker.io/v1/"), "docker.io");
-        assert_eq!(login_domain(""), "docker.io");
-        assert_eq!(login_domain("127.0.0.1:5000"), "127.0.0.1:5000");
-        assert_eq!(login_domain("http://localhost:5000/v2/"), "localhost:5000");
-        assert_eq!(login_domain("registry.example:443"), "registry.example:443");
     }
 }

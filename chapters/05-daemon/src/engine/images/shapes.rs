@@ -1,0 +1,90 @@
+//! Images in the API's shapes: `docker images` and `docker image inspect`.
+
+use crate::types::*;
+use minidock_images::{Image, Reference};
+use std::collections::BTreeMap;
+
+/// Unix seconds of an RFC 3339 `created`.
+pub(super) fn created_seconds(image: &Image) -> i64 {
+    image
+        .created
+        .as_deref()
+        .and_then(crate::time::parse_rfc3339)
+        .map(crate::time::unix_seconds)
+        .unwrap_or(0)
+}
+
+/// Its tags, as the docker CLI writes them.
+pub(super) fn repo_tags(image: &Image) -> Vec<String> {
+    image.references.iter().map(Reference::familiar).collect()
+}
+
+/// Its `name@digest` references.
+fn repo_digests(image: &Image) -> Vec<String> {
+    let mut names: Vec<String> = image
+        .references
+        .iter()
+        .map(|r| format!("{}@{}", r.familiar_name(), image.manifest_digest))
+        .collect();
+    names.dedup();
+    names
+}
+
+/// The labels of its config.
+pub(super) fn labels(image: &Image) -> BTreeMap<String, String> {
+    image
+        .config
+        .config()
+        .as_ref()
+        .and_then(|c| c.labels().clone())
+        .map(|l| l.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// An image as `docker images` lists it.
+pub fn summary(image: &Image) -> ImageSummary {
+    ImageSummary {
+        id: image.id.to_string(),
+        parent_id: String::new(),
+        repo_tags: repo_tags(image),
+        repo_digests: repo_digests(image),
+        created: created_seconds(image),
+        size: image.size as i64,
+        shared_size: -1,
+        labels: labels(image),
+        containers: -1,
+    }
+}
+
+/// An image as `docker image inspect` shows it.
+pub fn inspect(image: &Image) -> ImageInspect {
+    let c = image.config.config().clone().unwrap_or_default();
+    ImageInspect {
+        id: image.id.to_string(),
+        repo_tags: repo_tags(image),
+        repo_digests: repo_digests(image),
+        parent: String::new(),
+        comment: String::new(),
+        created: image
+            .created
+            .clone()
+            .unwrap_or_else(|| crate::time::ZERO_TIME.to_string()),
+        author: image.config.author().clone().unwrap_or_default(),
+        config: ImageConfig {
+            user: c.user().clone().unwrap_or_default(),
+            env: c.env().clone(),
+            cmd: c.cmd().clone(),
+            entrypoint: c.entrypoint().clone(),
+            working_dir: c.working_dir().clone().unwrap_or_default(),
+            labels: c.labels().clone().map(|l| l.into_iter().collect()),
+            stop_signal: c.stop_signal().clone(),
+        },
+        architecture: image.config.architecture().to_string(),
+        os: image.config.os().to_string(),
+        size: image.size as i64,
+        root_fs: RootFs {
+            kind: "layers".to_string(),
+            layers: image.layers.iter().map(|d| d.to_string()).collect(),
+        },
+    }
+}
