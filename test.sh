@@ -119,6 +119,8 @@ step "book"
 # reference sits behind a reveal; check-book proves no answer is readable outside one.
 mdbook build book
 book/check-links.sh
+# How much of each chapter's lesson the book shows (the appendix itself is checked by `cargo test`).
+cargo run -q --locked -p minidock-house -- coverage
 cargo workbook check-book
 
 step "the book's Try-its (every console,runnable block, typed as a reader would)"

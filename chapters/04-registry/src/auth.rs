@@ -28,8 +28,10 @@ use crate::credentials::Credentials;
 #[derive(Debug, Deserialize)]
 pub struct TokenResponse {
     #[serde(default)]
+    /// The token, as Docker's token spec names it.
     pub token: Option<String>,
     #[serde(default)]
+    /// The token, as OAuth2 names it.
     pub access_token: Option<String>,
     /// Lifetime in seconds; the spec's default is 60.
     #[serde(default)]

@@ -17,12 +17,18 @@
 pub enum Challenge {
     /// Ask the token server at `realm` for a token.
     Bearer {
+        /// The token server's URL.
         realm: String,
+        /// The service the token is for (the registry's name at the token server).
         service: Option<String>,
+        /// The access asked for (`repository:library/busybox:pull`), when the registry says.
         scope: Option<String>,
     },
     /// Send user name and password with each request.
-    Basic { realm: Option<String> },
+    Basic {
+        /// The protection space the registry names, if it does.
+        realm: Option<String>,
+    },
 }
 
 /// Parses a `WWW-Authenticate` header value. The reason of an error is a

@@ -27,7 +27,9 @@ use crate::error::{RegistryError, Result};
 /// A user name and password for one registry.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The user name.
     pub username: String,
+    /// The password or access token.
     pub password: String,
 }
 

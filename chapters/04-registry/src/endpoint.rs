@@ -28,7 +28,9 @@ pub const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
 /// `http` or `https`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// Plain HTTP: only for loopback registries or those the user marked insecure.
     Http,
+    /// HTTPS, the default.
     Https,
 }
 

@@ -18,172 +18,252 @@ pub enum RegistryError {
     /// sent (HTTP 401).
     #[error("{registry}: authentication required for {repository} ({detail}): run `minidock login {registry}`")]
     Unauthorized {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// We are known but not allowed (HTTP 403).
     #[error("{registry}: access to {repository} denied: {detail}")]
     Denied {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// The repository, manifest or blob does not exist (HTTP 404).
     #[error("{registry}/{repository}: {what} not found: {detail}")]
     NotFound {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// What was being fetched (a manifest, a blob, a token).
         what: String,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// Too many requests (HTTP 429). Docker Hub limits anonymous pulls.
     #[error("{registry}: rate limited while fetching {repository}{}: {detail}", retry_after.as_ref().map(|s| format!(" (retry after {s})")).unwrap_or_default())]
     RateLimited {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The `Retry-After` header, if the registry sent one.
         retry_after: Option<String>,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// The registry failed (HTTP 5xx), even after retrying.
     #[error("{registry}: server error {status} for {repository}: {detail}")]
     Server {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The HTTP status of the answer.
         status: u16,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// Any other status we did not expect at this step of the protocol.
     #[error("{registry}: unexpected answer {status} to {method} {url}: {detail}")]
     Unexpected {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The HTTP method of the request.
         method: String,
+        /// The URL asked for.
         url: String,
+        /// The HTTP status of the answer.
         status: u16,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// The network, DNS, TLS or HTTP framing failed.
     #[error("cannot talk to {registry} ({url}): {source}")]
     Transport {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The URL asked for.
         url: String,
         #[source]
+        /// The underlying error.
         source: ureq::Error,
     },
 
     /// Reading a response body failed half-way (a cut connection).
     #[error("{registry}: reading {what} failed: {source}")]
     Body {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// What was being fetched (a manifest, a blob, a token).
         what: String,
         #[source]
+        /// The underlying error.
         source: std::io::Error,
     },
 
     /// A `WWW-Authenticate` header we cannot understand.
     #[error("{registry}: cannot parse the authentication challenge {header:?}: {reason}")]
     BadChallenge {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The header's value, as sent.
         header: String,
+        /// Why it failed.
         reason: String,
     },
 
     /// The token server refused us or answered nonsense.
     #[error("token server {realm}: {detail}")]
-    Token { realm: String, detail: String },
+    Token {
+        /// The token server's URL.
+        realm: String,
+        /// What the registry said, in one line.
+        detail: String,
+    },
 
     /// `login` was refused: the user name or password is wrong.
     #[error("{registry}: login as {user} failed: wrong user name or password ({detail})")]
     LoginFailed {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The user name that was refused.
         user: String,
+        /// What the registry said, in one line.
         detail: String,
     },
 
     /// The bytes of a manifest do not hash to the digest asked for or announced.
     #[error("{registry}/{repository}: manifest {reference} hashes to {actual}, but {expected} was expected: refusing it")]
     ManifestDigest {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The tag or digest asked for.
         reference: String,
+        /// The digest asked for or announced.
         expected: String,
+        /// The digest the bytes hash to.
         actual: Digest,
     },
 
     /// A response body larger than we accept for its kind.
     #[error("{registry}/{repository}: {what} is larger than {limit} bytes: refusing it")]
     TooLarge {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// What was being fetched (a manifest, a blob, a token).
         what: String,
+        /// The limit.
         limit: u64,
     },
 
     /// A manifest or index that does not parse, or a kind we do not support.
     #[error("{registry}/{repository}: manifest {reference}: {reason}")]
     BadManifest {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The tag or digest asked for.
         reference: String,
+        /// Why it failed.
         reason: String,
     },
 
     /// An index without a manifest for the platform asked for.
     #[error("{registry}/{repository}:{reference}: no image for platform {wanted}; the index has {available}")]
     NoMatchingPlatform {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The tag or digest asked for.
         reference: String,
+        /// The platform asked for.
         wanted: String,
+        /// The platforms the index has.
         available: String,
     },
 
     /// A blob whose body is not what its descriptor announced.
     #[error("{registry}/{repository}: blob {digest}: {reason}")]
     BadBlob {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The repository in it (`library/busybox`).
         repository: String,
+        /// The blob's digest.
         digest: Digest,
+        /// Why it failed.
         reason: String,
     },
 
     /// The content store refused something (a digest mismatch, a full disk).
     #[error("{context}: {source}")]
     Store {
+        /// What the pull or push was doing.
         context: String,
         #[source]
+        /// The underlying error.
         source: minidock_images::Error,
     },
 
     /// Redirects that go on and on.
     #[error("{registry}: more than {limit} redirects for {url}")]
     TooManyRedirects {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The URL asked for.
         url: String,
+        /// The limit.
         limit: u32,
     },
 
     /// The credentials file (`~/.docker/config.json`) cannot be read or written.
     #[error("credentials file {path}: {reason}")]
-    Credentials { path: PathBuf, reason: String },
+    Credentials {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        reason: String,
+    },
 
     /// A file of a registry's certificate directory (`certs.d/<host>/`)
     /// is missing its pair or is not a certificate or key.
     #[error("registry certificates {path}: {reason}")]
-    Certs { path: PathBuf, reason: String },
+    Certs {
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        reason: String,
+    },
 
     /// The TLS handshake failed: an unknown CA, an expired certificate,
     /// a certificate for another host, a refused client certificate.
     #[error("cannot talk to {registry} ({url}): {reason}")]
     Tls {
+        /// The registry, as `host[:port]`.
         registry: String,
+        /// The URL asked for.
         url: String,
+        /// Why it failed.
         reason: String,
     },
 
@@ -219,6 +299,7 @@ impl RegistryError {
 #[derive(Debug, Default, Deserialize)]
 pub struct ErrorBody {
     #[serde(default)]
+    /// The errors, most registries send one.
     pub errors: Vec<ErrorItem>,
 }
 
@@ -226,8 +307,10 @@ pub struct ErrorBody {
 #[derive(Debug, Deserialize)]
 pub struct ErrorItem {
     #[serde(default)]
+    /// The error code (`MANIFEST_UNKNOWN`, `DENIED`, …).
     pub code: String,
     #[serde(default)]
+    /// The human-readable message.
     pub message: String,
 }
 

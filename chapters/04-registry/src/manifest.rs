@@ -49,12 +49,17 @@ pub const REFERENCE_TYPE_ANNOTATION: &str = "vnd.docker.reference.type";
 #[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     #[serde(default)]
+    /// What the blob is (a layer, a config, a manifest).
     pub media_type: String,
+    /// Its digest: the blob is fetched by it and verified against it.
     pub digest: Digest,
+    /// Its size in bytes: a body longer than this is refused.
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// For an entry of an index: the platform of the manifest it points to.
     pub platform: Option<Platform>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Free-form annotations (a Docker attestation says what it is here).
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -62,11 +67,15 @@ pub struct Descriptor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
+    /// Always 2.
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The manifest's own media type (OCI manifests may leave it out).
     pub media_type: Option<String>,
+    /// The image's config blob.
     pub config: Descriptor,
     #[serde(default)]
+    /// The layers, bottom first.
     pub layers: Vec<Descriptor>,
 }
 
@@ -74,16 +83,21 @@ pub struct ImageManifest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImageIndex {
+    /// Always 2.
     pub schema_version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The index's own media type (OCI indexes may leave it out).
     pub media_type: Option<String>,
+    /// One manifest per platform (and attestations).
     pub manifests: Vec<Descriptor>,
 }
 
 /// What a manifest request returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestKind {
+    /// An index or manifest list: one manifest per platform.
     Index(ImageIndex),
+    /// One platform's image manifest.
     Manifest(ImageManifest),
 }
 
@@ -138,9 +152,12 @@ pub fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> Result<Manife
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Platform {
+    /// The operating system (`linux`).
     pub os: String,
+    /// The CPU architecture (`amd64`, `arm64`).
     pub architecture: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The CPU variant (`v8`), when it matters.
     pub variant: Option<String>,
 }
 

@@ -15,21 +15,38 @@ pub enum Progress {
     /// Fetching the manifest (and index) of the reference.
     Resolving,
     /// A layer starts to transfer; `size` is its size in bytes.
-    LayerStart { digest: Digest, size: u64 },
+    LayerStart {
+        /// The layer's digest.
+        digest: Digest,
+        /// Its size in bytes.
+        size: u64,
+    },
     /// `current` of `total` bytes of a layer are there.
     LayerProgress {
+        /// The layer's digest.
         digest: Digest,
+        /// Bytes transferred so far.
         current: u64,
+        /// The layer's size in bytes.
         total: u64,
     },
     /// A layer was transferred and verified.
-    LayerDone { digest: Digest },
+    LayerDone {
+        /// The layer's digest.
+        digest: Digest,
+    },
     /// A layer was already there: nothing to transfer.
-    LayerExists { digest: Digest },
+    LayerExists {
+        /// The layer's digest.
+        digest: Digest,
+    },
     /// All blobs are there; the layers are being unpacked.
     Extracting,
     /// Finished: the digest of the image manifest.
-    Done { digest: Digest },
+    Done {
+        /// The image manifest's digest.
+        digest: Digest,
+    },
 }
 
 /// The type of a progress callback.

@@ -62,9 +62,13 @@ pub struct Pulled {
 /// A manifest as fetched: its bytes, their digest and what they are.
 #[derive(Debug, Clone)]
 pub struct FetchedManifest {
+    /// The bytes as the registry sent them (the digest is of these).
     pub bytes: Vec<u8>,
+    /// Their digest.
     pub digest: Digest,
+    /// The `Content-Type` of the answer.
     pub media_type: Option<String>,
+    /// What they parse as.
     pub kind: ManifestKind,
 }
 

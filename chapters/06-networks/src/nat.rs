@@ -85,15 +85,28 @@ pub fn table_name(network_id: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum Expr {
     /// Loads `len` bytes at `offset` of the IP header into register 1.
-    Payload { offset: u32, len: u32 },
+    Payload {
+        /// Where the bytes start in the IP header.
+        offset: u32,
+        /// How many bytes.
+        len: u32,
+    },
     /// Loads the input (`true`) or output interface name into register 1.
-    IfName { input: bool },
+    IfName {
+        /// `true` for the input interface, `false` for the output one.
+        input: bool,
+    },
     /// Loads the connection's state bits into register 1.
     CtState,
     /// Register 1 &= mask.
     And(Vec<u8>),
     /// Compares register 1 with the bytes: equal (`true`) or not.
-    Cmp { equal: bool, data: Vec<u8> },
+    Cmp {
+        /// `true` to match when equal, `false` when not.
+        equal: bool,
+        /// The bytes to compare with.
+        data: Vec<u8>,
+    },
     /// Masquerade: rewrite the source to the outgoing interface's address.
     Masquerade,
     /// Accept (`true`) or drop the packet.

@@ -67,6 +67,8 @@ impl Configurer<'_> {
         Ok(substitute::words(text, self.escape, &lookup)?)
     }
 
+    /// `text` with its variables expanded into one string (a WORKDIR, a
+    /// USER): the environment first, then the stage's ARGs.
     pub fn expand(&self, stage: &Stage, text: &str) -> Result<String> {
         let lookup = |k: &str| {
             stage
