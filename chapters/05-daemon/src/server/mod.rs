@@ -59,7 +59,7 @@ pub struct DaemonFacts {
     /// Print every request on stderr (a reload may switch it).
     pub debug: Arc<AtomicBool>,
     /// How registries are reached (a reload may change it).
-    pub registry: crate::daemon::RegistrySettings,
+    pub registry: Arc<RwLock<minidock_registry::ClientOptions>>,
     /// What new containers get when their request leaves it out.
     pub container_defaults: Arc<RwLock<ContainerDefaults>>,
 }

@@ -117,7 +117,9 @@ pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
 
 /// `/info`'s `RegistryConfig`, from the registry client's settings as they
 /// are now (a reload changes them).
-fn registry_config(settings: &crate::daemon::RegistrySettings) -> RegistryConfig {
+fn registry_config(
+    settings: &std::sync::RwLock<minidock_registry::ClientOptions>,
+) -> RegistryConfig {
     let options = settings.read().unwrap_or_else(|e| e.into_inner());
     let hub = minidock_registry::endpoint::DOCKER_HUB_DOMAIN;
     let mut index_configs = std::collections::BTreeMap::new();
