@@ -2,7 +2,6 @@
 //! its cgroup counts, with the machine's totals from `/proc` to compare.
 
 use super::RuntimeContainers;
-use crate::engine::convert::runtime_error;
 use crate::engine::proc::{host_memory, system_cpu_ns};
 use crate::error::{ApiError, ApiResult};
 use crate::types::*;
@@ -21,7 +20,7 @@ pub(super) fn top(
         .inner
         .runtime
         .top(&entry.id)
-        .map_err(runtime_error)?
+        .map_err(ApiError::from)?
         .into_iter()
         .map(|p| p.pid)
         .collect();
@@ -52,7 +51,7 @@ pub(super) fn stats(service: &RuntimeContainers, id: &str) -> ApiResult<Containe
         .inner
         .runtime
         .stats(&entry.id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1);
