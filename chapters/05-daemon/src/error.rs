@@ -126,10 +126,17 @@ impl From<minidock_lifecycle::Error> for ApiError {
             )),
             E::Transition(t) => ApiError::Conflict(t.to_string()),
             E::Image(err) => ApiError::from(err),
+            E::Paused { op, id } => ApiError::Conflict(format!(
+                "Container {id} is paused, unpause the container before {op}"
+            )),
+            // The previous run's shim still lives (a restart policy
+            // between two runs): the container's state forbids a start.
+            E::ShimRunning { .. } => ApiError::Conflict(err.to_string()),
+            E::ExecEmpty => ApiError::BadParameter("No exec command specified".to_string()),
             // The container's process could not start (no such executable,
             // permission denied): Docker answers 400, and its CLI picks
             // its exit code (127, 126) from this message.
-            E::Start { .. } => ApiError::BadParameter(err.to_string()),
+            E::Start { .. } | E::InvalidWorkingDir(_) => ApiError::BadParameter(err.to_string()),
             E::InvalidId(_)
             | E::InvalidName(_)
             | E::SameName(_)

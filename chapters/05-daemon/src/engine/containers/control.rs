@@ -277,10 +277,8 @@ pub(super) fn exec_create(
     match record.state {
         State::Running { .. } => {}
         State::Paused { .. } => {
-            return Err(ApiError::Conflict(format!(
-                "Container {} is paused, unpause the container before exec",
-                entry.id
-            )))
+            let id = entry.id.to_string();
+            return Err(minidock_lifecycle::Error::Paused { op: "exec", id }.into());
         }
         _ => return Err(ApiError::not_running(entry.id.as_str())),
     }
