@@ -12,7 +12,7 @@
 
 use crate::cli::TlsArgs;
 use crate::error::Failure;
-use minidock_daemon::client::{Client, Endpoint};
+use minidock_client::{Client, Endpoint};
 use minidock_daemon::tls::{client_config, TlsFiles};
 
 // ANCHOR: client_for

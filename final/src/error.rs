@@ -14,7 +14,7 @@
 //! Errors from the daemon print as `Error response from daemon: …`, errors
 //! of the client itself as `minidock: …`.
 
-use minidock_daemon::client::ClientError;
+use minidock_client::ClientError;
 use std::fmt;
 
 /// A failed command: what to print (if anything) and the exit code.

@@ -28,7 +28,7 @@ fn body(cmd: &[&str]) -> ContainerCreateBody {
     }
 }
 
-fn attach(daemon: &Daemon, id: &str, stdin: bool) -> minidock_daemon::client::Hijacked {
+fn attach(daemon: &Daemon, id: &str, stdin: bool) -> minidock_client::Hijacked {
     daemon
         .client
         .container_attach(id, &AttachOptions::live(stdin))
@@ -642,7 +642,7 @@ fn hostile_archives_are_refused_or_contained_and_harm_nothing() {
     for layer in minidock_testkit::hostile_layers(canary.dir()) {
         match c.container_archive_put(&id, "/tmp", &mut layer.tar.as_slice()) {
             Ok(()) => {}
-            Err(minidock_daemon::client::ClientError::Api {
+            Err(minidock_client::ClientError::Api {
                 status: 400,
                 message,
             }) => {
@@ -670,10 +670,7 @@ fn hostile_archives_are_refused_or_contained_and_harm_nothing() {
         .container_archive_put(&id, "/tmp", &mut &b"this is not a tar archive"[..])
         .unwrap_err();
     assert!(
-        matches!(
-            &err,
-            minidock_daemon::client::ClientError::Api { status: 400, .. }
-        ),
+        matches!(&err, minidock_client::ClientError::Api { status: 400, .. }),
         "{err:?}"
     );
 

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{docker_cli_available, stderr, stdout, Daemon};
-use minidock_daemon::client::{Client, ClientError, Endpoint};
+use minidock_client::{Client, ClientError, Endpoint};
 use minidock_daemon::tls::client_config;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -7,6 +7,8 @@
 //! a [`SetupError`] that names the step, the path it worked on, the errno,
 //! and — where we know it — what that errno means for *this* step.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
@@ -58,13 +60,94 @@ pub enum Error {
     },
 }
 
+/// Docker's exit code when the engine failed to start the container
+/// (every setup step but the command's own `exec`).
+pub const EXIT_SETUP_FAILED: i32 = 125;
+/// Docker's exit code when the command was not found (`docker run busybox nosuch`).
+pub const EXIT_NOT_FOUND: i32 = 127;
+/// Docker's exit code when the command could not be invoked (not executable).
+pub const EXIT_CANNOT_INVOKE: i32 = 126;
+
+/// A setup step, named after its syscall or concept. The steps whose
+/// failure someone decides on have their own variant: [`Step::Exec`] picks
+/// Docker's exit code, the others pick the explanation of an errno. Every
+/// other step is a [`Step::Call`], named for the message only.
+///
+/// `"exec".into()` gives [`Step::Exec`]: a step written by its name is the
+/// same step as its variant, so `SetupError::sys("unshare", …)` and
+/// `SetupError::sys(Step::Unshare, …)` mean one thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// Starting the container's command: finding it in `$PATH`, `execve`.
+    Exec,
+    /// `pivot_root(2)` into the rootfs.
+    PivotRoot,
+    /// `chdir(2)`: the working directory, or into the rootfs.
+    Chdir,
+    /// `unshare(2)`: leaving the host's namespaces.
+    Unshare,
+    /// `setuid(2)` to the container's user.
+    SetUid,
+    /// `setgid(2)` to the container's group.
+    SetGid,
+    /// `ioctl(TIOCSCTTY)`: the terminal becomes the controlling one.
+    ControllingTerminal,
+    /// A mount or bind mount, as named (`mount proc`, `bind mount`).
+    Mount(Cow<'static, str>),
+    /// Any other step, as named (`sethostname`, `fork`, `capabilities`).
+    Call(Cow<'static, str>),
+}
+
+impl Step {
+    fn named(name: Cow<'static, str>) -> Step {
+        match &*name {
+            "exec" => Step::Exec,
+            "pivot_root" => Step::PivotRoot,
+            "chdir" => Step::Chdir,
+            "unshare" => Step::Unshare,
+            "setuid" => Step::SetUid,
+            "setgid" => Step::SetGid,
+            "ioctl TIOCSCTTY" => Step::ControllingTerminal,
+            n if n.starts_with("mount") || n.starts_with("bind") => Step::Mount(name),
+            _ => Step::Call(name),
+        }
+    }
+}
+
+impl From<&'static str> for Step {
+    fn from(name: &'static str) -> Step {
+        Step::named(Cow::Borrowed(name))
+    }
+}
+
+impl From<String> for Step {
+    fn from(name: String) -> Step {
+        Step::named(Cow::Owned(name))
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Exec => "exec",
+            Step::PivotRoot => "pivot_root",
+            Step::Chdir => "chdir",
+            Step::Unshare => "unshare",
+            Step::SetUid => "setuid",
+            Step::SetGid => "setgid",
+            Step::ControllingTerminal => "ioctl TIOCSCTTY",
+            Step::Mount(name) | Step::Call(name) => name,
+        })
+    }
+}
+
 /// One failed setup step, as the init helper reports it across the status
 /// pipe. It is plain data (serde), because it crosses a process boundary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{step}{}: {reason}", path.as_ref().map(|p| format!(" {p}")).unwrap_or_default())]
 pub struct SetupError {
-    /// The step, named after its syscall or concept: `pivot_root`, `mount /proc`, `exec`.
-    pub step: String,
+    /// The step that failed: `pivot_root`, `mount /proc`, `exec`.
+    pub step: Step,
     /// The path the step worked on, when there is one.
     pub path: Option<String>,
     /// The raw errno, when the step failed in a syscall.
@@ -75,11 +158,7 @@ pub struct SetupError {
 
 impl SetupError {
     /// A failed step without an errno: a check of ours refused to go on.
-    pub fn refused(
-        step: impl Into<String>,
-        path: Option<String>,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub fn refused(step: impl Into<Step>, path: Option<String>, reason: impl Into<String>) -> Self {
         SetupError {
             step: step.into(),
             path,
@@ -90,7 +169,7 @@ impl SetupError {
 
     /// A syscall failed: the reason is the errno's meaning for this step,
     /// followed by the errno itself (`EINVAL: Invalid argument`).
-    pub fn sys(step: impl Into<String>, path: Option<String>, errno: Errno) -> Self {
+    pub fn sys(step: impl Into<Step>, path: Option<String>, errno: Errno) -> Self {
         let step = step.into();
         let reason = match meaning(&step, errno) {
             Some(m) => format!("{m} ({errno:?}: {})", errno.desc()),
@@ -103,52 +182,43 @@ impl SetupError {
             reason,
         }
     }
-}
 
-/// Docker's exit code when the command was not found (`docker run busybox nosuch`).
-pub const EXIT_NOT_FOUND: i32 = 127;
-/// Docker's exit code when the command could not be invoked (not executable).
-pub const EXIT_CANNOT_INVOKE: i32 = 126;
-
-impl SetupError {
     /// The exit code Docker's convention gives this failure: 127 when the
     /// command was not found, 126 when it was found but could not be
     /// executed, 125 ("the engine failed") for every other step.
     pub fn exit_code(&self) -> i32 {
-        match (self.step.as_str(), self.errno) {
-            ("exec", None | Some(libc::ENOENT)) => EXIT_NOT_FOUND,
-            ("exec", Some(_)) => EXIT_CANNOT_INVOKE,
-            _ => crate::init::EXIT_SETUP_FAILED,
+        match (&self.step, self.errno) {
+            (Step::Exec, None | Some(libc::ENOENT)) => EXIT_NOT_FOUND,
+            (Step::Exec, Some(_)) => EXIT_CANNOT_INVOKE,
+            _ => EXIT_SETUP_FAILED,
         }
     }
 }
 
 /// What an errno means for a given step. Only the cases a user can act on
 /// are listed; the rest fall back to the errno's own description.
-fn meaning(step: &str, errno: Errno) -> Option<&'static str> {
+fn meaning(step: &Step, errno: Errno) -> Option<&'static str> {
     Some(match (step, errno) {
-        ("ioctl TIOCSCTTY", Errno::ENOTTY) => "stdin is not a terminal (a TTY needs a terminal as stdin)",
-        ("ioctl TIOCSCTTY", Errno::EPERM) => {
+        (Step::ControllingTerminal, Errno::ENOTTY) => "stdin is not a terminal (a TTY needs a terminal as stdin)",
+        (Step::ControllingTerminal, Errno::EPERM) => {
             "the terminal is already the controlling terminal of another session (open the pty without one, O_NOCTTY)"
         }
-        (_, Errno::EPERM) if step != "exec" => {
+        (Step::Exec, Errno::EPERM) => "operation not permitted (no_new_privs or a nosuid mount stops a privilege change?)",
+        (_, Errno::EPERM) => {
             "operation not permitted: this needs root (CAP_SYS_ADMIN in the host), run as root"
         }
-        ("pivot_root", Errno::EINVAL) => {
+        (Step::PivotRoot, Errno::EINVAL) => {
             "the rootfs is not a mount point, or is on the same mount as / (it must be bind-mounted onto itself first)"
         }
-        ("pivot_root", Errno::EBUSY) => "the rootfs is already the root or is busy",
-        ("exec", Errno::ENOENT) => "executable file not found (or its interpreter / ELF loader is missing)",
-        ("exec", Errno::EACCES) => "permission denied: the file is not executable or a directory on the path is not searchable",
-        ("exec", Errno::ENOEXEC) => "exec format error: not a binary for this machine and no #! line",
-        ("exec", Errno::EPERM) => "operation not permitted (no_new_privs or a nosuid mount stops a privilege change?)",
-        ("chdir", Errno::ENOENT) => "the working directory does not exist in the rootfs",
-        (s, Errno::ENOENT) if s.starts_with("mount") || s.starts_with("bind") => {
-            "no such file or directory: the source or the mount point is missing"
-        }
-        ("unshare", Errno::EINVAL) => "this kernel does not support one of the requested namespaces",
-        ("unshare", Errno::ENOSPC) => "too many namespaces of this kind exist (see /proc/sys/user/max_*_namespaces)",
-        ("setuid" | "setgid", Errno::EINVAL) => "the id is not mapped in the user namespace",
+        (Step::PivotRoot, Errno::EBUSY) => "the rootfs is already the root or is busy",
+        (Step::Exec, Errno::ENOENT) => "executable file not found (or its interpreter / ELF loader is missing)",
+        (Step::Exec, Errno::EACCES) => "permission denied: the file is not executable or a directory on the path is not searchable",
+        (Step::Exec, Errno::ENOEXEC) => "exec format error: not a binary for this machine and no #! line",
+        (Step::Chdir, Errno::ENOENT) => "the working directory does not exist in the rootfs",
+        (Step::Mount(_), Errno::ENOENT) => "no such file or directory: the source or the mount point is missing",
+        (Step::Unshare, Errno::EINVAL) => "this kernel does not support one of the requested namespaces",
+        (Step::Unshare, Errno::ENOSPC) => "too many namespaces of this kind exist (see /proc/sys/user/max_*_namespaces)",
+        (Step::SetUid | Step::SetGid, Errno::EINVAL) => "the id is not mapped in the user namespace",
         _ => return None,
     })
 }

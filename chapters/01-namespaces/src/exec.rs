@@ -5,7 +5,7 @@ use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::SetupError;
+use crate::error::{SetupError, Step};
 
 /// Looks `command` up in `path` (a `PATH` value) the way a shell does,
 /// inside the container's file system. A command with a `/` is used as is.
@@ -22,7 +22,7 @@ pub fn find_executable(command: &str, path: &str) -> Result<PathBuf, SetupError>
         }
     }
     Err(SetupError::refused(
-        "exec",
+        Step::Exec,
         Some(command.to_string()),
         format!("executable file not found in $PATH ({path})"),
     ))
@@ -31,7 +31,7 @@ pub fn find_executable(command: &str, path: &str) -> Result<PathBuf, SetupError>
 fn cstring(what: &str, s: &str) -> Result<CString, SetupError> {
     CString::new(s).map_err(|_| {
         SetupError::refused(
-            "exec",
+            Step::Exec,
             Some(s.to_string()),
             format!("{what} contains a NUL byte"),
         )
@@ -114,7 +114,7 @@ pub fn exec(program: &Path, args: &[String], env: &[String]) -> Result<Infallibl
         .collect::<Result<Vec<_>, _>>()?;
     let errno = nix::unistd::execve(&prog, &argv, &envp).unwrap_err();
     Err(SetupError::sys(
-        "exec",
+        Step::Exec,
         Some(program.display().to_string()),
         errno,
     ))

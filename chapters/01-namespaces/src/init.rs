@@ -46,7 +46,7 @@ use crate::user;
 
 /// Exit code of the helper when it fails before the command runs
 /// (Docker uses 125 for "the engine failed").
-pub const EXIT_SETUP_FAILED: i32 = 125;
+pub use crate::error::EXIT_SETUP_FAILED;
 
 /// Entry point of the init helper. Call it first thing in `main` of the
 /// helper binary (or of an engine re-executed with its hidden argument),

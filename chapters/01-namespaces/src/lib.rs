@@ -52,7 +52,7 @@ pub mod spec;
 pub mod terminal;
 pub mod user;
 
-pub use error::{Error, SetupError};
+pub use error::{Error, SetupError, Step};
 pub use propagation::Propagation;
 pub use spawn::{Container, InitHelper, Output, REEXEC_ARG};
 pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, TmpfsMount, User, UserNamespace};

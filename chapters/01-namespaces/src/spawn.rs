@@ -26,6 +26,7 @@ use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitSta
 
 use nix::fcntl::OFlag;
 use nix::sys::signal::Signal;
+use nix::sys::wait::WaitStatus;
 use nix::unistd::Pid;
 
 use crate::capabilities;
@@ -374,13 +375,14 @@ pub struct Output {
     pub stderr: Vec<u8>,
 }
 
-/// Docker's convention applied to the helper's own status: it exits with
-/// PID 1's code (or 128 + N itself); if something killed the helper, the
-/// same rule applies to that signal.
+/// Docker's convention ([`crate::init::exit_code`], its one home) applied
+/// to the helper's own status: it exits with PID 1's code (or 128 + N
+/// itself); if something killed the helper, the same rule applies to that
+/// signal.
 fn docker_code(status: ExitStatus) -> i32 {
-    status
-        .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
+    WaitStatus::from_raw(Pid::from_raw(0), status.into_raw())
+        .ok()
+        .and_then(crate::init::exit_code)
         .unwrap_or(255)
 }
 

@@ -124,7 +124,7 @@ pub fn merge(
 ) -> Result<Config, Error> {
     // exercise 3.2 merge-config: merge the image config and the user's options with Docker's rules.
     // hint: decide entrypoint and cmd together: a non-empty user entrypoint wins and drops the image's cmd; otherwise the user's cmd, else the image's
-    // hint: env: keep every user entry, then append image entries whose KEY (before '=') the user did not set
+    // hint: env: keep every user entry, then append image entries whose KEY (before '=') the user did not set (crate::env has the key rule)
     let user_entrypoint_given = user.entrypoint.as_ref().is_some_and(|e| !e.is_empty());
     let (entrypoint, cmd) = if user_entrypoint_given {
         (
@@ -148,10 +148,9 @@ pub fn merge(
             image: image_ref.to_string(),
         });
     }
-    let key = |e: &str| e.split_once('=').map_or(e, |(k, _)| k).to_string();
     let mut env = user.env.clone();
     for entry in &image.env {
-        if !user.env.iter().any(|u| key(u) == key(entry)) {
+        if !crate::env::has(&user.env, crate::env::key(entry)) {
             env.push(entry.clone());
         }
     }

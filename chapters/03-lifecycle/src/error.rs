@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::cgroup::CgroupError;
 use crate::state::TransitionError;
@@ -101,9 +102,95 @@ pub enum Error {
         exit_code: i32,
     },
 
-    /// Any other failure with its explanation (from the process chapters).
-    #[error("{0}")]
-    Other(String),
+    /// The operation needs the container's process to run, and it is
+    /// frozen (`docker pause`). Docker answers 409.
+    #[error("container {id} is paused, unpause the container before {op}")]
+    Paused { op: &'static str, id: String },
+
+    /// `exec` without a command to run.
+    #[error("no exec command specified: give the command to run in the container")]
+    ExecEmpty,
+
+    /// The exec helper failed before its process ran (with a terminal, it
+    /// reports on its stderr): `reason` is its own words.
+    #[error("exec with a terminal: {reason}")]
+    ExecFailed { reason: String },
+
+    /// A working directory with `..`: it could leave the container's root.
+    #[error("working directory {0} must not contain '..'")]
+    InvalidWorkingDir(PathBuf),
+
+    /// The container's process survived `SIGKILL` for `waited`: it is
+    /// stuck in the kernel (a hung mount, a frozen cgroup).
+    #[error("{what} did not exit within {waited:?} after SIGKILL")]
+    NotKilled { what: String, waited: Duration },
+
+    /// `start` while the shim of the previous run still lives (it is
+    /// between two runs of a restart policy, or stuck).
+    #[error("cannot start container {id}: its shim (pid {pid}) is still running")]
+    ShimRunning { id: String, pid: i32 },
+
+    /// The shim ended before it reported the container's start: killed,
+    /// crashed, or refused its arguments. Its log has the rest.
+    #[error("the shim of container {id} exited before starting it ({status}): {tail}; see {}", log.display())]
+    ShimDied {
+        id: String,
+        /// How it ended, as the OS says (`exit status: 1`), or "without a word".
+        status: String,
+        /// The last lines of its log.
+        tail: String,
+        log: PathBuf,
+    },
+
+    /// The shim still runs after the container was stopped for good.
+    #[error("the shim of container {id} did not exit")]
+    ShimDidNotExit { id: String },
+
+    /// The shim and the engine do not understand each other (a report that
+    /// is not JSON, an attach socket that was not offered, arguments not
+    /// written by the engine). A bug or a mix of versions, not the user's.
+    #[error("shim protocol: {0}")]
+    ShimProtocol(String),
+
+    /// A system call of the shim or the engine failed (no path involved).
+    #[error("{op}: {errno}")]
+    Sys {
+        op: &'static str,
+        errno: nix::errno::Errno,
+    },
+
+    /// Two container ids with the same 12-digit short id: one of them must
+    /// go (practically never: 48 random bits).
+    #[error("container id {id} shares its short id with {other}: create it again")]
+    ShortIdTaken { id: String, other: String },
+
+    /// A container directory that still has a mount below it: deleting it
+    /// would delete the mounted files.
+    #[error("refusing to delete {}: {} is still mounted; unmount it first", dir.display(), mount.display())]
+    StillMounted { dir: PathBuf, mount: PathBuf },
+
+    /// A step failed, and undoing what it had done failed too.
+    #[error("{error}; and cleaning up after it failed: {cleanup}")]
+    CleanupFailed {
+        error: Box<Error>,
+        cleanup: Box<Error>,
+    },
+
+    /// The engine's sealed copy of its binary did not take its seals.
+    #[error("the memfd copy of {} is not sealed", .0.display())]
+    NotSealed(PathBuf),
+
+    /// A spec could not be written as JSON for a helper.
+    #[error("encode {what}: {source}")]
+    Encode {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+
+    /// Chapter 01 failed while the container ran (waiting for it,
+    /// signalling it); a failed start is [`Error::Start`].
+    #[error(transparent)]
+    Process(#[from] minidock_namespaces::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

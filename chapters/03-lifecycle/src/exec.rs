@@ -141,7 +141,10 @@ impl ExecProcess {
 /// The helper runs from `binary`, the engine's sealed copy
 /// ([`crate::sealed_binary`]), under its original name.
 pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<ExecProcess> {
-    let json = serde_json::to_string(spec).map_err(|e| Error::Other(e.to_string()))?;
+    let json = serde_json::to_string(spec).map_err(|source| Error::Encode {
+        what: "the exec spec",
+        source,
+    })?;
     let helper = binary.source();
     let mut command = Command::new(binary.path());
     command.arg0(helper).arg(EXEC_ARG).arg(json);
@@ -194,11 +197,13 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             child.kill().ok();
             child.wait().ok();
             let why = why.trim();
-            Err(Error::Other(if why.is_empty() {
-                format!("exec with a terminal: {e}")
-            } else {
-                format!("exec with a terminal: {why}")
-            }))
+            Err(Error::ExecFailed {
+                reason: if why.is_empty() {
+                    e.to_string()
+                } else {
+                    why.to_string()
+                },
+            })
         }
     }
 }

@@ -89,10 +89,7 @@ pub fn mkdir_all_in_root(root: &Path, path: &Path) -> Result<(), Error> {
             Component::Normal(n) => n,
             Component::RootDir | Component::CurDir => continue,
             Component::ParentDir | Component::Prefix(_) => {
-                return Err(Error::Other(format!(
-                    "working directory {} must not contain '..'",
-                    path.display()
-                )))
+                return Err(Error::InvalidWorkingDir(path.to_path_buf()))
             }
         };
         let next = done.join(name);

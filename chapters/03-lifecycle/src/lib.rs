@@ -9,7 +9,8 @@
 //! This crate holds that life:
 //! - [`id`] and [`config`]: what a container is — its id, name, and the
 //!   configuration merged from the image and the user's options; [`user`]
-//!   resolves `--user` inside the container's own `/etc/passwd`;
+//!   resolves `--user` inside the container's own `/etc/passwd`; [`env`]
+//!   the one rule for environment entries (keyed by what precedes `=`);
 //! - [`state`]: the lifecycle as a pure state machine;
 //! - [`store`] and [`atomic`]: containers on disk, written so that a crash
 //!   never leaves half a file;
@@ -19,6 +20,7 @@
 //! - [`logs`]: Docker's json-file log, written and read, streamed (and
 //!   [`log_tail`]: its last lines, found from the end);
 //! - [`notify`]: waiting for a container's state to change without polling;
+//!   [`proc`]: whether a process lives, the host's memory;
 //! - [`time`]: RFC 3339 timestamps with nanoseconds;
 //! - [`shim`]: the supervisor process of one container, which outlives the
 //!   engine, owns the container's stdio and records its exit; [`attach`]
@@ -41,6 +43,7 @@ pub mod attach;
 pub mod cgroup;
 pub mod compat;
 pub mod config;
+pub mod env;
 pub mod error;
 pub mod exec;
 pub mod failpoint;
@@ -50,6 +53,7 @@ pub mod limits;
 pub mod log_tail;
 pub mod logs;
 pub mod notify;
+pub mod proc;
 pub mod recover;
 pub mod reexec;
 pub mod runtime;

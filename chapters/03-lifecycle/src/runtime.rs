@@ -286,8 +286,9 @@ impl Runtime {
     /// `docker start -a`: like [`Runtime::start`], but attached before the
     /// process starts, so the returned stream sees all of its output.
     pub fn start_attached(&self, id: &ContainerId) -> Result<UnixStream> {
-        self.start_shim(id, true)?
-            .ok_or_else(|| Error::Other("the shim did not offer an attach socket".into()))
+        self.start_shim(id, true)?.ok_or_else(|| {
+            Error::ShimProtocol(format!("the shim of {id} offered no attach socket"))
+        })
     }
 
     /// The helper binary as the helpers run it: a sealed copy in memory,
@@ -310,10 +311,10 @@ impl Runtime {
             },
         )?;
         if record.shim_pid.is_some_and(|p| shim_alive(p, id)) {
-            return Err(Error::Other(format!(
-                "cannot start container {id}: its shim (pid {}) is still running",
-                record.shim_pid.unwrap_or_default()
-            )));
+            return Err(Error::ShimRunning {
+                id: id.to_string(),
+                pid: record.shim_pid.unwrap_or_default(),
+            });
         }
         self.containers.update_state(id, |r| {
             r.stopped_by_user = false;
@@ -351,18 +352,18 @@ impl Runtime {
             .wait()
             .map_err(io_err("wait for the shim", &self.config.helper_binary))?;
         if !status.success() {
-            return Err(Error::Other(format!(
-                "the shim {} failed ({status}): {}; see {}",
-                self.config.helper_binary.display(),
-                log_tail(&shim_log, log_start),
-                shim_log.display()
-            )));
+            return Err(Error::ShimDied {
+                id: id.to_string(),
+                status: status.to_string(),
+                tail: log_tail(&shim_log, log_start),
+                log: shim_log,
+            });
         }
         let mut attached = None;
         for line in BufReader::new(reports).lines() {
             let line = line.map_err(io_err("read shim report", &shim_log))?;
             let report: ShimReport = serde_json::from_str(&line)
-                .map_err(|e| Error::Other(format!("bad shim report {line:?}: {e}")))?;
+                .map_err(|e| Error::ShimProtocol(format!("bad report {line:?}: {e}")))?;
             match report {
                 ShimReport::Listening => {
                     let socket = attach_socket(&self.config.run_dir, id);
@@ -388,12 +389,12 @@ impl Runtime {
         }
         // The shim died without a word (killed, crashed): its log is all
         // there is to go on.
-        Err(Error::Other(format!(
-            "the shim exited before starting container {}: {}; see {}",
-            id.short(),
-            log_tail(&shim_log, log_start),
-            shim_log.display()
-        )))
+        Err(Error::ShimDied {
+            id: id.to_string(),
+            status: "without a word".into(),
+            tail: log_tail(&shim_log, log_start),
+            log: shim_log,
+        })
     }
     // ANCHOR_END: start
 
@@ -538,7 +539,7 @@ impl Runtime {
         let Some(pid) = record.state.pid() else {
             return Ok(record);
         };
-        if record.shim_pid.is_some_and(|s| shim_alive(s, id)) || process_alive(pid) {
+        if record.shim_pid.is_some_and(|s| shim_alive(s, id)) || crate::proc::alive(pid) {
             return Ok(record);
         }
         self.containers.update_state(id, |r| {
@@ -620,10 +621,10 @@ impl Runtime {
                 Err(e) => return Err(e.into()),
             }
             if !self.wait_exited(id, KILL_WAIT)? {
-                return Err(Error::Other(format!(
-                    "container {} did not die after SIGKILL",
-                    id.short()
-                )));
+                return Err(Error::NotKilled {
+                    what: format!("container {}", id.short()),
+                    waited: KILL_WAIT,
+                });
             }
         }
         self.wait_for_shim_exit(id, KILL_WAIT)?;
@@ -663,10 +664,9 @@ impl Runtime {
                 return Ok(());
             }
             if start.elapsed() > timeout {
-                return Err(Error::Other(format!(
-                    "the shim of container {} did not exit",
-                    id.short()
-                )));
+                return Err(Error::ShimDidNotExit {
+                    id: id.short().to_string(),
+                });
             }
             sleep(POLL);
         }
@@ -772,9 +772,10 @@ impl Runtime {
         let pid = match record.state {
             State::Running { pid, .. } => pid,
             State::Paused { .. } => {
-                return Err(Error::Other(format!(
-                    "container {id} is paused, unpause the container before exec"
-                )))
+                return Err(Error::Paused {
+                    op: "exec",
+                    id: id.to_string(),
+                })
             }
             _ => {
                 return Err(TransitionError::NotRunning {
@@ -785,7 +786,7 @@ impl Runtime {
             }
         };
         if options.args.is_empty() {
-            return Err(Error::Other("exec needs a command".into()));
+            return Err(Error::ExecEmpty);
         }
         let rootfs = self.containers.dir(id).join("merged");
         let user_spec = options.user.as_deref().unwrap_or(&container.config.user);
@@ -794,9 +795,7 @@ impl Runtime {
         user.additional_gids.extend(groups);
         let mut env = shim::container_env(&container.config, &user);
         for entry in &options.env {
-            let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
-            env.retain(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k) != key);
-            env.push(entry.clone());
+            crate::env::set(&mut env, entry);
         }
         let cwd = options
             .working_dir
@@ -897,22 +896,10 @@ fn log_tail(log: &Path, from: u64) -> String {
     lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join(" | ")
 }
 
-/// Whether `pid` is a live process (not a zombie).
-fn process_alive(pid: i32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // the state is the field after the ")" that ends the command name
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
-}
-
 /// Whether `pid` is alive and is the shim of container `id` (a recycled
 /// pid of some other program does not count).
 fn shim_alive(pid: i32, id: &ContainerId) -> bool {
-    process_alive(pid) && is_shim_of(pid, id)
+    crate::proc::alive(pid) && is_shim_of(pid, id)
 }
 
 fn is_shim_of(pid: i32, id: &ContainerId) -> bool {
@@ -931,7 +918,7 @@ fn shim_process_of(id: &ContainerId) -> Option<i32> {
         .ok()?
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .find(|pid| process_alive(*pid) && is_shim_of(*pid, id))
+        .find(|pid| crate::proc::alive(*pid) && is_shim_of(*pid, id))
 }
 
 /// The default paths of a runtime for `helper_binary`, honouring

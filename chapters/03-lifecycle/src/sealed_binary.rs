@@ -76,10 +76,7 @@ impl SealedBinary {
         };
         // A seal that did not take must stop the engine, not be found later.
         if sealed.seals()? & SEALS != SEALS {
-            return Err(Error::Other(format!(
-                "the memfd copy of {} is not sealed",
-                program.display()
-            )));
+            return Err(Error::NotSealed(program.to_path_buf()));
         }
         Ok(sealed)
     }

@@ -88,8 +88,8 @@ impl ShimArgs {
     /// Parses what [`ShimArgs::to_args`] wrote.
     pub fn parse(args: &[OsString]) -> Result<ShimArgs> {
         let bad = |what: &str| {
-            Error::Other(format!(
-                "shim: {what} (the shim is started by the engine, not by hand)"
+            Error::ShimProtocol(format!(
+                "{what} (the shim is started by the engine, not by hand)"
             ))
         };
         let (mut root, mut run_dir, mut parent, mut id, mut wait_attach) =
@@ -243,9 +243,14 @@ pub fn main() -> ! {
 /// group), and "child subreaper": processes orphaned below the shim are
 /// re-parented to it rather than to the host's init.
 fn detach() -> Result<()> {
-    nix::unistd::setsid().map_err(|e| Error::Other(format!("shim: setsid: {e}")))?;
-    nix::sys::prctl::set_child_subreaper(true)
-        .map_err(|e| Error::Other(format!("shim: PR_SET_CHILD_SUBREAPER: {e}")))?;
+    nix::unistd::setsid().map_err(|errno| Error::Sys {
+        op: "shim: setsid",
+        errno,
+    })?;
+    nix::sys::prctl::set_child_subreaper(true).map_err(|errno| Error::Sys {
+        op: "shim: PR_SET_CHILD_SUBREAPER",
+        errno,
+    })?;
     Ok(())
 }
 
@@ -484,7 +489,7 @@ fn remove_after_exit(store: &ContainerStore, run_dir: &Path, id: &ContainerId) -
         r.state = transition(id.as_str(), &r.state, Event::Remove { force: false })?;
         Ok(())
     })?;
-    minidock_images::unmount_rootfs(&store.dir(id)).map_err(|e| Error::Other(e.to_string()))?;
+    minidock_images::unmount_rootfs(&store.dir(id))?;
     store.remove(id)
 }
 
@@ -639,7 +644,7 @@ fn run_once(
         close_report_pipe()?;
     }
 
-    let code = process.wait().map_err(|e| Error::Other(e.to_string()))?;
+    let code = process.wait()?;
     // When PID 1 ends, the kernel kills the rest of its PID namespace, so
     // every copy of the output pipes closes and the pumps reach EOF.
     for p in pumps {
@@ -751,11 +756,9 @@ pub fn container_env(config: &Config, user: &ResolvedUser) -> Vec<String> {
         env.push("TERM=xterm".into());
     }
     for entry in &config.env {
-        let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
-        env.retain(|e| e.split_once('=').map_or(e.as_str(), |(k, _)| k) != key);
-        env.push(entry.clone());
+        crate::env::set(&mut env, entry);
     }
-    if !env.iter().any(|e| e.starts_with("HOME=")) {
+    if !crate::env::has(&env, "HOME") {
         env.push(format!("HOME={}", user.home));
     }
     env

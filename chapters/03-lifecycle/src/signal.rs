@@ -62,9 +62,10 @@ pub fn stop_escalating(
     if exited_within(kill_wait)? {
         Ok(StopOutcome::Killed)
     } else {
-        Err(Error::Other(format!(
-            "the container did not exit within {kill_wait:?} after SIGKILL"
-        )))
+        Err(Error::NotKilled {
+            what: "the container".into(),
+            waited: kill_wait,
+        })
     }
     // end exercise
 }

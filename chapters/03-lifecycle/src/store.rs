@@ -94,10 +94,10 @@ impl ContainerStore {
         let _lock = self.lock_store()?;
         for (other, _) in self.list_locked()? {
             if other.id.short() == container.id.short() {
-                return Err(Error::Other(format!(
-                    "container id {} shares its short id with {}: create it again",
-                    container.id, other.id
-                )));
+                return Err(Error::ShortIdTaken {
+                    id: container.id.to_string(),
+                    other: other.id.to_string(),
+                });
             }
             if other.name == container.name {
                 return Err(Error::NameInUse {
@@ -117,9 +117,10 @@ impl ContainerStore {
         if let Err(e) = prepared {
             return match discard_incomplete(&dir) {
                 Ok(()) => Err(e),
-                Err(cleanup) => Err(Error::Other(format!(
-                    "{e}; and cleaning up after it failed: {cleanup}"
-                ))),
+                Err(cleanup) => Err(Error::CleanupFailed {
+                    error: Box::new(e),
+                    cleanup: Box::new(cleanup),
+                }),
             };
         }
         crate::failpoint::hit("create-after-mount");
@@ -362,11 +363,10 @@ fn check_unmounted(dir: &Path) -> Result<()> {
         .into_iter()
         .find(|m| m.mount_point.starts_with(dir))
     {
-        return Err(Error::Other(format!(
-            "refusing to delete {}: {} is still mounted; unmount it first",
-            dir.display(),
-            m.mount_point.display()
-        )));
+        return Err(Error::StillMounted {
+            dir: dir.to_path_buf(),
+            mount: m.mount_point,
+        });
     }
     Ok(())
 }
@@ -533,10 +533,16 @@ mod tests {
                 assert!(!dir.join(CONFIG).exists(), "config.json comes after it");
                 fs::create_dir(dir.join("upper")).unwrap();
                 seen = Some(dir.to_path_buf());
-                Err(Error::Other("mount failed".into()))
+                Err(Error::Sys {
+                    op: "mount",
+                    errno: nix::errno::Errno::EPERM,
+                })
             })
             .unwrap_err();
-        assert_eq!(err.to_string(), "mount failed");
+        assert!(
+            matches!(err, Error::Sys { op: "mount", .. }),
+            "the prepare step's own error comes back: {err}"
+        );
         assert!(!seen.unwrap().exists(), "the directory must be removed");
         assert!(store.list().unwrap().is_empty());
         store.create(&container("prep")).unwrap();

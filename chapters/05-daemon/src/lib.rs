@@ -18,12 +18,11 @@
 //! - the traits later chapters implement, plugged in by `minidockd`:
 //!   [`networks`] (chapter 06), [`volumes`] (chapter 07) and [`builder`]
 //!   (chapter 08);
-//! - the [`client`] library, and [`daemon`], which puts it all together for
-//!   the `minidockd` binary;
+//! - [`daemon`], which puts it all together for the `minidockd` binary (the
+//!   client library that talks to it is its own crate, `minidock-client`);
 //! - [`compat`]: what real clients need beyond the lesson (`docker update`).
 
 pub mod builder;
-pub mod client;
 pub mod compat;
 pub mod daemon;
 pub mod detach;

@@ -17,7 +17,7 @@
 //! The files are PEM, the ones `openssl` and Docker's documentation make:
 //! `ca.pem`, `server-cert.pem`/`server-key.pem` for the daemon,
 //! `cert.pem`/`key.pem` for a client. The same module builds the client's
-//! side ([`client_config`]), which [`crate::client`] uses.
+//! side ([`client_config`]), which the `minidock-client` crate uses.
 //!
 //! The TLS library is rustls with its *ring* crypto provider: rustls and
 //! ring are already compiled into the engine for chapter 04's registry

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{body, saved_bytes, TestServer};
-use minidock_daemon::client::{Client, ClientError};
+use minidock_client::{Client, ClientError};
 use minidock_daemon::frames::StreamType;
 use minidock_daemon::query::Filters;
 use minidock_daemon::service::{AttachOptions, ListOptions, LogsOptions};
@@ -14,7 +14,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-fn attach_all(client: &Client, id: &str, stdin: bool) -> minidock_daemon::client::Hijacked {
+fn attach_all(client: &Client, id: &str, stdin: bool) -> minidock_client::Hijacked {
     client
         .container_attach(id, &AttachOptions::live(stdin))
         .unwrap()

@@ -212,9 +212,7 @@ impl Builder {
             }
         }
         let Some(options) = &self.registry else {
-            return Err(Error::Other(format!(
-                "pull access denied for {name}: the image is not in the store; pull or load it first"
-            )));
+            return Err(Error::NoSuchImage(name.to_string()));
         };
         let reference: Reference =
             name.parse()
@@ -285,9 +283,7 @@ impl Builder {
             Some(t) => names
                 .iter()
                 .position(|n| n.as_deref() == Some(&t.to_ascii_lowercase()))
-                .ok_or_else(|| {
-                    Error::Other(format!("failed to reach build target {t} in Dockerfile"))
-                })?,
+                .ok_or_else(|| Error::NoSuchTarget(t.clone()))?,
             None => stages.len() - 1,
         };
         let total = globals.len() + stages[..=last].iter().map(Vec::len).sum::<usize>();
@@ -357,9 +353,12 @@ impl Builder {
             image.id.short()
         )));
         for tag in &options.tags {
-            let reference: Reference = tag.parse().map_err(|e: minidock_images::Error| {
-                Error::Other(format!("invalid tag {tag:?}: {e}"))
-            })?;
+            let reference: Reference =
+                tag.parse()
+                    .map_err(|source: minidock_images::Error| Error::InvalidReference {
+                        reference: tag.clone(),
+                        source,
+                    })?;
             self.store().tag(&reference, &image.manifest_digest)?;
             out(Message::Stream(format!(
                 "Successfully tagged {}\n",

@@ -88,19 +88,14 @@ impl Cache {
             .write(true)
             .open(&path)
             .ctx("open", &path)?;
-        Flock::lock(file, FlockArg::LockExclusive)
-            .map_err(|(_, e)| Error::Other(format!("lock {}: {e}", path.display())))
+        Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| Error::Lock { path, errno })
     }
 
     fn read(&self) -> Result<Index> {
         let path = self.index_path();
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Other(format!(
-                    "the build cache index {} is damaged ({e}): remove it to start afresh",
-                    path.display()
-                ))
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|source| Error::CacheDamaged { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
             Err(e) => Err(e).ctx("read", path),
         }

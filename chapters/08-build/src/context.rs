@@ -109,9 +109,7 @@ impl Context {
         let size = io::copy(&mut (&mut plain).take(MAX_CONTEXT_SIZE + 1), &mut spool)
             .ctx("read the build context", &spool_path)?;
         if size > MAX_CONTEXT_SIZE {
-            return Err(Error::Other(format!(
-                "the build context is larger than {MAX_CONTEXT_SIZE} bytes: exclude what the build does not need with .dockerignore"
-            )));
+            return Err(Error::ContextTooLarge(MAX_CONTEXT_SIZE));
         }
         spool.seek(SeekFrom::Start(0)).ctx("rewind", &spool_path)?;
         let mut archive = tar::Archive::new(&spool);
@@ -166,17 +164,17 @@ impl Context {
     /// a symlink that leads outside it.
     pub fn read_dockerfile(&self, name: &str) -> Result<String> {
         let path = crate::copy::resolve_in_root(&self.root, name).map_err(|reason| {
-            Error::Other(format!(
-                "Cannot locate specified Dockerfile {name}: {reason}"
-            ))
+            Error::NoDockerfile {
+                name: name.to_string(),
+                reason: reason.to_string(),
+            }
         })?;
         let mut text = String::new();
         File::open(&path)
             .and_then(|mut f| f.read_to_string(&mut text))
-            .map_err(|e| {
-                Error::Other(format!(
-                    "Cannot locate specified Dockerfile: {name} ({e}): send it in the build context, or name it with -f"
-                ))
+            .map_err(|e| Error::NoDockerfile {
+                name: name.to_string(),
+                reason: e.to_string(),
             })?;
         Ok(text)
     }

@@ -64,9 +64,58 @@ pub enum Error {
         /// The error.
         source: std::io::Error,
     },
-    /// Anything else, said in words.
-    #[error("{0}")]
-    Other(String),
+    /// The build cache's lock could not be taken.
+    #[error("lock {}: {errno}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        errno: nix::errno::Errno,
+    },
+    /// The build cache's index cannot be read as JSON.
+    #[error("the build cache index {} is damaged ({source}): remove it to start afresh", path.display())]
+    CacheDamaged {
+        /// The index file.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// An image's config blob is not JSON.
+    #[error("the config of image {image} is not JSON: {source}")]
+    ImageConfig {
+        /// The image id.
+        image: String,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// A `FROM` image that is not in the store, and no registry to pull from.
+    #[error("pull access denied for {0}: the image is not in the store; pull or load it first")]
+    NoSuchImage(String),
+    /// `--target` names no stage of the Dockerfile.
+    #[error("failed to reach build target {0} in Dockerfile")]
+    NoSuchTarget(String),
+    /// A `-t` tag or a commit's reference that is not an image reference.
+    #[error("invalid reference {reference:?}: {source}")]
+    InvalidReference {
+        /// As given.
+        reference: String,
+        /// Why it does not parse.
+        source: minidock_images::Error,
+    },
+    /// The build context is over the size limit.
+    #[error("the build context is larger than {0} bytes: exclude what the build does not need with .dockerignore")]
+    ContextTooLarge(u64),
+    /// The Dockerfile is not in the context, or cannot be read.
+    #[error("Cannot locate specified Dockerfile: {name} ({reason}): send it in the build context, or name it with -f")]
+    NoDockerfile {
+        /// The name given (`-f`), a path in the context.
+        name: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// The network service could not attach a RUN container.
+    #[error("cannot give the RUN container a network: {0}")]
+    Network(String),
 }
 
 /// A result with this crate's error.

@@ -44,8 +44,11 @@ impl ImageState {
     pub fn of(store: &Store, image: &Image) -> Result<ImageState> {
         let config_digest = Digest::try_from(image.manifest.config().digest())?;
         let config: Value =
-            serde_json::from_slice(&store.read_blob(&config_digest)?).map_err(|e| {
-                Error::Other(format!("the config of image {} is not JSON: {e}", image.id))
+            serde_json::from_slice(&store.read_blob(&config_digest)?).map_err(|source| {
+                Error::ImageConfig {
+                    image: image.id.to_string(),
+                    source,
+                }
             })?;
         let layers = image
             .manifest

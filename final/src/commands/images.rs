@@ -49,7 +49,7 @@ fn registry_auth(reference: &Reference) -> Option<RegistryAuth> {
 /// Shows a progress stream (unless `quiet`) and turns an error object in it
 /// into a failure.
 fn follow_progress(
-    stream: minidock_daemon::client::JsonStream<ProgressMessage>,
+    stream: minidock_client::JsonStream<ProgressMessage>,
     to_stderr: bool,
     quiet: bool,
 ) -> Result<Vec<ProgressMessage>, Failure> {

@@ -1,7 +1,7 @@
 //! `inspect`: the daemon's JSON for containers or images, whole or through
 //! a Go template (`-f '{{.State.Status}}'`).
 
-use minidock_daemon::client::{Client, ClientError};
+use minidock_client::{Client, ClientError};
 use minidock_daemon::version::API_VERSION;
 use serde::Serialize;
 use serde_json::Value;

@@ -22,7 +22,7 @@ mod volumes;
 
 use crate::cli::{Cli, Command};
 use crate::error::Failure;
-use minidock_daemon::client::Client;
+use minidock_client::Client;
 
 pub use run::container_create_body;
 pub use volumes::VolumeCommand;

@@ -15,7 +15,7 @@
 
 use std::io::IsTerminal;
 
-use minidock_daemon::client::{Client, ClientError};
+use minidock_client::{Client, ClientError};
 use minidock_daemon::service::AttachOptions;
 use minidock_daemon::types::{ContainerConfig, ContainerCreateBody, HostConfig, RestartPolicy};
 use minidock_daemon::wait::WaitCondition;

@@ -12,7 +12,7 @@ use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use minidock_daemon::client::{Client, Hijacked, OutputStream};
+use minidock_client::{Client, Hijacked, OutputStream};
 use minidock_daemon::detach::{DetachKeys, Scanned};
 use minidock_daemon::frames::StreamType;
 

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use minidock_daemon::client::Client;
+use minidock_client::Client;
 use minidock_daemon::service::ListOptions;
 use minidock_testkit::LeakCheck;
 use nix::sys::signal::{kill, Signal};

@@ -8,7 +8,7 @@
 
 #![allow(dead_code)]
 
-use minidock_daemon::client::Client;
+use minidock_client::Client;
 use minidock_daemon::error::{ApiError, ApiResult};
 use minidock_daemon::events::Events;
 use minidock_daemon::frames::StreamType;

@@ -40,9 +40,11 @@ pub fn commit(builder: &Builder, options: &CommitOptions) -> Result<ImageId> {
         .reference
         .as_deref()
         .map(|r| {
-            r.parse().map_err(|e: minidock_images::Error| {
-                Error::Other(format!("invalid reference {r:?}: {e}"))
-            })
+            r.parse()
+                .map_err(|source: minidock_images::Error| Error::InvalidReference {
+                    reference: r.to_string(),
+                    source,
+                })
         })
         .transpose()?;
     let paused = options.pause && matches!(record.state, State::Running { .. });

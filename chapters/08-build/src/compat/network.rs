@@ -76,7 +76,7 @@ pub(crate) fn wire<'a>(
     let setup = network
         .0
         .setup(&reference, &request)
-        .map_err(|e| Error::Other(format!("cannot give the RUN container a network: {e}")))?;
+        .map_err(|e| Error::Network(e.to_string()))?;
     let Some(setup) = setup else {
         return Ok(None);
     };

@@ -3,8 +3,8 @@
 
 use super::http::ResponseBody;
 use super::ClientError;
-use crate::frames::{read_frame, StreamType};
-use crate::types::{ProgressMessage, WaitResponse};
+use minidock_daemon::frames::{read_frame, StreamType};
+use minidock_daemon::types::{ProgressMessage, WaitResponse};
 use serde::de::DeserializeOwned;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;

@@ -2,8 +2,8 @@
 //! `GET /containers/{id}/export`, and `import --change`.
 
 use super::{escape, query, Client, ClientError, JsonStream, RequestBody};
-use crate::builder::{BuildRequest, CommitRequest};
-use crate::types::ProgressMessage;
+use minidock_daemon::builder::{BuildRequest, CommitRequest};
+use minidock_daemon::types::ProgressMessage;
 use std::io::{Read, Write};
 
 /// `?a=1&a=2`: a repeated parameter, appended to a query string.

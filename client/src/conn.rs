@@ -1,5 +1,5 @@
 //! Where the daemon is, and how a connection to it is opened: a unix
-//! socket, or TCP with mutual TLS (see [`crate::tls`]).
+//! socket, or TCP with mutual TLS (see [`minidock_daemon::tls`]).
 //!
 //! The rest of the client speaks HTTP on a blocking [`UnixStream`], and
 //! so it stays: a TCP connection is handed over as one end of a socket

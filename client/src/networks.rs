@@ -1,8 +1,8 @@
 //! The `/networks` endpoints, client side.
 
 use super::{query, Client, ClientError};
-use crate::query::Filters;
-use crate::types::*;
+use minidock_daemon::query::Filters;
+use minidock_daemon::types::*;
 
 impl Client {
     /// `GET /networks`.

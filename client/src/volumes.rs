@@ -1,8 +1,8 @@
 //! The client's calls for volumes, `system df` and `rm -v`.
 
 use super::{flag, query, Client, ClientError};
-use crate::query::Filters;
-use crate::types::{
+use minidock_daemon::query::Filters;
+use minidock_daemon::types::{
     SystemDfResponse, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse,
 };
 
