@@ -22,13 +22,23 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+mod backup;
+mod independence;
+mod warnings;
+
 use super::mark;
 use crate::exercise::{self, Exercise};
 use crate::guards::{self, Guards};
 use crate::signals;
-use crate::state;
-use crate::testrun::{cargo, Outcome, TestCommand, TestRun};
+use crate::testrun::{Outcome, TestCommand, TestRun};
 use crate::workspace::{Chapter, Workspace};
+
+pub use backup::backup_dir;
+use backup::{leftover_backups, restore_backups, Swap};
+pub use independence::later_chapters_needed;
+use independence::workspace_metadata;
+pub use warnings::answer_warnings;
+use warnings::start_warnings;
 
 /// Options of `verify`.
 #[derive(Debug, Clone, Default)]
@@ -44,157 +54,6 @@ pub struct Options {
     pub record_guards: bool,
     /// Skip step 4 (a test run per exercise, the slow part).
     pub skip_guards: bool,
-}
-
-/// The backup directory, relative to the workspace root.
-pub fn backup_dir() -> PathBuf {
-    Path::new(state::DIR).join("verify-backup")
-}
-
-/// A source file with one exercise body swapped for `todo!()`. Dropping it puts the original
-/// bytes back, whatever happened in between.
-struct Swap {
-    path: PathBuf,
-    original: Vec<u8>,
-    backup: PathBuf,
-    backup_root: PathBuf,
-    restored: bool,
-}
-
-impl Swap {
-    fn new(root: &Path, relative: &Path, new_text: &str) -> Result<Swap> {
-        let path = root.join(relative);
-        let original =
-            std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let backup_root = root.join(backup_dir());
-        let backup = backup_root.join(relative);
-        let parent = backup.parent().expect("backup path has a parent");
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-        let tmp = backup.with_extension("rs.partial");
-        write_synced(&tmp, &original)?;
-        std::fs::rename(&tmp, &backup)
-            .with_context(|| format!("renaming to {}", backup.display()))?;
-        // From here on Drop restores the file, even if the write below fails half way.
-        let swap = Swap {
-            path,
-            original,
-            backup,
-            backup_root,
-            restored: false,
-        };
-        std::fs::write(&swap.path, new_text)
-            .with_context(|| format!("writing {}", swap.path.display()))?;
-        Ok(swap)
-    }
-
-    fn restore(&mut self) -> Result<()> {
-        std::fs::write(&self.path, &self.original)
-            .with_context(|| format!("restoring {}", self.path.display()))?;
-        let back = std::fs::read(&self.path)
-            .with_context(|| format!("reading back {}", self.path.display()))?;
-        if back != self.original {
-            bail!(
-                "{} did not read back as written; its original is kept in {}",
-                self.path.display(),
-                self.backup.display()
-            );
-        }
-        self.restored = true;
-        std::fs::remove_file(&self.backup)
-            .with_context(|| format!("removing {}", self.backup.display()))?;
-        remove_empty_dirs(self.backup.parent(), &self.backup_root);
-        Ok(())
-    }
-}
-
-impl Drop for Swap {
-    fn drop(&mut self) {
-        if !self.restored {
-            if let Err(e) = self.restore() {
-                eprintln!(
-                    "could not restore {}: {e:#}\n  its original is in {}: cargo workbook verify --restore",
-                    self.path.display(),
-                    self.backup.display()
-                );
-            }
-        }
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-/// Removes `dir` and its parents while they are empty, stopping after `last`.
-fn remove_empty_dirs(dir: Option<&Path>, last: &Path) {
-    let mut dir = dir.map(Path::to_path_buf);
-    while let Some(d) = dir {
-        // A directory that is not empty stays; that is the point.
-        if std::fs::remove_dir(&d).is_err() || d == last {
-            break;
-        }
-        dir = d.parent().map(Path::to_path_buf);
-    }
-}
-
-/// Files left in the backup directory by a run that could not clean up.
-fn leftover_backups(root: &Path) -> Vec<PathBuf> {
-    let dir = root.join(backup_dir());
-    walkdir::WalkDir::new(&dir)
-        .into_iter()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            e.path()
-                .strip_prefix(&dir)
-                .expect("below the dir")
-                .to_path_buf()
-        })
-        .collect()
-}
-
-/// `verify --restore`: copies every backed-up file over its source and removes the backup.
-fn restore_backups(root: &Path) -> Result<bool> {
-    let files = leftover_backups(root);
-    if files.is_empty() {
-        println!("nothing to restore: {} is empty", backup_dir().display());
-        return Ok(true);
-    }
-    let dir = root.join(backup_dir());
-    for relative in files {
-        let backup = dir.join(&relative);
-        let Some(original) = relative
-            .to_str()
-            .and_then(|s| s.strip_suffix(".partial"))
-            .map(PathBuf::from)
-        else {
-            let bytes =
-                std::fs::read(&backup).with_context(|| format!("reading {}", backup.display()))?;
-            std::fs::write(root.join(&relative), bytes)
-                .with_context(|| format!("restoring {}", relative.display()))?;
-            std::fs::remove_file(&backup)
-                .with_context(|| format!("removing {}", backup.display()))?;
-            println!("  restored {}", relative.display());
-            continue;
-        };
-        // A backup that was still being written: the source file was not touched yet.
-        std::fs::remove_file(&backup).with_context(|| format!("removing {}", backup.display()))?;
-        println!(
-            "  {} was never changed (removed an unfinished backup)",
-            original.display()
-        );
-    }
-    if let Err(e) = std::fs::remove_dir_all(&dir) {
-        eprintln!("could not remove {}: {e}", dir.display());
-    }
-    println!("restored; check with git status / git diff");
-    Ok(true)
 }
 
 /// Whether the book mentions the exercise: `ex-1.3` (not `ex-1.30`) or `1.3 pivot-root`.
@@ -552,134 +411,6 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
     Ok(failed == 0)
 }
 
-/// `cargo metadata` of the workspace's own crates (their declared dependencies).
-fn workspace_metadata(root: &Path) -> Result<serde_json::Value> {
-    let output = std::process::Command::new(cargo())
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(root)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("starting `{} metadata`", cargo()))?;
-    if !output.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    serde_json::from_slice(&output.stdout).context("reading cargo metadata's JSON")
-}
-
-/// Which of the `later` crates `package` needs, each with the chain that leads to it
-/// (`minidock-testkit → minidock-daemon`): every kind of dependency, followed through the
-/// workspace's own crates.
-pub fn later_chapters_needed(
-    metadata: &serde_json::Value,
-    package: &str,
-    later: &[&str],
-) -> Vec<String> {
-    let empty = Vec::new();
-    let packages = metadata["packages"].as_array().unwrap_or(&empty);
-    let deps_of = |name: &str| -> Vec<String> {
-        packages
-            .iter()
-            .filter(|p| p["name"] == name)
-            .flat_map(|p| p["dependencies"].as_array().unwrap_or(&empty))
-            .filter_map(|d| d["name"].as_str().map(str::to_string))
-            .filter(|d| packages.iter().any(|p| p["name"] == d.as_str()))
-            .collect()
-    };
-    let mut found = Vec::new();
-    let mut seen = std::collections::BTreeSet::from([package.to_string()]);
-    let mut queue = std::collections::VecDeque::from([(package.to_string(), Vec::<String>::new())]);
-    while let Some((name, chain)) = queue.pop_front() {
-        for dep in deps_of(&name) {
-            if !seen.insert(dep.clone()) {
-                continue;
-            }
-            let mut path = chain.clone();
-            path.push(dep.clone());
-            if later.contains(&dep.as_str()) {
-                found.push(path.join(" → "));
-            }
-            queue.push_back((dep, path));
-        }
-    }
-    found
-}
-
-/// The warnings rustc gives in the chapter's own files once `start` has replaced every exercise
-/// body with `todo!()`, as `file:line:col: warning: message` (see [`answer_warnings`]). The files are restored before
-/// this returns, whatever happens.
-fn start_warnings(workspace: &Workspace, chapter: &Chapter) -> Result<Vec<String>> {
-    let files: std::collections::BTreeSet<&PathBuf> =
-        chapter.exercises.iter().map(|e| &e.file).collect();
-    let mut swaps = Vec::new();
-    for file in files {
-        let text = workspace.read(file)?;
-        let found = exercise::parse(file, &text)?;
-        let replacements: Vec<(&Exercise, String)> = found
-            .iter()
-            .filter(|e| e.id.chapter == chapter.number)
-            .map(|e| (e, e.todo_body()))
-            .collect();
-        let mutated = exercise::replace_bodies(&text, &replacements);
-        swaps.push(Swap::new(&workspace.root, file, &mutated)?);
-    }
-    let output = std::process::Command::new(cargo())
-        .args(["test", "-p", &chapter.crate_name, "--no-run"])
-        .args(["--message-format", "short"])
-        .current_dir(&workspace.root)
-        .env("CARGO_TERM_COLOR", "never")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("starting `{} test --no-run`", cargo()));
-    for swap in &mut swaps {
-        swap.restore()?;
-    }
-    drop(swaps);
-    let output = output?;
-    if signals::interrupted() {
-        bail!("interrupted");
-    }
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        bail!(
-            "chapter {} does not compile with every exercise todo!():\n{}",
-            chapter.number,
-            stderr.trim()
-        );
-    }
-    Ok(answer_warnings(&stderr, &chapter.dir))
-}
-
-/// The `file:line:col: warning: …` lines of cargo's short output that point into `dir`; each
-/// once (cargo repeats a file's warnings for each target). Unused variables and needless `mut`
-/// are left out: they are about the function's parameters, which the learner sees anyway.
-pub fn answer_warnings(stderr: &str, dir: &Path) -> Vec<String> {
-    let prefix = format!("{}/", dir.display());
-    let mut found: Vec<String> = Vec::new();
-    for line in stderr.lines() {
-        let Some((place, message)) = line.split_once(": warning: ") else {
-            continue;
-        };
-        let harmless = message.starts_with("unused variable")
-            || message.starts_with("variable does not need to be mutable");
-        if !place.starts_with(&prefix) || harmless {
-            continue;
-        }
-        if !found.iter().any(|l| l == line) {
-            found.push(line.to_string());
-        }
-    }
-    found
-}
-
 /// Writes the guards found (with `--record-guards`), or says where the committed record and
 /// what this run found disagree, so `check` does not call an exercise untested (or trust a
 /// test that no longer guards it) without anyone knowing.
@@ -812,42 +543,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_later_chapter_is_found_directly_and_through_the_workspaces_other_crates() {
-        let metadata = serde_json::json!({"packages": [
-            {"name": "ch1", "dependencies": [{"name": "nix"}]},
-            {"name": "ch2", "dependencies": [{"name": "ch1"}, {"name": "kit", "kind": "dev"}]},
-            {"name": "kit", "dependencies": [{"name": "ch1"}, {"name": "ch3"}]},
-            {"name": "ch3", "dependencies": [{"name": "ch2"}]},
-        ]});
-        assert!(later_chapters_needed(&metadata, "ch1", &["ch2", "ch3"]).is_empty());
-        assert_eq!(
-            later_chapters_needed(&metadata, "ch2", &["ch3"]),
-            ["kit → ch3"]
-        );
-        assert!(later_chapters_needed(&metadata, "ch3", &[]).is_empty());
-    }
-
-    #[test]
-    fn answer_warnings_are_the_chapters_own_but_unused_variables() {
-        let stderr = "   Compiling demo v0.1.0
-chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`
-chapters/01-demo/src/lib.rs:3:10: warning: unused variable: `name`
-chapters/01-demo/src/lib.rs:4:5: warning: variable does not need to be mutable
-chapters/02-other/src/lib.rs:1:5: warning: unused import: `x`
-chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`
-chapters/01-demo/src/seccomp.rs:35:7: warning: constant `ALLOW` is never used
-warning: `demo` (lib) generated 3 warnings
-";
-        assert_eq!(
-            answer_warnings(stderr, Path::new("chapters/01-demo")),
-            vec![
-                "chapters/01-demo/src/rootfs.rs:20:19: warning: unused imports: `chdir` and `pivot_root`",
-                "chapters/01-demo/src/seccomp.rs:35:7: warning: constant `ALLOW` is never used",
-            ]
-        );
-    }
-
-    #[test]
     fn book_links_need_the_exact_anchor_or_id() {
         let found = exercise::parse(
             Path::new("x.rs"),
@@ -860,33 +555,6 @@ warning: `demo` (lib) generated 3 warnings
         assert!(!linked("see #ex-1.10 and ex-1.12", e));
         assert!(linked("ex-1.10 and ex-1.1.", e));
         assert!(!linked("nothing", e));
-    }
-
-    #[test]
-    fn a_swap_restores_the_file_when_dropped_even_on_panic() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let relative = Path::new("chapters/01-x/src/lib.rs");
-        std::fs::create_dir_all(root.join("chapters/01-x/src")).unwrap();
-        let original: Vec<u8> = (0..200u8).chain(b"\r\n tail".iter().copied()).collect();
-        std::fs::write(root.join(relative), &original).unwrap();
-
-        let outcome = std::panic::catch_unwind(|| {
-            let _swap = Swap::new(root, relative, "changed").unwrap();
-            assert_eq!(
-                std::fs::read_to_string(root.join(relative)).unwrap(),
-                "changed"
-            );
-            assert_eq!(
-                std::fs::read(root.join(backup_dir()).join(relative)).unwrap(),
-                original
-            );
-            panic!("a test run blew up");
-        });
-        assert!(outcome.is_err());
-        assert_eq!(std::fs::read(root.join(relative)).unwrap(), original);
-        assert!(leftover_backups(root).is_empty());
-        assert!(!root.join(backup_dir()).exists());
     }
 
     #[test]
