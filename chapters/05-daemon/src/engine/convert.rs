@@ -40,6 +40,7 @@ pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
         | E::NoCommand { .. }
         | E::InvalidBind { .. }
         | E::InvalidHostConfig(_)
+        | E::InvalidRestartPolicy { .. }
         | E::User(_)
         | E::InvalidSignal(_)
         | E::Time(_) => ApiError::BadParameter(err.to_string()),
