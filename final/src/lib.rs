@@ -16,6 +16,9 @@
 //! - [`tty`]: the local terminal during `run -it`, and [`detach_keys`]:
 //!   the keys that leave it;
 //! - [`error`]: Docker's messages and exit codes.
+//!
+//! The daemon's: [`daemon_args`] (its flags) and [`daemon_config`] (its
+//! daemon.json, merged into the flags and reloaded on SIGHUP).
 
 pub mod cli;
 pub mod cli_limits;
@@ -23,6 +26,8 @@ pub mod cli_network;
 pub mod cli_process;
 pub mod commands;
 pub mod connect;
+pub mod daemon_args;
+pub mod daemon_config;
 pub mod detach_keys;
 pub mod error;
 pub mod format;

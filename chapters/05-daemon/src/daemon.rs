@@ -1,11 +1,12 @@
 //! The daemon process: directories, the lock, the listeners, the runtime,
-//! and a clean stop on SIGTERM.
+//! a clean stop on SIGTERM, and a reload of the configuration on SIGHUP.
 //!
 //! The async runtime is tokio's *current-thread* flavour: the HTTP layer is
 //! light, every service call runs on the blocking pool, and one thread keeps
 //! an idle daemon small (the target is ≤ 15 MB of RSS; dockerd with
 //! containerd uses ~128 MB).
 
+use crate::compat::defaults::ContainerDefaults;
 use crate::events::Events;
 use crate::listen::{bind_unix, resolve_group, Host, ListenError, DEFAULT_SOCKET};
 use crate::networks::NetworkService;
@@ -16,7 +17,8 @@ use nix::fcntl::{Flock, FlockArg};
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
 
 /// The default state directory.
 pub const DEFAULT_ROOT: &str = "/var/lib/minidock";
@@ -41,8 +43,8 @@ pub struct DaemonConfig {
     /// The cgroup every container's cgroup is made under
     /// (`--cgroup-parent`, `minidock` by default).
     pub cgroup_parent: String,
-    /// Print every request.
-    pub debug: bool,
+    /// Print every request; a reload may switch it.
+    pub debug: Arc<AtomicBool>,
     /// `--tlsverify` with its CA, certificate and key: TCP hosts are served
     /// with mutual TLS (see [`crate::tls`]).
     pub tls: Option<TlsFiles>,
@@ -53,6 +55,23 @@ pub struct DaemonConfig {
     /// directory. Shared with the image service, so a reload reaches the
     /// next pull.
     pub registry: RegistrySettings,
+    /// What new containers get when their request leaves it out
+    /// (daemon.json's `default-ulimits`, `dns`).
+    pub container_defaults: Arc<RwLock<ContainerDefaults>>,
+    /// Called on SIGHUP: re-reads the configuration and updates what may
+    /// change while the daemon runs (`debug`, `registry`, …), as dockerd
+    /// reloads daemon.json. `None`: SIGHUP is ignored.
+    pub reload: Option<Reload>,
+}
+
+/// The daemon's reaction to SIGHUP (see [`DaemonConfig::reload`]).
+#[derive(Clone)]
+pub struct Reload(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for Reload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reload(..)")
+    }
 }
 
 /// The registry client's settings (chapter 04), shared and replaceable
@@ -67,10 +86,12 @@ impl Default for DaemonConfig {
             run: PathBuf::from(DEFAULT_RUN),
             group: None,
             cgroup_parent: CGROUP_PARENT.to_string(),
-            debug: false,
+            debug: Arc::default(),
             tls: None,
             insecure_tcp: false,
             registry: RegistrySettings::default(),
+            container_defaults: Arc::default(),
+            reload: None,
         }
     }
 }
@@ -223,7 +244,9 @@ pub fn run(
         facts: DaemonFacts {
             id: engine_id(&config.root),
             root: config.root.clone(),
-            debug: config.debug,
+            debug: config.debug.clone(),
+            container_defaults: config.container_defaults.clone(),
+            registry: config.registry.clone(),
         },
     });
 
@@ -304,7 +327,9 @@ pub fn run(
                 }
             }
         }
-        wait_for_stop_signal().await.map_err(DaemonError::Runtime)?;
+        wait_for_stop_signal(config.reload.as_ref())
+            .await
+            .map_err(DaemonError::Runtime)?;
         eprintln!("minidockd: stopping; containers keep running under their shims");
         stop_tx.send(()).ok();
         for task in tasks {
@@ -318,13 +343,21 @@ pub fn run(
     Ok(())
 }
 
-async fn wait_for_stop_signal() -> std::io::Result<()> {
+/// Waits for SIGTERM or SIGINT; reloads on each SIGHUP meanwhile.
+async fn wait_for_stop_signal(reload: Option<&Reload>) -> std::io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+    let mut hup = signal(SignalKind::hangup())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+            _ = hup.recv() => match reload {
+                // It reads a small file: quick enough for the runtime's thread.
+                Some(Reload(reload)) => reload(),
+                None => eprintln!("minidockd: SIGHUP ignored: no configuration to reload"),
+            },
+        }
     }
-    Ok(())
 }

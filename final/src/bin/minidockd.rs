@@ -7,9 +7,11 @@
 //! anything else runs — above all before the async runtime starts threads,
 //! because a threaded process must not fork.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use minidock::daemon_args::{parse_pool, DaemonArgs};
+use minidock::daemon_config::{self, FileConfig, Reloadable};
+use minidock_daemon::daemon::DaemonConfig;
 use minidock_daemon::daemon::DaemonError;
-use minidock_daemon::daemon::{DaemonConfig, DEFAULT_ROOT, DEFAULT_RUN};
 use minidock_daemon::engine::Plugins;
 use minidock_daemon::events::Events;
 use minidock_daemon::listen::{Host, DEFAULT_SOCKET};
@@ -17,97 +19,8 @@ use minidock_daemon::networks::NetworkService;
 use minidock_daemon::tls::TlsFiles;
 use minidock_networks::ipam::Subnet;
 use minidock_networks::{Driver, DriverConfig, Networks};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// The minidock daemon: Docker's Engine API (v1.44) on a unix socket.
-#[derive(Debug, Parser)]
-#[command(name = "minidockd", version, about, long_about = None)]
-struct Args {
-    /// Where to listen: unix:///path/to.sock or tcp://HOST:PORT (repeatable).
-    /// TCP needs --tlsverify: whoever can use the API has root.
-    #[arg(short = 'H', long = "host", value_name = "ADDRESS")]
-    hosts: Vec<String>,
-    /// Serve TCP hosts with mutual TLS: only clients with a certificate
-    /// signed by --tlscacert get in.
-    #[arg(long)]
-    tlsverify: bool,
-    /// The CA that signs the clients' certificates [default:
-    /// $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem]
-    #[arg(long, value_name = "FILE", requires = "tlsverify")]
-    tlscacert: Option<PathBuf>,
-    /// The daemon's certificate (PEM) [default: …/cert.pem]
-    #[arg(long, value_name = "FILE", requires = "tlsverify")]
-    tlscert: Option<PathBuf>,
-    /// The daemon's private key (PEM) [default: …/key.pem]
-    #[arg(long, value_name = "FILE", requires = "tlsverify")]
-    tlskey: Option<PathBuf>,
-    /// Serve tcp:// hosts without TLS or any authentication. Anyone who
-    /// can reach the port gets root on this machine.
-    #[arg(long = "insecure-tcp-without-tls-i-know-this-is-root")]
-    insecure_tcp: bool,
-    /// State directory: images, containers (mode 0700).
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_ROOT, env = "MINIDOCK_ROOT")]
-    root: PathBuf,
-    /// Runtime directory: sockets.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_RUN, env = "MINIDOCK_RUN")]
-    run: PathBuf,
-    /// The group that may use the socket (its mode is 0660).
-    #[arg(short = 'G', long, value_name = "GROUP")]
-    group: Option<String>,
-    /// The cgroup the containers' cgroups are made under.
-    #[arg(long, value_name = "NAME", default_value = minidock_daemon::daemon::CGROUP_PARENT)]
-    cgroup_parent: String,
-    /// Log every request on stderr.
-    #[arg(short = 'D', long)]
-    debug: bool,
-    /// The default network's subnet, or `none` for no default network
-    /// (containers without --network then get none).
-    #[arg(long, value_name = "CIDR", default_value = "172.17.0.0/16")]
-    bridge_subnet: String,
-    /// Where automatic subnets of new networks come from: BASE/SIZE, as
-    /// 172.18.0.0/16/16 (repeatable; Docker's default pools when absent).
-    #[arg(long = "address-pool", value_name = "CIDR/SIZE")]
-    address_pools: Vec<String>,
-    /// Switch on IPv4 forwarding for networks that are not internal.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    ip_forward: bool,
-    /// Let the networks' DNS servers ask the host's servers (its
-    /// /etc/resolv.conf) for names no container has; false: they answer
-    /// "no such name" and nothing leaves the machine.
-    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
-    dns_forward: bool,
-    /// A registry (HOST:PORT) that may be reached over plain HTTP although
-    /// it is not on 127.0.0.0/8 (repeatable).
-    #[arg(long = "insecure-registry", value_name = "HOST:PORT")]
-    insecure_registries: Vec<String>,
-    /// Per-registry CAs and client certificates: DIR/HOST:PORT/ca.crt,
-    /// client.cert, client.key (Docker's /etc/docker/certs.d). A registry
-    /// with a directory there is reached over HTTPS, even on 127.0.0.1.
-    #[arg(long, value_name = "DIR", default_value = minidock_registry::tls::DEFAULT_CERTS_DIR)]
-    registry_certs_dir: PathBuf,
-    /// A mirror of Docker Hub (http://HOST:PORT or https://HOST), tried
-    /// before it for pulls, in order (repeatable).
-    #[arg(long = "registry-mirror", value_name = "URL")]
-    registry_mirrors: Vec<String>,
-}
-
-/// Parses `BASE/PREFIX/SIZE`.
-fn parse_pool(text: &str) -> Result<(Subnet, u8), String> {
-    let (base, size) = text
-        .rsplit_once('/')
-        .ok_or_else(|| format!("address pool {text:?}: expected BASE/PREFIX/SIZE"))?;
-    let base: Subnet = base
-        .parse()
-        .map_err(|e| format!("address pool {text:?}: {e}"))?;
-    let size: u8 = size
-        .parse()
-        .ok()
-        .filter(|s| *s >= base.prefix && *s <= 30)
-        .ok_or_else(|| format!("address pool {text:?}: SIZE must be between the prefix and 30"))?;
-    Ok((base, size))
-}
 
 // ANCHOR: plugins
 /// The services of the chapters after the daemon's, plugged into it once
@@ -162,6 +75,14 @@ struct NetworkArgs {
     dns_forward: bool,
 }
 
+/// The values a repeatable flag was given on the command line.
+fn flag_values(matches: &clap::ArgMatches, id: &str) -> Vec<String> {
+    matches
+        .get_many::<String>(id)
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default()
+}
+
 // ANCHOR: main
 fn main() -> ExitCode {
     // Shim, init helper and port proxy roles: they never return.
@@ -169,11 +90,43 @@ fn main() -> ExitCode {
     minidock_daemon::engine::dispatch_reexec();
     // ANCHOR_END: main
 
-    let args = Args::parse();
+    // The flags, then daemon.json's keys where no flag said otherwise.
+    let matches = DaemonArgs::command().get_matches();
+    let mut args = match DaemonArgs::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
+    let config_path = args
+        .config_file
+        .clone()
+        .unwrap_or_else(|| daemon_config::DEFAULT_CONFIG_FILE.into());
+    let file = FileConfig::load(&config_path, args.config_file.is_some()).and_then(|file| {
+        if let Some(file) = &file {
+            file.merge_into(&mut args, &matches)?;
+        }
+        Ok(file)
+    });
+    let file = match file {
+        Ok(file) => file,
+        Err(err) => {
+            eprintln!(
+                "minidockd: unable to configure the daemon with file {}: {err}",
+                config_path.display()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let container_defaults = match daemon_config::shared_defaults(file.as_ref()) {
+        Ok(defaults) => defaults,
+        Err(err) => {
+            eprintln!("minidockd: {}: {err}", config_path.display());
+            return ExitCode::from(2);
+        }
+    };
     let hosts = if args.hosts.is_empty() {
         vec![format!("unix://{DEFAULT_SOCKET}")]
     } else {
-        args.hosts
+        args.hosts.clone()
     };
     let hosts: Result<Vec<Host>, _> = hosts.iter().map(|h| h.parse::<Host>()).collect();
     let hosts = match hosts {
@@ -238,13 +191,26 @@ fn main() -> ExitCode {
         }
     });
     let registry = minidock_registry::ClientOptions {
-        insecure_registries: args.insecure_registries,
+        insecure_registries: args.insecure_registries.clone(),
         certs_dir: Some(args.registry_certs_dir),
-        registry_mirrors: args.registry_mirrors,
+        registry_mirrors: args.registry_mirrors.clone(),
         ..minidock_registry::ClientOptions::default()
     };
+    let registry = Arc::new(std::sync::RwLock::new(registry));
+    let debug = Arc::new(std::sync::atomic::AtomicBool::new(args.debug));
+    // SIGHUP re-reads the file: the values the flags gave are kept for the
+    // keys the file does not set.
+    let reload = daemon_config::reload_hook(Reloadable {
+        path: config_path,
+        flag_debug: matches.get_flag("debug"),
+        flag_insecure_registries: flag_values(&matches, "insecure_registries"),
+        flag_registry_mirrors: flag_values(&matches, "registry_mirrors"),
+        flags: matches,
+        debug: debug.clone(),
+        registry: registry.clone(),
+    });
     let config = DaemonConfig {
-        registry: Arc::new(std::sync::RwLock::new(registry)),
+        registry,
         tls,
         insecure_tcp: args.insecure_tcp,
         hosts,
@@ -252,7 +218,9 @@ fn main() -> ExitCode {
         run: args.run,
         group: args.group,
         cgroup_parent: args.cgroup_parent,
-        debug: args.debug,
+        debug,
+        container_defaults,
+        reload: Some(reload),
     };
     match minidock_daemon::engine::run_with(&config, |config, events| {
         plugins(&network, config, events)

@@ -105,6 +105,21 @@ pub fn info_text(i: &SystemInfo) -> String {
     line(format!(" Docker Root Dir: {}", i.docker_root_dir));
     line(format!(" Debug Mode: {}", i.debug));
     line(format!(" Experimental: {}", i.experimental_build));
+    // As the docker CLI: insecure registries by name, then by range.
+    let registries = &i.registry_config;
+    line(" Insecure Registries:".into());
+    for index in registries.index_configs.values().filter(|x| !x.secure) {
+        line(format!("  {}", index.name));
+    }
+    for cidr in &registries.insecure_registry_cidrs {
+        line(format!("  {cidr}"));
+    }
+    if !registries.mirrors.is_empty() {
+        line(" Registry Mirrors:".into());
+        for mirror in &registries.mirrors {
+            line(format!("  {mirror}"));
+        }
+    }
     out
 }
 

@@ -82,6 +82,23 @@ impl Daemon {
         daemon
     }
 
+    /// Starts `minidockd` in a new directory with everything the other
+    /// constructors pass as flags (root, run directory, host, cgroup parent,
+    /// subnets) written in `DIR/daemon.json` instead, plus `keys` (which
+    /// win), and only `--config-file` and `args` on the command line.
+    pub fn start_with_config_file(keys: serde_json::Value, args: &[&str]) -> Daemon {
+        minidock_testkit::require_root();
+        let dir = tempfile::Builder::new()
+            .prefix("minidockd-test-")
+            .tempdir()
+            .expect("create a temp dir for the daemon")
+            .keep();
+        let leaks = LeakCheck::start(&leak_prefix(&dir));
+        let mut daemon = Daemon::start_in_with_file(&dir, &[], args, Some(keys));
+        daemon.leaks = Some(leaks);
+        daemon
+    }
+
     /// Starts `minidockd` on an existing directory (a restart).
     pub fn start_in(dir: &Path) -> Daemon {
         Daemon::start_in_with_env(dir, &[])
@@ -96,6 +113,17 @@ impl Daemon {
     /// Starts `minidockd` on `dir` with `env` added to its environment and
     /// `args` to its command line, and waits until it answers.
     fn start_in_with(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Daemon {
+        Daemon::start_in_with_file(dir, env, args, None)
+    }
+
+    /// [`Daemon::start_in_with`], with the standard settings in daemon.json
+    /// plus `file`'s keys when `file` is given.
+    fn start_in_with_file(
+        dir: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        file: Option<serde_json::Value>,
+    ) -> Daemon {
         minidock_testkit::require_root();
         let socket = dir.join("run/minidock.sock");
         // Addresses of this daemon's own (kept for a restart on `dir`).
@@ -114,22 +142,48 @@ impl Daemon {
             .append(true)
             .open(dir.join("minidockd.log"))
             .expect("open the daemon log");
-        let child = Command::new(env!("CARGO_BIN_EXE_minidockd"))
-            .arg("--root")
-            .arg(dir.join("root"))
-            .arg("--run")
-            .arg(dir.join("run"))
-            .arg("--cgroup-parent")
-            .arg(cgroup_parent(dir))
-            .arg("--bridge-subnet")
-            .arg(&subnets[0])
-            .arg("--address-pool")
-            .arg(&subnets[1])
-            .arg("--ip-forward=false")
+        let mut command = Command::new(env!("CARGO_BIN_EXE_minidockd"));
+        match file {
+            None => {
+                command
+                    .arg("--root")
+                    .arg(dir.join("root"))
+                    .arg("--run")
+                    .arg(dir.join("run"))
+                    .arg("--cgroup-parent")
+                    .arg(cgroup_parent(dir))
+                    .arg("--bridge-subnet")
+                    .arg(&subnets[0])
+                    .arg("--address-pool")
+                    .arg(&subnets[1])
+                    .arg("--ip-forward=false")
+                    .arg("-H")
+                    .arg(format!("unix://{}", socket.display()));
+            }
+            Some(keys) => {
+                let (pool, size) = subnets[1].rsplit_once('/').expect("BASE/PREFIX/SIZE");
+                let (bridge, prefix) = subnets[0].split_once('/').expect("BASE/PREFIX");
+                let base: std::net::Ipv4Addr = bridge.parse().expect("the bridge's subnet");
+                let mut config = serde_json::json!({
+                    "data-root": dir.join("root"),
+                    "exec-root": dir.join("run"),
+                    "cgroup-parent": cgroup_parent(dir),
+                    "bip": format!("{}/{prefix}", std::net::Ipv4Addr::from(u32::from(base) + 1)),
+                    "default-address-pools": [{"base": pool, "size": size.parse::<u8>().unwrap()}],
+                    "ip-forward": false,
+                    "hosts": [format!("unix://{}", socket.display())],
+                });
+                for (key, value) in keys.as_object().expect("daemon.json keys") {
+                    config[key] = value.clone();
+                }
+                let path = dir.join("daemon.json");
+                std::fs::write(&path, config.to_string()).expect("write daemon.json");
+                command.arg("--config-file").arg(path);
+            }
+        }
+        let child = command
             // Names no container has are not asked of the host's DNS.
             .arg("--dns-forward=false")
-            .arg("-H")
-            .arg(format!("unix://{}", socket.display()))
             .args(args)
             .envs(env.iter().copied())
             .stdin(Stdio::null())

@@ -1,6 +1,8 @@
 //! What real clients need from the daemon that the chapter's lesson does not
 //! walk through: [`update`] (`docker update`), [`host_config`] (inspect's
-//! `HostConfig` with every key dockerd shows).
+//! `HostConfig` with every key dockerd shows), [`defaults`] (what daemon.json
+//! gives new containers).
 
+pub mod defaults;
 pub mod host_config;
 pub mod update;

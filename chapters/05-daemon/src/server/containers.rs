@@ -45,7 +45,13 @@ pub(crate) async fn handle(
                 Some(name) => Some(check_container_name(&name)?),
                 None => None,
             };
-            let body: ContainerCreateBody = json_body(req, false).await?;
+            let mut body: ContainerCreateBody = json_body(req, false).await?;
+            ctx.api
+                .facts
+                .container_defaults
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .apply(&mut body);
             let created = blocking(move || containers.create(name.as_deref(), body)).await?;
             json_response(StatusCode::CREATED, &created)
         }

@@ -27,6 +27,7 @@ mod volumes;
 pub use body::{Body, ChannelReader, ChannelWriter};
 pub use system::{common_headers, ping_headers};
 
+use crate::compat::defaults::ContainerDefaults;
 use crate::error::ApiError;
 use crate::events::Events;
 use crate::networks::NetworkService;
@@ -41,7 +42,8 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest JSON request body accepted (a create body is a few KiB).
@@ -54,8 +56,12 @@ pub struct DaemonFacts {
     pub id: String,
     /// The state directory.
     pub root: PathBuf,
-    /// Print every request on stderr.
-    pub debug: bool,
+    /// Print every request on stderr (a reload may switch it).
+    pub debug: Arc<AtomicBool>,
+    /// How registries are reached (a reload may change it).
+    pub registry: Arc<RwLock<minidock_registry::ClientOptions>>,
+    /// What new containers get when their request leaves it out.
+    pub container_defaults: Arc<RwLock<ContainerDefaults>>,
 }
 
 /// Everything a handler needs: the services, the event bus, the facts.
@@ -87,7 +93,7 @@ pub(crate) struct Ctx {
 
 /// Answers one request. Never fails: errors become error responses.
 pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
-    let debug = api.facts.debug;
+    let debug = api.facts.debug.load(Ordering::Relaxed);
     let line = debug.then(|| format!("{} {}", req.method(), req.uri()));
     let root = api.facts.root.clone();
     let mut response = match dispatch(api, req).await {
@@ -193,7 +199,7 @@ pub async fn serve_connection<I>(io: I, api: Arc<Api>)
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let debug = api.facts.debug;
+    let debug = api.facts.debug.load(Ordering::Relaxed);
     let service = hyper::service::service_fn(move |req| {
         let api = api.clone();
         async move { Ok::<_, Infallible>(handle(api, req).await) }

@@ -6,7 +6,8 @@ use crate::error::ApiError;
 use crate::events::event_matches;
 use crate::service::ListOptions;
 use crate::types::{
-    Commit, ComponentVersion, Event, Platform, SwarmInfo, SystemInfo, SystemVersion,
+    Commit, ComponentVersion, Event, IndexInfo, Platform, RegistryConfig, SwarmInfo, SystemInfo,
+    SystemVersion,
 };
 use crate::version::{API_VERSION, MIN_API_VERSION};
 use hyper::body::Bytes;
@@ -114,6 +115,41 @@ pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     json_response(StatusCode::OK, &version)
 }
 
+/// `/info`'s `RegistryConfig`, from the registry client's settings as they
+/// are now (a reload changes them).
+fn registry_config(
+    settings: &std::sync::RwLock<minidock_registry::ClientOptions>,
+) -> RegistryConfig {
+    let options = settings.read().unwrap_or_else(|e| e.into_inner());
+    let hub = minidock_registry::endpoint::DOCKER_HUB_DOMAIN;
+    let mut index_configs = std::collections::BTreeMap::new();
+    index_configs.insert(
+        hub.to_string(),
+        IndexInfo {
+            name: hub.to_string(),
+            mirrors: options.registry_mirrors.clone(),
+            secure: true,
+            official: true,
+        },
+    );
+    for name in &options.insecure_registries {
+        index_configs.insert(
+            name.clone(),
+            IndexInfo {
+                name: name.clone(),
+                mirrors: Vec::new(),
+                secure: false,
+                official: false,
+            },
+        );
+    }
+    RegistryConfig {
+        insecure_registry_cidrs: vec!["127.0.0.0/8".to_string(), "::1/128".to_string()],
+        index_configs,
+        mirrors: options.registry_mirrors.clone(),
+    }
+}
+
 /// `GET /info`.
 pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     let containers = ctx.api.containers.clone();
@@ -144,7 +180,11 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         cpu_cfs_quota: true,
         cpu_shares: true,
         pids_limit: true,
-        debug: ctx.api.facts.debug,
+        debug: ctx
+            .api
+            .facts
+            .debug
+            .load(std::sync::atomic::Ordering::Relaxed),
         n_fd: host.open_fds,
         n_goroutines: 0,
         system_time: crate::time::rfc3339(SystemTime::now()),
@@ -160,6 +200,7 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         mem_total: host.mem_total,
         name: host.hostname,
         labels: Vec::new(),
+        registry_config: registry_config(&ctx.api.facts.registry),
         experimental_build: false,
         server_version: ENGINE_VERSION.to_string(),
         default_runtime: "minidock".to_string(),

@@ -62,6 +62,37 @@ pub struct SwarmInfo {
     pub local_node_state: String,
 }
 
+/// `RegistryConfig` of `/info`: what `docker info` prints as `Insecure
+/// Registries` and `Registry Mirrors`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegistryConfig {
+    /// Ranges reached over plain HTTP: the loopback's.
+    #[serde(rename = "InsecureRegistryCIDRs", default)]
+    pub insecure_registry_cidrs: Vec<String>,
+    /// Per registry: Docker Hub's (with its mirrors) and each insecure one.
+    #[serde(default)]
+    pub index_configs: std::collections::BTreeMap<String, IndexInfo>,
+    /// Docker Hub's mirrors, in the order they are tried.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+}
+
+/// One registry in [`RegistryConfig::index_configs`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexInfo {
+    /// `docker.io`, `HOST:PORT`.
+    pub name: String,
+    /// Its mirrors.
+    #[serde(default)]
+    pub mirrors: Vec<String>,
+    /// Reached over HTTPS.
+    pub secure: bool,
+    /// Docker Hub.
+    pub official: bool,
+}
+
 /// A version of a helper program in `/info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Commit {
@@ -139,6 +170,9 @@ pub struct SystemInfo {
     pub name: String,
     /// Labels of the daemon.
     pub labels: Vec<String>,
+    /// How the daemon reaches registries: the insecure ones, the mirrors.
+    #[serde(default)]
+    pub registry_config: RegistryConfig,
     /// Never.
     pub experimental_build: bool,
     /// The engine version.

@@ -901,7 +901,9 @@ impl TestServer {
             facts: DaemonFacts {
                 id: "test".into(),
                 root: dir.path().to_path_buf(),
-                debug: false,
+                debug: Default::default(),
+                container_defaults: Default::default(),
+                registry: Default::default(),
             },
         });
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
