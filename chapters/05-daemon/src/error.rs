@@ -144,6 +144,7 @@ impl From<minidock_lifecycle::Error> for ApiError {
             | E::NoCommand { .. }
             | E::InvalidBind { .. }
             | E::InvalidHostConfig(_)
+            | E::InvalidRestartPolicy { .. }
             | E::User(_)
             | E::InvalidSignal(_)
             | E::Time(_) => ApiError::BadParameter(err.to_string()),
