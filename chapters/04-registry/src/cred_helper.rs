@@ -171,6 +171,7 @@ pub fn server_for(domain: &str) -> String {
     auth_key_for(domain)
 }
 
+// ANCHOR: lookup
 /// The credentials for `domain`, from its helper or from `auths`.
 pub fn lookup(config: &DockerConfig, domain: &str) -> Result<Option<Credentials>> {
     match helper_for(config, domain) {
@@ -178,6 +179,7 @@ pub fn lookup(config: &DockerConfig, domain: &str) -> Result<Option<Credentials>
         None => Ok(config.get(domain)),
     }
 }
+// ANCHOR_END: lookup
 
 /// Keeps `creds` for `domain`: with its helper, else in `auths` (and saves
 /// the file).
