@@ -10,6 +10,7 @@
 // Modules behind a feature need that feature (see Cargo.toml): chapter 01 builds the kit
 // without images and registry.
 mod busybox;
+mod cred_helper;
 #[cfg(feature = "images")]
 mod digest;
 #[cfg(feature = "images")]
@@ -36,6 +37,7 @@ mod tree;
 pub mod vm;
 
 pub use busybox::busybox_path;
+pub use cred_helper::CredentialHelper;
 #[cfg(feature = "images")]
 pub use digest::sha256_digest;
 #[cfg(feature = "images")]
