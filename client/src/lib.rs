@@ -40,7 +40,8 @@ pub enum ClientError {
     Connect {
         /// The daemon's address (`unix:///…`, `tcp://…`).
         address: String,
-        /// Why.
+        /// What the system said (no such file: the daemon is not running;
+        /// permission denied: not in the socket's group; connection refused).
         source: std::io::Error,
     },
     /// The TLS handshake failed, or the daemon refused the client's
@@ -71,7 +72,7 @@ pub enum ClientError {
     Io {
         /// The daemon's address.
         address: String,
-        /// Why.
+        /// What the system said (the daemon closed the connection, a reset, …).
         source: std::io::Error,
     },
     /// Reading what should be sent failed.

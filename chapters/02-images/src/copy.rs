@@ -60,41 +60,17 @@ fn copy_error(path: &str, reason: impl std::fmt::Display) -> Error {
     }
 }
 
-/// `struct open_how` of `openat2(2)`.
-#[repr(C)]
-struct OpenHow {
-    flags: u64,
-    mode: u64,
-    resolve: u64,
-}
-const RESOLVE_NO_XDEV: u64 = 0x01;
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-const RESOLVE_IN_ROOT: u64 = 0x10;
-
 /// Opens `path` (absolute inside the container) below `root` with the
-/// kernel keeping every step, symlinks included, inside `root`.
+/// kernel keeping every step, symlinks included, inside `root` (symlinks
+/// are followed, as `docker cp` does, but resolve inside the container).
 fn open_in_root(root: BorrowedFd<'_>, path: &CStr, flags: OFlag) -> io::Result<OwnedFd> {
-    let how = OpenHow {
-        flags: (flags | OFlag::O_CLOEXEC).bits() as u64,
-        mode: 0,
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-    };
-    // SAFETY: openat2 reads `how` (a live open_how of the size we pass) and
-    // the NUL-terminated `path`; it returns a new fd or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_openat2,
-            root.as_raw_fd(),
-            path.as_ptr(),
-            &how as *const OpenHow,
-            std::mem::size_of::<OpenHow>(),
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: the kernel just gave us this fd and nobody else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    use crate::layer::safe::{RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_XDEV};
+    crate::layer::safe::open_in_root(
+        root,
+        path,
+        flags,
+        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+    )
 }
 
 fn open_root(root: &Path) -> Result<OwnedFd> {

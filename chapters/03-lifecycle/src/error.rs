@@ -64,6 +64,13 @@ pub enum Error {
     #[error("invalid host config: {0}")]
     InvalidHostConfig(String),
 
+    /// A restart policy that does not parse; `reason` says what is wrong.
+    #[error("invalid restart policy format: {reason}: {policy}")]
+    InvalidRestartPolicy {
+        policy: String,
+        reason: &'static str,
+    },
+
     /// `--user` could not be resolved in the container.
     #[error("{0}")]
     User(String),

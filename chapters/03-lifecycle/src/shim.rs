@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attach::{read_frame, write_frame, Frame};
 use crate::cgroup::{Cgroup, CgroupRoot};
-use crate::config::{Config, NetworkMode};
+use crate::config::{Config, NetworkMode, RestartTrigger};
 use crate::error::{io_err, Error, Result};
 use crate::id::ContainerId;
 use crate::inroot::mkdir_all_in_root;
@@ -450,7 +450,12 @@ fn supervise(args: &ShimArgs) -> Result<()> {
             container = now;
         }
         let policy = &container.host_config.restart_policy;
-        if !policy.should_restart(ended.code, record.restart_count, record.stopped_by_user) {
+        if !policy.decide(
+            RestartTrigger::Exited,
+            ended.code,
+            record.restart_count,
+            record.stopped_by_user,
+        ) {
             break ended;
         }
         let backoff = Duration::from_millis(100 << record.restart_count.min(4));

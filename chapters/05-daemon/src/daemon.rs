@@ -104,7 +104,7 @@ pub enum DaemonError {
     Directory {
         /// The directory.
         path: PathBuf,
-        /// Why.
+        /// What the system said (permission denied, a file in the way, …).
         source: std::io::Error,
     },
     /// Another daemon holds the root.

@@ -124,7 +124,10 @@ pub enum Scanned {
     Input(Vec<u8>),
     /// The sequence was typed: pass `before` on, then detach. What followed
     /// the sequence in the chunk is dropped, as Docker does.
-    Detach { before: Vec<u8> },
+    Detach {
+        /// The bytes of the chunk typed before the sequence.
+        before: Vec<u8>,
+    },
 }
 
 /// Watches one input stream for the detach sequence.

@@ -6,6 +6,12 @@
 //! by the `message` of the JSON body for everything else. So every failure the
 //! services can report is one of a handful of kinds, and each kind has exactly
 //! one status.
+//!
+//! The errors of the chapters below (02's store, 03's runtime, 04's
+//! registry client) become these kinds here and nowhere else: the `From`
+//! conversions at the end of this file are the one place where a status
+//! is chosen for each of their variants, so a handler never looks inside a
+//! message to decide.
 
 use hyper::StatusCode;
 
@@ -106,3 +112,79 @@ impl ApiError {
 
 /// A shorter name for the results of the services.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Chapter 03's errors: what the client got wrong is a 400, what the
+/// container's state forbids a 409, what is missing a 404.
+impl From<minidock_lifecycle::Error> for ApiError {
+    fn from(err: minidock_lifecycle::Error) -> ApiError {
+        use minidock_lifecycle::Error as E;
+        match err {
+            E::NoSuchContainer(id) => ApiError::no_such_container(&id),
+            E::NameInUse { name, id } => ApiError::Conflict(format!(
+                "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". \
+                 You have to remove (or rename) that container to be able to reuse that name."
+            )),
+            E::Transition(t) => ApiError::Conflict(t.to_string()),
+            E::Image(err) => ApiError::from(err),
+            E::Paused { op, id } => ApiError::Conflict(format!(
+                "Container {id} is paused, unpause the container before {op}"
+            )),
+            // The previous run's shim still lives (a restart policy
+            // between two runs): the container's state forbids a start.
+            E::ShimRunning { .. } => ApiError::Conflict(err.to_string()),
+            E::ExecEmpty => ApiError::BadParameter("No exec command specified".to_string()),
+            // The container's process could not start (no such executable,
+            // permission denied): Docker answers 400, and its CLI picks
+            // its exit code (127, 126) from this message.
+            E::Start { .. } | E::InvalidWorkingDir(_) => ApiError::BadParameter(err.to_string()),
+            E::InvalidId(_)
+            | E::InvalidName(_)
+            | E::SameName(_)
+            | E::Ambiguous(_)
+            | E::NoCommand { .. }
+            | E::InvalidBind { .. }
+            | E::InvalidHostConfig(_)
+            | E::InvalidRestartPolicy { .. }
+            | E::User(_)
+            | E::InvalidSignal(_)
+            | E::Time(_) => ApiError::BadParameter(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Chapter 02's errors: a missing image is Docker's 404 (on which the
+/// docker CLI pulls), a bad name or archive a 400.
+impl From<minidock_images::Error> for ApiError {
+    fn from(err: minidock_images::Error) -> ApiError {
+        use minidock_images::Error as E;
+        match err {
+            E::NoSuchImage(name) => ApiError::no_such_image(&name),
+            E::InvalidReference { .. } | E::InvalidDigest { .. } => {
+                ApiError::BadParameter(err.to_string())
+            }
+            E::Conflict(message) => ApiError::Conflict(format!("conflict: {message}")),
+            E::BadArchive { .. }
+            | E::BadManifest { .. }
+            | E::UnsafeEntry { .. }
+            | E::BadLayer { .. } => ApiError::BadParameter(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Chapter 04's errors: "not there" and "not allowed" are a 404, as Docker
+/// answers `pull access denied`; a login the registry refused is a 401.
+impl From<minidock_registry::RegistryError> for ApiError {
+    fn from(err: minidock_registry::RegistryError) -> ApiError {
+        use minidock_registry::RegistryError as E;
+        match err {
+            E::NotFound { .. } | E::Unauthorized { .. } | E::Denied { .. } => {
+                ApiError::NotFound(err.to_string())
+            }
+            E::Invalid(_) => ApiError::BadParameter(err.to_string()),
+            E::LoginFailed { .. } => ApiError::Unauthorized(err.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}

@@ -11,68 +11,127 @@ use crate::error::ApiError;
 use crate::query::percent_decode;
 use hyper::Method;
 
-/// Every endpoint the daemon serves.
+/// Every endpoint the daemon serves, named after Docker's operation ids;
+/// the `String` is the id or name the path gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)] // the variants are named after Docker's operation ids
 pub enum Route {
+    /// `GET /_ping`.
     Ping,
+    /// `GET /version`.
     Version,
+    /// `GET /info`.
     Info,
+    /// `GET /events`.
     Events,
+    /// `POST /auth`.
     Auth,
+    /// `GET /images/json`.
     ImageList,
+    /// `GET /images/search`.
     ImageSearch,
+    /// `POST /images/create` (pull or import).
     ImageCreate,
+    /// `POST /images/load`.
     ImageLoad,
+    /// `GET /images/get?names=…`.
     ImageGetAll,
+    /// `GET /images/{name}/get`.
     ImageGet(String),
+    /// `GET /images/{name}/json`.
     ImageInspect(String),
+    /// `GET /images/{name}/history`.
     ImageHistory(String),
+    /// `POST /images/{name}/tag`.
     ImageTag(String),
+    /// `POST /images/{name}/push`.
     ImagePush(String),
+    /// `DELETE /images/{name}`.
     ImageDelete(String),
+    /// `POST /images/prune`.
     ImagePrune,
+    /// `GET /containers/json`.
     ContainerList,
+    /// `POST /containers/prune`.
     ContainerPrune,
+    /// `POST /containers/create`.
     ContainerCreate,
+    /// `GET /containers/{id}/json`.
     ContainerInspect(String),
+    /// `POST /containers/{id}/start`.
     ContainerStart(String),
+    /// `POST /containers/{id}/stop`.
     ContainerStop(String),
+    /// `POST /containers/{id}/restart`.
     ContainerRestart(String),
+    /// `POST /containers/{id}/kill`.
     ContainerKill(String),
+    /// `POST /containers/{id}/pause`.
     ContainerPause(String),
+    /// `POST /containers/{id}/unpause`.
     ContainerUnpause(String),
+    /// `POST /containers/{id}/wait`.
     ContainerWait(String),
+    /// `GET /containers/{id}/logs`.
     ContainerLogs(String),
+    /// `POST /containers/{id}/attach`.
     ContainerAttach(String),
+    /// `POST /containers/{id}/resize`.
     ContainerResize(String),
+    /// `GET /containers/{id}/top`.
     ContainerTop(String),
+    /// `GET /containers/{id}/stats`.
     ContainerStats(String),
+    /// `DELETE /containers/{id}`.
     ContainerDelete(String),
+    /// `HEAD`, `GET` and `PUT /containers/{id}/archive`.
     ContainerArchive(String),
+    /// `GET /containers/{id}/changes`.
     ContainerChanges(String),
+    /// `POST /containers/{id}/rename`.
     ContainerRename(String),
+    /// `POST /containers/{id}/update`.
     ContainerUpdate(String),
+    /// `POST /containers/{id}/exec`.
     ExecCreate(String),
+    /// `POST /exec/{id}/start`.
     ExecStart(String),
+    /// `GET /exec/{id}/json`.
     ExecInspect(String),
+    /// `POST /exec/{id}/resize`.
     ExecResize(String),
+    /// `GET /networks`.
     NetworkList,
+    /// `POST /networks/create`.
     NetworkCreate,
+    /// `POST /networks/prune`.
     NetworkPrune,
+    /// `GET /networks/{id}`.
     NetworkInspect(String),
+    /// `DELETE /networks/{id}`.
     NetworkDelete(String),
+    /// `POST /networks/{id}/connect`.
     NetworkConnect(String),
+    /// `POST /networks/{id}/disconnect`.
     NetworkDisconnect(String),
+    /// `GET /volumes`.
     VolumeList,
+    /// `POST /volumes/create`.
     VolumeCreate,
+    /// `GET /volumes/{name}`.
     VolumeInspect(String),
+    /// `DELETE /volumes/{name}`.
     VolumeDelete(String),
+    /// `POST /volumes/prune`.
     VolumePrune,
+    /// `GET /system/df`.
     SystemDf,
+    /// `POST /build`.
     Build,
+    /// `POST /build/prune`.
     BuildPrune,
+    /// `POST /commit`.
     Commit,
+    /// `GET /containers/{id}/export`.
     ContainerExport(String),
 }
 
@@ -81,16 +140,16 @@ pub fn page_not_found() -> ApiError {
     ApiError::NotFound("page not found".to_string())
 }
 
-/// Checks a container or exec id (or name) taken from a path: Docker's name
-/// alphabet, `[a-zA-Z0-9][a-zA-Z0-9_.-]*`. Anything else is a 400, so a
-/// service never sees `..` or a `/`.
+/// Checks a container, exec or network reference taken from a path: a
+/// name by chapter 03's rule ([`minidock_lifecycle::id::validate_name`],
+/// which ids and their prefixes also pass), or an id prefix of a single
+/// character, which that rule (made for names) leaves out. Anything else
+/// is a 400, so a service never sees `..` or a `/`.
 pub fn check_id(id: &str) -> Result<String, ApiError> {
-    let mut bytes = id.bytes();
-    let first_ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric());
-    if first_ok
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        && id.len() <= 128
-    {
+    let one_char_prefix = id.len() == 1 && id.as_bytes()[0].is_ascii_alphanumeric();
+    // The rule drops a leading `/` of a name; a path segment keeps none.
+    let named = !id.starts_with('/') && minidock_lifecycle::id::validate_name(id).is_ok();
+    if one_char_prefix || named {
         Ok(id.to_string())
     } else {
         Err(ApiError::BadParameter(format!(

@@ -77,7 +77,7 @@ pub enum TlsError {
         what: &'static str,
         /// The file.
         path: PathBuf,
-        /// Why.
+        /// What the system said (no such file, permission denied, …).
         source: std::io::Error,
     },
     /// A file is not what it should be.

@@ -63,33 +63,16 @@ fn env_entry(entry: &str) -> Result<Option<String>, String> {
     })
 }
 
-/// `--restart no|always|unless-stopped|on-failure[:N]`.
+/// `--restart no|always|unless-stopped|on-failure[:N]`, parsed by
+/// chapter 03's parser (the daemon's too), so both refuse the same input
+/// with the same words.
 pub(crate) fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
-    let (name, count) = match text.split_once(':') {
-        Some((name, count)) => (name, Some(count)),
-        None => (text, None),
-    };
-    let maximum_retry_count = match (name, count) {
-        ("on-failure", Some(n)) => n
-            .parse::<i64>()
-            .ok()
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| Failure::usage(format!("invalid restart policy format: maximum retry count must be a positive integer: {text}")))?,
-        ("no" | "always" | "unless-stopped", Some(_)) => {
-            return Err(Failure::usage(format!(
-                "invalid restart policy format: maximum retry count can only be used with 'on-failure': {text}"
-            )))
-        }
-        ("no" | "always" | "unless-stopped" | "on-failure", _) => 0,
-        _ => {
-            return Err(Failure::usage(format!(
-                "invalid restart policy format: {text} (use no, always, unless-stopped or on-failure[:max-retries])"
-            )))
-        }
-    };
+    let policy: minidock_lifecycle::config::RestartPolicy = text
+        .parse()
+        .map_err(|e: minidock_lifecycle::Error| Failure::usage(e.to_string()))?;
     Ok(RestartPolicy {
-        name: name.to_string(),
-        maximum_retry_count,
+        name: policy.name.as_str().to_string(),
+        maximum_retry_count: i64::from(policy.maximum_retry_count),
     })
 }
 

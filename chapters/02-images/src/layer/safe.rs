@@ -19,6 +19,8 @@ use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::{BorrowedFd, OwnedFd};
 
+use nix::fcntl::OFlag;
+
 /// Splits a tar entry path into its components, refusing those that could
 /// name something outside the layer. `.` and empty components are dropped,
 /// so `./usr//bin/` is `["usr", "bin"]` and `./` is the layer root (`[]`).
@@ -61,32 +63,39 @@ struct OpenHow {
 }
 
 /// Path resolution flags of `openat2(2)` (`linux/openat2.h`).
-#[allow(dead_code)] // used by exercise 2.3 alone
-const RESOLVE_NO_XDEV: u64 = 0x01;
-#[allow(dead_code)] // used by exercise 2.3 alone
-const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
-#[allow(dead_code)] // used by exercise 2.3 alone
-const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-#[allow(dead_code)] // used by exercise 2.3 alone
-const RESOLVE_IN_ROOT: u64 = 0x10;
+pub(crate) const RESOLVE_NO_XDEV: u64 = 0x01;
+pub(crate) const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+pub(crate) const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+pub(crate) const RESOLVE_IN_ROOT: u64 = 0x10;
+
+/// A layer's rule: inside the root, no symlink at any step, no
+/// `/proc/self/fd`-style magic link, no mount point crossed.
+pub(crate) const IN_LAYER: u64 =
+    RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 
 // ANCHOR: open_in_root
-/// Opens the directory `path` (relative, already checked) below `root`,
-/// letting the kernel guarantee that the walk stays inside `root`: no
-/// symlink is followed at any step, `..` and absolute symlinks could not
-/// leave `root` anyway, and no mount point is crossed.
+/// Opens `path` (relative to `root`) with the open flags `flags`
+/// (`O_CLOEXEC` is added), the kernel resolving every step of the walk
+/// by the `RESOLVE_*` flags in `resolve`. With [`RESOLVE_IN_ROOT`], `..`
+/// and absolute symlinks stop at `root`: nothing outside can be reached.
 ///
-/// A symlink on the way gives `ELOOP`, a file gives `ENOTDIR`, a missing
-/// component `ENOENT`.
-pub(crate) fn open_dir_in_root(root: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+/// The one `openat2` wrapper of the crate: unpacking a layer walks with
+/// [`IN_LAYER`], `docker cp` with symlinks allowed (they still resolve
+/// inside the container's root).
+pub(crate) fn open_in_root(
+    root: BorrowedFd<'_>,
+    path: &CStr,
+    flags: OFlag,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
     // exercise 2.3 resolve-in-root: open `path` below `root` with openat2 so that nothing outside can be reached.
-    // hint: fill an OpenHow: flags O_DIRECTORY|O_RDONLY|O_CLOEXEC, resolve RESOLVE_IN_ROOT plus the three NO_* flags
+    // hint: fill an OpenHow: the flags given plus O_CLOEXEC (as u64), mode 0, and the resolve flags given
     // hint: libc::syscall(libc::SYS_openat2, root, path, &how, size_of::<OpenHow>()) returns the fd or -1
     use std::os::fd::{AsRawFd, FromRawFd};
     let how = OpenHow {
-        flags: (libc::O_DIRECTORY | libc::O_RDONLY | libc::O_CLOEXEC) as u64,
+        flags: (flags | OFlag::O_CLOEXEC).bits() as u64,
         mode: 0,
-        resolve: RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+        resolve,
     };
     // SAFETY: openat2 reads `how` (a live, correctly laid out open_how of the
     // size we pass) and the NUL-terminated `path`; it returns a new fd or -1.
@@ -105,6 +114,15 @@ pub(crate) fn open_dir_in_root(root: BorrowedFd<'_>, path: &CStr) -> io::Result<
     // SAFETY: the kernel just gave us this fd and nobody else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
     // end exercise
+}
+
+/// Opens the directory `path` (relative, already checked) below `root`
+/// by the layer's rule ([`IN_LAYER`]).
+///
+/// A symlink on the way gives `ELOOP`, a file gives `ENOTDIR`, a missing
+/// component `ENOENT`.
+pub(crate) fn open_dir_in_root(root: BorrowedFd<'_>, path: &CStr) -> io::Result<OwnedFd> {
+    open_in_root(root, path, OFlag::O_DIRECTORY | OFlag::O_RDONLY, IN_LAYER)
 }
 // ANCHOR_END: open_in_root
 

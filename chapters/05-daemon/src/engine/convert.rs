@@ -21,32 +21,6 @@ pub fn system_time(t: &Timestamp) -> SystemTime {
     UNIX_EPOCH + Duration::new(secs, t.subsec_nanos())
 }
 
-/// Chapter 03's errors as API errors.
-pub fn runtime_error(err: minidock_lifecycle::Error) -> ApiError {
-    use minidock_lifecycle::Error as E;
-    match err {
-        E::NoSuchContainer(id) => ApiError::no_such_container(&id),
-        E::NameInUse { name, id } => ApiError::Conflict(format!(
-            "Conflict. The container name \"/{name}\" is already in use by container \"{id}\". \
-             You have to remove (or rename) that container to be able to reuse that name."
-        )),
-        E::Transition(t) => ApiError::Conflict(t.to_string()),
-        E::Image(minidock_images::Error::NoSuchImage(name)) => ApiError::no_such_image(&name),
-        E::Image(other) => super::images::store_error(other),
-        E::InvalidId(_)
-        | E::InvalidName(_)
-        | E::SameName(_)
-        | E::Ambiguous(_)
-        | E::NoCommand { .. }
-        | E::InvalidBind { .. }
-        | E::InvalidHostConfig(_)
-        | E::User(_)
-        | E::InvalidSignal(_)
-        | E::Time(_) => ApiError::BadParameter(err.to_string()),
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
 /// The request's `Config` and `HostConfig` as chapter 03's options.
 /// `networked`: a network service is plugged in, and takes the network
 /// settings (modes other than `host` and `none`, ports, DNS). `volumes`: a

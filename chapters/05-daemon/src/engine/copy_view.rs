@@ -29,7 +29,12 @@ const MAX_LINKS: usize = 40;
 #[derive(Debug, Clone)]
 pub enum Mounted {
     /// A host directory (a bind, a volume's data): copies go there.
-    Dir { source: PathBuf, read_only: bool },
+    Dir {
+        /// The host directory mounted there.
+        source: PathBuf,
+        /// Mounted read-only: nothing is copied into it.
+        read_only: bool,
+    },
     /// Something the engine cannot copy from or into from outside the
     /// container (a tmpfs, `/proc`); the text says what it is.
     Refused(&'static str),
@@ -48,7 +53,10 @@ pub struct View {
 /// it, and the path inside that root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {
+    /// The host directory that holds the path (the overlay, or a mount's
+    /// source), which the copy is confined to.
     pub root: PathBuf,
+    /// The path inside `root`.
     pub inner: String,
 }
 

@@ -1,7 +1,6 @@
 //! Exec instances: `docker exec` is two requests (create, then start), so
 //! the daemon remembers what was created until it runs, and how it ended.
 
-use super::convert::runtime_error;
 use super::locks::lock;
 use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
@@ -161,7 +160,7 @@ impl Execs {
                     e.running = false;
                     e.exit_code = Some(126);
                 }
-                return Err(runtime_error(err));
+                return Err(ApiError::from(err));
             }
         };
         let (out_tx, out_rx) = mpsc::channel(64);

@@ -21,7 +21,7 @@ impl HostService for ProcHost {
             kernel_version,
             architecture,
             operating_system: operating_system(),
-            mem_total: proc::host_memory() as i64,
+            mem_total: minidock_lifecycle::proc::total_memory() as i64,
             ncpu: std::thread::available_parallelism()
                 .map(|n| n.get() as i64)
                 .unwrap_or(1),

@@ -5,7 +5,6 @@
 //! `kill` sees it stopped. Other signals may be handled by the process and
 //! are answered at once.
 
-use super::convert::runtime_error;
 use crate::error::{ApiError, ApiResult};
 use crate::wait::LifeState;
 use minidock_lifecycle::notify::DirWatch;
@@ -31,7 +30,7 @@ pub(crate) fn await_exit(
         let alive_on_disk = match runtime.inspect(id) {
             Ok((_, record)) => record.state.is_alive(),
             Err(minidock_lifecycle::Error::NoSuchContainer(_)) => return Ok(()),
-            Err(e) => return Err(runtime_error(e)),
+            Err(e) => return Err(ApiError::from(e)),
         };
         let live = {
             let state = states.borrow_and_update();

@@ -5,7 +5,7 @@
 //! it. What the shim cannot do is come back after it died itself — with the
 //! machine, say. When the daemon starts, it looks at every container that is
 //! not running and starts those whose policy says so, the way `dockerd` does
-//! on boot:
+//! on boot (the rule is chapter 03's `RestartPolicy::decide`, its one home):
 //!
 //! | policy           | started when the daemon starts                        |
 //! |------------------|-------------------------------------------------------|
@@ -22,24 +22,19 @@ use minidock_lifecycle::state::StateRecord;
 pub fn start_on_boot(policy: &RestartPolicy, record: &StateRecord) -> bool {
     // exercise 5.8 restart-on-boot: decide whether the daemon starts a stopped container on boot.
     // hint: only a container in State::Exited qualifies (created ones were never started)
-    // hint: see the table in the module documentation; `record.stopped_by_user` is the manual stop
-    // hint: on-failure counts restarts in `record.restart_count` against `maximum_retry_count` (0: no limit)
-    use minidock_lifecycle::config::RestartName;
+    // hint: the rule itself is chapter 03's, for every trigger: RestartPolicy::decide, asked with RestartTrigger::EngineStart
+    // hint: it takes the exit code, `record.restart_count` and `record.stopped_by_user` (the manual stop)
+    use minidock_lifecycle::config::RestartTrigger;
     use minidock_lifecycle::state::State;
     let State::Exited { code, .. } = record.state else {
         return false;
     };
-    match policy.name {
-        RestartName::No => false,
-        RestartName::Always => true,
-        RestartName::UnlessStopped => !record.stopped_by_user,
-        RestartName::OnFailure => {
-            !record.stopped_by_user
-                && code != 0
-                && (policy.maximum_retry_count == 0
-                    || record.restart_count < policy.maximum_retry_count)
-        }
-    }
+    policy.decide(
+        RestartTrigger::EngineStart,
+        code,
+        record.restart_count,
+        record.stopped_by_user,
+    )
     // end exercise
 }
 // ANCHOR_END: start_on_boot

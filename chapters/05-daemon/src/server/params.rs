@@ -37,21 +37,15 @@ pub(super) fn registry_auth(req: &Request<Incoming>) -> ApiResult<Option<Registr
     })
 }
 
-/// Checks a container name given to create (`?name=`), Docker's rule.
+/// Checks a container name given to create (`?name=`) with chapter 03's
+/// rule ([`minidock_lifecycle::id::validate_name`]), and refuses it in
+/// Docker's words.
 pub fn check_container_name(name: &str) -> ApiResult<String> {
-    let bare = name.strip_prefix('/').unwrap_or(name);
-    let mut bytes = bare.bytes();
-    let ok = bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-        && bare.len() >= 2
-        && bare.len() <= 128;
-    if ok {
-        Ok(bare.to_string())
-    } else {
-        Err(ApiError::BadParameter(format!(
+    minidock_lifecycle::id::validate_name(name).map_err(|_| {
+        ApiError::BadParameter(format!(
             "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
-        )))
-    }
+        ))
+    })
 }
 
 /// `h` and `w` of a resize, as a terminal's rows and columns.

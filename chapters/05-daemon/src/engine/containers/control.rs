@@ -3,7 +3,7 @@
 //! exec.
 
 use super::RuntimeContainers;
-use crate::engine::convert::{runtime_error, system_time};
+use crate::engine::convert::system_time;
 use crate::engine::locks::lock;
 use crate::engine::proc::wait_gone;
 use crate::error::{ApiError, ApiResult};
@@ -44,14 +44,14 @@ pub(super) fn stop(
         None => None,
     };
     let signal = match options.signal.as_deref() {
-        Some(name) => Some(minidock_lifecycle::signal::parse_signal(name).map_err(runtime_error)?),
+        Some(name) => Some(minidock_lifecycle::signal::parse_signal(name).map_err(ApiError::from)?),
         None => None,
     };
     let stopped = service
         .inner
         .runtime
         .stop_with_signal(&entry.id, timeout, signal)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     if stopped.is_some() {
         // As Docker's stop: it returns with the volumes let go.
         if !service.record(&entry)?.state.is_alive() {
@@ -75,7 +75,7 @@ pub(super) fn restart(
         .runtime
         .containers()
         .state(&entry.id)
-        .map_err(runtime_error)?
+        .map_err(ApiError::from)?
         .shim_pid;
     if stop(service, id, options)? {
         let mut states = entry.life.subscribe();
@@ -96,7 +96,7 @@ pub(super) fn restart(
 pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) -> ApiResult<()> {
     let entry = service.entry(id)?;
     let signal = minidock_lifecycle::signal::parse_signal(signal.unwrap_or("SIGKILL"))
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     let record = service.record(&entry)?;
     if !record.state.is_alive() {
         return Err(ApiError::Conflict(format!(
@@ -110,7 +110,7 @@ pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) 
         .inner
         .runtime
         .kill(&entry.id, signal)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     service
         .inner
         .publish("kill", &entry, &[("signal", (signal as i32).to_string())]);
@@ -129,7 +129,7 @@ pub(super) fn pause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
         .inner
         .runtime
         .pause(&entry.id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     service.inner.publish("pause", &entry, &[]);
     Ok(())
 }
@@ -141,7 +141,7 @@ pub(super) fn unpause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
         .inner
         .runtime
         .unpause(&entry.id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     service.inner.publish("unpause", &entry, &[]);
     Ok(())
 }
@@ -168,7 +168,7 @@ pub(super) fn remove(
         .inner
         .runtime
         .remove(&entry.id, force)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     if was_running {
         entry.life.send_modify(|l| l.exit_code = 137);
     }
@@ -229,11 +229,11 @@ pub(super) fn rename(service: &RuntimeContainers, id: &str, name: &str) -> ApiRe
     let _op = lock(&entry.op);
     let old = entry.container().name.clone();
     let runtime = &service.inner.runtime;
-    runtime.rename(&entry.id, name).map_err(runtime_error)?;
+    runtime.rename(&entry.id, name).map_err(ApiError::from)?;
     let renamed = runtime
         .containers()
         .container(&entry.id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     entry.set_container(renamed);
     service
         .inner
@@ -258,7 +258,7 @@ pub(super) fn update(
             minidock_lifecycle::Error::InvalidHostConfig(m) => {
                 ApiError::BadParameter(format!("Cannot update container {}: {m}", entry.id))
             }
-            other => runtime_error(other),
+            other => ApiError::from(other),
         })?;
     entry.set_container(updated);
     service.inner.publish("update", &entry, &[]);
@@ -277,10 +277,8 @@ pub(super) fn exec_create(
     match record.state {
         State::Running { .. } => {}
         State::Paused { .. } => {
-            return Err(ApiError::Conflict(format!(
-                "Container {} is paused, unpause the container before exec",
-                entry.id
-            )))
+            let id = entry.id.to_string();
+            return Err(minidock_lifecycle::Error::Paused { op: "exec", id }.into());
         }
         _ => return Err(ApiError::not_running(entry.id.as_str())),
     }

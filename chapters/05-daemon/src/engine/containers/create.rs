@@ -6,7 +6,7 @@
 use super::index::Entry;
 use super::volume_use::{volume_attributes, Settle};
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
-use crate::engine::convert::{self, runtime_error};
+use crate::engine::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::types::*;
 use crate::volumes::{MountRequest, VolumesFrom};
@@ -72,7 +72,7 @@ pub(super) fn create(
             .ok()
             .filter(|e| e.container().name == name);
         if let Some(other) = taken {
-            return Err(runtime_error(minidock_lifecycle::Error::NameInUse {
+            return Err(ApiError::from(minidock_lifecycle::Error::NameInUse {
                 name: name.to_string(),
                 id: other.id.to_string(),
             }));
@@ -120,7 +120,7 @@ pub(super) fn create(
                     .unwrap_or(image.clone());
                 ApiError::no_such_image(&shown)
             }
-            other => runtime_error(other),
+            other => ApiError::from(other),
         });
     let id = match created {
         Ok(id) => id,
@@ -135,7 +135,7 @@ pub(super) fn create(
         let written = volumes.populate(&rootfs, mounts).and_then(|()| {
             let path = inner.runtime.container_dir(&id).join(MOUNTS_FILE);
             let bytes = serde_json::to_vec(&mounts.points).map_err(ApiError::internal)?;
-            minidock_lifecycle::atomic::write_atomic(&path, &bytes).map_err(runtime_error)
+            minidock_lifecycle::atomic::write_atomic(&path, &bytes).map_err(ApiError::from)
         });
         if let Err(err) = written {
             inner.runtime.remove(&id, true).ok();
@@ -153,10 +153,10 @@ pub(super) fn create(
         .runtime
         .containers()
         .container(&id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     let request_path: PathBuf = inner.runtime.container_dir(&id).join(REQUEST_FILE);
     let bytes = serde_json::to_vec(&request_record(&body)).map_err(ApiError::internal)?;
-    minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(runtime_error)?;
+    minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(ApiError::from)?;
     let entry =
         Arc::new(Entry::new(container, Some(body), LifeState::default()).with_mounts(points));
     inner.insert(entry.clone());

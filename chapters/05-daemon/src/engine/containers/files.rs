@@ -15,7 +15,7 @@ pub(super) fn changes(service: &RuntimeContainers, id: &str) -> ApiResult<Vec<Co
     let images = service.inner.runtime.images();
     let image = images
         .resolve(&entry.container().image_id)
-        .map_err(crate::engine::images::store_error)?;
+        .map_err(ApiError::from)?;
     // The top layer first, as overlayfs stacks them.
     let lowers: Vec<PathBuf> = image
         .layers

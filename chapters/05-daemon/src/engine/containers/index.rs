@@ -8,7 +8,7 @@
 //! serialises start, stop, restart and remove of that one container.
 
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
-use crate::engine::convert::{self, runtime_error};
+use crate::engine::convert;
 use crate::engine::exec::Execs;
 use crate::engine::locks::{lock, read, write};
 use crate::engine::restart::start_on_boot;
@@ -268,7 +268,7 @@ impl RuntimeContainers {
             execs: Execs::default(),
             volumes,
         });
-        let all = inner.runtime.list().map_err(runtime_error)?;
+        let all = inner.runtime.list().map_err(ApiError::from)?;
         let mut to_start = Vec::new();
         let mut removed = Vec::new();
         let mut running = Vec::new();
@@ -362,7 +362,7 @@ impl RuntimeContainers {
             .runtime
             .containers()
             .state(&entry.id)
-            .map_err(runtime_error)?;
+            .map_err(ApiError::from)?;
         if record.state.is_alive() && entry.session().is_none() {
             // Nobody watches it: let the runtime check that it still lives.
             return self
@@ -370,7 +370,7 @@ impl RuntimeContainers {
                 .runtime
                 .inspect(&entry.id)
                 .map(|(_, r)| r)
-                .map_err(runtime_error);
+                .map_err(ApiError::from);
         }
         Ok(record)
     }

@@ -4,7 +4,6 @@
 
 use super::index::{Entry, Inner};
 use super::REMOVAL_WAIT;
-use crate::engine::convert::runtime_error;
 use crate::engine::locks::lock;
 use crate::engine::proc::wait_gone;
 use crate::engine::session::{forward_stdin, Pending, Session};
@@ -26,7 +25,7 @@ impl Inner {
             .runtime
             .containers()
             .state(&entry.id)
-            .map_err(runtime_error)?;
+            .map_err(ApiError::from)?;
         if record.state.is_alive() {
             return Ok(false);
         }
@@ -50,11 +49,7 @@ impl Inner {
                     );
                 }
             }
-            let err = runtime_error(e);
-            match err {
-                ApiError::Internal(m) => ApiError::BadParameter(m),
-                other => other,
-            }
+            ApiError::from(e)
         })?;
         // The process runs: say so before the session's thread can see it
         // exit, so that "start" always comes before "die" and the life
@@ -212,7 +207,7 @@ impl Inner {
                 .runtime
                 .containers()
                 .state(&other.id)
-                .map_err(runtime_error)?;
+                .map_err(ApiError::from)?;
             let netns = match (&other.container().host_config.netns, record.state.pid()) {
                 (Some(path), _) => path.clone(),
                 (None, Some(pid)) if record.state.is_alive() => {
@@ -253,12 +248,12 @@ impl Inner {
                 c.host_config.netns = setup.netns.clone();
                 c.host_config.etc_files = files;
             })
-            .map_err(runtime_error)?;
+            .map_err(ApiError::from)?;
         let updated = self
             .runtime
             .containers()
             .container(&entry.id)
-            .map_err(runtime_error)?;
+            .map_err(ApiError::from)?;
         entry.set_container(updated);
         Ok(())
     }

@@ -2,10 +2,10 @@
 //! its cgroup counts, with the machine's totals from `/proc` to compare.
 
 use super::RuntimeContainers;
-use crate::engine::convert::runtime_error;
-use crate::engine::proc::{host_memory, system_cpu_ns};
+use crate::engine::proc::system_cpu_ns;
 use crate::error::{ApiError, ApiResult};
 use crate::types::*;
+use minidock_lifecycle::proc::total_memory;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
@@ -21,7 +21,7 @@ pub(super) fn top(
         .inner
         .runtime
         .top(&entry.id)
-        .map_err(runtime_error)?
+        .map_err(ApiError::from)?
         .into_iter()
         .map(|p| p.pid)
         .collect();
@@ -52,7 +52,7 @@ pub(super) fn stats(service: &RuntimeContainers, id: &str) -> ApiResult<Containe
         .inner
         .runtime
         .stats(&entry.id)
-        .map_err(runtime_error)?;
+        .map_err(ApiError::from)?;
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1);
@@ -76,7 +76,7 @@ pub(super) fn stats(service: &RuntimeContainers, id: &str) -> ApiResult<Containe
         precpu_stats: CpuStats::default(),
         memory_stats: MemoryStats {
             usage: stats.memory_usage,
-            limit: stats.memory_limit.unwrap_or_else(host_memory),
+            limit: stats.memory_limit.unwrap_or_else(total_memory),
             stats: BTreeMap::new(),
         },
         blkio_stats: BTreeMap::new(),

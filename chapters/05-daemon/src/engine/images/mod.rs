@@ -46,37 +46,6 @@ pub struct StoreImages {
     writes: Arc<super::sweep::WriteGate>,
 }
 
-/// Chapter 02's errors as API errors.
-pub(crate) fn store_error(err: minidock_images::Error) -> ApiError {
-    use minidock_images::Error as E;
-    match err {
-        E::NoSuchImage(name) => ApiError::no_such_image(&name),
-        E::InvalidReference { .. } | E::InvalidDigest { .. } => {
-            ApiError::BadParameter(err.to_string())
-        }
-        E::Conflict(message) => ApiError::Conflict(format!("conflict: {message}")),
-        E::BadArchive { .. }
-        | E::BadManifest { .. }
-        | E::UnsafeEntry { .. }
-        | E::BadLayer { .. } => ApiError::BadParameter(err.to_string()),
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
-/// Chapter 04's errors as API errors: "not there" and "not allowed" are a
-/// 404, as Docker answers `pull access denied`.
-pub(crate) fn registry_error(err: minidock_registry::RegistryError) -> ApiError {
-    use minidock_registry::RegistryError as E;
-    match err {
-        E::NotFound { .. } | E::Unauthorized { .. } | E::Denied { .. } => {
-            ApiError::NotFound(err.to_string())
-        }
-        E::Invalid(_) => ApiError::BadParameter(err.to_string()),
-        E::LoginFailed { .. } => ApiError::Unauthorized(err.to_string()),
-        other => ApiError::Internal(other.to_string()),
-    }
-}
-
 impl StoreImages {
     /// The service over `store`; `containers` is read to know which images
     /// are in use.
@@ -111,7 +80,7 @@ impl StoreImages {
     fn resolve(&self, name: &str) -> ApiResult<Image> {
         self.store.resolve(name).map_err(|e| match e {
             minidock_images::Error::NoSuchImage(_) => ApiError::no_such_image(name),
-            other => store_error(other),
+            other => ApiError::from(other),
         })
     }
 
@@ -158,11 +127,11 @@ impl ImageService for StoreImages {
         })?;
         self.registry_client()
             .verify_login(&login_domain(&auth.serveraddress), &creds)
-            .map_err(registry_error)
+            .map_err(ApiError::from)
     }
 
     fn list(&self, _all: bool, filters: &Filters) -> ApiResult<Vec<ImageSummary>> {
-        let images = self.store.list().map_err(store_error)?;
+        let images = self.store.list().map_err(ApiError::from)?;
         let references = filters.values("reference");
         Ok(images
             .iter()
@@ -233,7 +202,7 @@ impl ImageService for StoreImages {
         }
         self.store
             .tag(&target, &image.manifest_digest)
-            .map_err(store_error)?;
+            .map_err(ApiError::from)?;
         self.publish("tag", &image.id.to_string(), &target.familiar());
         Ok(())
     }
@@ -276,7 +245,7 @@ impl ImageService for StoreImages {
         let removed = self
             .store
             .remove(name, force, &in_use)
-            .map_err(store_error)?;
+            .map_err(ApiError::from)?;
         let items: Vec<ImageDeleteItem> = removed
             .into_iter()
             .map(|r| match r {
@@ -317,7 +286,7 @@ impl ImageService for StoreImages {
                     &minidock_registry::PullOptions::default(),
                     report,
                 )
-                .map_err(registry_error)
+                .map_err(ApiError::from)
         });
         drop(writing);
         let pulled = match pulled {
@@ -351,7 +320,7 @@ impl ImageService for StoreImages {
         reporter.run(progress, |report| {
             registry
                 .push_image(&self.store, &image, &reference, report)
-                .map_err(registry_error)
+                .map_err(ApiError::from)
         })?;
         self.publish("push", &image.id.to_string(), &reference.familiar());
         Ok(())
@@ -372,7 +341,7 @@ impl ImageService for StoreImages {
         let id = self
             .store
             .import(source, reference.as_ref(), &ImageChanges::default())
-            .map_err(store_error)?;
+            .map_err(ApiError::from)?;
         progress(ProgressMessage::status(id.to_string(), None));
         self.publish(
             "import",
@@ -398,7 +367,7 @@ impl ImageService for StoreImages {
                 // no image: collect it now, not at the next prune.
                 drop(writing);
                 super::sweep::sweep_unless_busy(&self.store, &self.writes);
-                return Err(store_error(err));
+                return Err(ApiError::from(err));
             }
         };
         for image in loaded {
@@ -446,7 +415,7 @@ impl ImageService for StoreImages {
         };
         let before = on_disk();
         let mut response = ImagePruneResponse::default();
-        for image in self.store.list().map_err(store_error)? {
+        for image in self.store.list().map_err(ApiError::from)? {
             let id = image.id.to_string();
             let created = created_seconds(&image);
             let old_enough = until.is_none_or(|u| created < crate::time::unix_seconds(u));
@@ -483,7 +452,9 @@ impl ImageService for StoreImages {
         let path = self.spool_path("save");
         let spooled = Spooled(path.clone());
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        self.store.save(&names, &spooled.0).map_err(store_error)?;
+        self.store
+            .save(&names, &spooled.0)
+            .map_err(ApiError::from)?;
         let mut file = std::fs::File::open(&spooled.0).map_err(ApiError::internal)?;
         std::io::copy(&mut file, out).map_err(ApiError::internal)?;
         Ok(())
