@@ -921,18 +921,26 @@ fn shim_process_of(id: &ContainerId) -> Option<i32> {
         .find(|pid| crate::proc::alive(*pid) && is_shim_of(*pid, id))
 }
 
+/// The default state directory (like `/var/lib/docker`).
+pub const DEFAULT_ROOT: &str = "/var/lib/minidock";
+/// The default runtime directory (sockets, shim state).
+pub const DEFAULT_RUN: &str = "/run/minidock";
+/// The cgroup under which every container's cgroup is made, unless
+/// `--cgroup-parent` says otherwise.
+pub const DEFAULT_CGROUP_PARENT: &str = "minidock";
+
 /// The default paths of a runtime for `helper_binary`, honouring
 /// `MINIDOCK_ROOT` and `MINIDOCK_RUN`.
 pub fn default_config(helper_binary: &Path) -> RuntimeConfig {
     RuntimeConfig {
         root: std::env::var_os("MINIDOCK_ROOT")
             .map(PathBuf::from)
-            .unwrap_or_else(|| "/var/lib/minidock".into()),
+            .unwrap_or_else(|| DEFAULT_ROOT.into()),
         run_dir: std::env::var_os("MINIDOCK_RUN")
             .map(PathBuf::from)
-            .unwrap_or_else(|| "/run/minidock".into()),
+            .unwrap_or_else(|| DEFAULT_RUN.into()),
         helper_binary: helper_binary.into(),
-        cgroup_parent: "minidock".into(),
+        cgroup_parent: DEFAULT_CGROUP_PARENT.into(),
     }
 }
 

@@ -10,8 +10,8 @@
 //! where `auth` is `base64("user:pass")` — an encoding, not encryption: the
 //! file is readable by its owner only (mode 0600). minidock reads and writes
 //! the same file, so a `docker login` works for minidock and the other way
-//! round. Other keys of the file (credential helpers, proxies) are kept as
-//! they are.
+//! round. Other keys of the file (proxies) are kept as they are; the
+//! credential helpers it names are run by the module next to this one.
 
 use std::fs;
 use std::io::Write;
@@ -126,6 +126,20 @@ impl DockerConfig {
         let user = entry.get("username")?.as_str()?;
         let pass = entry.get("password")?.as_str()?;
         Some(Credentials::new(user, pass))
+    }
+
+    /// The credential helper the file names for `domain`: its
+    /// `credHelpers` entry, else `credsStore`.
+    pub fn helper_name(&self, domain: &str) -> Option<&str> {
+        let wanted = normalize_key(&auth_key_for(domain));
+        let own = self
+            .json
+            .get("credHelpers")
+            .and_then(Value::as_object)
+            .and_then(|helpers| helpers.iter().find(|(k, _)| normalize_key(k) == wanted))
+            .and_then(|(_, name)| name.as_str());
+        own.or_else(|| self.json.get("credsStore").and_then(Value::as_str))
+            .filter(|name| !name.is_empty())
     }
 
     /// Saves `creds` for `domain` (in memory; call [`DockerConfig::save`]).

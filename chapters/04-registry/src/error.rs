@@ -245,6 +245,17 @@ pub enum RegistryError {
         reason: String,
     },
 
+    /// A credential helper (`docker-credential-NAME`) is missing or failed.
+    #[error("credential helper {program} ({action}): {reason}")]
+    CredentialHelper {
+        /// `docker-credential-NAME`.
+        program: String,
+        /// `get`, `store`, `erase` or `list`.
+        action: String,
+        /// What went wrong, or what it printed.
+        reason: String,
+    },
+
     /// A file of a registry's certificate directory (`certs.d/<host>/`)
     /// is missing its pair or is not a certificate or key.
     #[error("registry certificates {path}: {reason}")]

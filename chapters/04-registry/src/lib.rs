@@ -10,7 +10,8 @@
 //!   certificate per registry from `certs.d/<host:port>/`, as Docker;
 //! - [`challenge`] and [`auth`]: the `WWW-Authenticate` challenge and its
 //!   answer, a Bearer token from the token server or Basic credentials;
-//!   [`credentials`] reads and writes them in Docker's `config.json`;
+//!   [`credentials`] reads and writes them in Docker's `config.json`, or
+//!   [`cred_helper`] has a credential helper program keep them;
 //! - [`manifest`]: the four manifest media types, and picking the host's
 //!   platform from a multi-platform index;
 //! - [`client`]: one place that sends requests with authentication and
@@ -37,6 +38,7 @@
 pub mod auth;
 pub mod challenge;
 pub mod client;
+pub mod cred_helper;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;

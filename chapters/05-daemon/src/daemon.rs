@@ -20,14 +20,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
-/// The default state directory.
-pub const DEFAULT_ROOT: &str = "/var/lib/minidock";
-/// The default runtime directory (sockets).
-pub const DEFAULT_RUN: &str = "/run/minidock";
-
-/// The cgroup under which every container's cgroup is made, unless
-/// `--cgroup-parent` says otherwise.
-pub const CGROUP_PARENT: &str = "minidock";
+// The default state and runtime directories and cgroup parent: chapter
+// 03's, one home for the engine and the daemon.
+pub use minidock_lifecycle::runtime::{
+    DEFAULT_CGROUP_PARENT as CGROUP_PARENT, DEFAULT_ROOT, DEFAULT_RUN,
+};
 
 /// How the daemon is set up (the flags of `minidockd`).
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use minidock_daemon::service::RegistryAuth;
 use minidock_daemon::types::{ImageDeleteItem, ProgressMessage};
 use minidock_daemon::version::API_VERSION;
 use minidock_images::Reference;
-use minidock_registry::{Credentials, DockerConfig};
+use minidock_registry::{cred_helper, Credentials, DockerConfig};
 
 use super::{for_each, Context};
 use crate::cli::{ImportArgs, LoadArgs, LoginArgs, PullArgs, PushArgs, RmiArgs, SaveArgs, TagArgs};
@@ -35,9 +35,19 @@ fn names_a_tag(name: &str) -> bool {
 }
 
 /// The credentials `minidock login` saved for the registry of `reference`.
+///
+/// They come from the registry's credential helper when config.json names
+/// one, else from its `auths`; a helper that fails is reported, and the
+/// request goes without credentials (as the docker CLI does).
 fn registry_auth(reference: &Reference) -> Option<RegistryAuth> {
     let config = DockerConfig::load(&DockerConfig::default_path()).ok()?;
-    let creds = config.get(reference.domain())?;
+    let creds = match cred_helper::lookup(&config, reference.domain()) {
+        Ok(creds) => creds?,
+        Err(e) => {
+            eprintln!("WARNING: {e}");
+            return None;
+        }
+    };
     Some(RegistryAuth {
         username: creds.username,
         password: creds.password,
@@ -331,10 +341,9 @@ pub fn logout(args: crate::cli::LogoutArgs) -> Result<i32, Failure> {
     let path = DockerConfig::default_path();
     let mut config =
         DockerConfig::load(&path).map_err(|e| Failure::new(format!("minidock: {e}")))?;
-    if config.remove(&domain) {
-        config
-            .save()
-            .map_err(|e| Failure::new(format!("minidock: {e}")))?;
+    let removed = cred_helper::erase(&mut config, &domain)
+        .map_err(|e| Failure::new(format!("minidock: {e}")))?;
+    if removed {
         println!("Removing login credentials for {domain}");
     } else {
         println!("Not logged in to {domain}");
@@ -412,9 +421,7 @@ pub fn login(ctx: &Context, args: LoginArgs) -> Result<i32, Failure> {
     let path = DockerConfig::default_path();
     let mut config =
         DockerConfig::load(&path).map_err(|e| Failure::new(format!("minidock: {e}")))?;
-    config.set(&domain, &Credentials::new(username, password));
-    config
-        .save()
+    cred_helper::store(&mut config, &domain, &Credentials::new(username, password))
         .map_err(|e| Failure::new(format!("minidock: {e}")))?;
     println!("Login Succeeded");
     Ok(0)

@@ -8,6 +8,7 @@
 //! failure: this is test code.
 
 mod busybox;
+mod cred_helper;
 mod digest;
 mod hostile;
 mod http;
@@ -26,6 +27,7 @@ mod tree;
 pub mod vm;
 
 pub use busybox::busybox_path;
+pub use cred_helper::CredentialHelper;
 pub use digest::sha256_digest;
 pub use hostile::{hostile_layers, Canary, HostileLayer, CANARY_CONTENTS, CANARY_FILE};
 pub use http::{http_get, HttpResponse};
