@@ -11,10 +11,12 @@ mod exec;
 mod images;
 mod inspect;
 mod list;
+mod list_images;
 mod network;
 mod process;
 mod prune;
 mod run;
+mod stats;
 mod streams;
 mod system;
 mod update;
@@ -57,11 +59,11 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Rm(args) => containers::rm(ctx, args),
         Command::Wait(args) => containers::wait(ctx, args),
         Command::Logs(args) => containers::logs(ctx, args),
-        Command::Top(args) => list::top(ctx, args),
-        Command::Stats(args) => list::stats(ctx, args),
+        Command::Top(args) => stats::top(ctx, args),
+        Command::Stats(args) => stats::stats(ctx, args),
         Command::Ps(args) => list::ps(ctx, args),
         Command::Inspect(args) => inspect::inspect(ctx, args),
-        Command::Images(args) => list::images(ctx, args),
+        Command::Images(args) => list_images::images(ctx, args),
         Command::Pull(args) => images::pull(ctx, args),
         Command::Push(args) => images::push(ctx, args),
         Command::Rmi(args) => images::rmi(ctx, args),
@@ -103,7 +105,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
             }
             Ok(0)
         }
-        Command::History(args) => list::history(ctx, args),
+        Command::History(args) => list_images::history(ctx, args),
         Command::Events(args) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),

@@ -12,6 +12,7 @@
 //! a crash or an error leaves no half layer that looks complete.
 
 mod devices;
+mod dirfd;
 pub(crate) mod extract;
 pub(crate) mod safe;
 

@@ -14,7 +14,9 @@
 //! renamed over the old one.
 
 mod blobs;
+mod id;
 mod images;
+mod index;
 mod repair;
 
 use std::fs;
@@ -23,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use blobs::sync_dir;
 pub use blobs::BlobWriter;
-pub use images::{host_architecture, image_id, media_types, Image, ImageId, Removed};
+pub use id::{image_id, ImageId};
+pub use images::{host_architecture, media_types, Image, Removed};
 pub use repair::{IndexRecovery, Swept};
 
 use crate::digest::Digest;

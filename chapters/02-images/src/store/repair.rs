@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use super::images::{diff_ids, image_id, parse_config, Index, Record, INDEX_FILE};
+use super::id::image_id;
+use super::images::{diff_ids, parse_config};
+use super::index::{Index, Record, INDEX_FILE};
 use super::Store;
 use crate::digest::Digest;
 use crate::error::{IoContext, Result};
