@@ -72,17 +72,7 @@ impl Client {
 
     /// `GET /containers/{id}/export`: writes the tar; returns its size.
     pub fn container_export(&self, id: &str, out: &mut dyn Write) -> Result<u64, ClientError> {
-        let mut response = self.request(
-            "GET",
-            &format!("/containers/{id}/export"),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            address: self.endpoint.to_string(),
-            source,
-        })
+        self.download(&format!("/containers/{id}/export"), out)
     }
 
     /// `POST /images/create?fromSrc=-` with `changes` and `message`.

@@ -164,10 +164,7 @@ impl Client {
             false,
         )?;
         let stat = Self::path_stat(&response)?;
-        std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            address: self.endpoint.to_string(),
-            source,
-        })?;
+        self.copy_body(&mut response, out)?;
         Ok(stat)
     }
 

@@ -148,16 +148,6 @@ impl Client {
             .iter()
             .map(|n| format!("names={}", escape(n)))
             .collect();
-        let mut response = self.request(
-            "GET",
-            &format!("/images/get?{}", q.join("&")),
-            &[],
-            RequestBody::None,
-            false,
-        )?;
-        std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
-            address: self.endpoint.to_string(),
-            source,
-        })
+        self.download(&format!("/images/get?{}", q.join("&")), out)
     }
 }

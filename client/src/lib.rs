@@ -28,7 +28,7 @@ use minidock_daemon::query::Filters;
 use minidock_daemon::service::RegistryAuth;
 use minidock_daemon::types::*;
 use minidock_daemon::version::API_VERSION;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -312,6 +312,21 @@ impl Client {
         let mut response = self.request("POST", path, &[], RequestBody::Json(bytes), false)?;
         std::io::copy(&mut response.body, &mut std::io::sink()).ok();
         Ok(())
+    }
+
+    /// A GET whose answer body (a tar, an image archive) is streamed into
+    /// `out` as it arrives, never held whole in memory; returns its size.
+    fn download(&self, path: &str, out: &mut dyn Write) -> Result<u64, ClientError> {
+        let mut response = self.request("GET", path, &[], RequestBody::None, false)?;
+        self.copy_body(&mut response, out)
+    }
+
+    /// Streams an answer's body into `out`; an I/O error names the daemon.
+    fn copy_body(&self, response: &mut Response, out: &mut dyn Write) -> Result<u64, ClientError> {
+        std::io::copy(&mut response.body, out).map_err(|source| ClientError::Io {
+            address: self.endpoint.to_string(),
+            source,
+        })
     }
 
     /// A DELETE whose answer has no body that matters.
