@@ -170,6 +170,15 @@ pub fn short_id(id: &str) -> &str {
     }
 }
 
+/// The id as a listing shows it: whole with `--no-trunc`, else the short form.
+pub fn shown_id(id: &str, no_trunc: bool) -> &str {
+    if no_trunc {
+        id
+    } else {
+        short_id(id)
+    }
+}
+
 /// Cuts `text` to `width` characters, marking the cut with `…` (which
 /// takes the last column), as Docker's formatter does for COMMAND.
 pub fn ellipsis(text: &str, width: usize) -> String {

@@ -10,7 +10,7 @@ use minidock_daemon::types::ContainerSummary;
 use super::Context;
 use crate::cli::PsArgs;
 use crate::error::Failure;
-use crate::format::{ellipsis, human_size, short_id, time_ago, Table};
+use crate::format::{ellipsis, human_size, short_id, shown_id, time_ago, Table};
 use crate::listing::{self, Format, Row};
 
 /// Go's `strconv.Quote`: double quotes, with `"`, `\` and control
@@ -70,11 +70,7 @@ pub fn ps_headers() -> Row {
 
 /// One container as `docker ps` shows it, by field name.
 pub fn ps_row(c: &ContainerSummary, no_trunc: bool, now: SystemTime) -> Row {
-    let id = if no_trunc {
-        c.id.clone()
-    } else {
-        short_id(&c.id).to_string()
-    };
+    let id = shown_id(&c.id, no_trunc).to_string();
     let image = if c.image.starts_with("sha256:") && !no_trunc {
         short_id(&c.image).to_string()
     } else {
@@ -197,14 +193,7 @@ pub fn ps(ctx: &Context, args: PsArgs) -> Result<i32, Failure> {
         print!("{}", listing::render(&format, &ps_headers(), &rows)?);
     } else if args.quiet {
         for c in &containers {
-            println!(
-                "{}",
-                if args.no_trunc {
-                    &c.id
-                } else {
-                    short_id(&c.id)
-                }
-            );
+            println!("{}", shown_id(&c.id, args.no_trunc));
         }
     } else {
         print!(

@@ -7,7 +7,7 @@ use minidock_daemon::types::ImageSummary;
 use super::Context;
 use crate::cli::ImagesArgs;
 use crate::error::Failure;
-use crate::format::{ellipsis, human_size_with_precision, short_id, time_ago, Table};
+use crate::format::{ellipsis, human_size_with_precision, short_id, shown_id, time_ago, Table};
 use crate::listing::{self, Format, Row};
 
 use super::list::{go_time, parse_filters};
@@ -50,11 +50,7 @@ pub fn images_rows(
 ) -> Vec<Row> {
     let mut rows = Vec::new();
     for image in images {
-        let id = if no_trunc {
-            image.id.clone()
-        } else {
-            short_id(&image.id).to_string()
-        };
+        let id = shown_id(&image.id, no_trunc).to_string();
         let tags: Vec<(&str, &str)> = if image.repo_tags.is_empty() {
             vec![("<none>", "<none>")]
         } else {
@@ -141,14 +137,7 @@ pub fn images(ctx: &Context, args: ImagesArgs) -> Result<i32, Failure> {
         print!("{}", listing::render(&format, &images_headers(), &rows)?);
     } else if args.quiet {
         for image in &images {
-            println!(
-                "{}",
-                if args.no_trunc {
-                    &image.id
-                } else {
-                    short_id(&image.id)
-                }
-            );
+            println!("{}", shown_id(&image.id, args.no_trunc));
         }
     } else {
         print!(

@@ -10,7 +10,7 @@ use super::list::parse_filters;
 use super::Context;
 use crate::cli::*;
 use crate::error::{describe, Failure};
-use crate::format::{short_id, Table};
+use crate::format::{shown_id, Table};
 use crate::listing::{render, Format, Row};
 use crate::template::Template;
 
@@ -72,28 +72,14 @@ fn ls(ctx: &Context, args: NetworkLsArgs) -> Result<i32, Failure> {
     let networks = ctx.client.networks(&filters)?;
     if args.quiet {
         for n in &networks {
-            println!(
-                "{}",
-                if args.no_trunc {
-                    &n.id
-                } else {
-                    short_id(&n.id)
-                }
-            );
+            println!("{}", shown_id(&n.id, args.no_trunc));
         }
         return Ok(0);
     }
     let row = |n: &NetworkResource| -> Row {
         let labels: Vec<String> = n.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         Row::from([
-            (
-                "ID",
-                if args.no_trunc {
-                    n.id.clone()
-                } else {
-                    short_id(&n.id).to_string()
-                },
-            ),
+            ("ID", shown_id(&n.id, args.no_trunc).to_string()),
             ("Name", n.name.clone()),
             ("Driver", n.driver.clone()),
             ("Scope", n.scope.clone()),

@@ -7,7 +7,7 @@ use minidock_daemon::types::ContainerStats;
 use super::Context;
 use crate::cli::{StatsArgs, TopArgs};
 use crate::error::Failure;
-use crate::format::{bytes_size, human_size_with_precision, short_id, Table};
+use crate::format::{bytes_size, human_size_with_precision, shown_id, Table};
 
 /// `minidock top`: the daemon runs `ps` and sends the table; printed with
 /// Docker's wide columns (minimum 20).
@@ -78,11 +78,7 @@ pub fn stats_table(samples: &[ContainerStats], no_trunc: bool) -> String {
             0.0
         };
         table.row(vec![
-            if no_trunc {
-                s.id.clone()
-            } else {
-                short_id(&s.id).to_string()
-            },
+            shown_id(&s.id, no_trunc).to_string(),
             s.name.trim_start_matches('/').to_string(),
             format!("{:.2}%", cpu_percent(s)),
             format!("{} / {}", bytes_size(used), bytes_size(limit)),
