@@ -586,6 +586,14 @@ pub struct ContainerOptions {
     #[arg(long = "security-opt", value_name = "list")]
     pub security_opt: Vec<String>,
 
+    /// Logging driver for the container (json-file, none)
+    #[arg(long = "log-driver", value_name = "string")]
+    pub log_driver: Option<String>,
+
+    /// Log driver options (max-size=10m, max-file=3, compress=true)
+    #[arg(long = "log-opt", value_name = "list")]
+    pub log_opt: Vec<String>,
+
     /// Capabilities, namespaces, ulimits, sysctls, init, stop (see
     /// cli_process.rs)
     #[command(flatten)]

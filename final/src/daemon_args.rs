@@ -78,6 +78,14 @@ pub struct DaemonArgs {
     /// before it for pulls, in order (repeatable).
     #[arg(long = "registry-mirror", value_name = "URL")]
     pub registry_mirrors: Vec<String>,
+    /// The log driver of containers that name none: json-file (the
+    /// default) or none
+    #[arg(long = "log-driver", value_name = "DRIVER")]
+    pub log_driver: Option<String>,
+    /// An option of that driver for containers that name none, KEY=VALUE
+    /// (max-size=10m, max-file=3, compress=true; repeatable)
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opts: Vec<String>,
     /// The daemon's configuration file (daemon.json). The default one may
     /// be absent; one named here must exist.
     #[arg(long, value_name = "FILE")]

@@ -45,8 +45,8 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("cgroup-parent", Some("cgroup_parent")),
     ("insecure-registries", Some("insecure_registries")),
     ("registry-mirrors", Some("registry_mirrors")),
-    ("log-driver", None),
-    ("log-opts", None),
+    ("log-driver", Some("log_driver")),
+    ("log-opts", Some("log_opts")),
     ("default-ulimits", None),
     ("tls", None),
     ("tlsverify", Some("tlsverify")),
@@ -58,9 +58,6 @@ const KEYS: &[(&str, Option<&str>)] = &[
     ("ip-forward", Some("ip_forward")),
     ("dns", None),
 ];
-
-/// The only log driver minidock has (chapter 03 writes it).
-const LOG_DRIVER: &str = "json-file";
 
 /// The file, parsed and checked. Absent keys are `None`.
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
@@ -82,9 +79,9 @@ pub struct FileConfig {
     pub insecure_registries: Option<Vec<String>>,
     /// `--registry-mirror`, each; reloaded.
     pub registry_mirrors: Option<Vec<String>>,
-    /// Must be `json-file`; reloaded.
+    /// `--log-driver` (`json-file` or `none`); reloaded.
     pub log_driver: Option<String>,
-    /// Must be empty: minidock's json-file log takes no options; reloaded.
+    /// `--log-opt`, each (`{"max-size": "10m"}`); reloaded.
     pub log_opts: Option<BTreeMap<String, String>>,
     /// `{"nofile": {"Name": "nofile", "Soft": 1024, "Hard": 2048}}`.
     pub default_ulimits: Option<BTreeMap<String, FileUlimit>>,
@@ -182,22 +179,7 @@ impl FileConfig {
 
     /// What minidock cannot do, refused by name.
     fn check(&self) -> Result<(), String> {
-        if let Some(driver) = self.log_driver.as_deref() {
-            if driver != LOG_DRIVER {
-                return Err(format!(
-                    "\"log-driver\": {driver:?} is not available: minidock writes container \
-                     logs with the {LOG_DRIVER} driver only"
-                ));
-            }
-        }
-        if let Some(opts) = &self.log_opts {
-            if let Some(opt) = opts.keys().next() {
-                return Err(format!(
-                    "\"log-opts\": {opt:?} is not supported: minidock's {LOG_DRIVER} log takes \
-                     no options (it does not rotate, compress or label its logs)"
-                ));
-            }
-        }
+        crate::daemon_logs::check_file(self.log_driver.as_deref(), self.log_opts.as_ref())?;
         if self.tls == Some(true) && self.tlsverify != Some(true) {
             return Err(
                 "\"tls\": minidockd serves TCP with mutual TLS only; set \"tlsverify\": \
@@ -260,7 +242,11 @@ impl FileConfig {
                 .parse::<std::net::IpAddr>()
                 .map_err(|_| format!("\"dns\": {server:?} is not an IP address"))?;
         }
-        Ok(ContainerDefaults { ulimits, dns })
+        Ok(ContainerDefaults {
+            ulimits,
+            dns,
+            ..ContainerDefaults::default()
+        })
     }
 
     /// `bip` as the `--bridge-subnet` it means: dockerd gives the bridge's
@@ -350,6 +336,12 @@ impl FileConfig {
         }
         set(&mut args.insecure_registries, &self.insecure_registries);
         set(&mut args.registry_mirrors, &self.registry_mirrors);
+        if self.log_driver.is_some() {
+            args.log_driver.clone_from(&self.log_driver);
+        }
+        if let Some(opts) = &self.log_opts {
+            args.log_opts = crate::daemon_logs::as_flags(opts);
+        }
         if let Some(verify) = self.tlsverify {
             args.tlsverify = verify;
         }
@@ -448,6 +440,8 @@ pub struct Reloadable {
     pub debug: Arc<AtomicBool>,
     /// The registry client's settings.
     pub registry: RegistrySettings,
+    /// What new containers get (the log driver and options are reloaded).
+    pub defaults: Arc<RwLock<ContainerDefaults>>,
 }
 
 /// The SIGHUP handler: re-reads the file; if it is valid (and conflicts
@@ -478,6 +472,14 @@ fn reload_once(r: &Reloadable) -> Result<String, String> {
         .registry_mirrors
         .clone()
         .unwrap_or_else(|| r.flag_registry_mirrors.clone());
+    // `scratch` has the flags with the file merged in: the log defaults
+    // the file sets, or else those the flags set.
+    let log = crate::daemon_logs::defaults(&scratch)?;
+    let log_summary = crate::daemon_logs::summary(&log);
+    r.defaults
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .log_config = log;
     r.debug.store(debug, Ordering::Relaxed);
     {
         let mut registry = r.registry.write().unwrap_or_else(|e| e.into_inner());
@@ -486,18 +488,21 @@ fn reload_once(r: &Reloadable) -> Result<String, String> {
     }
     Ok(format!(
         "debug={debug}, insecure-registries={insecure:?}, registry-mirrors={mirrors:?}, \
-         log-driver={LOG_DRIVER}, log-opts={{}}; other keys apply at the next start"
+         {log_summary}; other keys apply at the next start"
     ))
 }
 
-/// The container defaults, shared with the daemon's create handler.
+/// The container defaults, shared with the daemon's create handler;
+/// `args` has the file merged in.
 pub fn shared_defaults(
     file: Option<&FileConfig>,
+    args: &DaemonArgs,
 ) -> Result<Arc<RwLock<ContainerDefaults>>, String> {
-    let defaults = match file {
+    let mut defaults = match file {
         Some(file) => file.container_defaults()?,
         None => ContainerDefaults::default(),
     };
+    defaults.log_config = crate::daemon_logs::defaults(args)?;
     Ok(Arc::new(RwLock::new(defaults)))
 }
 
@@ -556,8 +561,8 @@ mod tests {
     #[test]
     fn what_minidock_cannot_do_is_refused_by_name() {
         for (text, named) in [
-            (r#"{"log-driver": "syslog"}"#, "\"syslog\""),
-            (r#"{"log-opts": {"max-size": "10m"}}"#, "\"max-size\""),
+            (r#"{"log-driver": "syslog"}"#, "'syslog'"),
+            (r#"{"log-opts": {"max-sise": "10m"}}"#, "'max-sise'"),
             (r#"{"tls": true}"#, "mutual TLS"),
             (r#"{"bip": "172.26.0.7/16"}"#, "172.26.0.1/16"),
             (

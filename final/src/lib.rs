@@ -28,6 +28,7 @@ pub mod commands;
 pub mod connect;
 pub mod daemon_args;
 pub mod daemon_config;
+pub mod daemon_logs;
 pub mod detach_keys;
 pub mod error;
 pub mod format;

@@ -243,6 +243,10 @@ pub struct HostConfig {
     /// namespaces, ulimits, sysctls, `--init`… (see [`crate::compat::process`]).
     #[serde(flatten)]
     pub process: crate::compat::process::ProcessOptions,
+    /// `--log-driver` and `--log-opt`: where the shim keeps the output
+    /// (see [`crate::log_config`]).
+    #[serde(default)]
+    pub log_config: crate::log_config::LogConfig,
 }
 
 impl HostConfig {

@@ -18,7 +18,10 @@
 //!   and v2 behind one trait; [`limits`]: the limits beyond those four, and
 //!   `docker update`;
 //! - [`logs`]: Docker's json-file log, written and read, streamed (and
-//!   [`log_tail`]: its last lines, found from the end);
+//!   [`log_tail`]: its last lines, found from the end); [`log_config`]:
+//!   the log driver and its options (`none`, `max-size`, …);
+//!   [`log_rotate`]: the log kept under `max-size` × `max-file`, gzip'd
+//!   with `compress`; [`log_files`]: those files, read in order;
 //! - [`notify`]: waiting for a container's state to change without polling;
 //!   [`proc`]: whether a process lives, the host's memory;
 //! - [`time`]: RFC 3339 timestamps with nanoseconds;
@@ -50,6 +53,9 @@ pub mod failpoint;
 pub mod id;
 pub mod inroot;
 pub mod limits;
+pub mod log_config;
+pub mod log_files;
+pub mod log_rotate;
 pub mod log_tail;
 pub mod logs;
 pub mod notify;

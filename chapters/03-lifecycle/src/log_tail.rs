@@ -18,8 +18,20 @@ pub fn start_of_last(
     file: &File,
     end: u64,
     n: usize,
-    mut keep: impl FnMut(&[u8]) -> bool,
+    keep: impl FnMut(&[u8]) -> bool,
 ) -> io::Result<u64> {
+    last_lines(file, end, n, keep).map(|(start, _)| start)
+}
+
+/// [`start_of_last`], and how many lines were found: fewer than `n` when
+/// the file has fewer, and then the rest are looked for in the file
+/// before this one (a rotated log).
+pub fn last_lines(
+    file: &File,
+    end: u64,
+    n: usize,
+    mut keep: impl FnMut(&[u8]) -> bool,
+) -> io::Result<(u64, usize)> {
     // `pending` holds the file's bytes [pos, pos + pending.len()).
     let mut pending: Vec<u8> = Vec::new();
     let mut pos = end;
@@ -30,12 +42,12 @@ pub fn start_of_last(
             break;
         }
         if pos == 0 {
-            return Ok(0);
+            return Ok((0, 0));
         }
         pos = load_before(file, pos, &mut pending)?;
     }
     if n == 0 {
-        return Ok(pos + pending.len() as u64);
+        return Ok((pos + pending.len() as u64, 0));
     }
     let mut found = 0;
     loop {
@@ -45,7 +57,7 @@ pub fn start_of_last(
             if keep(&pending[i + 1..body]) {
                 found += 1;
                 if found == n {
-                    return Ok(pos + i as u64 + 1);
+                    return Ok((pos + i as u64 + 1, found));
                 }
             }
             pending.truncate(i + 1);
@@ -53,7 +65,8 @@ pub fn start_of_last(
         }
         if pos == 0 {
             // The first line of the file: all of `pending`.
-            return Ok(0);
+            let first = usize::from(keep(&pending[..body]));
+            return Ok((0, found + first));
         }
         if pending.len() > MAX_LINE {
             return Err(io::Error::new(

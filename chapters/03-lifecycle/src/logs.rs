@@ -7,18 +7,21 @@
 //!
 //! The shim writes it while the container runs; `logs` reads it, filters by
 //! stream and time, keeps the last N lines, and can follow the file as it
-//! grows. One file holds both streams, so their order is kept.
+//! grows. One file holds both streams, so their order is kept. With
+//! `max-size` the log is a set of files ([`crate::log_rotate`]), read in
+//! order from the oldest ([`crate::log_files`]).
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::Path;
 use std::thread::sleep;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{io_err, Error, Result};
+use crate::log_config::{LogConfig, LogPolicy, Rotation};
+use crate::log_files::{LineReader, LogSet, RotatedFile};
+use crate::log_rotate::RotatingFile;
 use crate::time::Timestamp;
 
 /// Which output of the container a line came from.
@@ -69,27 +72,41 @@ pub fn encode_line(entry: &LogEntry) -> Vec<u8> {
 /// size (Docker uses 16 KiB too), so one endless line cannot eat memory.
 pub const MAX_LINE: usize = 16 * 1024;
 
+// A reader must accept every line the writer can write, escaped.
+const _: () = assert!(crate::log_files::MAX_ENCODED_LINE >= (MAX_LINE as u64) * 6);
+
 /// Appends a container's output to its json-file log, line by line.
 #[derive(Debug)]
 pub struct LogWriter {
-    file: File,
-    path: PathBuf,
+    /// `None` for the `none` driver: the output is kept nowhere.
+    file: Option<RotatingFile>,
     /// Bytes of an unfinished line, per stream (stdout, stderr).
     pending: [Vec<u8>; 2],
 }
 
 impl LogWriter {
-    /// Opens `path` for appending, creating it with mode 0640.
+    /// Opens `path` for appending, creating it with mode 0640; the log
+    /// grows without limit.
     pub fn open(path: &Path) -> Result<LogWriter> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o640)
-            .open(path)
-            .map_err(io_err("open log", path))?;
+        LogWriter::with_policy(path, LogPolicy::JsonFile(Rotation::default()))
+    }
+
+    /// The writer a container's log configuration asks for: a json-file
+    /// log at `path` rotated as configured, or (`none`) no file at all.
+    pub fn for_config(path: &Path, config: &LogConfig) -> Result<LogWriter> {
+        let policy = config
+            .policy()
+            .map_err(|e| Error::InvalidHostConfig(e.to_string()))?;
+        LogWriter::with_policy(path, policy)
+    }
+
+    fn with_policy(path: &Path, policy: LogPolicy) -> Result<LogWriter> {
+        let file = match policy {
+            LogPolicy::Discard => None,
+            LogPolicy::JsonFile(rotation) => Some(RotatingFile::open(path, rotation)?),
+        };
         Ok(LogWriter {
             file,
-            path: path.into(),
             pending: [Vec::new(), Vec::new()],
         })
     }
@@ -97,6 +114,9 @@ impl LogWriter {
     /// Adds output read from `stream`: every completed line is written at
     /// once, with the current time; the rest waits for its newline.
     pub fn write(&mut self, stream: Stream, data: &[u8]) -> Result<()> {
+        if self.file.is_none() {
+            return Ok(());
+        }
         let idx = stream as usize;
         self.pending[idx].extend_from_slice(data);
         loop {
@@ -122,16 +142,15 @@ impl LogWriter {
     }
 
     fn append(&mut self, stream: Stream, bytes: &[u8]) -> Result<()> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
         let entry = LogEntry {
             log: String::from_utf8_lossy(bytes).into_owned(),
             stream,
             time: Timestamp::now(),
         };
-        // One write per line: with O_APPEND, readers never see two lines
-        // interleaved.
-        self.file
-            .write_all(&encode_line(&entry))
-            .map_err(io_err("write log", &self.path))
+        file.write_line(&encode_line(&entry))
     }
 }
 
@@ -192,20 +211,45 @@ pub fn read_log(
     path: &Path,
     options: &LogOptions,
     mut keep_following: impl FnMut() -> bool,
-    mut sink: impl FnMut(&LogEntry) -> io::Result<()>,
+    sink: impl FnMut(&LogEntry) -> io::Result<()>,
 ) -> Result<()> {
-    let mut lines = LineReader::open(path)?;
-    if let (Some(n), Some(file)) = (options.tail, lines.file()) {
-        let end = lines.end;
-        let start = crate::log_tail::start_of_last(file, end, n, |line| {
-            serde_json::from_slice::<LogEntry>(line).is_ok_and(|e| options.wants(&e))
-        })
-        .map_err(io_err("read log", path))?;
-        lines.seek(start)?;
+    let LogSet {
+        mut rotated,
+        current,
+    } = crate::log_files::open(path)?;
+    let mut lines = LineReader::new(path, current)?;
+    let mut out = Delivery {
+        options,
+        sink,
+        last: None,
+    };
+    let wanted =
+        |line: &[u8]| serde_json::from_slice::<LogEntry>(line).is_ok_and(|e| options.wants(&e));
+    // The rotated files to read: all of them, or with `tail`, from the
+    // newest back until N lines are found.
+    let mut first = 0;
+    if let Some(n) = options.tail {
+        let mut found = 0;
+        if let Some(file) = lines.file() {
+            let (start, here) = crate::log_tail::last_lines(file, lines.end, n, wanted)
+                .map_err(io_err("read log", path))?;
+            lines.seek(start)?;
+            found = here;
+        }
+        first = rotated.len();
+        while found < n && first > 0 {
+            first -= 1;
+            found += rotated[first].start_at_last(n - found, wanted)?;
+        }
+    }
+    for file in &mut rotated[first..] {
+        if !read_rotated(file, &mut out, None)? {
+            return Ok(());
+        }
     }
     let limit = (!options.follow).then_some(lines.end);
-    while let Some(e) = lines.next_entry(limit)? {
-        if options.wants(&e) && sink(&e).is_err() {
+    while let Some(line) = lines.next_line(limit)? {
+        if !out.offer(&parse_line(&line, path)?) {
             return Ok(());
         }
     }
@@ -218,10 +262,31 @@ pub fn read_log(
             return Ok(());
         }
         lines.reopen_if_missing();
-        while let Some(e) = lines.next_entry(None)? {
-            if options.wants(&e) && sink(&e).is_err() {
-                return Ok(());
+        loop {
+            // Asked before reading: if the writer has rotated, all it
+            // wrote to the file we hold is there by now.
+            let rotated = lines.rotated_away();
+            while let Some(line) = lines.next_line(None)? {
+                if !out.offer(&parse_line(&line, path)?) {
+                    return Ok(());
+                }
             }
+            if !rotated {
+                break;
+            }
+            // The rest is in the files rotated since (more than one if
+            // the writer was quick), then in the new file.
+            let after = out.last;
+            let newer = |line: &[u8]| {
+                after.is_none_or(|a| parse_line(line, path).is_ok_and(|e| e.time > a))
+            };
+            let LogSet { rotated, current } = crate::log_files::open_since(path, newer)?;
+            for mut file in rotated {
+                if !read_rotated(&mut file, &mut out, after)? {
+                    return Ok(());
+                }
+            }
+            lines = LineReader::new(path, current)?;
         }
         if !still {
             return Ok(());
@@ -230,114 +295,64 @@ pub fn read_log(
     }
 }
 
-/// The longest line a reader accepts: the writer cuts output at
-/// [`MAX_LINE`] bytes, which JSON escaping can make at most six times
-/// longer. Anything longer is not a line this engine wrote.
-const MAX_ENCODED_LINE: u64 = (MAX_LINE as u64) * 6 + 4096;
-
-/// Reads complete lines of a log that may still grow, one at a time.
-struct LineReader {
-    path: PathBuf,
-    reader: Option<BufReader<File>>,
-    /// Bytes of an incomplete last line, kept until its newline arrives.
-    partial: Vec<u8>,
-    /// The offset just after what was read.
-    offset: u64,
-    /// The size of the file when it was opened.
-    end: u64,
+/// Hands the entries a reader reads to its client: those the options
+/// want, and remembers how far it has read.
+struct Delivery<'a, S> {
+    options: &'a LogOptions,
+    sink: S,
+    /// The time of the last entry read (wanted or not): after a rotation,
+    /// reading goes on after it.
+    last: Option<Timestamp>,
 }
 
-impl LineReader {
-    fn open(path: &Path) -> Result<LineReader> {
-        let file = match File::open(path) {
-            Ok(f) => Some(f),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io_err("open log", path)(e)),
-        };
-        let end = match &file {
-            Some(f) => f.metadata().map_err(io_err("stat log", path))?.len(),
-            None => 0,
-        };
-        Ok(LineReader {
-            path: path.into(),
-            reader: file.map(|f| BufReader::with_capacity(64 * 1024, f)),
-            partial: Vec::new(),
-            offset: 0,
-            end,
-        })
+impl<S: FnMut(&LogEntry) -> io::Result<()>> Delivery<'_, S> {
+    /// False when the client went away.
+    fn offer(&mut self, e: &LogEntry) -> bool {
+        self.last = Some(e.time);
+        !self.options.wants(e) || (self.sink)(e).is_ok()
     }
+}
 
-    fn file(&self) -> Option<&File> {
-        self.reader.as_ref().map(BufReader::get_ref)
-    }
-
-    fn seek(&mut self, offset: u64) -> Result<()> {
-        if let Some(reader) = &mut self.reader {
-            reader
-                .seek(SeekFrom::Start(offset))
-                .map_err(io_err("seek log", &self.path))?;
-            self.offset = offset;
-            self.partial.clear();
+/// Reads a rotated file into `out`, passing over the wanted lines `tail`
+/// left out and those not after `after`; false when the client left.
+fn read_rotated<S: FnMut(&LogEntry) -> io::Result<()>>(
+    file: &mut RotatedFile,
+    out: &mut Delivery<'_, S>,
+    after: Option<Timestamp>,
+) -> Result<bool> {
+    let mut skip = file.skip();
+    let mut open = true;
+    let path = file.path().to_path_buf();
+    file.each_line(|line| {
+        let e = parse_line(line, &path)?;
+        if after.is_some_and(|a| e.time <= a) {
+            return Ok(true);
         }
-        Ok(())
-    }
-
-    /// A log that did not exist yet may have appeared (a following reader
-    /// that started before the container wrote anything).
-    fn reopen_if_missing(&mut self) {
-        if self.reader.is_none() {
-            self.reader = File::open(&self.path)
-                .ok()
-                .map(|f| BufReader::with_capacity(64 * 1024, f));
+        if skip > 0 && out.options.wants(&e) {
+            skip -= 1;
+            out.last = Some(e.time);
+            return Ok(true);
         }
-    }
+        open = out.offer(&e);
+        Ok(open)
+    })?;
+    Ok(open)
+}
 
-    /// The next complete entry that starts before `limit` (if given), or
-    /// `None` when no complete line is there now.
-    fn next_entry(&mut self, limit: Option<u64>) -> Result<Option<LogEntry>> {
-        let Some(reader) = &mut self.reader else {
-            return Ok(None);
-        };
-        loop {
-            let line_start = self.offset - self.partial.len() as u64;
-            if self.partial.is_empty() && limit.is_some_and(|l| line_start >= l) {
-                return Ok(None);
-            }
-            let room = MAX_ENCODED_LINE.saturating_sub(self.partial.len() as u64);
-            let read = (&mut *reader)
-                .take(room + 1)
-                .read_until(b'\n', &mut self.partial)
-                .map_err(io_err("read log", &self.path))?;
-            self.offset += read as u64;
-            if self.partial.last() != Some(&b'\n') {
-                if self.partial.len() as u64 > MAX_ENCODED_LINE {
-                    return Err(Error::Corrupt {
-                        path: self.path.clone(),
-                        reason: format!(
-                            "a line at offset {line_start} is longer than any log line"
-                        ),
-                    });
-                }
-                return Ok(None); // incomplete: wait for the rest
-            }
-            let line = std::mem::take(&mut self.partial);
-            let line = &line[..line.len() - 1];
-            if line.is_empty() {
-                continue;
-            }
-            return serde_json::from_slice(line)
-                .map(Some)
-                .map_err(|e| Error::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!("log line {:?}: {e}", String::from_utf8_lossy(line)),
-                });
-        }
-    }
+/// One line of the log, read back.
+pub(crate) fn parse_line(line: &[u8], path: &Path) -> Result<LogEntry> {
+    serde_json::from_slice(line).map_err(|e| Error::Corrupt {
+        path: path.into(),
+        reason: format!("log line {:?}: {e}", String::from_utf8_lossy(line)),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
+    use std::io::Write;
+    use std::path::PathBuf;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 

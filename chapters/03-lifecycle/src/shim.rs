@@ -388,7 +388,10 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         clients: Mutex::new(Vec::new()),
         stdin: Mutex::new(None),
         pty_master: Mutex::new(None),
-        log: Mutex::new(LogWriter::open(&log_path)?),
+        log: Mutex::new(LogWriter::for_config(
+            &log_path,
+            &container.host_config.log_config,
+        )?),
     });
     if args.wait_attach {
         report(&ShimReport::Listening);

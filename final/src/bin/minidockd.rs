@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let container_defaults = match daemon_config::shared_defaults(file.as_ref()) {
+    let container_defaults = match daemon_config::shared_defaults(file.as_ref(), &args) {
         Ok(defaults) => defaults,
         Err(err) => {
             eprintln!("minidockd: {}: {err}", config_path.display());
@@ -208,6 +208,7 @@ fn main() -> ExitCode {
         flags: matches,
         debug: debug.clone(),
         registry: registry.clone(),
+        defaults: container_defaults.clone(),
     });
     let config = DaemonConfig {
         registry,

@@ -17,7 +17,9 @@ use std::io::IsTerminal;
 
 use minidock_client::{Client, ClientError};
 use minidock_daemon::service::AttachOptions;
-use minidock_daemon::types::{ContainerConfig, ContainerCreateBody, HostConfig, RestartPolicy};
+use minidock_daemon::types::{
+    ContainerConfig, ContainerCreateBody, HostConfig, LogConfig, RestartPolicy,
+};
 use minidock_daemon::wait::WaitCondition;
 
 use super::images::pull_image;
@@ -147,6 +149,7 @@ pub fn container_create_body(
             network_mode: opts.network.clone(),
             readonly_rootfs: opts.read_only,
             security_opt: (!opts.security_opt.is_empty()).then(|| opts.security_opt.clone()),
+            log_config: log_config(opts)?,
             ..HostConfig::default()
         },
     };
@@ -271,6 +274,21 @@ pub fn run(ctx: &Context, args: RunArgs) -> Result<i32, Failure> {
     }
     Ok(status.status_code as i32)
     // ANCHOR_END: run_flow
+}
+
+/// `--log-driver` and `--log-opt` as the API's `LogConfig`; absent when
+/// neither is given (the daemon's default applies). An empty driver with
+/// options is the daemon's default driver with those options.
+fn log_config(opts: &ContainerOptions) -> Result<Option<LogConfig>, Failure> {
+    if opts.log_driver.is_none() && opts.log_opt.is_empty() {
+        return Ok(None);
+    }
+    let kind = opts.log_driver.clone().unwrap_or_default();
+    if kind == "none" && !opts.log_opt.is_empty() {
+        return Err(Failure::usage("invalid logging opts for driver none"));
+    }
+    let config = crate::daemon_logs::parse_opts(&opts.log_opt).map_err(Failure::usage)?;
+    Ok(Some(LogConfig { kind, config }))
 }
 
 #[cfg(test)]

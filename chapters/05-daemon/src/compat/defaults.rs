@@ -1,10 +1,11 @@
 //! What the daemon gives a new container that its request leaves out:
-//! dockerd's `default-ulimits` and `dns` (daemon.json). The daemon's
+//! dockerd's `default-ulimits`, `dns`, `log-driver` and `log-opts`
+//! (daemon.json). The daemon's
 //! configuration fills a [`ContainerDefaults`]; the create handler applies it
 //! to every request before the container service sees it, so a reload
 //! reaches the next container and never a running one.
 
-use crate::types::{ContainerCreateBody, Ulimit};
+use crate::types::{ContainerCreateBody, LogConfig, Ulimit};
 use serde_json::Value;
 
 /// Defaults for new containers.
@@ -15,6 +16,9 @@ pub struct ContainerDefaults {
     pub ulimits: Vec<Ulimit>,
     /// DNS servers for a container that names none (`--dns`).
     pub dns: Vec<String>,
+    /// The log driver and options of a container that names none
+    /// (`log-driver`, `log-opts`); `json-file` without options by default.
+    pub log_config: LogConfig,
 }
 
 impl ContainerDefaults {
@@ -38,6 +42,10 @@ impl ContainerDefaults {
             host.other
                 .insert("Dns".to_string(), self.dns.clone().into());
         }
+        // json-file without options is what an absent LogConfig means.
+        if self.log_config != LogConfig::default() {
+            crate::compat::log_config::merge_defaults(&mut host.log_config, &self.log_config);
+        }
     }
 }
 
@@ -58,6 +66,7 @@ mod tests {
         let defaults = ContainerDefaults {
             ulimits: vec![limit("nofile", 100, 200), limit("nproc", 50, 60)],
             dns: vec!["192.0.2.53".to_string()],
+            ..ContainerDefaults::default()
         };
         let mut body = ContainerCreateBody::default();
         body.host_config.ulimits = Some(vec![limit("nofile", 10, 20)]);
@@ -80,6 +89,7 @@ mod tests {
         let defaults = ContainerDefaults {
             ulimits: vec![limit("nofile", 100, 200)],
             dns: vec!["192.0.2.53".to_string()],
+            ..ContainerDefaults::default()
         };
         let mut body = ContainerCreateBody::default();
         // The docker CLI sends an empty list rather than nothing.

@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use crate::time::{rfc3339, ZERO_TIME};
 use crate::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
-    HostConfig, LogConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
+    HostConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
 };
 use minidock_lifecycle::compat::process::{NamespaceMode, ProcessOptions, Ulimit};
 use minidock_lifecycle::config::{
@@ -115,6 +115,7 @@ pub fn create_options(
         readonly_rootfs: h.readonly_rootfs,
         security_opt,
         process,
+        log_config: crate::compat::log_config::from_request(h.log_config.as_ref())?,
         ..RtHostConfig::default()
     };
     Ok((user, host))
@@ -213,7 +214,7 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
             .to_string(),
         )
     });
-    out.log_config = Some(LogConfig::default());
+    out.log_config = Some(crate::compat::log_config::shown(&h.log_config));
     show_process_options(&mut out, &h.process);
     crate::compat::host_config::complete(&mut out);
     out

@@ -188,7 +188,16 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         n_fd: host.open_fds,
         n_goroutines: 0,
         system_time: crate::time::rfc3339(SystemTime::now()),
-        logging_driver: "json-file".to_string(),
+        // The default of new containers (daemon.json's `log-driver`).
+        logging_driver: ctx
+            .api
+            .facts
+            .container_defaults
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .log_config
+            .kind
+            .clone(),
         cgroup_driver: "cgroupfs".to_string(),
         cgroup_version: host.cgroup_version,
         n_events_listener: ctx.api.events.listeners() as i64,

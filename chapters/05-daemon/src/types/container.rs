@@ -72,14 +72,15 @@ pub struct RestartPolicy {
     pub maximum_retry_count: i64,
 }
 
-/// Where a container's output goes. Only `json-file` exists here; docker-py
-/// reads the type to decide whether it can read logs back.
+/// Where a container's output goes: `json-file` (with `max-size`,
+/// `max-file`, `compress`) or `none`; docker-py reads the type to decide
+/// whether it can read logs back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogConfig {
-    /// Always `json-file`.
+    /// The driver: `json-file` or `none`.
     #[serde(rename = "Type", default, deserialize_with = "nullable")]
     pub kind: String,
-    /// Driver options (none are used).
+    /// Driver options, as given (`max-size`: `10m`, …).
     #[serde(rename = "Config", default, deserialize_with = "nullable")]
     pub config: BTreeMap<String, String>,
 }

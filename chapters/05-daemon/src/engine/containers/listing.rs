@@ -63,7 +63,12 @@ pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<Contai
     let entry = service.entry(id)?;
     let record = service.record(&entry)?;
     let runtime = &service.inner.runtime;
-    let log_path = runtime.log_path(&entry.id).display().to_string();
+    // dockerd shows no path for a driver that keeps no file.
+    let log_path = if entry.container().host_config.log_config.readable() {
+        runtime.log_path(&entry.id).display().to_string()
+    } else {
+        String::new()
+    };
     let execs = service.inner.execs.ids_of(&entry.id);
     let mut inspect = convert::inspect(
         &entry.container(),

@@ -23,6 +23,9 @@ pub(super) fn logs(
     options: &LogsOptions,
 ) -> ApiResult<LogStream> {
     let entry = service.entry(id)?;
+    if !entry.container().host_config.log_config.readable() {
+        return Err(crate::compat::log_config::not_readable());
+    }
     let to_timestamp = |t: SystemTime| minidock_lifecycle::time::Timestamp::from_system_time(t);
     let log_options = LogOptions {
         stdout: options.stdout,
@@ -69,7 +72,9 @@ pub(super) fn attach(
 ) -> ApiResult<AttachStream> {
     let entry = service.entry(id)?;
     let (tx, rx) = mpsc::channel(256);
-    if options.logs {
+    // Attach's log part has nothing to show for a driver that keeps
+    // nothing; the live output still comes.
+    if options.logs && entry.container().host_config.log_config.readable() {
         let logged = logs(
             service,
             id,
