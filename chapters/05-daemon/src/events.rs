@@ -149,6 +149,7 @@ impl Events {
     }
 }
 
+// ANCHOR: event_matches
 /// Whether an event passes `/events` filters (`type`, `event`, `container`,
 /// `image`, `label`); names match the `name` attribute as well as the id.
 pub fn event_matches(event: &Event, filters: &Filters) -> bool {
@@ -174,6 +175,7 @@ pub fn event_matches(event: &Event, filters: &Filters) -> bool {
         && image_ok
         && filters.labels_match(&event.actor.attributes)
 }
+// ANCHOR_END: event_matches
 
 #[cfg(test)]
 mod tests {
