@@ -213,6 +213,13 @@ impl ContainerStore {
         }
     }
 
+    /// PID 1 of the running container `id`, for one that joins its namespaces.
+    pub fn running_pid(&self, id: &str) -> Result<i32> {
+        let id: ContainerId = id.parse()?;
+        let not_running = || format!("cannot join container {id}'s namespaces: it is not running");
+        (self.state(&id)?.state.pid()).ok_or_else(|| Error::InvalidHostConfig(not_running()))
+    }
+
     /// Reads, changes and writes back `state.json` under the container's
     /// lock, so the shim recording an exit and the engine recording a pause
     /// cannot overwrite each other. `change` may refuse with an error; then
