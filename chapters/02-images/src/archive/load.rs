@@ -267,6 +267,7 @@ impl Store {
     }
     // ANCHOR_END: register_legacy
 
+    // ANCHOR: load_layout
     /// Loads an OCI layout directory: copies (and so verifies) the blobs
     /// its index reaches, then registers them.
     fn load_layout(&self, dir: &Path, contents: &mut Contents) -> Result<Vec<LoadedImage>> {
@@ -323,6 +324,7 @@ impl Store {
         crate::failpoint::hit("load-after-blobs");
         self.register_index(&index, |_| Ok(Vec::new()))
     }
+    // ANCHOR_END: load_layout
 
     fn copy_layout_blob(
         &self,
@@ -343,6 +345,7 @@ impl Store {
         self.put_blob_from(digest, Some(size), BufReader::with_capacity(1 << 20, file))
     }
 
+    // ANCHOR: register_oci_index
     /// Registers the manifests an OCI index lists, named by their
     /// annotations (or by `more_names`).
     fn register_index(
@@ -380,6 +383,7 @@ impl Store {
         }
         Ok(loaded)
     }
+    // ANCHOR_END: register_oci_index
 
     fn register_and_tag(&self, manifest: &Digest, tags: Vec<String>) -> Result<LoadedImage> {
         let id = self.register_image(manifest)?;
