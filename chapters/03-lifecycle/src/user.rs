@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::inroot::read_in_root;
 
+// ANCHOR: passwd
 /// The user a container process runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedUser {
@@ -59,6 +60,7 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
         })
         .collect()
 }
+// ANCHOR_END: passwd
 
 /// Parses `/etc/group`.
 pub fn parse_group(text: &str) -> Vec<GroupEntry> {
