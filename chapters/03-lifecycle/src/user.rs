@@ -116,6 +116,7 @@ pub fn resolve_user(rootfs: &Path, spec: &str) -> Result<ResolvedUser, Error> {
     };
     let entry = match id(user_part)? {
         // ANCHOR_END: resolve_user
+        // ANCHOR: resolve_user_rest
         Some(uid) => passwd
             .iter()
             .find(|e| e.uid == uid)
@@ -170,6 +171,7 @@ pub fn resolve_user(rootfs: &Path, spec: &str) -> Result<ResolvedUser, Error> {
         },
     })
 }
+// ANCHOR_END: resolve_user_rest
 
 #[cfg(test)]
 mod tests {
