@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
+// ANCHOR: entry
 /// What the daemon knows about one container.
 pub(crate) struct Entry {
     /// Its id, which never changes (a rename changes the name only).
@@ -72,6 +73,7 @@ pub(super) struct VolumeRun {
     /// Whether the volume service counts it as a user now.
     pub counted: bool,
 }
+// ANCHOR_END: entry
 
 impl Entry {
     pub(super) fn new(
@@ -153,6 +155,7 @@ fn life_of(record: &StateRecord) -> LifeState {
     }
 }
 
+// ANCHOR: inner
 /// The index and the services it works with, shared with the threads that
 /// watch each session.
 pub(crate) struct Inner {
@@ -169,6 +172,7 @@ pub(crate) struct Inner {
     /// The volume service, when one is plugged in.
     pub(super) volumes: Option<Arc<dyn VolumeService>>,
 }
+// ANCHOR_END: inner
 
 impl Inner {
     /// Publishes a container event with its name, image and labels.
@@ -195,6 +199,7 @@ impl Inner {
         write(&self.entries).insert(entry.id.clone(), entry);
     }
 
+    // ANCHOR: resolve
     /// Finds a container by id, name or unique id prefix.
     pub fn resolve(&self, reference: &str) -> ApiResult<Arc<Entry>> {
         let entries = read(&self.entries);
@@ -217,7 +222,9 @@ impl Inner {
             ))),
         }
     }
+    // ANCHOR_END: resolve
 
+    // ANCHOR: forget
     /// Marks a container removed: waiters on `removed` are answered.
     pub(super) fn forget(&self, entry: &Entry) {
         if entry.removed.swap(true, Ordering::SeqCst) {
@@ -241,6 +248,7 @@ impl Inner {
         });
         self.publish("destroy", entry, &[]);
     }
+    // ANCHOR_END: forget
 
     /// The container as the network service sees it.
     pub fn container_ref(&self, entry: &Entry) -> ContainerRef {
@@ -258,6 +266,7 @@ impl Inner {
     }
 }
 
+// ANCHOR: open_index
 impl RuntimeContainers {
     /// The service over `runtime`: indexes the containers on disk, adopts
     /// the running ones (connects to their shims) and starts those whose
@@ -308,6 +317,8 @@ impl RuntimeContainers {
                 to_start.push(entry);
             }
         }
+        // ANCHOR_END: open_index
+        // ANCHOR: open_adopt
         for entry in removed {
             inner.release_volumes(&entry, true);
         }
@@ -342,6 +353,7 @@ impl RuntimeContainers {
         }
         Ok(RuntimeContainers { inner })
     }
+    // ANCHOR_END: open_adopt
 
     /// The entry of a container by id, name or unique id prefix.
     pub(super) fn entry(&self, reference: &str) -> ApiResult<Arc<Entry>> {
@@ -367,6 +379,7 @@ impl RuntimeContainers {
         }
     }
 
+    // ANCHOR: record
     /// The container's state record, checked with the runtime when no
     /// session watches it.
     pub(super) fn record(&self, entry: &Entry) -> ApiResult<StateRecord> {
@@ -387,6 +400,7 @@ impl RuntimeContainers {
         }
         Ok(record)
     }
+    // ANCHOR_END: record
 
     /// The image ids containers use (for `rmi`).
     pub fn image_ids(&self) -> Vec<String> {
