@@ -11,6 +11,8 @@
 //! - `index`: one entry per container, its locks, found by id or name;
 //! - `lifecycle`: a run — start, the session to the shim, the exit;
 //! - `volume_use`: which runs use which volumes (chapter 07 plugged in);
+//! - `health_use`: the health monitor of each run (compat, see
+//!   [`crate::compat::health`]);
 //! - the requests, by what they touch: `create`, `control` (stop,
 //!   kill, remove, …), `listing` (ps, inspect), `streams` (logs,
 //!   attach), `files` (diff, cp), `stats` (top, stats).
@@ -22,6 +24,7 @@
 mod control;
 mod create;
 mod files;
+mod health_use;
 mod index;
 mod lifecycle;
 mod listing;
@@ -49,6 +52,10 @@ const REQUEST_FILE: &str = "create-request.json";
 /// The file in a container's directory where the daemon keeps its mounts
 /// as inspect shows them (which are volumes, which binds, which tmpfs).
 const MOUNTS_FILE: &str = "mounts.json";
+
+/// The file in a container's directory where the daemon keeps its health
+/// (status, failing streak, last results) for a daemon that restarts.
+const HEALTH_FILE: &str = "health.json";
 
 /// How long to wait for a shim to finish a `--rm` removal.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);

@@ -156,7 +156,14 @@ impl ImageService for StoreImages {
     }
 
     fn inspect(&self, name: &str) -> ApiResult<ImageInspect> {
-        Ok(inspect(&self.resolve(name)?))
+        let image = self.resolve(name)?;
+        let mut shown = inspect(&image);
+        shown.config.healthcheck = self
+            .store
+            .read_blob(image.id.digest())
+            .ok()
+            .and_then(|blob| crate::compat::health::of_image_config(&blob));
+        Ok(shown)
     }
 
     fn history(&self, name: &str) -> ApiResult<Vec<HistoryItem>> {
