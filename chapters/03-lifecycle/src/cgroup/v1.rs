@@ -119,6 +119,7 @@ impl Cgroup for CgroupV1 {
         dirs
     }
 
+    // ANCHOR: v1_limits
     fn set_memory_limit(&self, bytes: u64) -> Result<()> {
         write_file(
             &self.dir("memory")?.join("memory.limit_in_bytes"),
@@ -143,6 +144,7 @@ impl Cgroup for CgroupV1 {
             &limits::pids_value(max),
         )
     }
+    // ANCHOR_END: v1_limits
 
     fn set_memory_and_swap(&self, memory: u64, swap: limits::SwapLimit) -> Result<()> {
         limits::v1_memory_and_swap(self.dir("memory")?, &self.name, memory, swap)

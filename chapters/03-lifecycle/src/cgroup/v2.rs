@@ -176,6 +176,7 @@ impl Cgroup for CgroupV2 {
     }
     // ANCHOR_END: memory_v2
 
+    // ANCHOR: v2_limits
     fn set_cpus(&self, quota_us: u64, period_us: u64) -> Result<()> {
         // One file, "quota period", where v1 had two.
         write_file(
@@ -215,6 +216,7 @@ impl Cgroup for CgroupV2 {
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
+    // ANCHOR_END: v2_limits
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         super::device_program::attach(&self.dir, rules)
     }

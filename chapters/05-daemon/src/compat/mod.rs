@@ -1,9 +1,12 @@
 //! What real clients need from the daemon that the chapter's lesson does not
 //! walk through: [`update`] (`docker update`), [`host_config`] (inspect's
 //! `HostConfig` with every key dockerd shows), [`defaults`] (what daemon.json
-//! gives new containers), [`log_config`] (log drivers and their options).
+//! gives new containers), [`health`] (health checks: `State.Health`, the
+//! `(healthy)` of `docker ps`, compose's `service_healthy`), [`log_config`]
+//! (log drivers and their options).
 
 pub mod defaults;
+pub mod health;
 pub mod host_config;
 pub mod log_config;
 pub mod update;
