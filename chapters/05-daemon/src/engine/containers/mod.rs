@@ -1,3 +1,4 @@
+// ANCHOR: containers_map
 //! The container service: chapter 03's runtime behind the API.
 //!
 //! The runtime keeps every container on disk and needs no memory of them;
@@ -18,6 +19,7 @@
 //!
 //! The [`ContainerService`] implementation below is the table of contents:
 //! each request goes to the function of its module.
+// ANCHOR_END: containers_map
 
 mod control;
 mod create;
@@ -42,6 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+// ANCHOR: containers_files
 /// The file in a container's directory where the daemon keeps the create
 /// request as the client sent it (for inspect: `StdinOnce`, `LogConfig`, …).
 const REQUEST_FILE: &str = "create-request.json";
@@ -61,6 +64,7 @@ const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 pub struct RuntimeContainers {
     inner: Arc<Inner>,
 }
+// ANCHOR_END: containers_files
 
 impl ContainerService for RuntimeContainers {
     fn create(
