@@ -46,6 +46,7 @@ pub struct Reference {
 }
 
 impl Reference {
+    // ANCHOR: reference_parse
     /// Parses and normalises `input` the way `docker pull` does: a missing
     /// registry becomes `docker.io`, a one-word Hub name gets `library/`,
     /// and a reference with neither tag nor digest gets the tag `latest`.
@@ -74,6 +75,8 @@ impl Reference {
             }
             None => (input, None),
         };
+        // ANCHOR_END: reference_parse
+        // ANCHOR: reference_normalise
 
         // The tag is after the last ':' that comes after the last '/'
         // (a ':' before a '/' is a registry port).
@@ -113,6 +116,7 @@ impl Reference {
             digest,
         })
     }
+    // ANCHOR_END: reference_normalise
 
     /// A reference to `name` (parsed and normalised) with another tag.
     pub fn with_tag(&self, tag: &str) -> Result<Reference> {

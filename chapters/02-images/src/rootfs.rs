@@ -77,6 +77,7 @@ impl Rootfs {
         Rootfs::mount_layers(&layers, container_dir, MountMethod::Auto)
     }
 
+    // ANCHOR: mount_layers
     /// Mounts an overlay of `layers` (bottom layer first) with its upper,
     /// work and merged directories in `container_dir`. If the merged
     /// directory is already an overlay mount (say, after a daemon restart),
@@ -123,6 +124,7 @@ impl Rootfs {
         }
         Ok(rootfs)
     }
+    // ANCHOR_END: mount_layers
 
     /// The merged directory: the container's `/`.
     pub fn path(&self) -> &Path {
@@ -145,6 +147,7 @@ impl Rootfs {
     }
 }
 
+// ANCHOR: unmount_rootfs
 /// Unmounts the overlay of a container directory, if it is mounted (so it
 /// can be called for cleanup after a crash or restart without knowing).
 /// Only an overlay mount on `CONTAINER_DIR/merged` is ever unmounted.
@@ -180,6 +183,7 @@ pub fn unmount_rootfs(container_dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: unmount_rootfs
 
 /// Whether `path` is the mount point of an overlay, by `/proc/self/mountinfo`.
 fn is_overlay_mount(path: &Path) -> Result<bool> {

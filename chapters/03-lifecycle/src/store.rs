@@ -131,6 +131,7 @@ impl ContainerStore {
     }
     // ANCHOR_END: create_with
 
+    // ANCHOR: remove_incomplete
     /// Removes the remains of creates that were interrupted (the engine
     /// died before writing `config.json`): unmounts their root file system
     /// and deletes their directory. Returns their ids. The runtime calls it
@@ -154,6 +155,7 @@ impl ContainerStore {
         }
         Ok(removed)
     }
+    // ANCHOR_END: remove_incomplete
 
     /// `docker rename`: gives container `id` the name `new`, which no other
     /// container may have. Holds the store lock, like create, so a rename
@@ -284,6 +286,7 @@ impl ContainerStore {
         }
     }
 
+    // ANCHOR: store_remove
     /// Deletes the container's directory. Refuses while anything is mounted
     /// inside it: deleting through a mount would delete the mounted files.
     /// The directory is renamed away first (`.removing-<id>`), so a crash
@@ -302,6 +305,7 @@ impl ContainerStore {
         crate::failpoint::hit("remove-after-rename");
         remove_unmounted_dir(&doomed)
     }
+    // ANCHOR_END: store_remove
 
     /// The `containers/` directory itself.
     pub(crate) fn path(&self) -> &Path {
@@ -338,6 +342,7 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
     })
 }
 
+// ANCHOR: discard_incomplete
 /// Unmounts the root file system of a container directory that never
 /// became a container, then removes the directory.
 pub(crate) fn discard_incomplete(dir: &Path) -> Result<()> {
@@ -354,6 +359,7 @@ pub(crate) fn remove_unmounted_dir(dir: &Path) -> Result<()> {
         Err(e) => Err(io_err("remove", dir)(e)),
     }
 }
+// ANCHOR_END: discard_incomplete
 
 /// Fails when a mount point is at or below `dir`.
 fn check_unmounted(dir: &Path) -> Result<()> {

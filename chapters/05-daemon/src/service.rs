@@ -72,6 +72,7 @@ pub struct HistoryItem {
     pub comment: String,
 }
 
+// ANCHOR: image_service
 /// Images: the store of chapter 02 and the registry client of chapter 04.
 pub trait ImageService: Send + Sync + 'static {
     /// `POST /auth`: checks credentials against a registry, as `docker login`
@@ -105,6 +106,7 @@ pub trait ImageService: Send + Sync + 'static {
         auth: Option<&RegistryAuth>,
         progress: Progress,
     ) -> ApiResult<()>;
+    // ANCHOR_END: image_service
     /// `POST /images/create?fromSrc=-&repo=&tag=`: a root filesystem tar
     /// becomes a one-layer image.
     fn import(
@@ -258,6 +260,7 @@ pub struct LogStream {
     pub entries: mpsc::Receiver<LogEntry>,
 }
 
+// ANCHOR: container_service
 /// Containers: the runtime of chapter 03, with names, policies and events.
 pub trait ContainerService: Send + Sync + 'static {
     /// `POST /containers/create?name=`; a missing image is
@@ -296,6 +299,7 @@ pub trait ContainerService: Send + Sync + 'static {
     fn volume_users(&self) -> crate::volumes::VolumeUsers {
         Default::default()
     }
+    // ANCHOR_END: container_service
     /// `POST /containers/prune?filters=`: removes every container that is
     /// not running (created or exited), within the `until` and `label`
     /// filters.

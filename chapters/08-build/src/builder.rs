@@ -101,6 +101,7 @@ pub struct Builder {
     network: Option<crate::compat::network::RunNetwork>,
 }
 
+// ANCHOR: temp_tree
 /// Removes a directory tree when dropped (the build's temporary files).
 struct TempTree(PathBuf);
 
@@ -135,7 +136,9 @@ impl Drop for TempTree {
         std::fs::remove_dir_all(&self.0).ok();
     }
 }
+// ANCHOR_END: temp_tree
 
+// ANCHOR: builder_new
 impl Builder {
     /// A builder using `runtime` (its image store and containers) and the
     /// cache in `ROOT/builder/`.
@@ -155,6 +158,7 @@ impl Builder {
         })
     }
 
+    // ANCHOR_END: builder_new
     /// Lets FROM pull missing base images with these registry settings.
     pub fn with_registry(mut self, options: minidock_registry::ClientOptions) -> Builder {
         self.registry = Some(options);
@@ -198,6 +202,7 @@ impl Builder {
             .ctx("create a temporary directory in", &parent)?;
         Ok(dir.keep())
     }
+    // ANCHOR: base_image
 
     /// Finds an image by name or id, pulling it if missing (or if `pull`).
     pub(crate) fn base_image(
@@ -236,6 +241,7 @@ impl Builder {
         let image = self.store().resolve(&reference.to_string())?;
         ImageState::of(self.store(), &image)
     }
+    // ANCHOR_END: base_image
 
     // ANCHOR: build
     /// Builds the context tar `context` (plain or gzip) with `options`,

@@ -102,6 +102,7 @@ impl Extractor {
         }
     }
 
+    // ANCHOR: entry_head
     /// Applies one entry.
     pub(crate) fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> EResult<()> {
         let raw = entry.path_bytes().into_owned();
@@ -140,6 +141,8 @@ impl Extractor {
             header.device_minor().ok().flatten().unwrap_or(0),
         );
 
+        // ANCHOR_END: entry_head
+        // ANCHOR: entry_root
         let xattrs = wanted_xattrs(entry).map_err(|e| fail(format!("bad pax extensions: {e}")))?;
 
         let Some((name, parent)) = components.split_last() else {
@@ -161,6 +164,8 @@ impl Extractor {
             return whiteout(dir.as_fd(), &name).map_err(fail);
         }
 
+        // ANCHOR_END: entry_root
+        // ANCHOR: entry_files
         let dir = self.open_parent(parent).map_err(fail)?;
         let dir = dir.as_fd();
         match kind {
@@ -189,6 +194,8 @@ impl Extractor {
                     .map_err(|e| fail(format!("symlinkat: {e}")))?;
                 self.set_nofollow_meta(dir, &name, &meta).map_err(fail)
             }
+            // ANCHOR_END: entry_files
+            // ANCHOR: entry_special
             tar::EntryType::Link => {
                 let target = entry
                     .link_name_bytes()
@@ -241,7 +248,9 @@ impl Extractor {
             other => Err(fail(format!("unsupported tar entry type {other:?}"))),
         }
     }
+    // ANCHOR_END: entry_special
 
+    // ANCHOR: extract_finish
     /// Sets the times of the directories (now that their content is
     /// complete) and flushes the whole layer to disk with one `syncfs`.
     pub(crate) fn finish(mut self) -> EResult<()> {
@@ -261,7 +270,9 @@ impl Extractor {
             too_large: false,
         })
     }
+    // ANCHOR_END: extract_finish
 
+    // ANCHOR: open_parent
     /// Opens (creating if missing, like `mkdir -p`) the parent directory of
     /// an entry, inside the root.
     fn open_parent(&mut self, parent: &[&[u8]]) -> Result<OwnedFd, String> {
@@ -280,7 +291,9 @@ impl Extractor {
         self.parent_cache = Some((key, fd));
         Ok(dup)
     }
+    // ANCHOR_END: open_parent
 
+    // ANCHOR: make_parents
     /// Creates missing parent directories one component at a time (mode
     /// 0755, as Docker does for parents a layer does not list).
     fn make_parents(&self, parent: &[&[u8]]) -> Result<OwnedFd, String> {
@@ -310,6 +323,7 @@ impl Extractor {
         }
         Ok(cur)
     }
+    // ANCHOR_END: make_parents
 
     /// Drops the cached parent if this entry may replace it or one of its
     /// ancestors (a later entry of a tar wins over an earlier one).
@@ -324,6 +338,7 @@ impl Extractor {
         }
     }
 
+    // ANCHOR: write_file
     fn write_file<R: Read>(
         &mut self,
         dir: BorrowedFd<'_>,
@@ -357,6 +372,7 @@ impl Extractor {
         self.set_fd_meta(&file, meta, name)?;
         Ok(file)
     }
+    // ANCHOR_END: write_file
 
     /// Owner, then mode (a chown clears setuid bits), then times, all on
     /// an open descriptor so that nothing is followed.
@@ -404,6 +420,7 @@ impl Extractor {
         .map_err(|e| format!("set times of {name:?}: {e}"))
     }
 
+    // ANCHOR: hardlink_find
     /// A hardlink may only point at an entry already in this layer, found
     /// with the same safe resolution as every other path.
     fn hardlink(
@@ -425,6 +442,8 @@ impl Extractor {
         if components == own {
             return Ok(()); // a link to itself: nothing to do
         }
+        // ANCHOR_END: hardlink_find
+        // ANCHOR: hardlink_link
         let target_dir =
             open_dir_in_root(self.root.as_fd(), &join(target_parent)).map_err(|e| {
                 format!(
@@ -454,6 +473,7 @@ impl Extractor {
             e => format!("link to {:?}: {e}", String::from_utf8_lossy(target)),
         })
     }
+    // ANCHOR_END: hardlink_link
 }
 
 // ANCHOR: whiteout

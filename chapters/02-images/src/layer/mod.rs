@@ -108,6 +108,7 @@ impl Store {
         self.unpack(blob, media_type, Some(diff_id))
     }
 
+    // ANCHOR: unpack_tmp
     fn unpack(&self, blob: &Digest, media_type: &str, expected: Option<&Digest>) -> Result<Digest> {
         if let Some(diff_id) = expected {
             if self.has_layer(diff_id) {
@@ -139,6 +140,8 @@ impl Store {
             .ctx("open temporary layer directory", tmp.path())?
             .into();
 
+        // ANCHOR_END: unpack_tmp
+        // ANCHOR: unpack_rename
         let stream: Box<dyn Read> = match compression {
             Compression::None => Box::new(reader),
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
@@ -164,6 +167,7 @@ impl Store {
         }
         Ok(diff_id)
     }
+    // ANCHOR_END: unpack_rename
 }
 
 // ANCHOR: extract_stream

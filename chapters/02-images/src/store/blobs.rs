@@ -50,6 +50,7 @@ enum WriterState {
 }
 
 impl Store {
+    // ANCHOR: blob_writer_open
     /// A writer for the blob `expected`, resuming from a partial file if an
     /// earlier writer left one. `expected_size`, when known, is checked too.
     pub fn blob_writer(&self, expected: &Digest, expected_size: Option<u64>) -> Result<BlobWriter> {
@@ -79,6 +80,8 @@ impl Store {
             let lock = Flock::lock(file, FlockArg::LockExclusive)
                 .map_err(|(_, errno)| errno)
                 .ctx("lock partial blob", &partial)?;
+            // ANCHOR_END: blob_writer_open
+            // ANCHOR: blob_writer_resume
             // While we waited, the previous holder may have committed (renamed
             // this very inode into blobs/) or aborted (unlinked it): then the
             // lock we hold is on a file nobody else will look at. Start over.
@@ -106,6 +109,7 @@ impl Store {
             }));
         }
     }
+    // ANCHOR_END: blob_writer_resume
 
     /// Stores `bytes` and returns their digest.
     pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest> {
@@ -285,6 +289,7 @@ impl BlobWriter {
     }
     // ANCHOR_END: verify_digest
 
+    // ANCHOR: blob_abort
     /// Gives up on this blob and removes what was written of it.
     pub fn abort(self) -> Result<()> {
         if let WriterState::Writing { out, _lock, .. } = self.state {
@@ -294,6 +299,7 @@ impl BlobWriter {
         }
         Ok(())
     }
+    // ANCHOR_END: blob_abort
 }
 
 impl Write for BlobWriter {

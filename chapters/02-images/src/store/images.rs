@@ -86,6 +86,7 @@ pub enum Removed {
 }
 
 impl Store {
+    // ANCHOR: register_check
     /// Registers an image whose manifest, config and layer blobs are in the
     /// store: unpacks its layers (checking each against the diff-id of the
     /// config) and records it. Returns the image id.
@@ -122,6 +123,8 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
+        // ANCHOR_END: register_check
+        // ANCHOR: register_record
         for (blob, _, diff_id) in &layers {
             if !self.has_layer(diff_id) && !self.has_blob(blob) {
                 return Err(Error::BlobNotFound(blob.clone()));
@@ -153,6 +156,7 @@ impl Store {
         })?;
         Ok(id)
     }
+    // ANCHOR_END: register_record
 
     /// Unpacks layers on as many threads as there are CPUs: decompression is
     /// the slow part, and layers are independent.
@@ -253,6 +257,7 @@ impl Store {
         Ok(manifest)
     }
 
+    // ANCHOR: store_tag
     /// Points `reference` (a tag) at the registered image `manifest_digest`,
     /// moving the tag if it pointed elsewhere.
     pub fn tag(&self, reference: &Reference, manifest_digest: &Digest) -> Result<()> {
@@ -273,6 +278,7 @@ impl Store {
             Ok(())
         })
     }
+    // ANCHOR_END: store_tag
 
     /// Finds an image by reference (`busybox`, `busybox:1.36`,
     /// `busybox@sha256:…`), by id (`sha256:<hex>`, or a unique prefix of the
@@ -295,6 +301,7 @@ impl Store {
         Ok(images)
     }
 
+    // ANCHOR: store_remove_image
     /// Removes a tag or an image, the way `docker rmi` does:
     ///
     /// - by tag, when the image has other tags: only that tag goes;
@@ -330,6 +337,8 @@ impl Store {
                 removed.push(Removed::Untagged(tag.parse()?));
                 Ok(())
             };
+    // ANCHOR_END: store_remove_image
+            // ANCHOR: store_remove_last
             if let Some(r) = &by_tag {
                 if tags.len() > 1 {
                     untag(index, &r.to_string())?;
@@ -362,7 +371,9 @@ impl Store {
             Ok(removed)
         })
     }
+    // ANCHOR_END: store_remove_last
 
+    // ANCHOR: collect_garbage
     /// Deletes the blobs and layers of a removed image that no remaining
     /// image uses (reference counting by scanning: the index is small).
     fn collect_garbage(&self, index: &Index, removed: &Record) -> Result<()> {
@@ -377,6 +388,7 @@ impl Store {
         }
         Ok(())
     }
+    // ANCHOR_END: collect_garbage
 
     /// Those of `candidates` that no registered image uses.
     pub(crate) fn unused_blobs<'a>(

@@ -29,6 +29,7 @@ pub(super) fn start(service: &RuntimeContainers, id: &str) -> ApiResult<bool> {
     started
 }
 
+// ANCHOR: stop
 /// `POST /containers/{id}/stop`: whether it stopped (false: it was not
 /// running).
 pub(super) fn stop(
@@ -61,6 +62,7 @@ pub(super) fn stop(
     }
     Ok(stopped.is_some())
 }
+// ANCHOR_END: stop
 
 /// `POST /containers/{id}/restart`: a stop, once its exit is seen and its
 /// shim gone, then a start.
@@ -146,6 +148,7 @@ pub(super) fn unpause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+// ANCHOR: remove
 /// `DELETE /containers/{id}`: a running one only with `force`; its
 /// anonymous volumes too with `volumes`.
 pub(super) fn remove(
@@ -179,6 +182,7 @@ pub(super) fn remove(
     inner.forget(&entry);
     Ok(())
 }
+// ANCHOR_END: remove
 
 /// `POST /containers/prune`: removes the stopped containers that
 /// `filters` select.
