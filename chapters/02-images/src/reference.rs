@@ -249,6 +249,7 @@ fn validate_tag(tag: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+// ANCHOR: validate_domain
 fn validate_domain(domain: &str) -> std::result::Result<(), String> {
     let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
         let (v6, after) = rest
@@ -290,7 +291,9 @@ fn validate_domain(domain: &str) -> std::result::Result<(), String> {
     }
     Ok(())
 }
+// ANCHOR_END: validate_domain
 
+// ANCHOR: validate_path
 fn validate_path(path: &str) -> std::result::Result<(), String> {
     for component in path.split('/') {
         validate_path_component(component)
@@ -336,6 +339,7 @@ fn validate_path_component(c: &str) -> std::result::Result<(), String> {
         }
     }
 }
+// ANCHOR_END: validate_path
 
 impl FromStr for Reference {
     type Err = Error;

@@ -238,6 +238,7 @@ const FSMOUNT_CLOEXEC: libc::c_uint = 1;
 #[allow(dead_code)] // used by exercise 2.6 alone
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
 
+// ANCHOR: fs_context_open
 /// A file-system context of the new mount API.
 struct FsContext {
     fd: OwnedFd,
@@ -274,7 +275,9 @@ impl FsContext {
         }
         Ok(())
     }
+    // ANCHOR_END: fs_context_open
 
+    // ANCHOR: fs_context_create
     /// Creates the superblock and returns a detached mount of it.
     #[allow(dead_code)] // used by exercise 2.6 alone: after `start`, a building block for yours
     fn create_and_mount(&self) -> io::Result<OwnedFd> {
@@ -302,6 +305,8 @@ impl FsContext {
         Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
     }
 
+    // ANCHOR_END: fs_context_create
+    // ANCHOR: fs_context_explain
     /// The kernel explains a failed fsconfig in a message log readable from
     /// the context fd; add it to the error.
     fn explain(&self, e: io::Error) -> io::Error {
@@ -322,6 +327,7 @@ impl FsContext {
             io::Error::new(e.kind(), format!("{e} ({})", messages.join("; ")))
         }
     }
+    // ANCHOR_END: fs_context_explain
 }
 
 /// Whether the kernel takes overlay lower directories one by one with

@@ -136,6 +136,7 @@ impl Store {
         writer.commit()
     }
 
+    // ANCHOR: put_blob_reader
     /// Stores a blob of unknown digest from `reader` and returns its digest
     /// and size. Used for content we produce ourselves (`import`) or that
     /// comes without a digest (old `docker save` layer files).
@@ -173,6 +174,7 @@ impl Store {
         }
         Ok((digest, size))
     }
+    // ANCHOR_END: put_blob_reader
 
     /// Reads a whole blob, checking that it still hashes to its name. Meant
     /// for manifests and configs; stream layers with [`Store::open_blob`].

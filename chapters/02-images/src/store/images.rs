@@ -48,6 +48,7 @@ pub mod media_types {
     pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 }
 
+// ANCHOR: image_struct
 /// An image of the store, with everything a container needs from it.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -68,6 +69,7 @@ pub struct Image {
     /// When the image was created (RFC 3339), from the config.
     pub created: Option<String>,
 }
+// ANCHOR_END: image_struct
 
 impl Image {
     /// The unpacked layer directories, bottom layer first.
@@ -158,6 +160,7 @@ impl Store {
     }
     // ANCHOR_END: register_record
 
+    // ANCHOR: unpack_all
     /// Unpacks layers on as many threads as there are CPUs: decompression is
     /// the slow part, and layers are independent.
     fn unpack_all(&self, layers: &[(Digest, String, Digest)]) -> Result<()> {
@@ -192,7 +195,9 @@ impl Store {
             None => Ok(()),
         }
     }
+    // ANCHOR_END: unpack_all
 
+    // ANCHOR: platform_manifest
     /// For an index (multi-platform image), the digest of the manifest for
     /// this machine (`linux` and this CPU); for a manifest, its own digest.
     pub fn platform_manifest(&self, digest: &Digest) -> Result<Digest> {
@@ -227,6 +232,8 @@ impl Store {
         }
     }
 
+    // ANCHOR_END: platform_manifest
+    // ANCHOR: read_manifest
     /// Reads and checks an image manifest (OCI or Docker schema 2).
     pub fn read_manifest(&self, digest: &Digest) -> Result<ImageManifest> {
         let bytes = self.read_blob(digest)?;
@@ -256,6 +263,7 @@ impl Store {
         }
         Ok(manifest)
     }
+    // ANCHOR_END: read_manifest
 
     // ANCHOR: store_tag
     /// Points `reference` (a tag) at the registered image `manifest_digest`,

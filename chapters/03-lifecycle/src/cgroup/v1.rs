@@ -11,10 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::device_rules::DeviceRule;
-use super::{
-    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file, Cgroup,
-    CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT, V1_USED,
-};
+use super::error::{CgroupError, Result};
+use super::files::{mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file};
+use super::{limits, Cgroup, CgroupStats, CgroupVersion, FREEZE_TIMEOUT};
+
+/// The v1 controllers the engine uses (the others are left alone).
+pub const V1_USED: &[&str] = &[
+    "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids",
+];
 
 /// A container's group on a cgroup v1 host.
 #[derive(Debug, Clone)]

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::device_rules::DeviceRule;
-use super::{
-    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for,
-    write_file, Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
-};
+use super::error::{CgroupError, Result};
+use super::files::{mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file};
+use super::{limits, shares_to_weight, Cgroup, CgroupStats, CgroupVersion, FREEZE_TIMEOUT};
 
 /// The controllers a container needs from v2.
 const WANTED: &[&str] = &["cpu", "memory", "pids"];
@@ -124,6 +123,21 @@ pub(super) fn enable_controllers(dir: &Path, controllers: &[&str]) -> Result<()>
 }
 // ANCHOR_END: enable_controllers
 
+/// v2: the `cpuset` controller is handed down from the root to the
+/// container's group on first use (most containers never ask for it).
+fn enable_cpuset(group_dir: &Path) -> Result<()> {
+    let Some(parent) = group_dir.parent() else {
+        return Ok(());
+    };
+    let Some(root) = parent.parent() else {
+        return Ok(());
+    };
+    for dir in [root, parent] {
+        enable_controllers(dir, &["cpuset"])?;
+    }
+    Ok(())
+}
+
 fn optional<T>(r: Result<T>) -> Result<Option<T>> {
     match r {
         Ok(v) => Ok(Some(v)),
@@ -193,7 +207,7 @@ impl Cgroup for CgroupV2 {
     }
 
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
-        limits::v2_enable_cpuset(&self.dir)?;
+        enable_cpuset(&self.dir)?;
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
