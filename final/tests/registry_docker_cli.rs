@@ -5,7 +5,8 @@
 //! there too) with `auth: token` and the test kit's token server.
 //! `docker login` asks the daemon (`POST /auth`) to check the password with
 //! the token server; pull and push send the saved credentials in
-//! `X-Registry-Auth`; `docker logout` forgets them.
+//! `X-Registry-Auth`; `docker logout` forgets them. The `minidock` CLI
+//! uses what `docker login` saved.
 
 mod common;
 
@@ -147,6 +148,22 @@ fn docker_login_pull_push_logout_over_tls_with_a_token_server() {
             ))
             .is_dir(),
         "the pushed tag is not in the registry's storage:\n{}",
+        registry.log()
+    );
+
+    // The minidock CLI finds what `docker login` saved (the same
+    // config.json) and pushes over the same TLS + token path.
+    let by_minidock = format!("{addr}/{repo}:by-minidock");
+    d.ok(&["tag", &image, &by_minidock]);
+    d.ok(&["push", &by_minidock]);
+    assert!(
+        registry
+            .storage_dir()
+            .join(format!(
+                "docker/registry/v2/repositories/{repo}/_manifests/tags/by-minidock"
+            ))
+            .is_dir(),
+        "minidock's push is not in the registry's storage:\n{}",
         registry.log()
     );
 
