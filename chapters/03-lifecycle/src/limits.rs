@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::id::ContainerId;
 use crate::runtime::Runtime;
 use crate::store::Container;
+// ANCHOR: limits_update
 
 /// What `docker update` changes; `None` (or 0 in the API) leaves a setting
 /// as it is.
@@ -47,6 +48,8 @@ impl LimitsUpdate {
             h.cpu_quota = 0;
             h.cpu_period = 0;
         }
+        // ANCHOR_END: limits_update
+        // ANCHOR: limits_merge
         if self.cpu_quota.is_some() || self.cpu_period.is_some() {
             if self.nano_cpus.is_some() {
                 return Err(Error::InvalidHostConfig(
@@ -82,6 +85,7 @@ impl LimitsUpdate {
         Ok(h)
     }
 }
+// ANCHOR_END: limits_merge
 
 // ANCHOR: update
 impl Runtime {

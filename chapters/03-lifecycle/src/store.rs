@@ -33,6 +33,7 @@ use crate::id::ContainerId;
 use crate::state::StateRecord;
 use crate::time::Timestamp;
 
+// ANCHOR: store_types
 /// What a container is: fixed at create, stored in `config.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -68,6 +69,7 @@ impl ContainerStore {
             .map_err(io_err("create", &dir))?;
         Ok(ContainerStore { dir })
     }
+    // ANCHOR_END: store_types
 
     /// The directory of container `id`.
     pub fn dir(&self, id: &ContainerId) -> PathBuf {
@@ -180,6 +182,7 @@ impl ContainerStore {
         write_json(&self.dir(id).join(CONFIG), &container)
     }
 
+    // ANCHOR: store_read
     /// Rewrites `config.json` of `id` with `change` applied (under the
     /// store lock, atomically): the engine records what it prepared for a
     /// start, such as the network namespace to join.
@@ -214,6 +217,7 @@ impl ContainerStore {
             other => other,
         }
     }
+    // ANCHOR_END: store_read
 
     /// PID 1 of the running container `id`, for one that joins its namespaces.
     pub fn running_pid(&self, id: &str) -> Result<i32> {
@@ -222,6 +226,7 @@ impl ContainerStore {
         (self.state(&id)?.state.pid()).ok_or_else(|| Error::InvalidHostConfig(not_running()))
     }
 
+    // ANCHOR: store_update_state
     /// Reads, changes and writes back `state.json` under the container's
     /// lock, so the shim recording an exit and the engine recording a pause
     /// cannot overwrite each other. `change` may refuse with an error; then
@@ -237,7 +242,9 @@ impl ContainerStore {
         write_json(&self.dir(id).join(STATE), &record)?;
         Ok(out)
     }
+    // ANCHOR_END: store_update_state
 
+    // ANCHOR: store_list
     /// Every complete container with its state, oldest first. Directories
     /// of interrupted creates are removed on the way.
     pub fn list(&self) -> Result<Vec<(Container, StateRecord)>> {
@@ -266,7 +273,9 @@ impl ContainerStore {
         all.sort_by_key(|(c, _)| c.created);
         Ok(all)
     }
+    // ANCHOR_END: store_list
 
+    // ANCHOR: store_resolve
     /// Finds a container by full id, name, or unique id prefix, as the
     /// docker CLI accepts them.
     pub fn resolve(&self, reference: &str) -> Result<ContainerId> {
@@ -292,6 +301,7 @@ impl ContainerStore {
             _ => Err(Error::Ambiguous(reference.to_string())),
         }
     }
+    // ANCHOR_END: store_resolve
 
     // ANCHOR: store_remove
     /// Deletes the container's directory. Refuses while anything is mounted
@@ -332,6 +342,7 @@ impl ContainerStore {
     }
 }
 
+// ANCHOR: lock_file
 /// Takes an exclusive `flock` on `path` (created if missing), released when
 /// the returned value is dropped — also when the process dies.
 fn lock_file(path: &Path) -> Result<Flock<File>> {
@@ -348,6 +359,7 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
         source: e.into(),
     })
 }
+// ANCHOR_END: lock_file
 
 // ANCHOR: discard_incomplete
 /// Unmounts the root file system of a container directory that never
@@ -384,6 +396,7 @@ fn check_unmounted(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+// ANCHOR: json_files
 pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Corrupt {
         path: path.into(),
@@ -400,6 +413,7 @@ pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> 
         reason: e.to_string(),
     })
 }
+// ANCHOR_END: json_files
 
 #[cfg(test)]
 mod tests;

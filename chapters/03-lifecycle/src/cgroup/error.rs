@@ -5,6 +5,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
+// ANCHOR: cgroup_error
 /// What can go wrong with cgroups.
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {
@@ -46,5 +47,6 @@ pub enum CgroupError {
     #[error("invalid cgroup name {0:?}: use letters, digits, '-', '_' and '.' only")]
     InvalidName(String),
 }
+// ANCHOR_END: cgroup_error
 
 pub type Result<T> = std::result::Result<T, CgroupError>;

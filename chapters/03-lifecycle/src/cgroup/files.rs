@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{CgroupError, Result};
 
+// ANCHOR: cgroup_write_file
 /// Writes `value` into an existing cgroup file. The file is never created:
 /// on a real cgroup file system a missing file means a missing controller,
 /// and creating a plain file instead would hide that.
@@ -29,6 +30,7 @@ pub(crate) fn write_file(path: &Path, value: &str) -> Result<()> {
             source,
         })
 }
+// ANCHOR_END: cgroup_write_file
 
 pub(crate) fn read_file(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|source| CgroupError::Io {
@@ -95,6 +97,7 @@ pub(crate) fn mkdir_all(dir: &Path) -> Result<()> {
         source,
     })
 }
+// ANCHOR: cgroup_remove_dir
 
 /// `rmdir` on a cgroup fails with `EBUSY` for a short while after its last
 /// process exited (the kernel still tears it down), so retry until `timeout`.
@@ -131,3 +134,4 @@ pub(crate) fn wait_for(timeout: Duration, mut done: impl FnMut() -> Result<bool>
         sleep(Duration::from_millis(5));
     }
 }
+// ANCHOR_END: cgroup_remove_dir

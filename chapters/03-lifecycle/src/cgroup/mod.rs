@@ -50,6 +50,7 @@ pub enum CgroupVersion {
     V2,
 }
 
+// ANCHOR: cgroup_stats
 /// Resource usage of a group, as `docker stats` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CgroupStats {
@@ -89,6 +90,7 @@ pub struct Resources {
     /// `--cpuset-mems`; `None` = every memory node.
     pub cpuset_mems: Option<String>,
 }
+// ANCHOR_END: cgroup_stats
 
 /// `--cpus 1.5` → quota 150 000 µs per period of 100 000 µs, as Docker
 /// computes it from `NanoCpus`.
@@ -197,6 +199,7 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         Ok(all)
     }
 
+    // ANCHOR: cgroup_apply
     /// Sets every limit that `resources` names.
     fn apply(&self, resources: &Resources) -> Result<()> {
         match (resources.memory, &resources.memory_swap) {
@@ -224,7 +227,9 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         Ok(())
     }
+    // ANCHOR_END: cgroup_apply
 
+    // ANCHOR: cgroup_freeze_kill
     /// Kills every process of the group with `SIGKILL`.
     fn kill_all(&self) -> Result<()> {
         self.freeze_and_kill()
@@ -254,7 +259,9 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         self.thaw()
     }
+    // ANCHOR_END: cgroup_freeze_kill
 
+    // ANCHOR: cgroup_remove
     /// Waits until the group has no process (up to `timeout`), then removes
     /// its directories. A missing directory counts as removed.
     fn remove(&self, timeout: Duration) -> Result<()> {
@@ -284,6 +291,7 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         Ok(())
     }
+    // ANCHOR_END: cgroup_remove
 }
 /// How long freeze/thaw wait for the kernel before giving up.
 pub const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);

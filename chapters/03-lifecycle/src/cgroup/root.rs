@@ -12,6 +12,7 @@ use super::mountinfo::parse_mountinfo;
 use super::v1::CgroupV1;
 use super::v2::CgroupV2;
 use super::{Cgroup, CgroupVersion};
+// ANCHOR: cgroup_detect
 
 /// Where the cgroup file system is, and which version: the starting point
 /// from which container groups are created.
@@ -39,6 +40,8 @@ impl CgroupRoot {
         CgroupRoot::from_mountinfo(&text, Path::new(DEFAULT_BASE))
     }
 
+    // ANCHOR_END: cgroup_detect
+    // ANCHOR: cgroup_mountinfo
     /// Decides the version from mount table text:
     /// - `cgroup2` mounted at `base` → v2 (the unified host of today);
     /// - `cgroup` (v1) mounts with controllers → v1, even when a nearly
@@ -74,7 +77,9 @@ impl CgroupRoot {
         }
         Err(CgroupError::NotMounted { base: base.into() })
     }
+    // ANCHOR_END: cgroup_mountinfo
 
+    // ANCHOR: cgroup_create_open
     /// v1 or v2.
     pub fn version(&self) -> CgroupVersion {
         match self {
@@ -105,6 +110,7 @@ impl CgroupRoot {
         })
     }
 }
+// ANCHOR_END: cgroup_create_open
 
 impl CgroupRoot {
     /// Removes the (empty) parent group `parent` in every hierarchy: for

@@ -26,6 +26,7 @@ pub struct CgroupV2 {
     freeze_timeout: Duration,
 }
 
+// ANCHOR: v2_create
 impl CgroupV2 {
     /// Creates `root/parent/name`, enabling the `cpu`, `memory` and `pids`
     /// controllers (those the root offers) for the children of `root` and
@@ -63,6 +64,7 @@ impl CgroupV2 {
             freeze_timeout: FREEZE_TIMEOUT,
         }
     }
+    // ANCHOR_END: v2_create
 
     /// How long [`Cgroup::freeze`] waits for `frozen 1`.
     pub fn with_freeze_timeout(mut self, timeout: Duration) -> Self {
@@ -70,6 +72,7 @@ impl CgroupV2 {
         self
     }
 
+    // ANCHOR: v2_files_freeze
     /// The file `file` of the group, or a "missing controller" error when a
     /// controller's file is absent (the parent did not delegate it).
     fn controller_file(&self, controller: &'static str, file: &str) -> Result<PathBuf> {
@@ -103,6 +106,7 @@ impl CgroupV2 {
             })
         }
     }
+    // ANCHOR_END: v2_files_freeze
 }
 
 // ANCHOR: enable_controllers
@@ -172,6 +176,7 @@ impl Cgroup for CgroupV2 {
     }
     // ANCHOR_END: memory_v2
 
+    // ANCHOR: v2_limits
     fn set_cpus(&self, quota_us: u64, period_us: u64) -> Result<()> {
         // One file, "quota period", where v1 had two.
         write_file(
@@ -211,6 +216,7 @@ impl Cgroup for CgroupV2 {
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
+    // ANCHOR_END: v2_limits
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         super::device_program::attach(&self.dir, rules)
     }
@@ -227,6 +233,7 @@ impl Cgroup for CgroupV2 {
         Ok(read_keyed(&self.dir.join("cgroup.events"), "frozen")? == Some(1))
     }
 
+    // ANCHOR: v2_stats_kill
     fn stats(&self) -> Result<CgroupStats> {
         let d = &self.dir;
         Ok(CgroupStats {
@@ -260,4 +267,5 @@ impl Cgroup for CgroupV2 {
         }
         self.freeze_and_kill()
     }
+    // ANCHOR_END: v2_stats_kill
 }

@@ -12,6 +12,7 @@ use crate::error::Error;
 /// A tmpfs mount: chapter 01's description, kept in the host config.
 pub use minidock_namespaces::TmpfsMount;
 
+// ANCHOR: bind_struct
 /// A bind mount of a host path into the container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -33,6 +34,8 @@ pub use minidock_namespaces::Propagation;
 impl FromStr for Bind {
     type Err = Error;
 
+    // ANCHOR_END: bind_struct
+    // ANCHOR: bind_from_str
     /// Parses `/host:/ctr`, `/host:/ctr:ro` or `/host:/ctr:rw`, the mode
     /// optionally followed by a propagation (`/host:/ctr:ro,rslave`,
     /// `/host:/ctr:rslave`). Both paths must be absolute and free of `..`,
@@ -89,6 +92,7 @@ impl FromStr for Bind {
         })
     }
 }
+// ANCHOR_END: bind_from_str
 
 impl TryFrom<String> for Bind {
     type Error = Error;

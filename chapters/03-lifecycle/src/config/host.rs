@@ -76,6 +76,7 @@ pub struct HostConfig {
     pub process: crate::compat::process::ProcessOptions,
 }
 
+// ANCHOR: host_resources
 impl HostConfig {
     /// The cgroup limits this host config asks for.
     pub fn resources(&self) -> crate::cgroup::Resources {
@@ -103,6 +104,7 @@ impl HostConfig {
             cpuset_mems: non_empty(&self.cpuset_mems),
         }
     }
+    // ANCHOR_END: host_resources
 
     /// Whether the container runs under the seccomp filter (the default;
     /// never for a privileged container).
@@ -126,6 +128,7 @@ impl HostConfig {
             .unwrap_or(false)
     }
 
+    // ANCHOR: host_validate
     /// Checks what can be checked before anything is created: limits in
     /// range, bind sources present, security options known.
     pub fn validate(&self) -> Result<(), Error> {
@@ -157,6 +160,7 @@ impl HostConfig {
         }
         Ok(())
     }
+    // ANCHOR_END: host_validate
 }
 
 /// One `--security-opt` that minidock understands.
@@ -191,6 +195,7 @@ pub fn parse_security_opt(option: &str) -> Result<SecurityOpt, String> {
     }
 }
 
+// ANCHOR: host_limits
 /// The smallest memory limit or reservation Docker accepts.
 const MIN_MEMORY: u64 = 6 * 1024 * 1024;
 
@@ -235,6 +240,7 @@ fn validate_limits(h: &HostConfig) -> Result<(), Error> {
     }
     Ok(())
 }
+// ANCHOR_END: host_limits
 
 /// A cpuset list as the kernel reads it: `0-3,6`, numbers and ranges.
 fn check_list(flag: &str, list: &str) -> Result<(), Error> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+// ANCHOR: restart_policy
 /// What to do when the container's process exits on its own.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -42,7 +43,9 @@ impl RestartName {
         }
     }
 }
+// ANCHOR_END: restart_policy
 
+// ANCHOR: restart_parse
 impl FromStr for RestartPolicy {
     type Err = Error;
 
@@ -87,7 +90,9 @@ impl FromStr for RestartPolicy {
         })
     }
 }
+// ANCHOR_END: restart_parse
 
+// ANCHOR: restart_trigger
 /// When a restart policy is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestartTrigger {
@@ -97,7 +102,9 @@ pub enum RestartTrigger {
     /// with the machine, say).
     EngineStart,
 }
+// ANCHOR_END: restart_trigger
 
+// ANCHOR: restart_decide
 impl RestartPolicy {
     /// Whether a container that exited with `exit_code` after `restarts`
     /// earlier restarts should be started again. `stopped_by_user` is true
@@ -136,6 +143,7 @@ impl RestartPolicy {
         }
     }
 }
+// ANCHOR_END: restart_decide
 
 #[cfg(test)]
 mod tests {

@@ -73,6 +73,7 @@ impl Runtime {
     }
     // ANCHOR_END: create
 
+    // ANCHOR: create_helpers
     fn unused_name(&self) -> Result<String> {
         let taken: Vec<String> = self
             .containers
@@ -101,3 +102,4 @@ impl Runtime {
         Ok(())
     }
 }
+// ANCHOR_END: create_helpers

@@ -10,6 +10,7 @@ use crate::shim;
 use crate::state::{State, TransitionError};
 use crate::user::resolve_user;
 
+// ANCHOR: exec_options
 /// What `docker exec` is given.
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
@@ -24,6 +25,7 @@ pub struct ExecOptions {
     /// `-i`: keep stdin open (piped).
     pub stdin: bool,
 }
+// ANCHOR_END: exec_options
 
 impl Runtime {
     // ANCHOR: exec

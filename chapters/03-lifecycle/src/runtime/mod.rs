@@ -71,6 +71,7 @@ const KILL_WAIT: Duration = Duration::from_secs(10);
 /// bounds how late it notices what makes no file event (a shim that died).
 const POLL: Duration = Duration::from_millis(20);
 
+// ANCHOR: runtime_new
 /// The container operations on one engine root.
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -101,6 +102,7 @@ impl Runtime {
             containers,
         })
     }
+    // ANCHOR_END: runtime_new
 
     /// The image store.
     pub fn images(&self) -> &Store {
@@ -158,6 +160,7 @@ impl Runtime {
         self.containers.dir(id).join(format!("{id}-json.log"))
     }
 
+    // ANCHOR: runtime_attach
     /// Attaches to a running container's shim: output from now on, stdin,
     /// resize. See [`crate::attach`].
     pub fn attach(&self, id: &ContainerId) -> Result<UnixStream> {
@@ -172,6 +175,7 @@ impl Runtime {
         let socket = attach_socket(&self.config.run_dir, id);
         UnixStream::connect(&socket).map_err(io_err("attach to", &socket))
     }
+    // ANCHOR_END: runtime_attach
 
     /// `docker rename`: checks the new name against Docker's rule and gives
     /// it to the container (see [`ContainerStore::rename`]).
@@ -201,6 +205,7 @@ impl Runtime {
         )
     }
 
+    // ANCHOR: reconcile
     /// The state as recorded, corrected when its shim died with the
     /// container gone (killed with the machine, say): then nobody else will
     /// ever record the exit, so it is recorded here, as Docker does on a
@@ -230,11 +235,13 @@ impl Runtime {
             Ok(r.clone())
         })
     }
+    // ANCHOR_END: reconcile
 }
 
 pub(crate) fn image_err(e: minidock_images::Error) -> Error {
     Error::Image(e)
 }
+// ANCHOR: shim_alive
 
 /// Whether `pid` is alive and is the shim of container `id` (a recycled
 /// pid of some other program does not count).
@@ -260,6 +267,7 @@ fn shim_process_of(id: &ContainerId) -> Option<i32> {
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .find(|pid| crate::proc::alive(*pid) && is_shim_of(*pid, id))
 }
+// ANCHOR_END: shim_alive
 
 /// The default state directory (like `/var/lib/docker`).
 pub const DEFAULT_ROOT: &str = "/var/lib/minidock";

@@ -60,6 +60,7 @@ impl Runtime {
     }
     // ANCHOR_END: remove
 
+    // ANCHOR: remove_wait_shim
     /// Whether the container is between two runs of its restart policy:
     /// not running, but its shim is alive (waiting out the back-off).
     pub(super) fn shim_waits_to_restart(&self, id: &ContainerId, record: &StateRecord) -> bool {
@@ -90,4 +91,5 @@ impl Runtime {
             sleep(POLL);
         }
     }
+    // ANCHOR_END: remove_wait_shim
 }

@@ -32,6 +32,7 @@ impl Runtime {
         })
     }
 
+    // ANCHOR: start_check
     fn start_shim(&self, id: &ContainerId, attach: bool) -> Result<Option<UnixStream>> {
         let container = self.containers.container(id)?;
         let record = self.reconcile(id)?;
@@ -55,6 +56,8 @@ impl Runtime {
             Ok(())
         })?;
         self.mount_rootfs(&container)?;
+        // ANCHOR_END: start_check
+        // ANCHOR: start_spawn
         let args = ShimArgs {
             root: self.config.root.clone(),
             run_dir: self.config.run_dir.clone(),
@@ -93,6 +96,8 @@ impl Runtime {
                 log: shim_log,
             });
         }
+        // ANCHOR_END: start_spawn
+        // ANCHOR: start_reports
         let mut attached = None;
         for line in BufReader::new(reports).lines() {
             let line = line.map_err(io_err("read shim report", &shim_log))?;
@@ -130,9 +135,11 @@ impl Runtime {
             log: shim_log,
         })
     }
+    // ANCHOR_END: start_reports
     // ANCHOR_END: start
 }
 
+// ANCHOR: shim_log_tail
 /// How many lines of a shim's log go into an error message.
 const LOG_TAIL_LINES: usize = 5;
 
@@ -156,6 +163,7 @@ fn log_tail(log: &Path, from: u64) -> String {
     }
     lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join(" | ")
 }
+// ANCHOR_END: shim_log_tail
 
 #[cfg(test)]
 mod tests {

@@ -77,6 +77,7 @@ impl Runtime {
         self.signal(id, signal)
     }
 
+    // ANCHOR: stop_signal
     pub(super) fn mark_stopped_by_user(&self, id: &ContainerId) -> Result<()> {
         self.containers.update_state(id, |r| {
             r.stopped_by_user = true;
@@ -124,6 +125,7 @@ impl Runtime {
             watch.wait(POLL.min(timeout.saturating_sub(start.elapsed())));
         }
     }
+    // ANCHOR_END: stop_signal
 
     // ANCHOR: pause
     /// `docker pause`: freezes every process of the container.

@@ -9,6 +9,7 @@ use crate::notify::DirWatch;
 use crate::shim;
 use crate::state::State;
 
+// ANCHOR: wait_conditions
 /// The conditions of `docker wait --condition`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitCondition {
@@ -55,6 +56,8 @@ impl Runtime {
                     oom_killed: false,
                 })
         };
+        // ANCHOR_END: wait_conditions
+        // ANCHOR: wait_loop
         // Watched before the first look: no change can slip in between.
         let watch = DirWatch::new(&self.containers.dir(id));
         let first = match self.reconcile(id) {
@@ -96,4 +99,5 @@ impl Runtime {
             watch.wait(POLL);
         }
     }
+    // ANCHOR_END: wait_loop
 }
