@@ -84,7 +84,8 @@ impl HoldingProxy {
         self.addr.clone()
     }
 
-    /// Every request forwarded so far, in the order their answers came.
+    /// Every request forwarded so far, in the order their answers' heads
+    /// came from the upstream server.
     pub fn requests(&self) -> Vec<ProxiedRequest> {
         self.requests.lock().expect("requests lock").clone()
     }
@@ -163,12 +164,13 @@ fn forward(
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    // Recorded before the client sees the answer: a retry it sends after
+    // a 401 is then always recorded after that 401.
+    record(status);
     set_connection_close(&mut answer);
     client.write_all(join_head(&answer).as_bytes())?;
     std::io::copy(&mut from_server, &mut client)?;
-    client.flush()?;
-    record(status);
-    Ok(())
+    client.flush()
 }
 
 /// The lines of a message head, without their line ends; empty at EOF.
