@@ -131,6 +131,7 @@ pub trait ImageService: Send + Sync + 'static {
     }
 }
 
+// ANCHOR: list_stop_logs_options
 /// `GET /containers/json` options.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
@@ -170,7 +171,9 @@ pub struct LogsOptions {
     /// Only lines written before this time.
     pub until: Option<SystemTime>,
 }
+// ANCHOR_END: list_stop_logs_options
 
+// ANCHOR: attach_options
 /// `POST /containers/{id}/attach` options.
 #[derive(Debug, Clone, Default)]
 pub struct AttachOptions {
@@ -212,7 +215,9 @@ impl AttachOptions {
         }
     }
 }
+// ANCHOR_END: attach_options
 
+// ANCHOR: output_streams
 /// Bytes a container wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
@@ -259,6 +264,7 @@ pub struct LogStream {
     /// stops).
     pub entries: mpsc::Receiver<LogEntry>,
 }
+// ANCHOR_END: output_streams
 
 // ANCHOR: container_service
 /// Containers: the runtime of chapter 03, with names, policies and events.
@@ -300,6 +306,7 @@ pub trait ContainerService: Send + Sync + 'static {
         Default::default()
     }
     // ANCHOR_END: container_service
+    // ANCHOR: container_service_rest
     /// `POST /containers/prune?filters=`: removes every container that is
     /// not running (created or exited), within the `until` and `label`
     /// filters.
@@ -339,6 +346,8 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot rename containers".to_string(),
         ))
     }
+    // ANCHOR_END: container_service_rest
+    // ANCHOR: container_service_more
     /// `POST /containers/{id}/update`: new limits and restart policy.
     fn update(
         &self,
@@ -383,6 +392,7 @@ pub trait ContainerService: Send + Sync + 'static {
     /// `POST /exec/{id}/resize?h=&w=`.
     fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> ApiResult<()>;
 }
+// ANCHOR_END: container_service_more
 
 /// What `/info` and `/version` report of the machine the daemon runs on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

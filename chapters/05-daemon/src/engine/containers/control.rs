@@ -64,6 +64,7 @@ pub(super) fn stop(
 }
 // ANCHOR_END: stop
 
+// ANCHOR: restart
 /// `POST /containers/{id}/restart`: a stop, once its exit is seen and its
 /// shim gone, then a start.
 pub(super) fn restart(
@@ -93,7 +94,9 @@ pub(super) fn restart(
     service.inner.publish("restart", &entry, &[]);
     Ok(())
 }
+// ANCHOR_END: restart
 
+// ANCHOR: kill
 /// `POST /containers/{id}/kill`, SIGKILL unless `signal` names another.
 pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) -> ApiResult<()> {
     let entry = service.entry(id)?;
@@ -123,6 +126,7 @@ pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) 
     }
     Ok(())
 }
+// ANCHOR_END: kill
 
 /// `POST /containers/{id}/pause`.
 pub(super) fn pause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
@@ -184,6 +188,7 @@ pub(super) fn remove(
 }
 // ANCHOR_END: remove
 
+// ANCHOR: prune
 /// `POST /containers/prune`: removes the stopped containers that
 /// `filters` select.
 pub(super) fn prune(
@@ -226,6 +231,7 @@ pub(super) fn prune(
     );
     Ok(response)
 }
+// ANCHOR_END: prune
 
 /// `POST /containers/{id}/rename`.
 pub(super) fn rename(service: &RuntimeContainers, id: &str, name: &str) -> ApiResult<()> {
@@ -269,6 +275,7 @@ pub(super) fn update(
     Ok(Default::default())
 }
 
+// ANCHOR: exec_create
 /// `POST /containers/{id}/exec`: an exec instance, for a running
 /// container only.
 pub(super) fn exec_create(
@@ -297,3 +304,4 @@ pub(super) fn exec_create(
         .publish("exec_create", &entry, &[("execID", exec_id.clone())]);
     Ok(exec_id)
 }
+// ANCHOR_END: exec_create
