@@ -238,6 +238,7 @@ fn unreadable_container_directories_and_image_index_do_not_stop_the_daemon() {
     let truncated = create("truncated");
     let empty_state = create("emptystate");
     let half_removed = create("halfremoved");
+    // ANCHOR: quarantine_setup
     let (dir, leaks) = daemon.kill9();
     let root = dir.join("root");
     let cdir = |id: &str| root.join("containers").join(id);
@@ -251,6 +252,8 @@ fn unreadable_container_directories_and_image_index_do_not_stop_the_daemon() {
     std::fs::write(root.join("images/repositories.json"), b"{\"images\": {").unwrap();
 
     let mut daemon = Daemon::start_in(&dir);
+    // ANCHOR_END: quarantine_setup
+    // ANCHOR: quarantine_checks
     daemon.adopt_leak_check(leaks);
     let listed = daemon.ok(&["ps", "-a", "-q", "--no-trunc"]);
     assert_eq!(listed.trim(), good, "log:\n{}", daemon.log());
@@ -272,6 +275,7 @@ fn unreadable_container_directories_and_image_index_do_not_stop_the_daemon() {
         quarantined.iter().any(|q| q.starts_with("image-index-")),
         "{quarantined:?}"
     );
+    // ANCHOR_END: quarantine_checks
     // Reported: in info's warnings, as events, and on the log.
     let warnings = daemon.client.info().unwrap().warnings.join("\n");
     for id in [&truncated, &empty_state] {

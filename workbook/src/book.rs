@@ -5,7 +5,8 @@
 //! is an mdBook preprocessor that runs after mdBook's `links` preprocessor (the one that
 //! expands the includes): in every fenced code block of every page it finds the exercise
 //! regions (`// exercise N.M name: …` … `// end exercise`) with the same parser `start` uses,
-//! replaces each body with the same `todo!()` `start` writes ([`Exercise::todo_body`]), and puts
+//! turns each into what `start` writes ([`exercise::start_blocks`]: the header, the `SAFETY:`
+//! obligations and a `todo!()`; the hints are left to `cargo workbook hint`), and puts
 //! the reference body after the listing, inside a `<details>` reveal that mdBook's highlighter
 //! still colours. There is one copy of the rule: what the book shows is what `start` makes.
 //!
@@ -173,9 +174,8 @@ pub fn render_page(markdown: &str, page: &str) -> Result<String> {
             bail!("{listing}: the code block is never closed");
         }
         out.extend(lines[next..=fence.open].iter().map(|l| l.to_string()));
-        let replacements: Vec<(&Exercise, String)> =
-            exercises.iter().map(|e| (e, e.todo_body())).collect();
-        let learner = exercise::replace_bodies(&block, &replacements);
+        let started: Vec<&Exercise> = exercises.iter().collect();
+        let learner = exercise::start_blocks(&block, &started);
         out.extend(
             learner
                 .strip_suffix('\n')
@@ -427,8 +427,9 @@ fn untouched() {}
     #[test]
     fn a_listing_shows_the_todo_and_hides_the_reference_behind_a_reveal() {
         let out = render_page(PAGE, "01-namespaces.md").unwrap();
+        // As `start` leaves it: the hints are `cargo workbook hint`'s, one at a time.
+        assert!(!out.contains("the UTS namespace holds two names"), "{out}");
         let learner = "    // exercise 1.6 set-hostname: give the new UTS namespace its own hostname.\n    \
-                       // hint: the UTS namespace holds two names.\n    \
                        todo!(\"exercise 1.6 set-hostname: give the new UTS namespace its own hostname.\")\n    \
                        // end exercise\n}\n```\n";
         assert!(out.contains(learner), "{out}");

@@ -18,6 +18,11 @@
 //!
 //! The parser works on lines but remembers byte offsets, so a replacement touches nothing but
 //! the body: the rest of the file (CRLF line endings included) stays byte-for-byte the same.
+//!
+//! `start` goes one step further ([`start_blocks`]): it removes the `// hint:` lines too, so
+//! the learner's file keeps only the header and the `todo!()`. Hints are graduated — the
+//! concept first, the code's shape last — and a learner who sees all of them at once reads the
+//! answer before trying. `cargo workbook hint` reads them from the reference commit instead.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -79,6 +84,11 @@ pub struct Exercise {
     pub body: String,
     /// The line ending of the header line: `\n` or `\r\n`.
     pub line_ending: &'static str,
+    /// The hint lines exactly as they are in the file (empty after `start`).
+    hint_lines: String,
+    /// Byte offset of the line after the header: where the hints (if any) and then the body
+    /// start.
+    hints_start: usize,
     /// Byte range of the body in the file.
     body_start: usize,
     body_end: usize,
@@ -195,6 +205,31 @@ pub fn replace_bodies(text: &str, replacements: &[(&Exercise, String)]) -> Strin
     out
 }
 
+/// Returns `text` as `start` leaves it: each of `exercises` (parsed from this very `text`) keeps
+/// its header and end marker, its hints are gone and its body is [`Exercise::todo_body`].
+pub fn start_blocks(text: &str, exercises: &[&Exercise]) -> String {
+    let mut sorted: Vec<&&Exercise> = exercises.iter().collect();
+    sorted.sort_by_key(|e| std::cmp::Reverse(e.hints_start));
+    let mut out = text.to_string();
+    for exercise in sorted {
+        out.replace_range(
+            exercise.hints_start..exercise.body_end,
+            &exercise.todo_body(),
+        );
+    }
+    out
+}
+
+/// Returns `text` with `exercise` (parsed from this very `text`) made the `reference` again:
+/// the reference's hint lines and body, byte for byte, after the header. `solution` uses it, so a
+/// whole chapter put back is the recorded commit's file again.
+pub fn restore_block(text: &str, exercise: &Exercise, reference: &Exercise) -> String {
+    let mut out = text.to_string();
+    let block = format!("{}{}", reference.hint_lines, reference.body);
+    out.replace_range(exercise.hints_start..exercise.body_end, &block);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +335,43 @@ impl Init {
             ],
         );
         assert_eq!(restored, TWO);
+    }
+
+    #[test]
+    fn start_blocks_drops_the_hints_and_keeps_header_safety_and_end() {
+        let text = "fn f() -> u8 {\n    // exercise 1.2 fork: fork.\n    // hint: the idea\n    // hint: the call\n    // SAFETY: single-threaded.\n    let r = unsafe { fork() };\n    r\n    // end exercise\n}\n";
+        let found = parse_ok(text);
+        let started = start_blocks(text, &[&found[0]]);
+        assert_eq!(
+            started,
+            "fn f() -> u8 {\n    // exercise 1.2 fork: fork.\n    // SAFETY: single-threaded.\n    todo!(\"exercise 1.2 fork: fork.\")\n    // end exercise\n}\n"
+        );
+        assert!(!started.contains("hint"), "{started}");
+        let again = parse_ok(&started);
+        assert!(again[0].is_todo());
+        assert!(again[0].hints.is_empty());
+        assert_eq!(again[0].body_line(), 3);
+        // The solution puts hints and body back byte for byte.
+        assert_eq!(restore_block(&started, &again[0], &found[0]), text);
+    }
+
+    #[test]
+    fn start_blocks_handles_several_exercises_and_crlf() {
+        let found = parse_ok(TWO);
+        let started = start_blocks(TWO, &[&found[0], &found[1]]);
+        assert!(!started.contains("// hint:"), "{started}");
+        let again = parse_ok(&started);
+        assert_eq!(again.len(), 2);
+        assert!(again.iter().all(Exercise::is_todo));
+        let crlf = TWO.replace('\n', "\r\n");
+        let found = parse_ok(&crlf);
+        let started = start_blocks(&crlf, &[&found[1]]);
+        assert!(
+            !started.replace("\r\n", "").contains('\n'),
+            "CRLF kept: {started:?}"
+        );
+        assert_eq!(parse_ok(&started)[1].hints.len(), 0);
+        assert_eq!(parse_ok(&started)[0].hints, found[0].hints);
     }
 
     #[test]

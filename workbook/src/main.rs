@@ -70,7 +70,8 @@ enum Command {
     /// Turn chapter N into exercises: each exercise body becomes todo!().
     #[command(
         long_about = "Turn chapter N into exercises: each exercise body in chapters/NN-*/src becomes \
-            todo!(\"exercise N.M name: task\"), keeping the header and hints.\n\n\
+            todo!(\"exercise N.M name: task\"), keeping the header; the hints leave the file \
+            (`cargo workbook hint` gives them one at a time, from the recorded commit).\n\n\
             Refuses while the git tree has uncommitted changes, and records the current commit in \
             .workbook/state.json as the chapter's reference, so `solution` and `diff` can always \
             find the original code."

@@ -108,6 +108,18 @@ impl<'a> References<'a> {
         Ok(reference.clone())
     }
 
+    /// The hints of `exercise`, least specific first. `start` removes them from the learner's
+    /// file, so they come from the reference commit; a file that still has its own (a chapter not
+    /// started, or started by an older workbook) gives those. No readable reference: none.
+    pub fn hints(&mut self, chapter: &Chapter, exercise: &Exercise) -> Vec<String> {
+        if !exercise.hints.is_empty() {
+            return exercise.hints.clone();
+        }
+        self.reference(chapter, exercise)
+            .map(|reference| reference.hints)
+            .unwrap_or_default()
+    }
+
     /// Reference, todo or learner-modified. Without a readable reference a written body counts
     /// as the reference.
     pub fn status(&mut self, chapter: &Chapter, exercise: &Exercise) -> Status {

@@ -1,3 +1,4 @@
+// ANCHOR: channel_doc
 //! The two pipes between the engine and its init helper.
 //!
 //! * The **spec pipe** carries the [`crate::ProcessSpec`] as one line of
@@ -25,6 +26,8 @@ use crate::error::SetupError;
 /// Environment variable naming the helper's pipes: `SPEC_FD,STATUS_FD`.
 pub const PIPES_ENV: &str = "_MINIDOCK_INIT_PIPES";
 
+// ANCHOR_END: channel_doc
+// ANCHOR: channel_report
 /// What the helper tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Report {
@@ -67,7 +70,9 @@ pub fn close_status_fd() {
         nix::unistd::close(fd).ok();
     }
 }
+// ANCHOR_END: channel_report
 
+// ANCHOR: channel_read
 /// Sends one report to the engine. Returns false when there is no status
 /// pipe (the helper was started by hand) or the write failed.
 pub fn report(r: &Report) -> bool {
@@ -104,6 +109,7 @@ pub fn read_reports(
     }
     Ok(())
 }
+// ANCHOR_END: channel_read
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,7 @@ fn display(p: &Path) -> Option<String> {
     Some(p.display().to_string())
 }
 
+// ANCHOR: mount_dev_tmpfs
 /// Mounts the container's `/dev` under `rootfs`: a tmpfs (`nosuid`,
 /// `nodev`, mode 755) holding [`DEVICES`], `pts`, `ptmx`, `shm`, `mqueue`
 /// and the `fd`/`stdin`/`stdout`/`stderr` symlinks. `nodev` on the tmpfs
@@ -56,6 +57,8 @@ pub fn mount_dev(
 
     create_device_nodes(&dev)?;
 
+    // ANCHOR_END: mount_dev_tmpfs
+    // ANCHOR: mount_dev_pts
     // A private devpts instance: the container's terminals are numbered
     // from 0 and it cannot see the host's. `ptmx` opens new ones. The tty
     // group (gid 5) only exists when host gids are not remapped.
@@ -76,6 +79,8 @@ pub fn mount_dev(
     .map_err(|e| SetupError::sys("mount devpts", display(&pts), e))?;
     make_symlink("pts/ptmx", &dev.join("ptmx"))?;
 
+    // ANCHOR_END: mount_dev_pts
+    // ANCHOR: mount_dev_shm
     // POSIX shared memory lives in /dev/shm, message queues in /dev/mqueue
     // (which shows the queues of the container's IPC namespace).
     let shm = dev.join("shm");
@@ -124,6 +129,7 @@ pub fn mount_dev(
     }
     Ok(())
 }
+// ANCHOR_END: mount_dev_shm
 
 // ANCHOR: nodes
 /// Creates each of [`DEVICES`] in `dev` by bind-mounting the host's node

@@ -1,3 +1,4 @@
+// ANCHOR: failpoint_doc
 //! Fail points: a way for tests to stop or slow the engine at an exact step.
 //!
 //! A promise like "an engine killed in the middle of `create` leaves no
@@ -45,6 +46,8 @@ fn parse(value: &str) -> Option<(String, Action)> {
     let ms: u64 = ms.parse().ok()?;
     Some((name.to_string(), Action::Delay(Duration::from_millis(ms))))
 }
+// ANCHOR_END: failpoint_doc
+// ANCHOR: failpoint_hit
 
 /// Aborts (or waits) when `point` is the one named by [`ENV`].
 pub fn hit(point: &str) {
@@ -59,6 +62,7 @@ pub fn hit(point: &str) {
         _ => {}
     }
 }
+// ANCHOR_END: failpoint_hit
 
 #[cfg(test)]
 mod tests {

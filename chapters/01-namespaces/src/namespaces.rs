@@ -14,6 +14,7 @@ use nix::sched::CloneFlags;
 use crate::error::SetupError;
 use crate::spec::Namespaces;
 
+// ANCHOR: clone_flags
 /// The `CLONE_NEW*` flags for a namespace set. The mount namespace is
 /// always included: everything that follows mounts file systems and calls
 /// `pivot_root`, which must never happen in the host's mount namespace.
@@ -32,6 +33,7 @@ pub fn clone_flags(ns: &Namespaces) -> CloneFlags {
     }
     flags
 }
+// ANCHOR_END: clone_flags
 
 // ANCHOR: unshare
 /// Moves this process into new namespaces.
@@ -53,6 +55,7 @@ pub fn unshare_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
     // end exercise
 }
 // ANCHOR_END: unshare
+// ANCHOR: verify_unshared
 
 /// The identity (inode number of `/proc/self/ns/NAME`) of each namespace
 /// this process is in, for the kinds [`verify_unshared`] checks.
@@ -97,7 +100,9 @@ pub fn verify_unshared(before: &NamespaceIds, ns: &Namespaces) -> Result<(), Set
     }
     Ok(())
 }
+// ANCHOR_END: verify_unshared
 
+// ANCHOR: join_namespaces
 /// Joins the namespaces the spec names files of: the network namespace
 /// pinned at `ns.net_path`, where the container then finds the interfaces
 /// the engine put there (a veth to a bridge, chapter 06) instead of a lone
@@ -116,6 +121,7 @@ pub fn join_namespaces(ns: &Namespaces) -> Result<(), SetupError> {
     }
     Ok(())
 }
+// ANCHOR_END: join_namespaces
 
 // ANCHOR: hostname
 /// Gives the new UTS namespace its own hostname. The host's is untouched:

@@ -166,6 +166,7 @@ pub fn apply(target: &Path, mode: Propagation) -> Result<(), SetupError> {
 }
 // ANCHOR_END: root
 
+// ANCHOR: mountinfo
 /// One line of `/proc/self/mountinfo`: where a mount sits and how it
 /// propagates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +195,9 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
         })
         .collect()
 }
+// ANCHOR_END: mountinfo
 
+// ANCHOR: mount_of
 fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -229,6 +232,7 @@ pub fn mount_of<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInf
         .max_by_key(|(i, m)| (m.mount_point.components().count(), *i))
         .map(|(_, m)| m)
 }
+// ANCHOR_END: mount_of
 
 // ANCHOR: check
 /// Docker's check of a linked bind: its source must sit on a mount that

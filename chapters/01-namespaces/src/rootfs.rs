@@ -185,6 +185,7 @@ pub fn mount_proc(rootfs: &Path) -> Result<(), SetupError> {
 }
 // ANCHOR_END: proc
 
+// ANCHOR: mount_sys
 /// Mounts `sysfs` on `/sys`, read-only unless told. sysfs shows the network
 /// devices of the mounter's network namespace, so in a new one only `lo`
 /// appears.
@@ -205,6 +206,8 @@ pub fn mount_sys(rootfs: &Path, read_only: bool) -> Result<(), SetupError> {
     .map_err(|e| SetupError::sys("mount sysfs", display(&target), e))
 }
 
+// ANCHOR_END: mount_sys
+// ANCHOR: bind_mount
 /// A host file or directory made visible inside the container
 /// (`docker run -v /host:/ctr[:ro]`), with the propagation it asked for.
 pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
@@ -228,7 +231,9 @@ pub fn bind_mount(rootfs: &Path, m: &BindMount) -> Result<(), SetupError> {
     remount_adding(&target, flags, "remount bind mount")?;
     propagation::apply(&target, m.propagation)
 }
+// ANCHOR_END: bind_mount
 
+// ANCHOR: mount_volumes
 /// The bind mounts and tmpfs mounts of `spec`, shallow destinations first:
 /// `/data` must be mounted before `/data/cache`, or the second would be
 /// hidden under the first, whatever kind each one is.
@@ -258,6 +263,7 @@ pub fn mount_volumes(rootfs: &Path, spec: &ProcessSpec) -> Result<(), SetupError
     Ok(())
 }
 
+// ANCHOR_END: mount_volumes
 // ANCHOR: tmpfs
 /// A fresh tmpfs at `t.destination` (`docker run --tmpfs /run:size=64m`).
 /// Its pages live in memory and count against the container's memory
@@ -276,6 +282,7 @@ pub fn mount_tmpfs(rootfs: &Path, t: &TmpfsMount) -> Result<(), SetupError> {
         .map_err(|e| SetupError::sys("mount tmpfs", display(&target), e))
 }
 // ANCHOR_END: tmpfs
+// ANCHOR: remount
 
 /// Makes an existing bind mount read-only. A bind mount cannot be made
 /// read-only in the same `mount` call that creates it: the kernel ignores
@@ -310,6 +317,7 @@ fn remount_adding(target: &Path, add: MsFlags, step: &'static str) -> Result<(),
         .map_err(|e| SetupError::sys(step, display(target), e))
 }
 
+// ANCHOR_END: remount
 // ANCHOR: pivot_root
 /// Makes `rootfs` the root of this mount namespace and detaches the old one.
 ///

@@ -27,6 +27,7 @@ use libc::{sock_filter, sock_fprog};
 
 use crate::error::SetupError;
 
+// ANCHOR: seccomp_data
 /// `struct seccomp_data` offsets: `int nr; __u32 arch; __u64
 /// instruction_pointer; __u64 args[6];`.
 const NR: u32 = 0;
@@ -45,6 +46,7 @@ const NATIVE_ARCH: u32 = 0xC000_00B7;
 
 /// x32 calls are x86_64 calls with this bit set in their number.
 const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+// ANCHOR_END: seccomp_data
 
 /// Every `CLONE_NEW*` flag: a new namespace of any kind.
 // Used by exercise 1.10 alone: after `start`, a building block for yours.
@@ -111,6 +113,7 @@ const DENIED_X86_64: &[(&str, libc::c_long)] = &[
 #[cfg(not(target_arch = "x86_64"))]
 const DENIED_X86_64: &[(&str, libc::c_long)] = &[];
 
+// ANCHOR: bpf_helpers
 const fn stmt(code: u32, k: u32) -> sock_filter {
     sock_filter {
         code: code as u16,
@@ -144,6 +147,7 @@ const ALLOW: u32 = libc::SECCOMP_RET_ALLOW;
 const fn fail(errno: i32) -> u32 {
     libc::SECCOMP_RET_ERRNO | (errno as u32 & libc::SECCOMP_RET_DATA)
 }
+// ANCHOR_END: bpf_helpers
 
 // ANCHOR: program
 /// The filter, instruction by instruction. Each check is "if it is this,

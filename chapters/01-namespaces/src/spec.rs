@@ -97,6 +97,7 @@ pub struct Namespaces {
     pub user: Option<UserNamespace>,
 }
 
+// ANCHOR: namespaces_spec
 impl Default for Namespaces {
     /// Docker's default: UTS, PID, IPC, network (and mount), no user namespace.
     fn default() -> Self {
@@ -143,7 +144,9 @@ impl Namespaces {
         asked && joined.is_none()
     }
 }
+// ANCHOR_END: namespaces_spec
 
+// ANCHOR: user_namespace
 /// A user namespace and how its ids map onto the host's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserNamespace {
@@ -166,6 +169,7 @@ impl UserNamespace {
         }
     }
 }
+// ANCHOR_END: user_namespace
 
 /// One line of `/proc/PID/uid_map`: `container host size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +179,7 @@ pub struct IdMap {
     pub size: u32,
 }
 
+// ANCHOR: mount_specs
 /// A host directory or file made visible inside the container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BindMount {
@@ -227,7 +232,9 @@ pub enum Stdio {
     /// An open file (a log file, one end of a socket pair, …).
     File(File),
 }
+// ANCHOR_END: mount_specs
 
+// ANCHOR: process_spec
 /// Everything needed to start one container process.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ProcessSpec {
@@ -287,8 +294,10 @@ pub struct ProcessSpec {
     #[serde(skip)]
     pub stderr: Stdio,
 }
+// ANCHOR_END: process_spec
 
 impl ProcessSpec {
+    // ANCHOR: process_spec_new
     /// A spec with Docker's defaults: all namespaces but the user one, root,
     /// `/` as working directory, the default `PATH`, the 14 capabilities,
     /// the masked and read-only paths, stdio inherited.
@@ -325,6 +334,7 @@ impl ProcessSpec {
             stderr: Stdio::Inherit,
         }
     }
+    // ANCHOR_END: process_spec_new
 
     /// Adds `KEY=value` to the environment, replacing an earlier `KEY`.
     pub fn env(mut self, key: &str, value: &str) -> Self {

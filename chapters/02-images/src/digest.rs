@@ -80,6 +80,7 @@ fn validate_hex(hex: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+// ANCHOR: digest_parse
 impl FromStr for Digest {
     type Err = Error;
 
@@ -108,6 +109,7 @@ impl FromStr for Digest {
         })
     }
 }
+// ANCHOR_END: digest_parse
 
 impl TryFrom<&oci_spec::image::Digest> for Digest {
     type Error = Error;
@@ -140,6 +142,7 @@ impl<'de> serde::Deserialize<'de> for Digest {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+// ANCHOR: hasher
 
 /// A running SHA-256 over a stream, counting its bytes as it goes.
 #[derive(Clone, Default)]
@@ -187,6 +190,8 @@ impl Write for Hasher {
         Ok(())
     }
 }
+// ANCHOR_END: hasher
+// ANCHOR: hashing_reader
 
 /// A reader that hashes what passes through it, and refuses to pass more
 /// than `limit` bytes (so a small compressed layer cannot inflate into an
@@ -215,6 +220,8 @@ impl<R: Read> HashingReader<R> {
         Ok((self.hasher.finish(), len))
     }
 }
+// ANCHOR_END: hashing_reader
+// ANCHOR: hashing_read
 
 /// The error a [`HashingReader`] gives past its limit; recognised with
 /// [`is_limit_error`].
@@ -235,6 +242,7 @@ impl<R: Read> Read for HashingReader<R> {
         Ok(n)
     }
 }
+// ANCHOR_END: hashing_read
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,4 @@
+// ANCHOR: store_failpoints
 //! Fail points of the image store, for crash tests (the mechanism is
 //! chapter 01's: `MINIDOCK_FAILPOINT=<point>` makes the process abort
 //! there, as abruptly as `kill -9`).
@@ -16,3 +17,4 @@
 //!   one (`index.json.tmp`), which still holds.
 
 pub use minidock_namespaces::failpoint::{hit, ENV};
+// ANCHOR_END: store_failpoints

@@ -46,6 +46,7 @@ pub struct Reference {
 }
 
 impl Reference {
+    // ANCHOR: reference_parse
     /// Parses and normalises `input` the way `docker pull` does: a missing
     /// registry becomes `docker.io`, a one-word Hub name gets `library/`,
     /// and a reference with neither tag nor digest gets the tag `latest`.
@@ -74,6 +75,8 @@ impl Reference {
             }
             None => (input, None),
         };
+        // ANCHOR_END: reference_parse
+        // ANCHOR: reference_normalise
 
         // The tag is after the last ':' that comes after the last '/'
         // (a ':' before a '/' is a registry port).
@@ -113,6 +116,7 @@ impl Reference {
             digest,
         })
     }
+    // ANCHOR_END: reference_normalise
 
     /// A reference to `name` (parsed and normalised) with another tag.
     pub fn with_tag(&self, tag: &str) -> Result<Reference> {
@@ -245,6 +249,7 @@ fn validate_tag(tag: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+// ANCHOR: validate_domain
 fn validate_domain(domain: &str) -> std::result::Result<(), String> {
     let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
         let (v6, after) = rest
@@ -286,7 +291,9 @@ fn validate_domain(domain: &str) -> std::result::Result<(), String> {
     }
     Ok(())
 }
+// ANCHOR_END: validate_domain
 
+// ANCHOR: validate_path
 fn validate_path(path: &str) -> std::result::Result<(), String> {
     for component in path.split('/') {
         validate_path_component(component)
@@ -332,6 +339,7 @@ fn validate_path_component(c: &str) -> std::result::Result<(), String> {
         }
     }
 }
+// ANCHOR_END: validate_path
 
 impl FromStr for Reference {
     type Err = Error;

@@ -77,6 +77,7 @@ impl Rootfs {
         Rootfs::mount_layers(&layers, container_dir, MountMethod::Auto)
     }
 
+    // ANCHOR: mount_layers
     /// Mounts an overlay of `layers` (bottom layer first) with its upper,
     /// work and merged directories in `container_dir`. If the merged
     /// directory is already an overlay mount (say, after a daemon restart),
@@ -123,6 +124,7 @@ impl Rootfs {
         }
         Ok(rootfs)
     }
+    // ANCHOR_END: mount_layers
 
     /// The merged directory: the container's `/`.
     pub fn path(&self) -> &Path {
@@ -145,6 +147,7 @@ impl Rootfs {
     }
 }
 
+// ANCHOR: unmount_rootfs
 /// Unmounts the overlay of a container directory, if it is mounted (so it
 /// can be called for cleanup after a crash or restart without knowing).
 /// Only an overlay mount on `CONTAINER_DIR/merged` is ever unmounted.
@@ -180,6 +183,7 @@ pub fn unmount_rootfs(container_dir: &Path) -> Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: unmount_rootfs
 
 /// Whether `path` is the mount point of an overlay, by `/proc/self/mountinfo`.
 fn is_overlay_mount(path: &Path) -> Result<bool> {
@@ -234,6 +238,7 @@ const FSMOUNT_CLOEXEC: libc::c_uint = 1;
 #[allow(dead_code)] // used by exercise 2.6 alone
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
 
+// ANCHOR: fs_context_open
 /// A file-system context of the new mount API.
 struct FsContext {
     fd: OwnedFd,
@@ -270,7 +275,9 @@ impl FsContext {
         }
         Ok(())
     }
+    // ANCHOR_END: fs_context_open
 
+    // ANCHOR: fs_context_create
     /// Creates the superblock and returns a detached mount of it.
     #[allow(dead_code)] // used by exercise 2.6 alone: after `start`, a building block for yours
     fn create_and_mount(&self) -> io::Result<OwnedFd> {
@@ -298,6 +305,8 @@ impl FsContext {
         Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
     }
 
+    // ANCHOR_END: fs_context_create
+    // ANCHOR: fs_context_explain
     /// The kernel explains a failed fsconfig in a message log readable from
     /// the context fd; add it to the error.
     fn explain(&self, e: io::Error) -> io::Error {
@@ -318,6 +327,7 @@ impl FsContext {
             io::Error::new(e.kind(), format!("{e} ({})", messages.join("; ")))
         }
     }
+    // ANCHOR_END: fs_context_explain
 }
 
 /// Whether the kernel takes overlay lower directories one by one with

@@ -88,6 +88,7 @@ fn shown(parent: &str, name: &CStr) -> String {
     format!("{parent}/{}", name.to_string_lossy())
 }
 
+// ANCHOR: remove_tree
 /// Removes `name` in `dir` and everything below it, never following a
 /// symlink.
 pub(crate) fn remove_tree(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
@@ -106,8 +107,10 @@ pub(crate) fn remove_tree(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
     nix::unistd::unlinkat(Some(dir.as_raw_fd()), name, UnlinkatFlags::RemoveDir)?;
     Ok(())
 }
+// ANCHOR_END: remove_tree
 
 // ANCHOR: staging
+// ANCHOR: staging_create
 impl Staging {
     /// Makes a fresh, private (0700) staging directory inside `target`.
     pub fn create(target: BorrowedFd<'_>) -> io::Result<Staging> {
@@ -132,7 +135,9 @@ impl Staging {
         };
         Ok(staging)
     }
+    // ANCHOR_END: staging_create
 
+    // ANCHOR: staging_commit
     /// The staging directory, to extract into.
     pub fn dir(&self) -> io::Result<OwnedFd> {
         self.dir.try_clone()
@@ -153,8 +158,10 @@ impl Staging {
         self.done = true;
         Ok(())
     }
+    // ANCHOR_END: staging_commit
 }
 
+// ANCHOR: staging_check
 /// Refuses a directory over a non-directory and the reverse, anywhere in
 /// the staged tree.
 fn check(staged: BorrowedFd<'_>, target: BorrowedFd<'_>, shown_target: &str) -> Result<(), String> {
@@ -189,7 +196,9 @@ fn check(staged: BorrowedFd<'_>, target: BorrowedFd<'_>, shown_target: &str) -> 
     }
     Ok(())
 }
+// ANCHOR_END: staging_check
 
+// ANCHOR: staging_merge
 /// Renames each staged entry into `target`, merging into directories that
 /// exist on both sides.
 fn merge(staged: BorrowedFd<'_>, target: BorrowedFd<'_>, shown_target: &str) -> Result<(), String> {
@@ -223,6 +232,7 @@ fn merge(staged: BorrowedFd<'_>, target: BorrowedFd<'_>, shown_target: &str) -> 
     }
     Ok(())
 }
+// ANCHOR_END: staging_merge
 // ANCHOR_END: staging
 
 /// Gives directory `to` the mode, owner and times of `from`, as extracting
@@ -246,6 +256,7 @@ fn take_metadata(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     Ok(())
 }
 
+// ANCHOR: staging_drop
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.done {
@@ -260,3 +271,4 @@ impl Drop for Staging {
         }
     }
 }
+// ANCHOR_END: staging_drop

@@ -15,6 +15,7 @@ use minidock_testkit::{
     assert_same_tree, busybox_image, require_root, tree_snapshot, Compression, Entry, LayerSpec,
 };
 
+// ANCHOR: crash_points
 /// Every point a load passes, in order.
 const POINTS: &[&str] = &[
     "blob-before-commit",
@@ -23,6 +24,7 @@ const POINTS: &[&str] = &[
     "layer-after-rename",
     "index-before-rename",
 ];
+// ANCHOR_END: crash_points
 
 /// The `unpack` example, which `cargo test` builds next to the tests.
 fn unpack() -> PathBuf {
@@ -64,6 +66,7 @@ fn a_load_killed_at_each_write_step_leaves_the_store_as_it_was() {
     spec.write_docker_save(&saved, "crash:test");
     let before = tree_snapshot(&root);
 
+    // ANCHOR: crash_loop
     for archive in [&layout.dir, &saved] {
         for point in POINTS {
             let out = Command::new(unpack())
@@ -92,6 +95,7 @@ fn a_load_killed_at_each_write_step_leaves_the_store_as_it_was() {
             );
         }
     }
+    // ANCHOR_END: crash_loop
 
     // And the load, tried again, works.
     let store = Store::open(&root).unwrap();

@@ -1,3 +1,4 @@
+// ANCHOR: attach_protocol
 //! The attach protocol between a shim and its clients.
 //!
 //! A client connects to the shim's unix socket
@@ -20,6 +21,8 @@ use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+// ANCHOR_END: attach_protocol
+// ANCHOR: attach_frame
 /// One message of the attach protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
@@ -61,7 +64,9 @@ impl Frame {
         out
     }
 }
+// ANCHOR_END: attach_frame
 
+// ANCHOR: attach_read
 /// Writes one frame.
 pub fn write_frame(w: &mut impl Write, frame: &Frame) -> io::Result<()> {
     w.write_all(&frame.encode())?;
@@ -110,7 +115,9 @@ pub fn read_frame(r: &mut impl Read) -> io::Result<Option<Frame>> {
         }
     }))
 }
+// ANCHOR_END: attach_read
 
+// ANCHOR: attach_collect
 /// Connects to a shim's attach socket.
 pub fn connect(socket: &Path) -> io::Result<UnixStream> {
     UnixStream::connect(socket)
@@ -141,6 +148,7 @@ pub fn collect(stream: &mut impl Read) -> io::Result<Collected> {
     }
     Ok(out)
 }
+// ANCHOR_END: attach_collect
 
 #[cfg(test)]
 mod tests {

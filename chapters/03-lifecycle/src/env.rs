@@ -1,3 +1,4 @@
+// ANCHOR: env_rule
 //! A container's environment: `KEY=VALUE` entries, one per key.
 //!
 //! Docker keys an entry by what comes before its first `=` (an entry with
@@ -22,6 +23,7 @@ pub fn set(env: &mut Vec<String>, entry: &str) {
 pub fn has(env: &[String], k: &str) -> bool {
     env.iter().any(|e| key(e) == k)
 }
+// ANCHOR_END: env_rule
 
 #[cfg(test)]
 mod tests {

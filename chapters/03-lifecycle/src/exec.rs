@@ -37,6 +37,7 @@ use crate::sealed_binary::SealedBinary;
 /// The hidden first argument of the exec helper role.
 pub const EXEC_ARG: &str = "__minidock_exec";
 
+// ANCHOR: exec_spec
 /// What the exec helper needs, passed to it as one JSON argument.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecSpec {
@@ -62,6 +63,7 @@ pub struct ExecSpec {
     #[serde(default)]
     pub rlimits: Vec<minidock_namespaces::compat::rlimits::Rlimit>,
 }
+// ANCHOR_END: exec_spec
 
 /// The namespaces an exec joins, in the order they are joined (mount
 /// last: it changes the root directory).
@@ -131,6 +133,7 @@ impl ExecProcess {
     }
 }
 
+// ANCHOR: exec_spawn_pipes
 /// Starts the exec helper `helper` for `spec`. Without a TTY, stdout and
 /// stderr are piped and stdin is piped when `stdin` is set (else
 /// `/dev/null`). With a TTY the process opens a terminal on the
@@ -157,6 +160,8 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             .map_err(io_err("start exec helper", helper))?;
         return Ok(ExecProcess { child, pty: None });
     }
+    // ANCHOR_END: exec_spawn_pipes
+    // ANCHOR: exec_spawn_tty
     let (ours, theirs) =
         terminal::console_socketpair().map_err(io_err("create", "console socket"))?;
     let theirs_fd = theirs.as_raw_fd();
@@ -207,6 +212,7 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
         }
     }
 }
+// ANCHOR_END: exec_spawn_tty
 
 /// Environment variable naming the exec helper's end of the console
 /// socket, set only with a TTY.
@@ -223,6 +229,7 @@ fn console_socket() -> std::result::Result<Option<OwnedFd>, SetupError> {
     minidock_namespaces::terminal::adopt_console_socket(fd).map(Some)
 }
 
+// ANCHOR: exec_main
 /// Entry point of the exec helper role. Never returns.
 pub fn main() -> ! {
     let spec: ExecSpec = match std::env::args()
@@ -244,6 +251,7 @@ pub fn main() -> ! {
         }
     }
 }
+// ANCHOR_END: exec_main
 
 // ANCHOR: join
 fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {

@@ -1,3 +1,4 @@
+// ANCHOR: lifecycle_failpoints
 //! Fail points: a way for crash tests to kill the engine at an exact step.
 //!
 //! A promise like "an engine killed in the middle of `create` leaves no
@@ -29,3 +30,4 @@
 //!   [`crate::recover`]).
 
 pub use minidock_namespaces::failpoint::{hit, ENV};
+// ANCHOR_END: lifecycle_failpoints

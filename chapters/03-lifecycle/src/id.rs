@@ -12,6 +12,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+// ANCHOR: container_id
 
 /// A container id: 64 lowercase hex digits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -59,6 +60,7 @@ impl FromStr for ContainerId {
         }
     }
 }
+// ANCHOR_END: container_id
 
 impl TryFrom<String> for ContainerId {
     type Error = Error;
@@ -79,6 +81,7 @@ impl fmt::Display for ContainerId {
     }
 }
 
+// ANCHOR: validate_name
 /// Checks a container name against Docker's rule
 /// `[a-zA-Z0-9][a-zA-Z0-9_.-]+` (so at least two characters). A leading
 /// `/`, which Docker's API shows in front of names, is accepted and dropped.
@@ -115,6 +118,7 @@ pub fn random_name() -> String {
         NOUNS[rng.gen_range(0..NOUNS.len())]
     )
 }
+// ANCHOR_END: validate_name
 
 #[cfg(test)]
 mod tests {

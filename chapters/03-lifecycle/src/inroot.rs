@@ -1,3 +1,4 @@
+// ANCHOR: inroot_open
 //! Paths inside a container's root file system, resolved as the container
 //! would resolve them.
 //!
@@ -33,6 +34,8 @@ fn open_in_root(root: &File, rel: &Path, flags: OFlag) -> nix::Result<OwnedFd> {
     // SAFETY: openat2 just returned this descriptor and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+// ANCHOR_END: inroot_open
+// ANCHOR: read_in_root
 
 fn open_root(root: &Path) -> Result<File, Error> {
     File::open(root).map_err(|source| Error::Io {
@@ -77,7 +80,9 @@ pub fn read_in_root(root: &Path, rel: &str) -> Result<Option<String>, Error> {
         .map_err(|e| io_err("read", e))?;
     Ok(Some(text))
 }
+// ANCHOR_END: read_in_root
 
+// ANCHOR: mkdir_all_in_root
 /// Creates directory `path` (absolute, as the container sees it) and its
 /// missing parents inside `root`, mode 0755, like Docker does for a missing
 /// working directory. Existing components are followed inside the root.
@@ -129,6 +134,7 @@ pub fn mkdir_all_in_root(root: &Path, path: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+// ANCHOR_END: mkdir_all_in_root
 
 #[cfg(test)]
 mod tests {

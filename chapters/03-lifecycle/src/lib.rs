@@ -26,7 +26,7 @@
 //!   engine, owns the container's stdio and records its exit; [`attach`]
 //!   is how clients talk to it;
 //! - [`runtime`]: the operations — create, start, stop, kill, pause,
-//!   unpause, restart, rm, wait, logs, [`exec`], top, stats;
+//!   unpause, restart, rm, wait, logs and [`exec`], one module each;
 //! - [`reexec`]: one binary serving every helper role, run from a sealed
 //!   in-memory copy ([`sealed_binary`]) so a container cannot reach the
 //!   host's file;
@@ -36,7 +36,7 @@
 //!
 //! The compat part, [`compat`], holds Docker's process settings the lesson
 //! does not walk through (capabilities, shared namespaces, ulimits,
-//! sysctls, `--init`, …).
+//! sysctls, `--init`, …) and what `docker top` and `docker stats` show.
 
 pub mod atomic;
 pub mod attach;

@@ -1,78 +1,14 @@
-//! The limits beyond the lesson's four (`--memory-swap`,
-//! `--memory-reservation`, `--cpu-quota`/`--cpu-period`, `--cpuset-*`),
-//! Docker's rules for combining them, and `docker update`: new limits for a
-//! container that exists, written into its running cgroup at once and kept
-//! in its `config.json` for every later start.
+//! `docker update`: new limits for a container that exists, written into
+//! its running cgroup at once and kept in its `config.json` for every later
+//! start. The limits themselves, and Docker's rules for the ones that go
+//! together, are the host config's ([`crate::config::HostConfig`]).
 
 use crate::config::{HostConfig, RestartName, RestartPolicy};
 use crate::error::{Error, Result};
 use crate::id::ContainerId;
 use crate::runtime::Runtime;
 use crate::store::Container;
-
-/// The smallest memory limit or reservation Docker accepts.
-const MIN_MEMORY: u64 = 6 * 1024 * 1024;
-
-/// Docker's checks of the limits that go together, with its messages.
-pub fn validate(h: &HostConfig) -> Result<()> {
-    let bad = |m: &str| Err(Error::InvalidHostConfig(m.to_string()));
-    if h.memory_swap > 0 && h.memory == 0 {
-        return bad(
-            "You should always set the Memory limit when using Memoryswap limit, see usage",
-        );
-    }
-    if h.memory_swap > 0 && (h.memory_swap as u64) < h.memory {
-        return bad("Minimum memoryswap limit should be larger than memory limit, see usage");
-    }
-    if h.memory_reservation > 0 && h.memory_reservation < MIN_MEMORY {
-        return bad("Minimum memory reservation allowed is 6MB");
-    }
-    if h.memory > 0 && h.memory_reservation > h.memory {
-        return bad(
-            "Minimum memory limit can not be less than memory reservation limit, see usage",
-        );
-    }
-    if h.nano_cpus > 0 && h.cpu_quota > 0 {
-        return bad("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
-    }
-    if h.nano_cpus > 0 && h.cpu_period > 0 {
-        return bad("Conflicting options: Nano CPUs and CPU Period cannot both be set");
-    }
-    if h.cpu_period != 0 && !(1_000..=1_000_000).contains(&h.cpu_period) {
-        return bad(
-            "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1s (i.e. 1000000)",
-        );
-    }
-    if h.cpu_quota != 0 && h.cpu_quota < 1_000 {
-        return bad("CPU cfs quota can not be less than 1ms (i.e. 1000)");
-    }
-    for (flag, list) in [
-        ("--cpuset-cpus", &h.cpuset_cpus),
-        ("--cpuset-mems", &h.cpuset_mems),
-    ] {
-        check_list(flag, list)?;
-    }
-    Ok(())
-}
-
-/// A cpuset list as the kernel reads it: `0-3,6`, numbers and ranges.
-fn check_list(flag: &str, list: &str) -> Result<()> {
-    if list.is_empty() {
-        return Ok(());
-    }
-    let number = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let ok = list.split(',').all(|part| match part.split_once('-') {
-        Some((a, b)) => number(a) && number(b) && a.parse::<u32>().ok() <= b.parse::<u32>().ok(),
-        None => number(part),
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidHostConfig(format!(
-            "invalid value {list:?} for {flag}: use numbers and ranges, e.g. 0-2,4"
-        )))
-    }
-}
+// ANCHOR: limits_update
 
 /// What `docker update` changes; `None` (or 0 in the API) leaves a setting
 /// as it is.
@@ -112,6 +48,8 @@ impl LimitsUpdate {
             h.cpu_quota = 0;
             h.cpu_period = 0;
         }
+        // ANCHOR_END: limits_update
+        // ANCHOR: limits_merge
         if self.cpu_quota.is_some() || self.cpu_period.is_some() {
             if self.nano_cpus.is_some() {
                 return Err(Error::InvalidHostConfig(
@@ -147,6 +85,7 @@ impl LimitsUpdate {
         Ok(h)
     }
 }
+// ANCHOR_END: limits_merge
 
 // ANCHOR: update
 impl Runtime {

@@ -1,3 +1,4 @@
+// ANCHOR: log_tail_doc
 //! `docker logs --tail N` without reading the whole log: the file is read
 //! backwards from its end, one block at a time, until N wanted lines are
 //! found. Memory is one block and one line, however large the log.
@@ -11,6 +12,8 @@ const BLOCK: u64 = 64 * 1024;
 /// A line longer than this is not one the log writer wrote.
 const MAX_LINE: usize = 1 << 20;
 
+// ANCHOR_END: log_tail_doc
+// ANCHOR: log_tail_start
 /// The offset where the last `n` complete lines of `file` (those before
 /// `end`, a trailing incomplete line excluded) that `keep` accepts begin;
 /// 0 when there are fewer. `keep` gets each line without its newline.
@@ -67,6 +70,7 @@ pub fn start_of_last(
         pos = load_before(file, pos, &mut pending)?;
     }
 }
+// ANCHOR_END: log_tail_start
 
 /// Reads the block before `pos` in front of `pending`; returns its start.
 fn load_before(file: &File, pos: u64, pending: &mut Vec<u8>) -> io::Result<u64> {

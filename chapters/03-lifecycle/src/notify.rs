@@ -1,3 +1,4 @@
+// ANCHOR: dir_watch
 //! Waiting for a container's directory to change, without polling.
 //!
 //! The shim records every state change by renaming a new `state.json` into
@@ -26,6 +27,8 @@ pub struct DirWatch {
     inotify: Option<Inotify>,
 }
 
+// ANCHOR_END: dir_watch
+// ANCHOR: dir_watch_wait
 impl DirWatch {
     /// Starts watching `dir`. Create the watch *before* looking at the
     /// state, so a change between the look and the wait is not missed.
@@ -60,6 +63,7 @@ impl DirWatch {
         }
     }
 }
+// ANCHOR_END: dir_watch_wait
 
 #[cfg(test)]
 mod tests {

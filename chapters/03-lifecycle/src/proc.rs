@@ -2,6 +2,7 @@
 
 use std::fs;
 
+// ANCHOR: proc_alive
 /// Whether `pid` is a live process: it exists and is not a zombie (`Z`)
 /// or dead (`X`). A zombie has exited; only its parent's `wait` is left.
 pub fn alive(pid: i32) -> bool {
@@ -28,6 +29,7 @@ pub fn total_memory() -> u64 {
         })
         .unwrap_or(0)
 }
+// ANCHOR_END: proc_alive
 
 #[cfg(test)]
 mod tests {

@@ -53,6 +53,7 @@ pub struct Recovery {
     pub quarantined: Vec<Quarantined>,
 }
 
+// ANCHOR: quarantine
 /// The directory, under the engine root, of what could not be read.
 pub fn quarantine_dir(root: &Path) -> PathBuf {
     root.join("quarantine")
@@ -76,7 +77,9 @@ pub fn quarantine(root: &Path, path: &Path, kind: &str) -> Result<PathBuf> {
     fs::rename(path, &target).map_err(io_err("move to the quarantine", path))?;
     Ok(target)
 }
+// ANCHOR_END: quarantine
 
+// ANCHOR: recover_walk
 impl Runtime {
     /// Finishes interrupted removals and quarantines unreadable container
     /// directories (see the module documentation). Call it once when the
@@ -110,6 +113,8 @@ impl Runtime {
             let state = store::read_json::<crate::state::StateRecord>(&path.join(STATE));
             let state_missing = matches!(&state, Err(Error::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound);
+            // ANCHOR_END: recover_walk
+            // ANCHOR: recover_decide
             match (config, state) {
                 (Ok(_), Ok(_)) => {}
                 (Ok(_), Err(_)) if state_missing => {
@@ -129,7 +134,9 @@ impl Runtime {
         }
         Ok(recovery)
     }
+    // ANCHOR_END: recover_decide
 
+    // ANCHOR: finish_removal
     /// The rest of a `rm` that died after it deleted `state.json`: the
     /// container's processes were killed before that, so only its files,
     /// mounts and cgroup are left.
@@ -147,4 +154,5 @@ impl Runtime {
         }
         store::remove_unmounted_dir(dir)
     }
+    // ANCHOR_END: finish_removal
 }

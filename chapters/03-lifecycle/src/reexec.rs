@@ -1,3 +1,4 @@
+// ANCHOR: reexec_dispatch
 //! One binary, several roles.
 //!
 //! A container engine needs helper processes that are *fresh programs*:
@@ -37,3 +38,4 @@ pub fn dispatch() {
         _ => {}
     }
 }
+// ANCHOR_END: reexec_dispatch

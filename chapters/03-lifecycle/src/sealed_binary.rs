@@ -99,6 +99,7 @@ impl SealedBinary {
     }
 }
 
+// ANCHOR: sealed_once
 /// The seals of the file behind `fd`, e.g. a helper's `/proc/<pid>/exe`
 /// opened read-only (`EINVAL` for a file that cannot be sealed).
 pub fn seals_of(fd: &impl AsRawFd) -> Result<libc::c_int> {
@@ -127,6 +128,7 @@ pub fn sealed(program: &Path) -> Result<Arc<SealedBinary>> {
     copies.push(copy.clone());
     Ok(copy)
 }
+// ANCHOR_END: sealed_once
 
 #[cfg(test)]
 mod tests {

@@ -705,7 +705,7 @@ fn start_process(
         mkdir_all_in_root(rootfs, Path::new(&container.config.working_dir))?;
     }
     let mut spec = process_spec(container, rootfs, &user);
-    extra.apply(&mut spec, store)?;
+    extra.apply(&mut spec, &|id| store.running_pid(id))?;
     if container.config.tty {
         // PID 1 opens a terminal on the container's own /dev/ptmx, makes
         // it its controlling terminal (chapter 01), so `tty` names it, a

@@ -13,6 +13,7 @@ use nix::sys::signal::Signal;
 
 use crate::error::{Error, Result};
 
+// ANCHOR: parse_signal
 /// Parses `SIGTERM`, `TERM`, `sigterm` or `15`.
 pub fn parse_signal(text: &str) -> Result<Signal> {
     let t = text.trim();
@@ -36,6 +37,7 @@ pub enum StopOutcome {
     /// It did not: it was killed with `SIGKILL`.
     Killed,
 }
+// ANCHOR_END: parse_signal
 
 // ANCHOR: stop_escalating
 /// Sends `signal`, waits up to `timeout` for the exit, then sends

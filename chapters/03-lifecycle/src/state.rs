@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;
 
+// ANCHOR: state_enum
 /// Where a container is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "Status", rename_all = "lowercase")]
@@ -59,7 +60,9 @@ pub enum State {
     /// Removed; only seen by those who held the container before `rm`.
     Removed,
 }
+// ANCHOR_END: state_enum
 
+// ANCHOR: state_impl
 impl State {
     /// The lowercase name Docker shows: `created`, `running`, …
     pub fn name(&self) -> &'static str {
@@ -85,7 +88,9 @@ impl State {
         self.pid().is_some()
     }
 }
+// ANCHOR_END: state_impl
 
+// ANCHOR: state_events
 /// Something that happens to a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -133,6 +138,7 @@ pub enum TransitionError {
     #[error("no such container: {id} (it was removed)")]
     Removed { id: String },
 }
+// ANCHOR_END: state_events
 
 // ANCHOR: transition
 /// The state after `event`, or why `event` is not allowed in `state`.
@@ -196,6 +202,7 @@ pub fn transition(id: &str, state: &State, event: Event) -> Result<State, Transi
 }
 // ANCHOR_END: transition
 
+// ANCHOR: state_record
 /// The record stored in `state.json`: the state plus what the engine needs
 /// to find and manage the container's processes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,6 +249,7 @@ impl StateRecord {
         }
     }
 }
+// ANCHOR_END: state_record
 
 #[cfg(test)]
 mod tests {

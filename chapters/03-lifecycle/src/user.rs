@@ -12,6 +12,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::inroot::read_in_root;
 
+// ANCHOR: passwd
 /// The user a container process runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedUser {
@@ -59,6 +60,7 @@ pub fn parse_passwd(text: &str) -> Vec<PasswdEntry> {
         })
         .collect()
 }
+// ANCHOR_END: passwd
 
 /// Parses `/etc/group`.
 pub fn parse_group(text: &str) -> Vec<GroupEntry> {
@@ -114,6 +116,7 @@ pub fn resolve_user(rootfs: &Path, spec: &str) -> Result<ResolvedUser, Error> {
     };
     let entry = match id(user_part)? {
         // ANCHOR_END: resolve_user
+        // ANCHOR: resolve_user_rest
         Some(uid) => passwd
             .iter()
             .find(|e| e.uid == uid)
@@ -168,6 +171,7 @@ pub fn resolve_user(rootfs: &Path, spec: &str) -> Result<ResolvedUser, Error> {
         },
     })
 }
+// ANCHOR_END: resolve_user_rest
 
 #[cfg(test)]
 mod tests {

@@ -71,6 +71,7 @@ fn crash_at(point: &str) -> (common::Fixture, minidock_lifecycle::RuntimeConfig,
     (f, config, name)
 }
 
+// ANCHOR: no_trace_after
 /// The engine died before `config.json`: the next runtime shows nothing
 /// and leaves nothing.
 fn assert_no_trace_after(point: &str, expect_mount: bool) {
@@ -104,7 +105,9 @@ fn assert_no_trace_after(point: &str, expect_mount: bool) {
     assert_eq!(mounts_under(&containers), Vec::<String>::new(), "{point}");
     drop(f); // leak check: mounts, cgroups, processes of this test
 }
+// ANCHOR_END: no_trace_after
 
+// ANCHOR: crash_tests
 #[test]
 fn crash_after_the_directory_leaves_nothing() {
     assert_no_trace_after("create-after-dir", false);
@@ -137,6 +140,7 @@ fn crash_after_the_config_leaves_a_whole_container() {
     assert_eq!(container_dirs(&config.root), Vec::<PathBuf>::new());
     drop(f);
 }
+// ANCHOR_END: crash_tests
 
 /// A `--rm` shim renames its container away before it unmounts it (so
 /// `run --rm` returns sooner): killed in between, it leaves a mounted

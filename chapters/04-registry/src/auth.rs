@@ -100,6 +100,7 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+// ANCHOR: token_types
 /// The `Authorization` value for Basic credentials.
 pub fn basic_authorization(creds: &Credentials) -> String {
     format!("Basic {}", creds.basic_token())
@@ -124,6 +125,8 @@ pub struct TokenCache {
 /// not expire between the check and the request.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(10);
 
+// ANCHOR_END: token_types
+// ANCHOR: token_get
 impl TokenCache {
     /// A cached, still valid token for these parameters.
     pub fn get(
@@ -145,6 +148,8 @@ impl TokenCache {
         }
     }
 
+    // ANCHOR_END: token_get
+    // ANCHOR: token_put
     /// Remembers a token that lives `ttl`.
     pub fn put(
         &self,
@@ -188,6 +193,7 @@ fn key(realm: &str, service: Option<&str>, scopes: &[String], user: Option<&str>
         user: user.map(str::to_string),
     }
 }
+// ANCHOR_END: token_put
 
 #[cfg(test)]
 mod tests {

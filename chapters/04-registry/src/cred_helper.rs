@@ -59,6 +59,7 @@ impl Helper {
         format!("docker-credential-{}", self.name)
     }
 
+    // ANCHOR: helper_call
     /// Runs one action; the helper's stdout, or `Err(message)` with what
     /// it printed when it failed.
     fn call(&self, action: &str, input: &[u8]) -> Result<std::result::Result<Vec<u8>, String>> {
@@ -103,7 +104,9 @@ impl Helper {
             said
         }))
     }
+    // ANCHOR_END: helper_call
 
+    // ANCHOR: helper_get_store
     /// `get`: the credentials it keeps for `server`, `None` when it keeps
     /// none.
     pub fn get(&self, server: &str) -> Result<Option<Credentials>> {
@@ -132,6 +135,7 @@ impl Helper {
             .map_err(|message| self.error("store", message))
     }
 
+    // ANCHOR_END: helper_get_store
     /// `erase`: forgets `server`.
     pub fn erase(&self, server: &str) -> Result<()> {
         self.call("erase", server.as_bytes())?

@@ -84,6 +84,7 @@ impl DockerConfig {
         PathBuf::from(home).join(".docker/config.json")
     }
 
+    // ANCHOR: config_load
     /// Reads the file at `path`; a missing file is an empty configuration.
     pub fn load(path: &Path) -> Result<DockerConfig> {
         let err = |reason: String| RegistryError::Credentials {
@@ -105,12 +106,14 @@ impl DockerConfig {
             json,
         })
     }
+    // ANCHOR_END: config_load
 
     /// The file this configuration is read from and saved to.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    // ANCHOR: config_get
     /// The credentials saved for the registry `domain`, if any. Keys are
     /// compared without scheme and path, as Docker does
     /// (`https://localhost:5000/v1/` matches `localhost:5000`).
@@ -141,7 +144,9 @@ impl DockerConfig {
         own.or_else(|| self.json.get("credsStore").and_then(Value::as_str))
             .filter(|name| !name.is_empty())
     }
+    // ANCHOR_END: config_get
 
+    // ANCHOR: config_set
     /// Saves `creds` for `domain` (in memory; call [`DockerConfig::save`]).
     pub fn set(&mut self, domain: &str, creds: &Credentials) {
         let auths = self
@@ -160,6 +165,7 @@ impl DockerConfig {
         };
         auths.insert(key, serde_json::json!({ "auth": creds.basic_token() }));
     }
+    // ANCHOR_END: config_set
 
     /// Forgets the credentials of `domain`; whether there were any.
     pub fn remove(&mut self, domain: &str) -> bool {
@@ -172,6 +178,7 @@ impl DockerConfig {
         auths.len() != before
     }
 
+    // ANCHOR: config_save
     /// Writes the file: directory 0700, file 0600, through a temporary file
     /// and a rename so a crash never leaves half a file.
     pub fn save(&self) -> Result<()> {
@@ -215,6 +222,7 @@ impl DockerConfig {
             err("cannot write", e)
         })
     }
+    // ANCHOR_END: config_save
 }
 
 /// `https://Host:5000/v1/` → `host:5000`; Docker Hub's keys all → `index.docker.io`.

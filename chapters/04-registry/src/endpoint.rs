@@ -44,6 +44,7 @@ impl Scheme {
     }
 }
 
+// ANCHOR: endpoint
 /// A registry's API endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -72,6 +73,7 @@ impl Endpoint {
             host,
         }
     }
+    // ANCHOR_END: endpoint
 
     // ANCHOR: for_domain_in
     /// [`Endpoint::for_domain`], then HTTPS whatever the address when

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use minidock_images::Digest;
 use serde::Deserialize;
 
+// ANCHOR: registry_error_auth
 /// Everything that can go wrong while talking to a registry.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -37,6 +38,8 @@ pub enum RegistryError {
         detail: String,
     },
 
+    // ANCHOR_END: registry_error_auth
+    // ANCHOR: registry_error_missing
     /// The repository, manifest or blob does not exist (HTTP 404).
     #[error("{registry}/{repository}: {what} not found: {detail}")]
     NotFound {
@@ -76,6 +79,7 @@ pub enum RegistryError {
         detail: String,
     },
 
+    // ANCHOR_END: registry_error_missing
     /// Any other status we did not expect at this step of the protocol.
     #[error("{registry}: unexpected answer {status} to {method} {url}: {detail}")]
     Unexpected {
@@ -287,6 +291,7 @@ pub enum RegistryError {
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
 
 impl RegistryError {
+    // ANCHOR: is_transient
     /// Whether trying again may help: the network failed, a body was cut,
     /// or the registry had a (5xx) hiccup. Verification failures are not
     /// transient: the same bytes would fail again.
@@ -298,6 +303,7 @@ impl RegistryError {
                 | RegistryError::Server { .. }
         )
     }
+    // ANCHOR_END: is_transient
 
     /// Wraps a store error with what we were doing.
     pub(crate) fn store(context: impl Into<String>) -> impl FnOnce(minidock_images::Error) -> Self {
@@ -306,6 +312,7 @@ impl RegistryError {
     }
 }
 
+// ANCHOR: error_body
 /// The JSON error body every distribution registry sends.
 #[derive(Debug, Default, Deserialize)]
 pub struct ErrorBody {
@@ -351,6 +358,7 @@ pub fn describe_error_body(status: u16, body: &[u8]) -> String {
         format!("HTTP {status}: {short}")
     }
 }
+// ANCHOR_END: error_body
 
 #[cfg(test)]
 mod tests {

@@ -101,6 +101,7 @@ pub enum ManifestKind {
     Manifest(ImageManifest),
 }
 
+// ANCHOR: parse_manifest
 /// Decides what the bytes are, from the `Content-Type` of the answer or,
 /// failing that, the `mediaType` inside, and parses them.
 pub fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> Result<ManifestKind, String> {
@@ -146,6 +147,7 @@ pub fn parse_manifest(content_type: Option<&str>, bytes: &[u8]) -> Result<Manife
         )),
     }
 }
+// ANCHOR_END: parse_manifest
 
 /// An operating system and CPU architecture, as OCI names them (Go's
 /// `GOOS`/`GOARCH`), with an optional CPU variant (`v8` for arm64).
@@ -196,6 +198,7 @@ impl fmt::Display for Platform {
     }
 }
 
+// ANCHOR: platform_parse
 impl FromStr for Platform {
     type Err = String;
     /// `linux/arm64`, `linux/arm/v7`, `linux/amd64`.
@@ -231,6 +234,7 @@ pub fn is_attestation(d: &Descriptor) -> bool {
             .as_ref()
             .is_some_and(|p| p.os == "unknown" && p.architecture == "unknown")
 }
+// ANCHOR_END: platform_parse
 
 // ANCHOR: pick_platform
 /// Picks the manifest for `want` from an index: same OS and architecture,

@@ -8,6 +8,7 @@
 
 use minidock_images::Digest;
 
+// ANCHOR: progress_events
 /// One step of a pull (or push: the same events, with "layer" meaning
 /// "blob being uploaded").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,7 @@ pub enum Progress {
         digest: Digest,
     },
 }
+// ANCHOR_END: progress_events
 
 /// The type of a progress callback.
 pub type ProgressFn<'a> = &'a (dyn Fn(Progress) + Send + Sync);

@@ -60,6 +60,7 @@ pub struct Pushed {
 
 impl Client {
     // ANCHOR: push
+    // ANCHOR: push_manifest_read
     /// Pushes the image whose manifest is `manifest_digest` in `store` to
     /// `target` (its tag, or just by digest when it has none).
     pub fn push(
@@ -90,6 +91,8 @@ impl Client {
             Err(reason) => return Err(repo.bad_manifest(&manifest_digest.to_string(), &reason)),
         };
 
+        // ANCHOR_END: push_manifest_read
+        // ANCHOR: push_blobs_manifest
         let mut blobs = Vec::new();
         for blob in std::iter::once(&manifest.config).chain(&manifest.layers) {
             let how = repo.push_blob(store, blob, &options.mount_from, progress)?;
@@ -130,6 +133,7 @@ impl Client {
             blobs,
         })
     }
+    // ANCHOR_END: push_blobs_manifest
     // ANCHOR_END: push
 
     /// Pushes an image of the store to `target`, mounting blobs from the
@@ -149,6 +153,7 @@ impl Client {
     }
 }
 
+// ANCHOR: mount_has_blob
 /// The repositories on `target`'s registry, other than its own, in which
 /// `image` is tagged: candidates for cross-repository mounts.
 pub fn mount_sources(image: &Image, target: &Reference) -> Vec<String> {
@@ -174,7 +179,9 @@ impl Repo<'_> {
             _ => Err(self.status_error(&req, resp, &format!("blob {digest}"))),
         }
     }
+    // ANCHOR_END: mount_has_blob
 
+    // ANCHOR: push_blob_mount
     /// Gets one blob to the registry: skip, mount or upload.
     fn push_blob(
         &self,
@@ -216,6 +223,8 @@ impl Repo<'_> {
                 }
             }
         }
+        // ANCHOR_END: push_blob_mount
+        // ANCHOR: push_blob_upload
         let location = match session {
             Some(l) => l,
             None => {
@@ -249,6 +258,7 @@ impl Repo<'_> {
         })?;
         Ok(resolve_location(&req.url, loc))
     }
+    // ANCHOR_END: push_blob_upload
 
     // ANCHOR: upload
     /// Sends the bytes of `blob` to the upload session at `location`: one

@@ -13,6 +13,7 @@ use crate::service::Progress;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 
+// ANCHOR: build_request
 /// What `POST /build` asks for (its query).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BuildRequest {
@@ -68,7 +69,9 @@ pub struct BuildPruneResponse {
     #[serde(rename = "SpaceReclaimed")]
     pub space_reclaimed: u64,
 }
+// ANCHOR_END: build_request
 
+// ANCHOR: build_service
 /// Building images: chapter 08 implements it.
 pub trait BuildService: Send + Sync + 'static {
     /// `POST /build`: builds the context tar (plain or gzip) and reports
@@ -114,3 +117,4 @@ pub trait BuildService: Send + Sync + 'static {
         progress: Progress,
     ) -> ApiResult<()>;
 }
+// ANCHOR_END: build_service

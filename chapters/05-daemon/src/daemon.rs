@@ -132,6 +132,7 @@ pub enum DaemonError {
     Engine(String),
 }
 
+// ANCHOR: root_lock
 /// Creates `path` (and parents) and sets its mode, even if it existed: the
 /// state directory holds every container's root filesystem and must not be
 /// readable by others.
@@ -164,6 +165,7 @@ pub fn lock_root(root: &Path) -> Result<Flock<File>, DaemonError> {
     Flock::lock(file, FlockArg::LockExclusiveNonblock)
         .map_err(|_| DaemonError::Locked(root.to_path_buf()))
 }
+// ANCHOR_END: root_lock
 
 /// The daemon's id: random once, then kept in `root/engine-id`.
 pub fn engine_id(root: &Path) -> String {
@@ -247,6 +249,7 @@ pub fn run(
         },
     });
 
+    // ANCHOR: bind_hosts
     // Bind before the runtime starts: an error is reported synchronously.
     let mut unix = Vec::new();
     let mut tcp = Vec::new();
@@ -264,6 +267,7 @@ pub fn run(
             }
         }
     }
+    // ANCHOR_END: bind_hosts
 
     // ANCHOR: runtime
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -271,6 +275,7 @@ pub fn run(
         .build()
         .map_err(DaemonError::Runtime)?;
     // ANCHOR_END: runtime
+    // ANCHOR: serve_hosts
     runtime.block_on(async {
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut tasks = Vec::new();
@@ -292,6 +297,7 @@ pub fn run(
             )));
             eprintln!("minidockd: API listening on unix://{}", path.display());
         }
+        // ANCHOR_END: serve_hosts
         for (addr, listener) in tcp {
             // The port the system chose for `:0`, when it did.
             let addr = listener.local_addr().map_or(addr, |a| a.to_string());
@@ -324,6 +330,7 @@ pub fn run(
                 }
             }
         }
+        // ANCHOR: shutdown
         wait_for_stop_signal(config.reload.as_ref())
             .await
             .map_err(DaemonError::Runtime)?;
@@ -358,3 +365,4 @@ async fn wait_for_stop_signal(reload: Option<&Reload>) -> std::io::Result<()> {
         }
     }
 }
+// ANCHOR_END: shutdown

@@ -113,6 +113,7 @@ impl ApiError {
 /// A shorter name for the results of the services.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+// ANCHOR: from_lifecycle
 /// Chapter 03's errors: what the client got wrong is a 400, what the
 /// container's state forbids a 409, what is missing a 404.
 impl From<minidock_lifecycle::Error> for ApiError {
@@ -152,6 +153,7 @@ impl From<minidock_lifecycle::Error> for ApiError {
         }
     }
 }
+// ANCHOR_END: from_lifecycle
 
 /// Chapter 02's errors: a missing image is Docker's 404 (on which the
 /// docker CLI pulls), a bad name or archive a 400.

@@ -39,6 +39,7 @@ impl Default for Events {
     }
 }
 
+// ANCHOR: events_warn
 impl Events {
     /// A new, empty bus.
     pub fn new() -> Events {
@@ -63,6 +64,7 @@ impl Events {
         attributes.insert("message".to_string(), message);
         self.publish("daemon", action, "", attributes);
     }
+    // ANCHOR_END: events_warn
 
     /// The warnings reported so far, oldest first.
     pub fn warnings(&self) -> Vec<String> {
@@ -76,6 +78,7 @@ impl Events {
         self.history.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    // ANCHOR: events_publish
     /// Publishes an event of `kind` (`container`, `image`) now. Nobody
     /// listening is fine.
     pub fn publish(
@@ -123,12 +126,14 @@ impl Events {
         // `send` fails only when no one listens; the event is then dropped.
         self.sender.send(event).ok();
     }
+    // ANCHOR_END: events_publish
 
     /// A receiver of every event published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
     }
 
+    // ANCHOR: events_history
     /// The remembered events, oldest first, and a receiver of every event
     /// published after them: none missed, none twice.
     pub fn subscribe_with_history(&self) -> (Vec<Event>, broadcast::Receiver<Event>) {
@@ -137,12 +142,14 @@ impl Events {
         (history.iter().cloned().collect(), receiver)
     }
 
+    // ANCHOR_END: events_history
     /// How many listeners there are (for `/info`).
     pub fn listeners(&self) -> usize {
         self.sender.receiver_count()
     }
 }
 
+// ANCHOR: event_matches
 /// Whether an event passes `/events` filters (`type`, `event`, `container`,
 /// `image`, `label`); names match the `name` attribute as well as the id.
 pub fn event_matches(event: &Event, filters: &Filters) -> bool {
@@ -168,6 +175,7 @@ pub fn event_matches(event: &Event, filters: &Filters) -> bool {
         && image_ok
         && filters.labels_match(&event.actor.attributes)
 }
+// ANCHOR_END: event_matches
 
 #[cfg(test)]
 mod tests {

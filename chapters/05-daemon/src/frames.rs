@@ -17,6 +17,7 @@ use std::io::{self, Read};
 /// The length of a frame header.
 pub const HEADER_LEN: usize = 8;
 
+// ANCHOR: stream_type
 /// Which stream a frame belongs to (byte 0 of the header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamType {
@@ -42,6 +43,7 @@ impl StreamType {
         }
     }
 }
+// ANCHOR_END: stream_type
 
 /// A frame header that does not follow the format.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -84,6 +86,7 @@ pub fn encode(stream: StreamType, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+// ANCHOR: decode_header
 /// Reads a header back: the stream and the payload length.
 pub fn decode_header(header: &[u8; HEADER_LEN]) -> Result<(StreamType, usize), FrameError> {
     let stream = StreamType::from_byte(header[0]).ok_or(FrameError::UnknownStream(header[0]))?;
@@ -95,7 +98,9 @@ pub fn decode_header(header: &[u8; HEADER_LEN]) -> Result<(StreamType, usize), F
     let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
     Ok((stream, len as usize))
 }
+// ANCHOR_END: decode_header
 
+// ANCHOR: frame_decoder
 /// A decoded frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -143,7 +148,9 @@ impl FrameDecoder {
         self.buffer.len()
     }
 }
+// ANCHOR_END: frame_decoder
 
+// ANCHOR: read_frame
 /// Reads one frame from a blocking reader; `Ok(None)` at a clean end of
 /// stream (between frames). An end in the middle of a frame is an error.
 pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<Frame>> {
@@ -169,6 +176,7 @@ pub fn read_frame(reader: &mut impl Read) -> io::Result<Option<Frame>> {
     reader.read_exact(&mut payload)?;
     Ok(Some(Frame { stream, payload }))
 }
+// ANCHOR_END: read_frame
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub const SOCKET_MODE: u32 = 0o660;
 /// The default socket.
 pub const DEFAULT_SOCKET: &str = "/run/minidock/minidock.sock";
 
+// ANCHOR: host_parse
 /// A `--host` address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
@@ -56,6 +57,7 @@ impl FromStr for Host {
         )))
     }
 }
+// ANCHOR_END: host_parse
 
 /// What can go wrong while setting up a listener.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +111,7 @@ pub fn resolve_group(group: &str) -> Result<Gid, ListenError> {
     }
 }
 
+// ANCHOR: stale_socket
 /// Binds a unix socket at `path` with mode 0660 (and `group`, when given)
 /// in place before the first client can reach it.
 ///
@@ -131,6 +134,7 @@ pub fn bind_unix(path: &Path, group: Option<Gid>) -> Result<UnixListener, Listen
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io("look at", path)(e)),
     }
+    // ANCHOR_END: stale_socket
     // ANCHOR: bind_socket
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = parent.join(format!(".{file_name}.{}.tmp", std::process::id()));

@@ -11,6 +11,7 @@ use crate::query::Filters;
 use crate::types::*;
 use std::path::PathBuf;
 
+// ANCHOR: network_service
 /// A container, as the network service needs to know it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainerRef {
@@ -53,6 +54,8 @@ pub trait NetworkService: Send + Sync + 'static {
     ) -> ApiResult<()>;
     /// `POST /networks/{id}/disconnect`.
     fn disconnect(&self, network: &str, container: &ContainerRef, force: bool) -> ApiResult<()>;
+    // ANCHOR_END: network_service
+    // ANCHOR: network_service_rest
     /// `POST /networks/prune`.
     fn prune(&self, filters: &Filters) -> ApiResult<NetworkPruneResponse>;
 
@@ -93,3 +96,4 @@ pub trait NetworkService: Send + Sync + 'static {
         None
     }
 }
+// ANCHOR_END: network_service_rest

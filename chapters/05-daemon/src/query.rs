@@ -40,6 +40,7 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, ApiErro
         .map_err(|_| ApiError::BadParameter(format!("{text:?} does not decode to UTF-8")))
 }
 
+// ANCHOR: query_parse
 /// The decoded `key=value` pairs of a query string.
 #[derive(Debug, Clone, Default)]
 pub struct Query {
@@ -56,6 +57,7 @@ impl Query {
         }
         Ok(Query { pairs })
     }
+    // ANCHOR_END: query_parse
 
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -78,6 +80,7 @@ impl Query {
     pub fn string(&self, key: &str) -> Option<String> {
         self.get(key).filter(|v| !v.is_empty()).map(str::to_owned)
     }
+    // ANCHOR: query_values
 
     /// A boolean with Docker's rule; `default` when the key is absent.
     pub fn bool(&self, key: &str, default: bool) -> bool {
@@ -99,6 +102,7 @@ impl Query {
             }),
         }
     }
+    // ANCHOR_END: query_values
 
     /// The `filters` parameter, in either of Docker's JSON forms.
     pub fn filters(&self) -> Result<Filters, ApiError> {
@@ -109,6 +113,7 @@ impl Query {
     }
 }
 
+// ANCHOR: filters_parse
 /// Parsed `filters`: a filter name and the values that match.
 ///
 /// Clients send `{"label":{"a=b":true}}` (current form) or
@@ -154,6 +159,7 @@ impl Filters {
         }
         Ok(Filters { terms })
     }
+    // ANCHOR_END: filters_parse
 
     /// The values of one filter (empty when it is not set).
     pub fn values(&self, name: &str) -> &[String] {

@@ -140,6 +140,7 @@ pub fn page_not_found() -> ApiError {
     ApiError::NotFound("page not found".to_string())
 }
 
+// ANCHOR: check_id
 /// Checks a container, exec or network reference taken from a path: a
 /// name by chapter 03's rule ([`minidock_lifecycle::id::validate_name`],
 /// which ids and their prefixes also pass), or an id prefix of a single
@@ -157,6 +158,7 @@ pub fn check_id(id: &str) -> Result<String, ApiError> {
         )))
     }
 }
+// ANCHOR_END: check_id
 
 /// A volume name from a path: Docker's alphabet, so `..` and `/` never
 /// reach the service (which checks the full rule again).
@@ -185,6 +187,7 @@ pub fn image_name(raw: &str) -> Result<String, ApiError> {
     Ok(name)
 }
 
+// ANCHOR: route_containers
 /// Finds the endpoint of a request path that has no version prefix.
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -232,7 +235,8 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 _ => return Err(page_not_found()),
             }
         }
-
+        // ANCHOR_END: route_containers
+        // ANCHOR: route_rest
         ["exec", id, "start"] if post => Route::ExecStart(check_id(id)?),
         ["exec", id, "resize"] if post => Route::ExecResize(check_id(id)?),
         ["exec", id, "json"] if get => Route::ExecInspect(check_id(id)?),
@@ -262,6 +266,7 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     };
     Ok(route)
 }
+// ANCHOR_END: route_rest
 
 // ANCHOR: image_route
 /// Routes `/images/{name}[/suffix]`, where the name may contain `/`.

@@ -58,6 +58,7 @@ pub struct HistoryItem {
     pub comment: String,
 }
 
+// ANCHOR: image_service
 /// Images: the store of chapter 02 and the registry client of chapter 04.
 pub trait ImageService: Send + Sync + 'static {
     /// `POST /auth`: checks credentials against a registry, as `docker login`
@@ -96,6 +97,7 @@ pub trait ImageService: Send + Sync + 'static {
         auth: Option<&RegistryAuth>,
         progress: Progress,
     ) -> ApiResult<()>;
+    // ANCHOR_END: image_service
     /// `POST /images/create?fromSrc=-&repo=&tag=`: a root filesystem tar
     /// becomes a one-layer image.
     fn import(
@@ -120,6 +122,7 @@ pub trait ImageService: Send + Sync + 'static {
     }
 }
 
+// ANCHOR: list_stop_logs_options
 /// `GET /containers/json` options.
 #[derive(Debug, Clone, Default)]
 pub struct ListOptions {
@@ -159,7 +162,9 @@ pub struct LogsOptions {
     /// Only lines written before this time.
     pub until: Option<SystemTime>,
 }
+// ANCHOR_END: list_stop_logs_options
 
+// ANCHOR: attach_options
 /// `POST /containers/{id}/attach` options.
 #[derive(Debug, Clone, Default)]
 pub struct AttachOptions {
@@ -201,7 +206,9 @@ impl AttachOptions {
         }
     }
 }
+// ANCHOR_END: attach_options
 
+// ANCHOR: output_streams
 /// Bytes a container wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {
@@ -248,7 +255,9 @@ pub struct LogStream {
     /// stops).
     pub entries: mpsc::Receiver<LogEntry>,
 }
+// ANCHOR_END: output_streams
 
+// ANCHOR: container_service
 /// Containers: the runtime of chapter 03, with names, policies and events.
 pub trait ContainerService: Send + Sync + 'static {
     /// `POST /containers/create?name=`; a missing image is
@@ -287,6 +296,8 @@ pub trait ContainerService: Send + Sync + 'static {
     fn volume_users(&self) -> crate::volumes::VolumeUsers {
         Default::default()
     }
+    // ANCHOR_END: container_service
+    // ANCHOR: container_service_rest
     /// `POST /containers/prune?filters=`: removes every container that is
     /// not running (created or exited), within the `until` and `label`
     /// filters.
@@ -326,6 +337,8 @@ pub trait ContainerService: Send + Sync + 'static {
             "this daemon cannot rename containers".to_string(),
         ))
     }
+    // ANCHOR_END: container_service_rest
+    // ANCHOR: container_service_more
     /// `POST /containers/{id}/update`: new limits and restart policy.
     fn update(
         &self,
@@ -370,6 +383,7 @@ pub trait ContainerService: Send + Sync + 'static {
     /// `POST /exec/{id}/resize?h=&w=`.
     fn exec_resize(&self, exec_id: &str, height: u16, width: u16) -> ApiResult<()>;
 }
+// ANCHOR_END: container_service_more
 
 /// What `/info` and `/version` report of the machine the daemon runs on.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -33,6 +33,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+// ANCHOR: tls_files
 /// The three files of `--tlsverify`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -66,6 +67,7 @@ impl TlsFiles {
         }
     }
 }
+// ANCHOR_END: tls_files
 
 /// What can be wrong with the TLS files.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +110,7 @@ fn invalid(what: &'static str, path: &Path, reason: impl Into<String>) -> TlsErr
     }
 }
 
+// ANCHOR: tls_read
 /// Every certificate in a PEM file, in order.
 fn read_certs(what: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let pem = read(what, path)?;
@@ -148,6 +151,7 @@ fn read_roots(path: &Path) -> Result<RootCertStore, TlsError> {
     }
     Ok(roots)
 }
+// ANCHOR_END: tls_read
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

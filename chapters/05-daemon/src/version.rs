@@ -9,6 +9,7 @@
 use crate::error::ApiError;
 use std::fmt;
 
+// ANCHOR: api_version
 /// The version this daemon announces, in the `Api-Version` header and in
 /// `/version`.
 pub const API_VERSION: ApiVersion = ApiVersion {
@@ -45,6 +46,7 @@ impl ApiVersion {
         })
     }
 }
+// ANCHOR_END: api_version
 
 impl fmt::Display for ApiVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

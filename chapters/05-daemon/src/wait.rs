@@ -15,6 +15,7 @@ use crate::types::WaitResponse;
 use std::str::FromStr;
 use tokio::sync::watch;
 
+// ANCHOR: wait_types
 /// What a waiter waits for (`?condition=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitCondition {
@@ -57,6 +58,7 @@ pub struct LifeState {
     /// The container is gone. Set before the channel is dropped.
     pub removed: bool,
 }
+// ANCHOR_END: wait_types
 
 // ANCHOR: condition_met
 /// Whether `condition` is met in state `now` for a waiter who asked in state

@@ -103,6 +103,7 @@ pub const TTL: u32 = 600;
 pub const NXDOMAIN: u16 = 3;
 /// Response code: the query could not be read.
 pub const FORMERR: u16 = 1;
+// ANCHOR: dns_question
 
 /// The question of a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +122,8 @@ pub struct Question {
     pub end: usize,
 }
 
+// ANCHOR_END: dns_question
+// ANCHOR: parse_query
 /// Reads the one question of a query. A packet that is not a query with
 /// exactly one question is an error (the caller answers FORMERR or drops
 /// it).
@@ -162,6 +165,7 @@ pub fn parse_query(packet: &[u8]) -> Result<Question, String> {
         end: at + 4,
     })
 }
+// ANCHOR_END: parse_query
 
 // ANCHOR: answer
 /// The answer to `question` (read from `query`): the addresses in

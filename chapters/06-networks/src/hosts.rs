@@ -82,6 +82,7 @@ pub fn parse_extra_host(spec: &str, gateway: Option<Ipv4Addr>) -> Result<HostEnt
     })
 }
 
+// ANCHOR: resolv_conf
 /// The text of `/etc/resolv.conf`: `--dns` servers (else the host's),
 /// `--dns-search`, `--dns-option`. The host's own file is the fallback,
 /// less any `127.*` server: inside the container that would be the
@@ -125,7 +126,9 @@ pub fn resolv_conf(
     }
     text
 }
+// ANCHOR_END: resolv_conf
 
+// ANCHOR: write_in_place
 /// Writes `text` into `path` in place (see the module's note), creating
 /// it if needed, mode 0644.
 pub fn write_in_place(path: &Path, text: &str) -> Result<()> {
@@ -140,3 +143,4 @@ pub fn write_in_place(path: &Path, text: &str) -> Result<()> {
     file.write_all(text.as_bytes())
         .map_err(Error::io("write", path))
 }
+// ANCHOR_END: write_in_place

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
+// ANCHOR: subnet
 
 /// An IPv4 subnet: a base address and a prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,7 +55,9 @@ impl Subnet {
         Ipv4Addr::from(u32::from(self.base) + 1)
     }
 }
+// ANCHOR_END: subnet
 
+// ANCHOR: subnet_parse
 impl FromStr for Subnet {
     type Err = Error;
     fn from_str(s: &str) -> Result<Subnet> {
@@ -80,6 +83,7 @@ impl FromStr for Subnet {
         Ok(subnet)
     }
 }
+// ANCHOR_END: subnet_parse
 
 impl fmt::Display for Subnet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -99,6 +103,7 @@ impl<'de> Deserialize<'de> for Subnet {
         s.parse().map_err(serde::de::Error::custom)
     }
 }
+// ANCHOR: pool
 
 /// The addresses of one network and who holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +152,7 @@ impl Pool {
             && ip != self.subnet.last()
             && ip != self.gateway
     }
+    // ANCHOR_END: pool
 
     // ANCHOR: allocate
     /// Hands an address to `owner`: `wanted` if given (`--ip`), else the

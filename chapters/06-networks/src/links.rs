@@ -71,6 +71,7 @@ pub struct LinkInfo {
     pub tx_bytes: u64,
 }
 
+// ANCHOR: create_bridge
 /// Creates a bridge named `name` (a virtual switch: every interface
 /// attached to it sees the others' frames).
 pub fn create_bridge(sock: &mut Socket, name: &str) -> Result<()> {
@@ -83,6 +84,7 @@ pub fn create_bridge(sock: &mut Socket, name: &str) -> Result<()> {
         .map(drop)
         .map_err(failed(format!("create bridge {name}")))
 }
+// ANCHOR_END: create_bridge
 
 // ANCHOR: veth
 /// The request for a veth pair: `host` stays here, attached to the bridge
@@ -179,6 +181,7 @@ pub fn index(sock: &mut Socket, name: &str) -> Result<Option<u32>> {
     }
 }
 
+// ANCHOR: set_up_tagged
 /// Sets `IFF_UP` on the link `name` and gives it the alias `tag` (what
 /// `ip link set NAME up alias TAG` sends: one `RTM_NEWLINK` that names the
 /// link instead of giving its index). The engine tags every link it makes
@@ -217,6 +220,7 @@ pub fn tagged(sock: &mut Socket, tag: &str) -> Result<Vec<String>> {
         })
         .collect())
 }
+// ANCHOR_END: set_up_tagged
 
 /// Sets `IFF_UP` on a link (`ip link set … up`).
 pub fn set_up(sock: &mut Socket, index: u32) -> Result<()> {
@@ -227,6 +231,7 @@ pub fn set_up(sock: &mut Socket, index: u32) -> Result<()> {
         .map_err(failed(format!("set link {index} up")))
 }
 
+// ANCHOR: link_delete
 /// Deletes the link `name` (a veth takes its peer with it); no error if
 /// it is gone.
 pub fn delete(sock: &mut Socket, name: &str) -> Result<()> {
@@ -240,7 +245,9 @@ pub fn delete(sock: &mut Socket, name: &str) -> Result<()> {
         Err(e) => Err(failed(format!("delete link {name}"))(e)),
     }
 }
+// ANCHOR_END: link_delete
 
+// ANCHOR: address_route
 /// Gives a link an IPv4 address; the kernel adds the route to its subnet.
 pub fn add_address(sock: &mut Socket, index: u32, ip: Ipv4Addr, prefix: u8) -> Result<()> {
     let mut header = [0u8; 8];
@@ -281,3 +288,4 @@ pub fn add_default_route(sock: &mut Socket, gateway: Ipv4Addr, index: u32) -> Re
         .map(drop)
         .map_err(failed(format!("add the default route via {gateway}")))
 }
+// ANCHOR_END: address_route

@@ -283,6 +283,7 @@ fn batch_marker(kind: u16) -> Message {
     Message::new(kind, 0, &[libc::AF_UNSPEC as u8, 0, res[0], res[1]])
 }
 
+// ANCHOR: send_batch
 /// Sends `messages` as one batch; returns the first error the kernel
 /// reported for any of them.
 fn send_batch(what: &str, messages: &[Message]) -> Result<()> {
@@ -329,7 +330,9 @@ fn rule(m: &mut Vec<Message>, table: &str, chain: &str, exprs: &[Expr]) {
     r.end_nest();
     m.push(r);
 }
+// ANCHOR_END: send_batch
 
+// ANCHOR: nat_install
 /// Creates the network's table with its chains and rules, in one batch
 /// (any old table of that name is replaced).
 pub fn install(rules: &NetworkRules) -> Result<()> {
@@ -357,6 +360,7 @@ pub fn install(rules: &NetworkRules) -> Result<()> {
     }
     send_batch(&format!("install nftables table {t}"), &m)
 }
+// ANCHOR_END: nat_install
 
 /// A comment as `nft` keeps it in a table's user data: one
 /// type-length-value record (one byte each for type and length), the text

@@ -139,6 +139,7 @@ impl Message {
 }
 // ANCHOR_END: message
 
+// ANCHOR: parse_attrs
 /// One message the kernel sent back.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -163,6 +164,7 @@ pub fn parse_attrs(mut bytes: &[u8]) -> Vec<(u16, &[u8])> {
     }
     attrs
 }
+// ANCHOR_END: parse_attrs
 
 /// A string attribute's value without its NUL.
 pub fn attr_string(value: &[u8]) -> String {
@@ -184,6 +186,7 @@ pub const NETLINK_ROUTE: i32 = 0;
 pub const NETLINK_NETFILTER: i32 = 12;
 
 impl Socket {
+    // ANCHOR: socket_open
     /// Opens and binds a netlink socket of `protocol`.
     pub fn open(protocol: i32) -> io::Result<Socket> {
         // SAFETY: plain system call; the result is checked.
@@ -215,6 +218,7 @@ impl Socket {
         }
         Ok(Socket { fd, seq: 1 })
     }
+    // ANCHOR_END: socket_open
 
     /// Sends raw bytes (one message or a batch of them).
     pub fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {

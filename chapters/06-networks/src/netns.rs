@@ -66,6 +66,7 @@ pub fn is_pinned(path: &Path) -> bool {
     here.dev() != dir.dev()
 }
 
+// ANCHOR: netns_remove
 /// Unpins and removes the namespace at `path`; nothing to do if it is
 /// gone. The namespace itself ends when its last process leaves.
 pub fn remove(path: &Path) -> Result<()> {
@@ -95,3 +96,4 @@ pub fn socket_in(path: &Path) -> Result<Socket> {
     .join()
     .map_err(|_| Error::Invalid("the namespace thread panicked".into()))?
 }
+// ANCHOR_END: netns_remove

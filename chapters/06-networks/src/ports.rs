@@ -105,6 +105,7 @@ pub fn parse_port_key(key: &str) -> Result<(u16, Proto)> {
     Ok((port, proto))
 }
 
+// ANCHOR: publish_bind
 /// Binds the host side of `req` and starts its proxy towards
 /// `target:container_port`. `binary` is the engine's own executable and
 /// `tag` a string that identifies the container (it goes on the proxy's
@@ -128,6 +129,8 @@ pub fn publish(binary: &Path, req: &PortRequest, target: Ipv4Addr, tag: &str) ->
             (s.into(), port)
         }
     };
+    // ANCHOR_END: publish_bind
+    // ANCHOR: publish_spawn
     let raw = fd.as_raw_fd();
     let mut command = Command::new(binary);
     command
@@ -164,7 +167,9 @@ pub fn publish(binary: &Path, req: &PortRequest, target: Ipv4Addr, tag: &str) ->
         proxy_pid: Some(child.id() as i32),
     })
 }
+// ANCHOR_END: publish_spawn
 
+// ANCHOR: unpublish
 /// Whether `pid` is a proxy started for `tag` (and not a process that
 /// took its pid since).
 pub fn is_proxy(pid: i32, tag: &str) -> bool {
@@ -190,6 +195,7 @@ pub fn unpublish(published: &Published, tag: &str) {
     // Ours (same daemon): reap it. Adopted from an earlier daemon: init does.
     nix::sys::wait::waitpid(pid, None).ok();
 }
+// ANCHOR_END: unpublish
 
 /// Runs the proxy role when this process was started as one, and never
 /// returns then. Call it first in `main`, next to the shim's dispatch.

@@ -108,6 +108,7 @@ fn set_owner(path: &Path, meta: &fs::Metadata) -> Result<()> {
     .map_err(|e| io("chown", path)(e.into()))
 }
 
+// ANCHOR: copy_tree
 /// Copies the content of directory `from` into the existing directory
 /// `to`: files, directories, symlinks (as symlinks), fifos and device
 /// nodes, with owners and modes; files that are hard links of each other
@@ -131,6 +132,8 @@ pub fn copy_tree(from: &Path, to: &Path, links: &mut HashMap<(u64, u64), PathBuf
         } else if meta.nlink() > 1 && links.contains_key(&(meta.dev(), meta.ino())) {
             fs::hard_link(&links[&(meta.dev(), meta.ino())], &dst).map_err(io("link", &dst))?;
             continue;
+        // ANCHOR_END: copy_tree
+        // ANCHOR: copy_tree_files
         } else if kind.is_file() {
             // O_NOFOLLOW on both sides: a file is read and written as itself.
             let mut input = fs::OpenOptions::new()
@@ -162,6 +165,7 @@ pub fn copy_tree(from: &Path, to: &Path, links: &mut HashMap<(u64, u64), PathBuf
     }
     Ok(())
 }
+// ANCHOR_END: copy_tree_files
 
 #[cfg(test)]
 mod tests {

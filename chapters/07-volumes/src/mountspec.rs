@@ -56,6 +56,7 @@ impl TmpfsOptions {
     }
 }
 
+// ANCHOR: mount_spec
 /// One mount a container asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountSpec {
@@ -71,6 +72,7 @@ pub struct MountSpec {
     /// propagation modes); `None` when not asked: `rprivate`.
     pub propagation: Option<Propagation>,
 }
+// ANCHOR_END: mount_spec
 
 fn invalid(spec: &str, reason: impl Into<String>) -> Error {
     Error::InvalidMount {
@@ -79,6 +81,7 @@ fn invalid(spec: &str, reason: impl Into<String>) -> Error {
     }
 }
 
+// ANCHOR: destination
 /// Checks a mount destination: absolute, no `.` or `..`, not `/` itself.
 /// Mounts are resolved inside the container's root, and `..` has no
 /// business there.
@@ -103,6 +106,7 @@ pub fn destination(spec: &str, path: &str) -> Result<PathBuf> {
     }
     Ok(p.to_path_buf())
 }
+// ANCHOR_END: destination
 
 /// A mount propagation, one of chapter 01's six modes. Only a bind has
 /// one: a volume or a tmpfs is the engine's own, nothing mounts under it

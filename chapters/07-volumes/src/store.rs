@@ -167,6 +167,7 @@ fn is_mount_point(path: &Path) -> bool {
 }
 
 impl VolumeStore {
+    // ANCHOR: store_open
     /// Opens (or makes) `root/volumes` and sweeps what a crash left. A
     /// tmpfs volume's mount is not touched here: whether it stays depends
     /// on the containers still running, which the daemon knows
@@ -188,6 +189,7 @@ impl VolumeStore {
         }
         Ok(store)
     }
+    // ANCHOR_END: store_open
 
     /// `ROOT/volumes`.
     pub fn dir(&self) -> &Path {
@@ -361,6 +363,7 @@ impl VolumeStore {
     }
     // ANCHOR_END: per_use
 
+    // ANCHOR: store_remove
     /// Removes volume `name` and its data. Whether containers use it is
     /// for the caller to check first ([`crate::usage`]).
     pub fn remove(&self, name: &str) -> Result<()> {
@@ -396,7 +399,9 @@ impl VolumeStore {
         fs::remove_dir_all(dir).map_err(io("delete", dir))
     }
 }
+// ANCHOR_END: store_remove
 
+// ANCHOR: mount_tmpfs
 /// Mounts a tmpfs on a tmpfs volume's `_data`, in the daemon's own mount
 /// namespace: containers bind it from there, so they share it.
 fn mount_tmpfs(target: &Path, data: &str) -> Result<()> {
@@ -414,6 +419,7 @@ fn mount_tmpfs(target: &Path, data: &str) -> Result<()> {
         source: e.into(),
     })
 }
+// ANCHOR_END: mount_tmpfs
 
 #[cfg(test)]
 mod tests {

@@ -111,6 +111,7 @@ pub struct Builder {
     network: Option<crate::compat::network::RunNetwork>,
 }
 
+// ANCHOR: temp_tree
 /// Removes a directory tree when dropped (the build's temporary files).
 /// What is mounted in it is unmounted at once; with `background`, the
 /// files are then deleted by a thread of their own, after the build has
@@ -159,7 +160,9 @@ impl Drop for TempTree {
         }
     }
 }
+// ANCHOR_END: temp_tree
 
+// ANCHOR: builder_new
 impl Builder {
     /// A builder using `runtime` (its image store and containers) and the
     /// cache in `ROOT/builder/`.
@@ -183,6 +186,7 @@ impl Builder {
         })
     }
 
+    // ANCHOR_END: builder_new
     /// Lets FROM pull missing base images with these registry settings.
     pub fn with_registry(self, options: minidock_registry::ClientOptions) -> Builder {
         self.with_shared_registry(Arc::new(RwLock::new(options)), None)
@@ -238,6 +242,7 @@ impl Builder {
             .ctx("create a temporary directory in", &parent)?;
         Ok(dir.keep())
     }
+    // ANCHOR: base_image
 
     /// Finds an image by name or id, pulling it if missing (or if `pull`).
     pub(crate) fn base_image(
@@ -280,6 +285,7 @@ impl Builder {
         let image = self.store().resolve(&reference.to_string())?;
         ImageState::of(self.store(), &image)
     }
+    // ANCHOR_END: base_image
 
     // ANCHOR: build
     /// Builds the context tar `context` (plain or gzip) with `options`,

@@ -48,6 +48,7 @@ pub fn key(parent: &str, instruction: &str, content: Option<&str>) -> String {
 }
 // ANCHOR_END: key
 
+// ANCHOR: cache_types
 /// The cache index of one engine root.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -61,6 +62,7 @@ struct Index {
     #[serde(default)]
     parents: BTreeMap<String, String>,
 }
+// ANCHOR_END: cache_types
 
 impl Cache {
     /// Opens (creating) `ROOT/builder/`.
@@ -80,6 +82,7 @@ impl Cache {
         self.dir.join("cache.json")
     }
 
+    // ANCHOR: cache_rw
     fn lock(&self) -> Result<Flock<File>> {
         let path = self.dir.join("cache.lock");
         let file = OpenOptions::new()
@@ -111,7 +114,9 @@ impl Cache {
         fs::rename(&tmp, &path).ctx("rename into place", &path)
     }
 
+    // ANCHOR_END: cache_rw
     /// The image a step with this key made, if it is recorded.
+    // ANCHOR: cache_get_put
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         let _lock = self.lock()?;
         Ok(self.read()?.steps.get(key).cloned())
@@ -127,6 +132,7 @@ impl Cache {
         }
         self.write(&index)
     }
+    // ANCHOR_END: cache_get_put
 
     /// The images that are the parent of another step's image: a build's
     /// intermediate images, which `docker images` does not list.
@@ -158,6 +164,7 @@ impl Cache {
         images.dedup();
         Ok(images)
     }
+    // ANCHOR: cache_retain
 
     /// Forgets entries for which `keep` says no; returns how many went.
     pub fn retain(&self, mut keep: impl FnMut(&str) -> bool) -> Result<usize> {
@@ -170,6 +177,7 @@ impl Cache {
         Ok(before - index.steps.len())
     }
 }
+// ANCHOR_END: cache_retain
 
 #[cfg(test)]
 mod tests {

@@ -90,6 +90,7 @@ impl Configurer<'_> {
         Ok(substitute::expand_text(text, self.escape, &lookup)?)
     }
 
+    // ANCHOR: config_words
     /// Applies a config instruction to `next`; returns the instruction as
     /// it ran (variables expanded), for the history and the cache key.
     pub fn apply_config(
@@ -131,6 +132,8 @@ impl Configurer<'_> {
                 })
                 .collect()
         };
+        // ANCHOR_END: config_words
+        // ANCHOR: config_env
         let shown = match i.keyword.as_str() {
             "ARG" => {
                 let mut shown = Vec::new();
@@ -175,6 +178,8 @@ impl Configurer<'_> {
                 let shown: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 format!("LABEL {}", shown.join(" "))
             }
+            // ANCHOR_END: config_env
+            // ANCHOR: config_expose
             "MAINTAINER" => {
                 next.config["author"] = json!(text.trim());
                 format!("MAINTAINER {}", text.trim())
@@ -213,6 +218,8 @@ impl Configurer<'_> {
                 }
                 format!("VOLUME {volumes:?}")
             }
+            // ANCHOR_END: config_expose
+            // ANCHOR: config_user
             "USER" => {
                 let user = self.expand(stage, text.trim())?;
                 if user.is_empty() {
@@ -238,6 +245,8 @@ impl Configurer<'_> {
                 next.run_config().insert("StopSignal".into(), json!(signal));
                 format!("STOPSIGNAL {signal}")
             }
+            // ANCHOR_END: config_user
+            // ANCHOR: config_cmd
             "SHELL" => {
                 let Args::Json(shell) = &i.args else {
                     return Err(step_error(i, "SHELL takes the JSON form"));
@@ -264,6 +273,8 @@ impl Configurer<'_> {
                 }
                 format!("ENTRYPOINT {entrypoint:?}")
             }
+            // ANCHOR_END: config_cmd
+            // ANCHOR: config_onbuild
             "HEALTHCHECK" => {
                 let check = self.healthcheck(i, &text)?;
                 next.run_config()
@@ -299,7 +310,9 @@ impl Configurer<'_> {
         };
         Ok(shown)
     }
+    // ANCHOR_END: config_onbuild
 
+    // ANCHOR: healthcheck
     /// `HEALTHCHECK NONE` or `HEALTHCHECK [--interval=…] CMD …`.
     fn healthcheck(&self, i: &Instruction, text: &str) -> Result<Value> {
         let text = text.trim();
@@ -346,6 +359,7 @@ impl Configurer<'_> {
         }
         Ok(check)
     }
+    // ANCHOR_END: healthcheck
 }
 
 #[cfg(test)]

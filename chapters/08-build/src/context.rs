@@ -80,6 +80,7 @@ pub const MAX_CONTEXT_SIZE: u64 = 16 << 30;
 
 impl Context {
     // ANCHOR: receive
+    // ANCHOR: receive_spool
     /// Receives a context tar (plain or gzip) into `dir` (which must not
     /// exist yet, and is made mode 0700). Checks every entry before
     /// unpacking anything.
@@ -111,6 +112,8 @@ impl Context {
         if size > MAX_CONTEXT_SIZE {
             return Err(Error::ContextTooLarge(MAX_CONTEXT_SIZE));
         }
+        // ANCHOR_END: receive_spool
+        // ANCHOR: receive_check
         spool.seek(SeekFrom::Start(0)).ctx("rewind", &spool_path)?;
         let mut archive = tar::Archive::new(&spool);
         for entry in archive
@@ -151,6 +154,7 @@ impl Context {
         };
         Ok(Context { root, ignore })
     }
+    // ANCHOR_END: receive_check
     // ANCHOR_END: receive
 
     /// The directory the context is unpacked in.

@@ -34,6 +34,7 @@ pub struct SourceRoot<'a> {
     pub ignore: Option<&'a Ignore>,
 }
 
+// ANCHOR: resolve_in_root
 /// Resolves `path` below `root`, following symlinks as if `root` were `/`.
 /// Returns the real path on the host (inside `root`).
 pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, String> {
@@ -76,6 +77,7 @@ pub fn resolve_in_root(root: &Path, path: &str) -> Result<PathBuf, String> {
     }
     Ok(root.join(done.iter().collect::<PathBuf>()))
 }
+// ANCHOR_END: resolve_in_root
 
 /// Cleans a source path: relative to the root, no `.` parts.
 fn clean(path: &str) -> String {
@@ -85,6 +87,7 @@ fn clean(path: &str) -> String {
         .join("/")
 }
 
+// ANCHOR: expand_plain
 /// The paths (relative to the root) a COPY source names: itself, or every
 /// path its wildcards match. Excluded paths are not found.
 pub fn expand_source(src: SourceRoot<'_>, pattern: &str) -> Result<Vec<String>, String> {
@@ -101,6 +104,8 @@ pub fn expand_source(src: SourceRoot<'_>, pattern: &str) -> Result<Vec<String>, 
         })?;
         return Ok(vec![cleaned]);
     }
+    // ANCHOR_END: expand_plain
+    // ANCHOR: expand_glob
     let parts: Vec<&str> = cleaned.split('/').collect();
     let mut found = Vec::new();
     let mut frontier = vec![String::new()];
@@ -142,6 +147,7 @@ pub fn expand_source(src: SourceRoot<'_>, pattern: &str) -> Result<Vec<String>, 
     }
     Ok(found)
 }
+// ANCHOR_END: expand_glob
 
 /// A reader that hashes what passes through.
 struct Tee<'a, R> {
@@ -175,6 +181,7 @@ impl<W: Write> Packer<W> {
     }
 
     // ANCHOR: add
+    // ANCHOR: pack_entry
     /// Adds `real` (a path on the host) as `name` in the tar, a directory
     /// with what is below it (minus what `ignore` excludes; `rel` is its
     /// path in the context for that test). Symlinks are added as symlinks.
@@ -220,6 +227,8 @@ impl<W: Write> Packer<W> {
             .as_bytes(),
         );
         self.hasher.update(&link);
+        // ANCHOR_END: pack_entry
+        // ANCHOR: pack_data
         if !name.is_empty() {
             if kind.is_symlink() {
                 self.builder
@@ -260,6 +269,7 @@ impl<W: Write> Packer<W> {
         }
         Ok(())
     }
+    // ANCHOR_END: pack_data
     // ANCHOR_END: add
 
     /// Hashes extra bytes into the content hash (an ADD archive's bytes).

@@ -31,6 +31,7 @@ use minidock_images::{layer_media_types, Digest, HashingReader, Store};
 
 use crate::error::{IoContext, Result};
 
+// ANCHOR: is_opaque
 /// Whether `dir` is marked opaque by overlayfs.
 #[allow(dead_code)] // exercise 8.8 (whiteouts) builds on it
 fn is_opaque(dir: &Path) -> bool {
@@ -55,6 +56,7 @@ fn is_opaque(dir: &Path) -> bool {
     }
     false
 }
+// ANCHOR_END: is_opaque
 
 /// Writes the diff tar of `upper` to `out`.
 pub struct DiffWriter<W: Write> {

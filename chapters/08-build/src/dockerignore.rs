@@ -35,6 +35,7 @@ pub struct Ignore {
     patterns: Vec<Pattern>,
 }
 
+// ANCHOR: ignore_parse
 /// Cleans a path or pattern as Go's `filepath.Clean` does, relative to the
 /// root: no empty parts, no `.`, `..` taking the part before it away.
 fn clean(path: &str) -> Vec<String> {
@@ -72,6 +73,7 @@ impl Ignore {
         }
         Ignore { patterns }
     }
+    // ANCHOR_END: ignore_parse
 
     /// Whether there are exceptions: then an excluded directory must still
     /// be walked, since something below it may be brought back.

@@ -25,6 +25,7 @@ pub struct ImageState {
 }
 
 impl ImageState {
+    // ANCHOR: image_state
     /// `FROM scratch`: no layers, an empty config.
     pub fn scratch() -> ImageState {
         ImageState {
@@ -70,6 +71,7 @@ impl ImageState {
             layers,
         })
     }
+    // ANCHOR_END: image_state
 
     /// The `config` object: Env, Cmd, WorkingDir, …
     pub fn run_config(&mut self) -> &mut Map<String, Value> {
@@ -118,6 +120,7 @@ impl ImageState {
         })
     }
 
+    // ANCHOR: add_history
     /// Adds a history entry; `layer` says whether the step added a layer.
     pub fn add_history(&mut self, created_by: &str, layer: Option<LayerRef>) {
         let mut entry = json!({
@@ -145,6 +148,7 @@ impl ImageState {
             .expect("an array")
             .push(entry);
     }
+    // ANCHOR_END: add_history
 
     // ANCHOR: commit
     /// Writes the config and a manifest to the store and registers the

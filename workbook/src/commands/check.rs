@@ -182,10 +182,12 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         if !first_failing_shown {
             if let Some(i) = next_exercise(&verdicts) {
                 first_failing_shown = true;
+                let hints = references.hints(chapter, &chapter.exercises[i]);
                 show_next(
                     workspace,
                     chapter,
                     &chapter.exercises[i],
+                    &hints,
                     &verdicts[i],
                     &run,
                     &check_args,
@@ -216,6 +218,7 @@ fn show_next(
     workspace: &Workspace,
     chapter: &Chapter,
     exercise: &Exercise,
+    hints: &[String],
     verdict: &Verdict,
     run: &TestRun,
     check_args: &str,
@@ -228,8 +231,8 @@ fn show_next(
         exercise.body_line()
     );
     println!("  read   {}", workspace.book_section(chapter, exercise));
-    if let Some(hint) = exercise.hints.first() {
-        let more = if exercise.hints.len() > 1 {
+    if let Some(hint) = hints.first() {
+        let more = if hints.len() > 1 {
             format!("  (more: cargo workbook hint {})", exercise.id.key())
         } else {
             String::new()

@@ -3,15 +3,17 @@
 
 use anyhow::Result;
 
+use crate::reference::References;
 use crate::state::State;
 use crate::workspace::Workspace;
 
 pub fn run(workspace: &Workspace, query: &str, level: Option<usize>) -> Result<bool> {
     let (chapter, exercise) = workspace.find_exercise(query)?;
     let mut state = State::load(&workspace.root)?;
+    let hints = References::new(workspace, &state).hints(chapter, exercise);
     let key = exercise.id.key();
     println!("exercise {}: {}", exercise.id, exercise.task);
-    let total = exercise.hints.len();
+    let total = hints.len();
     if total == 0 {
         println!(
             "  this exercise has no hints; read {}",
@@ -24,7 +26,7 @@ pub fn run(workspace: &Workspace, query: &str, level: Option<usize>) -> Result<b
         Some(k) => k.clamp(1, total),
         None => (seen + 1).min(total),
     };
-    for (i, hint) in exercise.hints.iter().take(shown).enumerate() {
+    for (i, hint) in hints.iter().take(shown).enumerate() {
         println!("  hint {}/{total}: {hint}", i + 1);
     }
     if shown < total {

@@ -1,4 +1,4 @@
-//! `cargo workbook solution ID|N`: put the reference body back, for one exercise or a whole
+//! `cargo workbook solution ID|N`: put the reference body (and its hints) back, for one exercise or a whole
 //! chapter, from the commit `start` recorded. The learner's replaced body is kept in
 //! `.workbook/replaced/` so that nothing typed is lost.
 
@@ -47,7 +47,7 @@ pub fn run(workspace: &Workspace, target: &str) -> Result<bool> {
                 saved.display()
             );
         }
-        let restored = exercise::replace_bodies(&text, &[(exercise, reference.body.clone())]);
+        let restored = exercise::restore_block(&text, exercise, &reference);
         workspace.write(&exercise.file, &restored)?;
         println!(
             "  {}  restored the reference from commit {} in {}:{}",

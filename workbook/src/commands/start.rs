@@ -78,16 +78,17 @@ pub fn run(workspace: &Workspace, number: u32, force: bool) -> Result<bool> {
     for file in by_file.keys() {
         let text = workspace.read(file)?;
         let found = exercise::parse(file, &text)?;
-        let replacements: Vec<_> = found
+        // The hints go with the body: `cargo workbook hint` reads them from the recorded
+        // commit, one at a time, so the file does not hand out the last one first.
+        let started: Vec<_> = found
             .iter()
             .filter(|e| e.id.chapter == number && !e.is_todo())
-            .map(|e| (e, e.todo_body()))
             .collect();
-        if replacements.is_empty() {
+        if started.is_empty() {
             continue;
         }
-        replaced += replacements.len();
-        workspace.write(file, &exercise::replace_bodies(&text, &replacements))?;
+        replaced += started.len();
+        workspace.write(file, &exercise::start_blocks(&text, &started))?;
     }
 
     // Line numbers moved: read the chapter again for the listing.

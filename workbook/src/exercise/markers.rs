@@ -241,6 +241,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Exercise>, MarkerError> {
             }
             j += 1;
         };
+        let hints_start = lines.get(i + 1).map_or(text.len(), |l| l.start);
         let body_start = lines.get(body_first).map_or(text.len(), |l| l.start);
         let body_end = lines[end].start;
         let body = &text[body_start..body_end];
@@ -265,6 +266,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Exercise>, MarkerError> {
             } else {
                 line.ending
             },
+            hint_lines: text[hints_start..body_start].to_string(),
+            hints_start,
             body_start,
             body_end,
         });

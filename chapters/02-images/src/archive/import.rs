@@ -29,6 +29,7 @@ pub struct ImageChanges {
 }
 
 impl Store {
+    // ANCHOR: import_open
     /// Imports a root file system tar (plain, gzip or zstd) as an image of
     /// one gzip layer, tags it `reference` if given, and returns its id.
     pub fn import(
@@ -62,6 +63,8 @@ impl Store {
                 })?,
             ),
         };
+        // ANCHOR_END: import_open
+        // ANCHOR: import_one_pass
         // One pass: the plain stream is hashed (diff-id) and compressed
         // into the store (blob digest).
         let hashing = HashingReader::new(plain, self.max_layer_size());
@@ -73,6 +76,8 @@ impl Store {
             source: e,
         })?;
 
+        // ANCHOR_END: import_one_pass
+        // ANCHOR: import_config
         let now = super::rfc3339(
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -107,6 +112,8 @@ impl Store {
             "rootfs": {"type": "layers", "diff_ids": [diff_id.to_string()]},
             "history": [history],
         });
+        // ANCHOR_END: import_config
+        // ANCHOR: import_register
         let config_bytes = serde_json::to_vec(&config).expect("JSON serialises");
         let config_digest = self.put_blob(&config_bytes)?;
         let manifest = json!({
@@ -142,4 +149,5 @@ impl Store {
         }
         Ok(id)
     }
+    // ANCHOR_END: import_register
 }

@@ -59,6 +59,7 @@ struct Contents {
     added: BTreeSet<Digest>,
 }
 
+// ANCHOR: store_load
 impl Store {
     /// Loads the images of a `docker save` tar (either format, optionally
     /// gzip- or zstd-compressed), an OCI archive tar, or an OCI layout
@@ -80,7 +81,9 @@ impl Store {
         }
         result
     }
+    // ANCHOR_END: store_load
 
+    // ANCHOR: read_archive_open
     /// Streams a tar archive: blobs into the store, metadata into memory.
     fn read_archive(&self, path: &Path, contents: &mut Contents) -> Result<()> {
         let bad = |reason: String| Error::BadArchive {
@@ -111,6 +114,8 @@ impl Store {
                     String::from_utf8_lossy(&entry.path_bytes())
                 ))
             })?;
+            // ANCHOR_END: read_archive_open
+            // ANCHOR: read_archive_links
             let kind = entry.header().entry_type();
             if kind.is_symlink() || kind.is_hard_link() {
                 // Old `docker save` links duplicate layer.tar files.
@@ -134,6 +139,8 @@ impl Store {
             if !kind.is_file() {
                 continue;
             }
+            // ANCHOR_END: read_archive_links
+            // ANCHOR: read_archive_blobs
             let size = entry.size();
             if METADATA_FILES.contains(&name.as_str()) {
                 if size > METADATA_MAX {
@@ -167,7 +174,9 @@ impl Store {
         }
         Ok(())
     }
+    // ANCHOR_END: read_archive_blobs
 
+    // ANCHOR: register_index_path
     /// Registers and tags what an archive described.
     fn register_archive(&self, path: &Path, contents: &Contents) -> Result<Vec<LoadedImage>> {
         let bad = |reason: String| Error::BadArchive {
@@ -207,6 +216,8 @@ impl Store {
                     .into(),
             ));
         };
+        // ANCHOR_END: register_index_path
+        // ANCHOR: register_legacy
         let mut loaded = Vec::new();
         for m in legacy {
             let blob = |name: &str| {
@@ -254,7 +265,9 @@ impl Store {
         }
         Ok(loaded)
     }
+    // ANCHOR_END: register_legacy
 
+    // ANCHOR: load_layout
     /// Loads an OCI layout directory: copies (and so verifies) the blobs
     /// its index reaches, then registers them.
     fn load_layout(&self, dir: &Path, contents: &mut Contents) -> Result<Vec<LoadedImage>> {
@@ -311,6 +324,7 @@ impl Store {
         crate::failpoint::hit("load-after-blobs");
         self.register_index(&index, |_| Ok(Vec::new()))
     }
+    // ANCHOR_END: load_layout
 
     fn copy_layout_blob(
         &self,
@@ -331,6 +345,7 @@ impl Store {
         self.put_blob_from(digest, Some(size), BufReader::with_capacity(1 << 20, file))
     }
 
+    // ANCHOR: register_oci_index
     /// Registers the manifests an OCI index lists, named by their
     /// annotations (or by `more_names`).
     fn register_index(
@@ -368,6 +383,7 @@ impl Store {
         }
         Ok(loaded)
     }
+    // ANCHOR_END: register_oci_index
 
     fn register_and_tag(&self, manifest: &Digest, tags: Vec<String>) -> Result<LoadedImage> {
         let id = self.register_image(manifest)?;
@@ -388,6 +404,7 @@ impl Store {
     }
 }
 
+// ANCHOR: archive_normalise
 /// An archive path without `./`, or `None` if it climbs out (`..`, `/`).
 fn normalise(raw: &[u8]) -> Option<String> {
     let path = PathBuf::from(String::from_utf8_lossy(raw).into_owned());
@@ -404,6 +421,7 @@ fn normalise(raw: &[u8]) -> Option<String> {
     }
     Some(parts.join("/"))
 }
+// ANCHOR_END: archive_normalise
 
 /// `<64 hex>.json` at the top: a config in the legacy format.
 fn is_legacy_config_name(name: &str) -> bool {

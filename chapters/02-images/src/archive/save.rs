@@ -21,6 +21,7 @@ use crate::reference::Reference;
 use crate::store::{media_types, Image, Store};
 
 impl Store {
+    // ANCHOR: save_names
     /// Writes the images named by `names` (references or ids) to the tar
     /// `out`, in both the OCI layout and the legacy `docker save` format.
     /// The file appears complete or not at all.
@@ -51,6 +52,8 @@ impl Store {
             }
         }
 
+        // ANCHOR_END: save_names
+        // ANCHOR: save_atomic
         let dir = out
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -73,6 +76,8 @@ impl Store {
         Ok(())
     }
 
+    // ANCHOR_END: save_atomic
+    // ANCHOR: save_blobs
     fn write_archive<W: Write>(
         &self,
         tar: &mut tar::Builder<W>,
@@ -110,6 +115,8 @@ impl Store {
                 }
             }
 
+            // ANCHOR_END: save_blobs
+            // ANCHOR: save_descriptors
             let manifest_type = image
                 .manifest
                 .media_type()
@@ -162,6 +169,8 @@ impl Store {
             }));
         }
 
+        // ANCHOR_END: save_descriptors
+        // ANCHOR: save_files
         let files = [
             ("oci-layout", json!({"imageLayoutVersion": "1.0.0"})),
             (
@@ -182,6 +191,7 @@ impl Store {
         }
         tar.finish().map_err(werr)
     }
+    // ANCHOR_END: save_files
 }
 
 /// A reproducible header: owner root, time 0.

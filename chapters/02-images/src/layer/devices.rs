@@ -14,6 +14,7 @@
 //! than the ones every container is given anyway — `/dev/mem`, `/dev/kmem`,
 //! `/dev/port`, `/dev/kmsg` and the like give the host away.
 
+// ANCHOR: device_check
 /// The character devices (major, minor) a layer may hold: the ones
 /// Docker's default device rules allow every container, and the
 /// pseudo-terminals.
@@ -56,6 +57,7 @@ pub(crate) fn check(kind: tar::EntryType, major: u32, minor: u32) -> Result<(), 
         )),
     }
 }
+// ANCHOR_END: device_check
 
 #[cfg(test)]
 mod tests {

@@ -62,6 +62,7 @@ pub(super) fn set_xattrs(fd: &impl AsFd, xattrs: &[(CString, Vec<u8>)]) -> Resul
     }
     Ok(())
 }
+// ANCHOR: replace_non_dir
 
 /// Makes room for a new non-directory entry: a later tar entry replaces an
 /// earlier one of the same name. An empty directory is replaced too; a
@@ -76,7 +77,9 @@ pub(super) fn replace_non_dir(dir: BorrowedFd<'_>, name: &CStr) -> Result<(), St
         Err(e) => Err(format!("replace {name:?}: {e}")),
     }
 }
+// ANCHOR_END: replace_non_dir
 
+// ANCHOR: make_dir
 /// Creates a directory, or reuses one an earlier entry created. Returns it
 /// opened, without following a symlink.
 pub(super) fn make_dir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, String> {
@@ -108,3 +111,4 @@ pub(super) fn make_dir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Stri
     }
     open_dir_in_root(dir, name).map_err(|e| explain_open_error(&e))
 }
+// ANCHOR_END: make_dir

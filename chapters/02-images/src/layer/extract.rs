@@ -119,6 +119,7 @@ impl Extractor {
         }
     }
 
+    // ANCHOR: entry_head
     /// Applies one entry.
     pub(crate) fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> EResult<()> {
         let raw = entry.path_bytes().into_owned();
@@ -157,6 +158,8 @@ impl Extractor {
             header.device_minor().ok().flatten().unwrap_or(0),
         );
 
+        // ANCHOR_END: entry_head
+        // ANCHOR: entry_root
         let xattrs = wanted_xattrs(entry).map_err(|e| fail(format!("bad pax extensions: {e}")))?;
 
         let Some((name, parent)) = components.split_last() else {
@@ -178,6 +181,8 @@ impl Extractor {
             return whiteout(dir.as_fd(), &name).map_err(fail);
         }
 
+        // ANCHOR_END: entry_root
+        // ANCHOR: entry_files
         let dir = self.open_parent(parent).map_err(fail)?;
         let dir = dir.as_fd();
         match kind {
@@ -206,6 +211,8 @@ impl Extractor {
                     .map_err(|e| fail(format!("symlinkat: {e}")))?;
                 self.set_nofollow_meta(dir, &name, &meta).map_err(fail)
             }
+            // ANCHOR_END: entry_files
+            // ANCHOR: entry_special
             tar::EntryType::Link => {
                 let target = entry
                     .link_name_bytes()
@@ -258,7 +265,9 @@ impl Extractor {
             other => Err(fail(format!("unsupported tar entry type {other:?}"))),
         }
     }
+    // ANCHOR_END: entry_special
 
+    // ANCHOR: extract_finish
     /// Sets the times of the directories (now that their content is
     /// complete) and flushes the whole layer to disk with one `syncfs`
     /// (not for a scratch directory, see [`Extractor::for_scratch`]).
@@ -282,7 +291,9 @@ impl Extractor {
             too_large: false,
         })
     }
+    // ANCHOR_END: extract_finish
 
+    // ANCHOR: open_parent
     /// Opens (creating if missing, like `mkdir -p`) the parent directory of
     /// an entry, inside the root.
     fn open_parent(&mut self, parent: &[&[u8]]) -> Result<OwnedFd, String> {
@@ -301,7 +312,9 @@ impl Extractor {
         self.parent_cache = Some((key, fd));
         Ok(dup)
     }
+    // ANCHOR_END: open_parent
 
+    // ANCHOR: make_parents
     /// Creates missing parent directories one component at a time (mode
     /// 0755, as Docker does for parents a layer does not list).
     fn make_parents(&self, parent: &[&[u8]]) -> Result<OwnedFd, String> {
@@ -331,6 +344,7 @@ impl Extractor {
         }
         Ok(cur)
     }
+    // ANCHOR_END: make_parents
 
     /// Drops the cached parent if this entry may replace it or one of its
     /// ancestors (a later entry of a tar wins over an earlier one).
@@ -345,6 +359,7 @@ impl Extractor {
         }
     }
 
+    // ANCHOR: write_file
     fn write_file<R: Read>(
         &mut self,
         dir: BorrowedFd<'_>,
@@ -378,6 +393,7 @@ impl Extractor {
         self.set_fd_meta(&file, meta, name)?;
         Ok(file)
     }
+    // ANCHOR_END: write_file
 
     /// Owner, then mode (a chown clears setuid bits), then times, all on
     /// an open descriptor so that nothing is followed.
@@ -425,6 +441,7 @@ impl Extractor {
         .map_err(|e| format!("set times of {name:?}: {e}"))
     }
 
+    // ANCHOR: hardlink_find
     /// A hardlink may only point at an entry already in this layer, found
     /// with the same safe resolution as every other path.
     fn hardlink(
@@ -446,6 +463,8 @@ impl Extractor {
         if components == own {
             return Ok(()); // a link to itself: nothing to do
         }
+        // ANCHOR_END: hardlink_find
+        // ANCHOR: hardlink_link
         let target_dir =
             open_dir_in_root(self.root.as_fd(), &join(target_parent)).map_err(|e| {
                 format!(
@@ -475,6 +494,7 @@ impl Extractor {
             e => format!("link to {:?}: {e}", String::from_utf8_lossy(target)),
         })
     }
+    // ANCHOR_END: hardlink_link
 }
 
 // ANCHOR: whiteout

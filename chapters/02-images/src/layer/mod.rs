@@ -28,6 +28,7 @@ use nix::fcntl::RenameFlags;
 use crate::digest::{is_limit_error, Digest, HashingReader};
 use crate::error::{Error, IoContext, Result};
 use crate::store::Store;
+// ANCHOR: compression
 
 /// How a layer blob is compressed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +52,9 @@ pub mod media_types {
     /// Docker layer (always gzip).
     pub const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 }
+// ANCHOR_END: compression
 
+// ANCHOR: compression_sniff
 impl Compression {
     /// The compression a layer media type announces. `Ok(None)` for an
     /// empty media type (the legacy `docker save` format has none); an error
@@ -85,6 +88,7 @@ impl Compression {
         }
     }
 }
+// ANCHOR_END: compression_sniff
 
 impl Store {
     /// Unpacks the layer blob `blob` into `layers/<diff-id>/` and returns
@@ -108,6 +112,7 @@ impl Store {
         self.unpack(blob, media_type, Some(diff_id))
     }
 
+    // ANCHOR: unpack_tmp
     fn unpack(&self, blob: &Digest, media_type: &str, expected: Option<&Digest>) -> Result<Digest> {
         if let Some(diff_id) = expected {
             if self.has_layer(diff_id) {
@@ -139,6 +144,8 @@ impl Store {
             .ctx("open temporary layer directory", tmp.path())?
             .into();
 
+        // ANCHOR_END: unpack_tmp
+        // ANCHOR: unpack_rename
         let stream: Box<dyn Read> = match compression {
             Compression::None => Box::new(reader),
             Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(reader)),
@@ -164,6 +171,7 @@ impl Store {
         }
         Ok(diff_id)
     }
+    // ANCHOR_END: unpack_rename
 }
 
 // ANCHOR: extract_stream

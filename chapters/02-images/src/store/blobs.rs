@@ -50,6 +50,7 @@ enum WriterState {
 }
 
 impl Store {
+    // ANCHOR: blob_writer_open
     /// A writer for the blob `expected`, resuming from a partial file if an
     /// earlier writer left one. `expected_size`, when known, is checked too.
     pub fn blob_writer(&self, expected: &Digest, expected_size: Option<u64>) -> Result<BlobWriter> {
@@ -79,6 +80,8 @@ impl Store {
             let lock = Flock::lock(file, FlockArg::LockExclusive)
                 .map_err(|(_, errno)| errno)
                 .ctx("lock partial blob", &partial)?;
+            // ANCHOR_END: blob_writer_open
+            // ANCHOR: blob_writer_resume
             // While we waited, the previous holder may have committed (renamed
             // this very inode into blobs/) or aborted (unlinked it): then the
             // lock we hold is on a file nobody else will look at. Start over.
@@ -106,6 +109,7 @@ impl Store {
             }));
         }
     }
+    // ANCHOR_END: blob_writer_resume
 
     /// Stores `bytes` and returns their digest.
     pub fn put_blob(&self, bytes: &[u8]) -> Result<Digest> {
@@ -132,6 +136,7 @@ impl Store {
         writer.commit()
     }
 
+    // ANCHOR: put_blob_reader
     /// Stores a blob of unknown digest from `reader` and returns its digest
     /// and size. Used for content we produce ourselves (`import`) or that
     /// comes without a digest (old `docker save` layer files).
@@ -169,6 +174,7 @@ impl Store {
         }
         Ok((digest, size))
     }
+    // ANCHOR_END: put_blob_reader
 
     /// Reads a whole blob, checking that it still hashes to its name. Meant
     /// for manifests and configs; stream layers with [`Store::open_blob`].
@@ -285,6 +291,7 @@ impl BlobWriter {
     }
     // ANCHOR_END: verify_digest
 
+    // ANCHOR: blob_abort
     /// Gives up on this blob and removes what was written of it.
     pub fn abort(self) -> Result<()> {
         if let WriterState::Writing { out, _lock, .. } = self.state {
@@ -294,6 +301,7 @@ impl BlobWriter {
         }
         Ok(())
     }
+    // ANCHOR_END: blob_abort
 }
 
 impl Write for BlobWriter {

@@ -48,6 +48,7 @@ pub mod media_types {
     pub const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 }
 
+// ANCHOR: image_struct
 /// An image of the store, with everything a container needs from it.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -68,6 +69,7 @@ pub struct Image {
     /// When the image was created (RFC 3339), from the config.
     pub created: Option<String>,
 }
+// ANCHOR_END: image_struct
 
 impl Image {
     /// The unpacked layer directories, bottom layer first.
@@ -86,6 +88,7 @@ pub enum Removed {
 }
 
 impl Store {
+    // ANCHOR: register_check
     /// Registers an image whose manifest, config and layer blobs are in the
     /// store: unpacks its layers (checking each against the diff-id of the
     /// config) and records it. Returns the image id.
@@ -122,6 +125,8 @@ impl Store {
                 ))
             })
             .collect::<Result<_>>()?;
+        // ANCHOR_END: register_check
+        // ANCHOR: register_record
         for (blob, _, diff_id) in &layers {
             if !self.has_layer(diff_id) && !self.has_blob(blob) {
                 return Err(Error::BlobNotFound(blob.clone()));
@@ -153,7 +158,9 @@ impl Store {
         })?;
         Ok(id)
     }
+    // ANCHOR_END: register_record
 
+    // ANCHOR: unpack_all
     /// Unpacks layers on as many threads as there are CPUs: decompression is
     /// the slow part, and layers are independent.
     fn unpack_all(&self, layers: &[(Digest, String, Digest)]) -> Result<()> {
@@ -188,7 +195,9 @@ impl Store {
             None => Ok(()),
         }
     }
+    // ANCHOR_END: unpack_all
 
+    // ANCHOR: platform_manifest
     /// For an index (multi-platform image), the digest of the manifest for
     /// this machine (`linux` and this CPU); for a manifest, its own digest.
     pub fn platform_manifest(&self, digest: &Digest) -> Result<Digest> {
@@ -223,6 +232,8 @@ impl Store {
         }
     }
 
+    // ANCHOR_END: platform_manifest
+    // ANCHOR: read_manifest
     /// Reads and checks an image manifest (OCI or Docker schema 2).
     pub fn read_manifest(&self, digest: &Digest) -> Result<ImageManifest> {
         let bytes = self.read_blob(digest)?;
@@ -252,7 +263,9 @@ impl Store {
         }
         Ok(manifest)
     }
+    // ANCHOR_END: read_manifest
 
+    // ANCHOR: store_tag
     /// Points `reference` (a tag) at the registered image `manifest_digest`,
     /// moving the tag if it pointed elsewhere.
     pub fn tag(&self, reference: &Reference, manifest_digest: &Digest) -> Result<()> {
@@ -281,6 +294,7 @@ impl Store {
             Ok(())
         })
     }
+    // ANCHOR_END: store_tag
 
     /// Finds an image by reference (`busybox`, `busybox:1.36`,
     /// `busybox@sha256:…`), by id (`sha256:<hex>`, or a unique prefix of the
@@ -303,6 +317,7 @@ impl Store {
         Ok(images)
     }
 
+    // ANCHOR: store_remove_image
     /// Removes a tag or an image, the way `docker rmi` does:
     ///
     /// - by tag, when the image has other tags: only that tag goes;
@@ -338,6 +353,8 @@ impl Store {
                 removed.push(Removed::Untagged(tag.parse()?));
                 Ok(())
             };
+    // ANCHOR_END: store_remove_image
+            // ANCHOR: store_remove_last
             if let Some(r) = &by_tag {
                 if tags.len() > 1 {
                     untag(index, &r.to_string())?;
@@ -370,7 +387,9 @@ impl Store {
             Ok(removed)
         })
     }
+    // ANCHOR_END: store_remove_last
 
+    // ANCHOR: collect_garbage
     /// Deletes the blobs and layers of a removed image that no remaining
     /// image uses (reference counting by scanning: the index is small).
     fn collect_garbage(&self, index: &Index, removed: &Record) -> Result<()> {
@@ -385,6 +404,7 @@ impl Store {
         }
         Ok(())
     }
+    // ANCHOR_END: collect_garbage
 
     /// Those of `candidates` that no registered image uses.
     pub(crate) fn unused_blobs<'a>(

@@ -16,6 +16,7 @@ use super::{sync_dir, Store};
 use crate::digest::Digest;
 use crate::error::{Error, IoContext, Result};
 use crate::reference::Reference;
+// ANCHOR: index_types
 
 /// The store's list of images and tags.
 #[derive(Default, Serialize, Deserialize)]
@@ -40,6 +41,7 @@ pub(super) struct Record {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) index: Option<Digest>,
 }
+// ANCHOR_END: index_types
 
 pub(super) const INDEX_FILE: &str = "repositories.json";
 
@@ -47,6 +49,7 @@ impl Store {
     pub(super) fn index_path(&self) -> PathBuf {
         self.images_dir().join(INDEX_FILE)
     }
+    // ANCHOR: index_update
 
     pub(super) fn read_index(&self) -> Result<Index> {
         let path = self.index_path();
@@ -70,6 +73,8 @@ impl Store {
         self.write_index(&index)?;
         Ok(result)
     }
+    // ANCHOR_END: index_update
+    // ANCHOR: index_write
 
     /// Takes the index's exclusive lock, held until the value is dropped.
     pub(super) fn lock_index(&self) -> Result<Flock<File>> {
@@ -97,6 +102,7 @@ impl Store {
         fs::rename(&tmp, &path).ctx("replace image index", &path)?;
         sync_dir(&self.images_dir())
     }
+    // ANCHOR_END: index_write
 }
 
 /// Finds the manifest digest of an image by name, id or digest.

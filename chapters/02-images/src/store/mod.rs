@@ -44,6 +44,7 @@ pub struct Store {
     max_layer_size: u64,
 }
 
+// ANCHOR: store_open
 impl Store {
     /// Opens the store at `root`, creating its directories (the root with
     /// mode 0700) if they do not exist yet.
@@ -69,6 +70,7 @@ impl Store {
         }
         Ok(store)
     }
+    // ANCHOR_END: store_open
 
     /// Sets the bound on the uncompressed size of one layer.
     pub fn set_max_layer_size(&mut self, bytes: u64) {

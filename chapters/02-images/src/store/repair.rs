@@ -58,6 +58,7 @@ pub struct Swept {
 const MAX_MANIFEST: u64 = 4 << 20;
 
 impl Store {
+    // ANCHOR: recover_index_store
     /// Checks that the index can be read; if not, moves it to
     /// `ROOT/quarantine/` and registers again every image whose manifest,
     /// config and unpacked layers are in the store. `Ok(None)` when the
@@ -90,7 +91,9 @@ impl Store {
             rebuilt,
         }))
     }
+    // ANCHOR_END: recover_index_store
 
+    // ANCHOR: index_from_blobs
     /// An index of every complete image the blobs hold, untagged.
     fn index_from_blobs(&self) -> Result<Index> {
         let mut index = Index::default();
@@ -107,7 +110,9 @@ impl Store {
         }
         Ok(index)
     }
+    // ANCHOR_END: index_from_blobs
 
+    // ANCHOR: record_of
     /// The index record of manifest `digest`, if it is an image manifest
     /// whose config and unpacked layers are all in the store.
     fn record_of(&self, digest: &Digest) -> Option<Record> {
@@ -135,7 +140,9 @@ impl Store {
             index: None,
         })
     }
+    // ANCHOR_END: record_of
 
+    // ANCHOR: store_sweep
     /// Deletes every temporary (`ingest/*.partial` no writer holds,
     /// `layers/*.tmp-*`, a left-over index temporary) and every blob and
     /// unpacked layer that no registered image references. Call it only
@@ -178,6 +185,7 @@ impl Store {
         }
         Ok(swept)
     }
+    // ANCHOR_END: store_sweep
 
     /// Deletes one file or directory tree, counting it in `swept`.
     fn sweep_one(&self, path: &Path, swept: &mut Swept) -> Result<()> {
@@ -219,6 +227,7 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+// ANCHOR: writer_lock
 /// Whether a writer holds the partial blob's lock (a pull in progress).
 fn locked_by_a_writer(path: &Path) -> Result<bool> {
     let file = match File::open(path) {
@@ -228,6 +237,7 @@ fn locked_by_a_writer(path: &Path) -> Result<bool> {
     };
     Ok(Flock::lock(file, FlockArg::LockExclusiveNonblock).is_err())
 }
+// ANCHOR_END: writer_lock
 
 /// Bytes in the files under `dir`, not following links.
 fn tree_size(dir: &Path) -> u64 {

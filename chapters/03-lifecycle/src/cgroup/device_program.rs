@@ -20,7 +20,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use super::device_rules::{DeviceKind, DeviceRule, ALL_ACCESS};
-use super::{CgroupError, Result};
+use super::error::{CgroupError, Result};
 
 /// One eBPF instruction (`struct bpf_insn`).
 #[repr(C)]

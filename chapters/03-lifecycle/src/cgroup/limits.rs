@@ -14,7 +14,8 @@
 
 use std::path::Path;
 
-use super::{read_file, read_limit, write_file, CgroupError, Result};
+use super::error::{CgroupError, Result};
+use super::files::{read_file, read_limit, write_file};
 
 /// `--memory-swap`, as Docker counts it: memory *plus* swap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,21 +148,6 @@ pub(super) fn write_cpuset(
             });
         }
         write_file(&path, value)?;
-    }
-    Ok(())
-}
-
-/// v2: the `cpuset` controller is handed down from the root to the
-/// container's group on first use (most containers never ask for it).
-pub(super) fn v2_enable_cpuset(group_dir: &Path) -> Result<()> {
-    let Some(parent) = group_dir.parent() else {
-        return Ok(());
-    };
-    let Some(root) = parent.parent() else {
-        return Ok(());
-    };
-    for dir in [root, parent] {
-        super::v2::enable_controllers(dir, &["cpuset"])?;
     }
     Ok(())
 }

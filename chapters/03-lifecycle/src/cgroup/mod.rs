@@ -14,24 +14,33 @@
 //! unit tests drive both versions against fake trees in temporary
 //! directories and check exactly what was written.
 
+//!
+//! The trait and the limits are here; [`CgroupRoot`] (in `root`) finds the
+//! host's cgroups and makes a container's group, `files` reads and writes
+//! the cgroup files every version shares.
+
 pub mod device_program;
 pub mod device_rules;
+mod error;
+mod files;
 mod limits;
 mod mountinfo;
+mod root;
 mod v1;
 mod v2;
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 pub use device_rules::{DeviceKind, DeviceRule, DEFAULT_RULES as DEFAULT_DEVICE_RULES};
+pub use error::{CgroupError, Result};
+use files::{read_pids, remove_dir_retrying, write_file};
 pub use limits::SwapLimit;
 pub use mountinfo::{parse_mountinfo, MountInfo};
-pub use v1::CgroupV1;
+pub use root::{CgroupRoot, DEFAULT_BASE};
+pub use v1::{CgroupV1, V1_USED};
 pub use v2::CgroupV2;
 
 /// Which cgroup file system a host uses.
@@ -41,50 +50,7 @@ pub enum CgroupVersion {
     V2,
 }
 
-/// What can go wrong with cgroups.
-#[derive(Debug, thiserror::Error)]
-pub enum CgroupError {
-    /// Reading or writing a cgroup file failed.
-    #[error("{op} {path}: {source}")]
-    Io {
-        op: &'static str,
-        path: PathBuf,
-        #[source]
-        source: io::Error,
-    },
-    /// No cgroup file system is mounted where it was looked for.
-    #[error("no cgroup file system found in /proc/self/mountinfo (looked for cgroup2 at {base} and for cgroup v1 controller mounts): mount cgroups or run on a host that has them")]
-    NotMounted { base: PathBuf },
-    /// A limit needs a controller the host does not offer.
-    #[error("cgroup controller {controller:?} is not available for {group}: enable it on the host (v1: mount it; v2: cgroup.subtree_control)")]
-    MissingController {
-        controller: &'static str,
-        group: String,
-    },
-    /// A file had content the kernel would not write.
-    #[error("unexpected content in {path}: {content:?}")]
-    Parse { path: PathBuf, content: String },
-    /// The freezer did not reach the wanted state in time.
-    #[error("cgroup {group} did not become {wanted} within {waited:?}")]
-    FreezeTimeout {
-        group: String,
-        wanted: &'static str,
-        waited: Duration,
-    },
-    /// Processes are still in the group after the wait.
-    #[error("cgroup {group} still has processes {pids:?} after {waited:?}; it was not removed")]
-    NotEmpty {
-        group: String,
-        pids: Vec<i32>,
-        waited: Duration,
-    },
-    /// A group or parent name that would leave its directory.
-    #[error("invalid cgroup name {0:?}: use letters, digits, '-', '_' and '.' only")]
-    InvalidName(String),
-}
-
-pub type Result<T> = std::result::Result<T, CgroupError>;
-
+// ANCHOR: cgroup_stats
 /// Resource usage of a group, as `docker stats` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CgroupStats {
@@ -124,6 +90,7 @@ pub struct Resources {
     /// `--cpuset-mems`; `None` = every memory node.
     pub cpuset_mems: Option<String>,
 }
+// ANCHOR_END: cgroup_stats
 
 /// `--cpus 1.5` → quota 150 000 µs per period of 100 000 µs, as Docker
 /// computes it from `NanoCpus`.
@@ -232,6 +199,7 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         Ok(all)
     }
 
+    // ANCHOR: cgroup_apply
     /// Sets every limit that `resources` names.
     fn apply(&self, resources: &Resources) -> Result<()> {
         match (resources.memory, &resources.memory_swap) {
@@ -259,7 +227,9 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         Ok(())
     }
+    // ANCHOR_END: cgroup_apply
 
+    // ANCHOR: cgroup_freeze_kill
     /// Kills every process of the group with `SIGKILL`.
     fn kill_all(&self) -> Result<()> {
         self.freeze_and_kill()
@@ -289,7 +259,9 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         self.thaw()
     }
+    // ANCHOR_END: cgroup_freeze_kill
 
+    // ANCHOR: cgroup_remove
     /// Waits until the group has no process (up to `timeout`), then removes
     /// its directories. A missing directory counts as removed.
     fn remove(&self, timeout: Duration) -> Result<()> {
@@ -319,283 +291,8 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         Ok(())
     }
+    // ANCHOR_END: cgroup_remove
 }
-
-/// Where the cgroup file system is, and which version: the starting point
-/// from which container groups are created.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CgroupRoot {
-    /// One mount per controller (or per set of co-mounted controllers):
-    /// controller name → mount point.
-    V1 { mounts: BTreeMap<String, PathBuf> },
-    /// The unified hierarchy at this path.
-    V2 { path: PathBuf },
-}
-
-/// Where hosts mount cgroups.
-pub const DEFAULT_BASE: &str = "/sys/fs/cgroup";
-
-impl CgroupRoot {
-    /// Finds the host's cgroups in `/proc/self/mountinfo`.
-    pub fn detect() -> Result<CgroupRoot> {
-        let path = Path::new("/proc/self/mountinfo");
-        let text = fs::read_to_string(path).map_err(|source| CgroupError::Io {
-            op: "read",
-            path: path.into(),
-            source,
-        })?;
-        CgroupRoot::from_mountinfo(&text, Path::new(DEFAULT_BASE))
-    }
-
-    /// Decides the version from mount table text:
-    /// - `cgroup2` mounted at `base` → v2 (the unified host of today);
-    /// - `cgroup` (v1) mounts with controllers → v1, even when a nearly
-    ///   empty cgroup2 sits at `base/unified` (the "hybrid" layout of
-    ///   systemd before v2 became the default: controllers live in v1);
-    /// - only a cgroup2 mount elsewhere → v2 there.
-    pub fn from_mountinfo(text: &str, base: &Path) -> Result<CgroupRoot> {
-        let mounts = parse_mountinfo(text);
-        if let Some(m) = mounts
-            .iter()
-            .find(|m| m.fs_type == "cgroup2" && m.mount_point == base)
-        {
-            return Ok(CgroupRoot::V2 {
-                path: m.mount_point.clone(),
-            });
-        }
-        let mut v1 = BTreeMap::new();
-        for m in mounts.iter().filter(|m| m.fs_type == "cgroup") {
-            for opt in m.super_options.split(',') {
-                if V1_CONTROLLERS.contains(&opt) {
-                    v1.entry(opt.to_string())
-                        .or_insert_with(|| m.mount_point.clone());
-                }
-            }
-        }
-        if !v1.is_empty() {
-            return Ok(CgroupRoot::V1 { mounts: v1 });
-        }
-        if let Some(m) = mounts.iter().find(|m| m.fs_type == "cgroup2") {
-            return Ok(CgroupRoot::V2 {
-                path: m.mount_point.clone(),
-            });
-        }
-        Err(CgroupError::NotMounted { base: base.into() })
-    }
-
-    /// v1 or v2.
-    pub fn version(&self) -> CgroupVersion {
-        match self {
-            CgroupRoot::V1 { .. } => CgroupVersion::V1,
-            CgroupRoot::V2 { .. } => CgroupVersion::V2,
-        }
-    }
-
-    /// Creates (or re-uses) the group `parent/name`, e.g.
-    /// `minidock/<container id>`, with the controllers a container needs.
-    pub fn create(&self, parent: &str, name: &str) -> Result<Box<dyn Cgroup>> {
-        check_name(parent)?;
-        check_name(name)?;
-        Ok(match self {
-            CgroupRoot::V1 { mounts } => Box::new(CgroupV1::create(mounts, parent, name)?),
-            CgroupRoot::V2 { path } => Box::new(CgroupV2::create(path, parent, name)?),
-        })
-    }
-
-    /// A handle on an existing group, without creating anything: for
-    /// stopping or removing a container after the engine restarted.
-    pub fn open(&self, parent: &str, name: &str) -> Result<Box<dyn Cgroup>> {
-        check_name(parent)?;
-        check_name(name)?;
-        Ok(match self {
-            CgroupRoot::V1 { mounts } => Box::new(CgroupV1::open(mounts, parent, name)),
-            CgroupRoot::V2 { path } => Box::new(CgroupV2::open(path, parent, name)),
-        })
-    }
-}
-
-impl CgroupRoot {
-    /// Removes the (empty) parent group `parent` in every hierarchy: for
-    /// tests and uninstalling; the engine keeps its parent group.
-    pub fn remove_parent(&self, parent: &str) -> Result<()> {
-        check_name(parent)?;
-        let dirs: Vec<PathBuf> = match self {
-            CgroupRoot::V1 { mounts } => {
-                let mut d: Vec<PathBuf> = mounts.values().map(|m| m.join(parent)).collect();
-                d.sort();
-                d.dedup();
-                d
-            }
-            CgroupRoot::V2 { path } => vec![path.join(parent)],
-        };
-        for dir in dirs {
-            remove_dir_retrying(&dir, Duration::from_secs(5))?;
-        }
-        Ok(())
-    }
-}
-
-/// The v1 controllers the engine uses (the others are left alone).
-pub const V1_USED: &[&str] = &[
-    "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids",
-];
-
-/// Every v1 controller name the kernel knows; anything else in a mount's
-/// options (`rw`, `name=systemd`, `clone_children`) is not a controller.
-const V1_CONTROLLERS: &[&str] = &[
-    "blkio",
-    "cpu",
-    "cpuacct",
-    "cpuset",
-    "devices",
-    "freezer",
-    "hugetlb",
-    "memory",
-    "misc",
-    "net_cls",
-    "net_prio",
-    "perf_event",
-    "pids",
-    "rdma",
-];
-
-/// Group names become directory names: no `/`, no `..`, nothing hidden.
-fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(CgroupError::InvalidName(name.to_string()))
-    }
-}
-
-/// Writes `value` into an existing cgroup file. The file is never created:
-/// on a real cgroup file system a missing file means a missing controller,
-/// and creating a plain file instead would hide that.
-pub(crate) fn write_file(path: &Path, value: &str) -> Result<()> {
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(path)
-        .map_err(|source| CgroupError::Io {
-            op: "open for writing",
-            path: path.into(),
-            source,
-        })?;
-    file.write_all(value.as_bytes())
-        .map_err(|source| CgroupError::Io {
-            op: "write",
-            path: path.into(),
-            source,
-        })
-}
-
-pub(crate) fn read_file(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|source| CgroupError::Io {
-        op: "read",
-        path: path.into(),
-        source,
-    })
-}
-
-/// Reads a file holding one number (or `max`, read as `None`).
-pub(crate) fn read_limit(path: &Path) -> Result<Option<u64>> {
-    let text = read_file(path)?;
-    let t = text.trim();
-    if t == "max" {
-        return Ok(None);
-    }
-    t.parse().map(Some).map_err(|_| CgroupError::Parse {
-        path: path.into(),
-        content: text.clone(),
-    })
-}
-
-pub(crate) fn read_u64(path: &Path) -> Result<u64> {
-    read_limit(path)?.ok_or_else(|| CgroupError::Parse {
-        path: path.into(),
-        content: "max".into(),
-    })
-}
-
-/// The value of `key` in a flat-keyed file (`memory.events`,
-/// `memory.oom_control`, `cpu.stat`): lines of `key value`.
-pub(crate) fn read_keyed(path: &Path, key: &str) -> Result<Option<u64>> {
-    let text = read_file(path)?;
-    for line in text.lines() {
-        let mut parts = line.split_whitespace();
-        if parts.next() == Some(key) {
-            let value = parts.next().unwrap_or("");
-            return value.parse().map(Some).map_err(|_| CgroupError::Parse {
-                path: path.into(),
-                content: line.to_string(),
-            });
-        }
-    }
-    Ok(None)
-}
-
-fn read_pids(path: &Path) -> Result<Vec<i32>> {
-    let text = read_file(path)?;
-    text.split_whitespace()
-        .map(|p| {
-            p.parse().map_err(|_| CgroupError::Parse {
-                path: path.into(),
-                content: text.clone(),
-            })
-        })
-        .collect()
-}
-
-/// Creates `dir` and its parents, keeping an existing one.
-pub(crate) fn mkdir_all(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).map_err(|source| CgroupError::Io {
-        op: "create cgroup directory",
-        path: dir.into(),
-        source,
-    })
-}
-
-/// `rmdir` on a cgroup fails with `EBUSY` for a short while after its last
-/// process exited (the kernel still tears it down), so retry until `timeout`.
-fn remove_dir_retrying(dir: &Path, timeout: Duration) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        match fs::remove_dir(dir) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && start.elapsed() < timeout => {
-                sleep(Duration::from_millis(10));
-            }
-            Err(source) => {
-                return Err(CgroupError::Io {
-                    op: "remove cgroup directory",
-                    path: dir.into(),
-                    source,
-                })
-            }
-        }
-    }
-}
-
-/// Polls `done` every few milliseconds until it is true or `timeout` passed.
-pub(crate) fn wait_for(timeout: Duration, mut done: impl FnMut() -> Result<bool>) -> Result<bool> {
-    let start = Instant::now();
-    loop {
-        if done()? {
-            return Ok(true);
-        }
-        if start.elapsed() > timeout {
-            return Ok(false);
-        }
-        sleep(Duration::from_millis(5));
-    }
-}
-
 /// How long freeze/thaw wait for the kernel before giving up.
 pub const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -12,6 +12,7 @@
 
 use std::path::PathBuf;
 
+// ANCHOR: cgroup_mountinfo_parse
 /// One mount from the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountInfo {
@@ -41,6 +42,7 @@ pub fn parse_mountinfo(text: &str) -> Vec<MountInfo> {
         })
         .collect()
 }
+// ANCHOR_END: cgroup_mountinfo_parse
 
 /// The kernel writes space, tab, newline and backslash in paths as
 /// three-digit octal escapes (`\040` for a space).

@@ -2,6 +2,9 @@
 //! made by the test, so what the code writes can be read back exactly.
 
 use super::*;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -427,11 +430,11 @@ fn v2_freeze_waits_for_the_kernel() {
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(30));
                 let want = fs::read_to_string(dir.join("cgroup.freeze")).unwrap();
-                fs::write(
-                    dir.join("cgroup.events"),
-                    format!("populated 1\nfrozen {}\n", want.trim()),
-                )
-                .unwrap();
+                // written aside and renamed: the kernel's file never reads
+                // half-written, and a reader must not see `frozen ` alone
+                let tmp = dir.join("cgroup.events.tmp");
+                fs::write(&tmp, format!("populated 1\nfrozen {}\n", want.trim())).unwrap();
+                fs::rename(&tmp, dir.join("cgroup.events")).unwrap();
             }
         })
     };

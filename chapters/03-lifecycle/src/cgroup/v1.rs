@@ -11,10 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::device_rules::DeviceRule;
-use super::{
-    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file, Cgroup,
-    CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT, V1_USED,
-};
+use super::error::{CgroupError, Result};
+use super::files::{mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file};
+use super::{limits, Cgroup, CgroupStats, CgroupVersion, FREEZE_TIMEOUT};
+
+/// The v1 controllers the engine uses (the others are left alone).
+pub const V1_USED: &[&str] = &[
+    "cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids",
+];
 
 /// A container's group on a cgroup v1 host.
 #[derive(Debug, Clone)]
@@ -30,6 +34,7 @@ pub struct CgroupV1 {
 /// (`PAGE_COUNTER_MAX` × page size, 9223372036854771712 on x86-64).
 const V1_UNLIMITED: u64 = 1 << 62;
 
+// ANCHOR: v1_create
 impl CgroupV1 {
     /// Creates `parent/name` in every hierarchy of a controller the engine
     /// uses (see [`V1_USED`]) that the host mounts.
@@ -60,6 +65,7 @@ impl CgroupV1 {
             freeze_timeout: FREEZE_TIMEOUT,
         }
     }
+    // ANCHOR_END: v1_create
 
     /// How long [`Cgroup::freeze`] waits for `FROZEN`.
     pub fn with_freeze_timeout(mut self, timeout: Duration) -> Self {
@@ -67,6 +73,7 @@ impl CgroupV1 {
         self
     }
 
+    // ANCHOR: v1_dir
     /// The group's directory for `controller`, or an error naming it.
     fn dir(&self, controller: &'static str) -> Result<&Path> {
         self.dirs
@@ -94,6 +101,7 @@ fn optional<T>(r: Result<T>) -> Result<Option<T>> {
         Err(e) => Err(e),
     }
 }
+// ANCHOR_END: v1_dir
 
 impl Cgroup for CgroupV1 {
     fn version(&self) -> CgroupVersion {
@@ -111,6 +119,7 @@ impl Cgroup for CgroupV1 {
         dirs
     }
 
+    // ANCHOR: v1_limits
     fn set_memory_limit(&self, bytes: u64) -> Result<()> {
         write_file(
             &self.dir("memory")?.join("memory.limit_in_bytes"),
@@ -135,6 +144,7 @@ impl Cgroup for CgroupV1 {
             &limits::pids_value(max),
         )
     }
+    // ANCHOR_END: v1_limits
 
     fn set_memory_and_swap(&self, memory: u64, swap: limits::SwapLimit) -> Result<()> {
         limits::v1_memory_and_swap(self.dir("memory")?, &self.name, memory, swap)
@@ -211,6 +221,7 @@ impl Cgroup for CgroupV1 {
         Ok(self.freezer_state()? != "THAWED")
     }
 
+    // ANCHOR: v1_stats
     fn stats(&self) -> Result<CgroupStats> {
         let mem = self.dir("memory").ok();
         let read_mem = |file: &str| match mem {
@@ -234,6 +245,7 @@ impl Cgroup for CgroupV1 {
             },
         })
     }
+    // ANCHOR_END: v1_stats
 
     // ANCHOR: oom_v1
     fn oom_killed(&self) -> Result<bool> {

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::device_rules::DeviceRule;
-use super::{
-    limits, mkdir_all, read_file, read_keyed, read_limit, read_u64, shares_to_weight, wait_for,
-    write_file, Cgroup, CgroupError, CgroupStats, CgroupVersion, Result, FREEZE_TIMEOUT,
-};
+use super::error::{CgroupError, Result};
+use super::files::{mkdir_all, read_file, read_keyed, read_limit, read_u64, wait_for, write_file};
+use super::{limits, shares_to_weight, Cgroup, CgroupStats, CgroupVersion, FREEZE_TIMEOUT};
 
 /// The controllers a container needs from v2.
 const WANTED: &[&str] = &["cpu", "memory", "pids"];
@@ -27,6 +26,7 @@ pub struct CgroupV2 {
     freeze_timeout: Duration,
 }
 
+// ANCHOR: v2_create
 impl CgroupV2 {
     /// Creates `root/parent/name`, enabling the `cpu`, `memory` and `pids`
     /// controllers (those the root offers) for the children of `root` and
@@ -64,6 +64,7 @@ impl CgroupV2 {
             freeze_timeout: FREEZE_TIMEOUT,
         }
     }
+    // ANCHOR_END: v2_create
 
     /// How long [`Cgroup::freeze`] waits for `frozen 1`.
     pub fn with_freeze_timeout(mut self, timeout: Duration) -> Self {
@@ -71,6 +72,7 @@ impl CgroupV2 {
         self
     }
 
+    // ANCHOR: v2_files_freeze
     /// The file `file` of the group, or a "missing controller" error when a
     /// controller's file is absent (the parent did not delegate it).
     fn controller_file(&self, controller: &'static str, file: &str) -> Result<PathBuf> {
@@ -104,6 +106,7 @@ impl CgroupV2 {
             })
         }
     }
+    // ANCHOR_END: v2_files_freeze
 }
 
 // ANCHOR: enable_controllers
@@ -123,6 +126,21 @@ pub(super) fn enable_controllers(dir: &Path, controllers: &[&str]) -> Result<()>
     write_file(&file, &missing.join(" "))
 }
 // ANCHOR_END: enable_controllers
+
+/// v2: the `cpuset` controller is handed down from the root to the
+/// container's group on first use (most containers never ask for it).
+fn enable_cpuset(group_dir: &Path) -> Result<()> {
+    let Some(parent) = group_dir.parent() else {
+        return Ok(());
+    };
+    let Some(root) = parent.parent() else {
+        return Ok(());
+    };
+    for dir in [root, parent] {
+        enable_controllers(dir, &["cpuset"])?;
+    }
+    Ok(())
+}
 
 fn optional<T>(r: Result<T>) -> Result<Option<T>> {
     match r {
@@ -158,6 +176,7 @@ impl Cgroup for CgroupV2 {
     }
     // ANCHOR_END: memory_v2
 
+    // ANCHOR: v2_limits
     fn set_cpus(&self, quota_us: u64, period_us: u64) -> Result<()> {
         // One file, "quota period", where v1 had two.
         write_file(
@@ -193,10 +212,11 @@ impl Cgroup for CgroupV2 {
     }
 
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
-        limits::v2_enable_cpuset(&self.dir)?;
+        enable_cpuset(&self.dir)?;
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
+    // ANCHOR_END: v2_limits
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         super::device_program::attach(&self.dir, rules)
     }
@@ -213,6 +233,7 @@ impl Cgroup for CgroupV2 {
         Ok(read_keyed(&self.dir.join("cgroup.events"), "frozen")? == Some(1))
     }
 
+    // ANCHOR: v2_stats_kill
     fn stats(&self) -> Result<CgroupStats> {
         let d = &self.dir;
         Ok(CgroupStats {
@@ -246,4 +267,5 @@ impl Cgroup for CgroupV2 {
         }
         self.freeze_and_kill()
     }
+    // ANCHOR_END: v2_stats_kill
 }

@@ -19,8 +19,6 @@ use minidock_namespaces::ProcessSpec;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::id::ContainerId;
-use crate::store::ContainerStore;
 
 /// Which PID, IPC or UTS namespace a container gets.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -304,9 +302,15 @@ impl ProcessOptions {
             .collect()
     }
 
-    /// Turns these settings into chapter 01's spec, at start: `store` finds
-    /// the containers whose namespaces are joined (they must be running).
-    pub fn apply(&self, spec: &mut ProcessSpec, store: &ContainerStore) -> Result<(), Error> {
+    /// Turns these settings into chapter 01's spec, at start: `running_pid`
+    /// gives the PID 1 of a container whose namespaces are joined, or an
+    /// error when it is not running (the store answers it:
+    /// [`ContainerStore::running_pid`](crate::store::ContainerStore::running_pid)).
+    pub fn apply(
+        &self,
+        spec: &mut ProcessSpec,
+        running_pid: &dyn Fn(&str) -> Result<i32, Error>,
+    ) -> Result<(), Error> {
         spec.capabilities = self.capabilities()?;
         if self.privileged {
             spec.seccomp = false;
@@ -320,19 +324,7 @@ impl ProcessOptions {
         if let Some(paths) = &self.readonly_paths {
             spec.readonly_paths = paths.iter().map(PathBuf::from).collect();
         }
-        let pid_of = |id: &str| -> Result<i32, Error> {
-            let id: ContainerId = id.parse()?;
-            store
-                .state(&id)?
-                .state
-                .pid()
-                .filter(|_| store.state(&id).is_ok_and(|r| r.state.is_alive()))
-                .ok_or_else(|| {
-                    Error::InvalidHostConfig(format!(
-                        "cannot join the namespaces of container {id}: it is not running"
-                    ))
-                })
-        };
+        let pid_of = running_pid;
         let ns = |pid: i32, kind: &str| PathBuf::from(format!("/proc/{pid}/ns/{kind}"));
         match &self.pid_mode {
             NamespaceMode::Private => {}

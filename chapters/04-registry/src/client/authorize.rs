@@ -61,6 +61,7 @@ impl Client {
             .insert(endpoint.host.clone(), general);
     }
 
+    // ANCHOR: authorization
     /// The challenge learned from `endpoint`, pinging it the first time.
     pub(super) fn challenge(&self, endpoint: &Endpoint) -> Result<Option<Challenge>> {
         let known = self
@@ -112,6 +113,7 @@ impl Client {
             }
         }
     }
+    // ANCHOR_END: authorization
 
     // ANCHOR: fetch_token
     /// Asks the token server for a token; with credentials, they go along as
@@ -150,6 +152,7 @@ impl Client {
     }
     // ANCHOR_END: fetch_token
 
+    // ANCHOR: verify_login
     /// Checks `creds` against the registry `domain` without saving them:
     /// a registry without auth accepts anything, Basic is tried on `/v2/`,
     /// Bearer on the token server.
@@ -187,6 +190,7 @@ impl Client {
         config.set(domain, creds);
         config.save()
     }
+    // ANCHOR_END: verify_login
 
     /// `minidock logout`: forgets the saved credentials; whether there were any.
     pub fn logout(&self, domain: &str) -> Result<bool> {

@@ -39,6 +39,7 @@ pub const MAX_REDIRECTS: u32 = 5;
 /// The largest error body or token answer we read.
 const SMALL_BODY_LIMIT: u64 = 64 * 1024;
 
+// ANCHOR: client_options
 /// Settings of a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -62,6 +63,7 @@ pub struct ClientOptions {
     /// tried in order before it for pulls (`registry-mirrors`).
     pub registry_mirrors: Vec<String>,
 }
+// ANCHOR_END: client_options
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -78,6 +80,7 @@ impl Default for ClientOptions {
     }
 }
 
+// ANCHOR: client_struct
 /// A registry client: the HTTP agent (with its connection pool), the
 /// challenges learned per registry, cached tokens and credentials.
 /// It is `Sync`: layer downloads share one client across threads.
@@ -95,6 +98,7 @@ pub struct Client {
     /// the credentials file.
     explicit_credentials: Mutex<HashMap<String, Credentials>>,
 }
+// ANCHOR_END: client_struct
 
 impl Default for Client {
     fn default() -> Self {

@@ -24,6 +24,7 @@ pub struct FetchedManifest {
 }
 
 impl Repo<'_> {
+    // ANCHOR: fetch_retry
     /// `GET /v2/NAME/manifests/REFERENCE` with all four `Accept` types;
     /// checks the digest of the bytes (see [`verify_manifest_digest`]).
     pub fn fetch_manifest(
@@ -49,6 +50,8 @@ impl Repo<'_> {
                 other => break other?,
             }
         };
+        // ANCHOR_END: fetch_retry
+        // ANCHOR: fetch_limit
         let media_type = header(&resp, "content-type").map(str::to_string);
         let announced = header(&resp, "docker-content-digest").map(str::to_string);
         let bytes = resp
@@ -88,6 +91,7 @@ impl Repo<'_> {
             kind,
         })
     }
+    // ANCHOR_END: fetch_limit
 
     pub(crate) fn bad_manifest(&self, reference: &str, reason: &str) -> RegistryError {
         RegistryError::BadManifest {

@@ -15,6 +15,7 @@ use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+// ANCHOR: exec_entry
 struct ExecEntry {
     container: ContainerId,
     config: ExecConfig,
@@ -36,7 +37,9 @@ fn random_id() -> String {
     let bytes: [u8; 32] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+// ANCHOR_END: exec_entry
 
+// ANCHOR: exec_pump
 /// Copies a process's output into an exec's stream; once nobody reads it,
 /// keeps draining so the process never blocks on a full pipe.
 fn pump(
@@ -74,6 +77,7 @@ fn feed(mut to: impl Write + Send + 'static, mut rx: mpsc::Receiver<Vec<u8>>) {
         }
     });
 }
+// ANCHOR_END: exec_pump
 
 /// `TIOCSWINSZ` on a terminal's master side.
 fn set_window_size(master: &File, rows: u16, cols: u16) -> std::io::Result<()> {
@@ -124,6 +128,7 @@ impl Execs {
         lock(&self.entries).retain(|_, e| &e.container != container);
     }
 
+    // ANCHOR: exec_start
     /// Starts an exec instance in its container.
     pub fn start(
         &self,
@@ -163,6 +168,8 @@ impl Execs {
                 return Err(ApiError::from(err));
             }
         };
+        // ANCHOR_END: exec_start
+        // ANCHOR: exec_streams
         let (out_tx, out_rx) = mpsc::channel(64);
         let (stdin_tx, stdin_rx) = mpsc::channel(64);
         let mut pumps = Vec::new();
@@ -191,6 +198,8 @@ impl Execs {
             }
         }
         drop(out_tx);
+        // ANCHOR_END: exec_streams
+        // ANCHOR: exec_relay
         // The pumps feed `out_rx`; a relay passes their output on to the
         // client and ends the client's stream only after the exit code is
         // recorded, so a client that reads to the end and then inspects
@@ -234,6 +243,7 @@ impl Execs {
                 .unwrap_or_default(),
         }))
     }
+    // ANCHOR_END: exec_relay
 
     /// `GET /exec/{id}/json`.
     pub fn inspect(&self, exec_id: &str) -> ApiResult<ExecInspect> {

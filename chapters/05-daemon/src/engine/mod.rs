@@ -41,12 +41,14 @@ use images::StoreImages;
 use minidock_lifecycle::{Runtime, RuntimeConfig};
 use std::sync::Arc;
 
+// ANCHOR: dispatch_reexec
 /// Runs the shim, init or exec helper role when this process was started
 /// as one (a hidden first argument), and never returns then. Call it first
 /// in `main`, before any thread exists.
 pub fn dispatch_reexec() {
     minidock_lifecycle::reexec::dispatch();
 }
+// ANCHOR_END: dispatch_reexec
 
 /// Services of later chapters that the `minidockd` binary plugs into the
 /// engine (the daemon must not depend on them).
@@ -67,6 +69,7 @@ pub fn services(config: &DaemonConfig, events: &Events) -> Result<Services, Daem
     services_with(config, events, Plugins::default())
 }
 
+// ANCHOR: services_recover
 /// [`services`] with the plugins of later chapters.
 pub fn services_with(
     config: &DaemonConfig,
@@ -92,6 +95,8 @@ pub fn services_with(
     }
     crate::daemon::secure_dir(&tmp, 0o700)?;
     recovery::recover(&runtime, events).map_err(DaemonError::Engine)?;
+    // ANCHOR_END: services_recover
+    // ANCHOR: services_wire
     let store = Arc::new(runtime.images().clone());
     let images = StoreImages::new(store, runtime.containers().clone(), events.clone(), tmp)
         .with_registry(config.registry.clone());
@@ -118,6 +123,7 @@ pub fn services_with(
         build,
     })
 }
+// ANCHOR_END: services_wire
 
 /// Runs the daemon with the real services until SIGTERM or SIGINT.
 pub fn run(config: &DaemonConfig) -> Result<(), DaemonError> {

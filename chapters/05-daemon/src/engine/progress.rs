@@ -83,6 +83,7 @@ impl PullReporter {
         out
     }
 
+    // ANCHOR: translate_event
     fn translate_event(&mut self, event: Progress) -> Vec<ProgressMessage> {
         let msg = |status: &str, id: Option<&str>| ProgressMessage::status(status, id);
         match event {
@@ -120,6 +121,7 @@ impl PullReporter {
                 };
                 vec![msg(what, Some(&id))]
             }
+            // ANCHOR_END: translate_event
             Progress::LayerExists { digest } => {
                 let what = if self.push {
                     "Layer already exists"
@@ -154,6 +156,7 @@ impl PullReporter {
         }
     }
 
+    // ANCHOR: progress_run
     /// Runs `job` (a pull or push taking chapter 04's callback) on a scoped
     /// thread, feeding the translated messages to `sink` on this thread.
     pub fn run<T: Send>(
@@ -183,6 +186,7 @@ impl PullReporter {
         })
     }
 }
+// ANCHOR_END: progress_run
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ use minidock_lifecycle::Runtime;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+// ANCHOR: recover_index
 /// Recovers the root before anything is served. Fails only when the root
 /// itself cannot be read.
 pub(crate) fn recover(runtime: &Runtime, events: &Events) -> Result<(), String> {
@@ -33,6 +34,8 @@ pub(crate) fn recover(runtime: &Runtime, events: &Events) -> Result<(), String> 
         ),
         Err(e) => return Err(format!("cannot recover the image index: {e}")),
     }
+    // ANCHOR_END: recover_index
+    // ANCHOR: recover_containers
     super::sweep::sweep(runtime.images());
     let recovery = runtime
         .recover()
@@ -60,3 +63,4 @@ pub(crate) fn recover(runtime: &Runtime, events: &Events) -> Result<(), String> 
     }
     Ok(())
 }
+// ANCHOR_END: recover_containers

@@ -18,6 +18,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+// ANCHOR: session_types
 /// An API client that receives a container's output.
 pub(crate) struct Subscriber {
     /// Where its output goes; closed when the container exits.
@@ -59,6 +60,7 @@ impl Session {
     pub fn subscribe(&self, subscriber: Subscriber) {
         lock(&self.subscribers).push(subscriber);
     }
+    // ANCHOR_END: session_types
 
     // ANCHOR: session_pump
     /// Reads the shim's frames until the exit frame or the end of the
@@ -101,6 +103,7 @@ impl Session {
     }
 }
 
+// ANCHOR: forward_stdin
 /// Forwards an API client's input to the container's stdin, from a thread.
 /// At the client's end of input, the container's stdin is closed when
 /// `close_at_eof` (the container's `StdinOnce`, set by `docker run -i`).
@@ -120,3 +123,4 @@ pub(crate) fn forward_stdin(
         }
     });
 }
+// ANCHOR_END: forward_stdin

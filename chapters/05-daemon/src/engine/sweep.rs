@@ -12,6 +12,7 @@
 use minidock_images::Store;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+// ANCHOR: write_gate
 /// Shared by the requests that write to the image store, exclusive for the
 /// sweep.
 #[derive(Debug, Default)]
@@ -38,7 +39,9 @@ pub(crate) fn sweep_unless_busy(store: &Store, gate: &WriteGate) {
     };
     sweep(store);
 }
+// ANCHOR_END: write_gate
 
+// ANCHOR: sweep_now
 /// Sweeps the store now (at start-up, before anything is served).
 pub(crate) fn sweep(store: &Store) {
     match store.sweep() {
@@ -53,3 +56,4 @@ pub(crate) fn sweep(store: &Store) {
         Err(err) => eprintln!("minidockd: sweeping the image store: {err}"),
     }
 }
+// ANCHOR_END: sweep_now

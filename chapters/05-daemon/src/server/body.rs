@@ -74,6 +74,7 @@ impl hyper::body::Body for Body {
     }
 }
 
+// ANCHOR: read_limited
 /// Reads a whole request body, refusing more than `limit` bytes with a 413.
 pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, crate::ApiError> {
     // A Content-Length over the limit is refused before a byte is read.
@@ -93,7 +94,9 @@ pub async fn read_limited(body: Incoming, limit: usize) -> Result<Bytes, crate::
         ))),
     }
 }
+// ANCHOR_END: read_limited
 
+// ANCHOR: body_pump
 /// Feeds a request body into a channel that a [`ChannelReader`] drains, from
 /// a task; the body streams while the blocking service reads it.
 pub fn spawn_body_pump(mut body: Incoming) -> ChannelReader {
@@ -123,6 +126,7 @@ pub fn spawn_body_pump(mut body: Incoming) -> ChannelReader {
         current: Bytes::new(),
     }
 }
+// ANCHOR_END: body_pump
 
 /// A blocking `Read` over chunks arriving on a channel. Only use it on a
 /// blocking thread: `read` blocks.

@@ -9,6 +9,7 @@ use hyper::body::Incoming;
 use hyper::Request;
 use serde::de::DeserializeOwned;
 
+// ANCHOR: blocking_call
 /// Runs a blocking service call on tokio's blocking pool. A panic in the
 /// service becomes a 500 instead of taking the daemon down.
 pub(crate) async fn blocking<T, F>(f: F) -> ApiResult<T>
@@ -40,3 +41,4 @@ pub(crate) async fn json_body<T: DeserializeOwned + Default>(
     serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadParameter(format!("invalid JSON in the request body: {e}")))
 }
+// ANCHOR_END: blocking_call

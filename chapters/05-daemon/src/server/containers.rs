@@ -19,6 +19,7 @@ use hyper::header::HeaderValue;
 use hyper::{Request, Response, StatusCode};
 
 /// Answers a container or exec route.
+// ANCHOR: container_handler
 pub(crate) async fn handle(
     route: Route,
     ctx: Ctx,
@@ -55,6 +56,7 @@ pub(crate) async fn handle(
             let created = blocking(move || containers.create(name.as_deref(), body)).await?;
             json_response(StatusCode::CREATED, &created)
         }
+        // ANCHOR_END: container_handler
         Route::ContainerPrune => {
             let filters = ctx.query.filters()?;
             let pruned = blocking(move || containers.prune(&filters)).await?;

@@ -40,6 +40,7 @@ pub(super) async fn container_wait(ctx: Ctx, id: String) -> ApiResult<Response<B
     Ok(response)
 }
 // ANCHOR_END: wait_handler
+// ANCHOR: logs_handler
 
 /// `GET /containers/{id}/logs`: frames (or raw bytes with a TTY), with
 /// optional timestamps, following while the container runs.
@@ -77,6 +78,8 @@ pub(super) async fn container_logs(ctx: Ctx, id: String) -> ApiResult<Response<B
     let timestamps = ctx.query.bool("timestamps", false);
     let containers = ctx.api.containers.clone();
     let mut logs = blocking(move || containers.logs(&id, &options)).await?;
+    // ANCHOR_END: logs_handler
+    // ANCHOR: logs_frames
     let (tx, body) = Body::channel(16);
     let tty = logs.tty;
     tokio::spawn(async move {
@@ -108,6 +111,7 @@ pub(super) async fn container_logs(ctx: Ctx, id: String) -> ApiResult<Response<B
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
 }
+// ANCHOR_END: logs_frames
 
 /// `GET /containers/{id}/stats`: one sample per second, or one answer with
 /// `stream=false` (two samples a second apart, so the CPU percentage can be

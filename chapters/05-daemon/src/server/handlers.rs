@@ -9,6 +9,7 @@ use crate::router::Route;
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 
+// ANCHOR: route_groups
 /// Dispatches a routed request to its handler.
 pub(crate) async fn handle(
     route: Route,
@@ -39,6 +40,7 @@ pub(crate) async fn handle(
         | Route::ImageGetAll
         | Route::ImageGet(_) => super::images::handle(route, ctx, req).await,
 
+        // ANCHOR_END: route_groups
         Route::ContainerList
         | Route::ContainerCreate
         | Route::ContainerPrune

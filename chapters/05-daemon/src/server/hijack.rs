@@ -21,6 +21,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+// ANCHOR: wants_upgrade
 /// Whether the client asked to take the connection over.
 pub(crate) fn wants_upgrade(req: &Request<Incoming>) -> bool {
     let connection_upgrade = req
@@ -53,6 +54,8 @@ fn stream_content_type(tty: bool, version: ApiVersion) -> &'static str {
 pub(crate) fn upgrade_handle(req: &mut Request<Incoming>) -> Option<OnUpgrade> {
     wants_upgrade(req).then(|| hyper::upgrade::on(req))
 }
+// ANCHOR_END: wants_upgrade
+// ANCHOR: hijack_begin
 
 /// Answers an attach or exec start: `101` and a pump when the client asked
 /// for the upgrade, otherwise `200` with the output as the response body
@@ -62,6 +65,7 @@ pub(crate) fn hijack(
     mut stream: AttachStream,
     version: ApiVersion,
 ) -> Response<Body> {
+    // ANCHOR_END: hijack_begin
     let content_type = stream_content_type(stream.tty, version);
     // ANCHOR: upgrade
     if let Some(on_upgrade) = upgrade {
@@ -74,6 +78,7 @@ pub(crate) fn hijack(
         return switching_protocols(content_type);
     }
     // ANCHOR_END: upgrade
+    // ANCHOR: hijack_plain
     // No upgrade: output only, as a plain streamed body.
     stream.stdin = None;
     let (tx, body) = Body::channel(16);
@@ -91,6 +96,7 @@ pub(crate) fn hijack(
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
+// ANCHOR_END: hijack_plain
 
 // ANCHOR: switching_protocols
 /// The answer that hands the connection over: from the blank line after it on, the socket

@@ -91,6 +91,7 @@ pub(crate) struct Ctx {
     pub version: ApiVersion,
 }
 
+// ANCHOR: handle
 /// Answers one request. Never fails: errors become error responses.
 pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
     let debug = api.facts.debug.load(Ordering::Relaxed);
@@ -111,6 +112,7 @@ pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
     }
     response
 }
+// ANCHOR_END: handle
 
 // ANCHOR: dispatch
 async fn dispatch(api: Arc<Api>, mut req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
@@ -194,6 +196,7 @@ pub(crate) fn empty_response(status: StatusCode) -> Response<Body> {
     response
 }
 
+// ANCHOR: serve_connection
 /// Serves HTTP/1.1 (with upgrades, for the attach hijack) on one connection.
 pub async fn serve_connection<I>(io: I, api: Arc<Api>)
 where
@@ -215,6 +218,7 @@ where
         }
     }
 }
+// ANCHOR_END: serve_connection
 
 /// Accepts connections on a unix socket until `shutdown` completes.
 pub async fn serve_unix(
@@ -293,6 +297,7 @@ pub async fn serve_tls(
 }
 // ANCHOR_END: serve_tls
 
+// ANCHOR: accept_limit
 /// The accept loop of every kind of socket: each connection that `accept`
 /// yields is made ready by `ready` (a TLS handshake, or nothing) and
 /// served, both on a task of its own, until `shutdown` completes.
@@ -326,6 +331,8 @@ async fn accept_until<C, F, S, R>(
                 }
             }
         };
+        // ANCHOR_END: accept_limit
+        // ANCHOR: accept_loop
         tokio::select! {
             _ = &mut shutdown => break,
             accepted = accept() => match accepted {
@@ -351,3 +358,4 @@ async fn accept_failed(err: std::io::Error) {
     eprintln!("minidockd: accept failed: {err}; retrying");
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 }
+// ANCHOR_END: accept_loop

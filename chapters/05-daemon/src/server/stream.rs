@@ -17,6 +17,7 @@ use hyper::Response;
 use std::io::{self, Write};
 use tokio::sync::oneshot;
 
+// ANCHOR: first_sign
 /// Waits for the job's first sign: a message (stream) or an early result.
 async fn first_sign(rx: oneshot::Receiver<ApiResult<()>>) -> ApiResult<()> {
     rx.await.unwrap_or_else(|_| {
@@ -25,6 +26,7 @@ async fn first_sign(rx: oneshot::Receiver<ApiResult<()>>) -> ApiResult<()> {
         ))
     })
 }
+// ANCHOR_END: first_sign
 
 fn progress_line(message: &ProgressMessage) -> Bytes {
     let mut line = serde_json::to_vec(message).unwrap_or_default();
@@ -76,6 +78,7 @@ where
     Ok(response)
 }
 // ANCHOR_END: progress_stream
+// ANCHOR: announcing
 
 /// A writer that says when the first byte is written.
 struct Announcing {
@@ -95,7 +98,9 @@ impl Write for Announcing {
         self.inner.flush()
     }
 }
+// ANCHOR_END: announcing
 
+// ANCHOR: raw_stream
 /// Runs `job` on the blocking pool and streams what it writes as the body
 /// (`content_type`). A failure after the first byte aborts the connection,
 /// so the client cannot mistake a truncated tar for a whole one.
@@ -133,3 +138,4 @@ where
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
 }
+// ANCHOR_END: raw_stream

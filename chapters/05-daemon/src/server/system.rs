@@ -78,6 +78,7 @@ fn go_arch() -> &'static str {
     }
 }
 
+// ANCHOR: version_handler
 /// `GET /version`.
 pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     let host = ctx.api.host.clone();
@@ -114,6 +115,7 @@ pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     };
     json_response(StatusCode::OK, &version)
 }
+// ANCHOR_END: version_handler
 
 /// `/info`'s `RegistryConfig`, from the registry client's settings as they
 /// are now (a reload changes them).
@@ -150,6 +152,7 @@ fn registry_config(
     }
 }
 
+// ANCHOR: info_gather
 /// `GET /info`.
 pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     let containers = ctx.api.containers.clone();
@@ -165,6 +168,8 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     })
     .await?;
     let count = |state: &str| all.iter().filter(|c| c.state == state).count() as i64;
+    // ANCHOR_END: info_gather
+    // ANCHOR: info_fields
     let info = SystemInfo {
         id: ctx.api.facts.id.clone(),
         containers: all.len() as i64,
@@ -216,7 +221,9 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
     };
     json_response(StatusCode::OK, &info)
 }
+// ANCHOR_END: info_fields
 
+// ANCHOR: events_replay
 /// `GET /events?filters=&since=&until=`: streams events, one JSON object
 /// per line: with `since`, the remembered ones from then on first (the last
 /// [`crate::events::HISTORY`]), then the live ones, until `until`.
@@ -249,6 +256,8 @@ pub(super) async fn events(ctx: Ctx) -> Result<Response<Body>, ApiError> {
                 return;
             }
         }
+        // ANCHOR_END: events_replay
+        // ANCHOR: events_live
         let deadline = until.map(|t| {
             let left = t.duration_since(SystemTime::now()).unwrap_or_default();
             tokio::time::Instant::now() + left
@@ -286,3 +295,4 @@ pub(super) async fn events(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
 }
+// ANCHOR_END: events_live

@@ -115,6 +115,7 @@ fn format_mac(mac: [u8; 6]) -> String {
         .join(":")
 }
 
+// ANCHOR: host_routes
 /// The subnets of the host's own routes (ignoring the default route and
 /// blackholes), which a new network must not overlap.
 fn host_route_subnets() -> Vec<Subnet> {
@@ -136,7 +137,9 @@ fn host_route_subnets() -> Vec<Subnet> {
         })
         .collect()
 }
+// ANCHOR_END: host_routes
 
+// ANCHOR: driver_open
 impl Driver {
     /// Opens the driver's state, brings every network's bridge and rules
     /// back (after a reboot or a firewall flush), and makes the predefined
@@ -179,6 +182,8 @@ impl Driver {
                     );
                 }
             }
+            // ANCHOR_END: driver_open
+            // ANCHOR: driver_bring_up
         }
         for (name, kind) in [("host", "host"), ("none", "null")] {
             if find(name).is_none() {
@@ -208,6 +213,7 @@ impl Driver {
         // The names known before a restart resolve at once.
         driver.refresh_hosts(Some(""))?;
         drop(_guard);
+        // ANCHOR_END: driver_bring_up
         Ok(driver)
     }
 

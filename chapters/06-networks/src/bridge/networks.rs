@@ -36,6 +36,7 @@ impl Driver {
         ))
     }
 
+    // ANCHOR: create_network
     pub(super) fn create_locked(&self, spec: &NetworkSpec, predefined: bool) -> Result<Network> {
         if spec.name.is_empty() {
             return Err(Error::Invalid("a network needs a name".into()));
@@ -74,6 +75,8 @@ impl Driver {
             }
             None => self.pick_subnet(&taken)?,
         };
+        // ANCHOR_END: create_network
+        // ANCHOR: create_bridge_record
         let pool = Pool::new(subnet, spec.gateway, spec.ip_range)?;
         let id = random_id();
         let bridge = match spec.options.get("com.docker.network.bridge.name") {
@@ -109,7 +112,9 @@ impl Driver {
         }
         Ok(network)
     }
+    // ANCHOR_END: create_bridge_record
 
+    // ANCHOR: bring_up
     /// Makes sure the bridge exists with its address and is up, and that
     /// the network's nftables table is in place.
     pub(super) fn bring_up(&self, network: &Network) -> Result<()> {
@@ -131,6 +136,8 @@ impl Driver {
             other => other?,
         }
         links::set_up_tagged(&mut sock, &network.bridge, &self.tag())?;
+        // ANCHOR_END: bring_up
+        // ANCHOR: bring_up_rules
         nat::install(&nat::NetworkRules {
             table: nat::table_name(&network.id),
             bridge: network.bridge.clone(),
@@ -156,6 +163,7 @@ impl Driver {
         }
         Ok(())
     }
+    // ANCHOR_END: bring_up_rules
 
     pub(super) fn bring_down(&self, network: &Network) -> Result<()> {
         if network.driver != "bridge" {
@@ -167,6 +175,7 @@ impl Driver {
         links::delete(&mut sock, &network.bridge)
     }
 
+    // ANCHOR: network_remove
     /// `network rm`: refused while a container is on it.
     pub fn remove(&self, reference: &str) -> Result<Network> {
         let _guard = self.guard();
@@ -201,4 +210,5 @@ impl Driver {
             .map_err(Error::io("remove", self.network_path(&network.id)))?;
         Ok(network)
     }
+    // ANCHOR_END: network_remove
 }

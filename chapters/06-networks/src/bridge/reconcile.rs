@@ -10,6 +10,7 @@ use std::net::Ipv4Addr;
 use super::{host_socket, write_json, Driver};
 
 impl Driver {
+    // ANCHOR: sweep_proxies
     /// Stops the port proxies of this daemon's namespaces that no sandbox
     /// records: a daemon killed between a proxy's start and its record
     /// left them.
@@ -39,7 +40,9 @@ impl Driver {
             }
         }
     }
+    // ANCHOR_END: sweep_proxies
 
+    // ANCHOR: sweep_tagged
     /// Deletes the links and tables that carry this daemon's tag but that
     /// no record names: a network whose file went while its bridge or
     /// table stayed (a crash between the two, an older engine), a veth
@@ -77,7 +80,9 @@ impl Driver {
         }
         Ok(())
     }
+    // ANCHOR_END: sweep_tagged
 
+    // ANCHOR: reconcile
     /// At daemon start: unwires every sandbox whose container is gone,
     /// releases those of containers that stopped while no daemon watched
     /// (`running` lists those that run), and frees addresses held by
@@ -117,4 +122,5 @@ impl Driver {
         }
         self.refresh_hosts(None)
     }
+    // ANCHOR_END: reconcile
 }

@@ -98,6 +98,7 @@ pub struct NetworkSpec {
     pub options: BTreeMap<String, String>,
 }
 
+// ANCHOR: endpoint_record
 /// A container's place on one network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
@@ -120,6 +121,7 @@ pub struct Endpoint {
     #[serde(default)]
     pub request: EndpointRequest,
 }
+// ANCHOR_END: endpoint_record
 
 /// What a container asks of its endpoint on a network.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +163,7 @@ pub struct SandboxRequest {
     /// `--dns-option`.
     pub dns_options: Vec<String>,
 }
+// ANCHOR: sandbox_record
 
 /// A wired container, as kept in `ROOT/networks/sandboxes/<id>.json`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -198,6 +201,7 @@ pub struct Sandbox {
     #[serde(default)]
     pub plan: Vec<(String, EndpointRequest)>,
 }
+// ANCHOR_END: sandbox_record
 
 /// The three files bind-mounted into a container.
 pub const FILES: [&str; 3] = ["hosts", "resolv.conf", "hostname"];

@@ -20,6 +20,7 @@ use super::{
 };
 
 impl Driver {
+    // ANCHOR: setup_reuse
     /// Wires a container before its start: its namespace, its endpoints,
     /// its ports and its files. A container already wired keeps its
     /// wiring. On failure nothing of it is left. Also says whether it was
@@ -46,6 +47,8 @@ impl Driver {
             // reboot): start over.
             self.teardown_locked(&existing)?;
         }
+        // ANCHOR_END: setup_reuse
+        // ANCHOR: setup_wire
         let mut sandbox = Sandbox {
             container_id: id.clone(),
             name: request.name.clone(),
@@ -70,7 +73,9 @@ impl Driver {
             }
         }
     }
+    // ANCHOR_END: setup_wire
 
+    // ANCHOR: wire_netns
     pub(super) fn wire(
         &self,
         sandbox: &mut Sandbox,
@@ -95,6 +100,8 @@ impl Driver {
             seen.push(network.id.clone());
             self.join(sandbox, &network, wanted, &mut inside)?;
         }
+        // ANCHOR_END: wire_netns
+        // ANCHOR: wire_ports
         let gateway = sandbox.endpoints.first().and_then(|e| {
             self.find(&e.network)
                 .ok()
@@ -135,6 +142,8 @@ impl Driver {
                 }
             }
         }
+        // ANCHOR_END: wire_ports
+        // ANCHOR: wire_files
         let dir = self.files_dir(&sandbox.container_id);
         fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
         let mut host_resolv = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
@@ -167,6 +176,7 @@ impl Driver {
         failpoint::hit("net-setup-after-files");
         Ok(())
     }
+    // ANCHOR_END: wire_files
 
     // ANCHOR: join
     /// Puts the sandbox on one network: an address, recorded before it is

@@ -10,6 +10,7 @@ use std::fs;
 use super::{write_json, Driver, Network, Sandbox};
 
 impl Driver {
+    // ANCHOR: teardown
     /// Unwires a container; nothing to do is no error.
     pub fn teardown(&self, container_id: &str) -> Result<()> {
         let _guard = self.guard();
@@ -31,6 +32,7 @@ impl Driver {
             Err(e) => Err(Error::io("remove", &path)(e)),
         }
     }
+    // ANCHOR_END: teardown
 
     // ANCHOR: release
     /// A container stopped (or its start failed): its ports, links,
@@ -93,6 +95,7 @@ impl Driver {
     }
     // ANCHOR_END: release
 
+    // ANCHOR: unwire
     /// Takes a sandbox's wiring away (ports, links, namespace, addresses,
     /// files), leaving its record.
     pub(super) fn unwire(&self, sandbox: &Sandbox) -> Result<()> {
@@ -128,4 +131,5 @@ impl Driver {
         }
         Ok(())
     }
+    // ANCHOR_END: unwire
 }

@@ -23,6 +23,7 @@ use super::{layer_dirs, normalize, parse_chmod, unique, Stage, StepCtx};
 
 impl StepCtx<'_> {
     // ANCHOR: copy
+    // ANCHOR: copy_words
     pub(super) fn copy(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {
         let add = i.keyword == "ADD";
         let mut words = match &i.args {
@@ -61,6 +62,8 @@ impl StepCtx<'_> {
             }
             words = names;
         }
+        // ANCHOR_END: copy_words
+        // ANCHOR: copy_dest
         // COPY <<EOF /file: each heredoc is a file named after its word,
         // written out first and then copied like a context file.
         let written = self.work.join(format!("heredocs-{}", unique()));
@@ -85,6 +88,8 @@ impl StepCtx<'_> {
         let dest = normalize(&dest);
         let chmod = parse_chmod(i)?;
 
+        // ANCHOR_END: copy_dest
+        // ANCHOR: copy_sources
         // Where the sources are: the context, or another stage or image.
         let from = i.flag("from").map(str::to_owned);
         let from_dir = self.work.join(format!("from-{}", unique()));
@@ -130,6 +135,8 @@ impl StepCtx<'_> {
                     .map_err(|e| step_error(i, format!("{} failed: {e}", i.keyword)))?,
             );
         }
+        // ANCHOR_END: copy_sources
+        // ANCHOR: copy_cache
         // The content hash: a dry run of the packing.
         let plan = CopyPlan {
             sources: &sources,
@@ -162,6 +169,8 @@ impl StepCtx<'_> {
             self.hit(stage, hit);
             return Ok(());
         }
+        // ANCHOR_END: copy_cache
+        // ANCHOR: copy_overlay
 
         // Unpack into an overlay of the current image. With `--link`, of
         // nothing: the files make a layer of their own that does not
@@ -210,6 +219,8 @@ impl StepCtx<'_> {
         };
         minidock_lifecycle::inroot::mkdir_all_in_root(&merged, Path::new(&base))
             .map_err(|e| step_error(i, format!("create {base}: {e}")))?;
+        // ANCHOR_END: copy_overlay
+        // ANCHOR: copy_unpack
         let mut spool =
             tempfile::tempfile_in(self.work).ctx("create a temporary file in", self.work)?;
         plan.pack(&mut spool, name.as_deref())
@@ -240,6 +251,7 @@ impl StepCtx<'_> {
         next.add_history(&created_by, Some(layer));
         self.done(stage, &key, next)
     }
+    // ANCHOR_END: copy_unpack
     // ANCHOR_END: copy
 
     /// Writes the heredocs of a COPY or ADD into `dir`, each as a file

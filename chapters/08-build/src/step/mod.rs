@@ -114,6 +114,7 @@ impl StepCtx<'_> {
         (self.out)(Message::Stream(text.into()));
     }
 
+    // ANCHOR: cached_done_hit
     /// The image a cache key names, if the cache may be used and the image
     /// is still in the store.
     fn cached(&self, key: &str) -> Result<Option<ImageState>> {
@@ -154,6 +155,7 @@ impl StepCtx<'_> {
         self.say(" ---> Using cache\n");
         self.say(format!(" ---> {short}\n"));
     }
+    // ANCHOR_END: cached_done_hit
 
     /// Runs one instruction of `stage`.
     pub fn step(&mut self, stage: &mut Stage, i: &Instruction) -> Result<()> {

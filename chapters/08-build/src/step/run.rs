@@ -102,6 +102,7 @@ impl StepCtx<'_> {
     }
     // ANCHOR_END: run
 
+    // ANCHOR: run_mounts
     /// The mounts of a RUN's `--mount` flags, as the container's host
     /// config, and what of them goes into the cache key (the specs, and
     /// the content of bound context paths; `None` without mounts).
@@ -159,7 +160,9 @@ impl StepCtx<'_> {
         }
         Ok((host, (!key.is_empty()).then_some(key)))
     }
+    // ANCHOR_END: run_mounts
 
+    // ANCHOR: run_container
     /// Starts a RUN container attached, streams its output, and fails
     /// unless it exits with 0.
     pub(super) fn run_container(
@@ -193,4 +196,5 @@ impl StepCtx<'_> {
         }
         Ok(())
     }
+    // ANCHOR_END: run_container
 }

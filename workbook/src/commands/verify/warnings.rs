@@ -21,12 +21,11 @@ pub(super) fn start_warnings(workspace: &Workspace, chapter: &Chapter) -> Result
     for file in files {
         let text = workspace.read(file)?;
         let found = exercise::parse(file, &text)?;
-        let replacements: Vec<(&Exercise, String)> = found
+        let started: Vec<&Exercise> = found
             .iter()
             .filter(|e| e.id.chapter == chapter.number)
-            .map(|e| (e, e.todo_body()))
             .collect();
-        let mutated = exercise::replace_bodies(&text, &replacements);
+        let mutated = exercise::start_blocks(&text, &started);
         swaps.push(Swap::new(&workspace.root, file, &mutated)?);
     }
     let output = std::process::Command::new(cargo())

@@ -29,6 +29,7 @@ pub(super) fn start(service: &RuntimeContainers, id: &str) -> ApiResult<bool> {
     started
 }
 
+// ANCHOR: stop
 /// `POST /containers/{id}/stop`: whether it stopped (false: it was not
 /// running).
 pub(super) fn stop(
@@ -61,7 +62,9 @@ pub(super) fn stop(
     }
     Ok(stopped.is_some())
 }
+// ANCHOR_END: stop
 
+// ANCHOR: restart
 /// `POST /containers/{id}/restart`: a stop, once its exit is seen and its
 /// shim gone, then a start.
 pub(super) fn restart(
@@ -91,7 +94,9 @@ pub(super) fn restart(
     service.inner.publish("restart", &entry, &[]);
     Ok(())
 }
+// ANCHOR_END: restart
 
+// ANCHOR: kill
 /// `POST /containers/{id}/kill`, SIGKILL unless `signal` names another.
 pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) -> ApiResult<()> {
     let entry = service.entry(id)?;
@@ -121,6 +126,7 @@ pub(super) fn kill(service: &RuntimeContainers, id: &str, signal: Option<&str>) 
     }
     Ok(())
 }
+// ANCHOR_END: kill
 
 /// `POST /containers/{id}/pause`.
 pub(super) fn pause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
@@ -146,6 +152,7 @@ pub(super) fn unpause(service: &RuntimeContainers, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+// ANCHOR: remove
 /// `DELETE /containers/{id}`: a running one only with `force`; its
 /// anonymous volumes too with `volumes`.
 pub(super) fn remove(
@@ -179,7 +186,9 @@ pub(super) fn remove(
     inner.forget(&entry);
     Ok(())
 }
+// ANCHOR_END: remove
 
+// ANCHOR: prune
 /// `POST /containers/prune`: removes the stopped containers that
 /// `filters` select.
 pub(super) fn prune(
@@ -222,6 +231,7 @@ pub(super) fn prune(
     );
     Ok(response)
 }
+// ANCHOR_END: prune
 
 /// `POST /containers/{id}/rename`.
 pub(super) fn rename(service: &RuntimeContainers, id: &str, name: &str) -> ApiResult<()> {
@@ -265,6 +275,7 @@ pub(super) fn update(
     Ok(Default::default())
 }
 
+// ANCHOR: exec_create
 /// `POST /containers/{id}/exec`: an exec instance, for a running
 /// container only.
 pub(super) fn exec_create(
@@ -293,3 +304,4 @@ pub(super) fn exec_create(
         .publish("exec_create", &entry, &[("execID", exec_id.clone())]);
     Ok(exec_id)
 }
+// ANCHOR_END: exec_create

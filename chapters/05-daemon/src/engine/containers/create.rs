@@ -16,6 +16,7 @@ use minidock_lifecycle::CreateOptions;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+// ANCHOR: create_checks
 /// Creates a container as `body` asks, named `name` when given.
 pub(super) fn create(
     service: &RuntimeContainers,
@@ -38,6 +39,8 @@ pub(super) fn create(
     }
     let volumes = inner.volumes.clone();
     let (user, mut host) = convert::create_options(&body, networked, volumes.is_some())?;
+    // ANCHOR_END: create_checks
+    // ANCHOR: create_names
     // `--pid container:web`: the runtime finds the other container by
     // its full id when this one starts.
     // A 400, not a 404: the docker CLI takes a 404 at create for a
@@ -78,6 +81,8 @@ pub(super) fn create(
             }));
         }
     }
+    // ANCHOR_END: create_names
+    // ANCHOR: create_volumes
     let image = body.config.image.clone();
     // The volume service plans the mounts once the image is known (its
     // VOLUME counts); a missing image is left to the runtime's 404, so
@@ -105,6 +110,8 @@ pub(super) fn create(
             }
         }
     };
+    // ANCHOR_END: create_volumes
+    // ANCHOR: create_runtime
     let created = inner
         .runtime
         .create(CreateOptions {
@@ -129,6 +136,8 @@ pub(super) fn create(
             return Err(err);
         }
     };
+    // ANCHOR_END: create_runtime
+    // ANCHOR: create_record
     let mut points = Vec::new();
     if let Some((volumes, mounts)) = &planned {
         let rootfs = inner.runtime.container_dir(&id).join("merged");
@@ -167,7 +176,9 @@ pub(super) fn create(
         warnings: Vec::new(),
     })
 }
+// ANCHOR_END: create_record
 
+// ANCHOR: request_record
 /// The create request as kept on disk for a daemon that restarts: all of
 /// it, including the fields the API types keep aside without showing them
 /// (`other`: the published ports, the networks' endpoint settings), which
@@ -186,6 +197,7 @@ fn request_record(body: &ContainerCreateBody) -> serde_json::Value {
     }
     value
 }
+// ANCHOR_END: request_record
 
 /// Every mount a create request asks for, from every field the API has
 /// for it, with `--volumes-from` resolved to the other container's mounts.

@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::watch;
 
+// ANCHOR: entry
 /// What the daemon knows about one container.
 pub(crate) struct Entry {
     /// Its id, which never changes (a rename changes the name only).
@@ -67,6 +68,7 @@ pub(super) struct VolumeRun {
     /// Whether the volume service counts it as a user now.
     pub counted: bool,
 }
+// ANCHOR_END: entry
 
 impl Entry {
     pub(super) fn new(
@@ -146,6 +148,7 @@ fn life_of(record: &StateRecord) -> LifeState {
     }
 }
 
+// ANCHOR: inner
 /// The index and the services it works with, shared with the threads that
 /// watch each session.
 pub(crate) struct Inner {
@@ -162,6 +165,7 @@ pub(crate) struct Inner {
     /// The volume service, when one is plugged in.
     pub(super) volumes: Option<Arc<dyn VolumeService>>,
 }
+// ANCHOR_END: inner
 
 impl Inner {
     /// Publishes a container event with its name, image and labels.
@@ -188,6 +192,7 @@ impl Inner {
         write(&self.entries).insert(entry.id.clone(), entry);
     }
 
+    // ANCHOR: resolve
     /// Finds a container by id, name or unique id prefix.
     pub fn resolve(&self, reference: &str) -> ApiResult<Arc<Entry>> {
         let entries = read(&self.entries);
@@ -210,7 +215,9 @@ impl Inner {
             ))),
         }
     }
+    // ANCHOR_END: resolve
 
+    // ANCHOR: forget
     /// Marks a container removed: waiters on `removed` are answered.
     pub(super) fn forget(&self, entry: &Entry) {
         if entry.removed.swap(true, Ordering::SeqCst) {
@@ -233,6 +240,7 @@ impl Inner {
         });
         self.publish("destroy", entry, &[]);
     }
+    // ANCHOR_END: forget
 
     /// The container as the network service sees it.
     pub fn container_ref(&self, entry: &Entry) -> ContainerRef {
@@ -250,6 +258,7 @@ impl Inner {
     }
 }
 
+// ANCHOR: open_index
 impl RuntimeContainers {
     /// The service over `runtime`: indexes the containers on disk, adopts
     /// the running ones (connects to their shims) and starts those whose
@@ -299,6 +308,8 @@ impl RuntimeContainers {
                 to_start.push(entry);
             }
         }
+        // ANCHOR_END: open_index
+        // ANCHOR: open_adopt
         for entry in removed {
             inner.release_volumes(&entry, true);
         }
@@ -329,6 +340,7 @@ impl RuntimeContainers {
         }
         Ok(RuntimeContainers { inner })
     }
+    // ANCHOR_END: open_adopt
 
     /// The entry of a container by id, name or unique id prefix.
     pub(super) fn entry(&self, reference: &str) -> ApiResult<Arc<Entry>> {
@@ -354,6 +366,7 @@ impl RuntimeContainers {
         }
     }
 
+    // ANCHOR: record
     /// The container's state record, checked with the runtime when no
     /// session watches it.
     pub(super) fn record(&self, entry: &Entry) -> ApiResult<StateRecord> {
@@ -374,6 +387,7 @@ impl RuntimeContainers {
         }
         Ok(record)
     }
+    // ANCHOR_END: record
 
     /// The image ids containers use (for `rmi`).
     pub fn image_ids(&self) -> Vec<String> {

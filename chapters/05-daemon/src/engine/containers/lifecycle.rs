@@ -99,6 +99,7 @@ impl Inner {
     }
     // ANCHOR_END: open_session
 
+    // ANCHOR: exited
     /// The container's process ended (or its shim went away): `run` is
     /// the run whose session saw it.
     fn exited(&self, entry: &Arc<Entry>, code: Option<i32>, run: u64) {
@@ -137,7 +138,9 @@ impl Inner {
             self.await_auto_removal(entry);
         }
     }
+    // ANCHOR_END: exited
 
+    // ANCHOR: auto_removal
     /// `--rm`: the shim removes the container after the exit; wait for it,
     /// and do it here if the shim could not. `docker run --rm` returns
     /// only once the container is gone, so the removal is waited for with
@@ -166,6 +169,7 @@ impl Inner {
         release();
         self.forget(entry);
     }
+    // ANCHOR_END: auto_removal
 
     /// The container stopped: its addresses, ports and links go back to
     /// the network service. Under the container's operation lock, and only

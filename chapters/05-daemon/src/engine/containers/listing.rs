@@ -11,6 +11,7 @@ use minidock_lifecycle::state::{State, StateRecord};
 use minidock_lifecycle::ContainerId;
 use std::time::SystemTime;
 
+// ANCHOR: container_list
 /// `GET /containers/json`: newest first.
 pub(super) fn list(
     service: &RuntimeContainers,
@@ -58,6 +59,7 @@ pub(super) fn list(
     Ok(list.into_iter().map(|(_, summary)| summary).collect())
 }
 
+// ANCHOR_END: container_list
 /// `GET /containers/{id}/json`.
 pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<ContainerInspect> {
     let entry = service.entry(id)?;

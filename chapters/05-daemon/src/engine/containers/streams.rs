@@ -16,6 +16,7 @@ use minidock_lifecycle::logs::{LogOptions, Stream};
 use std::time::SystemTime;
 use tokio::sync::mpsc;
 
+// ANCHOR: engine_logs
 /// `GET /containers/{id}/logs`: the log, read by a thread into a channel.
 pub(super) fn logs(
     service: &RuntimeContainers,
@@ -58,7 +59,9 @@ pub(super) fn logs(
         entries: rx,
     })
 }
+// ANCHOR_END: engine_logs
 
+// ANCHOR: attach_logs
 /// `POST /containers/{id}/attach`: the log first when asked, then the
 /// live output (and input) of the running container, or of its next
 /// start.
@@ -99,6 +102,8 @@ pub(super) fn attach(
     } else {
         (None, None)
     };
+    // ANCHOR: attach_live
+    // ANCHOR_END: attach_logs
     let subscriber = Subscriber {
         tx,
         stdout: options.stdout,
@@ -134,6 +139,7 @@ pub(super) fn attach(
         detach_keys: DetachKeys::default(),
     })
 }
+// ANCHOR_END: attach_live
 
 /// `POST /containers/{id}/resize`: the terminal's new size, to the shim.
 pub(super) fn resize(

@@ -262,6 +262,7 @@ impl ImageService for StoreImages {
         Ok(items)
     }
 
+    // ANCHOR: image_pull
     fn pull(
         &self,
         image: &str,
@@ -301,6 +302,7 @@ impl ImageService for StoreImages {
         self.publish("pull", &pulled.image_id.to_string(), &reference.familiar());
         Ok(())
     }
+    // ANCHOR_END: image_pull
 
     fn push(
         &self,
@@ -351,6 +353,7 @@ impl ImageService for StoreImages {
         Ok(())
     }
 
+    // ANCHOR: image_load
     fn load(&self, tar: &mut dyn Read, progress: Progress) -> ApiResult<()> {
         let path = self.spool_path("load");
         let spooled = Spooled(path.clone());
@@ -387,7 +390,9 @@ impl ImageService for StoreImages {
         }
         Ok(())
     }
+    // ANCHOR_END: image_load
 
+    // ANCHOR: image_prune
     fn prune(&self, filters: &Filters) -> ApiResult<ImagePruneResponse> {
         filters.only(&["dangling", "until", "label"], "image prune")?;
         let dangling_only = match filters.values("dangling") {
@@ -414,6 +419,8 @@ impl ImageService for StoreImages {
                 + super::disk::tree_size(&root.join("blobs"))
         };
         let before = on_disk();
+        // ANCHOR_END: image_prune
+        // ANCHOR: image_prune_sweep
         let mut response = ImagePruneResponse::default();
         for image in self.store.list().map_err(ApiError::from)? {
             let id = image.id.to_string();
@@ -444,6 +451,7 @@ impl ImageService for StoreImages {
         response.space_reclaimed = before.saturating_sub(on_disk());
         Ok(response)
     }
+    // ANCHOR_END: image_prune_sweep
 
     fn save(&self, names: &[String], out: &mut dyn Write) -> ApiResult<()> {
         for name in names {

@@ -1,0 +1,186 @@
+//! `docker start`: the runtime hands a created (or exited) container to a
+//! new shim and reads the shim's reports until the container's process runs
+//! or failed to start.
+
+use std::fs::{self, OpenOptions};
+use std::io::{BufRead, BufReader};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::{shim_alive, Runtime};
+use crate::error::{io_err, Error, Result};
+use crate::id::ContainerId;
+use crate::shim::{attach_socket, ShimArgs, ShimReport, SHIM_ARG};
+use crate::state::{transition, Event};
+use crate::time::Timestamp;
+
+impl Runtime {
+    // ANCHOR: start
+    /// `docker start`: hands the container to a new shim and returns once
+    /// its process runs (or failed to start).
+    pub fn start(&self, id: &ContainerId) -> Result<()> {
+        self.start_shim(id, false).map(|_| ())
+    }
+
+    /// `docker start -a`: like [`Runtime::start`], but attached before the
+    /// process starts, so the returned stream sees all of its output.
+    pub fn start_attached(&self, id: &ContainerId) -> Result<UnixStream> {
+        self.start_shim(id, true)?.ok_or_else(|| {
+            Error::ShimProtocol(format!("the shim of {id} offered no attach socket"))
+        })
+    }
+
+    // ANCHOR: start_check
+    fn start_shim(&self, id: &ContainerId, attach: bool) -> Result<Option<UnixStream>> {
+        let container = self.containers.container(id)?;
+        let record = self.reconcile(id)?;
+        // Only a check: the shim records the real transition with the pid.
+        transition(
+            id.as_str(),
+            &record.state,
+            Event::Start {
+                pid: 0,
+                at: Timestamp::now(),
+            },
+        )?;
+        if record.shim_pid.is_some_and(|p| shim_alive(p, id)) {
+            return Err(Error::ShimRunning {
+                id: id.to_string(),
+                pid: record.shim_pid.unwrap_or_default(),
+            });
+        }
+        self.containers.update_state(id, |r| {
+            r.stopped_by_user = false;
+            Ok(())
+        })?;
+        self.mount_rootfs(&container)?;
+        // ANCHOR_END: start_check
+        // ANCHOR: start_spawn
+        let args = ShimArgs {
+            root: self.config.root.clone(),
+            run_dir: self.config.run_dir.clone(),
+            id: id.clone(),
+            cgroup_parent: self.config.cgroup_parent.clone(),
+            wait_attach: attach,
+        };
+        let shim_log = self.containers.dir(id).join("shim.log");
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&shim_log)
+            .map_err(io_err("open", &shim_log))?;
+        // What this shim writes to its log starts here.
+        let log_start = log.metadata().map_err(io_err("stat", &shim_log))?.len();
+        let helper = self.helper()?;
+        let mut child = Command::new(helper.path())
+            .arg0(&self.config.helper_binary)
+            .arg(SHIM_ARG)
+            .args(args.to_args())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .map_err(io_err("start the shim", &self.config.helper_binary))?;
+        let reports = child.stdout.take().expect("stdout is piped");
+        // The first shim process forks the real one and exits at once.
+        let status = child
+            .wait()
+            .map_err(io_err("wait for the shim", &self.config.helper_binary))?;
+        if !status.success() {
+            return Err(Error::ShimDied {
+                id: id.to_string(),
+                status: status.to_string(),
+                tail: log_tail(&shim_log, log_start),
+                log: shim_log,
+            });
+        }
+        // ANCHOR_END: start_spawn
+        // ANCHOR: start_reports
+        let mut attached = None;
+        for line in BufReader::new(reports).lines() {
+            let line = line.map_err(io_err("read shim report", &shim_log))?;
+            let report: ShimReport = serde_json::from_str(&line)
+                .map_err(|e| Error::ShimProtocol(format!("bad report {line:?}: {e}")))?;
+            match report {
+                ShimReport::Listening => {
+                    let socket = attach_socket(&self.config.run_dir, id);
+                    attached =
+                        Some(UnixStream::connect(&socket).map_err(io_err("attach to", &socket))?);
+                }
+                ShimReport::Started { .. } => return Ok(attached),
+                ShimReport::Failed { error, exit_code } => {
+                    // Docker's way: the container stays as it was
+                    // (created), with the error and its exit code.
+                    self.containers.update_state(id, |r| {
+                        r.error = error.clone();
+                        r.start_exit_code = Some(exit_code);
+                        Ok(())
+                    })?;
+                    return Err(Error::Start {
+                        id: id.short().to_string(),
+                        reason: error,
+                        exit_code,
+                    });
+                }
+            }
+        }
+        // The shim died without a word (killed, crashed): its log is all
+        // there is to go on.
+        Err(Error::ShimDied {
+            id: id.to_string(),
+            status: "without a word".into(),
+            tail: log_tail(&shim_log, log_start),
+            log: shim_log,
+        })
+    }
+    // ANCHOR_END: start_reports
+    // ANCHOR_END: start
+}
+
+// ANCHOR: shim_log_tail
+/// How many lines of a shim's log go into an error message.
+const LOG_TAIL_LINES: usize = 5;
+
+/// The last lines the shim wrote to `log` from byte `from` on, joined
+/// with `" | "`, for an error message.
+fn log_tail(log: &Path, from: u64) -> String {
+    let text = match fs::read(log) {
+        Ok(bytes) => {
+            let start = usize::try_from(from).unwrap_or(usize::MAX).min(bytes.len());
+            String::from_utf8_lossy(&bytes[start..]).into_owned()
+        }
+        Err(e) => return format!("its log is unreadable ({e})"),
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return "it left no message".into();
+    }
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join(" | ")
+}
+// ANCHOR_END: shim_log_tail
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_tail_keeps_the_last_lines_this_shim_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("shim.log");
+        let old = "an earlier shim's line\n";
+        let new: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
+        fs::write(&log, format!("{old}{}\n\n", new.join("\n"))).unwrap();
+        assert_eq!(
+            log_tail(&log, old.len() as u64),
+            "line 3 | line 4 | line 5 | line 6 | line 7"
+        );
+        assert_eq!(log_tail(&log, 1 << 40), "it left no message");
+        assert!(log_tail(&dir.path().join("none"), 0).contains("unreadable"));
+    }
+}
