@@ -9,6 +9,7 @@
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_health::*;
 pub use crate::cli_limits::*;
 pub use crate::cli_network::*;
 pub use crate::cli_process::*;
@@ -590,6 +591,10 @@ pub struct ContainerOptions {
     /// cli_process.rs)
     #[command(flatten)]
     pub process: ProcessFlags,
+
+    /// The health check (see cli_health.rs)
+    #[command(flatten)]
+    pub health: HealthFlags,
 
     /// Print help
     #[arg(long = "help", action = ArgAction::Help)]

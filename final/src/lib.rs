@@ -21,6 +21,7 @@
 //! daemon.json, merged into the flags and reloaded on SIGHUP).
 
 pub mod cli;
+pub mod cli_health;
 pub mod cli_limits;
 pub mod cli_network;
 pub mod cli_process;

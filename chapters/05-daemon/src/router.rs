@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::query::percent_decode;
 use hyper::Method;
 
+// ANCHOR: route_enum
 /// Every endpoint the daemon serves, named after Docker's operation ids;
 /// the `String` is the id or name the path gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +59,7 @@ pub enum Route {
     /// `GET /containers/{id}/json`.
     ContainerInspect(String),
     /// `POST /containers/{id}/start`.
+    // ANCHOR_END: route_enum
     ContainerStart(String),
     /// `POST /containers/{id}/stop`.
     ContainerStop(String),

@@ -8,6 +8,7 @@ pub mod build;
 mod containers;
 mod copy;
 mod exec;
+mod health;
 mod images;
 mod inspect;
 mod list;

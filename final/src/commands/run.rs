@@ -152,6 +152,7 @@ pub fn container_create_body(
     };
     super::update::fill_limits(&opts.limits, &mut body.host_config)?;
     super::process::fill_process(&opts.process, &mut body)?;
+    body.config.healthcheck = super::health::healthcheck(&opts.health)?;
     super::volumes::add_mounts(
         &mut body,
         &opts.volume,

@@ -296,6 +296,7 @@ pub fn config(container: &Container, request: Option<&ContainerCreateBody>) -> C
         stop_signal: Some(c.stop_signal.clone()),
         stop_timeout: c.stop_timeout.map(i64::from),
         volumes: asked.volumes.clone(),
+        healthcheck: asked.healthcheck.clone(),
         other: Default::default(),
     }
 }
@@ -351,6 +352,7 @@ pub fn state(record: &StateRecord) -> ContainerState {
         error: record.error.clone(),
         started_at: time(started),
         finished_at: time(finished),
+        health: None,
     }
 }
 

@@ -209,17 +209,7 @@ pub fn refuse_unsupported(
             .collect::<Vec<_>>()
     };
     check("HostConfig", &keep(HOST_CONFIG), host_config)?;
-    check("Config", &keep(CONFIG), config)?;
-    // A health check to run is refused; `{"Test": ["NONE"]}` (turning the
-    // image's off) asks for nothing minidock does not already do.
-    let test = config.get("Healthcheck").and_then(|h| h.get("Test"));
-    match test.and_then(Value::as_array).and_then(|t| t.first()) {
-        Some(kind) if kind != "NONE" => Err(ApiError::BadParameter(format!(
-            "Config.Healthcheck is not supported ({}): minidock does not run health checks",
-            test.unwrap_or(&Value::Null)
-        ))),
-        _ => Ok(()),
-    }
+    check("Config", &keep(CONFIG), config)
 }
 
 #[cfg(test)]
@@ -299,15 +289,6 @@ mod tests {
         assert!(err.to_string().starts_with("HostConfig.Mounts"), "{err}");
         let err = refuse_volumes(&body(json!({"Volumes": {"/data": {}}}))).unwrap_err();
         assert!(err.to_string().contains("-v /host/path"), "{err}");
-        let check = |test: Value| {
-            refuse_unsupported(
-                &map(json!({"Healthcheck": {"Test": test}})),
-                &BTreeMap::new(),
-                false,
-            )
-        };
-        assert!(check(json!(["CMD-SHELL", "true"])).is_err());
-        assert!(check(json!(["NONE"])).is_ok());
         let ports = map(json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}));
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, false).is_err());
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, true).is_ok());

@@ -120,6 +120,7 @@ pub(crate) async fn handle(
         }
         Route::ContainerWait(id) => container_wait(ctx, id).await,
         Route::ContainerLogs(id) => container_logs(ctx, id).await,
+        // ANCHOR: attach_handler
         Route::ContainerAttach(id) => {
             let options = AttachOptions {
                 stdin: ctx.query.bool("stdin", false),
@@ -140,6 +141,7 @@ pub(crate) async fn handle(
             stream.detach_keys = detach_keys;
             Ok(hijack(upgrade, stream, ctx.version))
         }
+        // ANCHOR_END: attach_handler
         Route::ContainerResize(id) => {
             let (h, w) = terminal_size(&ctx)?;
             blocking(move || containers.resize(&id, h, w)).await?;
@@ -152,6 +154,7 @@ pub(crate) async fn handle(
         }
         Route::ContainerStats(id) => container_stats(ctx, id).await,
 
+        // ANCHOR: exec_handlers
         Route::ExecCreate(id) => {
             let config: ExecConfig = json_body(req, false).await?;
             if config.cmd.is_empty() {
@@ -173,6 +176,7 @@ pub(crate) async fn handle(
                 _ => Ok(empty_response(StatusCode::OK)),
             }
         }
+        // ANCHOR_END: exec_handlers
         Route::ExecInspect(id) => {
             let inspect = blocking(move || containers.exec_inspect(&id)).await?;
             json_response(StatusCode::OK, &inspect)
@@ -186,6 +190,7 @@ pub(crate) async fn handle(
     }
 }
 
+// ANCHOR: archive_handler
 /// `HEAD`, `GET` and `PUT /containers/{id}/archive?path=`: `docker cp`.
 /// The path's stat travels in `X-Docker-Container-Path-Stat` (base64 JSON),
 /// which the docker CLI reads to decide how to name what it copies.
@@ -226,3 +231,4 @@ async fn container_archive(
         .insert("X-Docker-Container-Path-Stat", header);
     Ok(response)
 }
+// ANCHOR_END: archive_handler

@@ -113,6 +113,7 @@ pub(super) async fn container_logs(ctx: Ctx, id: String) -> ApiResult<Response<B
 }
 // ANCHOR_END: logs_frames
 
+// ANCHOR: stats_handler
 /// `GET /containers/{id}/stats`: one sample per second, or one answer with
 /// `stream=false` (two samples a second apart, so the CPU percentage can be
 /// computed, unless `one-shot=true`).
@@ -167,3 +168,4 @@ pub(super) async fn container_stats(ctx: Ctx, id: String) -> ApiResult<Response<
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     Ok(response)
 }
+// ANCHOR_END: stats_handler

@@ -13,6 +13,7 @@ use crate::types::*;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
+// ANCHOR: image_handler
 /// Answers an image route or `/auth`.
 pub(crate) async fn handle(
     route: Route,
@@ -53,6 +54,7 @@ pub(crate) async fn handle(
             let history = blocking(move || images.history(&name)).await?;
             json_response(StatusCode::OK, &history)
         }
+        // ANCHOR_END: image_handler
         Route::ImageTag(name) => {
             let repo = ctx.query.string("repo").ok_or_else(|| {
                 ApiError::BadParameter("repo is required to tag an image".to_string())
@@ -77,6 +79,7 @@ pub(crate) async fn handle(
              reaches none: search on the registry's web site, then pull the image by name"
                 .to_string(),
         )),
+        // ANCHOR: image_push_load_save
         Route::ImagePush(name) => {
             let tag = ctx.query.string("tag");
             let auth = registry_auth(&req)?;
@@ -112,7 +115,9 @@ pub(crate) async fn handle(
         _ => Err(crate::router::page_not_found()),
     }
 }
+// ANCHOR_END: image_push_load_save
 
+// ANCHOR: image_create
 /// `POST /images/create`: pull (`fromImage`) or import (`fromSrc=-`).
 async fn image_create(ctx: Ctx, req: Request<Incoming>) -> ApiResult<Response<Body>> {
     let images = ctx.api.images.clone();
@@ -145,3 +150,4 @@ async fn image_create(ctx: Ctx, req: Request<Incoming>) -> ApiResult<Response<Bo
         )),
     }
 }
+// ANCHOR_END: image_create

@@ -53,6 +53,9 @@ pub struct ContainerConfig {
     /// `-v /path`: paths that get an anonymous volume (`{"/data": {}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<BTreeMap<String, serde_json::Value>>,
+    /// The health check (`--health-cmd`, the image's `HEALTHCHECK`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::compat::health::Healthcheck>,
     /// The fields minidock does not read, kept to refuse those that ask for
     /// something (see `engine::unsupported`).
     #[serde(flatten, skip_serializing)]

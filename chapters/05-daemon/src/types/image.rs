@@ -48,6 +48,10 @@ pub struct ImageConfig {
     pub labels: Option<BTreeMap<String, String>>,
     /// Stop signal.
     pub stop_signal: Option<String>,
+    /// The health check (`HEALTHCHECK`), which oci-spec's config type
+    /// does not carry: read from the config blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::compat::health::Healthcheck>,
 }
 
 /// `RootFS` of image inspect.

@@ -31,6 +31,10 @@ pub struct ContainerState {
     pub started_at: String,
     /// RFC 3339 time of the last exit (Go's zero time if never).
     pub finished_at: String,
+    /// The health check's status and last results, for a container that
+    /// has a check and has started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<crate::compat::health::Health>,
 }
 
 /// A mount of inspect's `Mounts`.

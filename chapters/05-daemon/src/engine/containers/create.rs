@@ -6,6 +6,7 @@
 use super::index::Entry;
 use super::volume_use::{volume_attributes, Settle};
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
+use crate::compat::health::Healthcheck;
 use crate::engine::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::types::*;
@@ -30,8 +31,20 @@ pub(super) fn create(
         ));
     }
     crate::engine::names::check_image_name(&body.config.image)?;
+    if let Some(asked) = &body.config.healthcheck {
+        asked.validate()?;
+    }
     if let Ok(image) = inner.runtime.images().resolve(&body.config.image) {
         crate::engine::expose::merge_image_ports(&mut body, &image);
+        // The image's HEALTHCHECK, under what the request asked (kept in
+        // the request record: inspect shows it, each start runs it).
+        let images = inner.runtime.images();
+        let of_image = images
+            .read_blob(image.id.digest())
+            .ok()
+            .and_then(|blob| crate::compat::health::of_image_config(&blob));
+        body.config.healthcheck =
+            Healthcheck::merge(body.config.healthcheck.as_ref(), of_image.as_ref());
     }
     let networked = inner.networks.is_some();
     if let Some(networks) = &inner.networks {

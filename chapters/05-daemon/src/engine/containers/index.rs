@@ -8,6 +8,7 @@
 //! serialises start, stop, restart and remove of that one container.
 
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
+use crate::compat::health::{Monitor, SharedHealth};
 use crate::engine::convert;
 use crate::engine::exec::Execs;
 use crate::engine::locks::{lock, read, write};
@@ -54,6 +55,10 @@ pub(crate) struct Entry {
     pub(super) mounts: Vec<MountPoint>,
     /// Which run counts as a user of the volumes mounted per use.
     pub(super) volume_run: Mutex<VolumeRun>,
+    /// Its health check's status and results (see `health_use`).
+    pub(super) health: SharedHealth,
+    /// The monitor that probes it while it runs.
+    pub(super) monitor: Mutex<Option<Monitor>>,
 }
 
 /// A container's runs, as the volume service counts them: each start is a
@@ -88,6 +93,8 @@ impl Entry {
             removed: AtomicBool::new(false),
             mounts: Vec::new(),
             volume_run: Mutex::new(VolumeRun::default()),
+            health: SharedHealth::default(),
+            monitor: Mutex::new(None),
         }
     }
 
@@ -224,6 +231,7 @@ impl Inner {
             return;
         }
         write(&self.entries).remove(&entry.id);
+        self.unwatch_health(entry);
         // Unwired before anyone hears of the removal: `run --rm` returns
         // then, and nothing of the container may be left.
         if let Some(networks) = &self.networks {
@@ -292,6 +300,7 @@ impl RuntimeContainers {
                 .unwrap_or_default();
             let entry =
                 Arc::new(Entry::new(container, request, life_of(&record)).with_mounts(mounts));
+            entry.load_health(&dir);
             inner.insert(entry.clone());
             if record.state.is_alive() {
                 running.push(entry);
@@ -316,7 +325,11 @@ impl RuntimeContainers {
         inner.adopt_running(&running);
         for entry in running {
             match inner.runtime.attach(&entry.id) {
-                Ok(stream) => inner.open_session(&entry, stream, Vec::new())?,
+                Ok(stream) => {
+                    inner.open_session(&entry, stream, Vec::new())?;
+                    // The checks go on where the last daemon left them.
+                    inner.watch_health(&entry, false);
+                }
                 Err(err) => eprintln!(
                     "minidockd: cannot reach the shim of {}: {err}",
                     entry.id.short()

@@ -60,6 +60,7 @@ impl Inner {
         });
         self.publish("start", entry, &[]);
         self.open_session(entry, stream, pending)?;
+        self.watch_health(entry, true);
         Ok(true)
     }
     // ANCHOR_END: start
@@ -103,6 +104,7 @@ impl Inner {
     /// The container's process ended (or its shim went away): `run` is
     /// the run whose session saw it.
     fn exited(&self, entry: &Arc<Entry>, code: Option<i32>, run: u64) {
+        self.unwatch_health(entry);
         if let Some(session) = lock(&entry.session).take() {
             session.close_clients();
         }

@@ -17,6 +17,13 @@ pub(super) fn list(
     service: &RuntimeContainers,
     options: &ListOptions,
 ) -> ApiResult<Vec<ContainerSummary>> {
+    for value in options.filters.values("health") {
+        if !["starting", "healthy", "unhealthy", "none"].contains(&value.as_str()) {
+            return Err(ApiError::BadParameter(format!(
+                "Unrecognised filter value for health: {value}"
+            )));
+        }
+    }
     let entries = service.inner.all();
     let now = SystemTime::now();
     let mut list = Vec::with_capacity(entries.len());
@@ -33,6 +40,10 @@ pub(super) fn list(
             continue;
         }
         let mut summary = convert::summary(&entry.container(), &record, now);
+        let health = entry.shown_health();
+        if let (Some(h), State::Running { .. }) = (&health, &record.state) {
+            summary.status = format!("{} ({})", summary.status, h.ps_text());
+        }
         if let Some(settings) = service.network_settings(&entry) {
             summary.ports = convert::ports(&settings);
             if let Some(mode) = entry
@@ -44,7 +55,11 @@ pub(super) fn list(
             }
         }
         summary.mounts = entry.mount_points();
-        if matches_filters(&summary, &entry, &record, &options.filters) {
+        // Docker's `none`: no check, or never started with one.
+        let health_status = health.as_ref().map_or("none", |h| h.status.as_str());
+        if matches_filters(&summary, &entry, &record, &options.filters)
+            && any_value(&options.filters, "health", |v| v == health_status)
+        {
             if options.size {
                 summary.size_rw = Some(service.rw_size(&entry.id) as i64);
             }
@@ -78,7 +93,14 @@ pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<Contai
         inspect.network_settings = settings;
     }
     inspect.mounts = entry.mount_points();
+    inspect.state.health = entry.shown_health();
     Ok(inspect)
+}
+
+/// Whether one of the filter's values passes `test` (or it has none).
+fn any_value(filters: &crate::query::Filters, name: &str, test: impl Fn(&str) -> bool) -> bool {
+    let values = filters.values(name);
+    values.is_empty() || values.iter().any(|v| test(v))
 }
 
 /// Whether a container passes `docker ps`' filters.

@@ -1,3 +1,4 @@
+// ANCHOR: containers_map
 //! The container service: chapter 03's runtime behind the API.
 //!
 //! The runtime keeps every container on disk and needs no memory of them;
@@ -10,16 +11,20 @@
 //! - `index`: one entry per container, its locks, found by id or name;
 //! - `lifecycle`: a run — start, the session to the shim, the exit;
 //! - `volume_use`: which runs use which volumes (chapter 07 plugged in);
+//! - `health_use`: the health monitor of each run (compat, see
+//!   [`crate::compat::health`]);
 //! - the requests, by what they touch: `create`, `control` (stop,
 //!   kill, remove, …), `listing` (ps, inspect), `streams` (logs,
 //!   attach), `files` (diff, cp), `stats` (top, stats).
 //!
 //! The [`ContainerService`] implementation below is the table of contents:
 //! each request goes to the function of its module.
+// ANCHOR_END: containers_map
 
 mod control;
 mod create;
 mod files;
+mod health_use;
 mod index;
 mod lifecycle;
 mod listing;
@@ -39,6 +44,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+// ANCHOR: containers_files
 /// The file in a container's directory where the daemon keeps the create
 /// request as the client sent it (for inspect: `StdinOnce`, `LogConfig`, …).
 const REQUEST_FILE: &str = "create-request.json";
@@ -47,6 +53,10 @@ const REQUEST_FILE: &str = "create-request.json";
 /// as inspect shows them (which are volumes, which binds, which tmpfs).
 const MOUNTS_FILE: &str = "mounts.json";
 
+/// The file in a container's directory where the daemon keeps its health
+/// (status, failing streak, last results) for a daemon that restarts.
+const HEALTH_FILE: &str = "health.json";
+
 /// How long to wait for a shim to finish a `--rm` removal.
 const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 
@@ -54,6 +64,7 @@ const REMOVAL_WAIT: Duration = Duration::from_secs(30);
 pub struct RuntimeContainers {
     inner: Arc<Inner>,
 }
+// ANCHOR_END: containers_files
 
 impl ContainerService for RuntimeContainers {
     fn create(

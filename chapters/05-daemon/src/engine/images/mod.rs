@@ -156,7 +156,14 @@ impl ImageService for StoreImages {
     }
 
     fn inspect(&self, name: &str) -> ApiResult<ImageInspect> {
-        Ok(inspect(&self.resolve(name)?))
+        let image = self.resolve(name)?;
+        let mut shown = inspect(&image);
+        shown.config.healthcheck = self
+            .store
+            .read_blob(image.id.digest())
+            .ok()
+            .and_then(|blob| crate::compat::health::of_image_config(&blob));
+        Ok(shown)
     }
 
     fn history(&self, name: &str) -> ApiResult<Vec<HistoryItem>> {
@@ -207,6 +214,7 @@ impl ImageService for StoreImages {
         Ok(())
     }
 
+    // ANCHOR: image_remove_check
     fn remove(&self, name: &str, force: bool) -> ApiResult<Vec<ImageDeleteItem>> {
         let image = self.resolve(name)?;
         let users = self.users()?;
@@ -237,6 +245,8 @@ impl ImageService for StoreImages {
                 return Err(ApiError::Conflict(message));
             }
         }
+        // ANCHOR_END: image_remove_check
+        // ANCHOR: image_remove_store
         let in_use: HashSet<minidock_images::ImageId> = if using.is_empty() {
             HashSet::new()
         } else {
@@ -261,6 +271,7 @@ impl ImageService for StoreImages {
             .collect();
         Ok(items)
     }
+    // ANCHOR_END: image_remove_store
 
     // ANCHOR: image_pull
     fn pull(

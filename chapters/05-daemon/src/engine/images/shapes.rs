@@ -78,6 +78,7 @@ pub fn inspect(image: &Image) -> ImageInspect {
             working_dir: c.working_dir().clone().unwrap_or_default(),
             labels: c.labels().clone().map(|l| l.into_iter().collect()),
             stop_signal: c.stop_signal().clone(),
+            healthcheck: None,
         },
         architecture: image.config.architecture().to_string(),
         os: image.config.os().to_string(),
