@@ -1,3 +1,4 @@
+// ANCHOR: await_exit
 //! `docker kill` with SIGKILL answers once the container is gone.
 //!
 //! SIGKILL cannot be caught or ignored, so dockerd waits for the exit before
@@ -48,3 +49,4 @@ pub(crate) fn await_exit(
         dir_watch.wait(Duration::from_millis(10));
     }
 }
+// ANCHOR_END: await_exit

@@ -1,3 +1,4 @@
+// ANCHOR: lock_convention
 //! The engine's one way to take a lock.
 //!
 //! A thread that panics while it holds a lock poisons it. The daemon serves
@@ -23,3 +24,4 @@ pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
 pub(crate) fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+// ANCHOR_END: lock_convention

@@ -1,3 +1,4 @@
+// ANCHOR: check_image_name
 //! Image names as clients give them to `create`.
 
 use crate::error::{ApiError, ApiResult};
@@ -16,3 +17,4 @@ pub(crate) fn check_image_name(image: &str) -> ApiResult<()> {
         .map(drop)
         .map_err(|e| ApiError::BadParameter(format!("invalid reference format: {e}")))
 }
+// ANCHOR_END: check_image_name

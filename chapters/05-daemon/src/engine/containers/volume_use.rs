@@ -46,6 +46,7 @@ impl Inner {
         }
     }
 
+    // ANCHOR: adopt_running
     /// The daemon starts and `running` still run: each one's current run
     /// counts as a user of its volumes, before any session can see it end
     /// (the volume service keeps their mounts; it unmounts the others).
@@ -64,7 +65,9 @@ impl Inner {
             eprintln!("minidockd: the volumes of running containers: {err}");
         }
     }
+    // ANCHOR_END: adopt_running
 
+    // ANCHOR: volume_runs
     /// A new run of `entry` begins: the volume service mounts what is
     /// mounted per use and counts the run. Under the container's `op`.
     pub(super) fn begin_volume_use(&self, entry: &Entry) -> ApiResult<()> {
@@ -96,6 +99,7 @@ impl Inner {
             }
         }
     }
+    // ANCHOR_END: volume_runs
 }
 
 /// Settles a create's volume plan ([`VolumeService::settle`]) once: when
