@@ -14,7 +14,6 @@ use nix::mount::{mount, MsFlags};
 
 use crate::compat::{DockerProcess, Shm};
 use crate::error::SetupError;
-use crate::rootfs::{mount_point, Kind};
 
 /// The device nodes every container gets (Docker's default list, less
 /// `console`, which only exists with a terminal).
@@ -25,7 +24,8 @@ fn display(p: &Path) -> Option<String> {
 }
 
 // ANCHOR: mount_dev_tmpfs
-/// Mounts the container's `/dev` under `rootfs`: a tmpfs (`nosuid`,
+/// Mounts the container's `/dev` on `dev`, its mount point inside the
+/// root (made by [`crate::rootfs`], which resolves it safely): a tmpfs (`nosuid`,
 /// `nodev`, mode 755) holding [`DEVICES`], `pts`, `ptmx`, `shm`, `mqueue`
 /// and the `fd`/`stdin`/`stdout`/`stderr` symlinks. `nodev` on the tmpfs
 /// itself: a node someone `mknod`s there cannot be opened; the ones bound
@@ -36,11 +36,10 @@ fn display(p: &Path) -> Option<String> {
 /// `host_devices` (`--privileged`) the tmpfs is not `nodev` and gets every
 /// device node of the host's; `shm` sizes `/dev/shm` or binds another's.
 pub fn mount_dev(
-    rootfs: &Path,
+    dev: &Path,
     in_user_namespace: bool,
     docker: &DockerProcess,
 ) -> Result<(), SetupError> {
-    let dev = mount_point(rootfs, Path::new("/dev"), Kind::Dir)?;
     let nodev = if docker.host_devices {
         MsFlags::empty()
     } else {
@@ -48,14 +47,14 @@ pub fn mount_dev(
     };
     mount(
         Some("tmpfs"),
-        &dev,
+        dev,
         Some("tmpfs"),
         MsFlags::MS_NOSUID | nodev | MsFlags::MS_STRICTATIME,
         Some("mode=755,size=65536k"),
     )
-    .map_err(|e| SetupError::sys("mount tmpfs", display(&dev), e))?;
+    .map_err(|e| SetupError::sys("mount tmpfs", display(dev), e))?;
 
-    create_device_nodes(&dev)?;
+    create_device_nodes(dev)?;
 
     // ANCHOR_END: mount_dev_tmpfs
     // ANCHOR: mount_dev_pts
@@ -125,7 +124,7 @@ pub fn mount_dev(
     }
     if docker.host_devices {
         // Last: the names made above are kept.
-        crate::compat::host_devices::add_all(Path::new("/dev"), &dev)?;
+        crate::compat::host_devices::add_all(Path::new("/dev"), dev)?;
     }
     Ok(())
 }

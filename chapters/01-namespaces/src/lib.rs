@@ -20,7 +20,8 @@
 //! ```
 //!
 //! The modules follow the order of the setup: [`spec`] (what to run),
-//! [`spawn`] (the engine's side), [`init`] (the helper's side), then one
+//! [`spawn`] (the engine's side), [`init`] (the helper's side) and
+//! [`supervise`] (what it does for PID 1: signals, the exit code), then one
 //! module per step: [`dumpable`], [`namespaces`], [`network`], [`rootfs`]
 //! (with [`propagation`] for binds that stay linked to the host), [`devices`],
 //! [`masks`], [`capabilities`], [`user`], [`fds`], [`exec`], and
@@ -49,6 +50,7 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod spawn;
 pub mod spec;
+pub mod supervise;
 pub mod terminal;
 pub mod user;
 

@@ -39,7 +39,6 @@ use nix::mount::{mount, MsFlags};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SetupError;
-use crate::spec::BindMount;
 
 // ANCHOR: modes
 /// The six propagation modes of a bind mount (`bind-propagation=`). The
@@ -133,8 +132,8 @@ impl FromStr for Propagation {
 /// The propagation the whole mount namespace gets before anything is
 /// mounted: `rprivate`, unless some bind must stay linked to the host;
 /// then `rslave`, which still sends nothing back to the host.
-pub fn namespace_mode(mounts: &[BindMount]) -> Propagation {
-    if mounts.iter().any(|m| m.propagation.is_linked()) {
+pub fn namespace_mode(binds: impl IntoIterator<Item = Propagation>) -> Propagation {
+    if binds.into_iter().any(|mode| mode.is_linked()) {
         Propagation::Rslave
     } else {
         Propagation::Rprivate
@@ -239,14 +238,13 @@ pub fn mount_of<'a>(mounts: &'a [MountInfo], path: &Path) -> Option<&'a MountInf
 /// sends mount events, or the mode would silently mean `private`. Errors
 /// carry Docker's words, so a user's search finds the answer
 /// (`mount --make-shared` on the source's mount).
-pub fn check_source(mounts: &[MountInfo], bind: &BindMount) -> Result<(), String> {
-    if !bind.propagation.is_linked() {
+pub fn check_source(mounts: &[MountInfo], bind: &Path, mode: Propagation) -> Result<(), String> {
+    if !mode.is_linked() {
         return Ok(());
     }
     let source = bind
-        .source
         .canonicalize()
-        .map_err(|e| format!("bind source {}: {e}", bind.source.display()))?;
+        .map_err(|e| format!("bind source {}: {e}", bind.display()))?;
     let Some(mount) = mount_of(mounts, &source) else {
         return Err(format!(
             "path {} is not under any mount point",
@@ -254,31 +252,34 @@ pub fn check_source(mounts: &[MountInfo], bind: &BindMount) -> Result<(), String
         ));
     };
     let at = mount.mount_point.display();
-    if bind.propagation.is_shared() && !mount.shared {
+    if mode.is_shared() && !mount.shared {
         return Err(format!(
             "path {} is mounted on {at} but it is not a shared mount",
-            bind.source.display()
+            bind.display()
         ));
     }
     if !mount.shared && !mount.slave {
         return Err(format!(
             "path {} is mounted on {at} but it is not a shared or slave mount",
-            bind.source.display()
+            bind.display()
         ));
     }
     Ok(())
 }
 // ANCHOR_END: check
 
-/// [`check_source`] for every bind, against this process's mount table.
-pub fn check_sources(binds: &[BindMount]) -> Result<(), String> {
-    if !binds.iter().any(|b| b.propagation.is_linked()) {
+/// [`check_source`] for every bind (its source and mode), against this
+/// process's mount table.
+pub fn check_sources(binds: &[(&Path, Propagation)]) -> Result<(), String> {
+    if !binds.iter().any(|(_, mode)| mode.is_linked()) {
         return Ok(());
     }
     let text = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(|e| format!("read /proc/self/mountinfo: {e}"))?;
     let mounts = parse_mountinfo(&text);
-    binds.iter().try_for_each(|b| check_source(&mounts, b))
+    binds
+        .iter()
+        .try_for_each(|(source, mode)| check_source(&mounts, source, *mode))
 }
 
 #[cfg(test)]
@@ -291,15 +292,6 @@ mod tests {
 31 22 0:41 / /my\\040disk rw - tmpfs tmpfs rw
 32 31 0:42 / /my\\040disk/in rw shared:9 master:7 - tmpfs tmpfs rw
 ";
-
-    fn bind(source: &Path, propagation: Propagation) -> BindMount {
-        BindMount {
-            source: source.to_path_buf(),
-            destination: "/x".into(),
-            read_only: false,
-            propagation,
-        }
-    }
 
     #[test]
     fn names_round_trip_and_flags() {
@@ -332,14 +324,13 @@ mod tests {
 
     #[test]
     fn the_namespace_is_a_slave_only_when_a_bind_asks() {
-        let private = bind(Path::new("/"), Propagation::Private);
-        assert_eq!(namespace_mode(&[]), Propagation::Rprivate);
+        assert_eq!(namespace_mode([]), Propagation::Rprivate);
         assert_eq!(
-            namespace_mode(std::slice::from_ref(&private)),
+            namespace_mode([Propagation::Private]),
             Propagation::Rprivate
         );
         assert_eq!(
-            namespace_mode(&[private, bind(Path::new("/"), Propagation::Shared)]),
+            namespace_mode([Propagation::Private, Propagation::Shared]),
             Propagation::Rslave
         );
     }
@@ -352,16 +343,16 @@ mod tests {
         let slave_root = parse_mountinfo("1 0 8:1 / / rw master:1 - ext4 x rw\n");
         let private_root = parse_mountinfo("1 0 8:1 / / rw - ext4 x rw\n");
         for p in Propagation::ALL {
-            assert!(check_source(&shared_root, &bind(root, p)).is_ok(), "{p}");
+            assert!(check_source(&shared_root, root, p).is_ok(), "{p}");
         }
-        assert!(check_source(&slave_root, &bind(root, Propagation::Rslave)).is_ok());
-        let err = check_source(&slave_root, &bind(root, Propagation::Rshared)).unwrap_err();
+        assert!(check_source(&slave_root, root, Propagation::Rslave).is_ok());
+        let err = check_source(&slave_root, root, Propagation::Rshared).unwrap_err();
         assert_eq!(err, "path / is mounted on / but it is not a shared mount");
-        let err = check_source(&private_root, &bind(root, Propagation::Slave)).unwrap_err();
+        let err = check_source(&private_root, root, Propagation::Slave).unwrap_err();
         assert_eq!(
             err,
             "path / is mounted on / but it is not a shared or slave mount"
         );
-        assert!(check_source(&private_root, &bind(root, Propagation::Rprivate)).is_ok());
+        assert!(check_source(&private_root, root, Propagation::Rprivate).is_ok());
     }
 }

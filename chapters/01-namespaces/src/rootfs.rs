@@ -27,14 +27,15 @@ use crate::spec::{BindMount, ProcessSpec, TmpfsMount};
 /// and working directory are the container's `/`.
 pub fn enter(spec: &ProcessSpec) -> Result<(), SetupError> {
     let root = spec.rootfs.as_path();
-    match propagation::namespace_mode(&spec.mounts) {
+    match propagation::namespace_mode(spec.mounts.iter().map(|m| m.propagation)) {
         Propagation::Rprivate => make_mounts_private()?,
         // a bind stays linked to the host: receive, never send
         mode => propagation::set_namespace(mode)?,
     }
     bind_rootfs(root)?;
     mount_proc(root)?;
-    devices::mount_dev(root, spec.namespaces.user.is_some(), &spec.docker)?;
+    let dev = mount_point(root, Path::new("/dev"), Kind::Dir)?;
+    devices::mount_dev(&dev, spec.namespaces.user.is_some(), &spec.docker)?;
     // Docker leaves /sys writable for a privileged container only.
     mount_sys(root, !spec.docker.host_devices)?;
     mount_volumes(root, spec)?;

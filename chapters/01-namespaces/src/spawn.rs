@@ -128,7 +128,10 @@ fn validate(spec: &ProcessSpec) -> Result<PathBuf, Error> {
     capabilities::parse(&spec.capabilities).map_err(Error::InvalidSpec)?;
     // Here, in the engine's mount namespace: a new one owned by a user
     // namespace would show the host's shared mounts as slaves.
-    crate::propagation::check_sources(&spec.mounts).map_err(Error::InvalidSpec)?;
+    let binds: Vec<_> = (spec.mounts.iter())
+        .map(|m| (m.source.as_path(), m.propagation))
+        .collect();
+    crate::propagation::check_sources(&binds).map_err(Error::InvalidSpec)?;
     let rootfs = spec.rootfs.canonicalize().map_err(|e| Error::Rootfs {
         path: spec.rootfs.clone(),
         reason: e.to_string(),
@@ -375,14 +378,14 @@ pub struct Output {
     pub stderr: Vec<u8>,
 }
 
-/// Docker's convention ([`crate::init::exit_code`], its one home) applied
+/// Docker's convention ([`crate::supervise::exit_code`], its one home) applied
 /// to the helper's own status: it exits with PID 1's code (or 128 + N
 /// itself); if something killed the helper, the same rule applies to that
 /// signal.
 fn docker_code(status: ExitStatus) -> i32 {
     WaitStatus::from_raw(Pid::from_raw(0), status.into_raw())
         .ok()
-        .and_then(crate::init::exit_code)
+        .and_then(crate::supervise::exit_code)
         .unwrap_or(255)
 }
 
@@ -428,7 +431,7 @@ impl Container {
     /// SIGKILL goes straight to PID 1 (through its pidfd): the kernel
     /// always delivers SIGKILL to a namespace's init from outside, and the
     /// helper then exits with 137. Other signals go to the helper, which
-    /// forwards them ([`crate::init::FORWARDED_SIGNALS`]) — PID 1 gets
+    /// forwards them ([`crate::supervise::FORWARDED_SIGNALS`]) — PID 1 gets
     /// them only if it handles them, as in Docker. Does nothing once the
     /// container exited.
     pub fn kill(&mut self, signal: Signal) -> Result<(), Error> {

@@ -312,11 +312,11 @@ fn helper(spec: &ExecSpec) -> std::result::Result<i32, SetupError> {
             // Only the child may hold the console socket, so the engine
             // sees end-of-file if it fails before sending the terminal.
             drop(console);
-            minidock_namespaces::init::forward_signals_to(child)?;
+            minidock_namespaces::supervise::forward_signals_to(child)?;
             loop {
                 match waitpid(child, None) {
                     Ok(status) => {
-                        if let Some(code) = minidock_namespaces::init::exit_code(status) {
+                        if let Some(code) = minidock_namespaces::supervise::exit_code(status) {
                             return Ok(code);
                         }
                     }

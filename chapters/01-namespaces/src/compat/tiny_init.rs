@@ -16,7 +16,7 @@ use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, ForkResult, Pid};
 
 use crate::error::SetupError;
-use crate::init::{exit_code, forward_signals_to, FORWARDED_SIGNALS};
+use crate::supervise::{exit_code, forward_signals_to, FORWARDED_SIGNALS};
 
 /// Splits this process into the init and the command. Returns `Ok(())` in
 /// the child, which goes on to `execve`; the parent never returns.
