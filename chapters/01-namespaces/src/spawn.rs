@@ -366,7 +366,11 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new
     // descriptor, which we take ownership of.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
-    (fd >= 0).then(|| unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) })
+    (fd >= 0).then(|| {
+        // SAFETY: a fresh descriptor from the kernel that nothing else owns,
+        // so the OwnedFd is its only owner and closes it once.
+        unsafe { std::os::fd::FromRawFd::from_raw_fd(fd as i32) }
+    })
 }
 
 /// What [`Container::wait_with_output`] collects.

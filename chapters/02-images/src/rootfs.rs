@@ -251,8 +251,8 @@ impl FsContext {
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
-        // SAFETY: a fresh fd from the kernel, owned by nobody else.
         Ok(FsContext {
+            // SAFETY: a fresh fd from the kernel, owned by nobody else.
             fd: unsafe { OwnedFd::from_raw_fd(fd as i32) },
         })
     }
