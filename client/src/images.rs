@@ -77,9 +77,23 @@ impl Client {
         tag: Option<&str>,
         auth: Option<&RegistryAuth>,
     ) -> Result<JsonStream<ProgressMessage>, ClientError> {
+        self.image_pull_for(image, tag, None, auth)
+    }
+
+    /// `POST /images/create?fromImage=&platform=`: pulls the image of
+    /// `platform` (`linux/arm64`) from a multi-platform image; `None`: the
+    /// daemon's platform.
+    pub fn image_pull_for(
+        &self,
+        image: &str,
+        tag: Option<&str>,
+        platform: Option<&str>,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<JsonStream<ProgressMessage>, ClientError> {
         let q = query(&[
             ("fromImage", Some(image.to_string())),
             ("tag", tag.map(str::to_owned)),
+            ("platform", platform.map(str::to_owned)),
         ]);
         let headers = Self::auth_header(auth);
         let response = self.request(

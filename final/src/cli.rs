@@ -722,6 +722,10 @@ pub struct PsArgs {
 /// `minidock pull`.
 #[derive(Debug, Clone, Args)]
 pub struct PullArgs {
+    /// Set platform if server is multi-platform capable
+    #[arg(long = "platform", value_name = "string")]
+    pub platform: Option<String>,
+
     /// Suppress verbose output
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,

@@ -191,8 +191,9 @@ pub enum RegistryError {
         reason: String,
     },
 
-    /// An index without a manifest for the platform asked for.
-    #[error("{registry}/{repository}:{reference}: no image for platform {wanted}; the index has {available}")]
+    /// An index without a manifest for the platform asked for; the first
+    /// words are Docker's, so scripts that look for them still work.
+    #[error("no matching manifest for {wanted} in the manifest list entries: {registry}/{repository}:{reference} has {available}; pick one of them with --platform")]
     NoMatchingPlatform {
         /// The registry, as `host[:port]`.
         registry: String,

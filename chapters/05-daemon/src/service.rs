@@ -40,6 +40,20 @@ pub struct RegistryAuth {
     pub identitytoken: String,
 }
 
+/// What a `POST /images/create?fromImage=` asks to pull.
+#[derive(Debug, Clone, Copy)]
+pub struct PullRequest<'a> {
+    /// `fromImage`: the image name, maybe with a tag or digest.
+    pub image: &'a str,
+    /// `tag`: a tag or a digest.
+    pub tag: Option<&'a str>,
+    /// `platform`: which image of a multi-platform index; `None`: the
+    /// daemon's own platform.
+    pub platform: Option<&'a minidock_registry::Platform>,
+    /// The credentials of `X-Registry-Auth`.
+    pub auth: Option<&'a RegistryAuth>,
+}
+
 /// One entry of `GET /images/{name}/history`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -81,14 +95,9 @@ pub trait ImageService: Send + Sync + 'static {
     /// `DELETE /images/{name}`: untag, and delete what no tag and no
     /// container uses any more.
     fn remove(&self, name: &str, force: bool) -> ApiResult<Vec<ImageDeleteItem>>;
-    /// `POST /images/create?fromImage=&tag=`: pull, reporting progress.
-    fn pull(
-        &self,
-        image: &str,
-        tag: Option<&str>,
-        auth: Option<&RegistryAuth>,
-        progress: Progress,
-    ) -> ApiResult<()>;
+    /// `POST /images/create?fromImage=&tag=&platform=`: pull, reporting
+    /// progress.
+    fn pull(&self, request: &PullRequest<'_>, progress: Progress) -> ApiResult<()>;
     /// `POST /images/{name}/push?tag=`.
     fn push(
         &self,

@@ -85,15 +85,26 @@ pub fn pull_image(
     to_stderr: bool,
     quiet: bool,
 ) -> Result<Reference, Failure> {
+    pull_image_for(ctx, name, None, to_stderr, quiet)
+}
+
+/// [`pull_image`] of one platform of a multi-platform image (`--platform`).
+fn pull_image_for(
+    ctx: &Context,
+    name: &str,
+    platform: Option<&str>,
+    to_stderr: bool,
+    quiet: bool,
+) -> Result<Reference, Failure> {
     let reference = parse_reference(name)?;
     let tag = match reference.digest() {
         Some(digest) => Some(digest.to_string()),
         None => reference.tag().map(str::to_owned),
     };
     let auth = registry_auth(&reference);
-    let stream = ctx
-        .client
-        .image_pull(&reference.name(), tag.as_deref(), auth.as_ref())?;
+    let stream =
+        ctx.client
+            .image_pull_for(&reference.name(), tag.as_deref(), platform, auth.as_ref())?;
     follow_progress(stream, to_stderr, quiet)?;
     Ok(reference)
 }
@@ -103,7 +114,8 @@ pub fn pull(ctx: &Context, args: PullArgs) -> Result<i32, Failure> {
     if !names_a_tag(&args.name) && !args.quiet {
         println!("Using default tag: latest");
     }
-    let reference = pull_image(ctx, &args.name, false, args.quiet)?;
+    let platform = args.platform.as_deref().filter(|p| !p.is_empty());
+    let reference = pull_image_for(ctx, &args.name, platform, false, args.quiet)?;
     println!("{}", reference_string(&reference));
     Ok(0)
 }

@@ -36,12 +36,25 @@ pub fn http_get(
     path: &str,
     basic_auth: Option<(&str, &str)>,
 ) -> std::io::Result<HttpResponse> {
+    let authorization = basic_auth.map(|(user, password)| {
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        format!("Basic {token}")
+    });
+    http_get_authorized(addr, path, authorization.as_deref())
+}
+
+/// `GET path` on `addr` with this `Authorization` value (`Bearer …`), or
+/// none. Errors as [`http_get`].
+pub fn http_get_authorized(
+    addr: &str,
+    path: &str,
+    authorization: Option<&str>,
+) -> std::io::Result<HttpResponse> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    if let Some((user, password)) = basic_auth {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        request.push_str(&format!("Authorization: Basic {token}\r\n"));
+    if let Some(authorization) = authorization {
+        request.push_str(&format!("Authorization: {authorization}\r\n"));
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes())?;

@@ -249,6 +249,60 @@ impl ImageSpec {
         image
     }
 
+    /// Writes an image index (a multi-platform image) into the OCI layout
+    /// `dir` under the tag `tag`: one entry per image already written there,
+    /// each with its platform (`linux/arm64`, `linux/arm/v7`). Returns the
+    /// index's digest.
+    pub fn write_oci_index(dir: &Path, tag: &str, images: &[(&OciImage, &str)]) -> String {
+        let entries: Vec<Value> = images
+            .iter()
+            .map(|(image, platform)| {
+                let hex = hex_of(&image.manifest_digest);
+                let path = dir.join("blobs/sha256").join(hex);
+                let size = fs::metadata(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                    .len();
+                let mut parts = platform.split('/');
+                let mut platform = json!({
+                    "os": parts.next().expect("an OS"),
+                    "architecture": parts.next().expect("an architecture"),
+                });
+                if let Some(variant) = parts.next() {
+                    platform["variant"] = json!(variant);
+                }
+                json!({
+                    "mediaType": MANIFEST_MEDIA_TYPE,
+                    "digest": image.manifest_digest,
+                    "size": size,
+                    "platform": platform,
+                })
+            })
+            .collect();
+        let bytes = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": INDEX_MEDIA_TYPE,
+            "manifests": entries,
+        }))
+        .expect("index");
+        let digest = sha256_digest(&bytes);
+        write_file(&dir.join("blobs/sha256").join(hex_of(&digest)), &bytes);
+        let index_path = dir.join("index.json");
+        let mut top: Value = serde_json::from_slice(
+            &fs::read(&index_path).unwrap_or_else(|e| panic!("{}: {e}", index_path.display())),
+        )
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", index_path.display()));
+        let manifests = top["manifests"].as_array_mut().expect("manifests");
+        manifests.retain(|m| m["annotations"][REF_NAME] != tag);
+        manifests.push(json!({
+            "mediaType": INDEX_MEDIA_TYPE,
+            "digest": digest,
+            "size": bytes.len(),
+            "annotations": {REF_NAME: tag},
+        }));
+        write_file(&index_path, &serde_json::to_vec(&top).expect("index.json"));
+        digest
+    }
+
     /// Writes the image as `docker save` (Docker 25 and later) does: a tar
     /// holding both the legacy format (`manifest.json` with
     /// `Config`/`RepoTags`/`Layers`, `repositories`) and an OCI layout

@@ -26,6 +26,8 @@ mod names;
 mod network;
 mod pki;
 #[cfg(feature = "registry")]
+mod proxy;
+#[cfg(feature = "registry")]
 mod registry;
 mod root;
 mod rootfs;
@@ -43,7 +45,7 @@ pub use digest::sha256_digest;
 #[cfg(feature = "images")]
 pub use hostile::{hostile_layers, Canary, HostileLayer, CANARY_CONTENTS, CANARY_FILE};
 #[cfg(feature = "registry")]
-pub use http::{http_get, HttpResponse};
+pub use http::{http_get, http_get_authorized, HttpResponse};
 #[cfg(feature = "images")]
 pub use image::{
     busybox_image, entries_of_dir, host_architecture, ImageSpec, OciImage, CONFIG_MEDIA_TYPE,
@@ -59,11 +61,15 @@ pub use network::{
 };
 pub use pki::{Issued, TestCa, Usage, Validity};
 #[cfg(feature = "registry")]
+pub use proxy::{Hold, HoldingProxy, ProxiedRequest};
+#[cfg(feature = "registry")]
 pub use registry::{Registry, RegistryConfig, RegistryTls, TokenAuth};
 pub use root::require_root;
 pub use rootfs::{busybox_rootfs, BUSYBOX_IN_ROOTFS, GROUP, HOSTNAME, PASSWD};
 #[cfg(feature = "registry")]
-pub use token_server::{TokenRequest, TokenServer, TOKEN_ISSUER, TOKEN_SERVICE};
+pub use token_server::{
+    TokenControl, TokenRequest, TokenServer, REGISTRY_LEEWAY, TOKEN_ISSUER, TOKEN_SERVICE,
+};
 pub use tools::{require_tool, run_ok, run_output};
 #[cfg(feature = "images")]
 pub use tree::{assert_same_tree, tree_snapshot, Node};

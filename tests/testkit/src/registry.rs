@@ -111,10 +111,31 @@ impl Registry {
     /// Pushes the image tagged `tag_in_layout` in the OCI layout
     /// `layout_dir` to `ADDR/repo:tag` with skopeo, an independent client.
     pub fn push_oci(&self, layout_dir: &Path, tag_in_layout: &str, repo: &str, tag: &str) {
+        self.skopeo_push(layout_dir, tag_in_layout, repo, tag, false);
+    }
+
+    /// Pushes a multi-platform image (an index in the OCI layout, see
+    /// [`crate::ImageSpec::write_oci_index`]) with every platform's image:
+    /// `skopeo copy --all`.
+    pub fn push_oci_index(&self, layout_dir: &Path, tag_in_layout: &str, repo: &str, tag: &str) {
+        self.skopeo_push(layout_dir, tag_in_layout, repo, tag, true);
+    }
+
+    fn skopeo_push(
+        &self,
+        layout_dir: &Path,
+        tag_in_layout: &str,
+        repo: &str,
+        tag: &str,
+        all: bool,
+    ) {
         let skopeo = require_tool("skopeo", "skopeo");
         let mut cmd = Command::new(skopeo);
         // Over HTTPS too: the test's CA is not skopeo's business.
         cmd.args(["copy", "--dest-tls-verify=false"]);
+        if all {
+            cmd.arg("--all");
+        }
         if let Some((cert, key)) = self
             .config
             .tls

@@ -21,6 +21,13 @@
 //! `401`. Every request is recorded, so tests can check what the client
 //! asked for.
 //!
+//! A token's life is how long the registry accepts it. The registry allows
+//! [`REGISTRY_LEEWAY`] of clock skew past a token's `exp`, so `exp` is set
+//! that much before the end of its life: a token meant to live 2 s is
+//! refused 2 s after it was issued, not 62 s. `expires_in` announces the
+//! life; [`TokenServer::set_ttl`] changes it for the tokens to come, so a
+//! test can hand out one short-lived token and then long-lived ones.
+//!
 //! The server is plain HTTP on 127.0.0.1, one thread, one request per
 //! connection. It depends on no minidock code.
 
@@ -28,7 +35,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +49,9 @@ use crate::registry::TokenAuth;
 pub const TOKEN_SERVICE: &str = "minidock-test-registry";
 /// The issuer tokens name and the registry checks.
 pub const TOKEN_ISSUER: &str = "minidock-test-token-server";
+/// How long past `exp` the distribution registry still accepts a token
+/// (its `Leeway`, for clock skew between it and the token server).
+pub const REGISTRY_LEEWAY: Duration = Duration::from_secs(60);
 
 /// One request the token server answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +66,10 @@ pub struct TokenRequest {
     pub status: u16,
     /// What the token allows: (repository, actions).
     pub granted: Vec<(String, Vec<String>)>,
+    /// The token issued (`None` when refused).
+    pub token: Option<String>,
+    /// Its life, as announced in `expires_in`.
+    pub ttl: Duration,
 }
 
 /// A running token server; stopped when dropped.
@@ -63,6 +77,7 @@ pub struct TokenServer {
     addr: String,
     ca: TestCa,
     requests: Arc<Mutex<Vec<TokenRequest>>>,
+    ttl: Arc<RwLock<Duration>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -72,7 +87,7 @@ struct State {
     users: Vec<(String, String)>,
     key: EcdsaKeyPair,
     cert_der: Vec<u8>,
-    ttl: Duration,
+    ttl: Arc<RwLock<Duration>>,
     requests: Arc<Mutex<Vec<TokenRequest>>>,
 }
 
@@ -94,6 +109,7 @@ impl TokenServer {
             .to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let ttl = Arc::new(RwLock::new(ttl));
         let state = State {
             users: users
                 .iter()
@@ -101,7 +117,7 @@ impl TokenServer {
                 .collect(),
             key,
             cert_der,
-            ttl,
+            ttl: ttl.clone(),
             requests: requests.clone(),
         };
         let stopping = stop.clone();
@@ -121,6 +137,7 @@ impl TokenServer {
             addr,
             ca,
             requests,
+            ttl,
             stop,
             thread: Some(thread),
         }
@@ -146,6 +163,39 @@ impl TokenServer {
     /// The CA whose certificate signs tokens (the registry's rootcertbundle).
     pub fn root_cert_bundle(&self) -> PathBuf {
         self.ca.cert.clone()
+    }
+
+    /// Sets the life of the tokens issued from now on.
+    pub fn set_ttl(&self, ttl: Duration) {
+        self.control().set_ttl(ttl);
+    }
+
+    /// Every request answered so far, in order.
+    pub fn requests(&self) -> Vec<TokenRequest> {
+        self.control().requests()
+    }
+
+    /// A handle that reads requests and sets token lives from any thread.
+    pub fn control(&self) -> TokenControl {
+        TokenControl {
+            requests: self.requests.clone(),
+            ttl: self.ttl.clone(),
+        }
+    }
+}
+
+/// What a test may do with a running token server from another thread
+/// (a proxy's hold): read its requests, change the life of new tokens.
+#[derive(Clone)]
+pub struct TokenControl {
+    requests: Arc<Mutex<Vec<TokenRequest>>>,
+    ttl: Arc<RwLock<Duration>>,
+}
+
+impl TokenControl {
+    /// Sets the life of the tokens issued from now on.
+    pub fn set_ttl(&self, ttl: Duration) {
+        *self.ttl.write().expect("ttl lock") = ttl;
     }
 
     /// Every request answered so far, in order.
@@ -236,6 +286,8 @@ fn answer(state: &State, target: &str, authorization: Option<&str>) -> (u16, Str
         scopes: scopes.clone(),
         status: 200,
         granted: Vec::new(),
+        token: None,
+        ttl: *state.ttl.read().expect("ttl lock"),
     };
     if path != "/token" {
         record.status = 404;
@@ -283,22 +335,27 @@ fn answer(state: &State, target: &str, authorization: Option<&str>) -> (u16, Str
         record.user.as_deref().unwrap_or(""),
         service.as_deref(),
         &record.granted,
+        record.ttl,
     );
+    record.token = Some(token.clone());
+    let expires_in = record.ttl.as_secs();
     state.requests.lock().expect("requests lock").push(record);
     let body = serde_json::json!({
         "token": token,
         "access_token": token,
-        "expires_in": state.ttl.as_secs(),
+        "expires_in": expires_in,
     });
     (200, body.to_string())
 }
 
-/// A JWT for `subject`, audience `service`, allowing `granted`.
+/// A JWT for `subject`, audience `service`, allowing `granted`, that the
+/// registry accepts for `ttl` (see [`REGISTRY_LEEWAY`]).
 fn sign(
     state: &State,
     subject: &str,
     service: Option<&str>,
     granted: &[(String, Vec<String>)],
+    ttl: Duration,
 ) -> String {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let now = SystemTime::now()
@@ -320,7 +377,7 @@ fn sign(
         "iss": TOKEN_ISSUER,
         "sub": subject,
         "aud": service.unwrap_or(TOKEN_SERVICE),
-        "exp": now + state.ttl.as_secs(),
+        "exp": (now + ttl.as_secs()).saturating_sub(REGISTRY_LEEWAY.as_secs()),
         "nbf": now.saturating_sub(10),
         "iat": now,
         "jti": format!("{:x}", rand::random::<u64>()),

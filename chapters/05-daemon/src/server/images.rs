@@ -3,7 +3,7 @@
 
 use super::body::{spawn_body_pump, Body};
 use super::call::{blocking, json_body};
-use super::params::registry_auth;
+use super::params::{pull_platform, registry_auth};
 use super::stream::{progress_stream, raw_stream};
 use super::{empty_response, json_response, Ctx};
 use crate::error::{ApiError, ApiResult};
@@ -124,8 +124,15 @@ async fn image_create(ctx: Ctx, req: Request<Incoming>) -> ApiResult<Response<Bo
     let tag = ctx.query.string("tag");
     if let Some(from_image) = ctx.query.string("fromImage") {
         let auth = registry_auth(&req)?;
+        let platform = pull_platform(&ctx)?;
         return progress_stream(move |progress| {
-            images.pull(&from_image, tag.as_deref(), auth.as_ref(), progress)
+            let request = PullRequest {
+                image: &from_image,
+                tag: tag.as_deref(),
+                platform: platform.as_ref(),
+                auth: auth.as_ref(),
+            };
+            images.pull(&request, progress)
         })
         .await;
     }

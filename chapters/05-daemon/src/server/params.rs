@@ -37,6 +37,32 @@ pub(super) fn registry_auth(req: &Request<Incoming>) -> ApiResult<Option<Registr
     })
 }
 
+/// The `platform` of a pull (`linux/arm64`, `linux/arm/v7`), as the docker
+/// CLI sends it for `--platform`; absent or empty: the daemon's own. As
+/// containerd's parser, one word is an OS (`linux`: this machine's CPU) or
+/// an architecture (`arm64`: on Linux).
+pub(super) fn pull_platform(ctx: &Ctx) -> ApiResult<Option<minidock_registry::Platform>> {
+    let Some(text) = ctx
+        .query
+        .string("platform")
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let text = text.trim().to_ascii_lowercase();
+    let host = minidock_registry::Platform::host();
+    let platform = match text.split_once('/') {
+        Some(_) => text.parse().map_err(ApiError::BadParameter)?,
+        None if text == host.os => host,
+        None => minidock_registry::Platform {
+            os: "linux".to_string(),
+            architecture: text,
+            variant: None,
+        },
+    };
+    Ok(Some(platform))
+}
+
 /// Checks a container name given to create (`?name=`) with chapter 03's
 /// rule ([`minidock_lifecycle::id::validate_name`]), and refuses it in
 /// Docker's words.

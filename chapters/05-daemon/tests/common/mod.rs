@@ -150,13 +150,8 @@ impl ImageService for FakeImages {
         ])
     }
 
-    fn pull(
-        &self,
-        image: &str,
-        tag: Option<&str>,
-        _auth: Option<&RegistryAuth>,
-        progress: Progress,
-    ) -> ApiResult<()> {
+    fn pull(&self, request: &PullRequest<'_>, progress: Progress) -> ApiResult<()> {
+        let (image, tag) = (request.image, request.tag);
         if image.starts_with("missing") {
             return Err(ApiError::NotFound(format!(
                 "pull access denied for {image}, repository does not exist"

@@ -18,7 +18,7 @@ use super::progress::PullReporter;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::query::Filters;
-use crate::service::{HistoryItem, ImageService, Progress, RegistryAuth};
+use crate::service::{HistoryItem, ImageService, Progress, PullRequest, RegistryAuth};
 use crate::types::*;
 use minidock_images::{Image, ImageChanges, Reference, Store};
 use minidock_lifecycle::store::ContainerStore;
@@ -274,15 +274,12 @@ impl ImageService for StoreImages {
     // ANCHOR_END: image_remove_store
 
     // ANCHOR: image_pull
-    fn pull(
-        &self,
-        image: &str,
-        tag: Option<&str>,
-        auth: Option<&RegistryAuth>,
-        progress: Progress,
-    ) -> ApiResult<()> {
-        let reference = pull_reference(image, tag)?;
-        let registry = self.registry_for(reference.domain(), auth);
+    fn pull(&self, request: &PullRequest<'_>, progress: Progress) -> ApiResult<()> {
+        let reference = pull_reference(request.image, request.tag)?;
+        let registry = self.registry_for(reference.domain(), request.auth);
+        let options = minidock_registry::PullOptions {
+            platform: request.platform.cloned(),
+        };
         let one_pull = {
             let mut pulls = lock(&self.pulls);
             pulls.entry(reference.to_string()).or_default().clone()
@@ -292,12 +289,7 @@ impl ImageService for StoreImages {
         let reporter = PullReporter::new(&reference);
         let pulled = reporter.run(progress, |report| {
             registry
-                .pull(
-                    &self.store,
-                    &reference,
-                    &minidock_registry::PullOptions::default(),
-                    report,
-                )
+                .pull(&self.store, &reference, &options, report)
                 .map_err(ApiError::from)
         });
         drop(writing);
