@@ -95,27 +95,45 @@ ms() { # COMMAND…: wall time in ms
     echo $(((end - start) / 1000000))
 }
 
-cold=$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")
-cached=()
-for _ in 1 2 3 4 5; do cached+=("$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")"); done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-printf '\nminidock build (%d files in the context)\n' 200
+spread() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { printf "%d..%d", a[1], a[NR] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+runs=${RUNS:-7}
+
+docker_ok=
+if command -v docker >/dev/null && docker version >/dev/null 2>&1; then
+    docker_ok=1
+    export DOCKER_BUILDKIT=0
+    docker import -c 'ENV PATH=/bin' "$dir/rootfs.tar" minidock-bench/busybox:latest >/dev/null
+    # The same files, a Dockerfile naming Docker's copy of the base image.
+    cp -a "$ctx" "$dir/dctx"
+    sed -i 's|^FROM busybox|FROM minidock-bench/busybox|' "$dir/dctx/Dockerfile"
+fi
+
+cold=$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")
+if [ -n "$docker_ok" ]; then
+    dcold=$(ms docker build --no-cache -t minidock-bench/build:1 "$dir/dctx" 2>/dev/null)
+fi
+# Cached rebuilds, minidock and Docker in turns: a busy machine slows
+# both alike.
+cached=()
+dcached=()
+for _ in $(seq "$runs"); do
+    cached+=("$(ms "$bin/minidock" -H "$host" build -t bench:1 "$ctx")")
+    if [ -n "$docker_ok" ]; then
+        dcached+=("$(ms docker build -t minidock-bench/build:1 "$dir/dctx" 2>/dev/null)")
+    fi
+done
+printf '\nminidock build (%d files in the context; load: %s)\n' 200 "$(cut -d' ' -f1-3 /proc/loadavg)"
 mcached=$(median "${cached[@]}")
 printf '  cold build       %6d ms\n' "$cold"
-printf '  cached rebuild   %6d ms (median of 5)\n' "$mcached"
+printf '  cached rebuild   %6d ms (median of %d, %s ms)\n' "$mcached" "$runs" "$(spread "${cached[@]}")"
 
-if command -v docker >/dev/null && docker version >/dev/null 2>&1; then
-    docker import -c 'ENV PATH=/bin' "$dir/rootfs.tar" minidock-bench/busybox:latest >/dev/null
-    sed -i 's|^FROM busybox|FROM minidock-bench/busybox|' "$ctx/Dockerfile"
-    export DOCKER_BUILDKIT=0
-    dcold=$(ms docker build --no-cache -t minidock-bench/build:1 "$ctx")
-    dcached=()
-    for _ in 1 2 3 4 5; do dcached+=("$(ms docker build -t minidock-bench/build:1 "$ctx")"); done
+if [ -n "$docker_ok" ]; then
     printf '\ndocker build (classic builder)\n'
     dmcached=$(median "${dcached[@]}")
     printf '  cold build       %6d ms\n' "$dcold"
-    printf '  cached rebuild   %6d ms (median of 5)\n' "$dmcached"
-    ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+    printf '  cached rebuild   %6d ms (median of %d, %s ms)\n' "$dmcached" "$runs" "$(spread "${dcached[@]}")"
     printf '\nminidock / docker\n'
     printf '  cold build       %6sx\n' "$(ratio "$cold" "$dcold")"
     printf '  cached rebuild   %6sx (goal: <= 0.5x)\n' "$(ratio "$mcached" "$dmcached")"

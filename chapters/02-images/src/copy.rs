@@ -293,6 +293,37 @@ fn append_dir_content(
 }
 // ANCHOR_END: archive
 
+/// Extracts the tar `archive` into `dir`, an empty directory private to
+/// the caller that is deleted after use (a build context), every entry
+/// owned by `owner`. The same checks as [`extract_into_root`] (no `..`, no
+/// absolute paths, no device nodes, no writes through symlinks), without
+/// its two costs that only a container's root needs: no staging directory
+/// (a refused entry fails the whole operation, and the caller throws the
+/// directory away) and no flush to disk (nothing here must survive a
+/// crash).
+pub fn extract_into_scratch_dir(
+    dir: &Path,
+    archive: &mut dyn Read,
+    owner: (u32, u32),
+) -> Result<()> {
+    let shown = dir.display().to_string();
+    let root = open_root(dir)?;
+    let mut extractor = Extractor::for_scratch(root, owner);
+    let mut tar = tar::Archive::new(archive);
+    for entry in tar
+        .entries()
+        .map_err(|e| copy_error(&shown, format!("read the archive: {e}")))?
+    {
+        let mut entry = entry.map_err(|e| copy_error(&shown, format!("read the archive: {e}")))?;
+        extractor.entry(&mut entry).map_err(|e| {
+            copy_error(&shown, format!("entry {:?} refused: {}", e.entry, e.reason))
+        })?;
+    }
+    extractor
+        .finish()
+        .map_err(|e| copy_error(&shown, format!("{}: {}", e.entry, e.reason)))
+}
+
 /// Extracts the tar `archive` into the directory `dir` (absolute inside
 /// the container) of the root, every entry owned by `owner`. The directory
 /// must exist; entries with `..`, absolute paths, device nodes, or paths

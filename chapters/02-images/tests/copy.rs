@@ -8,7 +8,9 @@ use std::io::Read;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use minidock_images::copy::{archive_from_root, extract_into_root, stat_in_root};
+use minidock_images::copy::{
+    archive_from_root, extract_into_root, extract_into_scratch_dir, stat_in_root,
+};
 use minidock_images::Error;
 use minidock_testkit::require_root;
 
@@ -186,6 +188,62 @@ fn copying_in_stays_in_the_directory_and_belongs_to_root() {
         extract_into_root(&root, "/missing", &mut tar.as_slice(), (0, 0)),
         Err(Error::CopyNotFound(_))
     ));
+}
+
+/// A scratch directory (a build context) gets the same checks as a
+/// container's root, without staging or flushing: files land, owned by
+/// the owner given, and every hostile entry is refused or kept inside.
+#[test]
+fn extracting_into_a_scratch_directory_stays_inside_it() {
+    require_root();
+    let dir = tempfile::tempdir().unwrap();
+    let scratch = dir.path().join("scratch");
+    fs::create_dir(&scratch).unwrap();
+    let tar = raw_tar(&[("src/a.txt", b"a\n"), (".wh.keep", b"not a whiteout")]);
+    extract_into_scratch_dir(&scratch, &mut tar.as_slice(), (0, 0)).unwrap();
+    assert_eq!(
+        fs::read_to_string(scratch.join("src/a.txt")).unwrap(),
+        "a\n"
+    );
+    let meta = fs::metadata(scratch.join("src/a.txt")).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (0, 0));
+    assert_eq!(
+        fs::read_to_string(scratch.join(".wh.keep")).unwrap(),
+        "not a whiteout"
+    );
+
+    let canary = dir.path().join("canary");
+    fs::write(&canary, "untouched").unwrap();
+    for name in ["../canary", "/tmp/minidock-scratch-test"] {
+        let fresh = tempfile::tempdir_in(dir.path()).unwrap();
+        let tar = raw_tar(&[(name, b"gotcha")]);
+        let err = extract_into_scratch_dir(fresh.path(), &mut tar.as_slice(), (0, 0)).unwrap_err();
+        assert!(err.to_string().contains("refused"), "{name}: {err}");
+    }
+    assert_eq!(fs::read_to_string(&canary).unwrap(), "untouched");
+    assert!(!Path::new("/tmp/minidock-scratch-test").exists());
+
+    let planted = minidock_testkit::Canary::plant(&dir.path().join("canary-dir"));
+    for layer in minidock_testkit::hostile_layers(planted.dir()) {
+        let fresh = tempfile::tempdir_in(dir.path()).unwrap();
+        if let Err(err) = extract_into_scratch_dir(fresh.path(), &mut layer.tar.as_slice(), (0, 0))
+        {
+            assert!(err.to_string().contains("refused"), "{}: {err}", layer.name);
+        }
+        planted.assert_untouched();
+        if let Some(path) = &layer.canary {
+            let target = Path::new(path);
+            if target != planted.dir()
+                && target != planted.dir().join(minidock_testkit::CANARY_FILE)
+            {
+                assert!(
+                    fs::symlink_metadata(target).is_err(),
+                    "{} created {path}",
+                    layer.name
+                );
+            }
+        }
+    }
 }
 
 /// The names under `dir`, recursively, with file contents: a snapshot to

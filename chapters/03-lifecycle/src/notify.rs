@@ -2,8 +2,8 @@
 //! Waiting for a container's directory to change, without polling.
 //!
 //! The shim records every state change by renaming a new `state.json` into
-//! the container's directory ([`crate::atomic`]), and `--rm` deletes the
-//! directory. A waiter that slept a fixed interval between looks would add
+//! the container's directory ([`crate::atomic`]), and `--rm` renames the
+//! directory away before deleting it. A waiter that slept a fixed interval between looks would add
 //! half that interval, on average, to every `docker run`; with inotify the
 //! kernel wakes it the moment the rename or the removal happens.
 //!
@@ -19,7 +19,8 @@ use std::time::Duration;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 
-/// A watch on one directory: files renamed into it, and its removal.
+/// A watch on one directory: files renamed into it, and its removal or
+/// its own rename (the first step of a removal).
 pub struct DirWatch {
     /// `None` when inotify was not available (no more watches, say):
     /// then [`DirWatch::wait`] just sleeps, as a poll loop would.
@@ -37,7 +38,9 @@ impl DirWatch {
             .filter(|i| {
                 i.add_watch(
                     dir,
-                    AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_DELETE_SELF,
+                    AddWatchFlags::IN_MOVED_TO
+                        | AddWatchFlags::IN_DELETE_SELF
+                        | AddWatchFlags::IN_MOVE_SELF,
                 )
                 .is_ok()
             });
@@ -107,5 +110,24 @@ mod tests {
         watch.wait(Duration::from_secs(10));
         assert!(start.elapsed() < Duration::from_secs(5));
         remover.join().unwrap();
+    }
+
+    #[test]
+    fn wakes_when_the_directory_is_renamed_away() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join(format!("c{}", rand::random::<u32>()));
+        std::fs::create_dir(&dir).unwrap();
+        let watch = DirWatch::new(&dir);
+        let mover = {
+            let (dir, away) = (dir.clone(), parent.path().join(".removing-c"));
+            std::thread::spawn(move || {
+                sleep(Duration::from_millis(20));
+                std::fs::rename(dir, away).unwrap();
+            })
+        };
+        let start = Instant::now();
+        watch.wait(Duration::from_secs(10));
+        assert!(start.elapsed() < Duration::from_secs(5));
+        mover.join().unwrap();
     }
 }

@@ -7,7 +7,8 @@
 //! directory once, before anything is served, and does one of three things:
 //!
 //! - **finishes** an interrupted `rm`: a `.removing-<id>` directory (the
-//!   store renames a container away before deleting it), or a directory
+//!   store renames a container away before deleting it, and a `--rm`
+//!   container's shim before even unmounting it), or a directory
 //!   with `config.json` but no `state.json` (what a `rm` of an older engine
 //!   left when it died half-way). The container was being removed: its
 //!   root file system is unmounted, its cgroup and run directory removed,
@@ -93,7 +94,12 @@ impl Runtime {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if let Some(id) = name.strip_prefix(REMOVING) {
-                store::remove_unmounted_dir(&path)?;
+                // Renamed away, maybe still mounted: a `--rm` shim
+                // renames first and unmounts after.
+                match id.parse::<ContainerId>() {
+                    Ok(parsed) => self.finish_removal(&parsed, &path)?,
+                    Err(_) => store::remove_detached(&path)?,
+                }
                 recovery.removed.push(id.to_string());
                 continue;
             }

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 
-use crate::atomic::write_atomic;
+use crate::atomic::{replace_atomic, write_atomic};
 use crate::config::{Config, HostConfig};
 use crate::error::{io_err, Error, Result};
 use crate::id::ContainerId;
@@ -189,7 +189,11 @@ impl ContainerStore {
     pub fn update(&self, id: &ContainerId, change: impl FnOnce(&mut Container)) -> Result<()> {
         let _lock = self.lock_store()?;
         let mut container = self.container(id)?;
+        let before = container.clone();
         change(&mut container);
+        if container == before {
+            return Ok(()); // a start that prepared the same again: no write
+        }
         write_json(&self.dir(id).join(CONFIG), &container)
     }
 
@@ -230,16 +234,45 @@ impl ContainerStore {
     /// Reads, changes and writes back `state.json` under the container's
     /// lock, so the shim recording an exit and the engine recording a pause
     /// cannot overwrite each other. `change` may refuse with an error; then
-    /// nothing is written.
+    /// nothing is written; nor when it changed nothing.
     pub fn update_state<T>(
         &self,
         id: &ContainerId,
         change: impl FnOnce(&mut StateRecord) -> Result<T>,
     ) -> Result<T> {
+        self.update_state_as(id, Durability::Durable, change)
+    }
+
+    /// [`ContainerStore::update_state`] for a container about to be
+    /// removed (`--rm`): the write is atomic but not flushed to disk
+    /// ([`replace_atomic`]). After a power cut nobody reads these states;
+    /// an `fsync` of each would only make `run --rm` wait for the disk.
+    pub fn update_state_unsynced<T>(
+        &self,
+        id: &ContainerId,
+        change: impl FnOnce(&mut StateRecord) -> Result<T>,
+    ) -> Result<T> {
+        self.update_state_as(id, Durability::Unsynced, change)
+    }
+
+    fn update_state_as<T>(
+        &self,
+        id: &ContainerId,
+        durability: Durability,
+        change: impl FnOnce(&mut StateRecord) -> Result<T>,
+    ) -> Result<T> {
         let _lock = self.lock_container(id)?;
         let mut record = self.state(id)?;
+        let before = record.clone();
         let out = change(&mut record)?;
-        write_json(&self.dir(id).join(STATE), &record)?;
+        if record == before {
+            return Ok(out);
+        }
+        let path = self.dir(id).join(STATE);
+        match durability {
+            Durability::Durable => write_json(&path, &record)?,
+            Durability::Unsynced => replace_atomic(&path, &json_bytes(&path, &record)?)?,
+        }
         Ok(out)
     }
     // ANCHOR_END: store_update_state
@@ -310,17 +343,30 @@ impl ContainerStore {
     /// in the middle leaves no half-deleted container, only a directory
     /// that [`crate::recover`] deletes at the next start.
     pub fn remove(&self, id: &ContainerId) -> Result<()> {
+        check_unmounted(&self.dir(id))?;
+        match self.detach(id)? {
+            Some(doomed) => remove_unmounted_dir(&doomed),
+            None => Ok(()),
+        }
+    }
+
+    /// The first half of a removal: renames the container's directory,
+    /// mounts and all, to `.removing-<id>` and returns that path (`None`
+    /// if it was gone already). From here on the container does not exist
+    /// for anyone; what is left is files to delete, which can wait: its
+    /// root file system is unmounted and the directory deleted afterwards
+    /// ([`remove_detached`]), or by [`crate::recover`] at the next start.
+    pub fn detach(&self, id: &ContainerId) -> Result<Option<PathBuf>> {
         let _lock = self.lock_store()?;
         let dir = self.dir(id);
         let doomed = self.dir.join(format!("{REMOVING}{id}"));
-        check_unmounted(&dir)?;
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(io_err("move away for removal", &dir)(e)),
         }
         crate::failpoint::hit("remove-after-rename");
-        remove_unmounted_dir(&doomed)
+        Ok(Some(doomed))
     }
     // ANCHOR_END: store_remove
 
@@ -369,6 +415,13 @@ pub(crate) fn discard_incomplete(dir: &Path) -> Result<()> {
     remove_unmounted_dir(dir)
 }
 
+/// The second half of a removal ([`ContainerStore::detach`]): unmounts the
+/// root file system of the directory `doomed`, then deletes it.
+pub fn remove_detached(doomed: &Path) -> Result<()> {
+    minidock_images::unmount_rootfs(doomed).map_err(Error::Image)?;
+    remove_unmounted_dir(doomed)
+}
+
 /// Removes `dir` recursively unless a mount point is at or below it.
 pub(crate) fn remove_unmounted_dir(dir: &Path) -> Result<()> {
     check_unmounted(dir)?;
@@ -396,14 +449,28 @@ fn check_unmounted(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// How a write of `state.json` reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// Flushed before the write counts ([`write_atomic`]).
+    Durable,
+    /// Atomic, not flushed ([`replace_atomic`]).
+    Unsynced,
+}
+
 // ANCHOR: json_files
 pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    write_atomic(path, &json_bytes(path, value)?)
+}
+
+/// `value` as the store writes it: pretty JSON and a newline.
+fn json_bytes(path: &Path, value: &impl Serialize) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Corrupt {
         path: path.into(),
         reason: e.to_string(),
     })?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
+    Ok(bytes)
 }
 
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {

@@ -141,3 +141,27 @@ fn crash_after_the_config_leaves_a_whole_container() {
     drop(f);
 }
 // ANCHOR_END: crash_tests
+
+/// A `--rm` shim renames its container away before it unmounts it (so
+/// `run --rm` returns sooner): killed in between, it leaves a mounted
+/// `.removing-<id>`, which the next engine's recovery unmounts and deletes.
+#[test]
+fn a_removal_cut_short_after_the_rename_is_finished_at_start() {
+    let f = common::fixture();
+    let config = common::runtime_config(f.dir.path(), &f.tag);
+    let id = f.create(&["true"]);
+    let containers = config.root.join("containers");
+    let doomed = containers.join(format!(".removing-{id}"));
+    std::fs::rename(containers.join(id.as_str()), &doomed).unwrap();
+    assert_eq!(
+        mounts_under(&doomed).len(),
+        1,
+        "the overlay is still mounted, as the shim left it"
+    );
+    let rt = Runtime::new(config).unwrap();
+    let recovery = rt.recover().unwrap();
+    assert_eq!(recovery.removed, vec![id.to_string()]);
+    assert_eq!(mounts_under(&containers), Vec::<String>::new());
+    assert!(!doomed.exists());
+    drop(f);
+}

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use minidock_images::{ImageId, Reference, Store};
 use minidock_lifecycle::Runtime;
@@ -92,18 +93,36 @@ pub enum Message {
     Kept(String),
 }
 
+/// Registry settings shared with their owner, read at each pull.
+pub type RegistrySettings = Arc<RwLock<minidock_registry::ClientOptions>>;
+
 /// Builds images on one engine root.
 #[derive(Debug, Clone)]
 pub struct Builder {
     runtime: Runtime,
     cache: Cache,
-    registry: Option<minidock_registry::ClientOptions>,
+    /// How FROM pulls a missing base image: the daemon's registry
+    /// settings (insecure registries, certificates, mirrors), shared so a
+    /// reload of its configuration reaches the next build.
+    registry: Option<RegistrySettings>,
+    /// Where those pulls look for saved credentials, in place of the
+    /// settings' own file (a daemon keeps none).
+    credentials_file: Option<PathBuf>,
     network: Option<crate::compat::network::RunNetwork>,
 }
 
 // ANCHOR: temp_tree
 /// Removes a directory tree when dropped (the build's temporary files).
-struct TempTree(PathBuf);
+/// What is mounted in it is unmounted at once; with `background`, the
+/// files are then deleted by a thread of their own, after the build has
+/// answered: a context of many files takes as long to delete as a cached
+/// rebuild takes in all, and nobody waits for it. A daemon that stops
+/// before that thread is done leaves them in `builder/tmp`, which the next
+/// builder empties when it starts.
+struct TempTree {
+    dir: PathBuf,
+    background: bool,
+}
 
 impl Drop for TempTree {
     fn drop(&mut self) {
@@ -121,7 +140,7 @@ impl Drop for TempTree {
                 .map(|entries| entries.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default()
         };
-        for child in children(&self.0) {
+        for child in children(&self.dir) {
             if ours(&child) {
                 minidock_images::unmount_rootfs(&child).ok();
             } else if child
@@ -133,7 +152,12 @@ impl Drop for TempTree {
                 }
             }
         }
-        std::fs::remove_dir_all(&self.0).ok();
+        if self.background {
+            let dir = std::mem::take(&mut self.dir);
+            std::thread::spawn(move || std::fs::remove_dir_all(dir).ok());
+        } else {
+            std::fs::remove_dir_all(&self.dir).ok();
+        }
     }
 }
 // ANCHOR_END: temp_tree
@@ -147,21 +171,37 @@ impl Builder {
         // What a build killed midway left.
         let tmp = cache.dir().join("tmp");
         if tmp.exists() {
-            drop(TempTree(tmp.clone()));
+            drop(TempTree {
+                dir: tmp.clone(),
+                background: false,
+            });
         }
         std::fs::create_dir_all(&tmp).ctx("create", &tmp)?;
         Ok(Builder {
             runtime,
             cache,
             registry: None,
+            credentials_file: None,
             network: None,
         })
     }
 
     // ANCHOR_END: builder_new
     /// Lets FROM pull missing base images with these registry settings.
-    pub fn with_registry(mut self, options: minidock_registry::ClientOptions) -> Builder {
-        self.registry = Some(options);
+    pub fn with_registry(self, options: minidock_registry::ClientOptions) -> Builder {
+        self.with_shared_registry(Arc::new(RwLock::new(options)), None)
+    }
+
+    /// Lets FROM pull missing base images with the settings `registry`
+    /// holds at the time of each pull (a daemon's, which may change), and
+    /// the saved credentials of `credentials_file` if given.
+    pub fn with_shared_registry(
+        mut self,
+        registry: RegistrySettings,
+        credentials_file: Option<PathBuf>,
+    ) -> Builder {
+        self.registry = Some(registry);
+        self.credentials_file = credentials_file;
         self
     }
 
@@ -216,9 +256,13 @@ impl Builder {
                 return ImageState::of(self.store(), &image);
             }
         }
-        let Some(options) = &self.registry else {
+        let Some(registry) = &self.registry else {
             return Err(Error::NoSuchImage(name.to_string()));
         };
+        let mut options = registry.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(file) = &self.credentials_file {
+            options.credentials_file = file.clone();
+        }
         let reference: Reference =
             name.parse()
                 .map_err(|e: minidock_images::Error| Error::Pull {
@@ -226,7 +270,7 @@ impl Builder {
                     message: e.to_string(),
                 })?;
         out(Message::Stream(format!("Pulling {reference}\n")));
-        let client = minidock_registry::Client::new(options.clone());
+        let client = minidock_registry::Client::new(options);
         client
             .pull(
                 self.store(),
@@ -252,8 +296,11 @@ impl Builder {
         options: &BuildOptions,
         out: &mut dyn FnMut(Message),
     ) -> Result<ImageId> {
-        let work = TempTree(self.temp_dir("build-")?);
-        let context = Context::receive(context, &work.0.join("context"))?;
+        let work = TempTree {
+            dir: self.temp_dir("build-")?,
+            background: true,
+        };
+        let context = Context::receive(context, &work.dir.join("context"))?;
         let text = context.read_dockerfile(&options.dockerfile)?;
         let dockerfile = dockerfile::parse(&text)?;
         let escape = dockerfile.directives.escape;
@@ -313,7 +360,7 @@ impl Builder {
                 global_args: &global_args,
                 stages: &built,
                 names: &names,
-                work: &work.0,
+                work: &work.dir,
                 out,
             };
             let mut stage = Stage::new(index);

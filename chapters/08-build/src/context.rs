@@ -135,13 +135,16 @@ impl Context {
             .ctx("create", &root)?;
         spool.seek(SeekFrom::Start(0)).ctx("rewind", &spool_path)?;
         // Chapter 2's extractor: resolves every path inside `root` and
-        // never writes through a symlink.
-        minidock_images::copy::extract_into_root(&root, "/", &mut spool, (0, 0)).map_err(|e| {
-            Error::Context {
+        // never writes through a symlink. The directory is the build's
+        // own and deleted after it (or when the builder next starts, after
+        // a crash): no staging, no flush to disk. A cached rebuild does
+        // little else, and a `syncfs` on a busy host took most of its time.
+        minidock_images::copy::extract_into_scratch_dir(&root, &mut spool, (0, 0)).map_err(
+            |e| Error::Context {
                 entry: "<archive>".into(),
                 reason: e.to_string(),
-            }
-        })?;
+            },
+        )?;
         drop(spool);
         fs::remove_file(&spool_path).ctx("remove", &spool_path)?;
         let ignore = match fs::read_to_string(root.join(".dockerignore")) {

@@ -55,6 +55,7 @@ fn plugins(
         &config.run,
         &config.cgroup_parent,
         &binary_for_build,
+        config.registry.clone(),
     )
     .map_err(|e| DaemonError::Engine(format!("cannot start the builder: {e}")))?
     .with_network(networks.clone());

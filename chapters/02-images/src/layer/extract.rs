@@ -67,6 +67,10 @@ pub(crate) struct Extractor {
     /// Owner to give every entry instead of the tar's (a copy into a
     /// container belongs to its root, as in Docker).
     owner: Option<(u32, u32)>,
+    /// Whether [`Extractor::finish`] flushes the file system: a layer and
+    /// a copy into a container must survive a crash; a scratch directory
+    /// that is thrown away after use (a build context) need not.
+    sync: bool,
 }
 
 /// The metadata of an entry that we apply.
@@ -88,6 +92,7 @@ impl Extractor {
             egid: Gid::effective(),
             whiteouts: true,
             owner: None,
+            sync: true,
         }
     }
 
@@ -99,6 +104,18 @@ impl Extractor {
             owner: Some(owner),
             buf: vec![0; 64 << 10],
             ..Extractor::new(root)
+        }
+    }
+
+    /// An extractor for a scratch directory, deleted after use and never
+    /// needed after a crash: like [`Extractor::for_copy`], but
+    /// [`Extractor::finish`] does not flush. A `syncfs` flushes every dirty
+    /// file of the whole file system, others' too: on a busy host that
+    /// costs more than the extraction itself.
+    pub(crate) fn for_scratch(root: OwnedFd, owner: (u32, u32)) -> Extractor {
+        Extractor {
+            sync: false,
+            ..Extractor::for_copy(root, owner)
         }
     }
 
@@ -252,7 +269,8 @@ impl Extractor {
 
     // ANCHOR: extract_finish
     /// Sets the times of the directories (now that their content is
-    /// complete) and flushes the whole layer to disk with one `syncfs`.
+    /// complete) and flushes the whole layer to disk with one `syncfs`
+    /// (not for a scratch directory, see [`Extractor::for_scratch`]).
     pub(crate) fn finish(mut self) -> EResult<()> {
         for (path, mtime) in self.dir_times.drain(..).rev() {
             let fail = |e: io::Error| EntryError {
@@ -263,6 +281,9 @@ impl Extractor {
             let fd = open_dir_in_root(self.root.as_fd(), &path).map_err(fail)?;
             let t = TimeSpec::new(mtime, 0);
             nix::sys::stat::futimens(fd.as_raw_fd(), &t, &t).map_err(|e| fail(e.into()))?;
+        }
+        if !self.sync {
+            return Ok(());
         }
         nix::unistd::syncfs(self.root.as_raw_fd()).map_err(|e| EntryError {
             entry: ".".into(),

@@ -276,6 +276,14 @@ impl Store {
             });
         }
         let manifest_digest = self.platform_manifest(manifest_digest)?;
+        // Already so (a rebuild, a re-pull): nothing to write. Rewriting
+        // the index costs two fsyncs, more than the rest of a cached build.
+        let index = self.read_index()?;
+        if index.tags.get(&reference.to_string()) == Some(&manifest_digest)
+            && index.images.contains_key(&manifest_digest)
+        {
+            return Ok(());
+        }
         self.update_index(|index| {
             if !index.images.contains_key(&manifest_digest) {
                 return Err(Error::NoSuchImage(manifest_digest.to_string()));

@@ -55,12 +55,16 @@ fn api_error(err: Error) -> ApiError {
 
 impl BuildPlugin {
     /// A build service on the daemon's root, starting containers with the
-    /// daemon's own binary (`helper`) as shim.
+    /// daemon's own binary (`helper`) as shim. FROM pulls a missing base
+    /// image with the daemon's `registry` settings (insecure registries,
+    /// `certs.d`, mirrors), read at each pull so a reload reaches builds
+    /// too, and, like the daemon's own pulls, without a credentials file.
     pub fn new(
         root: &Path,
         run: &Path,
         cgroup_parent: &str,
         helper: &Path,
+        registry: minidock_daemon::daemon::RegistrySettings,
     ) -> Result<BuildPlugin, Error> {
         let runtime = Runtime::new(RuntimeConfig {
             root: root.to_path_buf(),
@@ -68,8 +72,9 @@ impl BuildPlugin {
             helper_binary: helper.to_path_buf(),
             cgroup_parent: cgroup_parent.to_string(),
         })?;
-        let builder =
-            Builder::new(runtime)?.with_registry(minidock_registry::ClientOptions::default());
+        let builder = Builder::new(runtime)?;
+        let no_credentials = builder.cache().dir().join("no-credentials.json");
+        let builder = builder.with_shared_registry(registry, Some(no_credentials));
         Ok(BuildPlugin {
             builder,
             kept: Arc::default(),

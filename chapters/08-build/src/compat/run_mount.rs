@@ -12,7 +12,8 @@
 //! `ssh` need a client that sends them, which the classic API has no way
 //! to do: they are refused by name.
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
 
 /// One `--mount` of a RUN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +111,73 @@ pub fn parse(spec: &str) -> Result<RunMount, String> {
     }
 }
 
+/// The mount points of `targets` that the image at `root` (a container's
+/// merged root, before it runs) does not have: each target and each of its
+/// parents that is missing, relative to the root, deepest first. The
+/// runtime creates them to mount on, in the container's upper directory:
+/// left there, they would end up in the step's layer as empty directories
+/// the Dockerfile never made. A path that crosses a symlink is left alone.
+pub fn missing_mount_points(root: &Path, targets: &[PathBuf]) -> Vec<PathBuf> {
+    let mut missing = Vec::new();
+    for target in targets {
+        if target.components().any(|c| c == Component::ParentDir) {
+            continue; // not a plain path: leave it alone
+        }
+        let mut rel = PathBuf::new();
+        for part in target.components() {
+            let Component::Normal(name) = part else {
+                continue;
+            };
+            rel.push(name);
+            match fs::symlink_metadata(root.join(&rel)) {
+                Ok(meta) if meta.is_dir() => continue,
+                Ok(_) => break, // a symlink or a file: not ours to judge
+                Err(_) => {
+                    if !missing.contains(&rel) {
+                        missing.push(rel.clone());
+                    }
+                }
+            }
+        }
+    }
+    // deepest first, so a parent is empty by the time it is looked at
+    missing.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    missing
+}
+
+/// Removes from `upper` (a stopped container's upper directory) the mount
+/// points of [`missing_mount_points`] that are still empty directories.
+/// One the step wrote into stays, with what it wrote. Every part of each
+/// path is checked to be a real directory first, never a symlink the step
+/// may have planted: nothing outside `upper` is touched.
+pub fn remove_mount_points(upper: &Path, created: &[PathBuf]) -> std::io::Result<()> {
+    for rel in created {
+        let mut path = upper.to_path_buf();
+        let mut plain = true;
+        for part in rel.components() {
+            path.push(part);
+            match fs::symlink_metadata(&path) {
+                Ok(meta) if meta.is_dir() => {}
+                _ => {
+                    plain = false;
+                    break;
+                }
+            }
+        }
+        if !plain {
+            continue;
+        }
+        match fs::remove_dir(&path) {
+            Ok(()) => {}
+            // not empty: the step put something there
+            Err(e) if e.raw_os_error() == Some(libc::ENOTEMPTY) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// The directory a cache mount's `id` names, below the builder's `dir`:
 /// the id is hashed, so no id can name a path outside it.
 pub fn cache_dir(dir: &std::path::Path, id: &str) -> PathBuf {
@@ -146,6 +214,40 @@ mod tests {
                 size: Some("1m".into())
             }
         );
+    }
+
+    #[test]
+    fn only_the_mount_points_the_image_lacked_are_removed_and_only_if_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, upper) = (dir.path().join("root"), dir.path().join("upper"));
+        fs::create_dir_all(root.join("etc")).unwrap();
+        std::os::unix::fs::symlink("/", root.join("link")).unwrap();
+        let targets: Vec<PathBuf> = ["/etc/deep/er", "/made/here", "/etc", "/link/x", "/a/../b"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let missing = missing_mount_points(&root, &targets);
+        let shown: Vec<&str> = missing.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(shown, ["etc/deep/er", "etc/deep", "made/here", "made"]);
+
+        // after the run: etc/deep/er empty, made/here written into
+        for d in ["etc/deep/er", "made/here", "a"] {
+            fs::create_dir_all(upper.join(d)).unwrap();
+        }
+        fs::write(upper.join("made/here/file"), "kept").unwrap();
+        remove_mount_points(&upper, &missing).unwrap();
+        assert!(!upper.join("etc/deep").exists());
+        assert!(upper.join("etc").is_dir(), "the image had it");
+        assert!(upper.join("made/here/file").exists());
+        assert!(upper.join("a").is_dir(), "not a mount point of ours");
+
+        // a symlink planted where a mount point was: never followed
+        let outside = dir.path().join("outside");
+        fs::create_dir_all(outside.join("er")).unwrap();
+        fs::create_dir_all(upper.join("etc")).unwrap();
+        std::os::unix::fs::symlink(&outside, upper.join("etc/deep")).unwrap();
+        remove_mount_points(&upper, &missing).unwrap();
+        assert!(outside.join("er").is_dir());
     }
 
     #[test]

@@ -51,6 +51,10 @@ impl StepCtx<'_> {
             ));
         };
         let runtime = self.builder.runtime();
+        let targets: Vec<std::path::PathBuf> = (host_config.binds.iter())
+            .map(|b| b.destination.clone())
+            .chain(host_config.tmpfs.iter().map(|t| t.destination.clone()))
+            .collect();
         let id = runtime.create(CreateOptions {
             image,
             name: None,
@@ -64,6 +68,9 @@ impl StepCtx<'_> {
             },
             host_config,
         })?;
+        // What the mounts will create to mount on, to take out of the layer.
+        let merged = runtime.container_dir(&id).join("merged");
+        let mount_points = run_mount::missing_mount_points(&merged, &targets);
         // The daemon's default network, when the builder has one.
         let wired = match self.builder.network() {
             Some(network) => crate::compat::network::wire(network, runtime, &id)
@@ -79,6 +86,8 @@ impl StepCtx<'_> {
         };
         let layer = result.and_then(|()| {
             let upper = runtime.container_dir(&id).join("upper");
+            run_mount::remove_mount_points(&upper, &mount_points)
+                .ctx("remove the mount points of", &upper)?;
             commit_layer(self.builder.store(), &upper, self.work)
         });
         if remove {
