@@ -89,6 +89,7 @@ const COMMON_OPTIONS: &[&str] = &["mode", "max-buffer-size"];
 const JSON_FILE_UNSUPPORTED: &[&str] = &["labels", "labels-regex", "env", "env-regex", "tag"];
 
 impl LogConfig {
+    // ANCHOR: policy
     /// The policy this configuration asks for, or why it cannot be had.
     pub fn policy(&self) -> Result<LogPolicy, InvalidLogConfig> {
         let bad = |m: String| Err(InvalidLogConfig(m));
@@ -148,6 +149,7 @@ impl LogConfig {
         }
         json_file_rotation(&self.options).map(LogPolicy::JsonFile)
     }
+    // ANCHOR_END: policy
 
     /// Whether `docker logs` can read what this driver kept.
     pub fn readable(&self) -> bool {

@@ -42,6 +42,7 @@ pub(crate) struct RotatedFile {
     skip: usize,
 }
 
+// ANCHOR: open_set
 /// Opens every file of the log at `log`. A log with no file yet is empty;
 /// a container directory that is gone has no log either.
 pub(crate) fn open(log: &Path) -> Result<LogSet> {
@@ -61,6 +62,7 @@ pub(crate) fn open(log: &Path) -> Result<LogSet> {
     let current = open_if_there(log)?;
     Ok(LogSet { rotated, current })
 }
+// ANCHOR_END: open_set
 
 /// Opens the files of the log as [`open`] does, less the older rotated
 /// ones: only the newest rotated files whose first line `is_new` accepts

@@ -274,6 +274,7 @@ pub fn read_log(
             if !rotated {
                 break;
             }
+            // ANCHOR: follow_rotation
             // The rest is in the files rotated since (more than one if
             // the writer was quick), then in the new file.
             let after = out.last;
@@ -287,6 +288,7 @@ pub fn read_log(
                 }
             }
             lines = LineReader::new(path, current)?;
+            // ANCHOR_END: follow_rotation
         }
         if !still {
             return Ok(());
