@@ -55,6 +55,10 @@ impl Asks {
 
 const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
                           configure; use --network host to share the host's";
+const NO_LINKS: &str =
+    "legacy container links (--link) are not implemented: put both containers on \
+     a user-defined network (network create), where each finds the other by \
+     name or --network-alias";
 const NO_VOLUMES: &str =
     "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
 const HOST_USERNS: &str = "minidock runs containers in the host's user namespace";
@@ -75,7 +79,7 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
     ("DnsSearch", Asks::Entries, NO_FILES),
     ("DnsOptions", Asks::Entries, NO_FILES),
     ("ExtraHosts", Asks::Entries, NO_FILES),
-    ("Links", Asks::Entries, NO_NETWORK),
+    ("Links", Asks::Entries, NO_LINKS),
     ("Devices", Asks::Entries, NO_DEVICES),
     ("DeviceRequests", Asks::Entries, NO_DEVICES),
     ("DeviceCgroupRules", Asks::Entries, NO_DEVICES),
@@ -292,5 +296,9 @@ mod tests {
         let ports = map(json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}));
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, false).is_err());
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, true).is_ok());
+        // Links stay refused with networks too, and the answer says what to use instead.
+        let links = map(json!({"Links": ["db:db"]}));
+        let err = refuse_unsupported(&BTreeMap::new(), &links, true).unwrap_err();
+        assert!(err.to_string().contains("user-defined network"), "{err}");
     }
 }
