@@ -64,12 +64,7 @@ impl SealedBinary {
         let mut copy = File::from(fd);
         io::copy(&mut source, &mut copy).map_err(io_err("copy into a memfd", program))?;
         let fd = OwnedFd::from(copy);
-        // SAFETY: F_ADD_SEALS on a memfd we own, with a constant bit set.
-        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } < 0 {
-            return Err(io_err("seal the memfd copy of", program)(
-                io::Error::last_os_error(),
-            ));
-        }
+        add_seals(&fd).map_err(io_err("seal the memfd copy of", program))?;
         let sealed = SealedBinary {
             fd,
             source: program.to_path_buf(),
@@ -96,6 +91,32 @@ impl SealedBinary {
     /// The seals the kernel reports (`F_GET_SEALS`).
     pub fn seals(&self) -> Result<libc::c_int> {
         seals_of(&self.fd)
+    }
+}
+
+/// Adds [`SEALS`] to a memfd, waiting out a busy page.
+///
+/// `F_SEAL_WRITE` is refused with `EBUSY` while a page of the file still has
+/// an extra reference: the copy we just made can leave pages in another
+/// CPU's LRU batch (or in flight from `copy_file_range`) for a moment, and
+/// the kernel only waits briefly for them. Nothing is wrong with the file, so
+/// trying again a little later is the fix; any other error is final.
+fn add_seals(fd: &OwnedFd) -> io::Result<()> {
+    let mut delay = std::time::Duration::from_millis(5);
+    let mut attempts = 0;
+    loop {
+        // SAFETY: F_ADD_SEALS on a memfd we own, with a constant bit set.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, SEALS) } == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        attempts += 1;
+        // About three seconds in all before a busy page counts as a failure.
+        if err.raw_os_error() != Some(libc::EBUSY) || attempts == 20 {
+            return Err(err);
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(std::time::Duration::from_millis(200));
     }
 }
 
