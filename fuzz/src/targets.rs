@@ -375,7 +375,7 @@ fn api_query(data: &[u8]) -> bool {
 /// settings.
 pub const API_JSON: Target = Target {
     name: "api_json",
-    what: "the create body (serde) and minidock_daemon::engine::convert::create_options",
+    what: "the create body (serde) and minidock_daemon::compat::convert::create_options",
     run: api_json,
     dictionary: &[
         b"{",
@@ -407,7 +407,7 @@ pub const API_JSON: Target = Target {
 };
 
 fn api_json(data: &[u8]) -> bool {
-    use minidock_daemon::engine::convert::create_options;
+    use minidock_daemon::compat::convert::create_options;
     use minidock_daemon::types::ContainerCreateBody;
     let Ok(body) = serde_json::from_slice::<ContainerCreateBody>(data) else {
         return false;

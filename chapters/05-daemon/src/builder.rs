@@ -95,7 +95,7 @@ pub trait BuildService: Send + Sync + 'static {
     }
     /// `GET /system/df`'s `BuildCache`: the cache's entries and their
     /// sizes.
-    fn cache_usage(&self) -> ApiResult<Vec<crate::types::BuildCache>> {
+    fn cache_usage(&self) -> ApiResult<Vec<crate::compat::types::BuildCache>> {
         Ok(Vec::new())
     }
     /// `POST /build/prune`: forgets the build cache (with `all`, also

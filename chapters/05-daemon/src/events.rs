@@ -11,8 +11,8 @@
 //! subscribing takes the receiver and a copy of the history under the same
 //! lock, so every event is in exactly one of the two.
 
+use crate::compat::types::{Event, EventActor};
 use crate::query::Filters;
-use crate::types::{Event, EventActor};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};

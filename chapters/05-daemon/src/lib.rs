@@ -5,10 +5,10 @@
 //! and minidock's own CLI can drive it. This crate holds:
 //!
 //! - the protocol: [`version`] (the `/v1.44` prefix), [`router`] (paths to
-//!   endpoints), [`query`], [`error`] (statuses and messages), [`types`] (the
-//!   JSON shapes), [`frames`] (stdout and stderr on one connection), [`wait`]
-//!   (wait conditions), [`time`], [`detach`] (the keys that leave an
-//!   attached terminal);
+//!   endpoints), [`query`], [`error`] (statuses and messages), [`frames`]
+//!   (stdout and stderr on one connection), [`wait`] (wait conditions),
+//!   [`time`] (and the STATUS column of `docker ps`), [`detach`] (the keys
+//!   that leave an attached terminal);
 //! - the server: [`server`] (hyper on tokio, the hijack of attach and exec),
 //!   [`listen`] (a socket that is never world-writable), [`tls`] (mutual
 //!   TLS, the only way the daemon serves TCP), [`events`];
@@ -20,7 +20,11 @@
 //!   (chapter 08);
 //! - [`daemon`], which puts it all together for the `minidockd` binary (the
 //!   client library that talks to it is its own crate, `minidock-client`);
-//! - [`compat`]: what real clients need beyond the lesson (`docker update`).
+//! - [`compat`]: what real clients need beyond the lesson: the JSON shapes
+//!   of the API ([`types`], re-exported here because every client of the
+//!   daemon names them), the translation between them and chapter 03's
+//!   container model, the settings refused by name, `docker update`, health
+//!   checks, log drivers.
 
 pub mod builder;
 pub mod compat;
@@ -38,9 +42,9 @@ pub mod server;
 pub mod service;
 pub mod time;
 pub mod tls;
-pub mod types;
 pub mod version;
 pub mod volumes;
 pub mod wait;
 
+pub use compat::types;
 pub use error::{ApiError, ApiResult};

@@ -6,9 +6,9 @@
 //! driver in (see [`crate::engine::Plugins`]). A daemon without one serves
 //! containers with `--network none` or `host` only, as before.
 
+use crate::compat::types::*;
 use crate::error::ApiResult;
 use crate::query::Filters;
-use crate::types::*;
 use std::path::PathBuf;
 
 // ANCHOR: network_service

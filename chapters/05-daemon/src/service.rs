@@ -11,10 +11,10 @@
 //! another request. What streams (output, logs, progress) comes back through
 //! channels that the server drains asynchronously.
 
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
 use crate::query::Filters;
-use crate::types::*;
 use crate::wait::LifeState;
 use std::io::{Read, Write};
 use std::time::SystemTime;

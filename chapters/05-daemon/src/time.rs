@@ -1,8 +1,10 @@
 //! Times in the shapes Docker uses: RFC 3339 with nanoseconds in inspect
-//! output, unix seconds in lists, and "Up 3 seconds" in `docker ps`. The
+//! output, unix seconds in lists, and "Up 3 seconds" in `docker ps`
+//! ([`status_text`], the STATUS column). The
 //! calendar arithmetic is chapter 03's [`Timestamp`]; this module only
 //! shapes its output the way each part of the API wants it.
 
+use minidock_lifecycle::state::State;
 use minidock_lifecycle::time::Timestamp;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,6 +30,12 @@ pub fn rfc3339(time: SystemTime) -> String {
 /// This is chapter 03's log timestamp; a time before 1970 reads as 1970.
 pub fn rfc3339_fixed(time: SystemTime) -> String {
     Timestamp::from_system_time(time.max(UNIX_EPOCH)).to_rfc3339_nanos()
+}
+
+/// A chapter 03 timestamp as a `SystemTime`.
+pub fn system_time(t: &Timestamp) -> SystemTime {
+    let secs = u64::try_from(t.unix_secs()).unwrap_or(0);
+    UNIX_EPOCH + Duration::new(secs, t.subsec_nanos())
 }
 
 /// Parses an RFC 3339 time (`Z` or `±hh:mm` offset, optional fraction) with
@@ -135,6 +143,27 @@ pub fn human_duration(d: Duration) -> String {
     // end exercise
 }
 
+/// The `Status` column of `docker ps`: `Created`, `Up 3 seconds`,
+/// `Up 2 minutes (Paused)`, `Exited (0) 5 seconds ago`.
+pub fn status_text(state: &State, now: SystemTime) -> String {
+    // exercise 5.10 status-text: the STATUS column of `docker ps` for a state.
+    // hint: created → "Created"; running → "Up " + human_duration(now - started_at)
+    // hint: paused → the same with " (Paused)"; exited → "Exited (CODE) " + human_duration(now - finished_at) + " ago"
+    // hint: system_time() converts a chapter 03 Timestamp; a time in the future counts as zero
+    let since =
+        |t: &Timestamp| human_duration(now.duration_since(system_time(t)).unwrap_or_default());
+    match state {
+        State::Created => "Created".to_string(),
+        State::Running { started_at, .. } => format!("Up {}", since(started_at)),
+        State::Paused { started_at, .. } => format!("Up {} (Paused)", since(started_at)),
+        State::Exited {
+            code, finished_at, ..
+        } => format!("Exited ({code}) {} ago", since(finished_at)),
+        State::Removed => "Removal In Progress".to_string(),
+    }
+    // end exercise
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +246,37 @@ mod tests {
         assert_eq!(human_duration(s(21 * 86_400)), "3 weeks");
         assert_eq!(human_duration(s(120 * 86_400)), "4 months");
         assert_eq!(human_duration(s(800 * 86_400)), "2 years");
+    }
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_unix(1_700_000_000 + secs, 0)
+    }
+
+    #[test]
+    fn status_reads_like_docker_ps() {
+        let now = system_time(&at(100));
+        assert_eq!(status_text(&State::Created, now), "Created");
+        let running = State::Running {
+            pid: 1,
+            started_at: at(97),
+        };
+        assert_eq!(status_text(&running, now), "Up 3 seconds");
+        let paused = State::Paused {
+            pid: 1,
+            started_at: at(40),
+        };
+        assert_eq!(status_text(&paused, now), "Up About a minute (Paused)");
+        let exited = State::Exited {
+            code: 3,
+            oom_killed: false,
+            started_at: at(0),
+            finished_at: at(-20),
+        };
+        assert_eq!(status_text(&exited, now), "Exited (3) 2 minutes ago");
+        let future = State::Running {
+            pid: 1,
+            started_at: at(500),
+        };
+        assert_eq!(status_text(&future, now), "Up Less than a second");
     }
 }

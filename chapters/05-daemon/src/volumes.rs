@@ -12,9 +12,11 @@
 //! not removed (409), `dangling=true` lists the unused ones, prune skips
 //! the used ones.
 
+use crate::compat::types::{
+    MountPoint, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse,
+};
 use crate::error::ApiResult;
 use crate::query::Filters;
-use crate::types::{MountPoint, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse};
 use minidock_lifecycle::config::{Bind, TmpfsMount};
 use std::collections::BTreeMap;
 use std::path::Path;

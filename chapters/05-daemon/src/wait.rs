@@ -10,8 +10,8 @@
 //! channel; a waiter remembers the state at the time it asked and watches for
 //! the change its condition names.
 
+use crate::compat::types::WaitResponse;
 use crate::error::ApiError;
-use crate::types::WaitResponse;
 use std::str::FromStr;
 use tokio::sync::watch;
 

@@ -5,7 +5,7 @@
 //! to every request before the container service sees it, so a reload
 //! reaches the next container and never a running one.
 
-use crate::types::{ContainerCreateBody, LogConfig, Ulimit};
+use crate::compat::types::{ContainerCreateBody, LogConfig, Ulimit};
 use serde_json::Value;
 
 /// Defaults for new containers.

@@ -15,7 +15,7 @@
 //! cgroup v1 host (`CgroupnsMode` is `host` there, and minidock makes no
 //! cgroup namespace on any host).
 
-use crate::types::HostConfig;
+use crate::compat::types::HostConfig;
 use serde_json::{json, Value};
 
 /// Keys of `HostConfig` that the API types keep only in `other`, with

@@ -10,8 +10,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::compat::types::LogConfig;
 use crate::error::ApiError;
-use crate::types::LogConfig;
 use minidock_lifecycle::log_config::LogConfig as RtLogConfig;
 
 /// The request's `LogConfig` as chapter 03 keeps it, checked. An absent

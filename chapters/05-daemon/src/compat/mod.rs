@@ -1,12 +1,18 @@
 //! What real clients need from the daemon that the chapter's lesson does not
-//! walk through: [`update`] (`docker update`), [`host_config`] (inspect's
+//! walk through: [`types`] (the JSON shapes of the API subset, field by
+//! field), [`convert`] (between chapter 03's container model and those
+//! shapes), [`unsupported`] (the settings a client may send that minidock
+//! refuses by name), [`update`] (`docker update`), [`host_config`] (inspect's
 //! `HostConfig` with every key dockerd shows), [`defaults`] (what daemon.json
 //! gives new containers), [`health`] (health checks: `State.Health`, the
 //! `(healthy)` of `docker ps`, compose's `service_healthy`), [`log_config`]
 //! (log drivers and their options).
 
+pub mod convert;
 pub mod defaults;
 pub mod health;
 pub mod host_config;
 pub mod log_config;
+pub mod types;
+pub mod unsupported;
 pub mod update;

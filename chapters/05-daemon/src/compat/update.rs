@@ -7,8 +7,8 @@
 //! 03's [`Runtime::update`](minidock_lifecycle::Runtime::update) writes the
 //! cgroup and stores the result.
 
+use crate::compat::types::RestartPolicy;
 use crate::error::ApiError;
-use crate::types::RestartPolicy;
 use minidock_lifecycle::limits::LimitsUpdate;
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ pub struct ContainerUpdateBody {
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerUpdateResponse {
     /// Things the client should tell the user.
-    #[serde(default, deserialize_with = "crate::types::nullable")]
+    #[serde(default, deserialize_with = "crate::compat::types::nullable")]
     pub warnings: Vec<String>,
 }
 

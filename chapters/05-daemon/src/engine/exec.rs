@@ -2,11 +2,11 @@
 //! the daemon remembers what was created until it runs, and how it ended.
 
 use super::locks::lock;
+use crate::compat::types::{ExecConfig, ExecInspect, ExecProcessConfig};
 use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
 use crate::service::{AttachStream, Output};
-use crate::types::{ExecConfig, ExecInspect, ExecProcessConfig};
 use minidock_lifecycle::{ContainerId, ExecOptions, Runtime};
 use std::collections::HashMap;
 use std::fs::File;

@@ -5,7 +5,7 @@
 //! that `inspect` shows them and `run -P` publishes them as well as those
 //! the request names with `--expose`.
 
-use crate::types::ContainerCreateBody;
+use crate::compat::types::ContainerCreateBody;
 use serde_json::{Map, Value};
 
 /// Adds the image's exposed ports (`80/tcp`, `53/udp`, or a bare `80`,

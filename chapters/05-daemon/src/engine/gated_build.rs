@@ -65,7 +65,7 @@ impl BuildService for GatedBuild {
         self.inner.intermediates()
     }
 
-    fn cache_usage(&self) -> ApiResult<Vec<crate::types::BuildCache>> {
+    fn cache_usage(&self) -> ApiResult<Vec<crate::compat::types::BuildCache>> {
         self.inner.cache_usage()
     }
 

@@ -4,14 +4,15 @@
 //! - [`containers`]: chapter 03's runtime, with a live [`session`] to every
 //!   running container's shim, [`exec`] instances, and the restart policies
 //!   the daemon applies when it starts ([`restart`]);
-//! - [`convert`] and [`progress`]: their types in the API's shapes.
+//! - [`progress`]: their pull and push progress in the API's shape (the
+//!   rest of their types in the API's shapes is
+//!   [`compat::convert`](crate::compat::convert)).
 //!
 //! The daemon never forks: containers are started by chapter 03's runtime,
 //! which runs this same binary again as the shim (a fresh, single-threaded
 //! process). That is why `minidockd` calls [`dispatch_reexec`] first thing.
 
 pub mod containers;
-pub mod convert;
 pub mod copy_view;
 pub mod disk;
 pub mod exec;
@@ -29,7 +30,6 @@ pub mod restart;
 pub mod session;
 mod sweep;
 pub mod top;
-pub mod unsupported;
 
 use crate::builder::BuildService;
 use crate::daemon::{DaemonConfig, DaemonError, Services};

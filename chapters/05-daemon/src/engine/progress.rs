@@ -15,8 +15,8 @@
 //! {"status":"Status: Downloaded newer image for busybox:latest"}
 //! ```
 
+use crate::compat::types::ProgressMessage;
 use crate::service::Progress as Sink;
-use crate::types::ProgressMessage;
 use minidock_images::{Digest, Reference};
 use minidock_registry::Progress;
 use std::collections::HashMap;

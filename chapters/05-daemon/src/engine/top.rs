@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
+use crate::compat::types::TopResponse;
 use crate::error::{ApiError, ApiResult};
-use crate::types::TopResponse;
 
 /// Keeps the rows of `ps` output whose `PID` column is one of `pids`. The
 /// last column (the command) may contain spaces, so a row's extra fields

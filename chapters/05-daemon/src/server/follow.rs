@@ -5,10 +5,10 @@
 use super::body::Body;
 use super::call::blocking;
 use super::{json_response, Ctx};
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::frames;
 use crate::service::*;
-use crate::types::*;
 use crate::wait::{wait_until, WaitCondition};
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};

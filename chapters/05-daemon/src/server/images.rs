@@ -6,10 +6,10 @@ use super::call::{blocking, json_body};
 use super::params::{pull_platform, registry_auth};
 use super::stream::{progress_stream, raw_stream};
 use super::{empty_response, json_response, Ctx};
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::router::Route;
 use crate::service::*;
-use crate::types::*;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 

@@ -4,11 +4,11 @@
 use super::body::Body;
 use super::call::{blocking, json_body};
 use super::{empty_response, json_response, Ctx};
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::networks::{ContainerRef, NetworkService};
 use crate::router::Route;
 use crate::service::ContainerService;
-use crate::types::*;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use std::sync::Arc;

@@ -8,9 +8,9 @@
 //! of the stream, `{"errorDetail":{"message":…},"error":…}`.
 
 use super::body::{Body, ChannelWriter};
+use crate::compat::types::ProgressMessage;
 use crate::error::{ApiError, ApiResult};
 use crate::service::Progress;
-use crate::types::ProgressMessage;
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Response;

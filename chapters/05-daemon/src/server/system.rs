@@ -2,13 +2,13 @@
 
 use super::body::Body;
 use super::{json_response, Ctx};
-use crate::error::ApiError;
-use crate::events::event_matches;
-use crate::service::ListOptions;
-use crate::types::{
+use crate::compat::types::{
     Commit, ComponentVersion, Event, IndexInfo, Platform, RegistryConfig, SwarmInfo, SystemInfo,
     SystemVersion,
 };
+use crate::error::ApiError;
+use crate::events::event_matches;
+use crate::service::ListOptions;
 use crate::version::{API_VERSION, MIN_API_VERSION};
 use hyper::body::Bytes;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};

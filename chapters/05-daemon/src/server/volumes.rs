@@ -3,11 +3,11 @@
 
 use super::call::{blocking, json_body};
 use super::{empty_response, json_response, Body, Ctx};
+use crate::compat::types::{SystemDfResponse, VolumeCreateBody};
 use crate::engine::containers::volume_attributes;
 use crate::error::{ApiError, ApiResult};
 use crate::router::Route;
 use crate::service::ListOptions;
-use crate::types::{SystemDfResponse, VolumeCreateBody};
 use crate::volumes::VolumeService;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};

@@ -3,12 +3,12 @@
 //! exec.
 
 use super::RuntimeContainers;
-use crate::engine::convert::system_time;
+use crate::compat::types::*;
 use crate::engine::locks::lock;
 use crate::engine::proc::wait_gone;
 use crate::error::{ApiError, ApiResult};
 use crate::service::StopOptions;
-use crate::types::*;
+use crate::time::system_time;
 use minidock_lifecycle::state::State;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};

@@ -6,10 +6,10 @@
 use super::index::Entry;
 use super::volume_use::{volume_attributes, Settle};
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
+use crate::compat::convert;
 use crate::compat::health::Healthcheck;
-use crate::engine::convert;
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
-use crate::types::*;
 use crate::volumes::{MountRequest, VolumesFrom};
 use crate::wait::LifeState;
 use minidock_lifecycle::compat::process::NamespaceMode;

@@ -4,8 +4,8 @@
 
 use super::index::Entry;
 use super::RuntimeContainers;
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
-use crate::types::*;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -8,8 +8,9 @@
 //! serialises start, stop, restart and remove of that one container.
 
 use super::{RuntimeContainers, MOUNTS_FILE, REQUEST_FILE};
+use crate::compat::convert;
 use crate::compat::health::{Monitor, SharedHealth};
-use crate::engine::convert;
+use crate::compat::types::*;
 use crate::engine::exec::Execs;
 use crate::engine::locks::{lock, read, write};
 use crate::engine::restart::start_on_boot;
@@ -17,7 +18,6 @@ use crate::engine::session::{Pending, Session};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::networks::{ContainerRef, NetworkService};
-use crate::types::*;
 use crate::volumes::VolumeService;
 use crate::wait::LifeState;
 use minidock_lifecycle::state::{State, StateRecord};

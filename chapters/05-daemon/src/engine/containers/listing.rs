@@ -3,10 +3,10 @@
 
 use super::index::Entry;
 use super::RuntimeContainers;
-use crate::engine::convert;
+use crate::compat::convert;
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::service::ListOptions;
-use crate::types::*;
 use minidock_lifecycle::state::{State, StateRecord};
 use minidock_lifecycle::ContainerId;
 use std::time::SystemTime;

@@ -34,9 +34,9 @@ mod volume_use;
 
 pub(crate) use volume_use::volume_attributes;
 
+use crate::compat::types::*;
 use crate::error::ApiResult;
 use crate::service::*;
-use crate::types::*;
 use crate::volumes::VolumeUsers;
 use crate::wait::LifeState;
 use index::Inner;

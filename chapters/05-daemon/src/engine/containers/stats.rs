@@ -2,9 +2,9 @@
 //! its cgroup counts, with the machine's totals from `/proc` to compare.
 
 use super::RuntimeContainers;
+use crate::compat::types::*;
 use crate::engine::proc::system_cpu_ns;
 use crate::error::{ApiError, ApiResult};
-use crate::types::*;
 use minidock_lifecycle::proc::total_memory;
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;

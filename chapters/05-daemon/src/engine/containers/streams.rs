@@ -5,12 +5,12 @@
 
 use super::RuntimeContainers;
 use crate::detach::DetachKeys;
-use crate::engine::convert::system_time;
 use crate::engine::locks::lock;
 use crate::engine::session::{forward_stdin, Pending, Subscriber};
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
 use crate::service::*;
+use crate::time::system_time;
 use minidock_lifecycle::attach::Frame;
 use minidock_lifecycle::logs::{LogOptions, Stream};
 use std::time::SystemTime;

@@ -15,11 +15,11 @@ pub use shapes::{inspect, summary};
 
 use super::locks::lock;
 use super::progress::PullReporter;
+use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
 use crate::query::Filters;
 use crate::service::{HistoryItem, ImageService, Progress, PullRequest, RegistryAuth};
-use crate::types::*;
 use minidock_images::{Image, ImageChanges, Reference, Store};
 use minidock_lifecycle::store::ContainerStore;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -1,6 +1,6 @@
 //! Images in the API's shapes: `docker images` and `docker image inspect`.
 
-use crate::types::*;
+use crate::compat::types::*;
 use minidock_images::{Image, Reference};
 use std::collections::BTreeMap;
 

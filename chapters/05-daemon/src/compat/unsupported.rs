@@ -159,7 +159,7 @@ const CONFIG_VOLUMES: &[(&str, Asks, &str)] = &[("Volumes", Asks::Entries, NO_VO
 
 /// Refuses volumes, tmpfs mounts and `--volumes-from`: for a daemon that
 /// has no volume service plugged in.
-pub fn refuse_volumes(body: &crate::types::ContainerCreateBody) -> Result<(), ApiError> {
+pub fn refuse_volumes(body: &crate::compat::types::ContainerCreateBody) -> Result<(), ApiError> {
     fn json<T: serde::Serialize>(v: &T) -> Value {
         serde_json::to_value(v).unwrap_or(Value::Null)
     }
@@ -228,7 +228,7 @@ mod tests {
     #[test]
     fn empty_values_as_clients_send_them_pass() {
         // What the docker CLI sends for `docker run busybox true`.
-        let body = |config: Value, host: Value| -> crate::types::ContainerCreateBody {
+        let body = |config: Value, host: Value| -> crate::compat::types::ContainerCreateBody {
             let mut config = config;
             config["HostConfig"] = host;
             serde_json::from_value(config).unwrap()
@@ -283,7 +283,7 @@ mod tests {
                 "{field}: {err:?}"
             );
         }
-        let body = |config: Value| -> crate::types::ContainerCreateBody {
+        let body = |config: Value| -> crate::compat::types::ContainerCreateBody {
             serde_json::from_value(config).unwrap()
         };
         let err = refuse_volumes(&body(

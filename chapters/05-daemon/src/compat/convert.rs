@@ -1,11 +1,11 @@
 //! Between chapter 03's container model and the API's JSON shapes.
 
-use crate::error::ApiError;
-use crate::time::{rfc3339, ZERO_TIME};
-use crate::types::{
+use crate::compat::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
     HostConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
 };
+use crate::error::ApiError;
+use crate::time::{rfc3339, status_text, system_time, ZERO_TIME};
 use minidock_lifecycle::compat::process::{NamespaceMode, ProcessOptions, Ulimit};
 use minidock_lifecycle::config::{
     Bind, HostConfig as RtHostConfig, NetworkMode, RestartName, UserConfig,
@@ -13,13 +13,7 @@ use minidock_lifecycle::config::{
 use minidock_lifecycle::state::{State, StateRecord};
 use minidock_lifecycle::store::Container;
 use minidock_lifecycle::time::Timestamp;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A chapter 03 timestamp as a `SystemTime`.
-pub fn system_time(t: &Timestamp) -> SystemTime {
-    let secs = u64::try_from(t.unix_secs()).unwrap_or(0);
-    UNIX_EPOCH + Duration::new(secs, t.subsec_nanos())
-}
+use std::time::SystemTime;
 
 /// The request's `Config` and `HostConfig` as chapter 03's options.
 /// `networked`: a network service is plugged in, and takes the network
@@ -246,7 +240,7 @@ fn show_process_options(out: &mut HostConfig, p: &ProcessOptions) {
     out.ulimits = (!p.ulimits.is_empty()).then(|| {
         p.ulimits
             .iter()
-            .map(|u| crate::types::Ulimit {
+            .map(|u| crate::compat::types::Ulimit {
                 name: u.name.clone(),
                 soft: u.soft,
                 hard: u.hard,
@@ -357,28 +351,6 @@ pub fn state(record: &StateRecord) -> ContainerState {
     }
 }
 
-/// The `Status` column of `docker ps`: `Created`, `Up 3 seconds`,
-/// `Up 2 minutes (Paused)`, `Exited (0) 5 seconds ago`.
-pub fn status_text(state: &State, now: SystemTime) -> String {
-    // exercise 5.10 status-text: the STATUS column of `docker ps` for a state.
-    // hint: created → "Created"; running → "Up " + human_duration(now - started_at)
-    // hint: paused → the same with " (Paused)"; exited → "Exited (CODE) " + human_duration(now - finished_at) + " ago"
-    // hint: system_time() converts a chapter 03 Timestamp; a time in the future counts as zero
-    let since = |t: &Timestamp| {
-        crate::time::human_duration(now.duration_since(system_time(t)).unwrap_or_default())
-    };
-    match state {
-        State::Created => "Created".to_string(),
-        State::Running { started_at, .. } => format!("Up {}", since(started_at)),
-        State::Paused { started_at, .. } => format!("Up {} (Paused)", since(started_at)),
-        State::Exited {
-            code, finished_at, ..
-        } => format!("Exited ({code}) {} ago", since(finished_at)),
-        State::Removed => "Removal In Progress".to_string(),
-    }
-    // end exercise
-}
-
 /// An entry of `docker ps`.
 pub fn summary(container: &Container, record: &StateRecord, now: SystemTime) -> ContainerSummary {
     let command = container.config.args().join(" ");
@@ -465,38 +437,6 @@ pub fn inspect(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(secs: i64) -> Timestamp {
-        Timestamp::from_unix(1_700_000_000 + secs, 0)
-    }
-
-    #[test]
-    fn status_reads_like_docker_ps() {
-        let now = system_time(&at(100));
-        assert_eq!(status_text(&State::Created, now), "Created");
-        let running = State::Running {
-            pid: 1,
-            started_at: at(97),
-        };
-        assert_eq!(status_text(&running, now), "Up 3 seconds");
-        let paused = State::Paused {
-            pid: 1,
-            started_at: at(40),
-        };
-        assert_eq!(status_text(&paused, now), "Up About a minute (Paused)");
-        let exited = State::Exited {
-            code: 3,
-            oom_killed: false,
-            started_at: at(0),
-            finished_at: at(-20),
-        };
-        assert_eq!(status_text(&exited, now), "Exited (3) 2 minutes ago");
-        let future = State::Running {
-            pid: 1,
-            started_at: at(500),
-        };
-        assert_eq!(status_text(&future, now), "Up Less than a second");
-    }
 
     #[test]
     fn create_bodies_map_to_runtime_options() {

@@ -57,7 +57,7 @@ pub struct ContainerConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<crate::compat::health::Healthcheck>,
     /// The fields minidock does not read, kept to refuse those that ask for
-    /// something (see `engine::unsupported`).
+    /// something (see `compat::unsupported`).
     #[serde(flatten, skip_serializing)]
     pub other: BTreeMap<String, serde_json::Value>,
 }
@@ -191,7 +191,7 @@ pub struct HostConfig {
     #[serde(default)]
     pub volumes_from: Option<Vec<String>>,
     /// The fields minidock does not read: kept to refuse those that ask for
-    /// something (see `engine::unsupported`), stored with the request and
+    /// something (see `compat::unsupported`), stored with the request and
     /// shown again in inspect (with Docker's defaults for those not sent,
     /// see `compat::host_config`).
     #[serde(flatten)]
