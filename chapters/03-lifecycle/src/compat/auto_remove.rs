@@ -8,7 +8,7 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::error::{io_err, Result};
+use crate::error::{IoContext, Result};
 use crate::id::ContainerId;
 use crate::state::{transition, Event};
 use crate::store::ContainerStore;
@@ -56,7 +56,7 @@ fn write_tombstone(
         .recursive(true)
         .mode(0o700)
         .create(&dir)
-        .map_err(io_err("create", &dir))?;
+        .ctx("create", &dir)?;
     // Old tombstones nobody asked for are swept on the way — at most once
     // a minute: after many `--rm` runs the directory holds hundreds of
     // them, and looking at each on every exit would slow every one down.
@@ -69,7 +69,7 @@ fn write_tombstone(
     if !swept_lately {
         File::create(&marker)
             .and_then(|f| f.set_modified(std::time::SystemTime::now()))
-            .map_err(io_err("touch", &marker))?;
+            .ctx("touch", &marker)?;
         sweep_tombstones(&dir)?;
     }
     crate::store::write_json(&tombstone(run_dir, id), record)
@@ -91,7 +91,7 @@ pub fn sweep_old_tombstones(run_dir: &Path) -> Result<()> {
 
 /// Removes the tombstones in `dir` older than [`TOMBSTONE_AGE`].
 fn sweep_tombstones(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir).map_err(io_err("read", dir))?.flatten() {
+    for entry in fs::read_dir(dir).ctx("read", dir)?.flatten() {
         if entry.file_name() == ".swept" {
             continue;
         }

@@ -11,7 +11,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::attach::{read_frame, write_frame, Frame};
-use crate::error::{io_err, Result};
+use crate::error::{IoContext, Result};
 use crate::logs::{LogWriter, Stream};
 
 /// Shared between the shim's threads: attached clients, where stdin
@@ -128,10 +128,8 @@ pub(super) fn accept_within(listener: &UnixListener, timeout: Duration) -> Resul
     loop {
         let left = timeout.saturating_sub(start.elapsed());
         if left.is_zero() {
-            return Err(io_err(
-                "wait for the first attach client on",
-                "attach socket",
-            )(io::ErrorKind::TimedOut.into()));
+            return Err(io::Error::from(io::ErrorKind::TimedOut))
+                .ctx("wait for the first attach client on", "attach socket");
         }
         let wait = PollTimeout::try_from(left.as_millis().max(1)).unwrap_or(PollTimeout::MAX);
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
@@ -139,15 +137,13 @@ pub(super) fn accept_within(listener: &UnixListener, timeout: Duration) -> Resul
             Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
             Ok(_) => break,
             Err(e) => {
-                return Err(io_err(
-                    "wait for the first attach client on",
-                    "attach socket",
-                )(e.into()))
+                return Err(io::Error::from(e))
+                    .ctx("wait for the first attach client on", "attach socket")
             }
         }
     }
     let (client, _) = listener
         .accept()
-        .map_err(io_err("accept the first attach client on", "attach socket"))?;
+        .ctx("accept the first attach client on", "attach socket")?;
     Ok(client)
 }

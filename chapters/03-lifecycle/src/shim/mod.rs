@@ -44,7 +44,7 @@ use crate::attach::Frame;
 use crate::cgroup::CgroupRoot;
 use crate::compat::auto_remove::remove_after_exit;
 use crate::config::RestartTrigger;
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::logs::LogWriter;
 use crate::state::{transition, Event};
 use crate::store::{Container, ContainerStore};
@@ -133,16 +133,15 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         .recursive(true)
         .mode(0o700)
         .create(&run)
-        .map_err(io_err("create", &run))?;
+        .ctx("create", &run)?;
     let socket = attach_socket(&args.run_dir, &args.id);
     match fs::remove_file(&socket) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_err("remove stale socket", &socket)(e)),
+        Err(e) => return Err(e).ctx("remove stale socket", &socket),
     }
-    let listener = UnixListener::bind(&socket).map_err(io_err("listen on", &socket))?;
-    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))
-        .map_err(io_err("chmod", &socket))?;
+    let listener = UnixListener::bind(&socket).ctx("listen on", &socket)?;
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600)).ctx("chmod", &socket)?;
     let log_path = store.dir(&args.id).join(format!("{}-json.log", args.id));
     let hub = Arc::new(Hub {
         clients: Mutex::new(Vec::new()),
@@ -250,7 +249,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     if container.host_config.auto_remove {
         remove_after_exit(&store, &args.run_dir, &args.id)?;
     }
-    fs::remove_dir_all(&run).map_err(io_err("remove", &run))
+    fs::remove_dir_all(&run).ctx("remove", &run)
 }
 // ANCHOR_END: supervise
 

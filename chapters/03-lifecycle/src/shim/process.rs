@@ -15,7 +15,7 @@ use super::hub::{pump, Hub};
 use super::report::start_exit_code;
 use crate::cgroup::Cgroup;
 use crate::config::{Config, NetworkMode};
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::inroot::mkdir_all_in_root;
 use crate::logs::Stream;
 use crate::store::{Container, ContainerStore};
@@ -77,8 +77,8 @@ pub(super) fn start_process(
     // Only the container holds the slave side: reading the master ends
     // (EIO) when the container's side is gone.
     if let Some(master) = process.take_terminal() {
-        let reader = master.try_clone().map_err(io_err("dup", "pty master"))?;
-        let writer = master.try_clone().map_err(io_err("dup", "pty master"))?;
+        let reader = master.try_clone().ctx("dup", "pty master")?;
+        let writer = master.try_clone().ctx("dup", "pty master")?;
         *hub.stdin.lock().expect("stdin lock") = Some(Box::new(writer));
         *hub.pty_master.lock().expect("pty lock") = Some(master);
         pumps.push(pump(hub.clone(), reader, Stream::Stdout));

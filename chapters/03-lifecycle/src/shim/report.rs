@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// What the shim tells the engine on its stdout, one JSON line each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ pub(super) fn close_report_pipe() -> Result<()> {
     let null = File::options()
         .write(true)
         .open("/dev/null")
-        .map_err(io_err("open", "/dev/null"))?;
+        .ctx("open", "/dev/null")?;
     nix::unistd::dup2(null.as_raw_fd(), 1).map_err(|e| Error::Io {
         op: "dup2 /dev/null onto stdout",
         path: "/dev/null".into(),
