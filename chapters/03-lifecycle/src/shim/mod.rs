@@ -49,7 +49,7 @@ use crate::logs::LogWriter;
 use crate::state::{transition, Event};
 use crate::store::{Container, ContainerStore};
 use crate::time::Timestamp;
-use hub::{accept_within, Hub};
+use hub::{accept_within, lock, Hub};
 use process::start_process;
 use report::{close_report_pipe, failed, report};
 
@@ -243,7 +243,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         }
     };
     hub.broadcast(&Frame::Exit(ended.code));
-    for client in hub.clients.lock().expect("clients lock").drain(..) {
+    for client in lock(&hub.clients).drain(..) {
         client.shutdown(std::net::Shutdown::Both).ok();
     }
     if container.host_config.auto_remove {
@@ -301,8 +301,8 @@ fn run_once(
     for p in pumps {
         p.join().ok();
     }
-    hub.stdin.lock().expect("stdin lock").take();
-    hub.pty_master.lock().expect("pty lock").take();
+    lock(&hub.stdin).take();
+    lock(&hub.pty_master).take();
     let oom_killed = cg.oom_killed().unwrap_or(false);
     cg.kill_all().ok();
     cg.remove(Duration::from_secs(10))?;
