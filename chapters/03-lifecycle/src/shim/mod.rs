@@ -32,7 +32,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -129,11 +129,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     let container = store.container(&args.id)?;
     let cgroups = CgroupRoot::detect()?;
     let run = args.run_path();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&run)
-        .ctx("create", &run)?;
+    minidock_images::create_private_dir(&run).ctx("create", &run)?;
     let socket = attach_socket(&args.run_dir, &args.id);
     match fs::remove_file(&socket) {
         Ok(()) => {}
