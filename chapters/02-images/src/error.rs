@@ -8,7 +8,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::digest::Digest;
+use crate::digest::{Digest, DigestError};
 
 /// Everything that can go wrong in the image store.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +108,15 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+}
+
+impl From<DigestError> for Error {
+    fn from(e: DigestError) -> Error {
+        Error::InvalidDigest {
+            input: e.input,
+            reason: e.reason,
+        }
+    }
 }
 
 /// The chapter's result type.
