@@ -26,6 +26,7 @@ pub use minidock_lifecycle::runtime::{
     DEFAULT_CGROUP_PARENT as CGROUP_PARENT, DEFAULT_ROOT, DEFAULT_RUN,
 };
 
+// ANCHOR: daemon_config
 /// How the daemon is set up (the flags of `minidockd`).
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
@@ -60,6 +61,7 @@ pub struct DaemonConfig {
     /// reloads daemon.json. `None`: SIGHUP is ignored.
     pub reload: Option<Reload>,
 }
+// ANCHOR_END: daemon_config
 
 /// The daemon's reaction to SIGHUP (see [`DaemonConfig::reload`]).
 #[derive(Clone)]
@@ -93,6 +95,7 @@ impl Default for DaemonConfig {
     }
 }
 
+// ANCHOR: daemon_error
 /// What can stop the daemon from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -131,6 +134,7 @@ pub enum DaemonError {
     #[error("cannot start the engine: {0}")]
     Engine(String),
 }
+// ANCHOR_END: daemon_error
 
 // ANCHOR: root_lock
 /// Creates `path` (and parents) and sets its mode, even if it existed: the
@@ -189,9 +193,9 @@ pub fn engine_id(root: &Path) -> String {
 
 /// The services of a daemon, built once the directories exist.
 pub struct Services {
-    /// Images.
+    /// Images: list, pull, push, remove, load and save (chapters 02 and 04).
     pub images: Arc<dyn ImageService>,
-    /// Containers.
+    /// Containers: their lifecycle, streams and exec (chapter 03).
     pub containers: Arc<dyn ContainerService>,
     /// The machine, as `/info` reports it.
     pub host: Arc<dyn HostService>,

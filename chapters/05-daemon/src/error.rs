@@ -15,6 +15,7 @@
 
 use hyper::StatusCode;
 
+// ANCHOR: api_error
 /// A failure that the daemon answers with a status code and
 /// `{"message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +45,7 @@ pub enum ApiError {
     #[error("{0}")]
     Internal(String),
 }
+// ANCHOR_END: api_error
 
 impl ApiError {
     // ANCHOR: status
@@ -155,6 +157,7 @@ impl From<minidock_lifecycle::Error> for ApiError {
 }
 // ANCHOR_END: from_lifecycle
 
+// ANCHOR: from_images
 /// Chapter 02's errors: a missing image is Docker's 404 (on which the
 /// docker CLI pulls), a bad name or archive a 400.
 impl From<minidock_images::Error> for ApiError {
@@ -174,7 +177,9 @@ impl From<minidock_images::Error> for ApiError {
         }
     }
 }
+// ANCHOR_END: from_images
 
+// ANCHOR: from_registry
 /// Chapter 04's errors: "not there" and "not allowed" are a 404, as Docker
 /// answers `pull access denied`; a login the registry refused is a 401.
 impl From<minidock_registry::RegistryError> for ApiError {
@@ -190,3 +195,4 @@ impl From<minidock_registry::RegistryError> for ApiError {
         }
     }
 }
+// ANCHOR_END: from_registry

@@ -59,6 +59,7 @@ impl FromStr for Host {
 }
 // ANCHOR_END: host_parse
 
+// ANCHOR: listen_error
 /// What can go wrong while setting up a listener.
 #[derive(Debug, thiserror::Error)]
 pub enum ListenError {
@@ -90,6 +91,7 @@ pub enum ListenError {
         source: std::io::Error,
     },
 }
+// ANCHOR_END: listen_error
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ListenError {
     let path = path.to_path_buf();

@@ -103,6 +103,7 @@ pub fn unix_seconds(time: SystemTime) -> i64 {
         .unwrap_or(0)
 }
 
+// ANCHOR: human_duration
 /// A duration the way `docker ps` says it: "Less than a second", "3 seconds",
 /// "About a minute", "5 minutes", "About an hour", "3 hours", "2 days",
 /// "3 weeks", "4 months", "2 years" (the rules of `HumanDuration` in
@@ -142,7 +143,9 @@ pub fn human_duration(d: Duration) -> String {
     }
     // end exercise
 }
+// ANCHOR_END: human_duration
 
+// ANCHOR: status_text
 /// The `Status` column of `docker ps`: `Created`, `Up 3 seconds`,
 /// `Up 2 minutes (Paused)`, `Exited (0) 5 seconds ago`.
 pub fn status_text(state: &State, now: SystemTime) -> String {
@@ -163,6 +166,7 @@ pub fn status_text(state: &State, now: SystemTime) -> String {
     }
     // end exercise
 }
+// ANCHOR_END: status_text
 
 #[cfg(test)]
 mod tests {

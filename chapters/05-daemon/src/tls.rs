@@ -69,6 +69,7 @@ impl TlsFiles {
 }
 // ANCHOR_END: tls_files
 
+// ANCHOR: tls_error
 /// What can be wrong with the TLS files.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -93,6 +94,7 @@ pub enum TlsError {
         reason: String,
     },
 }
+// ANCHOR_END: tls_error
 
 fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
     std::fs::read(path).map_err(|source| TlsError::Read {

@@ -8,11 +8,10 @@
 //! only. Chapter 03 ([`minidock_lifecycle::log_config`]) decides what is
 //! valid; an error here is a 400 with Docker's message.
 
-use std::collections::BTreeMap;
-
 use crate::compat::types::LogConfig;
 use crate::error::ApiError;
 use minidock_lifecycle::log_config::LogConfig as RtLogConfig;
+use std::collections::BTreeMap;
 
 /// The request's `LogConfig` as chapter 03 keeps it, checked. An absent
 /// configuration (or an empty `Type`) is the default driver, `json-file`.

@@ -14,7 +14,6 @@
 
 pub mod containers;
 pub mod copy_view;
-pub mod disk;
 pub mod exec;
 mod expose;
 mod gated_build;
@@ -23,13 +22,12 @@ pub mod images;
 mod kill;
 mod locks;
 mod names;
-mod proc;
+pub(crate) mod proc;
 pub mod progress;
 mod recovery;
 pub mod restart;
 pub mod session;
 mod sweep;
-pub mod top;
 
 use crate::builder::BuildService;
 use crate::daemon::{DaemonConfig, DaemonError, Services};

@@ -66,9 +66,9 @@ pub struct DaemonFacts {
 
 /// Everything a handler needs: the services, the event bus, the facts.
 pub struct Api {
-    /// Images.
+    /// Images: list, pull, push, remove, load and save (chapters 02 and 04).
     pub images: Arc<dyn ImageService>,
-    /// Containers.
+    /// Containers: their lifecycle, streams and exec (chapter 03).
     pub containers: Arc<dyn ContainerService>,
     /// The machine, as `/info` and `/version` report it.
     pub host: Arc<dyn HostService>,

@@ -6,7 +6,7 @@ use crate::active::Active;
 use crate::copyup::copy_up;
 use crate::store::VolumeStore;
 use crate::usage::{check_unused, is_dangling, prunable, users_of};
-use minidock_daemon::engine::disk::tree_size;
+use minidock_daemon::compat::disk::tree_size;
 use minidock_daemon::query::Filters;
 use minidock_daemon::types::{
     MountPoint, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneResponse, VolumeUsageData,

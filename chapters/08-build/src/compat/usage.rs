@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use minidock_daemon::engine::disk::tree_size;
+use minidock_daemon::compat::disk::tree_size;
 use minidock_daemon::types::BuildCache;
 use minidock_images::{Digest, Image, Store};
 

@@ -145,6 +145,6 @@ impl RuntimeContainers {
 
     /// Bytes in the container's writable layer (overlayfs's upper dir).
     pub(super) fn rw_size(&self, id: &ContainerId) -> u64 {
-        crate::engine::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
+        crate::compat::disk::tree_size(&self.inner.runtime.containers().dir(id).join("upper"))
     }
 }

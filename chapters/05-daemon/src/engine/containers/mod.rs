@@ -15,7 +15,8 @@
 //!   [`crate::compat::health`]);
 //! - the requests, by what they touch: `create`, `control` (stop,
 //!   kill, remove, …), `listing` (ps, inspect), `streams` (logs,
-//!   attach), `files` (diff, cp), `stats` (top, stats).
+//!   attach), `files` (diff, cp); top and stats are compat
+//!   ([`crate::compat::stats`]).
 //!
 //! The [`ContainerService`] implementation below is the table of contents:
 //! each request goes to the function of its module.
@@ -28,7 +29,6 @@ mod health_use;
 mod index;
 mod lifecycle;
 mod listing;
-mod stats;
 mod streams;
 mod volume_use;
 
@@ -168,11 +168,18 @@ impl ContainerService for RuntimeContainers {
     }
 
     fn top(&self, id: &str, ps_args: Option<&str>) -> ApiResult<TopResponse> {
-        stats::top(self, id, ps_args)
+        let entry = self.entry(id)?;
+        crate::compat::stats::top(&self.inner.runtime, &entry.id, ps_args)
     }
 
     fn stats(&self, id: &str) -> ApiResult<ContainerStats> {
-        stats::stats(self, id)
+        let entry = self.entry(id)?;
+        crate::compat::stats::stats(
+            &self.inner.runtime,
+            self.inner.networks.as_deref(),
+            &entry.id,
+            &entry.container().name,
+        )
     }
 
     fn exec_create(&self, id: &str, config: ExecConfig) -> ApiResult<String> {

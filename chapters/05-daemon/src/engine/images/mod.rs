@@ -5,16 +5,15 @@
 //! `shapes` shows images in the API's shapes.
 
 mod registry;
-mod shapes;
 
 use registry::{credentials, login_domain, parse_reference};
-use shapes::{created_seconds, labels, repo_tags};
 
+pub use crate::compat::image_shapes::{inspect, summary};
 pub use registry::pull_reference;
-pub use shapes::{inspect, summary};
 
 use super::locks::lock;
 use super::progress::PullReporter;
+use crate::compat::image_shapes::{created_seconds, labels, repo_tags};
 use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
@@ -27,6 +26,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+// ANCHOR: store_images
 /// Images, served from the store under the daemon's root.
 pub struct StoreImages {
     store: Arc<Store>,
@@ -45,6 +45,7 @@ pub struct StoreImages {
     /// unreferenced content.
     writes: Arc<super::sweep::WriteGate>,
 }
+// ANCHOR_END: store_images
 
 impl StoreImages {
     /// The service over `store`; `containers` is read to know which images
@@ -418,8 +419,8 @@ impl ImageService for StoreImages {
         // stay are not reclaimed, so summing image sizes would overcount.
         let on_disk = || {
             let root = self.store.root();
-            super::disk::tree_size(&root.join("layers"))
-                + super::disk::tree_size(&root.join("blobs"))
+            crate::compat::disk::tree_size(&root.join("layers"))
+                + crate::compat::disk::tree_size(&root.join("blobs"))
         };
         let before = on_disk();
         // ANCHOR_END: image_prune

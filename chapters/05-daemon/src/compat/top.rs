@@ -5,10 +5,9 @@
 //! any `ps` format works (`docker top web -o pid,rss,comm`). minidock does
 //! the same; the container's pids come from chapter 03's cgroup.
 
-use std::collections::HashSet;
-
 use crate::compat::types::TopResponse;
 use crate::error::{ApiError, ApiResult};
+use std::collections::HashSet;
 
 /// Keeps the rows of `ps` output whose `PID` column is one of `pids`. The
 /// last column (the command) may contain spaces, so a row's extra fields

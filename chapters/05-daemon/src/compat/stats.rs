@@ -1,26 +1,25 @@
 //! `docker top` and `docker stats`: the container's processes and what
 //! its cgroup counts, with the machine's totals from `/proc` to compare.
+//! The container service finds the container and hands its id here.
 
-use super::RuntimeContainers;
 use crate::compat::types::*;
 use crate::engine::proc::system_cpu_ns;
 use crate::error::{ApiError, ApiResult};
+use crate::networks::NetworkService;
 use minidock_lifecycle::proc::total_memory;
+use minidock_lifecycle::{ContainerId, Runtime};
 use std::collections::{BTreeMap, HashSet};
 use std::time::SystemTime;
 
 /// `GET /containers/{id}/top`: the host's `ps`, its rows kept for the
 /// container's processes.
-pub(super) fn top(
-    service: &RuntimeContainers,
-    id: &str,
+pub(crate) fn top(
+    runtime: &Runtime,
+    id: &ContainerId,
     ps_args: Option<&str>,
 ) -> ApiResult<TopResponse> {
-    let entry = service.entry(id)?;
-    let pids: HashSet<i32> = service
-        .inner
-        .runtime
-        .top(&entry.id)
+    let pids: HashSet<i32> = runtime
+        .top(id)
         .map_err(ApiError::from)?
         .into_iter()
         .map(|p| p.pid)
@@ -42,23 +41,23 @@ pub(super) fn top(
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
-    crate::engine::top::rows_of(&String::from_utf8_lossy(&output.stdout), &pids)
+    crate::compat::top::rows_of(&String::from_utf8_lossy(&output.stdout), &pids)
 }
 
 /// `GET /containers/{id}/stats?stream=false`: one sample.
-pub(super) fn stats(service: &RuntimeContainers, id: &str) -> ApiResult<ContainerStats> {
-    let entry = service.entry(id)?;
-    let stats = service
-        .inner
-        .runtime
-        .stats(&entry.id)
-        .map_err(ApiError::from)?;
+pub(crate) fn stats(
+    runtime: &Runtime,
+    networks: Option<&dyn NetworkService>,
+    id: &ContainerId,
+    name: &str,
+) -> ApiResult<ContainerStats> {
+    let stats = runtime.stats(id).map_err(ApiError::from)?;
     let cpus = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(1);
     Ok(ContainerStats {
-        name: format!("/{}", entry.container().name),
-        id: entry.id.to_string(),
+        name: format!("/{name}"),
+        id: id.to_string(),
         read: crate::time::rfc3339(SystemTime::now()),
         preread: crate::time::ZERO_TIME.to_string(),
         pids_stats: PidsStats {
@@ -80,11 +79,8 @@ pub(super) fn stats(service: &RuntimeContainers, id: &str) -> ApiResult<Containe
             stats: BTreeMap::new(),
         },
         blkio_stats: BTreeMap::new(),
-        networks: service
-            .inner
-            .networks
-            .as_ref()
-            .and_then(|n| n.interface_counters(entry.id.as_str()))
+        networks: networks
+            .and_then(|n| n.interface_counters(id.as_str()))
             .map(|counters| {
                 counters
                     .into_iter()

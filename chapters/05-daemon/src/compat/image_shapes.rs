@@ -5,7 +5,7 @@ use minidock_images::{Image, Reference};
 use std::collections::BTreeMap;
 
 /// Unix seconds of an RFC 3339 `created`.
-pub(super) fn created_seconds(image: &Image) -> i64 {
+pub(crate) fn created_seconds(image: &Image) -> i64 {
     image
         .created
         .as_deref()
@@ -15,7 +15,7 @@ pub(super) fn created_seconds(image: &Image) -> i64 {
 }
 
 /// Its tags, as the docker CLI writes them.
-pub(super) fn repo_tags(image: &Image) -> Vec<String> {
+pub(crate) fn repo_tags(image: &Image) -> Vec<String> {
     image.references.iter().map(Reference::familiar).collect()
 }
 
@@ -31,7 +31,7 @@ fn repo_digests(image: &Image) -> Vec<String> {
 }
 
 /// The labels of its config.
-pub(super) fn labels(image: &Image) -> BTreeMap<String, String> {
+pub(crate) fn labels(image: &Image) -> BTreeMap<String, String> {
     image
         .config
         .config()
