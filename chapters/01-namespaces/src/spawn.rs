@@ -63,11 +63,13 @@ impl InitHelper {
         InitHelper::new("/proc/self/exe").arg(REEXEC_ARG)
     }
 
+    /// Adds one argument, passed to the helper after the program's name.
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
+    /// The helper binary that is executed.
     pub fn program(&self) -> &Path {
         &self.program
     }
@@ -378,7 +380,9 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
 pub struct Output {
     /// Docker-style exit code: the command's, or 128 + signal.
     pub code: i32,
+    /// Everything the command wrote to its stdout, when it was [`Stdio::Piped`].
     pub stdout: Vec<u8>,
+    /// Everything the command wrote to its stderr, when it was [`Stdio::Piped`].
     pub stderr: Vec<u8>,
 }
 
@@ -418,14 +422,17 @@ impl Container {
         self.terminal.take()
     }
 
+    /// The write end of the container's stdin, when the spec asked for [`Stdio::Piped`]; `None` once taken. Dropping it is end of input.
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {
         self.helper().stdin.take()
     }
 
+    /// The read end of the container's stdout, when the spec asked for [`Stdio::Piped`]; `None` once taken.
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.helper().stdout.take()
     }
 
+    /// The read end of the container's stderr, when the spec asked for [`Stdio::Piped`]; `None` once taken.
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
         self.helper().stderr.take()
     }

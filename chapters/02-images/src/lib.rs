@@ -28,7 +28,7 @@ mod staging;
 mod store;
 
 pub use archive::{ImageChanges, LoadedImage};
-pub use digest::{Digest, Hasher, HashingReader};
+pub use digest::{Digest, DigestError, Hasher, HashingReader};
 pub use error::{Error, Result};
 pub use layer::{media_types as layer_media_types, Compression};
 pub use reference::{Reference, DEFAULT_DOMAIN, DEFAULT_TAG};

@@ -202,11 +202,20 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Shorthand for [`Error::Io`].
-pub(crate) fn io_err(
-    op: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(io::Error) -> Error {
-    let path = path.into();
-    move |source| Error::Io { op, path, source }
+/// Turns an `io::Result` into ours, naming the operation and the path
+/// ([`Error::Io`]): `fs::read(&p).ctx("read", &p)?`. Chapter 02 and 08
+/// spell it the same way.
+pub(crate) trait IoContext<T> {
+    /// The error, if any, as [`Error::Io`] on `path`.
+    fn ctx(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            op,
+            path: path.into(),
+            source,
+        })
+    }
 }

@@ -31,7 +31,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::sealed_binary::SealedBinary;
 
 /// The hidden first argument of the exec helper role.
@@ -98,7 +98,7 @@ impl ExecProcess {
     /// Kills the process: `SIGKILL` to the helper, which takes the process
     /// with it (its `PR_SET_PDEATHSIG`).
     pub fn kill(&mut self) -> Result<()> {
-        self.child.kill().map_err(io_err("kill", "exec helper"))
+        self.child.kill().ctx("kill", "exec helper")
     }
 
     /// The helper's pid (the process in the container is its child).
@@ -108,10 +108,7 @@ impl ExecProcess {
 
     /// Waits; returns the exit code (128 + N for signal N).
     pub fn wait(&mut self) -> Result<i32> {
-        let status = self
-            .child
-            .wait()
-            .map_err(io_err("wait for", "exec helper"))?;
+        let status = self.child.wait().ctx("wait for", "exec helper")?;
         Ok(status
             .code()
             .or_else(|| status.signal().map(|s| 128 + s))
@@ -123,7 +120,7 @@ impl ExecProcess {
         let out = self
             .child
             .wait_with_output()
-            .map_err(io_err("wait for", "exec helper"))?;
+            .ctx("wait for", "exec helper")?;
         let status = out.status;
         let code = status
             .code()
@@ -157,13 +154,12 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(io_err("start exec helper", helper))?;
+            .ctx("start exec helper", helper)?;
         return Ok(ExecProcess { child, pty: None });
     }
     // ANCHOR_END: exec_spawn_pipes
     // ANCHOR: exec_spawn_tty
-    let (ours, theirs) =
-        terminal::console_socketpair().map_err(io_err("create", "console socket"))?;
+    let (ours, theirs) = terminal::console_socketpair().ctx("create", "console socket")?;
     let theirs_fd = theirs.as_raw_fd();
     command
         .env(CONSOLE_ENV, theirs_fd.to_string())
@@ -181,9 +177,7 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             Ok(())
         });
     }
-    let mut child = command
-        .spawn()
-        .map_err(io_err("start exec helper", helper))?;
+    let mut child = command.spawn().ctx("start exec helper", helper)?;
     drop(theirs);
     match terminal::receive_master(ours.as_fd()) {
         Ok(master) => {

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::log_config::{LogConfig, LogPolicy, Rotation};
 use crate::log_files::{LineReader, LogSet, RotatedFile};
 use crate::log_rotate::RotatingFile;
@@ -231,8 +231,8 @@ pub fn read_log(
     if let Some(n) = options.tail {
         let mut found = 0;
         if let Some(file) = lines.file() {
-            let (start, here) = crate::log_tail::last_lines(file, lines.end, n, wanted)
-                .map_err(io_err("read log", path))?;
+            let (start, here) =
+                crate::log_tail::last_lines(file, lines.end, n, wanted).ctx("read log", path)?;
             lines.seek(start)?;
             found = here;
         }

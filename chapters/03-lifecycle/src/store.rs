@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic::{replace_atomic, write_atomic};
 use crate::config::{Config, HostConfig};
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::state::StateRecord;
 use crate::time::Timestamp;
@@ -66,7 +66,7 @@ impl ContainerStore {
             .recursive(true)
             .mode(0o700)
             .create(&dir)
-            .map_err(io_err("create", &dir))?;
+            .ctx("create", &dir)?;
         Ok(ContainerStore { dir })
     }
     // ANCHOR_END: store_types
@@ -112,7 +112,7 @@ impl ContainerStore {
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&dir)
-            .map_err(io_err("create container directory", &dir))?;
+            .ctx("create container directory", &dir)?;
         crate::failpoint::hit("create-after-dir");
         let prepared =
             write_json(&dir.join(STATE), &StateRecord::created()).and_then(|()| prepare(&dir));
@@ -145,8 +145,8 @@ impl ContainerStore {
 
     fn remove_incomplete_locked(&self) -> Result<Vec<ContainerId>> {
         let mut removed = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
-            let entry = entry.map_err(io_err("read", &self.dir))?;
+        for entry in fs::read_dir(&self.dir).ctx("read", &self.dir)? {
+            let entry = entry.ctx("read", &self.dir)?;
             let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
                 continue; // the lock file, or something that is not ours
             };
@@ -288,8 +288,8 @@ impl ContainerStore {
     fn list_locked(&self) -> Result<Vec<(Container, StateRecord)>> {
         self.remove_incomplete_locked()?;
         let mut all = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
-            let entry = entry.map_err(io_err("read", &self.dir))?;
+        for entry in fs::read_dir(&self.dir).ctx("read", &self.dir)? {
+            let entry = entry.ctx("read", &self.dir)?;
             let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
                 continue; // the lock file, or something that is not ours
             };
@@ -363,7 +363,7 @@ impl ContainerStore {
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("move away for removal", &dir)(e)),
+            Err(e) => return Err(e).ctx("move away for removal", &dir),
         }
         crate::failpoint::hit("remove-after-rename");
         Ok(Some(doomed))
@@ -398,7 +398,7 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
         .write(true)
         .mode(0o600)
         .open(path)
-        .map_err(io_err("open lock file", path))?;
+        .ctx("open lock file", path)?;
     Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| Error::Io {
         op: "lock",
         path: path.into(),
@@ -428,15 +428,14 @@ pub(crate) fn remove_unmounted_dir(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("remove", dir)(e)),
+        Err(e) => Err(e).ctx("remove", dir),
     }
 }
 // ANCHOR_END: discard_incomplete
 
 /// Fails when a mount point is at or below `dir`.
 fn check_unmounted(dir: &Path) -> Result<()> {
-    let mounts = fs::read_to_string("/proc/self/mountinfo")
-        .map_err(io_err("read", "/proc/self/mountinfo"))?;
+    let mounts = fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
     if let Some(m) = crate::cgroup::parse_mountinfo(&mounts)
         .into_iter()
         .find(|m| m.mount_point.starts_with(dir))
@@ -474,7 +473,7 @@ fn json_bytes(path: &Path, value: &impl Serialize) -> Result<Vec<u8>> {
 }
 
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes = fs::read(path).map_err(io_err("read", path))?;
+    let bytes = fs::read(path).ctx("read", path)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
         path: path.into(),
         reason: e.to_string(),
