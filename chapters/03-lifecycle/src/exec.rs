@@ -45,10 +45,13 @@ pub struct ExecSpec {
     pub pid: i32,
     /// The container's `cgroup.procs` files.
     pub cgroup_procs: Vec<PathBuf>,
+    /// The command and its arguments.
     pub args: Vec<String>,
+    /// The whole environment, `KEY=value` each.
     pub env: Vec<String>,
     /// Working directory inside the container.
     pub cwd: PathBuf,
+    /// Who the process runs as.
     pub user: User,
     /// Capabilities the process keeps.
     pub capabilities: Vec<String>,
@@ -85,12 +88,15 @@ pub struct ExecProcess {
 }
 
 impl ExecProcess {
+    /// The write end of the process's stdin, when it has a pipe; `None` once taken.
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {
         self.child.stdin.take()
     }
+    /// The read end of the process's stdout, when it has a pipe; `None` once taken.
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.child.stdout.take()
     }
+    /// The read end of the process's stderr, when it has a pipe; `None` once taken.
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
         self.child.stderr.take()
     }

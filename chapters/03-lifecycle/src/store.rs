@@ -38,12 +38,17 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Container {
+    /// The full 64-hex-digit id.
     pub id: ContainerId,
+    /// The name, without Docker's leading `/`; unique in the store.
     pub name: String,
+    /// When it was created.
     pub created: Timestamp,
     /// The image id (`sha256:` of its config) the container was made from.
     pub image_id: String,
+    /// What runs: the image's config merged with the user's options.
     pub config: Config,
+    /// How the host runs it: limits, binds, restart policy, …
     pub host_config: HostConfig,
 }
 

@@ -26,7 +26,9 @@ pub struct Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid time {input:?}: {reason} (expected RFC 3339 like 2026-11-27T23:19:15.5Z, or seconds since 1970 like 1764285555.5)")]
 pub struct TimeParseError {
+    /// The text that was given.
     pub input: String,
+    /// Which part of it is wrong.
     pub reason: &'static str,
 }
 

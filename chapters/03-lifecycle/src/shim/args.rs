@@ -15,6 +15,7 @@ pub struct ShimArgs {
     pub root: PathBuf,
     /// The run directory (`<id>/attach.sock` is below it).
     pub run_dir: PathBuf,
+    /// The container the shim supervises.
     pub id: ContainerId,
     /// The cgroup parent group, e.g. `minidock`.
     pub cgroup_parent: String,

@@ -16,10 +16,18 @@ pub enum ShimReport {
     /// The attach socket is ready (with `--wait-attach`): connect now.
     Listening,
     /// The container runs; PID 1 has this host pid.
-    Started { pid: i32 },
+    Started {
+        /// PID 1's host pid.
+        pid: i32,
+    },
     /// The container could not be started: chapter 01's reason, and the
     /// exit code Docker records for it ([`start_exit_code`]).
-    Failed { error: String, exit_code: i32 },
+    Failed {
+        /// Why, as chapter 01 said it.
+        error: String,
+        /// 127, 126, or [`EXIT_START_FAILED`].
+        exit_code: i32,
+    },
 }
 
 /// The exit code recorded for a start that failed for a reason other than
