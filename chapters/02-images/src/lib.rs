@@ -34,6 +34,6 @@ pub use layer::{media_types as layer_media_types, Compression};
 pub use reference::{Reference, DEFAULT_DOMAIN, DEFAULT_TAG};
 pub use rootfs::{unmount_rootfs, MountMethod, Rootfs};
 pub use store::{
-    host_architecture, image_id, media_types, BlobWriter, Image, ImageId, IndexRecovery, Removed,
-    Store, Swept, DEFAULT_MAX_LAYER_SIZE,
+    create_private_dir, host_architecture, image_id, media_types, BlobWriter, Image, ImageId,
+    IndexRecovery, Removed, Store, Swept, DEFAULT_MAX_LAYER_SIZE,
 };

@@ -23,7 +23,6 @@
 //! `docker info`'s warnings and as an event.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -63,11 +62,7 @@ pub fn quarantine_dir(root: &Path) -> PathBuf {
 /// returning where it went.
 pub fn quarantine(root: &Path, path: &Path, kind: &str) -> Result<PathBuf> {
     let dir = quarantine_dir(root);
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .ctx("create", &dir)?;
+    minidock_images::create_private_dir(&dir).ctx("create", &dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

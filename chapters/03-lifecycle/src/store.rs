@@ -67,11 +67,7 @@ impl ContainerStore {
     /// Opens (creating, mode 0700) `root/containers`.
     pub fn open(root: &Path) -> Result<ContainerStore> {
         let dir = root.join("containers");
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .ctx("create", &dir)?;
+        minidock_images::create_private_dir(&dir).ctx("create", &dir)?;
         Ok(ContainerStore { dir })
     }
     // ANCHOR_END: store_types

@@ -4,7 +4,6 @@
 //! still report the exit code.
 
 use std::fs::{self, File};
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,11 +51,7 @@ fn write_tombstone(
     record: &crate::state::StateRecord,
 ) -> Result<()> {
     let dir = run_dir.join("removed");
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .ctx("create", &dir)?;
+    minidock_images::create_private_dir(&dir).ctx("create", &dir)?;
     // Old tombstones nobody asked for are swept on the way — at most once
     // a minute: after many `--rm` runs the directory holds hundreds of
     // them, and looking at each on every exit would slow every one down.

@@ -22,7 +22,6 @@ mod stop;
 mod wait;
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -90,11 +89,7 @@ impl Runtime {
         let images = Store::open(&config.root).map_err(image_err)?;
         let containers = ContainerStore::open(&config.root)?;
         containers.remove_incomplete()?;
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&config.run_dir)
-            .ctx("create", &config.run_dir)?;
+        minidock_images::create_private_dir(&config.run_dir).ctx("create", &config.run_dir)?;
         Ok(Runtime {
             cgroups: CgroupRoot::detect()?,
             config,

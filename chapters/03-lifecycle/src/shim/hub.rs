@@ -6,13 +6,22 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::attach::{read_frame, write_frame, Frame};
 use crate::error::{IoContext, Result};
 use crate::logs::{LogWriter, Stream};
+
+/// Locks `m`, taking over a lock that a panicking thread poisoned (the
+/// convention of every engine lock, as in chapter 05). The shim must
+/// outlive whatever goes wrong in one client's thread: it alone can record
+/// the container's exit. Each value behind the hub's locks is changed by
+/// one assignment or push, so a poisoned one is still whole.
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Shared between the shim's threads: attached clients, where stdin
 /// goes, the terminal (TTY mode) and the log.
@@ -26,7 +35,7 @@ pub(super) struct Hub {
 impl Hub {
     /// Output of the container: into the log, and to every client.
     pub(super) fn output(&self, stream: Stream, data: &[u8]) {
-        if let Err(e) = self.log.lock().expect("log lock").write(stream, data) {
+        if let Err(e) = lock(&self.log).write(stream, data) {
             eprintln!("minidock-shim: {e}");
         }
         let frame = match stream {
@@ -37,7 +46,7 @@ impl Hub {
     }
 
     pub(super) fn broadcast(&self, frame: &Frame) {
-        let mut clients = self.clients.lock().expect("clients lock");
+        let mut clients = lock(&self.clients);
         // A client that cannot keep up or hung up is dropped.
         clients.retain_mut(|c| write_frame(c, frame).is_ok());
     }
@@ -47,7 +56,7 @@ impl Hub {
         let Ok(writer) = client.try_clone() else {
             return;
         };
-        self.clients.lock().expect("clients lock").push(writer);
+        lock(&self.clients).push(writer);
         let hub = self.clone();
         thread::spawn(move || hub.serve_client(client));
     }
@@ -57,17 +66,17 @@ impl Hub {
         while let Ok(Some(frame)) = read_frame(&mut client) {
             match frame {
                 Frame::Stdin(data) => {
-                    if let Some(w) = self.stdin.lock().expect("stdin lock").as_mut() {
+                    if let Some(w) = lock(&self.stdin).as_mut() {
                         if w.write_all(&data).and_then(|()| w.flush()).is_err() {
                             eprintln!("minidock-shim: the container closed its stdin");
                         }
                     }
                 }
                 Frame::CloseStdin => {
-                    self.stdin.lock().expect("stdin lock").take();
+                    lock(&self.stdin).take();
                 }
                 Frame::Resize { rows, cols } => {
-                    if let Some(master) = self.pty_master.lock().expect("pty lock").as_ref() {
+                    if let Some(master) = lock(&self.pty_master).as_ref() {
                         if let Err(e) = set_window_size(master, rows, cols) {
                             eprintln!("minidock-shim: resize: {e}");
                         }
@@ -111,7 +120,7 @@ pub(super) fn pump(hub: Arc<Hub>, mut from: File, stream: Stream) -> JoinHandle<
                 Err(_) => break,
             }
         }
-        if let Err(e) = hub.log.lock().expect("log lock").flush(stream) {
+        if let Err(e) = lock(&hub.log).flush(stream) {
             eprintln!("minidock-shim: {e}");
         }
     })

@@ -32,7 +32,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -49,7 +49,7 @@ use crate::logs::LogWriter;
 use crate::state::{transition, Event};
 use crate::store::{Container, ContainerStore};
 use crate::time::Timestamp;
-use hub::{accept_within, Hub};
+use hub::{accept_within, lock, Hub};
 use process::start_process;
 use report::{close_report_pipe, failed, report};
 
@@ -129,11 +129,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     let container = store.container(&args.id)?;
     let cgroups = CgroupRoot::detect()?;
     let run = args.run_path();
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&run)
-        .ctx("create", &run)?;
+    minidock_images::create_private_dir(&run).ctx("create", &run)?;
     let socket = attach_socket(&args.run_dir, &args.id);
     match fs::remove_file(&socket) {
         Ok(()) => {}
@@ -243,7 +239,7 @@ fn supervise(args: &ShimArgs) -> Result<()> {
         }
     };
     hub.broadcast(&Frame::Exit(ended.code));
-    for client in hub.clients.lock().expect("clients lock").drain(..) {
+    for client in lock(&hub.clients).drain(..) {
         client.shutdown(std::net::Shutdown::Both).ok();
     }
     if container.host_config.auto_remove {
@@ -301,8 +297,8 @@ fn run_once(
     for p in pumps {
         p.join().ok();
     }
-    hub.stdin.lock().expect("stdin lock").take();
-    hub.pty_master.lock().expect("pty lock").take();
+    lock(&hub.stdin).take();
+    lock(&hub.pty_master).take();
     let oom_killed = cg.oom_killed().unwrap_or(false);
     cg.kill_all().ok();
     cg.remove(Duration::from_secs(10))?;

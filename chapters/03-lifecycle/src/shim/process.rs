@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 use minidock_namespaces::{BindMount, InitHelper, ProcessSpec, Stdio, User};
 
-use super::hub::{pump, Hub};
+use super::hub::{lock, pump, Hub};
 use super::report::start_exit_code;
 use crate::cgroup::Cgroup;
 use crate::config::{Config, NetworkMode};
@@ -79,12 +79,12 @@ pub(super) fn start_process(
     if let Some(master) = process.take_terminal() {
         let reader = master.try_clone().ctx("dup", "pty master")?;
         let writer = master.try_clone().ctx("dup", "pty master")?;
-        *hub.stdin.lock().expect("stdin lock") = Some(Box::new(writer));
-        *hub.pty_master.lock().expect("pty lock") = Some(master);
+        *lock(&hub.stdin) = Some(Box::new(writer));
+        *lock(&hub.pty_master) = Some(master);
         pumps.push(pump(hub.clone(), reader, Stream::Stdout));
     } else {
         if let Some(stdin) = process.take_stdin() {
-            *hub.stdin.lock().expect("stdin lock") = Some(Box::new(stdin));
+            *lock(&hub.stdin) = Some(Box::new(stdin));
         }
         if let Some(out) = process.take_stdout() {
             pumps.push(pump(
