@@ -64,6 +64,18 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
             );
             return Ok(0);
         }
+        Command::Man(args) => {
+            use clap::CommandFactory;
+            std::fs::create_dir_all(&args.dir)
+                .map_err(|e| Failure::new(format!("{}: cannot create: {e}", args.dir.display())))?;
+            clap_mangen::generate_to(Cli::command(), &args.dir).map_err(|e| {
+                Failure::new(format!(
+                    "{}: cannot write the manual pages: {e}",
+                    args.dir.display()
+                ))
+            })?;
+            return Ok(0);
+        }
         command => command,
     };
     let store = crate::context_store::ContextStore::from_env();
@@ -142,7 +154,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
         Command::Desktop(args) => crate::desktop::desktop(ctx.client.clone(), args),
-        Command::Context(_) | Command::Completion(_) => {
+        Command::Context(_) | Command::Completion(_) | Command::Man(_) => {
             unreachable!("dispatch runs the commands that need no daemon itself")
         }
     }
