@@ -218,6 +218,17 @@ pub enum Command {
     /// Manage contexts
     #[command(subcommand, override_usage = "minidock context COMMAND")]
     Context(crate::cli_context::ContextCommand),
+    /// Generate the shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(override_usage = "minidock completion SHELL")]
+    Completion(CompletionArgs),
+}
+
+/// `minidock completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell whose script to print (e.g. `source <(minidock completion bash)`)
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// `minidock logout`.

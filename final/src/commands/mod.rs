@@ -50,6 +50,19 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
             };
             return context::context(&chooser, command);
         }
+        Command::Completion(args) => {
+            // The script is generated from the clap definitions, so it knows
+            // every command and flag there is.
+            use clap::CommandFactory;
+            let mut definitions = Cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut definitions,
+                "minidock",
+                &mut std::io::stdout(),
+            );
+            return Ok(0);
+        }
         command => command,
     };
     let store = crate::context_store::ContextStore::from_env();
@@ -127,7 +140,9 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Events(args) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
-        Command::Context(_) => unreachable!("dispatch runs context commands without a daemon"),
+        Command::Context(_) | Command::Completion(_) => {
+            unreachable!("dispatch runs the commands that need no daemon itself")
+        }
     }
 }
 
