@@ -33,9 +33,15 @@ pub const PIPES_ENV: &str = "_MINIDOCK_INIT_PIPES";
 pub enum Report {
     /// The helper made its namespaces, user namespace included: write its
     /// id maps (`/proc/PID/uid_map`, `gid_map`), then send the go byte.
-    UserNamespaceCreated { pid: i32 },
+    UserNamespaceCreated {
+        /// The helper's PID on the host, whose `/proc/PID/uid_map` the engine writes.
+        pid: i32,
+    },
     /// PID 1 of the container exists; this is its PID on the host.
-    ContainerStarted { pid: i32 },
+    ContainerStarted {
+        /// PID 1's PID on the host: what the engine signals, waits for, and records.
+        pid: i32,
+    },
     /// A setup step failed; the container will not run.
     Failed(SetupError),
 }

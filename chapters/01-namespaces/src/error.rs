@@ -24,11 +24,21 @@ pub enum Error {
 
     /// The root file system directory does not exist or is not a directory.
     #[error("rootfs {path}: {reason} (give the path of an unpacked root file system directory)")]
-    Rootfs { path: PathBuf, reason: String },
+    Rootfs {
+        /// The directory given as the root.
+        path: PathBuf,
+        /// What is wrong with it (missing, not a directory, …).
+        reason: String,
+    },
 
     /// The init helper binary could not be started at all.
     #[error("cannot start the init helper {path}: {source}")]
-    StartInit { path: PathBuf, source: io::Error },
+    StartInit {
+        /// The helper binary that was to be run.
+        path: PathBuf,
+        /// Why `exec` of it failed (not found, not executable, …).
+        source: io::Error,
+    },
 
     /// A step inside the init helper failed; the container never ran.
     #[error("container setup failed: {0}")]
@@ -37,12 +47,19 @@ pub enum Error {
     /// The init helper died without saying why (killed, or crashed before it
     /// could report). Its stderr, if inherited, may hold more.
     #[error("the init helper {path} exited ({status}) before the container started")]
-    InitDied { path: PathBuf, status: String },
+    InitDied {
+        /// The helper binary that died.
+        path: PathBuf,
+        /// How it ended, as `wait` told it (`exit status: 1`, `signal: 9`).
+        status: String,
+    },
 
     /// The pipes between this process and the init helper failed.
     #[error("talking to the init helper: {what}: {source}")]
     Channel {
+        /// What was being done with the pipes (`dup pipe`, `console socket`, …).
         what: &'static str,
+        /// The pipe's or socket's error.
         source: io::Error,
     },
 
@@ -50,12 +67,19 @@ pub enum Error {
     #[error(
         "writing {path}: {source} (the id range must be unused and this process must be root)"
     )]
-    IdMap { path: PathBuf, source: io::Error },
+    IdMap {
+        /// The map file written (`/proc/PID/uid_map` or `gid_map`).
+        path: PathBuf,
+        /// The kernel's refusal (`EPERM` for an overlapping or unowned range).
+        source: io::Error,
+    },
 
     /// Waiting for or signalling the container failed.
     #[error("{what} the container: {source}")]
     Process {
+        /// What was being done to the container (`signalling`, `waiting for`).
         what: &'static str,
+        /// The system call's error.
         source: io::Error,
     },
 }

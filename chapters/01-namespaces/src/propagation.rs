@@ -46,13 +46,18 @@ use crate::error::SetupError;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Propagation {
+    /// Events cross neither way (for this mount only, not those below it).
     Private,
     /// Docker's default for binds.
     #[default]
     Rprivate,
+    /// Events cross both ways, for this mount only.
     Shared,
+    /// Events cross both ways, for this mount and every mount below it.
     Rshared,
+    /// The host's mounts appear in the container, not the other way round; this mount only.
     Slave,
+    /// As [`Propagation::Slave`], for this mount and every mount below it.
     Rslave,
 }
 

@@ -106,7 +106,9 @@ pub fn remount_nodev(target: &Path) -> Result<(), SetupError> {
 /// What kind of mount point to create when it is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A directory: the mount point of a directory bind or a tmpfs.
     Dir,
+    /// An empty file: a bind of one file (`/etc/hosts`, a device node) needs a file to cover.
     File,
 }
 

@@ -150,7 +150,9 @@ impl Namespaces {
 /// A user namespace and how its ids map onto the host's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserNamespace {
+    /// Which host uids the container's uids are (`/proc/PID/uid_map`).
     pub uid_map: Vec<IdMap>,
+    /// Which host gids the container's gids are (`/proc/PID/gid_map`).
     pub gid_map: Vec<IdMap>,
 }
 
@@ -174,8 +176,11 @@ impl UserNamespace {
 /// One line of `/proc/PID/uid_map`: `container host size`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdMap {
+    /// The first id of the range as the container sees it.
     pub container: u32,
+    /// The same id as the host sees it.
     pub host: u32,
+    /// How many consecutive ids the range holds.
     pub size: u32,
 }
 
@@ -187,6 +192,7 @@ pub struct BindMount {
     pub source: PathBuf,
     /// Absolute path inside the container.
     pub destination: PathBuf,
+    /// Remount the bind read-only: the container can read the host's files but not change them.
     pub read_only: bool,
     /// Whether mounts made on the host under `source` later appear in the
     /// container (see [`crate::propagation`]); `rprivate` by default.
@@ -204,6 +210,7 @@ pub struct TmpfsMount {
     /// The kernel's mount data, `size=…,mode=…` (checked by whoever made it:
     /// only tmpfs options, no commas inside values).
     pub data: String,
+    /// Mount it read-only (`--mount type=tmpfs,readonly`).
     pub read_only: bool,
     /// `noexec` (Docker's default for `--tmpfs`) unless `exec` was asked.
     pub noexec: bool,
@@ -212,7 +219,9 @@ pub struct TmpfsMount {
 /// The user the command runs as.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user id the command runs as, inside the container's user namespace if it has one.
     pub uid: u32,
+    /// The primary group id: what new files are owned by.
     pub gid: u32,
     /// Supplementary groups; empty drops every group the parent had.
     pub additional_gids: Vec<u32>,
@@ -247,10 +256,13 @@ pub struct ProcessSpec {
     pub env: Vec<String>,
     /// Working directory inside the container.
     pub cwd: PathBuf,
+    /// Who the command runs as, set as the last step before `execve` (after the steps that need root).
     pub user: User,
     /// Hostname inside the UTS namespace.
     pub hostname: String,
+    /// Which namespaces the container gets of its own.
     pub namespaces: Namespaces,
+    /// Host paths bound into the container (`-v`), mounted before `pivot_root`, in this order.
     pub mounts: Vec<BindMount>,
     /// tmpfs mounts, mounted with the bind mounts, shallow paths first.
     #[serde(default)]
@@ -267,7 +279,9 @@ pub struct ProcessSpec {
     pub seccomp: bool,
     /// Capabilities the command keeps, by name (`CAP_CHOWN`, …).
     pub capabilities: Vec<String>,
+    /// Paths hidden from the command (`/proc/kcore`, …): covered by `/dev/null` or an empty read-only tmpfs. See [`crate::masks`].
     pub masked_paths: Vec<PathBuf>,
+    /// Paths the command may read but not write (`/proc/sys`, …), remounted read-only. See [`crate::masks`].
     pub readonly_paths: Vec<PathBuf>,
     /// `cgroup.procs` files (one per cgroup v1 hierarchy, or one on v2)
     /// that PID 1 writes itself into as its very first step, so every
@@ -287,10 +301,13 @@ pub struct ProcessSpec {
     /// only apply to the init helper. See [`crate::terminal`].
     #[serde(default)]
     pub tty: bool,
+    /// Where the command's stdin comes from (not serialized: a file or pipe cannot be).
     #[serde(skip)]
     pub stdin: Stdio,
+    /// Where the command's stdout goes.
     #[serde(skip)]
     pub stdout: Stdio,
+    /// Where the command's stderr goes.
     #[serde(skip)]
     pub stderr: Stdio,
 }
@@ -344,16 +361,19 @@ impl ProcessSpec {
         self
     }
 
+    /// Sets the working directory inside the container ([`ProcessSpec::cwd`]).
     pub fn cwd(mut self, cwd: impl Into<PathBuf>) -> Self {
         self.cwd = cwd.into();
         self
     }
 
+    /// Sets the hostname of the container's UTS namespace.
     pub fn hostname(mut self, name: impl Into<String>) -> Self {
         self.hostname = name.into();
         self
     }
 
+    /// Runs the command as `uid:gid`, with no supplementary groups.
     pub fn user(mut self, uid: u32, gid: u32) -> Self {
         self.user = User {
             uid,
@@ -363,26 +383,31 @@ impl ProcessSpec {
         self
     }
 
+    /// Adds a bind mount, mounted after those added before it.
     pub fn mount(mut self, mount: BindMount) -> Self {
         self.mounts.push(mount);
         self
     }
 
+    /// Mounts the root file system read-only ([`ProcessSpec::readonly_rootfs`]).
     pub fn readonly_rootfs(mut self, on: bool) -> Self {
         self.readonly_rootfs = on;
         self
     }
 
+    /// Turns the seccomp filter on or off ([`ProcessSpec::seccomp`]).
     pub fn seccomp(mut self, on: bool) -> Self {
         self.seccomp = on;
         self
     }
 
+    /// Sets `PR_SET_NO_NEW_PRIVS` ([`ProcessSpec::no_new_privileges`]).
     pub fn no_new_privileges(mut self, on: bool) -> Self {
         self.no_new_privileges = on;
         self
     }
 
+    /// Gives the container a user namespace with these id maps: root inside is an unprivileged user outside.
     pub fn user_namespace(mut self, userns: UserNamespace) -> Self {
         self.namespaces.user = Some(userns);
         self
@@ -394,16 +419,19 @@ impl ProcessSpec {
         self
     }
 
+    /// Sets where the command's stdin comes from.
     pub fn stdin(mut self, s: Stdio) -> Self {
         self.stdin = s;
         self
     }
 
+    /// Sets where the command's stdout goes.
     pub fn stdout(mut self, s: Stdio) -> Self {
         self.stdout = s;
         self
     }
 
+    /// Sets where the command's stderr goes.
     pub fn stderr(mut self, s: Stdio) -> Self {
         self.stderr = s;
         self

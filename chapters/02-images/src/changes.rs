@@ -49,7 +49,9 @@ impl ChangeKind {
 /// One changed path (absolute inside the container).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Change {
+    /// The path as the container sees it, e.g. `/etc/hosts`.
     pub path: String,
+    /// Whether it was added, modified or deleted.
     pub kind: ChangeKind,
 }
 

@@ -11,7 +11,20 @@ use std::str::FromStr;
 
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{Error, Result};
+/// A string that is not a digest this store can use: what was given, and
+/// why it was refused.
+///
+/// Its own small type, not the chapter's [`Error`](crate::Error): a digest
+/// is the vocabulary every other module speaks, so it must not depend on
+/// them (the chapter's error converts from it, keeping the same words).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid digest {input:?}: {reason}")]
+pub struct DigestError {
+    /// The text that was given.
+    pub input: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
 
 /// A `sha256:<64 lowercase hex>` content digest.
 ///
@@ -35,8 +48,8 @@ impl Digest {
     }
 
     /// Builds a digest from its 64 hex characters (no `sha256:` prefix).
-    pub fn from_hex(hex: &str) -> Result<Digest> {
-        validate_hex(hex).map_err(|reason| Error::InvalidDigest {
+    pub fn from_hex(hex: &str) -> Result<Digest, DigestError> {
+        validate_hex(hex).map_err(|reason| DigestError {
             input: hex.to_string(),
             reason,
         })?;
@@ -82,10 +95,10 @@ fn validate_hex(hex: &str) -> std::result::Result<(), String> {
 
 // ANCHOR: digest_parse
 impl FromStr for Digest {
-    type Err = Error;
+    type Err = DigestError;
 
-    fn from_str(s: &str) -> Result<Digest> {
-        let err = |reason: String| Error::InvalidDigest {
+    fn from_str(s: &str) -> Result<Digest, DigestError> {
+        let err = |reason: String| DigestError {
             input: s.to_string(),
             reason,
         };
@@ -112,8 +125,8 @@ impl FromStr for Digest {
 // ANCHOR_END: digest_parse
 
 impl TryFrom<&oci_spec::image::Digest> for Digest {
-    type Error = Error;
-    fn try_from(d: &oci_spec::image::Digest) -> Result<Digest> {
+    type Error = DigestError;
+    fn try_from(d: &oci_spec::image::Digest) -> Result<Digest, DigestError> {
         d.to_string().parse()
     }
 }

@@ -16,7 +16,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // exercise 3.3 atomic-write: replace `path` by `bytes` so a crash or a concurrent reader never sees a partial file.
     // hint: create a temporary file next to `path` (same directory, so rename stays on one file system), write it and call sync_all
     // hint: fs::rename the temporary file over `path`, then open the directory and sync_all it; remove the temporary file if anything fails
-    use crate::error::io_err;
+    use crate::error::IoContext;
     use rand::Rng;
     use std::fs::{self, File, OpenOptions};
     use std::io::Write;
@@ -33,13 +33,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .create_new(true)
             .mode(0o600)
             .open(&tmp)
-            .map_err(io_err("create", &tmp))?;
-        file.write_all(bytes).map_err(io_err("write", &tmp))?;
-        file.sync_all().map_err(io_err("fsync", &tmp))?;
-        fs::rename(&tmp, path).map_err(io_err("rename into place", path))?;
+            .ctx("create", &tmp)?;
+        file.write_all(bytes).ctx("write", &tmp)?;
+        file.sync_all().ctx("fsync", &tmp)?;
+        fs::rename(&tmp, path).ctx("rename into place", path)?;
         File::open(dir)
             .and_then(|d| d.sync_all())
-            .map_err(io_err("fsync directory", dir))
+            .ctx("fsync directory", dir)
     })();
     if result.is_err() {
         // Best effort: the error that matters is the one returned.
@@ -58,7 +58,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// milliseconds on a busy disk; this is for what nobody reads after a
 /// power cut: the last states of a container about to be removed.
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use crate::error::io_err;
+    use crate::error::IoContext;
     use std::fs::{self, OpenOptions};
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
@@ -70,9 +70,9 @@ pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
-        .map_err(io_err("create", &tmp))
-        .and_then(|mut file| file.write_all(bytes).map_err(io_err("write", &tmp)))
-        .and_then(|()| fs::rename(&tmp, path).map_err(io_err("rename into place", path)));
+        .ctx("create", &tmp)
+        .and_then(|mut file| file.write_all(bytes).ctx("write", &tmp))
+        .and_then(|()| fs::rename(&tmp, path).ctx("rename into place", path));
     if result.is_err() {
         fs::remove_file(&tmp).ok();
     }

@@ -26,11 +26,22 @@ use std::path::Path;
 /// One message of the attach protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
+    /// Client → shim: bytes for the container's stdin.
     Stdin(Vec<u8>),
+    /// Shim → client: bytes the container wrote to its stdout (everything, with a TTY).
     Stdout(Vec<u8>),
+    /// Shim → client: bytes the container wrote to its stderr.
     Stderr(Vec<u8>),
-    Resize { rows: u16, cols: u16 },
+    /// Client → shim: the client's terminal has this size now (sent on attach and on each SIGWINCH).
+    Resize {
+        /// Lines of text.
+        rows: u16,
+        /// Characters per line.
+        cols: u16,
+    },
+    /// Client → shim: end of input; the shim closes the container's stdin.
     CloseStdin,
+    /// Shim → client: the container ended with this exit code; the last frame.
     Exit(i32),
 }
 
@@ -126,7 +137,9 @@ pub fn connect(socket: &Path) -> io::Result<UnixStream> {
 /// What an attached client collected until the exit frame.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Collected {
+    /// Everything the container wrote to stdout while the client was attached.
     pub stdout: Vec<u8>,
+    /// Everything the container wrote to stderr while the client was attached.
     pub stderr: Vec<u8>,
     /// The exit code, when the shim sent it.
     pub exit_code: Option<i32>,

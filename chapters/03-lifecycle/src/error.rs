@@ -18,15 +18,23 @@ pub enum Error {
     /// A file or system operation failed.
     #[error("{op} {path}: {source}")]
     Io {
+        /// What was being done (`create`, `rename`, `open`, …).
         op: &'static str,
+        /// The file or directory it was done to.
         path: PathBuf,
+        /// The system's error.
         #[source]
         source: io::Error,
     },
 
     /// A file of the container store could not be parsed.
     #[error("{path} is corrupt: {reason}")]
-    Corrupt { path: PathBuf, reason: String },
+    Corrupt {
+        /// The file (`config.json`, `state.json`, …).
+        path: PathBuf,
+        /// What the JSON parser said.
+        reason: String,
+    },
 
     /// Not 64 lowercase hex digits.
     #[error("invalid container id {0:?}: expected 64 lowercase hex digits")]
@@ -42,7 +50,12 @@ pub enum Error {
 
     /// The name belongs to another container.
     #[error("conflict: the container name {name:?} is already in use by container {id}: remove or rename that container")]
-    NameInUse { name: String, id: String },
+    NameInUse {
+        /// The name asked for.
+        name: String,
+        /// The container that has it.
+        id: String,
+    },
 
     /// Nothing matches the id, short id or name.
     #[error("no such container: {0}")]
@@ -54,11 +67,19 @@ pub enum Error {
 
     /// The merged configuration has nothing to run.
     #[error("no command specified: image {image} has no Cmd or Entrypoint; give a command")]
-    NoCommand { image: String },
+    NoCommand {
+        /// The image, as the user named it.
+        image: String,
+    },
 
     /// A `-v` specification that cannot be used.
     #[error("invalid bind {spec:?}: {reason}")]
-    InvalidBind { spec: String, reason: String },
+    InvalidBind {
+        /// The `-v` text as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 
     /// A limit or policy out of range.
     #[error("invalid host config: {0}")]
@@ -67,7 +88,9 @@ pub enum Error {
     /// A restart policy that does not parse; `reason` says what is wrong.
     #[error("invalid restart policy format: {reason}: {policy}")]
     InvalidRestartPolicy {
+        /// The policy as given (`on-failure:x`).
         policy: String,
+        /// What is wrong with it.
         reason: &'static str,
     },
 
@@ -104,15 +127,23 @@ pub enum Error {
     /// [`crate::state::StateRecord::exit_code`].
     #[error("cannot start container {id}: {reason}")]
     Start {
+        /// The container's short id.
         id: String,
+        /// Chapter 01's reason, word for word.
         reason: String,
+        /// The exit code recorded: 127, 126, or 128 for any other failure.
         exit_code: i32,
     },
 
     /// The operation needs the container's process to run, and it is
     /// frozen (`docker pause`). Docker answers 409.
     #[error("container {id} is paused, unpause the container before {op}")]
-    Paused { op: &'static str, id: String },
+    Paused {
+        /// What was asked (`exec`, …), in Docker's words.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
 
     /// `exec` without a command to run.
     #[error("no exec command specified: give the command to run in the container")]
@@ -121,7 +152,10 @@ pub enum Error {
     /// The exec helper failed before its process ran (with a terminal, it
     /// reports on its stderr): `reason` is its own words.
     #[error("exec with a terminal: {reason}")]
-    ExecFailed { reason: String },
+    ExecFailed {
+        /// The helper's own message.
+        reason: String,
+    },
 
     /// A working directory with `..`: it could leave the container's root.
     #[error("working directory {0} must not contain '..'")]
@@ -130,28 +164,43 @@ pub enum Error {
     /// The container's process survived `SIGKILL` for `waited`: it is
     /// stuck in the kernel (a hung mount, a frozen cgroup).
     #[error("{what} did not exit within {waited:?} after SIGKILL")]
-    NotKilled { what: String, waited: Duration },
+    NotKilled {
+        /// The process (`container ID`, `the container`).
+        what: String,
+        /// How long it was given after SIGKILL.
+        waited: Duration,
+    },
 
     /// `start` while the shim of the previous run still lives (it is
     /// between two runs of a restart policy, or stuck).
     #[error("cannot start container {id}: its shim (pid {pid}) is still running")]
-    ShimRunning { id: String, pid: i32 },
+    ShimRunning {
+        /// The container.
+        id: String,
+        /// The shim's host pid.
+        pid: i32,
+    },
 
     /// The shim ended before it reported the container's start: killed,
     /// crashed, or refused its arguments. Its log has the rest.
     #[error("the shim of container {id} exited before starting it ({status}): {tail}; see {}", log.display())]
     ShimDied {
+        /// The container.
         id: String,
         /// How it ended, as the OS says (`exit status: 1`), or "without a word".
         status: String,
         /// The last lines of its log.
         tail: String,
+        /// The shim's log file (`shim.log` in the container's directory).
         log: PathBuf,
     },
 
     /// The shim still runs after the container was stopped for good.
     #[error("the shim of container {id} did not exit")]
-    ShimDidNotExit { id: String },
+    ShimDidNotExit {
+        /// The container.
+        id: String,
+    },
 
     /// The shim and the engine do not understand each other (a report that
     /// is not JSON, an attach socket that was not offered, arguments not
@@ -162,24 +211,38 @@ pub enum Error {
     /// A system call of the shim or the engine failed (no path involved).
     #[error("{op}: {errno}")]
     Sys {
+        /// The call and what it was for (`shim: setsid`).
         op: &'static str,
+        /// The kernel's error.
         errno: nix::errno::Errno,
     },
 
     /// Two container ids with the same 12-digit short id: one of them must
     /// go (practically never: 48 random bits).
     #[error("container id {id} shares its short id with {other}: create it again")]
-    ShortIdTaken { id: String, other: String },
+    ShortIdTaken {
+        /// The new container's id.
+        id: String,
+        /// The container that already has its short id.
+        other: String,
+    },
 
     /// A container directory that still has a mount below it: deleting it
     /// would delete the mounted files.
     #[error("refusing to delete {}: {} is still mounted; unmount it first", dir.display(), mount.display())]
-    StillMounted { dir: PathBuf, mount: PathBuf },
+    StillMounted {
+        /// The directory that was to be deleted.
+        dir: PathBuf,
+        /// The mount point still found below it.
+        mount: PathBuf,
+    },
 
     /// A step failed, and undoing what it had done failed too.
     #[error("{error}; and cleaning up after it failed: {cleanup}")]
     CleanupFailed {
+        /// The error of the step itself, the one to report.
         error: Box<Error>,
+        /// The error of the clean-up, which may have left something behind.
         cleanup: Box<Error>,
     },
 
@@ -190,7 +253,9 @@ pub enum Error {
     /// A spec could not be written as JSON for a helper.
     #[error("encode {what}: {source}")]
     Encode {
+        /// What was encoded (`the exec spec`, …).
         what: &'static str,
+        /// The encoder's error.
         source: serde_json::Error,
     },
 
@@ -200,13 +265,23 @@ pub enum Error {
     Process(#[from] minidock_namespaces::Error),
 }
 
+/// The result of the chapter's operations.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Shorthand for [`Error::Io`].
-pub(crate) fn io_err(
-    op: &'static str,
-    path: impl Into<PathBuf>,
-) -> impl FnOnce(io::Error) -> Error {
-    let path = path.into();
-    move |source| Error::Io { op, path, source }
+/// Turns an `io::Result` into ours, naming the operation and the path
+/// ([`Error::Io`]): `fs::read(&p).ctx("read", &p)?`. Chapter 02 and 08
+/// spell it the same way.
+pub(crate) trait IoContext<T> {
+    /// The error, if any, as [`Error::Io`] on `path`.
+    fn ctx(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            op,
+            path: path.into(),
+            source,
+        })
+    }
 }

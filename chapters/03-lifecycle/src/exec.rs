@@ -31,7 +31,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::sealed_binary::SealedBinary;
 
 /// The hidden first argument of the exec helper role.
@@ -45,10 +45,13 @@ pub struct ExecSpec {
     pub pid: i32,
     /// The container's `cgroup.procs` files.
     pub cgroup_procs: Vec<PathBuf>,
+    /// The command and its arguments.
     pub args: Vec<String>,
+    /// The whole environment, `KEY=value` each.
     pub env: Vec<String>,
     /// Working directory inside the container.
     pub cwd: PathBuf,
+    /// Who the process runs as.
     pub user: User,
     /// Capabilities the process keeps.
     pub capabilities: Vec<String>,
@@ -85,12 +88,15 @@ pub struct ExecProcess {
 }
 
 impl ExecProcess {
+    /// The write end of the process's stdin, when it has a pipe; `None` once taken.
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {
         self.child.stdin.take()
     }
+    /// The read end of the process's stdout, when it has a pipe; `None` once taken.
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.child.stdout.take()
     }
+    /// The read end of the process's stderr, when it has a pipe; `None` once taken.
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
         self.child.stderr.take()
     }
@@ -98,7 +104,7 @@ impl ExecProcess {
     /// Kills the process: `SIGKILL` to the helper, which takes the process
     /// with it (its `PR_SET_PDEATHSIG`).
     pub fn kill(&mut self) -> Result<()> {
-        self.child.kill().map_err(io_err("kill", "exec helper"))
+        self.child.kill().ctx("kill", "exec helper")
     }
 
     /// The helper's pid (the process in the container is its child).
@@ -108,10 +114,7 @@ impl ExecProcess {
 
     /// Waits; returns the exit code (128 + N for signal N).
     pub fn wait(&mut self) -> Result<i32> {
-        let status = self
-            .child
-            .wait()
-            .map_err(io_err("wait for", "exec helper"))?;
+        let status = self.child.wait().ctx("wait for", "exec helper")?;
         Ok(status
             .code()
             .or_else(|| status.signal().map(|s| 128 + s))
@@ -123,7 +126,7 @@ impl ExecProcess {
         let out = self
             .child
             .wait_with_output()
-            .map_err(io_err("wait for", "exec helper"))?;
+            .ctx("wait for", "exec helper")?;
         let status = out.status;
         let code = status
             .code()
@@ -157,13 +160,12 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(io_err("start exec helper", helper))?;
+            .ctx("start exec helper", helper)?;
         return Ok(ExecProcess { child, pty: None });
     }
     // ANCHOR_END: exec_spawn_pipes
     // ANCHOR: exec_spawn_tty
-    let (ours, theirs) =
-        terminal::console_socketpair().map_err(io_err("create", "console socket"))?;
+    let (ours, theirs) = terminal::console_socketpair().ctx("create", "console socket")?;
     let theirs_fd = theirs.as_raw_fd();
     command
         .env(CONSOLE_ENV, theirs_fd.to_string())
@@ -181,9 +183,7 @@ pub fn spawn(binary: &SealedBinary, spec: &ExecSpec, stdin: bool) -> Result<Exec
             Ok(())
         });
     }
-    let mut child = command
-        .spawn()
-        .map_err(io_err("start exec helper", helper))?;
+    let mut child = command.spawn().ctx("start exec helper", helper)?;
     drop(theirs);
     match terminal::receive_master(ours.as_fd()) {
         Ok(master) => {

@@ -14,18 +14,27 @@ use crate::store::Container;
 /// as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LimitsUpdate {
+    /// `--memory`: the hard memory limit, in bytes.
     pub memory: Option<u64>,
     /// Memory plus swap; -1 = unlimited swap.
     pub memory_swap: Option<i64>,
+    /// `--memory-reservation`: the soft limit the kernel reclaims down to under pressure.
     pub memory_reservation: Option<u64>,
+    /// `--cpus`, in billionths of a CPU.
     pub nano_cpus: Option<u64>,
+    /// `--cpu-shares`: the weight against other groups when CPUs are busy.
     pub cpu_shares: Option<u64>,
+    /// `--cpu-quota`: microseconds of CPU per period.
     pub cpu_quota: Option<u64>,
+    /// `--cpu-period`: the period of the quota, in microseconds.
     pub cpu_period: Option<u64>,
+    /// `--cpuset-cpus`: the CPUs the container may run on (`0-2,4`).
     pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`: the memory nodes it may use.
     pub cpuset_mems: Option<String>,
     /// A number ≤ 0 lifts the limit.
     pub pids_limit: Option<i64>,
+    /// `--restart`: a new restart policy, read by the shim at the next exit.
     pub restart_policy: Option<RestartPolicy>,
 }
 

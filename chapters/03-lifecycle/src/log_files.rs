@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::log_rotate::{lock_log_dir, rotated_name};
 
 /// The longest line a reader accepts: the writer cuts output at
@@ -107,7 +107,7 @@ fn open_if_there(path: &Path) -> Result<Option<File>> {
     match File::open(path) {
         Ok(f) => Ok(Some(f)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("open log", path)(e)),
+        Err(e) => Err(e).ctx("open log", path),
     }
 }
 
@@ -120,13 +120,9 @@ impl RotatedFile {
         mut keep: impl FnMut(&[u8]) -> bool,
     ) -> Result<usize> {
         if !self.gzip {
-            let end = self
-                .file
-                .metadata()
-                .map_err(io_err("stat log", &self.path))?
-                .len();
+            let end = self.file.metadata().ctx("stat log", &self.path)?.len();
             let (offset, found) = crate::log_tail::last_lines(&self.file, end, n, keep)
-                .map_err(io_err("read log", &self.path))?;
+                .ctx("read log", &self.path)?;
             self.offset = offset;
             return Ok(found);
         }
@@ -156,8 +152,7 @@ impl RotatedFile {
     pub fn each_line(&mut self, f: impl FnMut(&[u8]) -> Result<bool>) -> Result<()> {
         let mut file = &self.file;
         let at = if self.gzip { 0 } else { self.offset };
-        file.seek(SeekFrom::Start(at))
-            .map_err(io_err("seek log", &self.path))?;
+        file.seek(SeekFrom::Start(at)).ctx("seek log", &self.path)?;
         if self.gzip {
             let decoder = flate2::read::GzDecoder::new(file);
             lines_of(BufReader::with_capacity(64 * 1024, decoder), &self.path, f)
@@ -180,7 +175,7 @@ fn lines_of(
         let read = (&mut reader)
             .take(MAX_ENCODED_LINE + 1)
             .read_until(b'\n', &mut line)
-            .map_err(io_err("read log", path))?;
+            .ctx("read log", path)?;
         if read == 0 {
             return Ok(());
         }
@@ -213,7 +208,7 @@ pub(crate) struct LineReader {
 impl LineReader {
     pub fn new(path: &Path, file: Option<File>) -> Result<LineReader> {
         let end = match &file {
-            Some(f) => f.metadata().map_err(io_err("stat log", path))?.len(),
+            Some(f) => f.metadata().ctx("stat log", path)?.len(),
             None => 0,
         };
         Ok(LineReader {
@@ -233,7 +228,7 @@ impl LineReader {
         if let Some(reader) = &mut self.reader {
             reader
                 .seek(SeekFrom::Start(offset))
-                .map_err(io_err("seek log", &self.path))?;
+                .ctx("seek log", &self.path)?;
             self.offset = offset;
             self.partial.clear();
         }
@@ -275,7 +270,7 @@ impl LineReader {
             let read = (&mut *reader)
                 .take(room + 1)
                 .read_until(b'\n', &mut self.partial)
-                .map_err(io_err("read log", &self.path))?;
+                .ctx("read log", &self.path)?;
             self.offset += read as u64;
             if self.partial.last() != Some(&b'\n') {
                 if self.partial.len() as u64 > MAX_ENCODED_LINE {

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::log_config::Rotation;
 
 /// The name of the `n`-th rotated file of `log` (1: the newest).
@@ -47,7 +47,7 @@ pub fn rotated_name(log: &Path, n: u32, compressed: bool) -> PathBuf {
 /// Released when dropped.
 pub fn lock_log_dir(log: &Path, exclusive: bool) -> Result<Flock<File>> {
     let dir = log.parent().unwrap_or(Path::new("."));
-    let file = File::open(dir).map_err(io_err("open log directory", dir))?;
+    let file = File::open(dir).ctx("open log directory", dir)?;
     let arg = if exclusive {
         FlockArg::LockExclusive
     } else {
@@ -76,7 +76,7 @@ impl RotatingFile {
     /// is already there (a container started again) keeps growing.
     pub fn open(path: &Path, rotation: Rotation) -> Result<RotatingFile> {
         let file = open_append(path)?;
-        let size = file.metadata().map_err(io_err("stat log", path))?.len();
+        let size = file.metadata().ctx("stat log", path)?.len();
         Ok(RotatingFile {
             path: path.into(),
             file,
@@ -93,9 +93,7 @@ impl RotatingFile {
         }
         // One write per line: with O_APPEND, readers never see two lines
         // interleaved.
-        self.file
-            .write_all(line)
-            .map_err(io_err("write log", &self.path))?;
+        self.file.write_all(line).ctx("write log", &self.path)?;
         self.size += line.len() as u64;
         Ok(())
     }
@@ -119,7 +117,7 @@ impl RotatingFile {
                 rename_if_there(&from, &to)?;
             }
             let first = rotated_name(&self.path, 1, false);
-            fs::rename(&self.path, &first).map_err(io_err("rotate log", &self.path))?;
+            fs::rename(&self.path, &first).ctx("rotate log", &self.path)?;
             if compress {
                 gzip_into(&first, &rotated_name(&self.path, 1, true))?;
             }
@@ -137,19 +135,19 @@ fn open_append(path: &Path) -> Result<File> {
         .append(true)
         .mode(0o640)
         .open(path)
-        .map_err(io_err("open log", path))
+        .ctx("open log", path)
 }
 
 fn remove_if_there(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("remove log", path)(e)),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e).ctx("remove log", path),
         _ => Ok(()),
     }
 }
 
 fn rename_if_there(from: &Path, to: &Path) -> Result<()> {
     match fs::rename(from, to) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err("rotate log", from)(e)),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e).ctx("rotate log", from),
         _ => Ok(()),
     }
 }
@@ -171,7 +169,7 @@ fn gzip_into(plain: &Path, gz: &Path) -> Result<()> {
         encoder.finish()?;
         fs::rename(&tmp, gz)
     };
-    write().map_err(io_err("compress log", plain))?;
+    write().ctx("compress log", plain)?;
     remove_if_there(plain)
 }
 

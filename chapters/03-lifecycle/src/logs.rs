@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::log_config::{LogConfig, LogPolicy, Rotation};
 use crate::log_files::{LineReader, LogSet, RotatedFile};
 use crate::log_rotate::RotatingFile;
@@ -28,7 +28,9 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
+    /// The container's standard output.
     Stdout,
+    /// The container's standard error.
     Stderr,
 }
 
@@ -37,6 +39,7 @@ pub enum Stream {
 pub struct LogEntry {
     /// The text, with its trailing newline (absent for a partial line).
     pub log: String,
+    /// Which output it came from.
     pub stream: Stream,
     /// When the shim read it from the container.
     pub time: Timestamp,
@@ -157,7 +160,9 @@ impl LogWriter {
 /// What `docker logs` asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogOptions {
+    /// Include the lines the container wrote to stdout.
     pub stdout: bool,
+    /// Include the lines the container wrote to stderr.
     pub stderr: bool,
     /// Only lines at or after this time.
     pub since: Option<Timestamp>,
@@ -231,8 +236,8 @@ pub fn read_log(
     if let Some(n) = options.tail {
         let mut found = 0;
         if let Some(file) = lines.file() {
-            let (start, here) = crate::log_tail::last_lines(file, lines.end, n, wanted)
-                .map_err(io_err("read log", path))?;
+            let (start, here) =
+                crate::log_tail::last_lines(file, lines.end, n, wanted).ctx("read log", path)?;
             lines.seek(start)?;
             found = here;
         }

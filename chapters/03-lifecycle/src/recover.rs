@@ -23,11 +23,10 @@
 //! `docker info`'s warnings and as an event.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::runtime::Runtime;
 use crate::store::{self, Container, CONFIG, REMOVING, STATE};
@@ -63,18 +62,14 @@ pub fn quarantine_dir(root: &Path) -> PathBuf {
 /// returning where it went.
 pub fn quarantine(root: &Path, path: &Path, kind: &str) -> Result<PathBuf> {
     let dir = quarantine_dir(root);
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(io_err("create", &dir))?;
+    minidock_images::create_private_dir(&dir).ctx("create", &dir)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let now = Timestamp::now().to_string().replace(':', "");
     let target = dir.join(format!("{kind}-{name}-{now}"));
-    fs::rename(path, &target).map_err(io_err("move to the quarantine", path))?;
+    fs::rename(path, &target).ctx("move to the quarantine", path)?;
     Ok(target)
 }
 // ANCHOR_END: quarantine
@@ -89,8 +84,8 @@ impl Runtime {
         let _lock = store.lock_store()?;
         let mut recovery = Recovery::default();
         let dir = store.path().to_path_buf();
-        for entry in fs::read_dir(&dir).map_err(io_err("read", &dir))? {
-            let entry = entry.map_err(io_err("read", &dir))?;
+        for entry in fs::read_dir(&dir).ctx("read", &dir)? {
+            let entry = entry.ctx("read", &dir)?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
             if let Some(id) = name.strip_prefix(REMOVING) {
@@ -150,7 +145,7 @@ impl Runtime {
         match fs::remove_dir_all(&run) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove", &run)(e)),
+            Err(e) => return Err(e).ctx("remove", &run),
         }
         store::remove_unmounted_dir(dir)
     }

@@ -28,7 +28,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 
 /// The seals a helper binary carries: no write, no resize, no more changes.
 pub const SEALS: libc::c_int =
@@ -54,17 +54,15 @@ impl SealedBinary {
             libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
         };
         if fd < 0 {
-            return Err(io_err("memfd_create for", program)(
-                io::Error::last_os_error(),
-            ));
+            return Err(io::Error::last_os_error()).ctx("memfd_create for", program);
         }
         // SAFETY: fd was just returned by memfd_create and is ours.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let mut source = File::open(program).map_err(io_err("open", program))?;
+        let mut source = File::open(program).ctx("open", program)?;
         let mut copy = File::from(fd);
-        io::copy(&mut source, &mut copy).map_err(io_err("copy into a memfd", program))?;
+        io::copy(&mut source, &mut copy).ctx("copy into a memfd", program)?;
         let fd = OwnedFd::from(copy);
-        add_seals(&fd).map_err(io_err("seal the memfd copy of", program))?;
+        add_seals(&fd).ctx("seal the memfd copy of", program)?;
         let sealed = SealedBinary {
             fd,
             source: program.to_path_buf(),
@@ -127,9 +125,7 @@ pub fn seals_of(fd: &impl AsRawFd) -> Result<libc::c_int> {
     // SAFETY: F_GET_SEALS only reads the flags of a descriptor we hold.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
     if seals < 0 {
-        return Err(io_err("read the seals of", "helper binary")(
-            io::Error::last_os_error(),
-        ));
+        return Err(io::Error::last_os_error()).ctx("read the seals of", "helper binary");
     }
     Ok(seals)
 }

@@ -32,15 +32,19 @@ pub enum State {
     Created,
     /// Its init process runs (host pid `pid`).
     Running {
+        /// The host pid of the container's init.
         #[serde(rename = "Pid")]
         pid: i32,
+        /// When it started.
         #[serde(rename = "StartedAt")]
         started_at: Timestamp,
     },
     /// Its processes are frozen by the cgroup freezer.
     Paused {
+        /// The host pid of the container's init.
         #[serde(rename = "Pid")]
         pid: i32,
+        /// When it started.
         #[serde(rename = "StartedAt")]
         started_at: Timestamp,
     },
@@ -52,8 +56,10 @@ pub enum State {
         /// Whether the kernel's OOM killer killed a process of the group.
         #[serde(rename = "OOMKilled")]
         oom_killed: bool,
+        /// When its last run started.
         #[serde(rename = "StartedAt")]
         started_at: Timestamp,
+        /// When its last run ended.
         #[serde(rename = "FinishedAt")]
         finished_at: Timestamp,
     },
@@ -95,19 +101,30 @@ impl State {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Its init process started as host pid `pid`.
-    Start { pid: i32, at: Timestamp },
+    Start {
+        /// The host pid of its init.
+        pid: i32,
+        /// When.
+        at: Timestamp,
+    },
     /// `pause`: the freezer froze it.
     Pause,
     /// `unpause`: the freezer thawed it.
     Unpause,
     /// Its init process exited.
     Exit {
+        /// The exit code: the command's, or 128 + signal.
         code: i32,
+        /// Whether the OOM killer killed a process of the group.
         oom_killed: bool,
+        /// When.
         at: Timestamp,
     },
     /// `rm`, with or without `--force`.
-    Remove { force: bool },
+    Remove {
+        /// `--force`: a running container is killed first.
+        force: bool,
+    },
     /// `kill` asks to send a signal: allowed only to a live container, and
     /// changes no state (the exit that follows does).
     Kill,
@@ -121,22 +138,59 @@ pub enum Event {
 /// Why an event is not allowed in the current state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
+    /// `start` of a running container.
     #[error("cannot start container {id}: container is running")]
-    AlreadyRunning { id: String },
+    AlreadyRunning {
+        /// The container.
+        id: String,
+    },
+    /// `start` of a paused container: it runs already, only frozen.
     #[error("cannot start container {id}: container is paused, unpause it instead")]
-    StartPaused { id: String },
+    StartPaused {
+        /// The container.
+        id: String,
+    },
+    /// An operation that needs a live process (`kill`, `pause`) on a
+    /// container that has none.
     #[error("cannot {op} container {id}: container is not running")]
-    NotRunning { op: &'static str, id: String },
+    NotRunning {
+        /// The operation, as Docker names it.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
+    /// `pause` of a paused container.
     #[error("cannot pause container {id}: container is already paused")]
-    AlreadyPaused { id: String },
+    AlreadyPaused {
+        /// The container.
+        id: String,
+    },
+    /// `unpause` of a container that is not paused.
     #[error("cannot unpause container {id}: container is not paused")]
-    NotPaused { id: String },
+    NotPaused {
+        /// The container.
+        id: String,
+    },
+    /// `stop` of a stopped container (Docker answers 304 Not Modified).
     #[error("cannot stop container {id}: container is already stopped")]
-    AlreadyStopped { id: String },
+    AlreadyStopped {
+        /// The container.
+        id: String,
+    },
+    /// `rm` without `--force` of a container whose process lives.
     #[error("cannot remove a {state} container {id}: stop it first or use force")]
-    RemoveRunning { id: String, state: &'static str },
+    RemoveRunning {
+        /// The container.
+        id: String,
+        /// `running` or `paused`.
+        state: &'static str,
+    },
+    /// Any event but `rm` on a container removed meanwhile.
     #[error("no such container: {id} (it was removed)")]
-    Removed { id: String },
+    Removed {
+        /// The container.
+        id: String,
+    },
 }
 // ANCHOR_END: state_events
 
@@ -208,6 +262,7 @@ pub fn transition(id: &str, state: &State, event: Event) -> Result<State, Transi
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct StateRecord {
+    /// The container's state.
     #[serde(flatten)]
     pub state: State,
     /// The shim supervising the container, while there is one.

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::atomic::{replace_atomic, write_atomic};
 use crate::config::{Config, HostConfig};
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::state::StateRecord;
 use crate::time::Timestamp;
@@ -38,12 +38,17 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Container {
+    /// The full 64-hex-digit id.
     pub id: ContainerId,
+    /// The name, without Docker's leading `/`; unique in the store.
     pub name: String,
+    /// When it was created.
     pub created: Timestamp,
     /// The image id (`sha256:` of its config) the container was made from.
     pub image_id: String,
+    /// What runs: the image's config merged with the user's options.
     pub config: Config,
+    /// How the host runs it: limits, binds, restart policy, …
     pub host_config: HostConfig,
 }
 
@@ -62,11 +67,7 @@ impl ContainerStore {
     /// Opens (creating, mode 0700) `root/containers`.
     pub fn open(root: &Path) -> Result<ContainerStore> {
         let dir = root.join("containers");
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io_err("create", &dir))?;
+        minidock_images::create_private_dir(&dir).ctx("create", &dir)?;
         Ok(ContainerStore { dir })
     }
     // ANCHOR_END: store_types
@@ -112,7 +113,7 @@ impl ContainerStore {
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&dir)
-            .map_err(io_err("create container directory", &dir))?;
+            .ctx("create container directory", &dir)?;
         crate::failpoint::hit("create-after-dir");
         let prepared =
             write_json(&dir.join(STATE), &StateRecord::created()).and_then(|()| prepare(&dir));
@@ -145,8 +146,8 @@ impl ContainerStore {
 
     fn remove_incomplete_locked(&self) -> Result<Vec<ContainerId>> {
         let mut removed = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
-            let entry = entry.map_err(io_err("read", &self.dir))?;
+        for entry in fs::read_dir(&self.dir).ctx("read", &self.dir)? {
+            let entry = entry.ctx("read", &self.dir)?;
             let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
                 continue; // the lock file, or something that is not ours
             };
@@ -310,8 +311,8 @@ impl ContainerStore {
     fn list_locked(&self) -> Result<Vec<(Container, StateRecord)>> {
         self.remove_incomplete_locked()?;
         let mut all = Vec::new();
-        for entry in fs::read_dir(&self.dir).map_err(io_err("read", &self.dir))? {
-            let entry = entry.map_err(io_err("read", &self.dir))?;
+        for entry in fs::read_dir(&self.dir).ctx("read", &self.dir)? {
+            let entry = entry.ctx("read", &self.dir)?;
             let Ok(id) = entry.file_name().to_string_lossy().parse::<ContainerId>() else {
                 continue; // the lock file, or something that is not ours
             };
@@ -385,7 +386,7 @@ impl ContainerStore {
         match fs::rename(&dir, &doomed) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_err("move away for removal", &dir)(e)),
+            Err(e) => return Err(e).ctx("move away for removal", &dir),
         }
         crate::failpoint::hit("remove-after-rename");
         Ok(Some(doomed))
@@ -420,7 +421,7 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
         .write(true)
         .mode(0o600)
         .open(path)
-        .map_err(io_err("open lock file", path))?;
+        .ctx("open lock file", path)?;
     Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| Error::Io {
         op: "lock",
         path: path.into(),
@@ -450,15 +451,14 @@ pub(crate) fn remove_unmounted_dir(dir: &Path) -> Result<()> {
     match fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("remove", dir)(e)),
+        Err(e) => Err(e).ctx("remove", dir),
     }
 }
 // ANCHOR_END: discard_incomplete
 
 /// Fails when a mount point is at or below `dir`.
 fn check_unmounted(dir: &Path) -> Result<()> {
-    let mounts = fs::read_to_string("/proc/self/mountinfo")
-        .map_err(io_err("read", "/proc/self/mountinfo"))?;
+    let mounts = fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
     if let Some(m) = crate::cgroup::parse_mountinfo(&mounts)
         .into_iter()
         .find(|m| m.mount_point.starts_with(dir))
@@ -496,7 +496,7 @@ pub(crate) fn json_bytes(path: &Path, value: &impl Serialize) -> Result<Vec<u8>>
 }
 
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let bytes = fs::read(path).map_err(io_err("read", path))?;
+    let bytes = fs::read(path).ctx("read", path)?;
     serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
         path: path.into(),
         reason: e.to_string(),

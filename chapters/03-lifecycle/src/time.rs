@@ -1,15 +1,17 @@
 //! Timestamps as Docker writes them: RFC 3339, UTC, nanoseconds.
 //!
 //! Docker's json-file log, `docker inspect` and the events stream all write
-//! times like `2026-11-27T23:19:15.123456789Z`. The conversion from seconds
-//! since 1970 to a calendar date is a small piece of arithmetic (Howard
-//! Hinnant's `civil_from_days`), so the crate does it itself instead of
-//! pulling in a date library.
+//! times like `2026-11-27T23:19:15.123456789Z`. The calendar (which day
+//! a second since 1970 falls on, and back) and the RFC 3339 grammar are the
+//! `time` crate's; this module keeps Docker's shape: always UTC, always nine
+//! fraction digits, and seconds since 1970 accepted where a time is asked.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// A point in time, UTC, with nanosecond precision.
 ///
@@ -26,7 +28,9 @@ pub struct Timestamp {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid time {input:?}: {reason} (expected RFC 3339 like 2026-11-27T23:19:15.5Z, or seconds since 1970 like 1764285555.5)")]
 pub struct TimeParseError {
+    /// The text that was given.
     pub input: String,
+    /// Which part of it is wrong.
     pub reason: &'static str,
 }
 
@@ -99,22 +103,27 @@ impl Timestamp {
     /// Docker's json-file log writes it: `2026-11-27T23:19:15.123456789Z`.
     /// Fixed width keeps log lines aligned and sortable as text.
     pub fn to_rfc3339_nanos(&self) -> String {
-        let days = self.secs.div_euclid(86_400);
-        let secs_of_day = self.secs.rem_euclid(86_400);
-        let (year, month, day) = civil_from_days(days);
+        // Every i64 second within ±9999 years is a date; beyond that the
+        // calendar has no year to print, and the epoch stands in.
+        let t =
+            OffsetDateTime::from_unix_timestamp(self.secs).unwrap_or(OffsetDateTime::UNIX_EPOCH);
         format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
-            secs_of_day / 3600,
-            secs_of_day / 60 % 60,
-            secs_of_day % 60,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
             self.nanos
         )
     }
 
     /// Parses RFC 3339 (`2026-11-27T23:19:15Z`, any number of fraction
-    /// digits up to nine, `Z` or a `+hh:mm`/`-hh:mm` offset), or seconds
-    /// since the epoch with an optional fraction (`1764285555.25`), which
-    /// is what `docker logs --since` also accepts.
+    /// digits up to nine, `Z` or a `+hh:mm`/`-hh:mm` offset, `T` or a space
+    /// between date and time), or seconds since the epoch with an optional
+    /// fraction (`1764285555.25`), which is what `docker logs --since`
+    /// also accepts.
     pub fn parse(input: &str) -> Result<Timestamp, TimeParseError> {
         let err = |reason| TimeParseError {
             input: input.to_string(),
@@ -129,62 +138,23 @@ impl Timestamp {
                 parse_fraction(frac).ok_or(err("bad fraction"))?,
             ));
         }
-        let b = s.as_bytes();
-        if b.len() < 20
-            || b[4] != b'-'
-            || b[7] != b'-'
-            || (b[10] != b'T' && b[10] != b't' && b[10] != b' ')
-            || b[13] != b':'
-            || b[16] != b':'
-        {
-            return Err(err("not of the form YYYY-MM-DDTHH:MM:SS"));
+        let fraction = s.split_once('.').map_or("", |(_, f)| f);
+        if fraction.bytes().take_while(u8::is_ascii_digit).count() > 9 {
+            return Err(err("more than nine digits of a second's fraction"));
         }
-        let num = |from: usize, to: usize| -> Result<i64, TimeParseError> {
-            let part = &s[from..to];
-            if !part.bytes().all(|c| c.is_ascii_digit()) {
-                return Err(err("a date or time field is not a number"));
-            }
-            part.parse()
-                .map_err(|_| err("a date or time field is not a number"))
+        // RFC 3339 allows a space for the `T`; the parser wants the letter.
+        let text = match s.as_bytes().get(10) {
+            Some(b' ') => format!("{}T{}", &s[..10], &s[11..]),
+            _ => s.to_string(),
         };
-        let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-        let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
-            return Err(err("no such date"));
-        }
-        if hour > 23 || minute > 59 || second > 60 {
-            return Err(err("no such time of day"));
-        }
-        let mut rest = &s[19..];
-        let mut nanos = 0;
-        if let Some(after_dot) = rest.strip_prefix('.') {
-            let digits = after_dot.bytes().take_while(u8::is_ascii_digit).count();
-            nanos = parse_fraction(&after_dot[..digits]).ok_or(err("bad fraction of a second"))?;
-            rest = &after_dot[digits..];
-        }
-        let offset = match rest {
-            "Z" | "z" => 0,
-            _ if rest.len() == 6
-                && (rest.starts_with('+') || rest.starts_with('-'))
-                && &rest[3..4] == ":" =>
-            {
-                let h: i64 = rest[1..3].parse().map_err(|_| err("bad UTC offset"))?;
-                let m: i64 = rest[4..6].parse().map_err(|_| err("bad UTC offset"))?;
-                let o = h * 3600 + m * 60;
-                if rest.starts_with('-') {
-                    -o
-                } else {
-                    o
-                }
-            }
-            _ => return Err(err("missing or bad time zone (Z or +hh:mm)")),
-        };
-        let secs = days_from_civil(year, month as u32, day as u32) * 86_400
-            + hour * 3600
-            + minute * 60
-            + second.min(59)
-            - offset;
-        Ok(Timestamp { secs, nanos })
+        let t = OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| match e {
+            time::error::Parse::TryFromParsed(_) => err("no such date or time of day"),
+            _ => err("not of the form YYYY-MM-DDTHH:MM:SS[.fraction] and Z or +hh:mm"),
+        })?;
+        Ok(Timestamp {
+            secs: t.unix_timestamp(),
+            nanos: t.nanosecond(),
+        })
     }
 }
 
@@ -196,46 +166,6 @@ fn parse_fraction(digits: &str) -> Option<u32> {
     }
     let padded = format!("{digits:0<9}");
     padded.parse().ok()
-}
-
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 → (year, month 1–12, day 1–31), proleptic
-/// Gregorian. The year is shifted to start in March, so the leap day is the
-/// last day of the shifted year and months have a regular 153-day rhythm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468; // days since 0000-03-01
-    let era = z.div_euclid(146_097); // 400-year eras
-    let doe = z.rem_euclid(146_097); // day of era, 0..146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // year of era
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of (March) year
-    let mp = (5 * doy + 2) / 153; // month, March = 0
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// The inverse of [`civil_from_days`].
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from(if month > 2 { month - 3 } else { month + 9 });
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 impl fmt::Display for Timestamp {
@@ -284,6 +214,7 @@ mod tests {
         assert_eq!(t.to_rfc3339_nanos(), "2026-11-27T23:19:15.500000000Z");
         let u = Timestamp::parse("1795821555.5").unwrap();
         assert_eq!(t, u);
+        assert_eq!(Timestamp::parse("2026-11-27 23:19:15.5z").unwrap(), t);
         assert_eq!(
             Timestamp::parse("1795821555").unwrap().unix_secs(),
             1_795_821_555

@@ -16,7 +16,9 @@ use crate::inroot::read_in_root;
 /// The user a container process runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedUser {
+    /// The user id the process runs as.
     pub uid: u32,
+    /// Its primary group id.
     pub gid: u32,
     /// Supplementary groups: every group of `/etc/group` that lists the user.
     pub additional_gids: Vec<u32>,
@@ -27,17 +29,24 @@ pub struct ResolvedUser {
 /// One line of `/etc/passwd`: `name:password:uid:gid:gecos:home:shell`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswdEntry {
+    /// The user's name (what `--user NAME` looks up).
     pub name: String,
+    /// The user id.
     pub uid: u32,
+    /// The primary group id.
     pub gid: u32,
+    /// The home directory.
     pub home: String,
 }
 
 /// One line of `/etc/group`: `name:password:gid:member,member`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupEntry {
+    /// The group's name (what `--user NAME:GROUP` and `--group-add` look up).
     pub name: String,
+    /// The group id.
     pub gid: u32,
+    /// The users it lists as members: each gets it as a supplementary group.
     pub members: Vec<String>,
 }
 

@@ -15,7 +15,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::prelude::{Engine, BASE64_STANDARD};
@@ -191,10 +191,7 @@ impl DockerConfig {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
+        minidock_images::create_private_dir(dir)
             .map_err(|e| err("cannot create its directory", e))?;
         let tmp = dir.join(format!(".config.json.{}.tmp", std::process::id()));
         let bytes = serde_json::to_vec_pretty(&Value::Object(self.json.clone()))

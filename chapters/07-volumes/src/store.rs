@@ -174,11 +174,7 @@ impl VolumeStore {
     /// ([`crate::compat::LocalVolumes`] adopts them).
     pub fn open(root: &Path) -> Result<VolumeStore> {
         let dir = root.join("volumes");
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io("create", &dir))?;
+        minidock_images::create_private_dir(&dir).map_err(io("create", &dir))?;
         let store = VolumeStore { dir };
         for entry in fs::read_dir(&store.dir).map_err(io("read", &store.dir))? {
             let entry = entry.map_err(io("read", &store.dir))?;

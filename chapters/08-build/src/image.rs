@@ -43,7 +43,8 @@ impl ImageState {
 
     /// The state of an image of the store.
     pub fn of(store: &Store, image: &Image) -> Result<ImageState> {
-        let config_digest = Digest::try_from(image.manifest.config().digest())?;
+        let config_digest = Digest::try_from(image.manifest.config().digest())
+            .map_err(minidock_images::Error::from)?;
         let config: Value =
             serde_json::from_slice(&store.read_blob(&config_digest)?).map_err(|source| {
                 Error::ImageConfig {

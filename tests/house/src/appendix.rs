@@ -38,17 +38,16 @@ pub fn layers(members: &[Member]) -> BTreeMap<String, usize> {
 /// The top-level modules of a library in the order its `lib.rs` names them
 /// in its doc comment (a link to the module, or to an item it re-exports);
 /// then those it does not name, in declaration order, flagged `false`.
-pub fn reading_order(tree: &Tree) -> Vec<(String, bool)> {
+pub fn reading_order(root: &Path, tree: &Tree) -> Vec<(String, bool)> {
     let top: Vec<String> = tree
         .files
         .iter()
         .filter(|f| f.path.len() == 1)
         .map(|f| f.path[0].clone())
         .collect();
-    let root = &tree.files[0];
-    let reexports = use_paths(&root.source.tokens);
-    let docs =
-        std::fs::read_to_string(crate::workspace::root().join(&root.file)).unwrap_or_default();
+    let lib = &tree.files[0];
+    let reexports = use_paths(&lib.source.tokens);
+    let docs = std::fs::read_to_string(root.join(&lib.file)).unwrap_or_default();
     let mut order: Vec<(String, bool)> = Vec::new();
     for line in docs
         .lines()
@@ -172,7 +171,7 @@ pub fn generate(root: &Path, members: &[Member]) -> io::Result<String> {
         if !m.description.is_empty() {
             let _ = writeln!(out, "{}\n", m.description);
         }
-        let order = reading_order(&tree);
+        let order = reading_order(root, &tree);
         if m.is_chapter() {
             out.push_str("The lesson, in reading order:\n\n");
         } else {

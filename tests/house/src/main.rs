@@ -6,7 +6,11 @@
 //! minidock-house coverage [-v]      the book's share of each lesson (-v: file by file)
 //! minidock-house appendix [--write] print the generated appendix, or write it to the book
 //! ```
+//!
+//! Each reads the workspace that holds the current directory, or the one
+//! given with `--root DIR` (before or after the command).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use minidock_house::{all_coverage, all_cycles, appendix, check_cycles, long_files, workspace};
@@ -22,8 +26,43 @@ fn main() -> ExitCode {
     }
 }
 
+const USAGE: &str =
+    "usage: minidock-house [--root DIR] check | cycles | coverage [-v] | appendix [--write]";
+
+/// Takes `--root DIR` (or `--root=DIR`) out of the arguments.
+fn take_root(args: &mut Vec<String>) -> Result<Option<PathBuf>, String> {
+    let Some(at) = args
+        .iter()
+        .position(|a| a == "--root" || a.starts_with("--root="))
+    else {
+        return Ok(None);
+    };
+    let flag = args.remove(at);
+    let dir = match flag.strip_prefix("--root=") {
+        Some(dir) => dir.to_string(),
+        None if at < args.len() => args.remove(at),
+        None => return Err("--root needs a directory: --root DIR".to_string()),
+    };
+    Ok(Some(PathBuf::from(dir)))
+}
+
 fn run(args: &[String]) -> std::io::Result<ExitCode> {
-    let root = workspace::root();
+    let mut args = args.to_vec();
+    let root = match take_root(&mut args) {
+        Ok(Some(dir)) if !dir.is_dir() => {
+            eprintln!(
+                "minidock-house: --root {}: not a directory; give the checkout to check",
+                dir.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+        Ok(Some(dir)) => workspace::find_root(&dir)?,
+        Ok(None) => workspace::root()?,
+        Err(e) => {
+            eprintln!("minidock-house: {e}\n{USAGE}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let members = workspace::members(&root)?;
     let flag = |f: &str| args.iter().skip(1).any(|a| a == f);
     match args.first().map(String::as_str) {
@@ -72,15 +111,18 @@ fn run(args: &[String]) -> std::io::Result<ExitCode> {
         Some("appendix") => {
             let page = appendix::generate(&root, &members)?;
             if flag("--write") {
-                std::fs::write(root.join(appendix::PAGE), page)?;
-                println!("wrote {}", appendix::PAGE);
+                let path = root.join(appendix::PAGE);
+                std::fs::write(&path, page).map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                })?;
+                println!("wrote {}", path.display());
             } else {
                 print!("{page}");
             }
             Ok(ExitCode::SUCCESS)
         }
         _ => {
-            eprintln!("usage: minidock-house check | cycles | coverage [-v] | appendix [--write]");
+            eprintln!("{USAGE}");
             Ok(ExitCode::from(2))
         }
     }

@@ -139,12 +139,41 @@ pub fn read(path: &Path) -> io::Result<String> {
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
 }
 
-/// The workspace root: the directory two levels above this crate.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the workspace root exists")
+/// The workspace root that holds the current directory: see [`find_root`].
+///
+/// The checks read the tree they are run in, never one fixed when the
+/// checker was built: a build copied from another checkout (or a CI cache)
+/// must not check that other checkout's sources.
+pub fn root() -> io::Result<PathBuf> {
+    let here = std::env::current_dir()
+        .map_err(|e| io::Error::new(e.kind(), format!("the current directory: {e}")))?;
+    find_root(&here)
+}
+
+/// The nearest directory at or above `start` whose `Cargo.toml` has a
+/// `[workspace]` section. `cargo run` keeps the caller's directory and
+/// `cargo test` runs a test in its crate's directory, so both find the
+/// checkout they were started in.
+pub fn find_root(start: &Path) -> io::Result<PathBuf> {
+    for dir in start.ancestors() {
+        let manifest = dir.join("Cargo.toml");
+        let Ok(text) = fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if text.lines().any(|l| l.trim() == "[workspace]") {
+            return dir
+                .canonicalize()
+                .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!(
+            "no Cargo.toml with a [workspace] section in {} or above: \
+             run from inside the minidock checkout, or pass --root DIR",
+            start.display()
+        ),
+    ))
 }
 
 /// Number of lines of a text, as `wc -l` counts them (a last line without a

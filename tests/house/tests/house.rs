@@ -4,7 +4,7 @@ use minidock_house::{appendix, check_cycles, long_files, workspace};
 
 #[test]
 fn no_file_cycles_in_any_crate_but_the_known_ones() {
-    let root = workspace::root();
+    let root = workspace::root().unwrap();
     let members = workspace::members(&root).unwrap();
     let problems = check_cycles(&root, &members).unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -12,7 +12,7 @@ fn no_file_cycles_in_any_crate_but_the_known_ones() {
 
 #[test]
 fn no_file_over_the_limit_without_a_reason() {
-    let root = workspace::root();
+    let root = workspace::root().unwrap();
     let members = workspace::members(&root).unwrap();
     let problems = long_files::check(&root, &members).unwrap();
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -20,7 +20,7 @@ fn no_file_over_the_limit_without_a_reason() {
 
 #[test]
 fn the_appendix_is_generated_from_the_sources_as_they_are() {
-    let root = workspace::root();
+    let root = workspace::root().unwrap();
     let members = workspace::members(&root).unwrap();
     let fresh = appendix::generate(&root, &members).unwrap();
     let page = std::fs::read_to_string(root.join(appendix::PAGE)).unwrap_or_default();

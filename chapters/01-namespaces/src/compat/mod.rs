@@ -52,7 +52,10 @@ pub const DEFAULT_SHM_SIZE: u64 = 64 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Shm {
     /// A tmpfs of its own, of this many bytes (`--shm-size`).
-    Tmpfs { size: u64 },
+    Tmpfs {
+        /// The tmpfs's size limit in bytes (`size=` of the mount).
+        size: u64,
+    },
     /// The host's, bind-mounted (`--ipc host`).
     Bind(PathBuf),
     /// The `/dev/shm` of this host process's mount namespace: another

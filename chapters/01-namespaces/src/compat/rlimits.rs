@@ -17,7 +17,9 @@ use crate::error::SetupError;
 pub struct Rlimit {
     /// `nofile`, `nproc`, `core`, … (without Docker's `RLIMIT_` prefix).
     pub name: String,
+    /// What the process gets; it may raise it itself, up to `hard`.
     pub soft: u64,
+    /// The ceiling; only a privileged process may raise it (never above this host's own hard limit).
     pub hard: u64,
 }
 

@@ -206,7 +206,7 @@ impl Store {
             return self.register_index(&index, |manifest| {
                 let config = self
                     .read_manifest(&self.platform_manifest(manifest)?)
-                    .and_then(|m| Digest::try_from(m.config().digest()))?;
+                    .and_then(|m| Ok(Digest::try_from(m.config().digest())?))?;
                 Ok(legacy_tags.get(&config).cloned().unwrap_or_default())
             });
         }

@@ -223,7 +223,7 @@ impl Store {
             })
         });
         match found {
-            Some(m) => Digest::try_from(m.digest()),
+            Some(m) => Ok(Digest::try_from(m.digest())?),
             None => Err(Error::BadManifest {
                 what: "index",
                 digest: digest.clone(),

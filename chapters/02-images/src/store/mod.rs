@@ -20,6 +20,7 @@ mod index;
 mod repair;
 
 use std::fs;
+use std::io;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -45,13 +46,22 @@ pub struct Store {
 }
 
 // ANCHOR: store_open
+/// Creates `dir`, and its missing parents, with mode 0700: the one way the
+/// engine makes a directory of its state (this store, the containers, the
+/// volumes, the run directory), so that none is ever open to the host's
+/// other users. A directory that exists is left as it is.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 impl Store {
     /// Opens the store at `root`, creating its directories (the root with
     /// mode 0700) if they do not exist yet.
     pub fn open(root: &Path) -> Result<Store> {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true).mode(0o700);
-        builder.create(root).ctx("create store root", root)?;
+        create_private_dir(root).ctx("create store root", root)?;
         // An existing root may have been created with a looser mode.
         fs::set_permissions(root, fs::Permissions::from_mode(0o700))
             .ctx("set mode 0700 on store root", root)?;
@@ -66,7 +76,7 @@ impl Store {
             store.layers_dir(),
             store.images_dir(),
         ] {
-            builder.create(&dir).ctx("create store directory", &dir)?;
+            create_private_dir(&dir).ctx("create store directory", &dir)?;
         }
         Ok(store)
     }

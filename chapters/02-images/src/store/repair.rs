@@ -21,7 +21,7 @@
 use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -70,11 +70,7 @@ impl Store {
             Err(e) => e.to_string(),
         };
         let quarantine = self.root().join("quarantine");
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&quarantine)
-            .ctx("create", &quarantine)?;
+        super::create_private_dir(&quarantine).ctx("create", &quarantine)?;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default()

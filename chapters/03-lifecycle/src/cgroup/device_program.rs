@@ -26,10 +26,13 @@ use super::error::{CgroupError, Result};
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insn {
+    /// The operation: class, size or source, and opcode, in one byte.
     pub code: u8,
     /// Destination register in the low 4 bits, source in the high 4.
     pub regs: u8,
+    /// A signed offset: of memory for loads, of instructions for jumps.
     pub off: i16,
+    /// The immediate operand: a constant to compare or to load.
     pub imm: i32,
 }
 

@@ -19,14 +19,19 @@ use std::fmt;
 /// `b`, `c` or `a` (both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceKind {
+    /// A block device (`b`: disks).
     Block,
+    /// A character device (`c`: terminals, `/dev/null`, …).
     Char,
+    /// Both kinds (`a`).
     All,
 }
 
 /// What a rule allows, as the bits of the kernel's `BPF_DEVCG_ACC_*`.
 pub const MKNOD: u8 = 1;
+/// Open the device for reading.
 pub const READ: u8 = 2;
+/// Open the device for writing.
 pub const WRITE: u8 = 4;
 /// `rwm`.
 pub const ALL_ACCESS: u8 = MKNOD | READ | WRITE;
@@ -35,9 +40,13 @@ pub const ALL_ACCESS: u8 = MKNOD | READ | WRITE;
 /// the accesses it grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceRule {
+    /// Which kind of device the rule is about.
     pub kind: DeviceKind,
+    /// The major number (the driver), `None` for any.
     pub major: Option<u32>,
+    /// The minor number (the device of that driver), `None` for any.
     pub minor: Option<u32>,
+    /// The accesses granted: [`MKNOD`], [`READ`], [`WRITE`], or'd together.
     pub access: u8,
 }
 

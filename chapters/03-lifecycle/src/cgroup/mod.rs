@@ -46,7 +46,9 @@ pub use v2::CgroupV2;
 /// Which cgroup file system a host uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CgroupVersion {
+    /// One hierarchy per controller (or set of controllers), each with its own tree.
     V1,
+    /// The unified hierarchy: one tree, every controller in it.
     V2,
 }
 

@@ -20,9 +20,15 @@ use super::{Cgroup, CgroupVersion};
 pub enum CgroupRoot {
     /// One mount per controller (or per set of co-mounted controllers):
     /// controller name → mount point.
-    V1 { mounts: BTreeMap<String, PathBuf> },
+    V1 {
+        /// Controller name (`memory`, `cpu,cpuacct`, …) → its mount point.
+        mounts: BTreeMap<String, PathBuf>,
+    },
     /// The unified hierarchy at this path.
-    V2 { path: PathBuf },
+    V2 {
+        /// The mount point of the `cgroup2` file system (or the part of it this engine may use).
+        path: PathBuf,
+    },
 }
 
 /// Where hosts mount cgroups.

@@ -82,8 +82,11 @@ impl From<NamespaceMode> for String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Ulimit {
+    /// The resource, without Docker's `RLIMIT_` prefix: `nofile`, `nproc`, `core`, …
     pub name: String,
+    /// The limit the process starts with; it may raise it up to `hard`.
     pub soft: i64,
+    /// The ceiling; never above the host's own hard limit (no `CAP_SYS_RESOURCE` here).
     pub hard: i64,
 }
 

@@ -21,6 +21,7 @@ pub struct Bind {
     pub source: PathBuf,
     /// Absolute path inside the container.
     pub destination: PathBuf,
+    /// Mounted read-only in the container (`:ro`).
     pub read_only: bool,
     /// `rslave`, `shared`, …: whether the host's later mounts under the
     /// source reach the container (chapter 01's [`Propagation`]). Written

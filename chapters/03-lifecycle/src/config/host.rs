@@ -49,9 +49,11 @@ pub struct HostConfig {
     /// `--tmpfs /ctr[:opts]` and `--mount type=tmpfs`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tmpfs: Vec<TmpfsMount>,
+    /// `--restart`: whether the shim starts the process again when it ends.
     pub restart_policy: RestartPolicy,
     /// `--rm`.
     pub auto_remove: bool,
+    /// `--network`: whose network namespace the container gets.
     pub network_mode: NetworkMode,
     /// `--read-only`: the root file system is mounted read-only; `/dev`,
     /// `/proc`, `/sys` and bind mounts keep their own modes.

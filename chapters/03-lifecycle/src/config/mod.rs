@@ -28,12 +28,19 @@ pub use restart::{RestartName, RestartPolicy, RestartTrigger};
 /// What the image suggests (the `config` object of an OCI image config).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageConfig {
+    /// The image's `ENTRYPOINT`: what runs, with `cmd` as its arguments.
     pub entrypoint: Option<Vec<String>>,
+    /// The image's `CMD`: the default command, or the entrypoint's default arguments.
     pub cmd: Option<Vec<String>>,
+    /// The image's `ENV`, `KEY=value` each.
     pub env: Vec<String>,
+    /// The image's `WORKDIR`.
     pub working_dir: Option<String>,
+    /// The image's `USER`.
     pub user: Option<String>,
+    /// The image's `STOPSIGNAL` (`SIGQUIT`, `15`, …).
     pub stop_signal: Option<String>,
+    /// The image's `LABEL`s.
     pub labels: BTreeMap<String, String>,
 }
 
@@ -91,19 +98,27 @@ pub struct UserConfig {
 pub struct Config {
     /// The image as the user named it (`busybox:latest`).
     pub image: String,
+    /// The container's hostname; the short id unless the user chose one.
     pub hostname: String,
     /// `name`, `uid`, `uid:gid` or `name:group`; empty = root.
     pub user: String,
+    /// The environment, `KEY=value` each: the image's, then the user's, merged by key.
     pub env: Vec<String>,
+    /// The program run, with `cmd` as its arguments (the user's `--entrypoint` replaces the image's).
     pub entrypoint: Vec<String>,
+    /// The command, or the entrypoint's arguments (the user's replaces the image's).
     pub cmd: Vec<String>,
     /// Absolute; empty = `/`.
     pub working_dir: String,
+    /// The image's labels, and the user's over them.
     pub labels: BTreeMap<String, String>,
     /// `SIGTERM` unless the image or the user chose another.
     pub stop_signal: String,
+    /// Seconds `stop` waits after the stop signal before SIGKILL; `None`: the engine's default.
     pub stop_timeout: Option<u32>,
+    /// Give the container a terminal (`-t`).
     pub tty: bool,
+    /// Keep the container's stdin open for attached clients (`-i`).
     pub open_stdin: bool,
 }
 

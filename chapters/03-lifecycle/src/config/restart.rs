@@ -21,13 +21,17 @@ pub struct RestartPolicy {
 /// The restart policy kinds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RestartName {
+    /// Never restart (Docker's default).
     #[default]
     #[serde(rename = "no", alias = "")]
     No,
+    /// Restart whatever the exit code; a container stopped by hand starts again when the engine does.
     #[serde(rename = "always")]
     Always,
+    /// As `always`, except that a container stopped by hand stays stopped.
     #[serde(rename = "unless-stopped")]
     UnlessStopped,
+    /// Restart after a non-zero exit code, at most `maximum_retry_count` times (0: no limit).
     #[serde(rename = "on-failure")]
     OnFailure,
 }

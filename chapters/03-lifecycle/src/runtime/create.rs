@@ -18,7 +18,9 @@ pub struct CreateOptions {
     pub image: String,
     /// `--name`; a random `adjective_noun` when not given.
     pub name: Option<String>,
+    /// The user's options (`docker create` flags), merged over the image's config.
     pub config: UserConfig,
+    /// How the host runs it: limits, binds, restart policy, `--rm`, …
     pub host_config: HostConfig,
 }
 

@@ -14,6 +14,7 @@ use crate::user::resolve_user;
 /// What `docker exec` is given.
 #[derive(Debug, Clone, Default)]
 pub struct ExecOptions {
+    /// The command and its arguments; must not be empty.
     pub args: Vec<String>,
     /// `-e KEY=VALUE`, added to the container's environment.
     pub env: Vec<String>,
@@ -21,6 +22,7 @@ pub struct ExecOptions {
     pub user: Option<String>,
     /// `-w`; the container's working directory when not given.
     pub working_dir: Option<String>,
+    /// `-t`: give the process a terminal.
     pub tty: bool,
     /// `-i`: keep stdin open (piped).
     pub stdin: bool,

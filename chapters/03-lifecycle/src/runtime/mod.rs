@@ -22,7 +22,6 @@ mod stop;
 mod wait;
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,7 +29,7 @@ use std::time::Duration;
 use minidock_images::Store;
 
 use crate::cgroup::{Cgroup, CgroupRoot};
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::logs::{read_log, LogEntry, LogOptions};
 use crate::sealed_binary::{self, SealedBinary};
@@ -90,11 +89,7 @@ impl Runtime {
         let images = Store::open(&config.root).map_err(image_err)?;
         let containers = ContainerStore::open(&config.root)?;
         containers.remove_incomplete()?;
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&config.run_dir)
-            .map_err(io_err("create", &config.run_dir))?;
+        minidock_images::create_private_dir(&config.run_dir).ctx("create", &config.run_dir)?;
         Ok(Runtime {
             cgroups: CgroupRoot::detect()?,
             config,
@@ -173,7 +168,7 @@ impl Runtime {
             .into());
         }
         let socket = attach_socket(&self.config.run_dir, id);
-        UnixStream::connect(&socket).map_err(io_err("attach to", &socket))
+        UnixStream::connect(&socket).ctx("attach to", &socket)
     }
     // ANCHOR_END: runtime_attach
 

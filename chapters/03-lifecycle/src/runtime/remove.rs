@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{image_err, shim_alive, shim_process_of, Runtime, KILL_WAIT, POLL};
 use crate::cgroup::CgroupError;
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::shim;
 use crate::state::{transition, Event, StateRecord};
@@ -54,7 +54,7 @@ impl Runtime {
         match fs::remove_dir_all(&run) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove", &run)(e)),
+            Err(e) => return Err(e).ctx("remove", &run),
         }
         self.containers.remove(id)
     }

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{shim_alive, Runtime};
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
 use crate::shim::{attach_socket, ShimArgs, ShimReport, SHIM_ARG};
 use crate::state::{transition, Event};
@@ -70,9 +70,9 @@ impl Runtime {
             .create(true)
             .append(true)
             .open(&shim_log)
-            .map_err(io_err("open", &shim_log))?;
+            .ctx("open", &shim_log)?;
         // What this shim writes to its log starts here.
-        let log_start = log.metadata().map_err(io_err("stat", &shim_log))?.len();
+        let log_start = log.metadata().ctx("stat", &shim_log)?.len();
         let helper = self.helper()?;
         let mut child = Command::new(helper.path())
             .arg0(&self.config.helper_binary)
@@ -82,12 +82,12 @@ impl Runtime {
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .map_err(io_err("start the shim", &self.config.helper_binary))?;
+            .ctx("start the shim", &self.config.helper_binary)?;
         let reports = child.stdout.take().expect("stdout is piped");
         // The first shim process forks the real one and exits at once.
         let status = child
             .wait()
-            .map_err(io_err("wait for the shim", &self.config.helper_binary))?;
+            .ctx("wait for the shim", &self.config.helper_binary)?;
         if !status.success() {
             return Err(Error::ShimDied {
                 id: id.to_string(),
@@ -100,14 +100,13 @@ impl Runtime {
         // ANCHOR: start_reports
         let mut attached = None;
         for line in BufReader::new(reports).lines() {
-            let line = line.map_err(io_err("read shim report", &shim_log))?;
+            let line = line.ctx("read shim report", &shim_log)?;
             let report: ShimReport = serde_json::from_str(&line)
                 .map_err(|e| Error::ShimProtocol(format!("bad report {line:?}: {e}")))?;
             match report {
                 ShimReport::Listening => {
                     let socket = attach_socket(&self.config.run_dir, id);
-                    attached =
-                        Some(UnixStream::connect(&socket).map_err(io_err("attach to", &socket))?);
+                    attached = Some(UnixStream::connect(&socket).ctx("attach to", &socket)?);
                 }
                 ShimReport::Started { .. } => return Ok(attached),
                 ShimReport::Failed { error, exit_code } => {

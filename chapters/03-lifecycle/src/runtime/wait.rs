@@ -24,7 +24,9 @@ pub enum WaitCondition {
 /// What `wait` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExitStatus {
+    /// The exit code: the process's, or 128 + the signal that killed it.
     pub code: i32,
+    /// Whether the kernel's OOM killer killed a process of the container.
     pub oom_killed: bool,
 }
 

@@ -16,10 +16,13 @@
 //! The only code that runs between `fork` and `exec` in the engine is
 //! `std::process::Command`'s, plus one async-signal-safe `fcntl` per pipe.
 
+mod console;
+mod id_maps;
+
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufReader, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus};
@@ -32,8 +35,10 @@ use nix::unistd::Pid;
 use crate::capabilities;
 use crate::channel::{self, Report};
 use crate::error::{Error, SetupError};
-use crate::spec::{IdMap, ProcessSpec, Stdio};
+use crate::spec::{ProcessSpec, Stdio};
 use crate::terminal;
+use console::ConsoleSocket;
+use id_maps::IdMapHandshake;
 
 /// The hidden first argument an engine re-executes itself with to become
 /// the init helper (see [`InitHelper::reexec`]).
@@ -63,11 +68,13 @@ impl InitHelper {
         InitHelper::new("/proc/self/exe").arg(REEXEC_ARG)
     }
 
+    /// Adds one argument, passed to the helper after the program's name.
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
+    /// The helper binary that is executed.
     pub fn program(&self) -> &Path {
         &self.program
     }
@@ -183,19 +190,6 @@ fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, Error> {
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(dup) })
 }
 
-/// With a TTY, the console socket: PID 1 makes a terminal inside the
-/// container and sends its master side back on it (see [`terminal`]).
-fn console_socket(spec: &ProcessSpec) -> Result<Option<(OwnedFd, OwnedFd)>, Error> {
-    if !spec.tty {
-        return Ok(None);
-    }
-    let (ours, theirs) = terminal::console_socketpair().map_err(|source| Error::Channel {
-        what: "console socket",
-        source,
-    })?;
-    Ok(Some((ours, above_stdio(theirs)?)))
-}
-
 // ANCHOR: spawn
 fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
     let rootfs = validate(spec)?;
@@ -204,10 +198,8 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
 
     let (spec_read, spec_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
-    let console = console_socket(spec)?;
-    let console_fd = console
-        .as_ref()
-        .map_or(-1, |(_, theirs)| theirs.as_raw_fd());
+    let console = ConsoleSocket::open(spec)?;
+    let console_fd = console.as_ref().map_or(-1, ConsoleSocket::helper_fd);
     let inherited = [spec_read.as_raw_fd(), status_write.as_raw_fd(), console_fd];
 
     let mut command = Command::new(&init.program);
@@ -243,9 +235,7 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
     })?;
     drop(spec_read);
     drop(status_write);
-    // The helper has its copy of the container's end; ours must go, or
-    // a PID 1 that fails before sending would leave us waiting.
-    let console = console.map(|(ours, _theirs)| ours);
+    let console = console.map(ConsoleSocket::helper_started);
 
     let mut container = Container {
         helper: Some(helper),
@@ -254,32 +244,21 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
         status: None,
         terminal: None,
     };
-    let mut spec_pipe = Some(File::from(spec_write));
+    let mut spec_pipe = File::from(spec_write);
     let mut line = wire.to_string().into_bytes();
     line.push(b'\n');
     // A write error (EPIPE: the helper died) is not the story; the
     // helper's report or exit status below is.
-    let wrote = spec_pipe.as_mut().map(|p| p.write_all(&line));
-    if spec.namespaces.user.is_none() || !matches!(wrote, Some(Ok(()))) {
-        spec_pipe = None;
-    }
+    let wrote = spec_pipe.write_all(&line).is_ok();
+    let mut id_maps = IdMapHandshake::new(spec, spec_pipe, wrote);
 
     let mut failure: Option<SetupError> = None;
-    let mut map_failure: Option<Error> = None;
     let status_pipe = BufReader::new(File::from(status_read));
     let read = channel::read_reports(status_pipe, |report| {
         match report {
             Report::UserNamespaceCreated { pid } => {
-                if let (Some(userns), Some(mut pipe)) = (&spec.namespaces.user, spec_pipe.take()) {
-                    for (file, map) in [("uid_map", &userns.uid_map), ("gid_map", &userns.gid_map)]
-                    {
-                        if let Err(e) = write_id_map(pid, file, map) {
-                            let error = std::io::Error::other(e.to_string());
-                            map_failure = Some(e);
-                            return Err(error);
-                        }
-                    }
-                    pipe.write_all(b"g")?;
+                if let Some(handshake) = id_maps.as_mut() {
+                    handshake.created(pid)?;
                 }
             }
             Report::ContainerStarted { pid } => {
@@ -292,7 +271,7 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
         }
         Ok(())
     });
-    drop(spec_pipe);
+    let map_failure = id_maps.and_then(IdMapHandshake::finish);
 
     if let Err(source) = read {
         container.kill(Signal::SIGKILL)?;
@@ -314,34 +293,11 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
         });
     }
     if let Some(socket) = console {
-        // PID 1 sent the terminal before its execve, which is what ended
-        // the status pipe: it is waiting in the socket.
-        match terminal::receive_master(socket.as_fd()) {
-            Ok(master) => container.terminal = Some(File::from(master)),
-            Err(source) => {
-                container.kill(Signal::SIGKILL)?;
-                container.wait()?;
-                return Err(Error::Channel {
-                    what: "receiving the container's terminal",
-                    source,
-                });
-            }
-        }
+        socket.receive_terminal(&mut container)?;
     }
     Ok(container)
 }
 // ANCHOR_END: spawn
-
-/// Writes `/proc/PID/uid_map` (or `gid_map`): one line per range, all in a
-/// single `write`, as the kernel requires.
-fn write_id_map(pid: i32, file: &str, map: &[IdMap]) -> Result<(), Error> {
-    let path = PathBuf::from(format!("/proc/{pid}/{file}"));
-    let text: String = map
-        .iter()
-        .map(|m| format!("{} {} {}\n", m.container, m.host, m.size))
-        .collect();
-    std::fs::write(&path, text).map_err(|source| Error::IdMap { path, source })
-}
 
 /// A running container: the init helper (our child) and, inside, PID 1.
 ///
@@ -378,7 +334,9 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
 pub struct Output {
     /// Docker-style exit code: the command's, or 128 + signal.
     pub code: i32,
+    /// Everything the command wrote to its stdout, when it was [`Stdio::Piped`].
     pub stdout: Vec<u8>,
+    /// Everything the command wrote to its stderr, when it was [`Stdio::Piped`].
     pub stderr: Vec<u8>,
 }
 
@@ -418,14 +376,17 @@ impl Container {
         self.terminal.take()
     }
 
+    /// The write end of the container's stdin, when the spec asked for [`Stdio::Piped`]; `None` once taken. Dropping it is end of input.
     pub fn take_stdin(&mut self) -> Option<ChildStdin> {
         self.helper().stdin.take()
     }
 
+    /// The read end of the container's stdout, when the spec asked for [`Stdio::Piped`]; `None` once taken.
     pub fn take_stdout(&mut self) -> Option<ChildStdout> {
         self.helper().stdout.take()
     }
 
+    /// The read end of the container's stderr, when the spec asked for [`Stdio::Piped`]; `None` once taken.
     pub fn take_stderr(&mut self) -> Option<ChildStderr> {
         self.helper().stderr.take()
     }
