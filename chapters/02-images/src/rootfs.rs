@@ -30,6 +30,9 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, IoContext, Result};
 use crate::store::{Image, Store};
 
+mod mountinfo;
+use mountinfo::is_overlay_mount;
+
 /// A mounted overlay root file system.
 ///
 /// Dropping a `Rootfs` does **not** unmount it: a container's root file
@@ -237,41 +240,6 @@ pub fn unmount_rootfs(container_dir: &Path) -> Result<()> {
     Ok(())
 }
 // ANCHOR_END: unmount_rootfs
-
-/// Whether `path` is the mount point of an overlay, by `/proc/self/mountinfo`.
-fn is_overlay_mount(path: &Path) -> Result<bool> {
-    let info = fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
-    let want = path.as_os_str().as_bytes();
-    Ok(info.lines().any(|line| {
-        let mut fields = line.split(' ');
-        let mount_point = fields.nth(4).map(unescape_mountinfo);
-        let fs_type = line
-            .split(" - ")
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next());
-        mount_point.as_deref() == Some(want) && fs_type == Some("overlay")
-    }))
-}
-
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_mountinfo(field: &str) -> Vec<u8> {
-    let b = field.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
 
 fn cstring(path: &Path) -> Result<CString> {
     CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::Mount {
@@ -612,17 +580,5 @@ fn mount_in_child(dir: &CStr, target: &CStr, data: &CStr) -> io::Result<()> {
                 ))),
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mountinfo_unescaping() {
-        assert_eq!(unescape_mountinfo(r"/a\040b\134c"), b"/a b\\c");
-        assert_eq!(unescape_mountinfo("/plain"), b"/plain");
-        assert_eq!(unescape_mountinfo(r"/end\04"), br"/end\04");
     }
 }
