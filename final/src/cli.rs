@@ -14,8 +14,8 @@ pub use crate::cli_limits::*;
 pub use crate::cli_network::*;
 pub use crate::cli_process::*;
 
-/// Where the client looks for the daemon when neither `-H` nor
-/// `MINIDOCK_HOST` says otherwise.
+/// Where the client looks for the daemon when neither `-H`, a context nor
+/// `MINIDOCK_HOST` says otherwise (see [`crate::connect::choose`]).
 pub const DEFAULT_HOST: &str = "unix:///run/minidock/minidock.sock";
 
 /// `minidock`: the command line of a mini-Docker.
@@ -30,15 +30,15 @@ pub const DEFAULT_HOST: &str = "unix:///run/minidock/minidock.sock";
     disable_help_subcommand = true
 )]
 pub struct Cli {
-    /// Daemon socket to connect to
-    #[arg(
-        short = 'H',
-        long = "host",
-        env = "MINIDOCK_HOST",
-        default_value = DEFAULT_HOST,
-        value_name = "URL"
-    )]
-    pub host: String,
+    /// Daemon socket to connect to (default: MINIDOCK_HOST, else the current
+    /// context, else unix:///run/minidock/minidock.sock)
+    #[arg(short = 'H', long = "host", value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Name of the context to use (overrides MINIDOCK_HOST, MINIDOCK_CONTEXT
+    /// and the one set with "minidock context use")
+    #[arg(short = 'c', long = "context", value_name = "string")]
+    pub context: Option<String>,
 
     /// TLS to a tcp:// daemon.
     #[command(flatten)]
@@ -215,6 +215,20 @@ pub enum Command {
     /// List port mappings or a specific mapping for the container
     #[command(override_usage = "minidock port CONTAINER [PRIVATE_PORT[/PROTO]]")]
     Port(PortArgs),
+    /// Manage contexts
+    #[command(subcommand, override_usage = "minidock context COMMAND")]
+    Context(crate::cli_context::ContextCommand),
+    /// Generate the shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(override_usage = "minidock completion SHELL")]
+    Completion(CompletionArgs),
+}
+
+/// `minidock completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell whose script to print (e.g. `source <(minidock completion bash)`)
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 /// `minidock logout`.
@@ -1123,12 +1137,17 @@ mod tests {
     }
 
     #[test]
-    fn host_has_a_default_and_a_flag() {
-        let expected = std::env::var("MINIDOCK_HOST").unwrap_or_else(|_| DEFAULT_HOST.to_string());
-        assert_eq!(parse(&["ps"]).host, expected);
+    fn host_and_context_are_flags() {
+        // MINIDOCK_HOST is read by `connect::choose`, after `--context`.
+        assert_eq!(parse(&["ps"]).host, None);
         assert_eq!(
-            parse(&["-H", "unix:///x.sock", "ps"]).host,
-            "unix:///x.sock"
+            parse(&["-H", "unix:///x.sock", "ps"]).host.as_deref(),
+            Some("unix:///x.sock")
+        );
+        assert_eq!(parse(&["-c", "lab", "ps"]).context.as_deref(), Some("lab"));
+        assert_eq!(
+            parse(&["--context", "lab", "ps"]).context.as_deref(),
+            Some("lab")
         );
     }
 }

@@ -8,7 +8,9 @@
 //! The client's modules:
 //!
 //! - [`cli`]: Docker's commands and flags as clap definitions;
-//! - [`connect`]: `-H` and the TLS flags, turned into the daemon's address;
+//! - [`connect`]: `-H`, `--context`, the environment and the TLS flags,
+//!   turned into the daemon's address; [`context_store`]: the named daemons
+//!   of `minidock context` ([`cli_context`] has its flags);
 //! - [`commands`]: each command as calls of the daemon's client library
 //!   (chapter 05) — the client talks to the daemon's API and nothing else;
 //! - [`format`], [`template`], [`progress`]: output the way the docker CLI
@@ -21,12 +23,14 @@
 //! daemon.json, merged into the flags and reloaded on SIGHUP).
 
 pub mod cli;
+pub mod cli_context;
 pub mod cli_health;
 pub mod cli_limits;
 pub mod cli_network;
 pub mod cli_process;
 pub mod commands;
 pub mod connect;
+pub mod context_store;
 pub mod daemon_args;
 pub mod daemon_config;
 pub mod daemon_logs;

@@ -12,12 +12,13 @@
 //!   `docker save` and `docker import`;
 //! - [`Rootfs`]: a container's root file system, an overlay of the image's
 //!   layers under the container's own writable layer;
-//! - [`copy`]: `docker cp` in and out of a root, all or nothing on the way
-//!   in; [`failpoint`]: the store's steps where crash tests kill a load.
+//! - [`failpoint`]: the store's steps where crash tests kill a load.
+//!
+//! The compat part, [`compat`], holds what Docker's clients ask beyond the
+//! lesson: `docker cp` ([`copy`]) and `docker diff` ([`changes`]).
 
 mod archive;
-pub mod changes;
-pub mod copy;
+pub mod compat;
 mod digest;
 mod error;
 pub mod failpoint;
@@ -28,6 +29,7 @@ mod staging;
 mod store;
 
 pub use archive::{ImageChanges, LoadedImage};
+pub use compat::{changes, copy};
 pub use digest::{Digest, DigestError, Hasher, HashingReader};
 pub use error::{Error, Result};
 pub use layer::{media_types as layer_media_types, Compression};

@@ -6,13 +6,13 @@
 //! again, succeeds. Both archive forms: an OCI layout and a `docker save`
 //! tar.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Command;
 
 use minidock_images::{failpoint, Reference, Store};
 use minidock_testkit::{
-    assert_same_tree, busybox_image, require_root, tree_snapshot, Compression, Entry, LayerSpec,
+    assert_same_tree, busybox_image, crash_at, example, require_root, tree_snapshot, Compression,
+    Entry, LayerSpec, FAILPOINT_ENV,
 };
 
 // ANCHOR: crash_points
@@ -28,19 +28,7 @@ const POINTS: &[&str] = &[
 
 /// The `unpack` example, which `cargo test` builds next to the tests.
 fn unpack() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/unpack");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p minidock-images` (it builds the examples)",
-        path.display()
-    );
-    path
+    example("unpack", "minidock-images")
 }
 
 #[test]
@@ -65,26 +53,20 @@ fn a_load_killed_at_each_write_step_leaves_the_store_as_it_was() {
     let saved = dir.path().join("saved.tar");
     spec.write_docker_save(&saved, "crash:test");
     let before = tree_snapshot(&root);
+    assert_eq!(
+        failpoint::ENV,
+        FAILPOINT_ENV,
+        "the kit arms the store's fail point"
+    );
 
     // ANCHOR: crash_loop
     for archive in [&layout.dir, &saved] {
         for point in POINTS {
-            let out = Command::new(unpack())
-                .env(failpoint::ENV, point)
-                .arg("load")
-                .arg(&root)
-                .arg(archive)
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(
-                out.status.signal(),
-                Some(libc::SIGABRT),
-                "load of {} with {point} armed should die there; it ended {}; stderr: {stderr}",
-                archive.display(),
-                out.status
+            // Dies of SIGABRT right at `point`, or the harness says how it ended.
+            crash_at(
+                Command::new(unpack()).arg("load").arg(&root).arg(archive),
+                point,
             );
-            assert!(stderr.contains(point), "stderr: {stderr}");
             let store = Store::open(&root).unwrap();
             store.sweep().unwrap();
             assert_same_tree(

@@ -6,68 +6,44 @@
 
 mod common;
 
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
 use minidock_lifecycle::failpoint;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::Runtime;
+use minidock_testkit::{container_dirs, crash_at as run_until_abort, mounts_under, FAILPOINT_ENV};
 
-/// Mount points at or below `dir`, from `/proc/self/mountinfo`.
-fn mounts_under(dir: &Path) -> Vec<String> {
-    let dir = dir.display().to_string();
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .filter(|m| m.starts_with(&dir))
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Container directories under the root (ids: 64 hex digits).
-fn container_dirs(root: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(root.join("containers"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().len() == 64)
-        .collect()
-}
-
-/// Runs `ctr create` with `point` armed; it must die of SIGABRT. Returns
-/// the fixture (whose drop checks for leaks), the config of its root and
-/// the container name asked for.
+/// Runs `ctr create` with `point` armed; it must die of SIGABRT there (the
+/// test kit's crash harness checks how it ended). Returns the fixture (whose
+/// drop checks for leaks), the config of its root and the container name
+/// asked for.
 fn crash_at(point: &str) -> (common::Fixture, minidock_lifecycle::RuntimeConfig, String) {
+    assert_eq!(
+        failpoint::ENV,
+        FAILPOINT_ENV,
+        "the kit arms the engine's fail point"
+    );
     let f = common::fixture();
     let config = common::runtime_config(f.dir.path(), &f.tag);
     let name = minidock_testkit::random_name("crash-");
-    let out = Command::new(common::ctr())
-        .env(failpoint::ENV, point)
-        .arg("--root")
-        .arg(&config.root)
-        .arg("--run-dir")
-        .arg(&config.run_dir)
-        .args([
-            "--cgroup-parent",
-            &f.tag,
-            "create",
-            "--name",
-            &name,
-            &f.image,
-        ])
-        .args(["echo", "hi"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "ctr create with {point} armed should die of SIGABRT; it ended {}; stderr: {stderr}",
-        out.status
+    run_until_abort(
+        Command::new(common::ctr())
+            .arg("--root")
+            .arg(&config.root)
+            .arg("--run-dir")
+            .arg(&config.run_dir)
+            .args([
+                "--cgroup-parent",
+                &f.tag,
+                "create",
+                "--name",
+                &name,
+                &f.image,
+            ])
+            .args(["echo", "hi"]),
+        point,
     );
-    assert!(stderr.contains(point), "stderr: {stderr}");
     (f, config, name)
 }
 

@@ -167,6 +167,26 @@ impl DockerConfig {
     }
     // ANCHOR_END: config_set
 
+    /// A top-level string of the file that is not about registries (the
+    /// client's `currentContext`, `detachKeys`); `None` when absent or not
+    /// a string.
+    pub fn string(&self, key: &str) -> Option<&str> {
+        self.json.get(key).and_then(Value::as_str)
+    }
+
+    /// Sets (or, with `None`, removes) the top-level string `key`, in
+    /// memory; call [`DockerConfig::save`].
+    pub fn set_string(&mut self, key: &str, value: Option<&str>) {
+        match value {
+            Some(value) => {
+                self.json.insert(key.to_string(), Value::from(value));
+            }
+            None => {
+                self.json.remove(key);
+            }
+        }
+    }
+
     /// Forgets the credentials of `domain`; whether there were any.
     pub fn remove(&mut self, domain: &str) -> bool {
         let wanted = normalize_key(&auth_key_for(domain));

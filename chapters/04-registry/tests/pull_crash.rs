@@ -5,18 +5,14 @@
 //! brings the store back to exactly what it was before; then the pull,
 //! tried again, succeeds.
 
-use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::Command;
 
 use minidock_images::{failpoint, Reference, Store};
 use minidock_testkit::{
-    assert_same_tree, busybox_image, random_name, require_root, tree_snapshot, Compression, Entry,
-    LayerSpec, Registry,
+    assert_same_tree, busybox_image, crash_at, example, random_name, require_root, tree_snapshot,
+    Compression, Entry, LayerSpec, Registry, FAILPOINT_ENV,
 };
-
-/// The signal a fail point dies of (`abort`).
-const SIGABRT: i32 = 6;
 
 /// Every point a pull passes, in order.
 const POINTS: &[&str] = &[
@@ -29,19 +25,7 @@ const POINTS: &[&str] = &[
 
 /// The `pull` example, which `cargo test` builds next to the tests.
 fn pull_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/pull");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p minidock-registry` (it builds the examples)",
-        path.display()
-    );
-    path
+    example("pull", "minidock-registry")
 }
 
 #[test]
@@ -68,26 +52,23 @@ fn a_pull_killed_at_each_write_step_leaves_the_store_as_it_was() {
     registry.push_oci(&layout.dir, "v1", &repo, "1.0");
     let reference = format!("{}/{repo}:1.0", registry.addr());
     let before = tree_snapshot(&root);
+    assert_eq!(
+        failpoint::ENV,
+        FAILPOINT_ENV,
+        "the kit arms the store's fail point"
+    );
 
     for point in POINTS {
-        let out = Command::new(pull_example())
-            .env(failpoint::ENV, point)
-            .arg(&reference)
-            .arg("--root")
-            .arg(&root)
-            .arg("--insecure-registry")
-            .arg(registry.addr())
-            .arg("--quiet")
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(
-            out.status.signal(),
-            Some(SIGABRT),
-            "pull with {point} armed should die there; it ended {}; stderr: {stderr}",
-            out.status
+        crash_at(
+            Command::new(pull_example())
+                .arg(&reference)
+                .arg("--root")
+                .arg(&root)
+                .arg("--insecure-registry")
+                .arg(registry.addr())
+                .arg("--quiet"),
+            point,
         );
-        assert!(stderr.contains(point), "stderr: {stderr}");
         Store::open(&root).unwrap().sweep().unwrap();
         assert_same_tree(
             "the store before",

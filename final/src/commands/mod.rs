@@ -6,6 +6,7 @@
 
 pub mod build;
 mod containers;
+mod context;
 mod copy;
 mod exec;
 mod health;
@@ -36,12 +37,41 @@ pub struct Context {
     pub client: Client,
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line: the commands that need no daemon
+/// first, then the others with the client of the daemon that `-H`,
+/// `--context`, the environment or the current context chose.
 pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
-    let ctx = Context {
-        client: crate::connect::client_for(&cli.host, &cli.tls)?,
+    use crate::connect;
+    let command = match cli.command {
+        Command::Context(command) => {
+            let chooser = context::Chooser {
+                host_flag: cli.host.as_deref(),
+                context_flag: cli.context.as_deref(),
+            };
+            return context::context(&chooser, command);
+        }
+        Command::Completion(args) => {
+            // The script is generated from the clap definitions, so it knows
+            // every command and flag there is.
+            use clap::CommandFactory;
+            let mut definitions = Cli::command();
+            clap_complete::generate(
+                args.shell,
+                &mut definitions,
+                "minidock",
+                &mut std::io::stdout(),
+            );
+            return Ok(0);
+        }
+        command => command,
     };
-    run_command(&ctx, cli.command)
+    let store = crate::context_store::ContextStore::from_env();
+    let env = connect::Env::from_process();
+    let target = connect::resolve(cli.host.as_deref(), cli.context.as_deref(), &env, &store)?;
+    let ctx = Context {
+        client: connect::client_for_target(&target, &cli.tls)?,
+    };
+    run_command(&ctx, command)
 }
 
 fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
@@ -110,6 +140,9 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Events(args) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
+        Command::Context(_) | Command::Completion(_) => {
+            unreachable!("dispatch runs the commands that need no daemon itself")
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 //! It builds test inputs (a busybox rootfs, OCI images and `docker save` tars,
 //! hostile layers), starts real services (the distribution registry) and
 //! checks for leftovers (mounts, cgroups, network namespaces, links, nftables
-//! tables, processes) without using any minidock crate, so a bug in minidock
+//! tables, processes), runs crash tests (a fail point armed, the abort checked) without using any minidock crate, so a bug in minidock
 //! cannot hide itself by also being in the fixture. Everything panics with a clear message on
 //! failure: this is test code.
 
 // Modules behind a feature need that feature (see Cargo.toml): chapter 01 builds the kit
 // without images and registry.
 mod busybox;
+mod crash;
 mod cred_helper;
 #[cfg(feature = "images")]
 mod digest;
@@ -39,6 +40,9 @@ mod tree;
 pub mod vm;
 
 pub use busybox::busybox_path;
+pub use crash::{
+    assert_aborted_at, container_dirs, crash_at, example, mounts_under, FAILPOINT_ENV,
+};
 pub use cred_helper::CredentialHelper;
 #[cfg(feature = "images")]
 pub use digest::sha256_digest;

@@ -23,6 +23,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+// ANCHOR: hub
 /// Shared between the shim's threads: attached clients, where stdin
 /// goes, the terminal (TTY mode) and the log.
 pub(super) struct Hub {
@@ -50,6 +51,7 @@ impl Hub {
         // A client that cannot keep up or hung up is dropped.
         clients.retain_mut(|c| write_frame(c, frame).is_ok());
     }
+    // ANCHOR_END: hub
 
     pub(super) fn add_client(self: &Arc<Self>, client: UnixStream) {
         client.set_write_timeout(Some(Duration::from_secs(10))).ok();
@@ -107,6 +109,7 @@ fn set_window_size(master: &File, rows: u16, cols: u16) -> io::Result<()> {
     }
 }
 
+// ANCHOR: pump
 /// Copies one output of the container into the hub until end of file.
 pub(super) fn pump(hub: Arc<Hub>, mut from: File, stream: Stream) -> JoinHandle<()> {
     thread::spawn(move || {
@@ -125,6 +128,7 @@ pub(super) fn pump(hub: Arc<Hub>, mut from: File, stream: Stream) -> JoinHandle<
         }
     })
 }
+// ANCHOR_END: pump
 
 /// Waits up to `timeout` for the first attach client. `poll(2)` wakes
 /// the shim the moment the client connects: the engine connects right

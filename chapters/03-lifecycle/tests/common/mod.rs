@@ -122,12 +122,5 @@ impl Drop for Fixture {
 
 /// The `ctr` example, which `cargo test` builds next to the test binaries.
 pub fn ctr() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples/ctr");
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test -p minidock-lifecycle` (it builds the examples)",
-        path.display()
-    );
-    path
+    minidock_testkit::example("ctr", "minidock-lifecycle")
 }
