@@ -35,7 +35,8 @@ step "system packages"
 # chapter 5 Try-its (a frame of the attach stream, byte by byte). Installed only
 # when missing, so a warm machine stays offline.
 packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps
-          nftables iproute2 docker-compose qemu-system-x86 linux-image-amd64 binutils openssl xxd)
+          nftables iproute2 docker-compose qemu-system-x86 linux-image-amd64 binutils openssl xxd
+          man-db)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -221,6 +221,17 @@ pub enum Command {
     /// Generate the shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(override_usage = "minidock completion SHELL")]
     Completion(CompletionArgs),
+    /// Write the manual pages (minidock.1, minidock-run.1, …) into a directory
+    #[command(override_usage = "minidock man DIR")]
+    Man(ManArgs),
+}
+
+/// `minidock man`.
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// Where to write the pages (e.g. /usr/local/share/man/man1)
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
 }
 
 /// `minidock completion`.

@@ -76,3 +76,35 @@ fn zsh_and_fish_scripts_name_the_commands() {
         "no context command in the fish script"
     );
 }
+
+/// `minidock man DIR` writes one page per command, and `man` renders them.
+#[test]
+fn man_pages_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_minidock"))
+        .arg("man")
+        .arg(dir.path())
+        .output()
+        .expect("minidock runs");
+    assert!(out.status.success(), "man: {out:?}");
+    for page in ["minidock.1", "minidock-run.1", "minidock-context.1"] {
+        assert!(dir.path().join(page).exists(), "{page} was not written");
+    }
+    let rendered = Command::new("man")
+        .arg("-l")
+        .arg(dir.path().join("minidock-context.1"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .expect("man runs (Debian: apt-get install man-db)");
+    assert!(rendered.status.success(), "man -l: {rendered:?}");
+    let text = String::from_utf8_lossy(&rendered.stdout);
+    assert!(
+        text.contains("NAME") && text.contains("Manage contexts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SUBCOMMANDS") || text.contains("Create a context"),
+        "{text}"
+    );
+}

@@ -63,6 +63,18 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
             );
             return Ok(0);
         }
+        Command::Man(args) => {
+            use clap::CommandFactory;
+            std::fs::create_dir_all(&args.dir)
+                .map_err(|e| Failure::new(format!("{}: cannot create: {e}", args.dir.display())))?;
+            clap_mangen::generate_to(Cli::command(), &args.dir).map_err(|e| {
+                Failure::new(format!(
+                    "{}: cannot write the manual pages: {e}",
+                    args.dir.display()
+                ))
+            })?;
+            return Ok(0);
+        }
         command => command,
     };
     let store = crate::context_store::ContextStore::from_env();
@@ -140,7 +152,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Events(args) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
-        Command::Context(_) | Command::Completion(_) => {
+        Command::Context(_) | Command::Completion(_) | Command::Man(_) => {
             unreachable!("dispatch runs the commands that need no daemon itself")
         }
     }
