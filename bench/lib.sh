@@ -46,3 +46,37 @@ bench_cleanup_host() {
         [ -d "$group" ] && rmdir "$group" 2>/dev/null || true
     done
 }
+
+# The machine a bench runs on is often busy (builds, tests beside it), and
+# its load changes over a minute. So a bench measures in ROUNDS: each round
+# runs every command a few times, the order turning round by round, and the
+# figures pool every run of every round. A drift of the load then weighs on
+# every command alike instead of on whichever ran last.
+
+# Pooled figures of the command NAME over the rounds' hyperfine exports
+# (FILE…), in ms: "median p25 p75 runs".
+bench_pooled() { # NAME FILE...
+    local name=$1
+    shift
+    jq -s -r --arg name "$name" '
+        [.[].results[] | select(.command == $name) | .times[]] | sort | map(. * 1000) as $t
+        | ($t | length) as $n
+        | def at(q): $t[((($n - 1) * q) | floor)] + ($t[((($n - 1) * q) | ceil)] - $t[((($n - 1) * q) | floor)]) * ((($n - 1) * q) - ((($n - 1) * q) | floor));
+          [at(0.5), at(0.25), at(0.75), $n] | @tsv' "$@"
+}
+
+# Each round's median of the command NAME (FILE… in round order), in ms,
+# one per line.
+bench_round_medians() { # NAME FILE...
+    local name=$1
+    shift
+    jq -r --arg name "$name" '.results[] | select(.command == $name) | .median * 1000' "$@"
+}
+
+# "min–max" of the per-round ratios A/B (two lists of round medians).
+bench_ratio_range() { # "A1 A2 …" "B1 B2 …"
+    awk -v a="$1" -v b="$2" 'BEGIN {
+        n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i <= n; i++) { r = x[i] / y[i]; if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r }
+        printf "%.2f–%.2f", lo, hi }'
+}

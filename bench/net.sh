@@ -2,7 +2,8 @@
 # Benchmarks of chapter 06's networking (ratios, not timed tests):
 #
 #   1. the cost of network setup: `minidock run --rm busybox true` on the
-#      default bridge vs `--network none` (hyperfine, medians);
+#      default bridge vs `--network none` (hyperfine, medians of every run
+#      over ROUNDS rounds, default 5, the order turning: see bench/lib.sh);
 #   2. TCP throughput through a published port (the userland proxy) vs
 #      straight to the container's address: 256 MiB from bash's /dev/tcp
 #      into busybox nc in the container.
@@ -74,12 +75,33 @@ md import "$dir/bb.tar" busybox >/dev/null
 
 echo
 echo "== 1. run --rm: default bridge vs --network none"
-hyperfine -N --warmup 3 --runs "${RUNS:-30}" --export-json "$dir/run.json" \
-    "$bin/minidock -H unix://$sock run --rm --network none busybox true" \
-    "$bin/minidock -H unix://$sock run --rm busybox true"
-none=$(jq '.results[0].median' "$dir/run.json")
-bridge=$(jq '.results[1].median' "$dir/run.json")
-awk -v n="$none" -v b="$bridge" 'BEGIN { printf "network setup: %.1f ms on the median (target <= 5 ms)\n", (b - n) * 1000 }'
+rounds=${ROUNDS:-5}
+per_round=$(((${RUNS:-30} + rounds - 1) / rounds))
+none_cmd="$bin/minidock -H unix://$sock run --rm --network none busybox true"
+bridge_cmd="$bin/minidock -H unix://$sock run --rm busybox true"
+files=()
+for round in $(seq "$rounds"); do
+    # The order turns each round (see bench/lib.sh).
+    if [ $((round % 2)) = 1 ]; then
+        order=(-n none "$none_cmd" -n bridge "$bridge_cmd")
+    else
+        order=(-n bridge "$bridge_cmd" -n none "$none_cmd")
+    fi
+    hyperfine -N --style none --warmup 2 --runs "$per_round" \
+        --export-json "$dir/run-$round.json" "${order[@]}"
+    files+=("$dir/run-$round.json")
+done
+for name in none bridge; do
+    bench_pooled "$name" "${files[@]}" | awk -F'\t' -v n="$name" \
+        '{ printf "%-7s %6.1f ms on the median [p25 %.1f, p75 %.1f, %d runs]\n", n, $1, $2, $3, $4 }'
+done
+none=$(bench_pooled none "${files[@]}" | cut -f1)
+bridge=$(bench_pooled bridge "${files[@]}" | cut -f1)
+per_round_setup=$(paste <(bench_round_medians bridge "${files[@]}") <(bench_round_medians none "${files[@]}") |
+    awk '{ d = $1 - $2; if (NR == 1 || d < lo) lo = d; if (NR == 1 || d > hi) hi = d }
+        END { printf "%.1f to %.1f", lo, hi }')
+awk -v n="$none" -v b="$bridge" -v r="$per_round_setup" 'BEGIN {
+    printf "network setup: %.1f ms on the median (target <= 5 ms; rounds: %s ms)\n", b - n, r }'
 
 echo
 echo "== 2. TCP throughput: published port vs the container's address"

@@ -3,6 +3,8 @@
 # and, when one answers, Docker — in one run, on one machine?
 #
 # Usage: sudo bench/run-latency.sh [RUNS]        (default: 50 runs per command)
+#        ROUNDS=N (default 5): the runs come in N rounds, the commands' order
+#        turning each round (see bench/lib.sh)
 #
 #   1. builds minidock and minidockd (release);
 #   2. makes a busybox root filesystem from the host's static busybox
@@ -18,7 +20,8 @@
 #        crun run, runc run                (the same rootfs, no daemon)
 #        docker run --rm busybox true      (if a Docker engine answers)
 #      and `minidock ps` beside `docker ps`;
-#   6. prints the medians and the ratios. Targets: minidock ≤ 3× crun's
+#   6. prints the medians of every run with their spread, and the ratios
+#      (and their range over the rounds). Targets: minidock ≤ 2× crun's
 #      median, and ≥ 5× faster than Docker.
 #
 # Needs: root, hyperfine, runc, crun, jq, busybox-static, cargo.
@@ -111,48 +114,72 @@ if [ ${#docker_run[@]} -gt 0 ]; then
     docker_ps_args=$(printf '%q ' "${docker_ps[@]}")
 fi
 
-echo "== hyperfine ($runs runs each)"
+rounds=${ROUNDS:-5}
+per_round=$(((runs + rounds - 1) / rounds))
+echo "== hyperfine ($rounds rounds of $per_round runs each, the order turning)"
 inner=$work/inner.sh
 cat >"$inner" <<EOF
 set -e
 # Only in this private mount namespace: crun needs a pure v1 view.
 umount /sys/fs/cgroup/unified 2>/dev/null || true
-hyperfine -N --style basic --warmup 3 --runs $runs --export-json "$work/run.json" \\
-    -n "minidock run --rm busybox true" "$bin/minidock -H $host run --rm busybox true" \\
-    -n "crun run" "crun --root $work/crun-state run -b $work/bundle bench-crun" \\
-    -n "runc run" "runc --root $work/runc-state run -b $work/bundle bench-runc" \\
-    ${docker_run_args}
-hyperfine -N --style basic --warmup 3 --runs $((runs * 2)) --export-json "$work/ps.json" \\
-    -n "minidock ps" "$bin/minidock -H $host ps" \\
-    ${docker_ps_args}
+for round in \$(seq $rounds); do
+    minidock=(-n "minidock run --rm busybox true" "$bin/minidock -H $host run --rm busybox true")
+    crun=(-n "crun run" "crun --root $work/crun-state run -b $work/bundle bench-crun")
+    runc=(-n "runc run" "runc --root $work/runc-state run -b $work/bundle bench-runc")
+    docker=(${docker_run_args})
+    case \$((round % 3)) in
+        1) order=("\${minidock[@]}" "\${crun[@]}" "\${runc[@]}" "\${docker[@]}") ;;
+        2) order=("\${crun[@]}" "\${runc[@]}" "\${docker[@]}" "\${minidock[@]}") ;;
+        *) order=("\${runc[@]}" "\${docker[@]}" "\${minidock[@]}" "\${crun[@]}") ;;
+    esac
+    hyperfine -N --style none --warmup 2 --runs $per_round \\
+        --export-json "$work/run-\$round.json" "\${order[@]}"
+    hyperfine -N --style none --warmup 2 --runs $((per_round * 2)) \\
+        --export-json "$work/ps-\$round.json" \\
+        -n "minidock ps" "$bin/minidock -H $host ps" ${docker_ps_args}
+done
 EOF
 unshare -m --propagation private bash "$inner"
 
-median() { jq -r --arg name "$2" '.results[] | select(.command == $name) | .median * 1000' "$1"; }
+run_files=()
+ps_files=()
+for round in $(seq "$rounds"); do
+    run_files+=("$work/run-$round.json")
+    ps_files+=("$work/ps-$round.json")
+done
+pooled() { bench_pooled "$1" "${@:2}" | cut -f1; }
+spread() { bench_pooled "$1" "${@:2}" | awk -F'\t' '{ printf "[p25 %.1f, p75 %.1f, %d runs]", $2, $3, $4 }'; }
+rounds_of() { bench_round_medians "$1" "${@:2}" | tr '\n' ' '; }
 ms() { printf '%8.1f ms' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-minidock_run=$(median "$work/run.json" "minidock run --rm busybox true")
-crun_run=$(median "$work/run.json" "crun run")
-runc_run=$(median "$work/run.json" "runc run")
-minidock_ps=$(median "$work/ps.json" "minidock ps")
+minidock_run=$(pooled "minidock run --rm busybox true" "${run_files[@]}")
+crun_run=$(pooled "crun run" "${run_files[@]}")
+runc_run=$(pooled "runc run" "${run_files[@]}")
+minidock_ps=$(pooled "minidock ps" "${ps_files[@]}")
+minidock_rounds=$(rounds_of "minidock run --rm busybox true" "${run_files[@]}")
+crun_rounds=$(rounds_of "crun run" "${run_files[@]}")
+runc_rounds=$(rounds_of "runc run" "${run_files[@]}")
 
 echo
-echo "== medians ($(uname -r), $(nproc) CPUs)"
-printf '%-34s %s   %s\n' "minidock run --rm busybox true" "$(ms "$minidock_run")" \
-    "$(ratio "$minidock_run" "$crun_run")× crun (target ≤ 3×), $(ratio "$minidock_run" "$runc_run")× runc"
-printf '%-34s %s\n' "crun run" "$(ms "$crun_run")"
-printf '%-34s %s\n' "runc run" "$(ms "$runc_run")"
+echo "== medians of every run ($(uname -r), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+for name in "minidock run --rm busybox true" "crun run" "runc run"; do
+    printf '%-34s %s %s\n' "$name" "$(ms "$(pooled "$name" "${run_files[@]}")")" \
+        "$(spread "$name" "${run_files[@]}")"
+done
+printf '%-34s %s× crun (target ≤ 2×; rounds %s), %s× runc (rounds %s)\n' "minidock / crun, runc" \
+    "$(ratio "$minidock_run" "$crun_run")" "$(bench_ratio_range "$minidock_rounds" "$crun_rounds")" \
+    "$(ratio "$minidock_run" "$runc_run")" "$(bench_ratio_range "$minidock_rounds" "$runc_rounds")"
 if [ ${#docker_run[@]} -gt 0 ]; then
-    docker_median=$(median "$work/run.json" "docker run --rm busybox true")
+    docker_median=$(pooled "docker run --rm busybox true" "${run_files[@]}")
     printf '%-34s %s   minidock is %s× faster (target ≥ 5×)\n' "docker run --rm busybox true" \
         "$(ms "$docker_median")" "$(ratio "$docker_median" "$minidock_run")"
 else
     printf '%-34s %s\n' "docker run --rm busybox true" "   (no Docker engine here)"
 fi
-printf '%-34s %s\n' "minidock ps" "$(ms "$minidock_ps")"
+printf '%-34s %s %s\n' "minidock ps" "$(ms "$minidock_ps")" "$(spread "minidock ps" "${ps_files[@]}")"
 if [ ${#docker_ps[@]} -gt 0 ]; then
-    docker_ps_median=$(median "$work/ps.json" "docker ps")
+    docker_ps_median=$(pooled "docker ps" "${ps_files[@]}")
     printf '%-34s %s   minidock is %s× faster\n' "docker ps" "$(ms "$docker_ps_median")" \
         "$(ratio "$docker_ps_median" "$minidock_ps")"
 else

@@ -215,6 +215,9 @@ pub enum Command {
     /// List port mappings or a specific mapping for the container
     #[command(override_usage = "minidock port CONTAINER [PRIVATE_PORT[/PROTO]]")]
     Port(PortArgs),
+    /// Open the dashboard: a web page of containers, images and events on 127.0.0.1
+    #[command(override_usage = "minidock desktop [OPTIONS]")]
+    Desktop(crate::cli_desktop::DesktopArgs),
     /// Manage contexts
     #[command(subcommand, override_usage = "minidock context COMMAND")]
     Context(crate::cli_context::ContextCommand),

@@ -50,7 +50,9 @@ pub struct DaemonArgs {
     #[arg(short = 'D', long)]
     pub debug: bool,
     /// The default network's subnet, or `none` for no default network
-    /// (containers without --network then get none).
+    /// (containers without --network then get none). Not given: 172.17.0.0/16
+    /// when no host route or network holds it, else the first free subnet
+    /// of the address pools.
     #[arg(long, value_name = "CIDR", default_value = "172.17.0.0/16")]
     pub bridge_subnet: String,
     /// Where automatic subnets of new networks come from: BASE/SIZE, as

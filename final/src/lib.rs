@@ -17,13 +17,16 @@
 //!   prints it (tables, sizes, durations, `inspect -f`, pull progress);
 //! - [`tty`]: the local terminal during `run -it`, and [`detach_keys`]:
 //!   the keys that leave it;
-//! - [`error`]: Docker's messages and exit codes.
+//! - [`error`]: Docker's messages and exit codes;
+//! - [`desktop`]: `minidock desktop`, the dashboard — a web page on
+//!   127.0.0.1 that is one more client of the daemon.
 //!
 //! The daemon's: [`daemon_args`] (its flags) and [`daemon_config`] (its
 //! daemon.json, merged into the flags and reloaded on SIGHUP).
 
 pub mod cli;
 pub mod cli_context;
+pub mod cli_desktop;
 pub mod cli_health;
 pub mod cli_limits;
 pub mod cli_network;
@@ -34,6 +37,7 @@ pub mod context_store;
 pub mod daemon_args;
 pub mod daemon_config;
 pub mod daemon_logs;
+pub mod desktop;
 pub mod detach_keys;
 pub mod error;
 pub mod format;

@@ -74,7 +74,7 @@ fn a_container_goes_through_its_lifecycle() {
     assert_eq!(d.ok(&["restart", "-t", "1", "life"]).trim(), "life");
     assert_eq!(status(&d, "life"), "running");
     assert_eq!(d.ok(&["kill", "life"]).trim(), "life");
-    eventually(Duration::from_secs(10), "kill to end the container", || {
+    eventually(Duration::from_secs(30), "kill to end the container", || {
         status(&d, "life") == "exited"
     });
     assert_eq!(
@@ -227,7 +227,7 @@ fn exec_runs_in_the_container() {
     // -d: started in the background; its effect shows up.
     d.ok(&["exec", "-d", "host", "sh", "-c", "echo marked > /tmp/mark"]);
     eventually(
-        Duration::from_secs(10),
+        Duration::from_secs(30),
         "the detached exec to write",
         || d.run(&["exec", "host", "cat", "/tmp/mark"]).stdout == b"marked\n",
     );
@@ -322,7 +322,7 @@ fn stop_sends_the_signal_it_is_given() {
     let script = r#"trap "echo got-usr1; exit 0" USR1; echo ready; while :; do sleep 0.1; done"#;
     for name in ["term", "usr1"] {
         d.ok(&["run", "-d", "--name", name, "busybox", "sh", "-c", script]);
-        eventually(Duration::from_secs(10), "ready", || {
+        eventually(Duration::from_secs(30), "ready", || {
             d.ok(&["logs", name]) == "ready\n"
         });
     }
@@ -431,7 +431,7 @@ fn attach_joins_a_running_container_and_returns_its_code() {
     d.ok(&[
         "run", "-d", "-i", "--name", "att", "busybox", "sh", "-c", script,
     ]);
-    eventually(Duration::from_secs(10), "started", || {
+    eventually(Duration::from_secs(30), "started", || {
         d.ok(&["logs", "att"]) == "started\n"
     });
     // Output from now on (not the logged "started"), input from our stdin.

@@ -167,7 +167,7 @@ fn compose_up_ps_logs_down_on_the_projects_default_network() {
     );
     // No bridge, veth or nft table of the project stays; no address is
     // held on any network that is left; no namespace is pinned.
-    eventually(Duration::from_secs(10), "the project's links go", || {
+    eventually(Duration::from_secs(30), "the project's links go", || {
         minidock_testkit::still_present(&held).is_empty()
     });
     let allocations = minidock_testkit::network_allocations(&daemon.root());

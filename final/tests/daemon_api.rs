@@ -610,7 +610,7 @@ fn restart_policies_on_exit_and_on_daemon_start() {
     use nix::unistd::Pid;
     kill(Pid::from_raw(shim), Signal::SIGKILL).unwrap();
     kill(Pid::from_raw(old_pid), Signal::SIGKILL).unwrap();
-    eventually(Duration::from_secs(5), "the container to die", || {
+    eventually(Duration::from_secs(30), "the container to die", || {
         !std::path::Path::new(&format!("/proc/{old_pid}")).exists()
     });
     let mut daemon = Daemon::start_in(&dir);

@@ -197,7 +197,7 @@ fn the_docker_cli_drives_minidockd() {
         ps.starts_with(&format!("{} web busybox Up ", &id[..12])),
         "{ps}"
     );
-    eventually(std::time::Duration::from_secs(5), "the log line", || {
+    eventually(std::time::Duration::from_secs(30), "the log line", || {
         ok(daemon.docker().args(["logs", "web"])) == "ready\n"
     });
     assert_eq!(

@@ -34,7 +34,7 @@ pub use digest::{Digest, DigestError, Hasher, HashingReader};
 pub use error::{Error, Result};
 pub use layer::{media_types as layer_media_types, Compression};
 pub use reference::{Reference, DEFAULT_DOMAIN, DEFAULT_TAG};
-pub use rootfs::{unmount_rootfs, MountMethod, Rootfs};
+pub use rootfs::{unmount_rootfs, MountMethod, Rootfs, Upper};
 pub use store::{
     create_private_dir, host_architecture, image_id, media_types, BlobWriter, Image, ImageId,
     IndexRecovery, Removed, Store, Swept, DEFAULT_MAX_LAYER_SIZE,

@@ -5,7 +5,7 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use minidock_images::{unmount_rootfs, MountMethod, Rootfs};
+use minidock_images::{unmount_rootfs, MountMethod, Rootfs, Upper};
 use minidock_testkit::{require_root, Compression, Entry, ImageSpec, LayerSpec, LeakCheck};
 
 /// Every file's content hash, mode and owner, every xattr that matters to
@@ -270,4 +270,37 @@ fn unmount_by_container_dir_is_idempotent_and_mount_reuses_a_mount() {
     leaks.finish();
     assert!(!c.join("merged/written").exists());
     assert!(c.join("upper/written").exists());
+}
+
+/// A volatile overlay (`run --rm`): the kernel shows the option, the
+/// upper directory gets the writes, and the same directories mount
+/// volatile again (the kernel's mark of a volatile upper is accepted), with
+/// both mount APIs.
+#[test]
+fn a_volatile_overlay_mounts_again_volatile() {
+    require_root();
+    let (dir, store) = common::store();
+    let leaks = LeakCheck::start(dir.path().to_str().unwrap());
+    let layers = many_layers(&store, 2);
+    for method in [MountMethod::Auto, MountMethod::Legacy] {
+        let c = dir.path().join(format!("{method:?}"));
+        let _unmount = common::UnmountOnDrop(c.to_path_buf());
+        let first = Rootfs::mount_layers_with(&layers, &c, method, Upper::Volatile).unwrap();
+        fs::write(first.path().join("written"), b"x").unwrap();
+        let merged = first.path().to_str().unwrap().to_string();
+        let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let line = mounts
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some(merged.as_str()))
+            .expect("the overlay in mountinfo");
+        assert!(line.contains("volatile"), "{method:?}: {line}");
+        first.unmount().unwrap();
+        assert!(c.join("work/work/incompat/volatile").exists());
+        // A durable mount of a volatile upper is what the kernel refuses;
+        // a volatile one takes it as it is.
+        let again = Rootfs::mount_layers_with(&layers, &c, method, Upper::Volatile).unwrap();
+        assert_eq!(fs::read(again.path().join("written")).unwrap(), b"x");
+        again.unmount().unwrap();
+    }
+    leaks.finish();
 }

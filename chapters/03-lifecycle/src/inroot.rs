@@ -17,7 +17,7 @@ use std::path::{Component, Path};
 use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::Mode;
 
-use crate::error::Error;
+use crate::error::{Error, IoContext};
 
 fn open_in_root(root: &File, rel: &Path, flags: OFlag) -> nix::Result<OwnedFd> {
     // openat2 refuses flags that do not go with O_PATH (openat ignores them)
@@ -38,11 +38,7 @@ fn open_in_root(root: &File, rel: &Path, flags: OFlag) -> nix::Result<OwnedFd> {
 // ANCHOR: read_in_root
 
 fn open_root(root: &Path) -> Result<File, Error> {
-    File::open(root).map_err(|source| Error::Io {
-        op: "open rootfs",
-        path: root.into(),
-        source,
-    })
+    File::open(root).ctx("open rootfs", root)
 }
 
 /// Most bytes read from a file of the image's `/etc`.
@@ -52,11 +48,7 @@ const MAX_ETC_FILE: u64 = 4 << 20;
 /// leave it. `Ok(None)` when the file does not exist; an error when it is not
 /// a regular file (a FIFO would block, a device could be endless).
 pub fn read_in_root(root: &Path, rel: &str) -> Result<Option<String>, Error> {
-    let io_err = |op: &'static str, e: std::io::Error| Error::Io {
-        op,
-        path: root.join(rel),
-        source: e,
-    };
+    let path = root.join(rel);
     let root_dir = open_root(root)?;
     let file = match open_in_root(
         &root_dir,
@@ -65,9 +57,9 @@ pub fn read_in_root(root: &Path, rel: &str) -> Result<Option<String>, Error> {
     ) {
         Ok(fd) => File::from(fd),
         Err(nix::errno::Errno::ENOENT) => return Ok(None),
-        Err(e) => return Err(io_err("open inside the rootfs", e.into())),
+        Err(e) => return Err(std::io::Error::from(e)).ctx("open inside the rootfs", path),
     };
-    let meta = file.metadata().map_err(|e| io_err("stat", e))?;
+    let meta = file.metadata().ctx("stat", &path)?;
     if !meta.is_file() {
         return Err(Error::User(format!(
             "{} in the container is not a regular file",
@@ -77,7 +69,7 @@ pub fn read_in_root(root: &Path, rel: &str) -> Result<Option<String>, Error> {
     let mut text = String::new();
     file.take(MAX_ETC_FILE)
         .read_to_string(&mut text)
-        .map_err(|e| io_err("read", e))?;
+        .ctx("read", &path)?;
     Ok(Some(text))
 }
 // ANCHOR_END: read_in_root

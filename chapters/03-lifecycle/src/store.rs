@@ -183,6 +183,28 @@ impl ContainerStore {
         write_json(&self.dir(id).join(CONFIG), &container)
     }
 
+    /// Like [`ContainerStore::update`], but the new `config.json` is not
+    /// flushed to disk ([`replace_atomic`]): for what every start prepares
+    /// afresh (the network namespace to join, the files the network
+    /// mounts). A power cut that loses the change takes the namespace it
+    /// names with it, and leaves the old file whole; the next start
+    /// prepares both again. Saves two `fsync`s on every start on a network.
+    pub fn update_unsynced(
+        &self,
+        id: &ContainerId,
+        change: impl FnOnce(&mut Container),
+    ) -> Result<()> {
+        let _lock = self.lock_store()?;
+        let mut container = self.container(id)?;
+        let before = container.clone();
+        change(&mut container);
+        if container == before {
+            return Ok(());
+        }
+        let path = self.dir(id).join(CONFIG);
+        replace_atomic(&path, &json_bytes(&path, &container)?)
+    }
+
     // ANCHOR: store_read
     /// Rewrites `config.json` of `id` with `change` applied (under the
     /// store lock, atomically): the engine records what it prepared for a
@@ -464,7 +486,7 @@ pub(crate) fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 }
 
 /// `value` as the store writes it: pretty JSON and a newline.
-fn json_bytes(path: &Path, value: &impl Serialize) -> Result<Vec<u8>> {
+pub(crate) fn json_bytes(path: &Path, value: &impl Serialize) -> Result<Vec<u8>> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| Error::Corrupt {
         path: path.into(),
         reason: e.to_string(),

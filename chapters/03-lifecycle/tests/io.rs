@@ -273,7 +273,7 @@ fn exec_joins_the_containers_namespaces_cgroup_and_files() {
     );
     f.runtime.start(&id).unwrap();
     let mark = f.rootfs(&id).join("tmp/mark");
-    f.until("the mark file", Duration::from_secs(5), || mark.exists());
+    f.until("the mark file", common::PATIENCE, || mark.exists());
 
     let run = |options: ExecOptions| {
         f.runtime
@@ -346,11 +346,9 @@ fn exec_joins_the_containers_namespaces_cgroup_and_files() {
             .map(|t| t.cmd)
             .collect()
     };
-    f.until(
-        "the exec'd sleep in the cgroup",
-        Duration::from_secs(5),
-        || cmds() == ["sleep 1000", "sleep 1000"],
-    );
+    f.until("the exec'd sleep in the cgroup", common::PATIENCE, || {
+        cmds() == ["sleep 1000", "sleep 1000"]
+    });
     // the helper waiting for it is not in the container's cgroup
     assert_eq!(f.runtime.cgroup(&id).unwrap().pids().unwrap().len(), 2);
     p.kill().unwrap();

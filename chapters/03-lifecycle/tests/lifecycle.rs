@@ -220,7 +220,7 @@ fn pause_really_freezes_and_unpause_resumes() {
     f.runtime.start(&id).unwrap();
     let counter = f.rootfs(&id).join("tmp/counter");
     let size = || fs::metadata(&counter).map(|m| m.len()).unwrap_or(0);
-    f.until("the counter to run", Duration::from_secs(5), || size() > 0);
+    f.until("the counter to run", common::PATIENCE, || size() > 0);
 
     f.runtime.pause(&id).unwrap();
     let frozen = size();
@@ -229,7 +229,7 @@ fn pause_really_freezes_and_unpause_resumes() {
     assert!(matches!(f.state(&id), State::Paused { .. }));
 
     f.runtime.unpause(&id).unwrap();
-    f.until("the counter to move again", Duration::from_secs(5), || {
+    f.until("the counter to move again", common::PATIENCE, || {
         size() > frozen
     });
 }
@@ -276,9 +276,7 @@ fn auto_remove_removes_the_container_when_it_exits() {
     let dir = f.runtime.container_dir(&id);
     f.runtime.start(&id).unwrap();
     assert_eq!(f.runtime.wait(&id, WaitCondition::Removed).unwrap().code, 4);
-    f.until("the directory to go", Duration::from_secs(5), || {
-        !dir.exists()
-    });
+    f.until("the directory to go", common::PATIENCE, || !dir.exists());
 }
 
 #[test]
@@ -295,7 +293,7 @@ fn restart_policy_on_failure_restarts_up_to_the_limit() {
     );
     f.runtime.start(&id).unwrap();
     let runs = f.rootfs(&id).join("tmp/runs");
-    f.until("three runs", Duration::from_secs(10), || {
+    f.until("three runs", common::PATIENCE, || {
         fs::read_to_string(&runs)
             .map(|t| t.lines().count())
             .unwrap_or(0)

@@ -79,7 +79,7 @@ fn the_container_survives_its_manager_being_killed() {
         n
     };
     let before = ticks();
-    f.until("more ticks in the log", Duration::from_secs(5), || {
+    f.until("more ticks in the log", common::PATIENCE, || {
         ticks() > before + 2
     });
 

@@ -23,33 +23,60 @@ use std::path::{Path, PathBuf};
 /// the calling thread, and the thread ends right after, so the daemon's
 /// other threads never leave the host's namespace.
 pub fn create(path: &Path) -> Result<()> {
+    create_then(path, |_| Ok(()))
+}
+
+/// Like [`create`], and opens a `NETLINK_ROUTE` socket inside the new
+/// namespace on the same thread, before it ends: the socket a container's
+/// wiring needs, without a second thread that joins the namespace again
+/// ([`socket_in`]).
+pub fn create_with_socket(path: &Path) -> Result<Socket> {
+    create_then(path, |target| {
+        Socket::open(NETLINK_ROUTE).map_err(Error::io("open a netlink socket in", target))
+    })
+}
+
+/// Creates and pins the namespace on a thread of its own, then runs
+/// `inside` on that thread, in the new namespace. On failure nothing of
+/// it is left.
+fn create_then<T: Send + 'static>(
+    path: &Path,
+    inside: impl FnOnce(&Path) -> Result<T> + Send + 'static,
+) -> Result<T> {
     File::create(path).map_err(Error::io("create", path))?;
     let target = path.to_path_buf();
-    let pinned = std::thread::spawn(move || -> Result<()> {
-        // exercise 6.3 netns-pin: make a new network namespace and pin it on `target`.
-        // hint: this thread alone moves into a fresh network namespace: the call of exercise 1.1, with the one flag for the network
-        // hint: a namespace lives as long as something holds it; the thread's own is a file under /proc/thread-self/ns, and mounting that file onto `target` holds it
-        // hint: the mount is a bind mount (a source, a target, no file system type); nix has the call in its `mount` module
-        nix::sched::unshare(CloneFlags::CLONE_NEWNET)
-            .map_err(|e| Error::io("unshare(CLONE_NEWNET) for", target.clone())(e.into()))?;
-        nix::mount::mount(
-            Some("/proc/thread-self/ns/net"),
-            &target,
-            None::<&str>,
-            nix::mount::MsFlags::MS_BIND,
-            None::<&str>,
-        )
-        .map_err(|e| Error::io("pin the network namespace on", target.clone())(e.into()))?;
-        Ok(())
-        // end exercise
+    let done = std::thread::spawn(move || -> Result<T> {
+        pin(&target)?;
+        inside(&target)
     })
     .join()
-    .map_err(|_| Error::Invalid("the namespace thread panicked".into()))?;
-    if let Err(err) = pinned {
-        std::fs::remove_file(path).ok();
-        return Err(err);
+    .map_err(|_| Error::Invalid("the namespace thread panicked".into()))
+    .and_then(|done| done);
+    if done.is_err() {
+        remove(path).ok();
     }
+    done
+}
+
+/// Moves the calling thread into a new network namespace and pins it on
+/// `target`.
+fn pin(target: &Path) -> Result<()> {
+    // exercise 6.3 netns-pin: make a new network namespace and pin it on `target`.
+    // hint: this thread alone moves into a fresh network namespace: the call of exercise 1.1, with the one flag for the network
+    // hint: a namespace lives as long as something holds it; the thread's own is a file under /proc/thread-self/ns, and mounting that file onto `target` holds it
+    // hint: the mount is a bind mount (a source, a target, no file system type); nix has the call in its `mount` module
+    nix::sched::unshare(CloneFlags::CLONE_NEWNET)
+        .map_err(|e| Error::io("unshare(CLONE_NEWNET) for", target)(e.into()))?;
+    nix::mount::mount(
+        Some("/proc/thread-self/ns/net"),
+        target,
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| Error::io("pin the network namespace on", target)(e.into()))?;
     Ok(())
+    // end exercise
 }
 // ANCHOR_END: create
 

@@ -39,6 +39,7 @@ fn plugins(
         run: config.run.join("netns"),
         binary,
         default_subnet: args.default_subnet,
+        default_subnet_chosen: args.default_subnet_chosen,
         pools: args.pools.clone(),
         ip_forward: args.ip_forward,
         dns_forward: args.dns_forward,
@@ -71,6 +72,8 @@ fn plugins(
 /// The network flags, parsed.
 struct NetworkArgs {
     default_subnet: Option<Subnet>,
+    /// Given with --bridge-subnet or daemon.json's `bip`, not the default.
+    default_subnet_chosen: bool,
     pools: Vec<(Subnet, u8)>,
     ip_forward: bool,
     dns_forward: bool,
@@ -171,6 +174,9 @@ fn main() -> ExitCode {
         }
         Ok(NetworkArgs {
             default_subnet,
+            default_subnet_chosen: matches.value_source("bridge_subnet")
+                == Some(clap::parser::ValueSource::CommandLine)
+                || file.as_ref().is_some_and(|f| f.bip.is_some()),
             pools,
             ip_forward: args.ip_forward,
             dns_forward: args.dns_forward,

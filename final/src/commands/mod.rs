@@ -29,6 +29,7 @@ use crate::error::Failure;
 use minidock_client::Client;
 
 pub use run::container_create_body;
+pub use stats::{cpu_percent, memory_used};
 pub use volumes::VolumeCommand;
 
 /// What every command needs: the client of the daemon.
@@ -152,6 +153,7 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
         Command::Events(args) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
+        Command::Desktop(args) => crate::desktop::desktop(ctx.client.clone(), args),
         Command::Context(_) | Command::Completion(_) | Command::Man(_) => {
             unreachable!("dispatch runs the commands that need no daemon itself")
         }

@@ -67,7 +67,10 @@ fn write_tombstone(
             .ctx("touch", &marker)?;
         sweep_tombstones(&dir)?;
     }
-    crate::store::write_json(&tombstone(run_dir, id), record)
+    // The run directory does not outlive a reboot (it is a tmpfs, as
+    // /run is), and a tombstone is read only minutes after: no fsync.
+    let path = tombstone(run_dir, id);
+    crate::atomic::replace_atomic(&path, &crate::store::json_bytes(&path, record)?)
 }
 
 /// How often old tombstones are looked for.

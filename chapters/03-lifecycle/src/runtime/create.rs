@@ -2,7 +2,7 @@
 //! configuration merged from the image and the user's options, its overlay
 //! root file system, all committed at once or not at all.
 
-use minidock_images::{Image, Rootfs};
+use minidock_images::{Image, Rootfs, Upper};
 
 use super::{image_err, Runtime};
 use crate::config::{merge, HostConfig, ImageConfig, UserConfig};
@@ -59,7 +59,8 @@ impl Runtime {
         let mut tries = 0;
         loop {
             let created = self.containers.create_with(&container, |dir| {
-                Rootfs::mount(&self.images, &image, dir).map_err(image_err)?;
+                Rootfs::mount_with(&self.images, &image, dir, upper_of(&container.host_config))
+                    .map_err(image_err)?;
                 Ok(())
             });
             match created {
@@ -99,9 +100,21 @@ impl Runtime {
     /// Mounts the overlay (again): a no-op when it is mounted.
     pub(super) fn mount_rootfs(&self, container: &Container) -> Result<()> {
         let image = self.image_of(container)?;
-        Rootfs::mount(&self.images, &image, &self.containers.dir(&container.id))
+        let dir = self.containers.dir(&container.id);
+        Rootfs::mount_with(&self.images, &image, &dir, upper_of(&container.host_config))
             .map_err(image_err)?;
         Ok(())
+    }
+}
+
+/// A container removed at its exit (`--rm`) gets a volatile upper
+/// directory: nothing of it is read after a crash, and its unmount then
+/// does not flush the host's disk (see [`Upper::Volatile`]).
+fn upper_of(host_config: &HostConfig) -> Upper {
+    if host_config.auto_remove {
+        Upper::Volatile
+    } else {
+        Upper::Durable
     }
 }
 // ANCHOR_END: create_helpers

@@ -13,6 +13,12 @@ use minidock_lifecycle::state::State;
 use minidock_lifecycle::{ContainerId, CreateOptions, Runtime, RuntimeConfig};
 use minidock_testkit::{busybox_image, random_name, require_root, LeakCheck};
 
+/// How long a test waits for an exact condition before it fails. Generous:
+/// CI runs on a busy 2-core machine where a container can take seconds to
+/// get its first time slice, and a wait that succeeds returns as soon as its
+/// condition holds, so the margin costs nothing when all is well.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub runtime: Runtime,

@@ -117,9 +117,11 @@ fn format_mac(mac: [u8; 6]) -> String {
 
 // ANCHOR: host_routes
 /// The subnets of the host's own routes (ignoring the default route and
-/// blackholes), which a new network must not overlap.
+/// blackholes), which a new network must not overlap. The routes of the
+/// calling thread's network namespace (`/proc/net` would show the main
+/// thread's): the driver works in the namespace it was opened in.
 fn host_route_subnets() -> Vec<Subnet> {
-    let text = fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let text = fs::read_to_string("/proc/thread-self/net/route").unwrap_or_default();
     text.lines()
         .skip(1)
         .filter_map(|line| {
@@ -170,11 +172,12 @@ impl Driver {
             if find(DEFAULT_NETWORK).is_none() {
                 let spec = NetworkSpec {
                     name: DEFAULT_NETWORK.into(),
-                    subnet: Some(subnet),
+                    subnet: Some(driver.default_subnet(subnet, &networks)),
                     ..NetworkSpec::default()
                 };
-                // A host that already routes the subnet (Docker's docker0
-                // on 172.17.0.0/16) must not keep the daemon from starting.
+                // A host that already routes the subnet it was told to use
+                // (Docker's docker0 on 172.17.0.0/16) must not keep the
+                // daemon from starting.
                 if let Err(err) = driver.create_locked(&spec, true) {
                     eprintln!(
                         "minidockd: WARNING: no default network: {err}; containers without \
@@ -216,6 +219,36 @@ impl Driver {
         // ANCHOR_END: driver_bring_up
         Ok(driver)
     }
+
+    // ANCHOR: default_subnet
+    /// The default network's subnet: `wanted`, unless the user did not
+    /// choose it and a host route or another network already holds it;
+    /// then the first free subnet of the pools (172.18.0.0/16 next to a
+    /// `docker0` on 172.17.0.0/16). With none free, `wanted`, whose
+    /// refusal then names the route in the way.
+    fn default_subnet(&self, wanted: Subnet, networks: &[Network]) -> Subnet {
+        if self.config.default_subnet_chosen {
+            return wanted;
+        }
+        let taken: Vec<Subnet> = networks
+            .iter()
+            .filter_map(|n| n.pool.as_ref().map(|p| p.subnet))
+            .chain(host_route_subnets())
+            .collect();
+        if !taken.iter().any(|t| t.overlaps(&wanted)) {
+            return wanted;
+        }
+        match self.pick_subnet(&taken) {
+            Ok(free) => {
+                eprintln!(
+                    "minidockd: {wanted} is in use on this host: the default network takes {free}"
+                );
+                free
+            }
+            Err(_) => wanted,
+        }
+    }
+    // ANCHOR_END: default_subnet
 
     /// What every link and table of this daemon carries (a link's alias,
     /// a table's comment): `minidock` and its state directory. Names are

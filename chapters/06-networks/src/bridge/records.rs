@@ -24,6 +24,13 @@ pub struct DriverConfig {
     /// The default network's subnet; `None`: no default network, and
     /// containers without `--network` get none.
     pub default_subnet: Option<Subnet>,
+    /// Whether the user chose `default_subnet` (`--bridge-subnet`, or
+    /// `bip` in daemon.json): then a host route over it means no default
+    /// network. Otherwise it is only the first choice, and when a host
+    /// route or another network holds it, the default network takes the
+    /// first free subnet of `pools`, as Docker's `docker0` does without
+    /// `--bip`.
+    pub default_subnet_chosen: bool,
     /// Where automatic subnets come from: a base and the prefix length of
     /// each subnet cut from it (Docker's `default-address-pools`).
     pub pools: Vec<(Subnet, u8)>,

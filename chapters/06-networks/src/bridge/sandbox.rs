@@ -85,9 +85,8 @@ impl Driver {
         let path = self.sandbox_path(&sandbox.container_id);
         write_json(&path, &sandbox)?;
         failpoint::hit("net-setup-after-record");
-        netns::create(&sandbox.netns)?;
+        let mut inside = netns::create_with_socket(&sandbox.netns)?;
         failpoint::hit("net-setup-after-netns");
-        let mut inside = netns::socket_in(&sandbox.netns)?;
         if let Some(lo) = links::index(&mut inside, "lo")? {
             links::set_up(&mut inside, lo)?;
         }
@@ -111,7 +110,11 @@ impl Driver {
             let entry = hosts::parse_extra_host(spec, gateway)?;
             sandbox.extra_hosts.push((entry.ip, entry.names));
         }
-        write_json(&path, &sandbox)?;
+        // Written for `refresh_hosts` below, which reads the records; the
+        // rest of the record is already there (`join` wrote it).
+        if !request.extra_hosts.is_empty() {
+            write_json(&path, &sandbox)?;
+        }
         if !request.ports.is_empty() {
             let target = sandbox.endpoints.first().map(|e| e.ip).ok_or_else(|| {
                 Error::Invalid(

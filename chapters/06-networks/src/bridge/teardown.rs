@@ -17,6 +17,11 @@ impl Driver {
         match self.sandbox(container_id) {
             Some(s) => {
                 self.teardown_locked(&s)?;
+                // A sandbox released at its stop was on no network: no
+                // one's `/etc/hosts` or DNS records named it any more.
+                if s.endpoints.is_empty() {
+                    return Ok(());
+                }
                 self.refresh_hosts(None)
             }
             None => Ok(()),

@@ -155,6 +155,11 @@ pub(super) fn create(
     if let Some((volumes, mounts)) = &planned {
         let rootfs = inner.runtime.container_dir(&id).join("merged");
         let written = volumes.populate(&rootfs, mounts).and_then(|()| {
+            // No mount points, no file: a missing one reads as none, and
+            // most containers have none (two fsyncs fewer at their create).
+            if mounts.points.is_empty() {
+                return Ok(());
+            }
             let path = inner.runtime.container_dir(&id).join(MOUNTS_FILE);
             let bytes = serde_json::to_vec(&mounts.points).map_err(ApiError::internal)?;
             minidock_lifecycle::atomic::write_atomic(&path, &bytes).map_err(ApiError::from)

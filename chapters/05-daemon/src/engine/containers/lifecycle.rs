@@ -248,9 +248,10 @@ impl Inner {
                 propagation: Default::default(),
             })
             .collect();
+        // Prepared afresh at every start: not worth an fsync.
         self.runtime
             .containers()
-            .update(&entry.id, |c| {
+            .update_unsynced(&entry.id, |c| {
                 c.host_config.netns = setup.netns.clone();
                 c.host_config.etc_files = files;
             })
