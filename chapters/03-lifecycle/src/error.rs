@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::cgroup::CgroupError;
 use crate::state::TransitionError;
 
+// ANCHOR: error
 /// Everything that can go wrong managing containers.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -267,7 +268,9 @@ pub enum Error {
 
 /// The result of the chapter's operations.
 pub type Result<T> = std::result::Result<T, Error>;
+// ANCHOR_END: error
 
+// ANCHOR: ctx
 /// Turns an `io::Result` into ours, naming the operation and the path
 /// ([`Error::Io`]): `fs::read(&p).ctx("read", &p)?`. Chapter 02 and 08
 /// spell it the same way.
@@ -285,3 +288,4 @@ impl<T> IoContext<T> for io::Result<T> {
         })
     }
 }
+// ANCHOR_END: ctx

@@ -114,6 +114,7 @@ pub fn auth_key_for(domain: &str) -> String {
     }
 }
 
+// ANCHOR: loopback
 /// Whether a domain (`host[:port]`, `[v6]:port`) names the loopback interface.
 pub fn is_loopback(domain: &str) -> bool {
     let host = host_of(domain);
@@ -130,6 +131,7 @@ fn host_of(domain: &str) -> &str {
     }
     domain.split(':').next().unwrap_or(domain)
 }
+// ANCHOR_END: loopback
 
 #[cfg(test)]
 mod tests {

@@ -47,6 +47,7 @@ pub struct StoreImages {
 }
 // ANCHOR_END: store_images
 
+// ANCHOR: image_helpers
 impl StoreImages {
     /// The service over `store`; `containers` is read to know which images
     /// are in use.
@@ -120,8 +121,10 @@ impl Drop for Spooled {
         std::fs::remove_file(&self.0).ok();
     }
 }
+// ANCHOR_END: image_helpers
 
 impl ImageService for StoreImages {
+    // ANCHOR: image_queries
     fn login(&self, auth: &RegistryAuth) -> ApiResult<()> {
         let creds = credentials(Some(auth)).ok_or_else(|| {
             ApiError::BadParameter("login needs a username and a password".to_string())
@@ -214,6 +217,7 @@ impl ImageService for StoreImages {
         self.publish("tag", &image.id.to_string(), &target.familiar());
         Ok(())
     }
+    // ANCHOR_END: image_queries
 
     // ANCHOR: image_remove_check
     fn remove(&self, name: &str, force: bool) -> ApiResult<Vec<ImageDeleteItem>> {
@@ -308,6 +312,7 @@ impl ImageService for StoreImages {
     }
     // ANCHOR_END: image_pull
 
+    // ANCHOR: image_push
     fn push(
         &self,
         name: &str,
@@ -331,7 +336,9 @@ impl ImageService for StoreImages {
         self.publish("push", &image.id.to_string(), &reference.familiar());
         Ok(())
     }
+    // ANCHOR_END: image_push
 
+    // ANCHOR: image_import
     fn import(
         &self,
         source: &mut dyn Read,
@@ -356,6 +363,7 @@ impl ImageService for StoreImages {
         );
         Ok(())
     }
+    // ANCHOR_END: image_import
 
     // ANCHOR: image_load
     fn load(&self, tar: &mut dyn Read, progress: Progress) -> ApiResult<()> {

@@ -32,6 +32,7 @@ pub(super) fn parse_reference(text: &str) -> ApiResult<Reference> {
     Reference::parse(text).map_err(|e| ApiError::BadParameter(e.to_string()))
 }
 
+// ANCHOR: request_registry
 /// `fromImage` and `tag` as one reference (`tag` may be a digest).
 pub fn pull_reference(image: &str, tag: Option<&str>) -> ApiResult<Reference> {
     let reference = parse_reference(image)?;
@@ -88,6 +89,7 @@ impl StoreImages {
         registry
     }
 }
+// ANCHOR_END: request_registry
 
 #[cfg(test)]
 mod tests {
