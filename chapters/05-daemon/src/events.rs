@@ -12,6 +12,7 @@
 //! lock, so every event is in exactly one of the two.
 
 use crate::compat::types::{Event, EventActor};
+use crate::locks::lock;
 use crate::query::Filters;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -56,10 +57,7 @@ impl Events {
     /// for as long as it runs, and as a `daemon` event with `action`.
     pub fn warn(&self, action: &str, message: String, attributes: BTreeMap<String, String>) {
         eprintln!("minidockd: WARNING: {message}");
-        self.warnings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(message.clone());
+        lock(&self.warnings).push(message.clone());
         let mut attributes = attributes;
         attributes.insert("message".to_string(), message);
         self.publish("daemon", action, "", attributes);
@@ -68,14 +66,11 @@ impl Events {
 
     /// The warnings reported so far, oldest first.
     pub fn warnings(&self) -> Vec<String> {
-        self.warnings
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        lock(&self.warnings).clone()
     }
 
     fn history(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
-        self.history.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.history)
     }
 
     // ANCHOR: events_publish

@@ -11,7 +11,8 @@
 //!   that leave an attached terminal);
 //! - the server: [`server`] (hyper on tokio, the hijack of attach and exec),
 //!   [`listen`] (a socket that is never world-writable), [`tls`] (mutual
-//!   TLS, the only way the daemon serves TCP), [`events`];
+//!   TLS, the only way the daemon serves TCP), [`events`], and `locks`, the
+//!   one way every part of the daemon takes a lock;
 //! - the [`service`] traits that the server calls, so the protocol can be
 //!   tested with fakes, and [`engine`], which implements them with the
 //!   chapters before this one;
@@ -35,6 +36,7 @@ pub mod error;
 pub mod events;
 pub mod frames;
 pub mod listen;
+pub(crate) mod locks;
 pub mod networks;
 pub mod query;
 pub mod router;

@@ -1,11 +1,11 @@
 //! Exec instances: `docker exec` is two requests (create, then start), so
 //! the daemon remembers what was created until it runs, and how it ended.
 
-use super::locks::lock;
 use crate::compat::types::{ExecConfig, ExecInspect, ExecProcessConfig};
 use crate::detach::DetachKeys;
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
+use crate::locks::lock;
 use crate::service::{AttachStream, Output};
 use minidock_lifecycle::{ContainerId, ExecOptions, Runtime};
 use std::collections::HashMap;

@@ -20,7 +20,6 @@ mod gated_build;
 pub mod host;
 pub mod images;
 mod kill;
-mod locks;
 mod names;
 pub(crate) mod proc;
 pub mod progress;

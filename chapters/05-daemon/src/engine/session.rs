@@ -9,8 +9,8 @@
 //! shim holds the process until the session is connected, so not a byte of
 //! output is lost.
 
-use super::locks::lock;
 use crate::frames::StreamType;
+use crate::locks::lock;
 use crate::service::Output;
 use minidock_lifecycle::attach::{read_frame, write_frame, Frame};
 use std::io;

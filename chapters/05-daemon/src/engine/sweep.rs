@@ -21,13 +21,13 @@ pub(crate) struct WriteGate(RwLock<()>);
 impl WriteGate {
     /// Held while a pull, load, import, build or commit writes.
     pub(crate) fn writing(&self) -> RwLockReadGuard<'_, ()> {
-        super::locks::read(&self.0)
+        crate::locks::read(&self.0)
     }
 
     /// Held by a prune, which removes images and layers: it waits until
     /// no write is in progress, and writes wait for it.
     pub(crate) fn exclusive(&self) -> RwLockWriteGuard<'_, ()> {
-        super::locks::write(&self.0)
+        crate::locks::write(&self.0)
     }
 }
 

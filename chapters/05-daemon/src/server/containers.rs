@@ -11,6 +11,7 @@ use super::stream::raw_stream;
 use super::{empty_response, json_response, Ctx};
 use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
+use crate::locks::read;
 use crate::router::Route;
 use crate::service::*;
 use base64::Engine as _;
@@ -47,12 +48,7 @@ pub(crate) async fn handle(
                 None => None,
             };
             let mut body: ContainerCreateBody = json_body(req, false).await?;
-            ctx.api
-                .facts
-                .container_defaults
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .apply(&mut body);
+            read(&ctx.api.facts.container_defaults).apply(&mut body);
             let created = blocking(move || containers.create(name.as_deref(), body)).await?;
             json_response(StatusCode::CREATED, &created)
         }

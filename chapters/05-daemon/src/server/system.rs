@@ -8,6 +8,7 @@ use crate::compat::types::{
 };
 use crate::error::ApiError;
 use crate::events::event_matches;
+use crate::locks::read;
 use crate::service::ListOptions;
 use crate::version::{API_VERSION, MIN_API_VERSION};
 use hyper::body::Bytes;
@@ -122,7 +123,7 @@ pub(super) async fn version(ctx: Ctx) -> Result<Response<Body>, ApiError> {
 fn registry_config(
     settings: &std::sync::RwLock<minidock_registry::ClientOptions>,
 ) -> RegistryConfig {
-    let options = settings.read().unwrap_or_else(|e| e.into_inner());
+    let options = read(settings);
     let hub = minidock_registry::endpoint::DOCKER_HUB_DOMAIN;
     let mut index_configs = std::collections::BTreeMap::new();
     index_configs.insert(
@@ -194,12 +195,7 @@ pub(super) async fn info(ctx: Ctx) -> Result<Response<Body>, ApiError> {
         n_goroutines: 0,
         system_time: crate::time::rfc3339(SystemTime::now()),
         // The default of new containers (daemon.json's `log-driver`).
-        logging_driver: ctx
-            .api
-            .facts
-            .container_defaults
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        logging_driver: read(&ctx.api.facts.container_defaults)
             .log_config
             .kind
             .clone(),

@@ -5,13 +5,14 @@
 
 use super::check::{go_duration, Probe};
 use super::status::{next_wait, result, Health};
+use crate::locks::lock;
 use minidock_lifecycle::exec::ExecProcess;
 use nix::sys::wait::{waitid, Id, WaitPidFlag};
 use nix::unistd::Pid;
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 /// How much of a probe's output is kept (Docker's limit).
@@ -28,7 +29,7 @@ pub type SharedHealth = Arc<Mutex<Option<Health>>>;
 /// Locks, taking over a lock whose holder panicked (the health is plain
 /// data, whole at every step).
 pub fn lock_health(health: &SharedHealth) -> MutexGuard<'_, Option<Health>> {
-    health.lock().unwrap_or_else(PoisonError::into_inner)
+    lock(health)
 }
 
 /// What the monitor needs of the engine, for one container.
@@ -128,7 +129,7 @@ fn run_probe(target: &dyn Target, probe: &Probe) -> (i64, String) {
         std::thread::spawn(move || {
             let mut buffer = [0u8; 4096];
             while let Ok(n @ 1..) = stream.read(&mut buffer) {
-                let mut kept = output.lock().unwrap_or_else(PoisonError::into_inner);
+                let mut kept = lock(&output);
                 let room = MAX_OUTPUT.saturating_sub(kept.len());
                 kept.extend_from_slice(&buffer[..n.min(room)]);
             }
@@ -163,10 +164,7 @@ fn run_probe(target: &dyn Target, probe: &Probe) -> (i64, String) {
             break;
         }
     }
-    let kept = output
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let kept = lock(&output).clone();
     (code, String::from_utf8_lossy(&kept).into_owned())
 }
 // ANCHOR_END: run_probe

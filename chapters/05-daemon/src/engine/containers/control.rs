@@ -4,9 +4,9 @@
 
 use super::RuntimeContainers;
 use crate::compat::types::*;
-use crate::engine::locks::lock;
 use crate::engine::proc::wait_gone;
 use crate::error::{ApiError, ApiResult};
+use crate::locks::lock;
 use crate::service::StopOptions;
 use crate::time::system_time;
 use minidock_lifecycle::state::State;

@@ -7,7 +7,7 @@ use super::index::{Entry, Inner};
 use super::HEALTH_FILE;
 use crate::compat::health::monitor::lock_health;
 use crate::compat::health::{Health, Monitor, Probe, Target};
-use crate::engine::locks::lock;
+use crate::locks::lock;
 use crate::time::system_time;
 use minidock_lifecycle::exec::ExecProcess;
 use minidock_lifecycle::state::State;

@@ -4,10 +4,10 @@
 
 use super::index::{Entry, Inner};
 use super::REMOVAL_WAIT;
-use crate::engine::locks::lock;
 use crate::engine::proc::wait_gone;
 use crate::engine::session::{forward_stdin, Pending, Session};
 use crate::error::{ApiError, ApiResult};
+use crate::locks::lock;
 use minidock_lifecycle::notify::DirWatch;
 use minidock_lifecycle::state::State;
 use std::os::unix::net::UnixStream;

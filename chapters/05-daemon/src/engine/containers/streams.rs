@@ -5,10 +5,10 @@
 
 use super::RuntimeContainers;
 use crate::detach::DetachKeys;
-use crate::engine::locks::lock;
 use crate::engine::session::{forward_stdin, Pending, Subscriber};
 use crate::error::{ApiError, ApiResult};
 use crate::frames::StreamType;
+use crate::locks::lock;
 use crate::service::*;
 use crate::time::system_time;
 use minidock_lifecycle::attach::Frame;

@@ -3,8 +3,8 @@
 //! container's anonymous volumes with it.
 
 use super::index::{Entry, Inner};
-use crate::engine::locks::{lock, read};
 use crate::error::ApiResult;
+use crate::locks::{lock, read};
 use crate::volumes::{ContainerMounts, VolumeService, VolumeUsers};
 use minidock_lifecycle::ContainerId;
 use std::collections::BTreeMap;

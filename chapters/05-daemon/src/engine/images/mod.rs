@@ -11,12 +11,12 @@ use registry::{credentials, login_domain, parse_reference};
 pub use crate::compat::image_shapes::{inspect, summary};
 pub use registry::pull_reference;
 
-use super::locks::lock;
 use super::progress::PullReporter;
 use crate::compat::image_shapes::{created_seconds, labels, repo_tags};
 use crate::compat::types::*;
 use crate::error::{ApiError, ApiResult};
 use crate::events::Events;
+use crate::locks::lock;
 use crate::query::Filters;
 use crate::service::{HistoryItem, ImageService, Progress, PullRequest, RegistryAuth};
 use minidock_images::{Image, ImageChanges, Reference, Store};

@@ -3,8 +3,8 @@
 //! that holds only those.
 
 use super::StoreImages;
-use crate::engine::locks::read;
 use crate::error::{ApiError, ApiResult};
+use crate::locks::read;
 use crate::service::RegistryAuth;
 use minidock_images::Reference;
 use minidock_registry::Credentials;

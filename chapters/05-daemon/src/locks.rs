@@ -1,5 +1,6 @@
 // ANCHOR: lock_convention
-//! The engine's one way to take a lock.
+//! The daemon's one way to take a lock: the engine, the server, events and
+//! health checks all lock through these three functions.
 //!
 //! A thread that panics while it holds a lock poisons it. The daemon serves
 //! every request and every container from one process, so one request's
