@@ -109,3 +109,48 @@ pub fn parse_pool(text: &str) -> Result<(Subnet, u8), String> {
         .ok_or_else(|| format!("address pool {text:?}: SIZE must be between the prefix and 30"))?;
     Ok((base, size))
 }
+
+/// Docker's default address pools: each /16 from 172.17.0.0 to 172.31.0.0
+/// (the private 172.16.0.0/12 without its first /16), then 192.168.0.0/16
+/// cut in /20s. One pool per /16: a pool is a subnet, and 172.17.0.0 starts
+/// no wider one (a "172.17.0.0/12" would run on into 172.32.0.0, which is
+/// not private).
+pub fn default_address_pools() -> Vec<(Subnet, u8)> {
+    let mut pools: Vec<(Subnet, u8)> = (17..=31)
+        .map(|second| {
+            let base = Subnet {
+                base: [172, second, 0, 0].into(),
+                prefix: 16,
+            };
+            (base, 16)
+        })
+        .collect();
+    let lan = Subnet {
+        base: [192, 168, 0, 0].into(),
+        prefix: 16,
+    };
+    pools.push((lan, 20));
+    pools
+}
+
+#[cfg(test)]
+mod pool_tests {
+    use super::default_address_pools;
+
+    #[test]
+    fn default_pools_stay_in_private_space_and_start_after_the_default_bridge() {
+        let pools = default_address_pools();
+        let names: Vec<String> = pools.iter().map(|(s, n)| format!("{s}/{n}")).collect();
+        assert_eq!(names.first().map(String::as_str), Some("172.17.0.0/16/16"));
+        assert_eq!(names[14], "172.31.0.0/16/16");
+        assert_eq!(names.last().map(String::as_str), Some("192.168.0.0/16/20"));
+        for (subnet, size) in &pools {
+            assert!(*size >= subnet.prefix, "{subnet}/{size}");
+            for ip in [subnet.base, subnet.last()] {
+                assert!(ip.is_private(), "{ip} of pool {subnet} is not private");
+            }
+            // Aligned: the base is the subnet's own first address.
+            assert_eq!(u32::from(subnet.base) & !subnet.mask(), 0, "{subnet}");
+        }
+    }
+}

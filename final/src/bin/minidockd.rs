@@ -154,23 +154,7 @@ fn main() -> ExitCode {
             .map(|p| parse_pool(p))
             .collect::<Result<Vec<_>, _>>()?;
         if pools.is_empty() {
-            // Docker's defaults: 172.17-31.0.0/16, then 192.168.0.0/16 in /20s.
-            pools = vec![
-                (
-                    Subnet {
-                        base: [172, 17, 0, 0].into(),
-                        prefix: 12,
-                    },
-                    16,
-                ),
-                (
-                    Subnet {
-                        base: [192, 168, 0, 0].into(),
-                        prefix: 16,
-                    },
-                    20,
-                ),
-            ];
+            pools = minidock::daemon_args::default_address_pools();
         }
         Ok(NetworkArgs {
             default_subnet,
