@@ -662,28 +662,9 @@ fn the_docker_cli_manages_volumes() {
     assert!(events.contains("destroy d1\n"), "{events}");
 }
 
-/// Whether the Debian `docker-compose` (v1) is installed; a missing one
-/// fails the test with how to install it.
-fn compose_available() -> bool {
-    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
-        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
-        return false;
-    }
-    let found = std::process::Command::new("docker-compose")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "docker-compose is not installed: apt-get install docker-compose"
-    );
-    true
-}
-
 #[test]
 fn docker_compose_keeps_a_named_volume_across_down_and_up() {
-    if !compose_available() {
+    if !common::compose_available() {
         return;
     }
     let daemon = Daemon::start();

@@ -10,25 +10,6 @@ use common::{eventually, ok, Daemon};
 use std::process::Command;
 use std::time::Duration;
 
-/// Whether the Debian `docker-compose` is installed; a missing one fails
-/// the test with how to install it.
-fn compose_available() -> bool {
-    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
-        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
-        return false;
-    }
-    let found = Command::new("docker-compose")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "docker-compose is not installed: apt-get install docker-compose"
-    );
-    true
-}
-
 /// `web` serves a page with busybox httpd; `client` asks for it by the
 /// service name `web` until it answers, prints it, and exits.
 const COMPOSE_FILE: &str = r#"version: "3"
@@ -51,7 +32,7 @@ services:
 
 #[test]
 fn compose_up_ps_logs_down_on_the_projects_default_network() {
-    if !compose_available() {
+    if !common::compose_available() {
         return;
     }
     let daemon = Daemon::start();

@@ -16,25 +16,6 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Whether the Debian `docker-compose` is installed; a missing one fails
-/// the test with how to install it.
-fn compose_available() -> bool {
-    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
-        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
-        return false;
-    }
-    let found = Command::new("docker-compose")
-        .arg("version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found,
-        "docker-compose is not installed: apt-get install docker-compose"
-    );
-    true
-}
-
 const COMPOSE_FILE: &str = r#"version: "2.4"
 services:
   db:
@@ -98,7 +79,7 @@ fn http_get(port: u16) -> Option<String> {
 
 #[test]
 fn compose_builds_waits_for_healthy_and_runs_a_three_service_project() {
-    if !compose_available() {
+    if !common::compose_available() {
         return;
     }
     let daemon = Daemon::start();

@@ -580,6 +580,27 @@ pub fn docker_cli_available() -> bool {
     true
 }
 
+/// Whether a docker-compose test runs: as [`docker_cli_available`], for
+/// Debian's `docker-compose` (a second real client, which drives the daemon
+/// through its own Python library).
+pub fn compose_available() -> bool {
+    if std::env::var("MINIDOCK_SKIP_DOCKER_CLI").as_deref() == Ok("1") {
+        eprintln!("MINIDOCK_SKIP_DOCKER_CLI=1: the docker-compose test is skipped on request");
+        return false;
+    }
+    let found = Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "docker-compose is not installed: apt-get install docker-compose \
+         (or opt out explicitly with MINIDOCK_SKIP_DOCKER_CLI=1)"
+    );
+    true
+}
+
 /// Runs a command (the `docker` CLI), which must succeed; returns stdout.
 pub fn ok(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
