@@ -7,7 +7,7 @@ mod common;
 
 use common::{stderr, Daemon};
 use minidock_testkit::{
-    busybox_image, random_name, Registry, RegistryConfig, RegistryTls, TestCa, Usage, Validity,
+    random_name, Registry, RegistryConfig, RegistryTls, TestCa, Usage, Validity,
 };
 
 #[test]
@@ -20,18 +20,10 @@ fn from_pulls_the_base_image_with_the_daemons_registry_certificates() {
         Validity::Current,
     );
     let registry = Registry::start_with(RegistryConfig {
-        tls: Some(RegistryTls {
-            cert: server.cert,
-            key: server.key,
-            client_ca: None,
-            seed_client: None,
-        }),
+        tls: Some(RegistryTls::server(server)),
         ..RegistryConfig::default()
     });
-    let layout = busybox_image().write_oci_layout(&ca.dir().join("oci"), "latest");
-    let repo = random_name("base/busybox");
-    registry.push_oci(&layout.dir, "latest", &repo, "latest");
-    let base = format!("{}/{repo}:latest", registry.addr());
+    let base = registry.push_busybox(&random_name("base/busybox"), "latest");
 
     let certs = tempfile::tempdir().unwrap();
     let d = Daemon::start_with_args(&["--registry-certs-dir", certs.path().to_str().unwrap()]);

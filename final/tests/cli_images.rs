@@ -4,7 +4,7 @@
 mod common;
 
 use common::{stderr, stdout, Daemon};
-use minidock_testkit::{busybox_image, http_get, random_name, Registry};
+use minidock_testkit::{http_get, random_name, Registry};
 
 fn image_id(d: &Daemon, name: &str) -> String {
     d.ok(&["inspect", "-f", "{{.Id}}", name]).trim().to_string()
@@ -116,9 +116,7 @@ fn import_a_rootfs_tar_and_run_it() {
 /// Pushes the test kit's busybox into a fresh registry as `REPO:latest`.
 fn registry_with_busybox(repo: &str) -> Registry {
     let registry = Registry::start();
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
-    registry.push_oci(layout.path(), "latest", repo, "latest");
+    registry.push_busybox(repo, "latest");
     registry
 }
 
@@ -152,9 +150,7 @@ fn pull_shows_progress_and_run_pulls_a_missing_image() {
     // `run` of an image that is not here: it says so, pulls (progress on
     // stderr) and runs, with stdout the container's alone.
     let repo2 = random_name("bb");
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
-    registry.push_oci(layout.path(), "latest", &repo2, "v2");
+    registry.push_busybox(&repo2, "v2");
     let name2 = format!("{}/{repo2}:v2", registry.addr());
     let out = d.run(&["run", "--rm", &name2, "echo", "auto"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}\n{}", d.log());
@@ -201,10 +197,8 @@ fn login_saves_credentials_that_pull_sends() {
     let user = random_name("user");
     let password = random_name("pw");
     let registry = Registry::start_with_basic_auth(&user, &password);
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     let repo = random_name("private");
-    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let name = format!("{}/{repo}", registry.addr());
 
     // Without credentials the registry refuses.

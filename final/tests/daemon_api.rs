@@ -9,7 +9,7 @@ use minidock_daemon::query::Filters;
 use minidock_daemon::service::{AttachOptions, ListOptions, LogsOptions};
 use minidock_daemon::types::*;
 use minidock_daemon::wait::WaitCondition;
-use minidock_testkit::{busybox_image, random_name, Registry};
+use minidock_testkit::{random_name, Registry};
 use rand::RngCore;
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -254,10 +254,8 @@ fn exec_top_stats_pause_stop() {
 #[test]
 fn pull_streams_progress_and_concurrent_pulls_download_once() {
     let registry = Registry::start();
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     let repo = random_name("bb");
-    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let daemon = Daemon::start();
     let c = &daemon.client;
     let image = format!("{}/{repo}", registry.addr());

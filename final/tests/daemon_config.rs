@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{eventually, Daemon};
-use minidock_testkit::{busybox_image, random_name, Registry};
+use minidock_testkit::{random_name, Registry};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use serde_json::json;
@@ -164,14 +164,7 @@ fn reload(d: &Daemon, answers_before: usize) -> String {
 fn sighup_reloads_debug_mirrors_and_insecure_registries() {
     let mirror = Registry::start();
     let repo = random_name("reloaded");
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
-    mirror.push_oci(
-        layout.path(),
-        "latest",
-        &format!("library/{repo}"),
-        "latest",
-    );
+    mirror.push_busybox(&format!("library/{repo}"), "latest");
     let d = Daemon::start_with_config_file(json!({"debug": false}), &[]);
     let info = d.client.info().unwrap();
     assert!(!info.debug && info.registry_config.mirrors.is_empty());

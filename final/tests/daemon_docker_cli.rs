@@ -4,7 +4,7 @@
 mod common;
 
 use common::{docker_cli_available, eventually, ok, stderr, stdout, Daemon};
-use minidock_testkit::{busybox_image, random_name, Registry};
+use minidock_testkit::{random_name, Registry};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -16,10 +16,8 @@ fn run(cmd: &mut Command) -> Output {
 /// A registry holding the busybox test image as `repo:latest`.
 fn registry_with_busybox(repos: &[&str]) -> Registry {
     let registry = Registry::start();
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     for repo in repos {
-        registry.push_oci(layout.path(), "latest", repo, "latest");
+        registry.push_busybox(repo, "latest");
     }
     registry
 }
@@ -302,10 +300,8 @@ fn docker_login_is_checked_by_the_daemon() {
     let user = random_name("user");
     let password = random_name("pw");
     let registry = Registry::start_with_basic_auth(&user, &password);
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     let repo = random_name("private");
-    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let daemon = Daemon::start();
     let image = format!("{}/{repo}:latest", registry.addr());
 

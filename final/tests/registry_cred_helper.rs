@@ -6,7 +6,7 @@
 mod common;
 
 use common::{stderr, stdout, Daemon};
-use minidock_testkit::{busybox_image, random_name, CredentialHelper, Registry};
+use minidock_testkit::{random_name, CredentialHelper, Registry};
 use serde_json::json;
 
 #[test]
@@ -100,10 +100,8 @@ fn a_store_for_every_registry_and_a_missing_helper_named() {
     let user = random_name("user");
     let password = random_name("pw");
     let registry = Registry::start_with_basic_auth(&user, &password);
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     let repo = random_name("stored");
-    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let d = Daemon::start();
     let config = d.dir.join("docker-config/config.json");
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();

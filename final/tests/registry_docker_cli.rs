@@ -12,8 +12,7 @@ mod common;
 
 use common::{docker_cli_available, ok, stderr, stdout, Daemon};
 use minidock_testkit::{
-    busybox_image, random_name, Registry, RegistryConfig, RegistryTls, TestCa, TokenServer, Usage,
-    Validity,
+    random_name, Registry, RegistryConfig, RegistryTls, TestCa, TokenServer, Usage, Validity,
 };
 use std::io::Write;
 use std::process::{Output, Stdio};
@@ -64,11 +63,9 @@ fn docker_login_pull_push_logout_over_tls_with_a_token_server() {
         token: Some(tokens.registry_auth(Some((&user, &password)))),
         ..RegistryConfig::default()
     });
-    let layout = busybox_image().write_oci_layout(&ca.dir().join("oci"), "latest");
     let repo = random_name("hub/busybox");
-    registry.push_oci(&layout.dir, "latest", &repo, "latest");
+    let image = registry.push_busybox(&repo, "latest");
     let addr = registry.addr();
-    let image = format!("{addr}/{repo}:latest");
 
     let certs = tempfile::tempdir().unwrap();
     let daemon_cert = ca.issue("minidockd", &[], Usage::Client, Validity::Current);

@@ -6,21 +6,14 @@
 mod common;
 
 use common::Daemon;
-use minidock_testkit::{busybox_image, random_name, Registry};
+use minidock_testkit::{random_name, Registry};
 
 #[test]
 fn a_mirror_without_the_image_falls_through_to_the_next() {
     let empty = Registry::start();
     let full = Registry::start();
     let repo = random_name("mirrored");
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
-    full.push_oci(
-        layout.path(),
-        "latest",
-        &format!("library/{repo}"),
-        "latest",
-    );
+    full.push_busybox(&format!("library/{repo}"), "latest");
     // A port nothing listens on: a mirror that is down.
     let down = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

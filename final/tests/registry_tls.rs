@@ -7,7 +7,7 @@ mod common;
 
 use common::{stderr, Daemon};
 use minidock_testkit::{
-    busybox_image, random_name, Registry, RegistryConfig, RegistryTls, TestCa, Usage, Validity,
+    random_name, Registry, RegistryConfig, RegistryTls, TestCa, Usage, Validity,
 };
 
 #[test]
@@ -23,17 +23,11 @@ fn login_pull_and_push_over_https_with_the_registrys_own_ca() {
     let password = random_name("pw");
     let registry = Registry::start_with(RegistryConfig {
         basic_auth: Some((user.clone(), password.clone())),
-        tls: Some(RegistryTls {
-            cert: server.cert,
-            key: server.key,
-            client_ca: None,
-            seed_client: None,
-        }),
+        tls: Some(RegistryTls::server(server)),
         ..RegistryConfig::default()
     });
-    let layout = busybox_image().write_oci_layout(&ca.dir().join("oci"), "latest");
     let repo = random_name("secure/busybox");
-    registry.push_oci(&layout.dir, "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let name = format!("{}/{repo}", registry.addr());
 
     let certs = tempfile::tempdir().unwrap();

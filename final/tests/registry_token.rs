@@ -9,9 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{stderr, Daemon};
-use minidock_testkit::{
-    busybox_image, random_name, Registry, RegistryConfig, TokenServer, TOKEN_SERVICE,
-};
+use minidock_testkit::{random_name, Registry, RegistryConfig, TokenServer, TOKEN_SERVICE};
 
 #[test]
 fn anonymous_pull_and_a_logged_in_push_through_the_token_server() {
@@ -22,10 +20,8 @@ fn anonymous_pull_and_a_logged_in_push_through_the_token_server() {
         token: Some(tokens.registry_auth(Some((&user, &password)))),
         ..RegistryConfig::default()
     });
-    let layout = tempfile::tempdir().unwrap();
-    busybox_image().write_oci_layout(layout.path(), "latest");
     let repo = random_name("hub/busybox");
-    registry.push_oci(layout.path(), "latest", &repo, "latest");
+    registry.push_busybox(&repo, "latest");
     let seeded = tokens.requests().len();
     let name = format!("{}/{repo}", registry.addr());
     let d = Daemon::start();

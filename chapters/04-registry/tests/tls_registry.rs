@@ -10,8 +10,7 @@ use std::path::Path;
 use minidock_images::{Reference, Store};
 use minidock_registry::{Client, ClientOptions, PullOptions, RegistryError};
 use minidock_testkit::{
-    busybox_image, random_name, require_root, Registry, RegistryConfig, RegistryTls, TestCa, Usage,
-    Validity,
+    random_name, require_root, Registry, RegistryConfig, RegistryTls, TestCa, Usage, Validity,
 };
 
 /// A client whose certificate directory is `certs`.
@@ -43,9 +42,8 @@ fn tls_registry(
         }),
         ..RegistryConfig::default()
     });
-    let layout = busybox_image().write_oci_layout(&ca.dir().join("oci"), "v1");
     let repo = random_name("tls/busybox");
-    registry.push_oci(&layout.dir, "v1", &repo, "1");
+    registry.push_busybox(&repo, "1");
     (registry, repo)
 }
 

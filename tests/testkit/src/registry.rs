@@ -52,6 +52,19 @@ pub struct RegistryTls {
     pub seed_client: Option<(PathBuf, PathBuf)>,
 }
 
+impl RegistryTls {
+    /// HTTPS with `server`'s certificate and key, asking clients for no
+    /// certificate: the common case of a private registry with its own CA.
+    pub fn server(server: crate::Issued) -> RegistryTls {
+        RegistryTls {
+            cert: server.cert,
+            key: server.key,
+            client_ca: None,
+            seed_client: None,
+        }
+    }
+}
+
 /// The registry's side of token auth (`auth.token` in its config).
 #[derive(Debug, Clone)]
 pub struct TokenAuth {
@@ -106,6 +119,20 @@ impl Registry {
     /// The registry's storage root (`docker/registry/v2/…` below it).
     pub fn storage_dir(&self) -> PathBuf {
         self.dir.path().join("storage")
+    }
+
+    /// Pushes the kit's busybox image ([`crate::busybox_image`]) as
+    /// `repo:tag` and returns the name a client pulls it by,
+    /// `ADDR/repo:tag`. The layout is written in the registry's own temp
+    /// dir, so it goes with the registry.
+    pub fn push_busybox(&self, repo: &str, tag: &str) -> String {
+        let layout = self
+            .dir
+            .path()
+            .join(format!("seed-{:x}", rand::random::<u64>()));
+        crate::busybox_image().write_oci_layout(&layout, "latest");
+        self.push_oci(&layout, "latest", repo, tag);
+        format!("{}/{repo}:{tag}", self.addr())
     }
 
     /// Pushes the image tagged `tag_in_layout` in the OCI layout
