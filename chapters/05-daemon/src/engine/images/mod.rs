@@ -6,8 +6,6 @@
 
 mod registry;
 
-use registry::{credentials, login_domain, parse_reference};
-
 pub use crate::compat::image_shapes::{inspect, summary};
 pub use registry::pull_reference;
 
@@ -21,6 +19,7 @@ use crate::query::Filters;
 use crate::service::{HistoryItem, ImageService, Progress, PullRequest, RegistryAuth};
 use minidock_images::{Image, ImageChanges, Reference, Store};
 use minidock_lifecycle::store::ContainerStore;
+use registry::{credentials, login_domain, parse_reference};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::PathBuf;
