@@ -7,6 +7,7 @@
 //! inside), and `-h` of `run`/`create` is `--hostname`, as in Docker, so help
 //! is `--help` only there.
 
+pub use crate::cli_prune::PruneArgs;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 pub use crate::cli_health::*;
@@ -167,13 +168,13 @@ pub enum Command {
     Import(ImportArgs),
     /// Build an image from a Dockerfile
     #[command(override_usage = "minidock build [OPTIONS] PATH | -")]
-    Build(crate::commands::build::BuildArgs),
+    Build(crate::cli_build::BuildArgs),
     /// Create a new image from a container's changes
     #[command(override_usage = "minidock commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
-    Commit(crate::commands::build::CommitArgs),
+    Commit(crate::cli_build::CommitArgs),
     /// Export a container's filesystem as a tar archive
     #[command(override_usage = "minidock export [OPTIONS] CONTAINER")]
-    Export(crate::commands::build::ExportArgs),
+    Export(crate::cli_build::ExportArgs),
     /// Attach local standard input, output, and error streams to a running container
     #[command(override_usage = "minidock attach [OPTIONS] CONTAINER")]
     Attach(AttachArgs),
@@ -208,7 +209,7 @@ pub enum Command {
     System(SystemCommand),
     /// Manage volumes
     #[command(subcommand, override_usage = "minidock volume COMMAND")]
-    Volume(crate::commands::VolumeCommand),
+    Volume(crate::cli_volume::VolumeCommand),
     /// Manage networks
     #[command(subcommand, override_usage = "minidock network COMMAND")]
     Network(NetworkCommand),
@@ -484,18 +485,6 @@ pub enum SystemCommand {
     /// Show minidock disk usage
     #[command(override_usage = "minidock system df")]
     Df,
-}
-
-/// `minidock container prune`.
-#[derive(Debug, Clone, Args)]
-pub struct PruneArgs {
-    /// Provide filter values (e.g. "until=<timestamp>")
-    #[arg(long = "filter", value_name = "filter")]
-    pub filter: Vec<String>,
-
-    /// Do not prompt for confirmation
-    #[arg(short = 'f', long = "force")]
-    pub force: bool,
 }
 
 /// `minidock image prune` and `minidock system prune`.

@@ -28,7 +28,7 @@ pub enum NetworkCommand {
     Rm(NetworkRmArgs),
     /// Remove all unused networks
     #[command(override_usage = "minidock network prune [OPTIONS]")]
-    Prune(crate::cli::PruneArgs),
+    Prune(crate::cli_prune::PruneArgs),
     /// Connect a container to a network
     #[command(override_usage = "minidock network connect [OPTIONS] NETWORK CONTAINER")]
     Connect(NetworkConnectArgs),

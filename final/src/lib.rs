@@ -7,7 +7,9 @@
 //!
 //! The client's modules:
 //!
-//! - [`cli`]: Docker's commands and flags as clap definitions;
+//! - [`cli`]: Docker's commands and flags as clap definitions, with the
+//!   larger sub-tables beside it ([`cli_build`], [`cli_volume`],
+//!   [`cli_network`], [`cli_prune`], …), which never need the commands;
 //! - [`connect`]: `-H`, `--context`, the environment and the TLS flags,
 //!   turned into the daemon's address; [`context_store`]: the named daemons
 //!   of `minidock context` ([`cli_context`] has its flags);
@@ -25,12 +27,15 @@
 //! daemon.json, merged into the flags and reloaded on SIGHUP).
 
 pub mod cli;
+pub mod cli_build;
 pub mod cli_context;
 pub mod cli_desktop;
 pub mod cli_health;
 pub mod cli_limits;
 pub mod cli_network;
 pub mod cli_process;
+pub mod cli_prune;
+pub mod cli_volume;
 pub mod commands;
 pub mod connect;
 pub mod context_store;

@@ -28,9 +28,9 @@ use crate::cli::{Cli, Command};
 use crate::error::Failure;
 use minidock_client::Client;
 
+pub use crate::cli_volume::VolumeCommand;
 pub use run::container_create_body;
 pub use stats::{cpu_percent, memory_used};
-pub use volumes::VolumeCommand;
 
 /// What every command needs: the client of the daemon.
 pub struct Context {

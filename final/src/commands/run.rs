@@ -17,9 +17,7 @@ use std::io::IsTerminal;
 
 use minidock_client::{Client, ClientError};
 use minidock_daemon::service::AttachOptions;
-use minidock_daemon::types::{
-    ContainerConfig, ContainerCreateBody, HostConfig, LogConfig, RestartPolicy,
-};
+use minidock_daemon::types::{ContainerConfig, ContainerCreateBody, HostConfig, LogConfig};
 use minidock_daemon::wait::WaitCondition;
 
 use super::images::pull_image;
@@ -65,19 +63,6 @@ fn env_entry(entry: &str) -> Result<Option<String>, String> {
     })
 }
 
-/// `--restart no|always|unless-stopped|on-failure[:N]`, parsed by
-/// chapter 03's parser (the daemon's too), so both refuse the same input
-/// with the same words.
-pub(crate) fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
-    let policy: minidock_lifecycle::config::RestartPolicy = text
-        .parse()
-        .map_err(|e: minidock_lifecycle::Error| Failure::usage(e.to_string()))?;
-    Ok(RestartPolicy {
-        name: policy.name.as_str().to_string(),
-        maximum_retry_count: i64::from(policy.maximum_retry_count),
-    })
-}
-
 /// The body of `POST /containers/create` for these flags. `attach` says
 /// whether the client will attach to the streams (`run` without `-d`).
 pub fn container_create_body(
@@ -103,7 +88,7 @@ pub fn container_create_body(
         Some(c) => parse_nano_cpus(c).map_err(Failure::usage)?,
         None => 0,
     };
-    let restart = restart_policy(&opts.restart)?;
+    let restart = super::update::restart_policy(&opts.restart)?;
     if opts.rm && restart.name != "no" {
         return Err(Failure::usage("Conflicting options: --restart and --rm"));
     }
@@ -297,6 +282,7 @@ mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
     use clap::Parser;
+    use minidock_daemon::types::RestartPolicy;
 
     fn body(args: &[&str]) -> Result<ContainerCreateBody, Failure> {
         let cli = Cli::try_parse_from(["minidock", "run"].iter().chain(args)).unwrap();

@@ -1,11 +1,11 @@
-//! `minidock update`, and the limit flags of `run`/`create` in the create
-//! body.
+//! `minidock update`, and the flags it shares with `run`/`create` (the
+//! limits, the restart policy) in the create body.
 
 use crate::cli_limits::{LimitOptions, UpdateArgs};
 use crate::error::Failure;
 use crate::format::{parse_nano_cpus, parse_ram_in_bytes};
 use minidock_daemon::compat::update::ContainerUpdateBody;
-use minidock_daemon::types::HostConfig;
+use minidock_daemon::types::{HostConfig, RestartPolicy};
 
 use super::Context;
 
@@ -62,7 +62,7 @@ pub fn update(ctx: &Context, args: UpdateArgs) -> Result<i32, Failure> {
         cpuset_mems: args.limits.cpuset_mems.clone(),
         pids_limit: args.pids_limit,
         restart_policy: match &args.restart {
-            Some(r) => Some(super::run::restart_policy(r)?),
+            Some(r) => Some(restart_policy(r)?),
             None => None,
         },
         other: Default::default(),
@@ -70,5 +70,18 @@ pub fn update(ctx: &Context, args: UpdateArgs) -> Result<i32, Failure> {
     super::for_each(&args.containers, |name| {
         ctx.client.container_update(name, &body)?;
         Ok(Some(name.to_string()))
+    })
+}
+
+/// `--restart no|always|unless-stopped|on-failure[:N]`, parsed by
+/// chapter 03's parser (the daemon's too), so both refuse the same input
+/// with the same words.
+pub(crate) fn restart_policy(text: &str) -> Result<RestartPolicy, Failure> {
+    let policy: minidock_lifecycle::config::RestartPolicy = text
+        .parse()
+        .map_err(|e: minidock_lifecycle::Error| Failure::usage(e.to_string()))?;
+    Ok(RestartPolicy {
+        name: policy.name.as_str().to_string(),
+        maximum_retry_count: i64::from(policy.maximum_retry_count),
     })
 }
