@@ -8,13 +8,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::builder::step_error;
 use crate::dockerfile::instruction::parse_line;
 use crate::dockerfile::lines::Line;
 use crate::dockerfile::{Args, Instruction};
-use crate::error::Result;
+use crate::error::{step_error, Result};
 use crate::image::ImageState;
-use crate::step::{normalize, Stage};
+use crate::stage::{normalize, Stage};
 use crate::substitute;
 
 /// Parses a Go-style duration (`30s`, `1m30s`, `500ms`) into nanoseconds.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::dockerfile::ParseError;
+use crate::dockerfile::{Instruction, ParseError};
 use crate::substitute::SubstituteError;
 
 /// A failed build, commit or export.
@@ -133,5 +133,14 @@ impl<T> IoContext<T> for std::io::Result<T> {
             path: path.into(),
             source,
         })
+    }
+}
+
+/// An error of the step `i`: its line and keyword, and `message`.
+pub(crate) fn step_error(i: &Instruction, message: impl Into<String>) -> Error {
+    Error::Step {
+        line: i.line,
+        instruction: i.keyword.clone(),
+        message: message.into(),
     }
 }

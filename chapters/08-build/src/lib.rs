@@ -14,8 +14,11 @@
 //! - [`cache`]: the classic builder's cache key;
 //! - [`diff`]: a container's upper directory as a layer, whiteouts and all;
 //! - [`image`]: the config and layers committed after each step;
-//! - [`config`], [`step`] and [`builder`]: each instruction, and the
-//!   stages.
+//! - [`builder`]: what every build shares (runtime, store, cache), what a
+//!   build is asked for and what it reports;
+//! - [`stage`], [`config`] and [`step`]: a stage and what each
+//!   instruction does to it;
+//! - [`stages`]: the build itself, stage after stage.
 //!
 //! The compat part ([`compat`]): what Docker's clients need beyond the
 //! lesson — the daemon plugin (`POST /build`'s JSON stream, `commit`,
@@ -32,6 +35,8 @@ pub mod dockerfile;
 pub mod dockerignore;
 mod error;
 pub mod image;
+pub mod stage;
+pub mod stages;
 pub mod step;
 pub mod substitute;
 

@@ -7,12 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::builder::step_error;
+use crate::config::Configurer;
 use crate::dockerfile::instruction::parse_line;
 use crate::dockerfile::lines::Line;
-use crate::error::Result;
+use crate::error::{step_error, Result};
 use crate::image::ImageState;
-use crate::step::{Configurer, Stage};
+use crate::stage::Stage;
 
 /// The instructions `--change` may hold.
 pub const ALLOWED: &[&str] = &[

@@ -9,17 +9,17 @@ use std::path::Path;
 
 use minidock_images::{MountMethod, Rootfs};
 
-use crate::builder::{step_dir, step_error};
 use crate::cache;
 use crate::copy::{
     download, expand_source, is_archive, is_url, resolve_in_root, url_file_name, Packer, SourceRoot,
 };
 use crate::diff::commit_layer;
 use crate::dockerfile::{Args, Instruction};
-use crate::error::{IoContext, Result};
+use crate::error::{step_error, IoContext, Result};
 use crate::image::ImageState;
+use crate::stage::{normalize, Stage};
 
-use super::{layer_dirs, normalize, parse_chmod, unique, Stage, StepCtx};
+use super::{layer_dirs, parse_chmod, step_dir, unique, StepCtx};
 
 impl StepCtx<'_> {
     // ANCHOR: copy

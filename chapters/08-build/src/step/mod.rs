@@ -21,47 +21,20 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::builder::{step_error, BuildOptions, Builder, Message};
+use crate::builder::{BuildOptions, Builder, Message};
 use crate::cache;
 pub use crate::config::Configurer;
 use crate::context::Context;
 use crate::dockerfile::instruction::parse_line;
 use crate::dockerfile::lines::Line;
 use crate::dockerfile::{Args, Instruction};
-use crate::error::Result;
+use crate::error::{step_error, Result};
 use crate::image::ImageState;
+use crate::stage::Stage;
 use crate::substitute;
 
 mod copy;
 mod run;
-
-/// A stage being built.
-#[derive(Debug, Clone)]
-pub struct Stage {
-    /// Its position in the Dockerfile (for `--from=0`).
-    pub index: usize,
-    /// The image so far.
-    pub state: ImageState,
-    /// The ARGs declared in this stage, with their values.
-    pub args: BTreeMap<String, String>,
-    /// The shell of shell-form commands.
-    pub shell: Vec<String>,
-    /// Whether this stage set CMD (ENTRYPOINT clears an inherited one).
-    pub(crate) cmd_set: bool,
-}
-
-impl Stage {
-    /// A stage before its FROM.
-    pub fn new(index: usize) -> Stage {
-        Stage {
-            index,
-            state: ImageState::scratch(),
-            args: BTreeMap::new(),
-            shell: vec!["/bin/sh".into(), "-c".into()],
-            cmd_set: false,
-        }
-    }
-}
 
 /// What a step needs from the build around it.
 pub struct StepCtx<'a> {
@@ -269,29 +242,7 @@ fn layer_dirs(builder: &Builder, state: &ImageState) -> Vec<std::path::PathBuf> 
         .collect()
 }
 
-/// Cleans an absolute path: no `.`, no `..` above `/`, no doubled `/`.
-pub(crate) fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths() {
-        assert_eq!(normalize("/a/./b/../c/"), "/a/c");
-        assert_eq!(normalize("/../x"), "/x");
-        assert_eq!(normalize(""), "/");
-    }
+/// Where a build keeps a mounted root file system for a step.
+pub(crate) fn step_dir(work: &Path, name: &str) -> std::path::PathBuf {
+    work.join(name)
 }

@@ -8,15 +8,16 @@ use minidock_lifecycle::attach::{read_frame, Frame};
 use minidock_lifecycle::config::{Bind, HostConfig, TmpfsMount, UserConfig};
 use minidock_lifecycle::{CreateOptions, WaitCondition};
 
-use crate::builder::{step_error, Message, PREDEFINED_ARGS};
+use crate::builder::{Message, PREDEFINED_ARGS};
 use crate::cache;
 use crate::compat::run_mount::{self, RunMount};
 use crate::copy::{resolve_in_root, Packer};
 use crate::diff::commit_layer;
 use crate::dockerfile::{Args, Instruction};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{step_error, Error, IoContext, Result};
+use crate::stage::Stage;
 
-use super::{Stage, StepCtx};
+use super::StepCtx;
 
 impl StepCtx<'_> {
     // ANCHOR: run
