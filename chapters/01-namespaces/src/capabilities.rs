@@ -87,4 +87,29 @@ mod tests {
         assert!(set.contains(&Capability::CAP_CHOWN) && set.contains(&Capability::CAP_KILL));
         assert!(parse(&["CAP_FLY".into()]).unwrap_err().contains("CAP_FLY"));
     }
+
+    /// Exercise 1.9 on its own: the bounding set belongs to a thread, so a thread can drop
+    /// its own and read what is left: exactly what it kept.
+    #[test]
+    fn drop_bounding_set_keeps_only_what_is_asked() {
+        minidock_testkit::require_root();
+        let keep: CapsHashSet = [Capability::CAP_CHOWN, Capability::CAP_KILL]
+            .into_iter()
+            .collect();
+        let wanted = keep.clone();
+        let left = std::thread::spawn(move || {
+            drop_bounding_set(&keep).expect("drop_bounding_set");
+            caps::read(None, CapSet::Bounding).expect("read the bounding set")
+        })
+        .join()
+        .expect("the thread that dropped its capabilities");
+        assert_eq!(
+            left, wanted,
+            "exercise 1.9 drop-capabilities: the bounding set after drop_bounding_set is not what was kept"
+        );
+        assert!(
+            caps::has_cap(None, CapSet::Bounding, Capability::CAP_SYS_ADMIN).unwrap(),
+            "the test's other threads lost a capability"
+        );
+    }
 }

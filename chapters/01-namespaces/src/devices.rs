@@ -171,3 +171,56 @@ fn make_dir(path: &Path) -> Result<(), SetupError> {
 fn make_symlink(target: &str, link: &Path) -> Result<(), SetupError> {
     symlink(target, link).map_err(|e| SetupError::refused("symlink", display(link), e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::io::{Read, Write};
+    use std::os::unix::fs::MetadataExt;
+
+    /// Exercise 1.6 on its own: in a thread's private mount namespace, each node made in an
+    /// empty dev directory is the host's device (same major:minor), and works: /dev/null
+    /// swallows, /dev/zero gives zeros.
+    #[test]
+    fn create_device_nodes_gives_the_hosts_devices() {
+        minidock_testkit::require_root();
+        let root = tempfile::tempdir().unwrap();
+        let dev = root.path().to_path_buf();
+        let (nodes, zeros) = minidock_testkit::solo::in_new_namespaces(
+            nix::sched::CloneFlags::CLONE_NEWNS,
+            move || {
+                create_device_nodes(&dev).expect("create_device_nodes");
+                let nodes: Vec<(String, bool)> = DEVICES
+                    .iter()
+                    .map(|name| {
+                        let ours = fs::metadata(dev.join(name)).ok();
+                        let host = fs::metadata(Path::new("/dev").join(name)).unwrap();
+                        let same = ours.is_some_and(|m| {
+                            use std::os::unix::fs::FileTypeExt;
+                            m.file_type().is_char_device() && m.rdev() == host.rdev()
+                        });
+                        (name.to_string(), same)
+                    })
+                    .collect();
+                let mut null = fs::OpenOptions::new()
+                    .write(true)
+                    .open(dev.join("null"))
+                    .unwrap();
+                null.write_all(b"gone").expect("write to the new /dev/null");
+                let mut zeros = [1u8; 4];
+                fs::File::open(dev.join("zero"))
+                    .and_then(|mut f| f.read_exact(&mut zeros))
+                    .expect("read the new /dev/zero");
+                (nodes, zeros)
+            },
+        );
+        for (name, same) in nodes {
+            assert!(
+                same,
+                "exercise 1.6 dev-nodes: dev/{name} is not the host's /dev/{name} character device"
+            );
+        }
+        assert_eq!(zeros, [0; 4], "dev/zero does not read zeros");
+    }
+}

@@ -78,3 +78,41 @@ fn open_fds() -> Result<Vec<i32>, SetupError> {
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exercise 1.11 on its own: a thread with a descriptor table of its own opens a file
+    /// without close-on-exec; after close_on_exec_above_stdio it is marked, and stdin is not.
+    #[test]
+    fn close_on_exec_above_stdio_marks_every_descriptor_above_2() {
+        let (file_flags, stdin_flags) = std::thread::spawn(|| {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_FILES).expect("unshare(CLONE_FILES)");
+            // SAFETY: a NUL-terminated path; the descriptor is closed below.
+            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY) };
+            assert!(fd > 2, "open /dev/null: {fd}");
+            close_on_exec_above_stdio().expect("close_on_exec_above_stdio");
+            // SAFETY: F_GETFD on descriptors of this thread's own table.
+            let flags = unsafe {
+                (
+                    libc::fcntl(fd, libc::F_GETFD),
+                    libc::fcntl(0, libc::F_GETFD),
+                )
+            };
+            // SAFETY: fd was opened above and is not used afterwards.
+            unsafe { libc::close(fd) };
+            flags
+        })
+        .join()
+        .expect("the thread with its own descriptor table");
+        assert!(
+            file_flags >= 0 && file_flags & libc::FD_CLOEXEC != 0,
+            "exercise 1.11 close-fds: a descriptor above 2 is not close-on-exec after close_on_exec_above_stdio"
+        );
+        assert!(
+            stdin_flags >= 0 && stdin_flags & libc::FD_CLOEXEC == 0,
+            "stdin was marked close-on-exec"
+        );
+    }
+}

@@ -355,3 +355,41 @@ pub fn set_no_new_privs() -> Result<(), SetupError> {
     nix::sys::prctl::set_no_new_privs()
         .map_err(|e| SetupError::sys("prctl PR_SET_NO_NEW_PRIVS", None, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use nix::sys::wait::{waitpid, WaitStatus};
+    use nix::unistd::ForkResult;
+
+    /// Exercise 1.2 on its own: a thread unshares a PID namespace, and the child that
+    /// fork_pid1 makes is PID 1 there (it says so with its exit code: the child of a
+    /// multi-threaded parent only calls getpid and _exit).
+    #[test]
+    fn fork_pid1_makes_pid_1_of_the_new_namespace() {
+        minidock_testkit::require_root();
+        let status = std::thread::spawn(|| {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWPID)
+                .expect("unshare(CLONE_NEWPID)");
+            match fork_pid1().expect("fork_pid1") {
+                ForkResult::Child => {
+                    let code = if nix::unistd::getpid().as_raw() == 1 {
+                        0
+                    } else {
+                        7
+                    };
+                    // SAFETY: _exit is async-signal-safe; the child touches nothing else.
+                    unsafe { libc::_exit(code) }
+                }
+                ForkResult::Parent { child } => waitpid(child, None).expect("waitpid"),
+            }
+        })
+        .join()
+        .expect("the thread in the new PID namespace");
+        assert!(
+            matches!(status, WaitStatus::Exited(_, 0)),
+            "exercise 1.2 pid1-fork: the child of fork_pid1 was not PID 1 of the new namespace ({status:?})"
+        );
+    }
+}

@@ -92,3 +92,47 @@ pub fn readonly_paths<P: AsRef<Path>>(paths: &[P]) -> Result<(), SetupError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exercise 1.8 on its own: in a thread's private mount namespace, a masked file reads
+    /// empty, a masked directory is empty and read-only, and a path that does not exist is
+    /// skipped.
+    #[test]
+    fn mask_paths_hides_files_and_directories() {
+        minidock_testkit::require_root();
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().to_path_buf();
+        fs::write(dir.join("secret"), "host data").unwrap();
+        fs::create_dir(dir.join("hidden")).unwrap();
+        fs::write(dir.join("hidden/inner"), "host data").unwrap();
+        let (file, listing, write) = minidock_testkit::solo::in_new_namespaces(
+            nix::sched::CloneFlags::CLONE_NEWNS,
+            move || {
+                mask_paths(&[dir.join("secret"), dir.join("hidden"), dir.join("absent")])
+                    .expect("mask_paths");
+                let file = fs::read_to_string(dir.join("secret")).expect("read the masked file");
+                let listing = fs::read_dir(dir.join("hidden"))
+                    .map(|d| d.count())
+                    .expect("list");
+                let write = fs::write(dir.join("hidden/new"), "x").map_err(|e| e.raw_os_error());
+                (file, listing, write)
+            },
+        );
+        assert_eq!(
+            file, "",
+            "exercise 1.8 masked-paths: a masked file still shows its data"
+        );
+        assert_eq!(
+            listing, 0,
+            "exercise 1.8 masked-paths: a masked directory still lists its files"
+        );
+        assert_eq!(
+            write,
+            Err(Some(libc::EROFS)),
+            "exercise 1.8 masked-paths: a masked directory must be read-only"
+        );
+    }
+}

@@ -191,4 +191,41 @@ mod tests {
             "the host's hostname changed: set_hostname must only touch the new namespace"
         );
     }
+
+    /// The inode of each namespace of the calling thread (`/proc/thread-self/ns`), or of the
+    /// process's main thread (`/proc/self/ns`).
+    fn ids(dir: &str) -> Vec<(&'static str, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        ["mnt", "uts", "ipc", "net"]
+            .into_iter()
+            .map(|kind| {
+                let path = format!("{dir}/{kind}");
+                (kind, std::fs::metadata(&path).expect(&path).ino())
+            })
+            .collect()
+    }
+
+    /// Exercise 1.1 on its own: a thread unshares what a container asks for (every kind but
+    /// the user namespace, which a thread cannot enter) and finds itself in new mount, UTS,
+    /// IPC and network namespaces, while the test process stays where it was. (The new PID
+    /// namespace is for the thread's children: exercise 1.2's test shows it.)
+    #[test]
+    fn unshare_namespaces_moves_the_caller_into_new_namespaces() {
+        minidock_testkit::require_root();
+        let host = ids("/proc/self/ns");
+        let inside = std::thread::spawn(|| {
+            unshare_namespaces(&Namespaces::default()).expect("unshare_namespaces");
+            // The copy of the host's mounts is private to the thread: nothing is mounted.
+            ids("/proc/thread-self/ns")
+        })
+        .join()
+        .expect("the thread that unshared");
+        for ((kind, before), (_, after)) in host.iter().zip(&inside) {
+            assert_ne!(
+                before, after,
+                "exercise 1.1 new-namespaces: after unshare_namespaces the {kind} namespace is still the host's"
+            );
+        }
+        assert_eq!(ids("/proc/self/ns"), host, "the test process itself moved");
+    }
 }

@@ -14,8 +14,8 @@ use crate::error::SetupError;
 pub fn bring_up_loopback() -> Result<(), SetupError> {
     // exercise 1.4 loopback-up: bring up `lo` in the new network namespace.
     // hint: an interface is up when its IFF_UP flag is set; the kernel reads and writes interface flags through ioctls on any socket
-    // hint: open a datagram socket of the Inet family (nix::sys::socket, close-on-exec) and fill a libc::ifreq whose name is "lo"
-    // hint: read the flags with SIOCGIFFLAGS, add IFF_UP to them, write them back with SIOCSIFFLAGS; both ioctls are unsafe calls on the socket's raw fd
+    // hint: open a datagram socket of the Inet family (nix::sys::socket, close-on-exec) and fill a zeroed libc::ifreq: its `ifr_name` array takes "lo" and a NUL, one c_char per byte
+    // hint: read the flags with SIOCGIFFLAGS into the same ifreq (they land in the union member `ifr_ifru.ifru_flags`, a c_short), add IFF_UP to them, write them back with SIOCSIFFLAGS; both ioctls are unsafe libc calls on the socket's raw fd
     use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType};
     use std::os::fd::AsRawFd;
     let fail = |what, e| SetupError::sys(what, Some("lo".into()), e);
@@ -48,3 +48,36 @@ pub fn bring_up_loopback() -> Result<(), SetupError> {
     // end exercise
 }
 // ANCHOR_END: loopback
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::net::UdpSocket;
+
+    /// Exercise 1.4 on its own: in a thread's fresh network namespace `lo` is down (a datagram
+    /// to 127.0.0.1 cannot be sent); after bring_up_loopback one sent to itself comes back.
+    #[test]
+    fn bring_up_loopback_makes_127_0_0_1_answer() {
+        minidock_testkit::require_root();
+        let echoed =
+            minidock_testkit::solo::in_new_namespaces(nix::sched::CloneFlags::CLONE_NEWNET, || {
+                let before = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+                assert!(
+                    before
+                        .send_to(b"ping", before.local_addr().unwrap())
+                        .is_err(),
+                    "a new network namespace should start with lo down (unreachable)"
+                );
+                bring_up_loopback().expect("bring_up_loopback");
+                let socket = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+                socket
+                    .send_to(b"ping", socket.local_addr().unwrap())
+                    .expect("send to itself");
+                let mut buf = [0u8; 8];
+                let n = socket.recv(&mut buf).expect("receive its own datagram");
+                buf[..n].to_vec()
+            });
+        assert_eq!(echoed, b"ping");
+    }
+}

@@ -395,4 +395,73 @@ mod tests {
         assert!(!is_char_device(Path::new("/dev/zero"), 1, 3));
         assert!(!is_char_device(Path::new("/"), 1, 3));
     }
+
+    use minidock_testkit::solo::{in_new_namespaces, mount_of};
+    use nix::sched::CloneFlags;
+
+    /// Exercise 1.5 on its own: in a thread's private mount namespace, mount_proc mounts a
+    /// procfs on the rootfs's /proc with nosuid, nodev and noexec.
+    #[test]
+    fn mount_proc_mounts_a_procfs_nosuid_nodev_noexec() {
+        minidock_testkit::require_root();
+        let root = tempfile::tempdir().unwrap();
+        let rootfs = root.path().to_path_buf();
+        let (fstype, options, has_self) = in_new_namespaces(CloneFlags::CLONE_NEWNS, move || {
+            mount_proc(&rootfs).expect("mount_proc");
+            let proc = rootfs.join("proc");
+            let (fstype, options) = mount_of(&proc).expect(
+                "exercise 1.5 mount-proc: after mount_proc, the rootfs's /proc is not a mount point",
+            );
+            (fstype, options, proc.join("self/status").exists())
+        });
+        assert_eq!(
+            fstype, "proc",
+            "exercise 1.5 mount-proc: /proc holds a {fstype} mount"
+        );
+        assert!(has_self, "the new /proc has no self/status");
+        for flag in ["nosuid", "nodev", "noexec"] {
+            assert!(
+                options.split(',').any(|o| o == flag),
+                "exercise 1.5 mount-proc: /proc is mounted without {flag} ({options})"
+            );
+        }
+    }
+
+    /// Exercise 1.7 on its own: in a thread's private mount namespace, enter_rootfs makes a
+    /// directory (bind-mounted onto itself, as enter does) the thread's `/`, and the host's
+    /// files are gone from its view.
+    #[test]
+    fn enter_rootfs_makes_the_rootfs_the_root() {
+        minidock_testkit::require_root();
+        let root = tempfile::tempdir().unwrap();
+        let rootfs = root.path().to_path_buf();
+        std::fs::write(rootfs.join("only-in-the-rootfs"), "x").unwrap();
+        let (entries, cwd) = in_new_namespaces(CloneFlags::CLONE_NEWNS, move || {
+            nix::mount::mount(
+                Some(&rootfs),
+                &rootfs,
+                None::<&str>,
+                nix::mount::MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .expect("bind the rootfs onto itself");
+            enter_rootfs(&rootfs).expect("enter_rootfs");
+            let mut entries: Vec<String> = fs::read_dir("/")
+                .expect("read /")
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            entries.sort();
+            (entries, std::env::current_dir().expect("getcwd"))
+        });
+        assert_eq!(
+            entries,
+            ["only-in-the-rootfs"],
+            "exercise 1.7 pivot-root: after enter_rootfs, / is not the rootfs"
+        );
+        assert_eq!(
+            cwd,
+            Path::new("/"),
+            "exercise 1.7 pivot-root: the working directory is not /"
+        );
+    }
 }

@@ -32,6 +32,7 @@ mod proxy;
 mod registry;
 mod root;
 mod rootfs;
+pub mod solo;
 #[cfg(feature = "registry")]
 mod token_server;
 mod tools;
