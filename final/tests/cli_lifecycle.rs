@@ -102,9 +102,9 @@ fn a_container_goes_through_its_lifecycle() {
 fn ps_prints_dockers_table() {
     let d = Daemon::start();
     d.load_busybox();
-    // A second apart, so that the order (newest first) does not depend on
-    // how finely the daemon's clock tells them apart.
-    let pause = || std::thread::sleep(Duration::from_millis(1100));
+    // In different seconds, so that the order (newest first) does not depend
+    // on how finely the daemon's clock tells them apart.
+    let pause = common::next_second;
     assert_eq!(
         d.run(&["run", "--name", "done", "busybox", "sh", "-c", "exit 3"])
             .status

@@ -189,7 +189,11 @@ fn an_interactive_shell_through_a_pty() {
 
     // Ctrl-C reaches the container's foreground process, not minidock.
     term.type_text("sleep 30\r");
-    std::thread::sleep(Duration::from_millis(500));
+    // Ctrl-C must reach `sleep`, not the shell still reading the line: wait
+    // until the container runs it.
+    common::eventually(timeout, "sleep 30 running in the container", || {
+        String::from_utf8_lossy(&d.run(&["top", "shell"]).stdout).contains("sleep 30")
+    });
     let started = Instant::now();
     term.type_text("\x03");
     term.type_text("echo status=$?\r");

@@ -646,7 +646,7 @@ fn the_docker_cli_manages_volumes() {
     assert!(pruned.contains("d1"), "{pruned}");
     assert_eq!(ok(daemon.docker().args(["volume", "ls", "-q"])), "");
     // `--until 0s` is now, to the second: wait for the last events' second to pass
-    std::thread::sleep(std::time::Duration::from_millis(1100));
+    common::next_second();
     let events = ok(daemon.docker().args([
         "events",
         "--since",

@@ -646,3 +646,19 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> bool
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Waits until the wall clock enters a new second, for checks on timestamps
+/// of one-second resolution (`events --until 0s`, the order of `ps`): what
+/// happened before the call is then in an earlier second than what follows.
+pub fn next_second() {
+    let second = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("the clock is after 1970")
+            .as_secs()
+    };
+    let start = second();
+    while second() == start {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
