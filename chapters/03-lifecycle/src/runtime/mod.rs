@@ -231,6 +231,31 @@ impl Runtime {
         })
     }
     // ANCHOR_END: reconcile
+
+    /// The container's shim went away without reporting an exit (killed,
+    /// or the OOM killer chose it): nobody is left to reap or report the
+    /// container's processes. If the shim is really gone and the record
+    /// still says running, what is left of the container is killed
+    /// through its cgroup and the exit recorded (as containerd does when a
+    /// shim disconnects), so that `wait`, `inspect` and the record agree:
+    /// the process may still be dying of a SIGKILL the kernel has not yet
+    /// delivered on a busy machine.
+    pub fn shim_lost(&self, id: &ContainerId) -> Result<StateRecord> {
+        let record = self.reconcile(id)?;
+        let shim_gone = !record.shim_pid.is_some_and(|s| shim_alive(s, id));
+        if record.state.is_alive() && shim_gone {
+            match self.cgroup(id)?.kill_all() {
+                Ok(()) => {}
+                // gone meanwhile: nothing left to kill
+                Err(crate::cgroup::CgroupError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::NotFound
+                        || source.raw_os_error() == Some(nix::errno::Errno::ENODEV as i32) => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.wait_exited(id, KILL_WAIT)?;
+        }
+        self.reconcile(id)
+    }
 }
 
 pub(crate) fn image_err(e: minidock_images::Error) -> Error {

@@ -114,7 +114,11 @@ impl Inner {
         if entry.removed.load(Ordering::SeqCst) {
             return;
         }
-        let record = self.runtime.inspect(&entry.id).map(|(_, r)| r);
+        let record = match code {
+            Some(_) => self.runtime.inspect(&entry.id).map(|(_, r)| r),
+            // The session ended without an exit: the shim is gone.
+            None => self.runtime.shim_lost(&entry.id),
+        };
         let (code, error) = match (&record, code) {
             (_, Some(code)) => (code, None),
             (Ok(r), None) => match &r.state {
