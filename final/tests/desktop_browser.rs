@@ -89,8 +89,8 @@ fn the_dashboard_works_in_a_real_browser() {
     assert_eq!(status.trim(), "running");
     // The memory column fills in for a running container; a second load
     // gives the CPU column its first percentage.
-    browser.refresh();
     browser.wait_for("web's CPU and memory", || {
+        browser.refresh();
         let cpu = browser.text_of(&format!("{} .cpu", row("web")))?;
         let memory = browser.text_of(&format!("{} .memory", row("web")))?;
         (cpu.contains('%') && memory.ends_with('B')).then_some(())
