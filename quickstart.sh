@@ -63,7 +63,9 @@ run tar -C "$rootfs" -cf "$work/busybox.tar" .
 
 note "start the daemon on its own socket and state directory"
 printf '\n\033[1m$ minidockd --root %s --run %s --bridge-subnet none -H unix://%s &\033[0m\n' "$work/root" "$work/run" "$work/minidock.sock"
-minidockd --root "$work/root" --run "$work/run" --bridge-subnet none -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
+# setsid: a session of its own, so that Ctrl-C at the terminal reaches only this
+# script, whose cleanup then removes the containers before it stops the daemon.
+setsid minidockd --root "$work/root" --run "$work/run" --bridge-subnet none -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
 daemon=$!
 for _ in $(seq 200); do [ -S "$work/minidock.sock" ] && break; sleep 0.05; done
 [ -S "$work/minidock.sock" ] || { echo "minidockd did not start:" >&2; cat "$work/minidockd.log" >&2; exit 1; }
@@ -94,7 +96,7 @@ run minidock ps -a
 note "the dashboard: minidock desktop serves a page of the containers on 127.0.0.1, behind a one-time token"
 run minidock run -d --name greeter busybox sh -c 'trap "exit 0" TERM; while true; do echo "hello at $(date +%T)"; sleep 2; done'
 printf '\n\033[1m$ minidock desktop &\033[0m\n'
-minidock desktop > "$work/desktop.out" 2>&1 &
+setsid minidock desktop > "$work/desktop.out" 2>&1 &
 desktop=$!
 url=""
 for _ in $(seq 200); do
