@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # minidock's quick start: builds minidock, starts the daemon, makes a busybox
-# image offline from the distribution's busybox-static, and walks a container
-# through its lifecycle, printing each command before it runs it.
+# image offline from the distribution's busybox-static, walks a container
+# through its lifecycle, and opens the dashboard (`minidock desktop`), printing
+# each command before it runs it. On a terminal it prints the dashboard's URL
+# and waits for Enter while you look; otherwise it fetches the page once.
 #
 #   sudo ./quickstart.sh
 set -euo pipefail
@@ -30,14 +32,22 @@ PATH="$PWD/target/release:$PATH"
 # Everything this demo makes lives in one directory, removed at the end.
 work=$(mktemp -d /tmp/minidock-quickstart.XXXXXX)
 daemon=""
+desktop=""
 cleanup() {
+    if [ -n "$desktop" ] && kill -0 "$desktop" 2>/dev/null; then
+        kill -TERM "$desktop"
+        wait "$desktop" 2>/dev/null || true
+    fi
     if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+        # Containers outlive their daemon (each has its shim): remove them first.
+        minidock ps -aq 2>/dev/null | xargs -r minidock rm -f >/dev/null 2>&1 || true
         kill -TERM "$daemon"
         wait "$daemon" 2>/dev/null || true
     fi
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 note "a busybox root filesystem: one static binary and a link per applet"
 rootfs="$work/rootfs"
@@ -53,7 +63,9 @@ run tar -C "$rootfs" -cf "$work/busybox.tar" .
 
 note "start the daemon on its own socket and state directory"
 printf '\n\033[1m$ minidockd --root %s --run %s --bridge-subnet none -H unix://%s &\033[0m\n' "$work/root" "$work/run" "$work/minidock.sock"
-minidockd --root "$work/root" --run "$work/run" --bridge-subnet none -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
+# setsid: a session of its own, so that Ctrl-C at the terminal reaches only this
+# script, whose cleanup then removes the containers before it stops the daemon.
+setsid minidockd --root "$work/root" --run "$work/run" --bridge-subnet none -H "unix://$work/minidock.sock" 2>"$work/minidockd.log" &
 daemon=$!
 for _ in $(seq 200); do [ -S "$work/minidock.sock" ] && break; sleep 0.05; done
 [ -S "$work/minidock.sock" ] || { echo "minidockd did not start:" >&2; cat "$work/minidockd.log" >&2; exit 1; }
@@ -80,6 +92,39 @@ run minidock exec web ps
 run minidock stop -t 1 web
 run minidock rm first web
 run minidock ps -a
+
+note "the dashboard: minidock desktop serves a page of the containers on 127.0.0.1, behind a one-time token"
+run minidock run -d --name greeter busybox sh -c 'trap "exit 0" TERM; while true; do echo "hello at $(date +%T)"; sleep 2; done'
+printf '\n\033[1m$ minidock desktop &\033[0m\n'
+setsid minidock desktop > "$work/desktop.out" 2>&1 &
+desktop=$!
+url=""
+for _ in $(seq 200); do
+    url=$(grep -o 'http://[^ ]*' "$work/desktop.out" || true)
+    [ -n "$url" ] && break
+    kill -0 "$desktop" 2>/dev/null || break
+    sleep 0.05
+done
+[ -n "$url" ] || { echo "minidock desktop did not start:" >&2; cat "$work/desktop.out" >&2; exit 1; }
+printf '\n\033[1mThe dashboard is at %s\033[0m\n' "$url"
+if [ -t 0 ] && [ -t 1 ]; then
+    port=${url#http://127.0.0.1:}
+    port=${port%%/*}
+    echo "Open it in a browser on this machine (from another machine: ssh -L $port:127.0.0.1:$port to this one, then the same URL)."
+    read -r -p "Press Enter to stop the dashboard and the daemon (Ctrl-C works too). " _ || true
+else
+    note "not on a terminal: fetch the page once instead of waiting for a browser"
+    # -b '' turns curl's cookie engine on: the URL answers with the token's cookie and a redirect.
+    if command -v curl >/dev/null; then
+        run sh -c "curl -fsS -L -b '' '$url' | grep -o '<title>[^<]*</title>'"
+    else
+        echo "(curl is not installed: the page is not fetched)"
+    fi
+fi
+run kill -TERM "$desktop"
+wait "$desktop" 2>/dev/null || true
+desktop=""
+run minidock rm -f greeter
 
 note "stop the daemon"
 run kill -TERM "$daemon"

@@ -32,11 +32,13 @@ step "system packages"
 # docker-compose: a real multi-service client; qemu-system-x86, linux-image-amd64,
 # binutils: the cgroup v2 VM (qemu, the kernel it boots, objcopy to strip the test
 # binaries); openssl: the certificates of the daemon's TLS tests; xxd: the
-# chapter 5 Try-its (a frame of the attach stream, byte by byte). Installed only
+# chapter 5 Try-its (a frame of the attach stream, byte by byte); chromium,
+# chromium-driver: the dashboard's real-browser test (headless, through
+# WebDriver), which also renews the book's screenshots of it. Installed only
 # when missing, so a warm machine stays offline.
 packages=(busybox-static docker-registry skopeo umoci runc crun hyperfine git ca-certificates jq curl procps
           nftables iproute2 docker-compose qemu-system-x86 linux-image-amd64 binutils openssl xxd
-          man-db)
+          man-db chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -84,7 +84,10 @@ pub fn encode(text: &str) -> String {
 pub fn guarded(mut response: Response<Body>) -> Response<Body> {
     let headers = response.headers_mut();
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert("Referrer-Policy", HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` a browser sends
+    // `Origin: null` with the dashboard's own form POSTs, which the CSRF
+    // check must refuse.
+    headers.insert("Referrer-Policy", HeaderValue::from_static("same-origin"));
     headers.insert("X-Frame-Options", HeaderValue::from_static("DENY"));
     headers.insert(
         "X-Content-Type-Options",
