@@ -64,7 +64,13 @@ fn the_images_page_lists_tags_shows_an_image_and_refuses_to_remove_one_in_use() 
          ENTRYPOINT [\"/bin/sh\", \"-c\"]\nCMD [\"echo from-cmd\"]\n",
     )
     .unwrap();
-    d.ok(&["build", "-q", "-t", "configured:1.0", context.to_str().unwrap()]);
+    d.ok(&[
+        "build",
+        "-q",
+        "-t",
+        "configured:1.0",
+        context.to_str().unwrap(),
+    ]);
     let desk = Desktop::start(&d.host());
     let csrf = desk.get("/").csrf();
 
@@ -74,8 +80,12 @@ fn the_images_page_lists_tags_shows_an_image_and_refuses_to_remove_one_in_use() 
     let row = row_of(&list.body, "data-ref", "busybox:latest");
     assert!(row.contains(">busybox</a>"), "{row}");
     assert!(row.contains("<td class=\"tag\">latest</td>"), "{row}");
-    let id = d.ok(&["images", "-q", "busybox"]).trim().to_string();
-    assert!(row.contains(&format!("<code>{id}</code>")), "{id}: {row}");
+    let id = d.ok(&["image", "inspect", "-f", "{{.Id}}", "busybox"]);
+    let short = &id.trim().trim_start_matches("sha256:")[..12];
+    assert!(
+        row.contains(&format!("<code>{short}</code>")),
+        "{id}: {row}"
+    );
     assert!(row.contains("ago"), "created: {row}");
     assert!(row_of(&list.body, "data-ref", "configured:1.0").contains(">1.0<"));
     assert!(list.body.contains("href=\"/images\" class=\"current\""));
@@ -88,7 +98,17 @@ fn the_images_page_lists_tags_shows_an_image_and_refuses_to_remove_one_in_use() 
         history.contains("minidock-testkit layer 0"),
         "created_by of the layer: {history}"
     );
-    let layers = d.ok(&["image", "inspect", "-f", "{{len .RootFS.Layers}}", "busybox"]);
+    assert!(
+        history.contains("<td class=\"num size\">") && !history.contains(">0B<"),
+        "each step made a layer, and has its size: {history}"
+    );
+    let layers = d.ok(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{len .RootFS.Layers}}",
+        "busybox",
+    ]);
     let layers: usize = layers.trim().parse().unwrap();
     let table = section(&page.body, "layers", "</table>");
     assert_eq!(table.matches("<code>sha256:").count(), layers, "{table}");
@@ -120,7 +140,10 @@ fn the_images_page_lists_tags_shows_an_image_and_refuses_to_remove_one_in_use() 
     // An image that is not there: the daemon's 404.
     let missing = desk.get("/images/nothing-here%3A1");
     assert_eq!(missing.status, 404, "{missing:?}");
-    assert!(error_banner(&missing).contains("No such image"), "{missing:?}");
+    assert!(
+        error_banner(&missing).contains("No such image"),
+        "{missing:?}"
+    );
 
     // Remove an image a container uses: the daemon's 409 and its words, on
     // the list and on the image's page; the image stays.
@@ -142,29 +165,62 @@ fn the_images_page_lists_tags_shows_an_image_and_refuses_to_remove_one_in_use() 
     );
     assert_eq!(answer.status, 409, "{answer:?}");
     assert!(answer.body.contains("id=\"history\""), "back on its page");
-    assert_eq!(d.ok(&["images", "-q", "busybox"]).trim(), id);
+    assert_eq!(d.ok(&["image", "inspect", "-f", "{{.Id}}", "busybox"]), id);
 
-    // Forced: untagged while the container keeps its image.
+    // An image no container uses: untagged and deleted.
+    let answer = desk.post("/images/configured%3A1.0/remove", &[("csrf", &csrf)]);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let notice = element(&answer.body, "notice");
+    assert!(notice.contains("Untagged: configured:1.0"), "{notice}");
+    assert!(notice.contains("Deleted: sha256:"), "{notice}");
+    assert_eq!(tags(&d), "busybox:latest");
+
+    // Forced, an image a stopped container uses loses its tag and stays
+    // for the container.
     let answer = desk.post(
-        "/images/configured%3A1.0/remove",
+        "/images/busybox%3Alatest/remove",
         &[("csrf", &csrf), ("force", "1")],
     );
     assert_eq!(answer.status, 200, "{answer:?}");
-    assert!(
-        element(&answer.body, "notice").contains("Untagged: configured:1.0"),
-        "{}",
-        answer.body
-    );
-    assert_eq!(d.ok(&["images", "-q", "configured"]), "");
+    let notice = element(&answer.body, "notice");
+    assert_eq!(notice, "Untagged: busybox:latest", "{}", answer.body);
+    assert_eq!(d.ok(&["image", "inspect", "-f", "{{.Id}}", id.trim()]), id);
 
-    // Without the container, the plain remove works.
+    // Once the container is gone, prune deletes it.
     d.ok(&["rm", "user"]);
-    let answer = desk.post("/images/busybox%3Alatest/remove", &[("csrf", &csrf)]);
+    let answer = desk.post("/images/prune", &[("csrf", &csrf)]);
     assert_eq!(answer.status, 200, "{answer:?}");
     let notice = element(&answer.body, "notice");
-    assert!(notice.contains("Untagged: busybox:latest"), "{notice}");
-    assert!(notice.contains("Deleted: sha256:"), "{notice}");
-    assert_eq!(d.ok(&["images", "-q", "busybox"]), "");
+    assert!(
+        notice.contains(&format!("Deleted: {}", id.trim())),
+        "{notice}"
+    );
+    assert_eq!(tags(&d), "");
+    assert!(answer.body.contains("id=\"empty\""), "{}", answer.body);
+}
+
+/// The largest file below `dir` (a registry's biggest blob: the layer).
+fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut best: Option<(u64, std::path::PathBuf)> = None;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else if best.as_ref().is_none_or(|(size, _)| meta.len() > *size) {
+                best = Some((meta.len(), entry.path()));
+            }
+        }
+    }
+    best.expect("the registry holds blobs").1
+}
+
+/// `REPOSITORY:TAG` of every image, one a line, as the CLI lists them.
+fn tags(d: &Daemon) -> String {
+    let listed = d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    listed.trim().to_string()
 }
 
 #[test]
@@ -177,7 +233,7 @@ fn pull_from_a_registry_shows_the_progress_and_the_outcome() {
     let csrf = desk.get("/").csrf();
 
     refused_without_csrf(&desk, "/images/pull", &[("reference", &name)]);
-    assert_eq!(d.ok(&["images", "-q"]), "", "a refused pull pulled nothing");
+    assert_eq!(tags(&d), "", "a refused pull pulled nothing");
 
     let answer = desk.post("/images/pull", &[("csrf", &csrf), ("reference", &name)]);
     assert_eq!(answer.status, 200, "{answer:?}\n{}", d.log());
@@ -198,23 +254,50 @@ fn pull_from_a_registry_shows_the_progress_and_the_outcome() {
         "{}",
         answer.body
     );
-    assert!(answer.body.trim_end().ends_with("</html>"), "the frame closes");
-    let tags = d.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-    assert_eq!(tags.trim(), name);
+    assert!(
+        answer.body.trim_end().ends_with("</html>"),
+        "the frame closes"
+    );
+    assert_eq!(tags(&d), name);
     let list = desk.get("/images");
     assert!(row_of(&list.body, "data-ref", &name).contains(">latest<"));
 
-    // A tag the registry does not have: the daemon's error, on the page.
+    // A tag the registry does not have: the daemon's 404 and its words
+    // (the daemon refuses before its progress stream starts).
     let missing = format!("{}/{repo}:nope", registry.addr());
     let answer = desk.post("/images/pull", &[("csrf", &csrf), ("reference", &missing)]);
+    assert_eq!(answer.status, 404, "{answer:?}");
     let banner = error_banner(&answer);
     assert!(
         banner.contains(&format!("Pull {missing}")) && banner.contains("not found"),
         "{answer:?}"
     );
 
+    // A layer the registry lost: the page has streamed, and ends with the
+    // error the daemon sent in its stream.
+    d.ok(&["rmi", &name]);
+    let layer = largest_file(&registry.storage_dir().join("docker/registry/v2/blobs"));
+    std::fs::remove_file(&layer).unwrap();
+    let answer = desk.post("/images/pull", &[("csrf", &csrf), ("reference", &name)]);
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(
+        element(&answer.body, "pull").contains("Pulling fs layer"),
+        "{answer:?}"
+    );
+    let banner = error_banner(&answer);
+    assert!(banner.starts_with(&format!("Pull {name}: ")), "{banner}");
+    assert!(!answer.body.contains("id=\"pull-done\""), "{answer:?}");
+    assert!(
+        answer.body.trim_end().ends_with("</html>"),
+        "the frame closes"
+    );
+    assert_eq!(tags(&d), "", "{}", d.log());
+
     // A malformed reference never reaches the daemon.
-    let answer = desk.post("/images/pull", &[("csrf", &csrf), ("reference", "Bad/Name")]);
+    let answer = desk.post(
+        "/images/pull",
+        &[("csrf", &csrf), ("reference", "Bad/Name")],
+    );
     assert_eq!(answer.status, 400, "{answer:?}");
     assert!(error_banner(&answer).contains("invalid reference format"));
 }
@@ -246,7 +329,10 @@ fn volumes_are_created_listed_removed_and_pruned() {
     assert_eq!(page.status, 200, "{page:?}");
     let row = row_of(&page.body, "data-name", "data");
     let mountpoint = d.ok(&["volume", "inspect", "-f", "{{.Mountpoint}}", "data"]);
-    assert!(row.contains(&format!("<code>{}</code>", mountpoint.trim())), "{row}");
+    assert!(
+        row.contains(&format!("<code>{}</code>", mountpoint.trim())),
+        "{row}"
+    );
     assert!(row.contains("<td class=\"driver\">local</td>"), "{row}");
     assert!(row.contains("kind=cache, team=web"), "{row}");
 
@@ -256,11 +342,22 @@ fn volumes_are_created_listed_removed_and_pruned() {
     assert!(answer.body.contains("class=\"error\""));
 
     // In use: the daemon's 409; free again: removed.
-    d.ok(&["create", "--name", "user", "-v", "data:/data", "busybox", "true"]);
+    d.ok(&[
+        "create",
+        "--name",
+        "user",
+        "-v",
+        "data:/data",
+        "busybox",
+        "true",
+    ]);
     refused_without_csrf(&desk, "/volumes/data/remove", &[]);
     let answer = desk.post("/volumes/data/remove", &[("csrf", &csrf)]);
     assert_eq!(answer.status, 409, "{answer:?}");
-    assert!(error_banner(&answer).contains("volume is in use"), "{answer:?}");
+    assert!(
+        error_banner(&answer).contains("volume is in use"),
+        "{answer:?}"
+    );
     d.ok(&["rm", "user"]);
     let answer = desk.post("/volumes/data/remove", &[("csrf", &csrf)]);
     assert_eq!(answer.status, 303, "{answer:?}");
@@ -306,24 +403,32 @@ fn networks_are_created_with_a_subnet_listed_removed_and_pruned() {
     let id = id.trim();
 
     d.ok(&[
-        "run", "-d", "--name", "web", "--network", "front", "busybox", "sleep", "300",
-    ]);
-    let address = d.ok(&[
-        "inspect",
-        "-f",
-        "{{(index .NetworkSettings.Networks \"front\").IPAddress}}",
+        "run",
+        "-d",
+        "--name",
         "web",
+        "--network",
+        "front",
+        "busybox",
+        "sleep",
+        "300",
     ]);
+    let networks = d.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "web"]);
+    let networks: serde_json::Value = serde_json::from_str(&networks).unwrap();
+    let address = networks["front"]["IPAddress"].as_str().expect("an address");
     let page = desk.get("/networks");
     assert_eq!(page.status, 200, "{page:?}");
     let row = row_of(&page.body, "data-name", "front");
     assert!(row.contains(&format!("data-id=\"{id}\"")), "{row}");
-    assert!(row.contains(&format!("<code>{}</code>", &id[..12])), "{row}");
+    assert!(
+        row.contains(&format!("<code>{}</code>", &id[..12])),
+        "{row}"
+    );
     assert!(row.contains("<td class=\"driver\">bridge</td>"), "{row}");
     assert!(row.contains(&format!(">{subnet}<")), "{row}");
     assert!(row.contains(&format!(">{gateway}<")), "{row}");
     assert!(
-        row.contains(&format!("web ({}/24)", address.trim())),
+        row.contains(&format!("web ({address}/24)")),
         "{address}: {row}"
     );
     // The predefined bridge has no remove button.
@@ -354,7 +459,10 @@ fn networks_are_created_with_a_subnet_listed_removed_and_pruned() {
     assert_eq!(answer.status, 200, "{answer:?}");
     assert!(element(&answer.body, "notice").contains("Deleted networks: idle"));
     let names = d.ok(&["network", "ls", "--format", "{{.Name}}"]);
-    assert!(!names.contains("idle") && names.contains("bridge"), "{names}");
+    assert!(
+        !names.contains("idle") && names.contains("bridge"),
+        "{names}"
+    );
 }
 
 #[test]
@@ -362,14 +470,21 @@ fn exec_runs_one_command_and_shows_its_output_and_exit_code() {
     let d = Daemon::start();
     d.load_busybox();
     d.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "300"]);
-    let id = d.ok(&["inspect", "-f", "{{.Id}}", "box"]).trim().to_string();
+    let id = d
+        .ok(&["inspect", "-f", "{{.Id}}", "box"])
+        .trim()
+        .to_string();
     let desk = Desktop::start(&d.host());
     let csrf = desk.get("/").csrf();
     let exec = format!("/containers/{id}/exec");
 
     // The containers page links to it; the page has the form.
     let list = desk.get("/");
-    assert!(list.body.contains(&format!("href=\"{exec}\"")), "{}", list.body);
+    assert!(
+        list.body.contains(&format!("href=\"{exec}\"")),
+        "{}",
+        list.body
+    );
     let page = desk.get(&exec);
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.body.contains("<h1>Exec in box</h1>"), "{}", page.body);
@@ -411,9 +526,15 @@ fn exec_runs_one_command_and_shows_its_output_and_exit_code() {
         ],
     );
     assert_eq!(answer.status, 200, "{answer:?}");
-    assert_eq!(element(&answer.body, "exec-output"), "&lt;b&gt;x2&lt;/b&gt;\n");
+    assert_eq!(
+        element(&answer.body, "exec-output"),
+        "&lt;b&gt;x2&lt;/b&gt;\n"
+    );
     assert_eq!(element(&answer.body, "exec-exit"), "Exit code: 0");
-    assert!(answer.body.contains("id=\"exec-shell\" checked"), "kept ticked");
+    assert!(
+        answer.body.contains("id=\"exec-shell\" checked"),
+        "kept ticked"
+    );
 
     // A command that does not exist: the exit code says so.
     let answer = desk.post(&exec, &[("csrf", &csrf), ("cmd", "no-such-program")]);
@@ -429,5 +550,8 @@ fn exec_runs_one_command_and_shows_its_output_and_exit_code() {
     d.ok(&["stop", "-t", "0", "box"]);
     let answer = desk.post(&exec, &[("csrf", &csrf), ("cmd", "true")]);
     assert_eq!(answer.status, 409, "{answer:?}");
-    assert!(error_banner(&answer).contains("is not running"), "{answer:?}");
+    assert!(
+        error_banner(&answer).contains("is not running"),
+        "{answer:?}"
+    );
 }

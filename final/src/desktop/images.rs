@@ -48,11 +48,7 @@ pub fn route(desk: &Desk, method: &Method, rest: &[&str], form: &Form) -> Option
 
 /// Decodes an image's name from its path segment and checks that it can
 /// only name an image (it becomes part of the daemon's path).
-fn named(
-    desk: &Desk,
-    segment: &str,
-    page: impl FnOnce(&str) -> Response<Body>,
-) -> Response<Body> {
+fn named(desk: &Desk, segment: &str, page: impl FnOnce(&str) -> Response<Body>) -> Response<Body> {
     let name = decode(segment);
     if is_image_name(&name) {
         page(&name)
@@ -78,10 +74,16 @@ pub fn is_image_name(name: &str) -> bool {
 
 /// `GET /images`: the list, after `banner`.
 pub fn list(desk: &Desk, banner: Banner) -> Response<Body> {
-    let images = match desk.client.images(false) {
+    let mut images = match desk.client.images(false) {
         Ok(images) => images,
         Err(e) => return desk.failed("Images", CURRENT, &e),
     };
+    // Newest first, as `docker images` lists them.
+    images.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then_with(|| a.repo_tags.cmp(&b.repo_tags))
+    });
     let csrf = desk.access.csrf();
     let mut body = pull_form(csrf);
     if images.is_empty() {
@@ -108,10 +110,7 @@ pub fn list(desk: &Desk, banner: Banner) -> Response<Body> {
 pub fn split_tag(reference: &str) -> (&str, &str) {
     let slash = reference.rfind('/').map_or(0, |at| at + 1);
     match reference[slash..].rfind(':') {
-        Some(colon) => (
-            &reference[..slash + colon],
-            &reference[slash + colon + 1..],
-        ),
+        Some(colon) => (&reference[..slash + colon], &reference[slash + colon + 1..]),
         None => (reference, "<none>"),
     }
 }
@@ -355,7 +354,10 @@ fn prune(desk: &Desk) -> Response<Body> {
 /// the daemon away) is an ordinary page with the daemon's status.
 fn pull(desk: &Desk, form: &Form) -> Response<Body> {
     let Some(text) = form.text("reference") else {
-        return list(desk, Banner::bad("Pull: name an image, e.g. busybox:latest"));
+        return list(
+            desk,
+            Banner::bad("Pull: name an image, e.g. busybox:latest"),
+        );
     };
     let reference = match Reference::parse(text) {
         Ok(reference) => reference,
@@ -369,9 +371,9 @@ fn pull(desk: &Desk, form: &Form) -> Response<Body> {
         None => reference.tag().map(str::to_owned),
     };
     let auth = crate::commands::registry_auth(&reference);
-    let pulled =
-        desk.client
-            .image_pull_for(&reference.name(), tag.as_deref(), None, auth.as_ref());
+    let pulled = desk
+        .client
+        .image_pull_for(&reference.name(), tag.as_deref(), None, auth.as_ref());
     match pulled {
         Ok(stream) => follow(reference.familiar(), stream),
         Err(e) => list(desk, Banner::failed(&format!("Pull {text}"), &e)),
@@ -431,7 +433,10 @@ mod tests {
             split_tag("localhost:5000/app:1.0"),
             ("localhost:5000/app", "1.0")
         );
-        assert_eq!(split_tag("localhost:5000/app"), ("localhost:5000/app", "<none>"));
+        assert_eq!(
+            split_tag("localhost:5000/app"),
+            ("localhost:5000/app", "<none>")
+        );
     }
 
     #[test]

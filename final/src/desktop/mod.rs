@@ -217,8 +217,9 @@ fn route(desk: &Desk, method: &Method, path: &str, form: &Form) -> Response<Body
         ),
         (&Method::POST, ["containers", "run"]) => containers::run(desk, form),
         (&Method::GET, ["containers", id, "logs"]) if is_id(id) => logs::page_of(desk, id),
-        (_, ["containers", id, "exec"]) if is_id(id) => exec::route(desk, method, id, form)
-            .unwrap_or_else(|| web::not_found(path)),
+        (_, ["containers", id, "exec"]) if is_id(id) => {
+            exec::route(desk, method, id, form).unwrap_or_else(|| web::not_found(path))
+        }
         (_, ["images", rest @ ..]) => {
             images::route(desk, method, rest, form).unwrap_or_else(|| web::not_found(path))
         }

@@ -127,7 +127,10 @@ fn create(desk: &Desk, form: &Form) -> Response<Body> {
             ip_range: String::new(),
         }],
         (None, Some(_)) => {
-            return list(desk, Banner::bad(format!("{what}: a gateway needs a subnet")));
+            return list(
+                desk,
+                Banner::bad(format!("{what}: a gateway needs a subnet")),
+            );
         }
         (None, None) => Vec::new(),
     };

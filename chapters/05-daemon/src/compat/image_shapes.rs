@@ -91,6 +91,24 @@ pub fn inspect(image: &Image) -> ImageInspect {
     }
 }
 
+/// The size of each history entry of the config, oldest first: the size
+/// of the layer it made (as the manifest gives it, so the sizes add up to
+/// the image's), 0 for a step that made none (`ENV`, `CMD`: `empty_layer`).
+/// Entries beyond the layers, in a config whose history is short of
+/// non-empty steps, are 0 too.
+pub(crate) fn history_sizes(image: &Image) -> Vec<i64> {
+    let mut layers = image.manifest.layers().iter();
+    image
+        .config
+        .history()
+        .iter()
+        .map(|h| match h.empty_layer() {
+            Some(true) => 0,
+            _ => layers.next().map_or(0, |l| l.size() as i64),
+        })
+        .collect()
+}
+
 /// The config's `EXPOSE`d ports as Docker's inspect shows them: each a key
 /// with an empty object, a bare `80` read as `80/tcp`; `None` when none.
 fn exposed_ports(ports: Option<&[String]>) -> Option<BTreeMap<String, serde_json::Value>> {
