@@ -469,22 +469,33 @@ fn networks_are_created_with_a_subnet_listed_removed_and_pruned() {
 fn exec_runs_one_command_and_shows_its_output_and_exit_code() {
     let d = Daemon::start();
     d.load_busybox();
-    d.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "300"]);
+    d.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "box",
+        "-p",
+        "127.0.0.1::8080",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
     let id = d
         .ok(&["inspect", "-f", "{{.Id}}", "box"])
         .trim()
         .to_string();
+    let published = d.ok(&["port", "box", "8080"]);
     let desk = Desktop::start(&d.host());
     let csrf = desk.get("/").csrf();
     let exec = format!("/containers/{id}/exec");
 
-    // The containers page links to it; the page has the form.
+    // The containers page shows the published port and links to the exec
+    // page, which has the form.
     let list = desk.get("/");
-    assert!(
-        list.body.contains(&format!("href=\"{exec}\"")),
-        "{}",
-        list.body
-    );
+    let row = row_of(&list.body, "data-name", "box");
+    let ports = format!("<td class=\"ports\">{}-&gt;8080/tcp</td>", published.trim());
+    assert!(row.contains(&ports), "{ports}: {row}");
+    assert!(row.contains(&format!("href=\"{exec}\"")), "{row}");
     let page = desk.get(&exec);
     assert_eq!(page.status, 200, "{page:?}");
     assert!(page.body.contains("<h1>Exec in box</h1>"), "{}", page.body);

@@ -100,7 +100,7 @@ pub fn list(desk: &Desk, banner: Banner) -> Response<Body> {
         body.push_str("</tbody></table>");
     }
     body.push_str(&format!(
-        "<p>{}</p>",
+        "<div class=\"prune\">{}</div>",
         button("/images/prune", "Prune dangling images", csrf)
     ));
     banner.page("Images", CURRENT, &body)

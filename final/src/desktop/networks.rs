@@ -51,7 +51,7 @@ pub fn list(desk: &Desk, banner: Banner) -> Response<Body> {
     }
     body.push_str("</tbody></table>");
     body.push_str(&format!(
-        "<p>{}</p>",
+        "<div class=\"prune\">{}</div>",
         button("/networks/prune", "Prune unused networks", csrf)
     ));
     banner.page("Networks", CURRENT, &body)
