@@ -247,3 +247,47 @@ fn exit_code(desk: &Desk, exec_id: &str) -> Result<Option<i64>, ClientError> {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_result_marks_stderr_escapes_everything_and_says_how_it_ended() {
+        let mut ran = Ran {
+            command: vec!["sh".into(), "-c".into(), "echo <x>".into()],
+            output: vec![
+                (StreamType::Stdout, b"<x>\n".to_vec()),
+                (StreamType::Stderr, b"oops & more\n".to_vec()),
+            ],
+            truncated: false,
+            finished: true,
+            exit_code: Some(2),
+        };
+        let html = result_html(&ran);
+        assert!(html.contains("sh -c &#39;echo &lt;x&gt;&#39;"), "{html}");
+        assert!(
+            html.contains("&lt;x&gt;\n<span class=\"stderr\">oops &amp; more\n</span></pre>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<p id=\"exec-exit\">Exit code: 2</p>"),
+            "{html}"
+        );
+        ran.finished = false;
+        ran.truncated = true;
+        let html = result_html(&ran);
+        assert!(html.contains("Still running after 60 s"), "{html}");
+        assert!(html.contains("Only the first 1024 KiB"), "{html}");
+    }
+
+    #[test]
+    fn the_form_keeps_the_last_command() {
+        let form = Form::parse("cmd=echo+%22hi%22&shell=1");
+        let html = form_html("s3cret", "abc", &form);
+        assert!(html.contains("value=\"echo &quot;hi&quot;\""), "{html}");
+        assert!(html.contains("id=\"exec-shell\" checked"), "{html}");
+        assert!(html.contains("action=\"/containers/abc/exec\""), "{html}");
+        assert!(html.contains("name=\"csrf\" value=\"s3cret\""), "{html}");
+    }
+}
