@@ -39,7 +39,7 @@ fn names_a_tag(name: &str) -> bool {
 /// They come from the registry's credential helper when config.json names
 /// one, else from its `auths`; a helper that fails is reported, and the
 /// request goes without credentials (as the docker CLI does).
-fn registry_auth(reference: &Reference) -> Option<RegistryAuth> {
+pub fn registry_auth(reference: &Reference) -> Option<RegistryAuth> {
     let config = DockerConfig::load(&DockerConfig::default_path()).ok()?;
     let creds = match cred_helper::lookup(&config, reference.domain()) {
         Ok(creds) => creds?,

@@ -29,6 +29,7 @@ use crate::error::Failure;
 use minidock_client::Client;
 
 pub use crate::cli_volume::VolumeCommand;
+pub use images::registry_auth;
 pub use run::container_create_body;
 pub use stats::{cpu_percent, memory_used};
 

@@ -93,6 +93,10 @@ fn row(desk: &Desk, c: &ContainerSummary) -> String {
             desk.access.csrf(),
         ));
     }
+    if c.state == "running" {
+        let exec = format!("/containers/{}/exec", escape(&c.id));
+        out.push_str(&format!("<a href=\"{exec}\" class=\"exec\">Exec</a> "));
+    }
     out.push_str(&format!(
         "<a href=\"/containers/{}/logs\">Logs</a></td></tr>",
         escape(&c.id)

@@ -6,7 +6,12 @@
 //! `<script>…` must show as text, never run.
 
 /// The pages of the navigation bar: path and title.
-const NAV: &[(&str, &str)] = &[("/", "Containers")];
+const NAV: &[(&str, &str)] = &[
+    ("/", "Containers"),
+    ("/images", "Images"),
+    ("/volumes", "Volumes"),
+    ("/networks", "Networks"),
+];
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape(text: &str) -> String {

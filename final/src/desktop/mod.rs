@@ -8,7 +8,8 @@
 //! - [`access`]: the one-time token, the host check and CSRF — the daemon
 //!   is root-equivalent, so the page is only for the person who started it;
 //! - [`web`]: forms, queries and the answers (with their guard headers);
-//! - the pages: [`containers`], [`logs`];
+//! - the pages: [`containers`], [`logs`]; [`images`], [`volumes`],
+//!   [`networks`] and [`exec`] (with what their forms share in [`forms`]);
 //! - [`html`]: escaping and the frame every page shares.
 //!
 //! The client library is blocking (one connection per call), so each
@@ -19,8 +20,13 @@
 
 pub mod access;
 pub mod containers;
+pub mod exec;
+pub mod forms;
 pub mod html;
+pub mod images;
 pub mod logs;
+pub mod networks;
+pub mod volumes;
 pub mod web;
 
 use crate::cli_desktop::DesktopArgs;
@@ -211,6 +217,18 @@ fn route(desk: &Desk, method: &Method, path: &str, form: &Form) -> Response<Body
         ),
         (&Method::POST, ["containers", "run"]) => containers::run(desk, form),
         (&Method::GET, ["containers", id, "logs"]) if is_id(id) => logs::page_of(desk, id),
+        (_, ["containers", id, "exec"]) if is_id(id) => {
+            exec::route(desk, method, id, form).unwrap_or_else(|| web::not_found(path))
+        }
+        (_, ["images", rest @ ..]) => {
+            images::route(desk, method, rest, form).unwrap_or_else(|| web::not_found(path))
+        }
+        (_, ["volumes", rest @ ..]) => {
+            volumes::route(desk, method, rest, form).unwrap_or_else(|| web::not_found(path))
+        }
+        (_, ["networks", rest @ ..]) => {
+            networks::route(desk, method, rest, form).unwrap_or_else(|| web::not_found(path))
+        }
         (&Method::POST, ["containers", id, action])
             if is_id(id) && containers::ACTIONS.contains(action) =>
         {

@@ -38,8 +38,9 @@ impl Form {
     }
 }
 
-/// Percent-decoding, with `+` as a space.
-fn decode(text: &str) -> String {
+/// Percent-decoding, with `+` as a space (a form's or a path segment's
+/// escapes).
+pub fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

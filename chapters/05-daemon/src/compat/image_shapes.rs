@@ -75,6 +75,7 @@ pub fn inspect(image: &Image) -> ImageInspect {
             env: c.env().clone(),
             cmd: c.cmd().clone(),
             entrypoint: c.entrypoint().clone(),
+            exposed_ports: exposed_ports(c.exposed_ports().as_deref()),
             working_dir: c.working_dir().clone().unwrap_or_default(),
             labels: c.labels().clone().map(|l| l.into_iter().collect()),
             stop_signal: c.stop_signal().clone(),
@@ -87,5 +88,59 @@ pub fn inspect(image: &Image) -> ImageInspect {
             kind: "layers".to_string(),
             layers: image.layers.iter().map(|d| d.to_string()).collect(),
         },
+    }
+}
+
+/// The size of each history entry of the config, oldest first: the size
+/// of the layer it made (as the manifest gives it, so the sizes add up to
+/// the image's), 0 for a step that made none (`ENV`, `CMD`: `empty_layer`).
+/// Entries beyond the layers, in a config whose history is short of
+/// non-empty steps, are 0 too.
+pub(crate) fn history_sizes(image: &Image) -> Vec<i64> {
+    let mut layers = image.manifest.layers().iter();
+    image
+        .config
+        .history()
+        .iter()
+        .map(|h| match h.empty_layer() {
+            Some(true) => 0,
+            _ => layers.next().map_or(0, |l| l.size() as i64),
+        })
+        .collect()
+}
+
+/// The config's `EXPOSE`d ports as Docker's inspect shows them: each a key
+/// with an empty object, a bare `80` read as `80/tcp`; `None` when none.
+fn exposed_ports(ports: Option<&[String]>) -> Option<BTreeMap<String, serde_json::Value>> {
+    let ports = ports.filter(|p| !p.is_empty())?;
+    let key = |port: &String| {
+        if port.contains('/') {
+            port.clone()
+        } else {
+            format!("{port}/tcp")
+        }
+    };
+    Some(
+        ports
+            .iter()
+            .map(|p| (key(p), serde_json::json!({})))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposed_ports_are_keys_with_a_protocol() {
+        let ports = vec!["80".to_string(), "53/udp".to_string()];
+        let shown = exposed_ports(Some(&ports)).expect("two ports");
+        assert_eq!(
+            serde_json::to_value(shown).unwrap(),
+            serde_json::json!({"80/tcp": {}, "53/udp": {}})
+        );
+        assert_eq!(exposed_ports(Some(&[])), None);
+        assert_eq!(exposed_ports(None), None);
     }
 }

@@ -41,6 +41,10 @@ pub struct ImageConfig {
     pub cmd: Option<Vec<String>>,
     /// Default entrypoint.
     pub entrypoint: Option<Vec<String>>,
+    /// The ports the image's program listens on (`EXPOSE`), `{"80/tcp":
+    /// {}}` as Docker writes them; absent when it exposes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
     /// Default working directory.
     #[serde(default)]
     pub working_dir: String,

@@ -189,6 +189,10 @@ impl ImageService for StoreImages {
                 comment: h.comment().clone().unwrap_or_default(),
             })
             .collect();
+        let sizes = crate::compat::image_shapes::history_sizes(&image);
+        for (item, size) in items.iter_mut().zip(sizes.into_iter().rev()) {
+            item.size = size;
+        }
         if items.is_empty() {
             items.push(HistoryItem::default());
         }
