@@ -89,6 +89,8 @@ fi
 # A one-shot full build gains nothing from incremental caches, which are as
 # large again as the build itself.
 export CARGO_INCREMENTAL=0
+# The browser test renews the book's dashboard screenshots (final/tests/desktop_browser.rs).
+export MINIDOCK_SCREENSHOTS=book
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -3,7 +3,8 @@
 //! reads its logs, stops and removes it with the page's buttons; a page
 //! without the token is refused as the browser sees it; the page survives
 //! a restart of the daemon under it. On the way it takes the screenshots
-//! of the book's "The dashboard" section (so every test run renews them).
+//! of the book's "The dashboard" section (renewed in the book by every
+//! test.sh run, see `book_image`).
 
 mod browser_kit;
 mod common;
@@ -22,11 +23,18 @@ const COMMAND: &str =
     "sh -c 'trap \"exit 0\" TERM; echo hello-from-browser; echo \"I am $(hostname), PID $$\"; \
      while true; do sleep 1; done'";
 
-/// Where the book's screenshots go.
+/// Where the screenshots go: the book's images directory when
+/// `MINIDOCK_SCREENSHOTS=book` (test.sh sets it, so every CI run renews the
+/// pictures of the book's "The dashboard" section), else a directory of
+/// this test run's own, so that a plain `cargo test` leaves the checkout
+/// as it was (the pictures are still taken and checked to be PNGs).
 fn book_image(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../book/src/images")
-        .join(name)
+    let dir = if std::env::var_os("MINIDOCK_SCREENSHOTS").is_some_and(|v| v == "book") {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../book/src/images")
+    } else {
+        std::env::temp_dir().join(format!("minidock-screenshots-{}", std::process::id()))
+    };
+    dir.join(name)
 }
 
 /// The CSS selector of the row of container `name`.
@@ -152,4 +160,8 @@ fn the_dashboard_works_in_a_real_browser() {
 
     // The dashboard goes before the daemon, whose leak check would find it.
     drop(desk);
+    if std::env::var_os("MINIDOCK_SCREENSHOTS").is_none_or(|v| v != "book") {
+        let dir = book_image("x");
+        std::fs::remove_dir_all(dir.parent().expect("a directory")).ok();
+    }
 }
