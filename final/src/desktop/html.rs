@@ -6,7 +6,7 @@
 //! `<script>…` must show as text, never run.
 
 /// The pages of the navigation bar: path and title.
-const NAV: &[(&str, &str)] = &[("/", "Containers")];
+const NAV: &[(&str, &str)] = &[("/", "Containers"), ("/events", "Events")];
 
 /// Escapes text for HTML content and quoted attribute values.
 pub fn escape(text: &str) -> String {
