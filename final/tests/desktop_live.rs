@@ -32,6 +32,8 @@ struct Stream {
     /// Decoded body text not yet parsed into messages.
     text: String,
     ended: bool,
+    /// Every message read so far (for failure messages).
+    log: Vec<Message>,
 }
 
 impl Stream {
@@ -71,6 +73,7 @@ impl Stream {
             reader,
             text: String::new(),
             ended: false,
+            log: Vec::new(),
         }
     }
 
@@ -97,6 +100,7 @@ impl Stream {
                 if message.event.is_empty() {
                     message.event = "message".into();
                 }
+                self.log.push(message.clone());
                 return Some(message);
             }
             if self.ended {
@@ -122,7 +126,10 @@ impl Stream {
                 return;
             }
             Ok(_) => {}
-            Err(e) => panic!("reading the stream: {e}; so far: {:?}", self.text),
+            Err(e) => panic!(
+                "reading the stream: {e}; so far: {:?}; read before: {:?}",
+                self.text, self.log
+            ),
         }
         let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
         if size == 0 {
@@ -238,12 +245,20 @@ fn live_logs_send_the_lines_written_after_the_stream_opened() {
         &format!("/containers/{id}/logs/stream?since={}", now_text()),
     );
     d.ok(&["exec", "talker", "touch", "/tmp/go"]);
-    let seen = stream.until("the line `later`", |m| m.data == "later");
+    stream.until("the line `later`", |m| m.data == "later");
+    // stdout and stderr are read from two pipes: `oops` may come first.
+    let seen = if stream.log.iter().any(|m| m.data == "oops") {
+        stream.log.clone()
+    } else {
+        stream.until("the stderr line", |m| m.data == "oops");
+        stream.log.clone()
+    };
     assert!(
         seen.iter().all(|m| m.data != "before"),
         "a line from before the stream's start: {seen:?}"
     );
-    let later = seen.last().unwrap();
+    let line = |data: &str| seen.iter().find(|m| m.data == data).unwrap().clone();
+    let later = line("later");
     assert_eq!(later.event, "message", "{later:?}");
     assert!(
         later
@@ -252,8 +267,7 @@ fn live_logs_send_the_lines_written_after_the_stream_opened() {
             .is_some_and(|(s, n)| s.len() >= 10 && n.len() == 9),
         "each line's id is its time: {later:?}"
     );
-    let oops = stream.until("the stderr line", |m| m.data == "oops");
-    assert_eq!(oops.last().unwrap().event, "stderr", "{oops:?}");
+    assert_eq!(line("oops").event, "stderr", "{seen:?}");
 
     // The container stops: the stream says so and ends.
     d.ok(&["stop", "-t", "1", "talker"]);
@@ -430,6 +444,15 @@ fn the_inside_view_shows_namespaces_limits_and_layers() {
         assert!(
             body.contains(&format!("<code>{layer}</code>")),
             "{layer}: {body}"
+        );
+        // Next to it, where chapter 02's store unpacked it (LowerDir).
+        let hex = layer.strip_prefix("sha256:").unwrap();
+        let dir = d.root().join("layers").join(hex);
+        assert!(dir.is_dir(), "{}", dir.display());
+        assert!(
+            body.contains(&format!("<code>{}</code>", dir.display())),
+            "{}: {body}",
+            dir.display()
         );
     }
     let upper = d.ok(&["inspect", "-f", "{{.GraphDriver.Data.UpperDir}}", "boxed"]);
