@@ -310,7 +310,7 @@ impl Client {
             false,
         )?;
         let tty = response.header("Content-Type") == Some("application/vnd.docker.raw-stream");
-        Ok(OutputStream::new(tty, Box::new(response.body)))
+        Ok(OutputStream::of_body(tty, response.body))
     }
 
     /// `POST /containers/{id}/attach`, hijacked.

@@ -10,6 +10,7 @@
 use super::conn::{connect, Endpoint};
 use super::ClientError;
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
 
 /// A request body.
@@ -51,6 +52,42 @@ enum BodyKind {
     Length(io::Take<BufReader<UnixStream>>),
     Chunked(ChunkedReader),
     UntilEof(BufReader<UnixStream>),
+}
+
+/// Closes a streaming response's connection from another thread: a reader
+/// blocked on it then sees the end at once. For a long-lived follower (a
+/// dashboard's live logs or events) whose reader has gone away while the
+/// daemon has nothing to send.
+#[derive(Debug)]
+pub struct Closer {
+    stream: UnixStream,
+}
+
+impl Closer {
+    pub(crate) fn new(stream: UnixStream) -> Closer {
+        Closer { stream }
+    }
+
+    /// Shuts the connection down both ways (for a TCP daemon, the local
+    /// end of the relay, which then closes the TCP connection).
+    pub fn close(&self) {
+        // Already closed by the other side: nothing left to do.
+        self.stream.shutdown(Shutdown::Both).ok();
+    }
+}
+
+impl ResponseBody {
+    /// A handle that can close the connection this body is read from, from
+    /// another thread (`None` for an empty body, which has none).
+    pub(crate) fn closer(&self) -> Option<Closer> {
+        let reader = match &self.kind {
+            BodyKind::Empty => return None,
+            BodyKind::Length(r) => r.get_ref(),
+            BodyKind::Chunked(r) => &r.inner,
+            BodyKind::UntilEof(r) => r,
+        };
+        reader.get_ref().try_clone().ok().map(Closer::new)
+    }
 }
 
 impl Read for ResponseBody {

@@ -19,6 +19,7 @@ mod stream;
 mod volumes;
 
 pub use conn::Endpoint;
+pub use http::Closer;
 pub use stream::{Hijacked, JsonStream, OutputStream, PendingWait, StdinWriter};
 
 use base64::Engine as _;

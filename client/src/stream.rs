@@ -1,7 +1,7 @@
 //! What the client reads incrementally: JSON streams, output streams, the
 //! hijacked connection, a pending wait.
 
-use super::http::ResponseBody;
+use super::http::{Closer, ResponseBody};
 use super::ClientError;
 use minidock_daemon::frames::{read_frame, StreamType};
 use minidock_daemon::types::{ProgressMessage, WaitResponse};
@@ -13,13 +13,20 @@ use std::os::unix::net::UnixStream;
 /// A stream of JSON objects (events, pull progress).
 pub struct JsonStream<T> {
     inner: serde_json::StreamDeserializer<'static, serde_json::de::IoRead<ResponseBody>, T>,
+    closer: Option<Closer>,
 }
 
 impl<T: DeserializeOwned> JsonStream<T> {
     pub(crate) fn new(body: ResponseBody) -> JsonStream<T> {
         JsonStream {
+            closer: body.closer(),
             inner: serde_json::Deserializer::from_reader(body).into_iter(),
         }
+    }
+
+    /// A handle that ends this stream from another thread.
+    pub fn closer(&mut self) -> Option<Closer> {
+        self.closer.take()
     }
 }
 
@@ -58,11 +65,31 @@ impl JsonStream<ProgressMessage> {
 pub struct OutputStream {
     tty: bool,
     reader: Box<dyn Read + Send>,
+    closer: Option<Closer>,
 }
 
 impl OutputStream {
     pub(crate) fn new(tty: bool, reader: Box<dyn Read + Send>) -> OutputStream {
-        OutputStream { tty, reader }
+        OutputStream {
+            tty,
+            reader,
+            closer: None,
+        }
+    }
+
+    /// The stream of a response body, which can be closed from elsewhere.
+    pub(crate) fn of_body(tty: bool, body: ResponseBody) -> OutputStream {
+        OutputStream {
+            tty,
+            closer: body.closer(),
+            reader: Box::new(body),
+        }
+    }
+
+    /// A handle that ends this stream from another thread (`None` when it
+    /// has none, or it was taken).
+    pub fn closer(&mut self) -> Option<Closer> {
+        self.closer.take()
     }
 
     /// Whether the bytes are raw (a TTY) rather than framed.

@@ -98,8 +98,9 @@ fn row(desk: &Desk, c: &ContainerSummary) -> String {
         out.push_str(&format!("<a href=\"{exec}\" class=\"exec\">Exec</a> "));
     }
     out.push_str(&format!(
-        "<a href=\"/containers/{}/logs\">Logs</a></td></tr>",
-        escape(&c.id)
+        "<a href=\"/containers/{id}/logs\">Logs</a> <a href=\"/containers/{id}/inside\">Inside</a>\
+         </td></tr>",
+        id = escape(&c.id)
     ));
     out
 }

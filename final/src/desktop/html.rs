@@ -11,6 +11,7 @@ const NAV: &[(&str, &str)] = &[
     ("/images", "Images"),
     ("/volumes", "Volumes"),
     ("/networks", "Networks"),
+    ("/events", "Events"),
 ];
 
 /// Escapes text for HTML content and quoted attribute values.

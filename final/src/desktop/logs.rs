@@ -1,6 +1,6 @@
 //! A container's logs: the last lines at once, then, while the page is
-//! open, each new line as it is written (a stream of server-sent events
-//! that the page's script appends).
+//! open, each new line as it is written (a stream of server-sent events,
+//! [`super::follow`], that the page's script appends).
 
 use super::html::{escape, page};
 use super::web::html;
@@ -16,6 +16,9 @@ pub const TAIL: usize = 500;
 /// `GET /containers/{id}/logs`.
 pub fn page_of(desk: &Desk, id: &str) -> Response<Body> {
     let title = format!("Logs of {}", short(id));
+    // Taken before the lines are read: the live stream starts here, so no
+    // line falls between the two (one may show twice).
+    let since = super::sse::unix_text(std::time::SystemTime::now());
     let options = LogsOptions {
         stdout: true,
         stderr: true,
@@ -25,8 +28,12 @@ pub fn page_of(desk: &Desk, id: &str) -> Response<Body> {
     match read_all(desk, id, &options) {
         Ok(text) => {
             let body = format!(
-                "<p><a href=\"/\">← Containers</a></p><pre id=\"logs\">{}</pre>",
-                escape(&text)
+                "<p><a href=\"/\">← Containers</a> · <a href=\"/containers/{id}/inside\">Inside</a> \
+                 · <span id=\"live-status\">(new lines need JavaScript)</span></p>\
+                 <pre id=\"logs\" data-stream=\"/containers/{id}/logs/stream?since={since}\">{}</pre>\
+                 <script src=\"/assets/live.js\" defer></script>",
+                escape(&text),
+                id = escape(id),
             );
             html(StatusCode::OK, page(&title, "/", None, &body))
         }

@@ -8,8 +8,11 @@
 //! - [`access`]: the one-time token, the host check and CSRF — the daemon
 //!   is root-equivalent, so the page is only for the person who started it;
 //! - [`web`]: forms, queries and the answers (with their guard headers);
-//! - the pages: [`containers`], [`logs`]; [`images`], [`volumes`],
+//! - the pages: [`containers`], [`logs`], [`events`], [`inside`] (what
+//!   is happening in one container); [`images`], [`volumes`],
 //!   [`networks`] and [`exec`] (with what their forms share in [`forms`]);
+//! - the live streams: [`follow`] (new log lines, events), sent as
+//!   server-sent events by [`sse`];
 //! - [`html`]: escaping and the frame every page shares.
 //!
 //! The client library is blocking (one connection per call), so each
@@ -20,12 +23,16 @@
 
 pub mod access;
 pub mod containers;
+pub mod events;
 pub mod exec;
+pub mod follow;
 pub mod forms;
 pub mod html;
 pub mod images;
+pub mod inside;
 pub mod logs;
 pub mod networks;
+pub mod sse;
 pub mod volumes;
 pub mod web;
 
@@ -171,6 +178,9 @@ async fn handle(desk: Arc<Desk>, req: Request<Incoming>) -> Response<Body> {
         }
         return web::guarded(response);
     }
+    if let Some(stream) = follow::route(&desk, &parts).await {
+        return web::guarded(stream);
+    }
     let form = if parts.method == Method::POST {
         let bytes = match http_body_util::Limited::new(body, MAX_FORM).collect().await {
             Ok(collected) => collected.to_bytes(),
@@ -215,6 +225,13 @@ fn route(desk: &Desk, method: &Method, path: &str, form: &Form) -> Response<Body
             "text/javascript; charset=utf-8",
             html::JS.into(),
         ),
+        (&Method::GET, ["assets", "live.js"]) => web::answer(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            follow::LIVE_JS.into(),
+        ),
+        (&Method::GET, ["events"]) => events::page_of(desk),
+        (&Method::GET, ["containers", id, "inside"]) if is_id(id) => inside::page_of(desk, id),
         (&Method::POST, ["containers", "run"]) => containers::run(desk, form),
         (&Method::GET, ["containers", id, "logs"]) if is_id(id) => logs::page_of(desk, id),
         (_, ["containers", id, "exec"]) if is_id(id) => {

@@ -2,7 +2,8 @@
 
 use crate::compat::types::{
     ContainerConfig, ContainerCreateBody, ContainerInspect, ContainerState, ContainerSummary,
-    HostConfig, MountPoint, NetworkSettings, Port, RestartPolicy, SummaryHostConfig,
+    GraphDriverData, HostConfig, MountPoint, NetworkSettings, Port, RestartPolicy,
+    SummaryHostConfig,
 };
 use crate::error::ApiError;
 use crate::time::{rfc3339, status_text, system_time, ZERO_TIME};
@@ -425,6 +426,7 @@ pub fn inspect(
         name: format!("/{}", container.name),
         restart_count: i64::from(record.restart_count),
         driver: "overlay".to_string(),
+        graph_driver: GraphDriverData::default(),
         platform: "linux".to_string(),
         exec_ids: (!exec_ids.is_empty()).then_some(exec_ids),
         host_config: host_config(container, request),

@@ -95,6 +95,21 @@ pub struct NetworkSettings {
     pub networks: BTreeMap<String, serde_json::Value>,
 }
 
+/// `GraphDriver` of inspect: the storage driver and where the container's
+/// file system lives on the host, as Docker shows it for overlay2, so a
+/// reader (or the dashboard) can find the layers and the upper directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GraphDriverData {
+    /// `overlay`.
+    #[serde(default)]
+    pub name: String,
+    /// `LowerDir` (the image's layers, top first, joined with `:`),
+    /// `UpperDir`, `WorkDir`, `MergedDir`.
+    #[serde(default, deserialize_with = "super::nullable")]
+    pub data: BTreeMap<String, String>,
+}
+
 /// `GET /containers/{id}/json`. The docker CLI needs `Config`, `State` and
 /// `HostConfig` to be present (it reads `Config.Tty` before logs and attach).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +135,9 @@ pub struct ContainerInspect {
     pub restart_count: i64,
     /// The storage driver.
     pub driver: String,
+    /// The storage driver's directories.
+    #[serde(default)]
+    pub graph_driver: GraphDriverData,
     /// `linux`.
     pub platform: String,
     /// Ids of its exec instances.

@@ -99,7 +99,37 @@ pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<Contai
     }
     inspect.mounts = entry.mount_points();
     inspect.state.health = entry.shown_health();
+    inspect.graph_driver = graph_driver(runtime, &entry.id, &inspect.image);
     Ok(inspect)
+}
+
+/// Where the container's file system lives (see chapter 02's `rootfs`):
+/// the image's layers under the container's upper directory, shown at its
+/// merged directory. The layers are left out when the image is gone.
+fn graph_driver(
+    runtime: &minidock_lifecycle::Runtime,
+    id: &ContainerId,
+    image: &str,
+) -> GraphDriverData {
+    let dir = runtime.container_dir(id);
+    let mut data = std::collections::BTreeMap::new();
+    if let Ok(image) = runtime.images().resolve(image) {
+        let mut layers = image.layer_dirs(runtime.images());
+        layers.reverse();
+        let joined: Vec<String> = layers.iter().map(|d| d.display().to_string()).collect();
+        data.insert("LowerDir".to_string(), joined.join(":"));
+    }
+    for (key, sub) in [
+        ("UpperDir", "upper"),
+        ("WorkDir", "work"),
+        ("MergedDir", "merged"),
+    ] {
+        data.insert(key.to_string(), dir.join(sub).display().to_string());
+    }
+    GraphDriverData {
+        name: "overlay".to_string(),
+        data,
+    }
 }
 
 /// Whether one of the filter's values passes `test` (or it has none).
