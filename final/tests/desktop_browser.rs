@@ -118,6 +118,17 @@ fn the_dashboard_works_in_a_real_browser() {
     });
     browser.screenshot("body", &book_image("desktop-logs.png"));
 
+    // What is happening inside it: its namespaces beside the host's.
+    browser.goto(&format!("{base}/"));
+    browser.click(&format!("{} a[href$=\"/inside\"]", row("web")));
+    browser.wait_for("the inside view's namespaces", || {
+        browser
+            .text_of("#namespaces")?
+            .contains("its own")
+            .then_some(())
+    });
+    browser.screenshot("body", &book_image("desktop-inside.png"));
+
     // Stop, then remove, with the row's buttons.
     browser.goto(&format!("{base}/"));
     browser.click(&format!("{} button[data-action=\"stop\"]", row("web")));
