@@ -5,6 +5,7 @@
 //! code) or a [`Failure`] with Docker's message and code.
 
 pub mod build;
+mod completion;
 mod containers;
 mod context;
 mod copy;
@@ -52,19 +53,7 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
             };
             return context::context(&chooser, command);
         }
-        Command::Completion(args) => {
-            // The script is generated from the clap definitions, so it knows
-            // every command and flag there is.
-            use clap::CommandFactory;
-            let mut definitions = Cli::command();
-            clap_complete::generate(
-                args.shell,
-                &mut definitions,
-                "minidock",
-                &mut std::io::stdout(),
-            );
-            return Ok(0);
-        }
+        Command::Completion(args) => return completion::completion(args.shell),
         Command::Man(args) => {
             use clap::CommandFactory;
             std::fs::create_dir_all(&args.dir)
