@@ -701,6 +701,79 @@ fn inspect_shows_every_host_config_key_and_keeps_what_was_sent() {
     assert!(body.contains("HostConfig.Devices"), "{body}");
 }
 
+/// A shell that doubles a string until it runs out of memory.
+const HOG: &str = "s=x; while true; do s=$s$s; done";
+
+/// `docker run --oom-kill-disable`, against dockerd's behaviour on cgroup
+/// v1: the container that goes past `--memory` waits for memory (its
+/// group reads `under_oom 1`) and keeps running, inspect shows
+/// `OomKillDisable: true` and `OOMKilled: false`, and `docker rm -f` ends
+/// it at once. Without the flag the same container is OOM-killed (137).
+/// On cgroup v2 dockerd drops the flag with a warning: so does minidock.
+///
+/// The hog doubles a shell string, so the memory is touched by the
+/// process itself: a charge that fails in a fault from user space waits
+/// (`under_oom 1`), while one inside a system call fails it. `head -c 100m
+/// /dev/zero | tail` is no such hog: tail's `read()` into its growing buffer
+/// gets `EFAULT` and tail exits 1 (measured on this host, Linux 6.18).
+#[test]
+fn oom_kill_disable_keeps_a_container_over_its_limit_waiting() {
+    let Some(d) = daemon() else { return };
+    let hog = |name: &str, flags: &[&str]| {
+        let mut cmd = d.docker();
+        cmd.args([
+            "run",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--memory",
+            "32m",
+        ])
+        .args(flags)
+        .args(["busybox", "sh", "-c", HOG]);
+        run(&mut cmd)
+    };
+    let out = hog("waits", &["-d", "--oom-kill-disable"]);
+    assert!(out.status.success(), "{out:?}");
+    if common::cgroups::unified() {
+        assert!(
+            stderr(&out).contains("WARNING: Your kernel does not support OomKillDisable."),
+            "{out:?}"
+        );
+        assert_eq!(inspect(&d, "waits")["HostConfig"]["OomKillDisable"], false);
+    } else {
+        assert!(!stderr(&out).contains("WARNING"), "{out:?}");
+        let pid = inspect(&d, "waits")["State"]["Pid"].as_i64().unwrap();
+        let dir = common::cgroups::group_dir(pid, "memory");
+        let control = || std::fs::read_to_string(dir.join("memory.oom_control")).unwrap();
+        common::eventually(Duration::from_secs(30), "under_oom 1", || {
+            control().contains("under_oom 1")
+        });
+        assert!(control().contains("oom_kill 0"), "{}", control());
+        let shown = inspect(&d, "waits");
+        assert_eq!(shown["HostConfig"]["OomKillDisable"], true);
+        assert_eq!(shown["State"]["Running"], true, "{}", shown["State"]);
+        assert_eq!(shown["State"]["OOMKilled"], false);
+        let started = Instant::now();
+        ok(d.docker().args(["rm", "-f", "waits"]));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "rm -f took {:?}",
+            started.elapsed()
+        );
+        assert!(!dir.exists(), "{} is left", dir.display());
+    }
+    // The control: the OOM killer on, the same container is killed.
+    let out = hog("killed", &[]);
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    let state = inspect(&d, "killed")["State"].clone();
+    assert_eq!(
+        (state["OOMKilled"].clone(), state["ExitCode"].clone()),
+        (true.into(), 137.into())
+    );
+}
+
 #[test]
 fn the_minidock_cli_sends_the_same_settings() {
     let d = Daemon::start();
