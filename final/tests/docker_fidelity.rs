@@ -515,6 +515,16 @@ fn stop_signal_and_stop_timeout_are_the_containers_own() {
         "after its 1 s timeout, not Docker's default 10 s: {took:?}"
     );
     assert_eq!(inspect(&d, "stubborn")["Config"]["StopTimeout"], 1);
+    // `restart -t` overrides the container's own timeout for that stop.
+    ok(d.docker().args(["start", "stubborn"]));
+    let started = Instant::now();
+    ok(d.docker().args(["restart", "-t", "3", "stubborn"]));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(9),
+        "restart -t 3 waits 3 s before SIGKILL, not 1 s: {took:?}"
+    );
+    assert_eq!(inspect(&d, "stubborn")["State"]["Running"], true);
     // Its own stop signal, which it handles by exiting 7.
     ok(d.docker().args([
         "run",
