@@ -551,6 +551,36 @@ fn stop_signal_and_stop_timeout_are_the_containers_own() {
     let (code, _) = stop(&d, "polite");
     assert_eq!(code, 7);
     assert_eq!(inspect(&d, "polite")["Config"]["StopSignal"], "SIGUSR1");
+
+    // The image's STOPSIGNAL, when the container names none.
+    let ctx = d.scratch().join("stopsignal");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nSTOPSIGNAL SIGUSR2\n").unwrap();
+    let mut build = d.docker();
+    build
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", "usr2"])
+        .arg(&ctx);
+    ok(&mut build);
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "imaged",
+        "--network",
+        "none",
+        "usr2",
+        "sh",
+        "-c",
+        "trap 'exit 9' USR2; while :; do sleep 0.1; done",
+    ]));
+    let pid = inspect(&d, "imaged")["State"]["Pid"].to_string();
+    common::eventually(Duration::from_secs(20), "the USR2 trap", || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map(|s| u64::from_str_radix(&status_field(&s, "SigCgt"), 16).unwrap() & (1 << 11) != 0)
+            .unwrap_or(false)
+    });
+    assert_eq!(stop(&d, "imaged").0, 9, "stopped by the image's SIGUSR2");
 }
 
 #[test]
