@@ -741,6 +741,67 @@ fn inspect_shows_every_host_config_key_and_keeps_what_was_sent() {
     assert!(body.contains("HostConfig.Devices"), "{body}");
 }
 
+/// `docker update` (the CLI sends every resource field, zero unless given)
+/// changes the running container's cgroup and what inspect shows; what
+/// minidock cannot update is refused by name.
+#[test]
+fn docker_update_changes_the_running_containers_cgroup() {
+    use common::cgroups::{read, unified};
+    let Some(d) = daemon() else { return };
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "upd",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "busybox",
+        "sleep",
+        "1000",
+    ]));
+    let pid = inspect(&d, "upd")["State"]["Pid"].as_i64().unwrap();
+    let out = ok(d.docker().args([
+        "update",
+        "--memory",
+        "96m",
+        "--pids-limit",
+        "30",
+        "--cpu-shares",
+        "512",
+        "upd",
+    ]));
+    assert_eq!(out.trim(), "upd");
+    let (memory, shares) = if unified() {
+        (
+            read(pid, "memory", "memory.max"),
+            read(pid, "cpu", "cpu.weight"),
+        )
+    } else {
+        let memory = read(pid, "memory", "memory.limit_in_bytes");
+        (memory, read(pid, "cpu", "cpu.shares"))
+    };
+    let weight_or_shares = if unified() { "20" } else { "512" };
+    assert_eq!(
+        (memory.as_str(), shares.as_str()),
+        ("100663296", weight_or_shares)
+    );
+    assert_eq!(read(pid, "pids", "pids.max"), "30");
+    let host = inspect(&d, "upd")["HostConfig"].clone();
+    assert_eq!(
+        (
+            host["Memory"].clone(),
+            host["PidsLimit"].clone(),
+            host["CpuShares"].clone()
+        ),
+        (100663296.into(), 30.into(), 512.into())
+    );
+    let out = run(d.docker().args(["update", "--blkio-weight", "300", "upd"]));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr(&out).contains("BlkioWeight"), "{out:?}");
+}
+
 /// A shell that doubles a string until it runs out of memory.
 const HOG: &str = "s=x; while true; do s=$s$s; done";
 
