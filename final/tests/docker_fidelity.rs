@@ -741,6 +741,7 @@ fn inspect_shows_every_host_config_key_and_keeps_what_was_sent() {
     assert!(body.contains("HostConfig.Devices"), "{body}");
 }
 
+/// `docker run --memory-reservation --cpuset-cpus` set the group at start;
 /// `docker update` (the CLI sends every resource field, zero unless given)
 /// changes the running container's cgroup and what inspect shows; what
 /// minidock cannot update is refused by name.
@@ -757,11 +758,23 @@ fn docker_update_changes_the_running_containers_cgroup() {
         "none",
         "-m",
         "64m",
+        "--memory-reservation",
+        "32m",
+        "--cpuset-cpus",
+        "0",
         "busybox",
         "sleep",
         "1000",
     ]));
     let pid = inspect(&d, "upd")["State"]["Pid"].as_i64().unwrap();
+    // What create asked for is in the group from the start.
+    let soft = if unified() {
+        "memory.low"
+    } else {
+        "memory.soft_limit_in_bytes"
+    };
+    assert_eq!(read(pid, "memory", soft), "33554432");
+    assert_eq!(read(pid, "cpuset", "cpuset.cpus"), "0");
     let out = ok(d.docker().args([
         "update",
         "--memory",
