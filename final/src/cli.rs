@@ -574,6 +574,10 @@ pub struct ContainerOptions {
     #[arg(long = "pids-limit", value_name = "int", allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
 
+    /// Disable OOM Killer
+    #[arg(long = "oom-kill-disable")]
+    pub oom_kill_disable: bool,
+
     /// CPU and memory limits beyond these (see cli_limits.rs)
     #[command(flatten)]
     pub limits: LimitOptions,

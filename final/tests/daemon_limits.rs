@@ -1,70 +1,16 @@
 //! Limits on real cgroups, through the daemon: `update` of a running
 //! container, a paused container across a `kill -9` of the daemon, and the
-//! OOM killer. They run on this (cgroup v1) host and, from
-//! `tests/vm/plan.txt`, inside the cgroup v2 VM.
+//! OOM killer and `--oom-kill-disable`. They run on this (cgroup v1) host
+//! and, from `tests/vm/plan.txt`, inside the cgroup v2 VM.
 //!
-//! The cgroup files are found as an independent reader would: the
-//! container's process says in `/proc/PID/cgroup` which group it is in, and
-//! `/proc/self/mountinfo` says where that hierarchy is mounted. Nothing of
-//! the engine's cgroup code is used to look.
+//! The cgroup files are found as an independent reader would (see
+//! `common::cgroups`).
 
 mod common;
 
+use common::cgroups::{group_dir, read, unified};
 use common::{eventually, Daemon};
-use std::path::PathBuf;
-use std::time::Duration;
-
-/// Whether this kernel runs cgroup v2 only (the VM) or v1 (this host).
-fn unified() -> bool {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .any(|l| l.contains(" /sys/fs/cgroup ") && l.contains(" - cgroup2 "))
-}
-
-/// The directory of `pid`'s group for `controller` (v1) or its one group (v2).
-fn group_dir(pid: i64, controller: &str) -> PathBuf {
-    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    if unified() {
-        let path = own
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .expect("a v2 line in /proc/PID/cgroup");
-        return PathBuf::from("/sys/fs/cgroup").join(path.trim_start_matches('/'));
-    }
-    let path = own
-        .lines()
-        .find_map(|l| {
-            let mut parts = l.splitn(3, ':');
-            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-            controllers
-                .split(',')
-                .any(|c| c == controller)
-                .then(|| path.to_string())
-        })
-        .unwrap_or_else(|| panic!("no {controller} line in /proc/{pid}/cgroup:\n{own}"));
-    let mount = mountinfo
-        .lines()
-        .find_map(|l| {
-            let (left, right) = l.split_once(" - ")?;
-            let mut right = right.split_whitespace();
-            let (fs, _, options) = (right.next()?, right.next()?, right.next()?);
-            (fs == "cgroup" && options.split(',').any(|o| o == controller))
-                .then(|| left.split_whitespace().nth(4).unwrap().to_string())
-        })
-        .unwrap_or_else(|| panic!("{controller} is not mounted"));
-    PathBuf::from(mount).join(path.trim_start_matches('/'))
-}
-
-/// Reads `file` of `pid`'s group for `controller`, trimmed.
-fn read(pid: i64, controller: &str, file: &str) -> String {
-    let path = group_dir(pid, controller).join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-        .trim()
-        .to_string()
-}
+use std::time::{Duration, Instant};
 
 /// The memory limit, swap, soft limit, CPU quota, pids limit and cpuset of
 /// `pid`'s group, in Docker's units, from whichever version's files.
@@ -320,4 +266,80 @@ fn a_memory_limit_oom_kills_with_exit_137_and_oomkilled() {
             .state
             .oom_killed
     );
+}
+
+/// `minidock run --oom-kill-disable`. On cgroup v1 a container over its
+/// limit waits for memory (`under_oom 1`) instead of losing a process, and
+/// `rm -f` still ends it at once; on cgroup v2 (the VM), which has no such
+/// switch, the setting is dropped with dockerd's warning and the OOM killer
+/// acts as without it.
+#[test]
+fn oom_kill_disable_waits_for_memory_on_v1_and_is_dropped_with_a_warning_on_v2() {
+    const DISCARDED: &str =
+        "WARNING: Your kernel does not support OomKillDisable. OomKillDisable discarded.";
+    const NO_LIMIT: &str = "WARNING: OOM killer is disabled for the container, but no memory \
+                            limit is set, this can result in the system running out of resources.";
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let stderr = |args: &[&str]| {
+        let out = daemon.run(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let warned = stderr(&[
+        "create",
+        "--name",
+        "nolimit",
+        "--oom-kill-disable",
+        "busybox",
+        "true",
+    ]);
+    let expected = if unified() { DISCARDED } else { NO_LIMIT };
+    assert_eq!(warned.trim(), expected);
+    // The shell doubles a string past 32 MiB, touching the memory itself:
+    // a fault from user space waits for memory when the killer is off
+    // (see docker_fidelity.rs for why `head … | tail` does not).
+    let warned = stderr(&[
+        "run",
+        "-d",
+        "--name",
+        "waits",
+        "--memory",
+        "32m",
+        "--oom-kill-disable",
+        "busybox",
+        "sh",
+        "-c",
+        "s=x; while true; do s=$s$s; done",
+    ]);
+    let inspect = || daemon.client.container_inspect("waits").unwrap();
+    if unified() {
+        assert_eq!(warned.trim(), DISCARDED);
+        assert_eq!(inspect().host_config.oom_kill_disable, Some(false));
+        assert_eq!(daemon.ok(&["wait", "waits"]).trim(), "137");
+        assert!(inspect().state.oom_killed, "{:?}", inspect().state);
+        return;
+    }
+    assert_eq!(warned, "", "a memory limit is set: nothing to warn about");
+    assert_eq!(inspect().host_config.oom_kill_disable, Some(true));
+    let pid = pid_of(&daemon, "waits");
+    let dir = group_dir(pid, "memory");
+    eventually(Duration::from_secs(30), "the group out of memory", || {
+        read(pid, "memory", "memory.oom_control").contains("under_oom 1")
+    });
+    let control = read(pid, "memory", "memory.oom_control");
+    assert!(
+        control.contains("oom_kill_disable 1") && control.contains("oom_kill 0"),
+        "{control}"
+    );
+    let state = inspect().state;
+    assert!(state.running && !state.oom_killed, "{state:?}");
+    let started = Instant::now();
+    daemon.ok(&["rm", "-f", "waits"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "rm -f of a container waiting for memory took {:?}",
+        started.elapsed()
+    );
+    assert!(!dir.exists(), "{} is left", dir.display());
 }

@@ -597,6 +597,74 @@ fn restarts(daemon: &Daemon, id: &str) -> (i64, bool) {
     (inspect.restart_count, inspect.state.running)
 }
 
+/// Seconds since midnight (UTC) of an RFC 3339 time as inspect writes it
+/// (`2026-12-03T17:25:09.167244942Z`): enough for differences within a test.
+fn seconds_of_day(rfc3339: &str) -> f64 {
+    let time = rfc3339
+        .split('T')
+        .nth(1)
+        .expect("a time")
+        .trim_end_matches('Z');
+    let mut parts = time.split(':').map(|p| p.parse::<f64>().expect("a number"));
+    let (h, m, s) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    h * 3600.0 + m * 60.0 + s
+}
+
+#[test]
+fn restart_back_off_doubles_from_100_ms() {
+    // Docker's rule: 100 ms before the first restart, twice as long before
+    // each next one (minidock stops doubling at 1.6 s, see shim/mod.rs).
+    let daemon = Daemon::start();
+    daemon.load_busybox();
+    let id = daemon.ok(&[
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    let id = id.trim();
+    // The start time of each run, by its restart count. The count goes up
+    // at the end of the wait, just before the run starts: a start time is
+    // the run's the first time it is seen, with the count of that moment.
+    let mut started = std::collections::BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    common::eventually(Duration::from_secs(30), "five restarts", || {
+        let inspect = daemon.client.container_inspect(id).expect("inspect");
+        if seen.insert(inspect.state.started_at.clone()) {
+            let at = seconds_of_day(&inspect.state.started_at);
+            started.insert(inspect.restart_count, at);
+        }
+        started.contains_key(&5)
+    });
+    daemon.ok(&["stop", id]);
+    let mut gaps = Vec::new();
+    for k in 0..5 {
+        if let (Some(a), Some(b)) = (started.get(&k), started.get(&(k + 1))) {
+            let wait = 0.1 * f64::from(1 << k);
+            assert!(
+                b - a >= wait,
+                "run {k} to {}: {:.3} s < {wait} s",
+                k + 1,
+                b - a
+            );
+            gaps.push(b - a);
+        }
+    }
+    assert!(gaps.len() >= 4, "missed too many runs: {started:?}");
+    assert!(
+        gaps.last().unwrap() - gaps[0] > 0.5,
+        "the waits grow: {gaps:?}"
+    );
+}
+
 #[test]
 fn a_manual_stop_or_rm_ends_a_restart_policy() {
     // Docker's rule: a manual stop ends restarts until the next start;

@@ -515,6 +515,16 @@ fn stop_signal_and_stop_timeout_are_the_containers_own() {
         "after its 1 s timeout, not Docker's default 10 s: {took:?}"
     );
     assert_eq!(inspect(&d, "stubborn")["Config"]["StopTimeout"], 1);
+    // `restart -t` overrides the container's own timeout for that stop.
+    ok(d.docker().args(["start", "stubborn"]));
+    let started = Instant::now();
+    ok(d.docker().args(["restart", "-t", "3", "stubborn"]));
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(9),
+        "restart -t 3 waits 3 s before SIGKILL, not 1 s: {took:?}"
+    );
+    assert_eq!(inspect(&d, "stubborn")["State"]["Running"], true);
     // Its own stop signal, which it handles by exiting 7.
     ok(d.docker().args([
         "run",
@@ -541,6 +551,36 @@ fn stop_signal_and_stop_timeout_are_the_containers_own() {
     let (code, _) = stop(&d, "polite");
     assert_eq!(code, 7);
     assert_eq!(inspect(&d, "polite")["Config"]["StopSignal"], "SIGUSR1");
+
+    // The image's STOPSIGNAL, when the container names none.
+    let ctx = d.scratch().join("stopsignal");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), "FROM busybox\nSTOPSIGNAL SIGUSR2\n").unwrap();
+    let mut build = d.docker();
+    build
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", "usr2"])
+        .arg(&ctx);
+    ok(&mut build);
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "imaged",
+        "--network",
+        "none",
+        "usr2",
+        "sh",
+        "-c",
+        "trap 'exit 9' USR2; while :; do sleep 0.1; done",
+    ]));
+    let pid = inspect(&d, "imaged")["State"]["Pid"].to_string();
+    common::eventually(Duration::from_secs(20), "the USR2 trap", || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map(|s| u64::from_str_radix(&status_field(&s, "SigCgt"), 16).unwrap() & (1 << 11) != 0)
+            .unwrap_or(false)
+    });
+    assert_eq!(stop(&d, "imaged").0, 9, "stopped by the image's SIGUSR2");
 }
 
 #[test]
@@ -699,6 +739,153 @@ fn inspect_shows_every_host_config_key_and_keeps_what_was_sent() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("HostConfig.Devices"), "{body}");
+}
+
+/// `docker run --memory-reservation --cpuset-cpus` set the group at start;
+/// `docker update` (the CLI sends every resource field, zero unless given)
+/// changes the running container's cgroup and what inspect shows; what
+/// minidock cannot update is refused by name.
+#[test]
+fn docker_update_changes_the_running_containers_cgroup() {
+    use common::cgroups::{read, unified};
+    let Some(d) = daemon() else { return };
+    ok(d.docker().args([
+        "run",
+        "-d",
+        "--name",
+        "upd",
+        "--network",
+        "none",
+        "-m",
+        "64m",
+        "--memory-reservation",
+        "32m",
+        "--cpuset-cpus",
+        "0",
+        "busybox",
+        "sleep",
+        "1000",
+    ]));
+    let pid = inspect(&d, "upd")["State"]["Pid"].as_i64().unwrap();
+    // What create asked for is in the group from the start.
+    let soft = if unified() {
+        "memory.low"
+    } else {
+        "memory.soft_limit_in_bytes"
+    };
+    assert_eq!(read(pid, "memory", soft), "33554432");
+    assert_eq!(read(pid, "cpuset", "cpuset.cpus"), "0");
+    let out = ok(d.docker().args([
+        "update",
+        "--memory",
+        "96m",
+        "--pids-limit",
+        "30",
+        "--cpu-shares",
+        "512",
+        "upd",
+    ]));
+    assert_eq!(out.trim(), "upd");
+    let (memory, shares) = if unified() {
+        (
+            read(pid, "memory", "memory.max"),
+            read(pid, "cpu", "cpu.weight"),
+        )
+    } else {
+        let memory = read(pid, "memory", "memory.limit_in_bytes");
+        (memory, read(pid, "cpu", "cpu.shares"))
+    };
+    let weight_or_shares = if unified() { "20" } else { "512" };
+    assert_eq!(
+        (memory.as_str(), shares.as_str()),
+        ("100663296", weight_or_shares)
+    );
+    assert_eq!(read(pid, "pids", "pids.max"), "30");
+    let host = inspect(&d, "upd")["HostConfig"].clone();
+    assert_eq!(
+        (
+            host["Memory"].clone(),
+            host["PidsLimit"].clone(),
+            host["CpuShares"].clone()
+        ),
+        (100663296.into(), 30.into(), 512.into())
+    );
+    let out = run(d.docker().args(["update", "--blkio-weight", "300", "upd"]));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(stderr(&out).contains("BlkioWeight"), "{out:?}");
+}
+
+/// A shell that doubles a string until it runs out of memory.
+const HOG: &str = "s=x; while true; do s=$s$s; done";
+
+/// `docker run --oom-kill-disable`, against dockerd's behaviour on cgroup
+/// v1: the container that goes past `--memory` waits for memory (its
+/// group reads `under_oom 1`) and keeps running, inspect shows
+/// `OomKillDisable: true` and `OOMKilled: false`, and `docker rm -f` ends
+/// it at once. Without the flag the same container is OOM-killed (137).
+/// On cgroup v2 dockerd drops the flag with a warning: so does minidock.
+///
+/// The hog doubles a shell string, so the memory is touched by the
+/// process itself: a charge that fails in a fault from user space waits
+/// (`under_oom 1`), while one inside a system call fails it. `head -c 100m
+/// /dev/zero | tail` is no such hog: tail's `read()` into its growing buffer
+/// gets `EFAULT` and tail exits 1 (measured on this host, Linux 6.18).
+#[test]
+fn oom_kill_disable_keeps_a_container_over_its_limit_waiting() {
+    let Some(d) = daemon() else { return };
+    let hog = |name: &str, flags: &[&str]| {
+        let mut cmd = d.docker();
+        cmd.args([
+            "run",
+            "--name",
+            name,
+            "--network",
+            "none",
+            "--memory",
+            "32m",
+        ])
+        .args(flags)
+        .args(["busybox", "sh", "-c", HOG]);
+        run(&mut cmd)
+    };
+    let out = hog("waits", &["-d", "--oom-kill-disable"]);
+    assert!(out.status.success(), "{out:?}");
+    if common::cgroups::unified() {
+        assert!(
+            stderr(&out).contains("WARNING: Your kernel does not support OomKillDisable."),
+            "{out:?}"
+        );
+        assert_eq!(inspect(&d, "waits")["HostConfig"]["OomKillDisable"], false);
+    } else {
+        assert!(!stderr(&out).contains("WARNING"), "{out:?}");
+        let pid = inspect(&d, "waits")["State"]["Pid"].as_i64().unwrap();
+        let dir = common::cgroups::group_dir(pid, "memory");
+        let control = || std::fs::read_to_string(dir.join("memory.oom_control")).unwrap();
+        common::eventually(Duration::from_secs(30), "under_oom 1", || {
+            control().contains("under_oom 1")
+        });
+        assert!(control().contains("oom_kill 0"), "{}", control());
+        let shown = inspect(&d, "waits");
+        assert_eq!(shown["HostConfig"]["OomKillDisable"], true);
+        assert_eq!(shown["State"]["Running"], true, "{}", shown["State"]);
+        assert_eq!(shown["State"]["OOMKilled"], false);
+        let started = Instant::now();
+        ok(d.docker().args(["rm", "-f", "waits"]));
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "rm -f took {:?}",
+            started.elapsed()
+        );
+        assert!(!dir.exists(), "{} is left", dir.display());
+    }
+    // The control: the OOM killer on, the same container is killed.
+    let out = hog("killed", &[]);
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    let state = inspect(&d, "killed")["State"].clone();
+    assert_eq!(
+        (state["OOMKilled"].clone(), state["ExitCode"].clone()),
+        (true.into(), 137.into())
+    );
 }
 
 #[test]

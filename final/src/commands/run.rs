@@ -129,6 +129,8 @@ pub fn container_create_body(
             memory,
             nano_cpus,
             pids_limit: opts.pids_limit,
+            // Sent always, as the docker CLI does.
+            oom_kill_disable: Some(opts.oom_kill_disable),
             restart_policy: Some(restart),
             auto_remove: opts.rm,
             network_mode: opts.network.clone(),

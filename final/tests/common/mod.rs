@@ -13,6 +13,8 @@
 
 #![allow(dead_code)]
 
+pub mod cgroups;
+
 use std::fmt::Debug;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -62,6 +62,18 @@ pub enum CgroupError {
         /// How long they were given to leave.
         waited: Duration,
     },
+    /// A setting this version of cgroups has no file for.
+    #[error("{setting} is not supported on cgroup {version} ({group}): {hint}")]
+    Unsupported {
+        /// The setting (`--oom-kill-disable`).
+        setting: &'static str,
+        /// `v1` or `v2`.
+        version: &'static str,
+        /// The group that was to be set.
+        group: String,
+        /// What to do instead.
+        hint: &'static str,
+    },
     /// A group or parent name that would leave its directory.
     #[error("invalid cgroup name {0:?}: use letters, digits, '-', '_' and '.' only")]
     InvalidName(String),

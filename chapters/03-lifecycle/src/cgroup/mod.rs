@@ -91,6 +91,9 @@ pub struct Resources {
     pub cpuset_cpus: Option<String>,
     /// `--cpuset-mems`; `None` = every memory node.
     pub cpuset_mems: Option<String>,
+    /// `--oom-kill-disable`: out of memory, the group's processes wait for
+    /// memory instead of being killed (cgroup v1 only).
+    pub oom_kill_disable: bool,
 }
 // ANCHOR_END: cgroup_stats
 
@@ -188,6 +191,12 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// group may use; `None` leaves one as it is.
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()>;
 
+    /// `--oom-kill-disable`: whether the kernel's OOM killer spares the
+    /// group (its processes then wait for memory when over the limit). v1
+    /// has the switch (`memory.oom_control`); v2 has none, so asking for it
+    /// there is an error, and `false` (the default) changes nothing.
+    fn set_oom_kill_disable(&self, disable: bool) -> Result<()>;
+
     /// The process ids in the group (from `cgroup.procs`).
     fn pids(&self) -> Result<Vec<i32>> {
         let mut all = Vec::new();
@@ -211,6 +220,9 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
         }
         if let Some(bytes) = resources.memory_reservation {
             self.set_memory_reservation(bytes)?;
+        }
+        if resources.oom_kill_disable {
+            self.set_oom_kill_disable(true)?;
         }
         if resources.cpuset_cpus.is_some() || resources.cpuset_mems.is_some() {
             self.set_cpuset(
@@ -242,22 +254,8 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// the list and sending the signals; the kill lands when it thaws.
     fn freeze_and_kill(&self) -> Result<()> {
         self.freeze()?;
-        let pids = self.pids()?;
-        for pid in &pids {
-            // ESRCH: it exited on its own in the meantime, which is fine.
-            match nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(*pid),
-                nix::sys::signal::Signal::SIGKILL,
-            ) {
-                Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
-                Err(e) => {
-                    return Err(CgroupError::Io {
-                        op: "kill",
-                        path: PathBuf::from(format!("/proc/{pid}")),
-                        source: e.into(),
-                    })
-                }
-            }
+        for pid in self.pids()? {
+            sigkill(pid)?;
         }
         self.thaw()
     }
@@ -295,6 +293,22 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     }
     // ANCHOR_END: cgroup_remove
 }
+/// Sends `SIGKILL` to `pid`; one that exited on its own in the meantime
+/// (`ESRCH`) is fine.
+fn sigkill(pid: i32) -> Result<()> {
+    match nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    ) {
+        Ok(()) | Err(nix::errno::Errno::ESRCH) => Ok(()),
+        Err(e) => Err(CgroupError::Io {
+            op: "kill",
+            path: PathBuf::from(format!("/proc/{pid}")),
+            source: e.into(),
+        }),
+    }
+}
+
 /// How long freeze/thaw wait for the kernel before giving up.
 pub const FREEZE_TIMEOUT: Duration = Duration::from_secs(10);
 

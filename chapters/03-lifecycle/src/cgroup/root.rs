@@ -119,6 +119,19 @@ impl CgroupRoot {
 // ANCHOR_END: cgroup_create_open
 
 impl CgroupRoot {
+    /// Whether containers can have their OOM killer switched off
+    /// (`--oom-kill-disable`): on v1 when the memory hierarchy has
+    /// `memory.oom_control`, as dockerd checks; never on v2, which has no
+    /// such switch.
+    pub fn supports_oom_kill_disable(&self) -> bool {
+        match self {
+            CgroupRoot::V1 { mounts } => mounts
+                .get("memory")
+                .is_some_and(|m| m.join("memory.oom_control").exists()),
+            CgroupRoot::V2 { .. } => false,
+        }
+    }
+
     /// Removes the (empty) parent group `parent` in every hierarchy: for
     /// tests and uninstalling; the engine keeps its parent group.
     pub fn remove_parent(&self, parent: &str) -> Result<()> {

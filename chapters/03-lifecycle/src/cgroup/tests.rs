@@ -519,3 +519,78 @@ fn v2_without_delegated_controllers_says_so() {
     assert!(!fake.path().join("p/c/memory.max").exists());
     assert!(!cg.oom_killed().unwrap());
 }
+
+#[test]
+fn oom_kill_disable_is_a_v1_switch_that_v2_refuses() {
+    let (fake, root) = fake_v1();
+    let oom =
+        |disable: u8| format!("oom_kill_disable {disable}\nunder_oom {disable}\noom_kill 0\n");
+    assert!(!root.supports_oom_kill_disable(), "no memory.oom_control");
+    touch(
+        &fake.path().join("memory"),
+        &[("memory.oom_control", &oom(0))],
+    );
+    assert!(root.supports_oom_kill_disable());
+    let cg = root.create("p", "c").unwrap();
+    let dir = |h: &str| fake.path().join(h).join("p/c");
+    touch(
+        &dir("memory"),
+        &[
+            ("memory.limit_in_bytes", "max\n"),
+            ("memory.oom_control", &oom(0)),
+        ],
+    );
+    let limit = |oom_kill_disable| Resources {
+        memory: Some(32 << 20),
+        oom_kill_disable,
+        ..Resources::default()
+    };
+    cg.apply(&limit(false)).unwrap();
+    assert_eq!(
+        read(dir("memory").join("memory.oom_control")),
+        oom(0),
+        "left alone"
+    );
+    cg.apply(&limit(true)).unwrap();
+    assert_eq!(read(dir("memory").join("memory.oom_control")), "1");
+    assert_eq!(
+        read(dir("memory").join("memory.limit_in_bytes")),
+        "33554432"
+    );
+
+    // A group with the killer off is killed without freezing (its waiting
+    // processes would keep it FREEZING): a freezer that never says FROZEN
+    // fails the kill of a plain group, not of this one.
+    let mut child = std::process::Command::new("sleep")
+        .arg("60")
+        .spawn()
+        .unwrap();
+    for d in cg.dirs() {
+        touch(&d, &[("cgroup.procs", &format!("{}\n", child.id()))]);
+    }
+    std::os::unix::fs::symlink("/dev/null", dir("freezer").join("freezer.state")).unwrap();
+    let mounts = match &root {
+        CgroupRoot::V1 { mounts } => mounts.clone(),
+        CgroupRoot::V2 { .. } => unreachable!(),
+    };
+    let quick = CgroupV1::open(&mounts, "p", "c").with_freeze_timeout(Duration::from_millis(100));
+    touch(&dir("memory"), &[("memory.oom_control", &oom(0))]);
+    let err = quick.kill_all().unwrap_err();
+    assert!(matches!(err, CgroupError::FreezeTimeout { .. }), "{err}");
+    touch(&dir("memory"), &[("memory.oom_control", &oom(1))]);
+    quick.kill_all().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(child.wait().unwrap().signal(), Some(9), "SIGKILL sent");
+
+    let (fake, root) = fake_v2("p");
+    assert!(!root.supports_oom_kill_disable());
+    let cg = root.create("p", "c").unwrap();
+    v2_child_files(&fake.path().join("p/c"));
+    cg.set_oom_kill_disable(false).unwrap();
+    let err = cg.apply(&limit(true)).unwrap_err();
+    assert!(
+        matches!(err, CgroupError::Unsupported { version: "v2", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--oom-kill-disable"), "{err}");
+}

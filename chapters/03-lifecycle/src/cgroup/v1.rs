@@ -85,6 +85,15 @@ impl CgroupV1 {
             })
     }
 
+    /// Whether the group's OOM killer is switched off (`--oom-kill-disable`).
+    fn oom_kill_disabled(&self) -> Result<bool> {
+        let Ok(dir) = self.dir("memory") else {
+            return Ok(false);
+        };
+        let file = dir.join("memory.oom_control");
+        Ok(optional(read_keyed(&file, "oom_kill_disable"))?.flatten() == Some(1))
+    }
+
     fn freezer_state(&self) -> Result<String> {
         Ok(read_file(&self.dir("freezer")?.join("freezer.state"))?
             .trim()
@@ -160,6 +169,44 @@ impl Cgroup for CgroupV1 {
     fn set_cpuset(&self, cpus: Option<&str>, mems: Option<&str>) -> Result<()> {
         limits::write_cpuset(self.dir("cpuset")?, &self.name, cpus, mems)
     }
+
+    // ANCHOR: oom_kill_disable_v1
+    fn set_oom_kill_disable(&self, disable: bool) -> Result<()> {
+        // The file reads `oom_kill_disable N`, `under_oom N`, `oom_kill N`;
+        // a write of 0 or 1 sets the first.
+        write_file(
+            &self.dir("memory")?.join("memory.oom_control"),
+            if disable { "1" } else { "0" },
+        )
+    }
+
+    /// Freezes, then kills ([`Cgroup::freeze_and_kill`]), except when the
+    /// group's OOM killer is off: then a process over the limit waits for
+    /// memory in a sleep the freezer does not interrupt, and the group
+    /// would stay `FREEZING`. Such a group is killed unfrozen, pass after
+    /// pass until no process is left unsignalled: a process with `SIGKILL`
+    /// pending cannot fork, so the passes end.
+    fn kill_all(&self) -> Result<()> {
+        if !self.oom_kill_disabled()? {
+            return self.freeze_and_kill();
+        }
+        let mut signalled = Vec::new();
+        loop {
+            let fresh: Vec<i32> = self
+                .pids()?
+                .into_iter()
+                .filter(|p| !signalled.contains(p))
+                .collect();
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            for pid in fresh {
+                super::sigkill(pid)?;
+                signalled.push(pid);
+            }
+        }
+    }
+    // ANCHOR_END: oom_kill_disable_v1
 
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         // Deny all first, then allow rule by rule: a group starts with its
@@ -254,11 +301,13 @@ impl Cgroup for CgroupV1 {
         };
         let file = dir.join("memory.oom_control");
         // `oom_kill N` counts kills since Linux 4.13; older kernels only
-        // have `under_oom`, which is 1 while the group is out of memory.
+        // have `under_oom`, which is 1 while the group is out of memory
+        // (and kills nobody when the killer is off).
         if let Some(kills) = read_keyed(&file, "oom_kill")? {
             return Ok(kills > 0);
         }
-        Ok(read_keyed(&file, "under_oom")? == Some(1))
+        Ok(read_keyed(&file, "under_oom")? == Some(1)
+            && read_keyed(&file, "oom_kill_disable")? != Some(1))
     }
     // ANCHOR_END: oom_v1
 }

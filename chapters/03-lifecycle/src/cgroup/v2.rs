@@ -216,6 +216,20 @@ impl Cgroup for CgroupV2 {
         limits::write_cpuset(&self.dir, &self.name, cpus, mems)
     }
 
+    fn set_oom_kill_disable(&self, disable: bool) -> Result<()> {
+        // v2 has no `memory.oom_control`: the OOM killer always acts at
+        // `memory.max` (dockerd drops the setting there with a warning).
+        if !disable {
+            return Ok(());
+        }
+        Err(CgroupError::Unsupported {
+            setting: "--oom-kill-disable",
+            version: "v2",
+            group: self.name.clone(),
+            hint: "cgroup v2 has no switch for the OOM killer; leave the setting out",
+        })
+    }
+
     // ANCHOR_END: v2_limits
     fn restrict_devices(&self, rules: &[DeviceRule]) -> Result<()> {
         super::device_program::attach(&self.dir, rules)

@@ -43,6 +43,10 @@ pub struct HostConfig {
     /// `--cpuset-mems`; empty = every memory node.
     #[serde(default)]
     pub cpuset_mems: String,
+    /// `--oom-kill-disable`: over its memory limit the container waits for
+    /// memory instead of losing a process to the OOM killer (cgroup v1).
+    #[serde(default)]
+    pub oom_kill_disable: bool,
     /// `-v /host:/ctr[:ro]`; a volume (chapter 07) is a bind of its data
     /// directory.
     pub binds: Vec<Bind>,
@@ -108,6 +112,7 @@ impl HostConfig {
             memory_reservation: (self.memory_reservation > 0).then_some(self.memory_reservation),
             cpuset_cpus: non_empty(&self.cpuset_cpus),
             cpuset_mems: non_empty(&self.cpuset_mems),
+            oom_kill_disable: self.oom_kill_disable,
         }
     }
     // ANCHOR_END: host_resources

@@ -114,6 +114,11 @@ impl Runtime {
         &self.config
     }
 
+    /// The host's cgroups: which version, and what it supports.
+    pub fn cgroups(&self) -> &CgroupRoot {
+        &self.cgroups
+    }
+
     /// The helper binary as the helpers run it: a sealed copy in memory,
     /// made on first use ([`crate::sealed_binary`]), so no helper's
     /// `/proc/<pid>/exe` is the host's file.

@@ -102,6 +102,7 @@ pub fn create_options(
         cpu_period: positive("CpuPeriod", h.cpu_period)?,
         cpuset_cpus: h.cpuset_cpus.clone(),
         cpuset_mems: h.cpuset_mems.clone(),
+        oom_kill_disable: h.oom_kill_disable == Some(true),
         binds,
         tmpfs: Vec::new(),
         restart_policy,
@@ -192,6 +193,7 @@ pub fn host_config(container: &Container, request: Option<&ContainerCreateBody>)
     out.cpu_period = h.cpu_period as i64;
     out.cpuset_cpus = h.cpuset_cpus.clone();
     out.cpuset_mems = h.cpuset_mems.clone();
+    out.oom_kill_disable = Some(h.oom_kill_disable);
     out.readonly_rootfs = h.readonly_rootfs;
     out.security_opt = (!h.security_opt.is_empty()).then(|| h.security_opt.clone());
     out.restart_policy = Some(RestartPolicy {

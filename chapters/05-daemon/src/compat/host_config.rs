@@ -50,7 +50,6 @@ pub fn docker_defaults() -> Vec<(&'static str, Value)> {
         ("DeviceCgroupRules", Value::Null),
         ("DeviceRequests", Value::Null),
         ("MemorySwappiness", Value::Null),
-        ("OomKillDisable", json!(false)),
         ("CpuCount", json!(0)),
         ("CpuPercent", json!(0)),
         ("IOMaximumIOps", json!(0)),

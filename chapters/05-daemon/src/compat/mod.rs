@@ -9,7 +9,8 @@
 //! `HostConfig` with every key dockerd shows), [`defaults`] (what daemon.json
 //! gives new containers), [`health`] (health checks: `State.Health`, the
 //! `(healthy)` of `docker ps`, compose's `service_healthy`), [`log_config`]
-//! (log drivers and their options).
+//! (log drivers and their options), [`warnings`] (what create accepts,
+//! drops and reports, as dockerd does).
 
 pub mod convert;
 pub mod defaults;
@@ -23,3 +24,4 @@ pub mod top;
 pub mod types;
 pub mod unsupported;
 pub mod update;
+pub mod warnings;

@@ -68,8 +68,8 @@ const NO_DEVICES: &str = "minidock gives containers the default devices only (al
                           --privileged)";
 const NO_FILES: &str = "minidock does not write /etc/hosts or /etc/resolv.conf into containers";
 const LIMITS: &str = "minidock sets --memory, --memory-swap, --memory-reservation, --cpus, \
-                      --cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems and \
-                      --pids-limit only";
+                      --cpu-shares, --cpu-quota, --cpu-period, --cpuset-cpus, --cpuset-mems, \
+                      --pids-limit and --oom-kill-disable only";
 
 /// `HostConfig` fields minidock does not implement, and why.
 const HOST_CONFIG: &[(&str, Asks, &str)] = &[
@@ -100,7 +100,6 @@ const HOST_CONFIG: &[(&str, Asks, &str)] = &[
     ),
     ("CgroupParent", Asks::Text, LIMITS),
     ("Cgroup", Asks::Text, LIMITS),
-    ("OomKillDisable", Asks::Flag, LIMITS),
     ("MemorySwappiness", Asks::ZeroOrMore, LIMITS),
     ("KernelMemory", Asks::Positive, LIMITS),
     ("KernelMemoryTCP", Asks::Positive, LIMITS),

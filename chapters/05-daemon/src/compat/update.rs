@@ -79,6 +79,15 @@ pub fn limits_update(body: &ContainerUpdateBody) -> Result<LimitsUpdate, ApiErro
             None | Some(serde_json::Value::Null) => false,
             Some(v) => v.as_f64() != Some(0.0) && v.as_bool() != Some(false),
         };
+        if asks && *name == "OomKillDisable" {
+            // `docker update` has no flag for it, and dockerd keeps it as
+            // created: say so rather than answer 200 and change nothing.
+            return Err(ApiError::BadParameter(
+                "OomKillDisable cannot be updated: the OOM killer is switched off when the \
+                 container is created (run/create --oom-kill-disable)"
+                    .to_string(),
+            ));
+        }
         if asks {
             return Err(ApiError::BadParameter(format!(
                 "{name} cannot be updated by minidock: it updates Memory, MemorySwap, \
@@ -162,6 +171,9 @@ mod tests {
     fn what_cannot_be_updated_is_refused_by_name() {
         let err = parse(r#"{"BlkioWeight":300}"#).unwrap_err();
         assert!(err.to_string().starts_with("BlkioWeight cannot"), "{err}");
+        let err = parse(r#"{"OomKillDisable":true}"#).unwrap_err();
+        assert!(err.to_string().contains("--oom-kill-disable"), "{err}");
+        parse(r#"{"OomKillDisable":false,"Memory":0}"#).unwrap();
         assert!(parse(r#"{"Memory":-5}"#).is_err());
         assert!(parse(r#"{"RestartPolicy":{"Name":"sometimes"}}"#).is_err());
     }

@@ -177,6 +177,9 @@ pub struct HostConfig {
     /// `--oom-score-adj`.
     #[serde(default, deserialize_with = "nullable")]
     pub oom_score_adj: i64,
+    /// `--oom-kill-disable`: the OOM killer spares the container (cgroup
+    /// v1; on v2 dropped with a warning, see `compat::warnings`).
+    pub oom_kill_disable: Option<bool>,
     /// Paths hidden from the container (Docker's list when not given).
     pub masked_paths: Option<Vec<String>>,
     /// Paths made read-only (Docker's list when not given).
@@ -225,7 +228,7 @@ pub struct ContainerCreateBody {
     pub host_config: HostConfig,
 }
 
-/// The answer to create: the new id, and warnings (always empty here).
+/// The answer to create: the new id, and warnings (see `compat::warnings`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ContainerCreateResponse {

@@ -52,6 +52,9 @@ pub(super) fn create(
     }
     let volumes = inner.volumes.clone();
     let (user, mut host) = convert::create_options(&body, networked, volumes.is_some())?;
+    // What this host cannot do is dropped with a warning, as dockerd does.
+    let oom_switch = inner.runtime.cgroups().supports_oom_kill_disable();
+    let warnings = crate::compat::warnings::create_warnings(&mut host, oom_switch);
     // ANCHOR_END: create_checks
     // ANCHOR: create_names
     // `--pid container:web`: the runtime finds the other container by
@@ -191,7 +194,7 @@ pub(super) fn create(
     inner.publish("create", &entry, &[]);
     Ok(ContainerCreateResponse {
         id: id.to_string(),
-        warnings: Vec::new(),
+        warnings,
     })
 }
 // ANCHOR_END: create_record
