@@ -465,3 +465,82 @@ fn plain_tcp_needs_the_flag_that_names_the_risk() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(stderr(&out).contains("--tlsverify"), "{}", stderr(&out));
 }
+
+/// A context keeps the TLS material: `context create --tlscacert --tlscert
+/// --tlskey` copies the files into the context store, and `--context`
+/// alone then reaches the mutual-TLS daemon, for minidock and for the real
+/// docker CLI, which reads the same store. A context without the material
+/// is refused by the handshake, with what to do.
+#[test]
+fn a_context_carries_the_tls_material_to_minidock_and_docker() {
+    let pki = Pki::new();
+    let (daemon, addr) = tls_daemon(&pki, "server");
+    let config = daemon.dir.join("docker-config");
+    let minidock = |args: &[&str]| {
+        run(Command::new(env!("CARGO_BIN_EXE_minidock"))
+            .env_remove("MINIDOCK_HOST")
+            .env_remove("MINIDOCK_CONTEXT")
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .env("DOCKER_CONFIG", &config)
+            .args(args))
+    };
+    let host = format!("tcp://{addr}");
+    let (ca, cert, key) = (
+        pki.file("ca.pem"),
+        pki.file("client-cert.pem"),
+        pki.file("client-key.pem"),
+    );
+    let out = minidock(&[
+        "context",
+        "create",
+        "secure",
+        "--host",
+        &host,
+        "--tlscacert",
+        ca.to_str().unwrap(),
+        "--tlscert",
+        cert.to_str().unwrap(),
+        "--tlskey",
+        key.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "context create with TLS: {out:?}");
+    let out = minidock(&["context", "create", "bare", "--host", &host]);
+    assert!(out.status.success(), "context create without TLS: {out:?}");
+
+    // The store holds copies: the originals can go.
+    std::fs::remove_file(&key).unwrap();
+    let out = minidock(&["--context", "secure", "version"]);
+    assert!(out.status.success(), "minidock --context secure: {out:?}");
+    assert!(stdout(&out).contains("Server"), "{}", stdout(&out));
+
+    let out = minidock(&["--context", "bare", "version"]);
+    assert!(
+        !out.status.success(),
+        "a context without TLS material was served"
+    );
+    let message = stderr(&out);
+    assert!(
+        message.contains("TLS") || message.contains("tls"),
+        "the refusal does not say it is about TLS: {message}"
+    );
+
+    if docker_cli_available() {
+        let out = run(daemon
+            .docker()
+            .env_remove("DOCKER_HOST")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
+            .env("DOCKER_CONFIG", &config)
+            .args([
+                "--context",
+                "secure",
+                "version",
+                "--format",
+                "{{.Server.Os}}",
+            ]));
+        assert!(out.status.success(), "docker --context secure: {out:?}");
+        assert_eq!(stdout(&out).trim(), "linux");
+    }
+}
