@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Read, Write};
 use std::path::Path;
 
 use minidock_daemon::service::RegistryAuth;
-use minidock_daemon::types::{ImageDeleteItem, ProgressMessage};
+use minidock_daemon::types::ProgressMessage;
 use minidock_daemon::version::API_VERSION;
 use minidock_images::Reference;
 use minidock_registry::{cred_helper, Credentials, DockerConfig};
@@ -156,13 +156,7 @@ pub fn push(ctx: &Context, args: PushArgs) -> Result<i32, Failure> {
 pub fn rmi(ctx: &Context, args: RmiArgs) -> Result<i32, Failure> {
     for_each(&args.images, |name| {
         let items = ctx.client.image_remove(name, args.force)?;
-        let lines: Vec<String> = items
-            .iter()
-            .map(|item| match item {
-                ImageDeleteItem::Untagged(t) => format!("Untagged: {t}"),
-                ImageDeleteItem::Deleted(id) => format!("Deleted: {id}"),
-            })
-            .collect();
+        let lines: Vec<String> = items.iter().map(ToString::to_string).collect();
         Ok((!lines.is_empty()).then(|| lines.join("\n")))
     })
 }

@@ -316,13 +316,7 @@ fn remove(desk: &Desk, name: &str, form: &Form) -> Response<Body> {
 
 /// `Untagged: busybox:latest; Deleted: sha256:…`, as `rmi` says it.
 fn deleted_text(items: &[ImageDeleteItem]) -> String {
-    let lines: Vec<String> = items
-        .iter()
-        .map(|item| match item {
-            ImageDeleteItem::Untagged(t) => format!("Untagged: {t}"),
-            ImageDeleteItem::Deleted(id) => format!("Deleted: {id}"),
-        })
-        .collect();
+    let lines: Vec<String> = items.iter().map(ToString::to_string).collect();
     if lines.is_empty() {
         "Nothing was removed".to_string()
     } else {

@@ -109,6 +109,17 @@ pub enum ImageDeleteItem {
     Deleted(String),
 }
 
+/// `Untagged: busybox:latest` / `Deleted: sha256:…`, as `docker rmi`
+/// prints each item.
+impl std::fmt::Display for ImageDeleteItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ImageDeleteItem::Untagged(tag) => write!(f, "Untagged: {tag}"),
+            ImageDeleteItem::Deleted(id) => write!(f, "Deleted: {id}"),
+        }
+    }
+}
+
 /// `progressDetail` of a progress message.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProgressDetail {
