@@ -40,6 +40,10 @@ fn images_table_after_load_and_tag() {
     assert_eq!(quiet.trim(), &id[7..19]);
     let only = d.ok(&["images", "localhost:5000/tools/busybox"]);
     assert_eq!(only.lines().count(), 2, "{only}");
+    // -q with a repository: the ids of that repository's rows only.
+    let quiet = d.ok(&["images", "-q", "localhost:5000/tools/busybox"]);
+    assert_eq!(quiet.trim(), &id[7..19]);
+    assert_eq!(d.ok(&["images", "-q", "nosuch"]), "");
 
     let out = d.ok(&["rmi", "localhost:5000/tools/busybox:1.0"]);
     assert_eq!(out.trim(), "Untagged: localhost:5000/tools/busybox:1.0");

@@ -136,8 +136,20 @@ pub fn images(ctx: &Context, args: ImagesArgs) -> Result<i32, Failure> {
         );
         print!("{}", listing::render(&format, &images_headers(), &rows)?);
     } else if args.quiet {
-        for image in &images {
-            println!("{}", shown_id(&image.id, args.no_trunc));
+        // The ids of the rows the table would show (the REPOSITORY[:TAG]
+        // argument selects them here too), each once, as Docker prints
+        // them: scripts feed them to `rmi`.
+        let rows = images_rows(
+            &images,
+            args.reference.as_deref(),
+            args.no_trunc,
+            SystemTime::now(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for row in &rows {
+            if seen.insert(&row["ID"]) {
+                println!("{}", row["ID"]);
+            }
         }
     } else {
         print!(
