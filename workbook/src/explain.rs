@@ -100,9 +100,25 @@ const ROWS: &[Row] = &[
     },
 ];
 
+/// What EPERM means when the tests already run as root.
+const EPERM_AS_ROOT: &str = "the kernel refused with EPERM (operation not permitted) although the tests run as root: \
+    a step before it took the privilege away (a capability dropped from the effective set too early, a seccomp filter, \
+    a chroot, inside which unshare(CLONE_NEWUSER) is refused) or this machine forbids it (cargo workbook doctor)";
+
+/// What EACCES means when the tests already run as root.
+const EACCES_AS_ROOT: &str = "permission denied (EACCES) although the tests run as root: a capability is missing \
+    (installing a seccomp filter without no_new_privs needs CAP_SYS_ADMIN in the effective set, a mode check needs \
+    CAP_DAC_OVERRIDE) or a mode, a read-only or a noexec mount is in the way";
+
 /// What a failure message means, when it is one of the known kinds. `check_args` is how the
-/// learner ran check (`check 1`), to build the command to run instead.
+/// learner ran check (`check 1`), to build the command to run instead. Run as root, "run as
+/// root" is no advice: EPERM and EACCES then mean that something took a privilege away.
 pub fn explain(message: &str, check_args: &str) -> Option<String> {
+    explain_for(message, check_args, nix::unistd::geteuid().is_root())
+}
+
+/// [`explain`] for a learner who runs the tests as root (`as_root`) or not.
+pub fn explain_for(message: &str, check_args: &str, as_root_already: bool) -> Option<String> {
     let lower = message.to_lowercase();
     if let Some(id) = todo_exercise(message) {
         return Some(format!(
@@ -123,15 +139,24 @@ pub fn explain(message: &str, check_args: &str) -> Option<String> {
         if row.says.is_empty() {
             // The row of privileged calls: only an EPERM from them means "needs root".
             if EPERM.iter().any(|p| lower.contains(p)) {
+                if as_root_already {
+                    return Some(EPERM_AS_ROOT.to_string());
+                }
                 return Some(format!(
                     "the kernel refused with EPERM (operation not permitted): namespaces and mounts need root: run as root: {root}"
                 ));
             }
             continue;
         }
+        if as_root_already && row.says.starts_with("permission denied (EACCES)") {
+            return Some(EACCES_AS_ROOT.to_string());
+        }
         return Some(row.says.replace("{root}", &root));
     }
     if EPERM.iter().any(|p| lower.contains(p)) {
+        if as_root_already {
+            return Some(EPERM_AS_ROOT.to_string());
+        }
         return Some(format!(
             "the kernel refused with EPERM (operation not permitted): run as root: {root}"
         ));
@@ -157,10 +182,10 @@ mod tests {
         let message = "init failed: not yet implemented: exercise 1.3 pivot-root: make the rootfs the new root.";
         assert_eq!(todo_exercise(message).as_deref(), Some("1.3 pivot-root"));
         assert_eq!(
-            explain(message, "check 1").unwrap(),
+            explain_for(message, "check 1", false).unwrap(),
             "exercise 1.3 pivot-root is still todo!(): implement it (cargo workbook hint 1.3)"
         );
-        assert!(explain("not yet implemented", "check 1")
+        assert!(explain_for("not yet implemented", "check 1", false)
             .unwrap()
             .contains("todo!()"));
     }
@@ -171,22 +196,44 @@ mod tests {
             "unshare(CLONE_NEWPID) failed: EPERM: Operation not permitted",
             "mount of proc failed: Operation not permitted (os error 1)",
         ] {
-            let says = explain(message, "check 1").unwrap();
+            let says = explain_for(message, "check 1", false).unwrap();
             assert!(says.contains("need root"), "{message}: {says}");
             assert!(
                 says.contains("sudo -E env \"PATH=$PATH\" cargo workbook check 1"),
                 "{says}"
             );
         }
-        let says = explain(
+        let says = explain_for(
             "needs root: run the test command as root (see README)",
             "check 2",
+            false,
         )
         .unwrap();
         assert_eq!(
             says,
             "needs root: run as root: sudo -E env \"PATH=$PATH\" cargo workbook check 2"
         );
+    }
+
+    /// As root, "run as root" would be no advice: the learner's own code took a privilege away.
+    #[test]
+    fn eperm_and_eacces_as_root_point_at_a_lost_privilege() {
+        for message in [
+            "unshare: unshare(0x10000000): Operation not permitted",
+            "write: Operation not permitted",
+        ] {
+            let says = explain_for(message, "check 1", true).unwrap();
+            assert!(says.contains("although the tests run as root"), "{says}");
+            assert!(!says.contains("sudo"), "{says}");
+        }
+        let says = explain_for(
+            "container setup failed: seccomp SECCOMP_SET_MODE_FILTER: EACCES: Permission denied",
+            "check 1",
+            true,
+        )
+        .unwrap();
+        assert!(says.contains("CAP_SYS_ADMIN"), "{says}");
+        assert!(!says.contains("sudo"), "{says}");
     }
 
     #[test]
@@ -215,7 +262,7 @@ mod tests {
             ),
         ];
         for (message, expected) in cases {
-            let says = explain(message, "check 1").unwrap_or_default();
+            let says = explain_for(message, "check 1", false).unwrap_or_default();
             assert!(says.contains(expected), "{message}: {says}");
         }
     }
@@ -223,11 +270,14 @@ mod tests {
     #[test]
     fn unknown_messages_are_left_alone() {
         assert_eq!(
-            explain("the digest differs from the manifest", "check 2"),
+            explain_for("the digest differs from the manifest", "check 2", false),
             None
         );
         // EPERM comes first only for privileged calls; an unrelated "clone" word without EPERM
         // must not be read as a root problem.
-        assert_eq!(explain("failed to clone the layer list", "check 2"), None);
+        assert_eq!(
+            explain_for("failed to clone the layer list", "check 2", false),
+            None
+        );
     }
 }

@@ -20,7 +20,7 @@ use minidock_workbook::{signals, workspace};
     version,
     long_about = "The workbook of the minidock book.\n\n\
         Each chapter crate (chapters/NN-topic/) marks exercises in its reference code:\n\n    \
-        // exercise 1.3 pivot-root: make the rootfs the new root with pivot_root.\n    \
+        // exercise 1.7 pivot-root: make the rootfs the new root with pivot_root.\n    \
         // hint: …\n    \
         …reference code…\n    \
         // end exercise\n\n\
@@ -60,7 +60,7 @@ enum Command {
 
     /// List the chapters and their exercises, each marked reference, todo or learner-modified.
     #[command(
-        long_about = "List the chapters and their exercises (ids like `1.3 pivot-root`) with their status:\n  \
+        long_about = "List the chapters and their exercises (ids like `1.7 pivot-root`) with their status:\n  \
             reference         the body is the reference code\n  \
             todo              the body is todo!(): yours to write\n  \
             learner-modified  the body is your own (it differs from the reference)"
@@ -125,7 +125,7 @@ enum Command {
             (the count is kept in .workbook/state.json); --level K shows the first K."
     )]
     Hint {
-        /// The exercise: `1.3`, `pivot-root` or `1.3-pivot-root`.
+        /// The exercise: `1.7`, `pivot-root` or `1.7-pivot-root`.
         id: String,
         /// Show the first K hints.
         #[arg(long, value_name = "K")]
@@ -134,12 +134,12 @@ enum Command {
 
     /// Put the reference code back for one exercise (ID) or a whole chapter (N).
     #[command(
-        long_about = "Put the reference code back, for one exercise (`1.3`, `pivot-root`) or every \
+        long_about = "Put the reference code back, for one exercise (`1.7`, `pivot-root`) or every \
             exercise of a chapter (`1`), from the commit `start` recorded (HEAD for a chapter not \
             started). A body you wrote is saved in .workbook/replaced/ first."
     )]
     Solution {
-        /// An exercise id (`1.3`, `pivot-root`) or a chapter number (`1`).
+        /// An exercise id (`1.7`, `pivot-root`) or a chapter number (`1`).
         target: String,
     },
 

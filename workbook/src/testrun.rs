@@ -15,6 +15,8 @@ use anyhow::{Context, Result};
 use crate::progress::Progress;
 use crate::signals;
 
+pub mod died;
+
 /// How one test ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -28,12 +30,27 @@ pub enum Outcome {
 pub struct Failure {
     pub name: String,
     pub output: String,
+    /// What to show instead of the panic message, when the test's own report never came (its
+    /// test binary died first, see [`died`]).
+    pub summary: Option<String>,
 }
 
 impl Failure {
+    /// A failure with the output libtest printed for it.
+    pub fn new(name: impl Into<String>, output: impl Into<String>) -> Failure {
+        Failure {
+            name: name.into(),
+            output: output.into(),
+            summary: None,
+        }
+    }
+
     /// The panic message: the lines after `thread '…' panicked at …:` up to libtest's `note:`.
     /// Falls back to the last non-empty line of the output.
     pub fn message(&self) -> String {
+        if let Some(summary) = &self.summary {
+            return summary.clone();
+        }
         let lines: Vec<&str> = self.output.lines().collect();
         if let Some(start) = lines
             .iter()
@@ -95,7 +112,8 @@ impl TestRun {
 
     /// Parses the output of a `cargo test` run.
     pub fn parse(stdout: &str, stderr: &str, success: bool) -> TestRun {
-        let (results, failures) = parse_libtest(stdout);
+        let (results, mut failures) = parse_libtest(stdout);
+        died::binary_died(&mut failures, stdout, stderr);
         let mut compile_errors = parse_compile_errors(stderr);
         let build_failed = stderr.contains("error: could not compile")
             || stderr.contains("error: could not find")
@@ -165,10 +183,7 @@ pub fn parse_libtest(stdout: &str) -> (Vec<(String, Outcome)>, Vec<Failure>) {
     let failures = results
         .iter()
         .filter(|(_, o)| *o == Outcome::Failed)
-        .map(|(name, _)| Failure {
-            name: name.clone(),
-            output: sections.get(name).cloned().unwrap_or_default(),
-        })
+        .map(|(name, _)| Failure::new(name, sections.get(name).cloned().unwrap_or_default()))
         .collect();
     (results, failures)
 }
@@ -328,13 +343,13 @@ impl TestCommand<'_> {
         }
         let mut run = TestRun::parse(&stdout, &stderr, status.success() && !timed_out);
         if timed_out {
-            run.failures.push(Failure {
-                name: "(timed out)".to_string(),
-                output: format!(
+            run.failures.push(Failure::new(
+                "(timed out)",
+                format!(
                     "the tests did not finish within {} s and were stopped",
                     self.timeout.unwrap_or_default().as_secs()
                 ),
-            });
+            ));
         }
         Ok(run)
     }
@@ -454,15 +469,9 @@ test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; 
 
     #[test]
     fn message_falls_back_to_the_last_line() {
-        let failure = Failure {
-            name: "t".into(),
-            output: "Error: needs root\n\n".into(),
-        };
+        let failure = Failure::new("t", "Error: needs root\n\n");
         assert_eq!(failure.message(), "Error: needs root");
-        let old_style = Failure {
-            name: "t".into(),
-            output: "thread 't' panicked at 'boom', src/lib.rs:1:1\n".into(),
-        };
+        let old_style = Failure::new("t", "thread 't' panicked at 'boom', src/lib.rs:1:1\n");
         assert_eq!(old_style.message(), "boom', src/lib.rs:1:1");
     }
 

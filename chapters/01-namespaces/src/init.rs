@@ -218,7 +218,7 @@ pub fn fork_pid1() -> Result<ForkResult, SetupError> {
     // exercise 1.2 pid1-fork: fork, so that the child is born as PID 1 of the new PID namespace.
     // hint: a new PID namespace is for children: the process that unshared stays where it was, and its first child is PID 1 of the new namespace
     // hint: the call that makes a child copies the caller; nix has it in `unistd`, and it is `unsafe` (after it, the child of a multi-threaded parent may only make async-signal-safe calls)
-    // hint: its result says which side of the fork you are on (a ForkResult): hand it back as it is, the caller sorts the helper from PID 1; its Errno becomes this crate's error naming the call; the SAFETY comment below is the obligation `unsafe` asks you to state
+    // hint: its result says which side of the fork you are on (a ForkResult): hand it back as it is, the caller sorts the helper from PID 1; its Errno becomes this crate's error naming the call; the SAFETY comment `start` left in the exercise is the obligation `unsafe` asks you to state
     // SAFETY: the helper is single-threaded (ensure_single_threaded), so
     // the child may run any code after the fork.
     let result = unsafe { nix::unistd::fork() }.map_err(|e| SetupError::sys("fork", None, e))?;

@@ -176,13 +176,13 @@ mod tests {
         let host = nix::unistd::gethostname().expect("gethostname");
         let inside = std::thread::spawn(|| {
             nix::sched::unshare(CloneFlags::CLONE_NEWUTS).expect("unshare(CLONE_NEWUTS)");
-            set_hostname("md-guard-1-6").expect("set_hostname");
+            set_hostname("md-guard-1-3").expect("set_hostname");
             nix::unistd::gethostname().expect("gethostname")
         })
         .join()
         .expect("the thread in the new UTS namespace");
         assert_eq!(
-            inside, "md-guard-1-6",
+            inside, "md-guard-1-3",
             "exercise 1.3 set-hostname: after set_hostname, the namespace's hostname is not the name given"
         );
         assert_eq!(

@@ -429,14 +429,16 @@ mod tests {
 
     /// Exercise 1.7 on its own: in a thread's private mount namespace, enter_rootfs makes a
     /// directory (bind-mounted onto itself, as enter does) the thread's `/`, and the host's
-    /// files are gone from its view.
+    /// files are gone from its view — not only hidden: the chroot escape of tests/escape.rs,
+    /// in miniature, climbs no higher than the rootfs, so a `chroot` in place of `pivot_root`
+    /// fails here too, before the whole chapter can run a container.
     #[test]
     fn enter_rootfs_makes_the_rootfs_the_root() {
         minidock_testkit::require_root();
         let root = tempfile::tempdir().unwrap();
         let rootfs = root.path().to_path_buf();
         std::fs::write(rootfs.join("only-in-the-rootfs"), "x").unwrap();
-        let (entries, cwd) = in_new_namespaces(CloneFlags::CLONE_NEWNS, move || {
+        let (entries, cwd, top) = in_new_namespaces(CloneFlags::CLONE_NEWNS, move || {
             nix::mount::mount(
                 Some(&rootfs),
                 &rootfs,
@@ -451,8 +453,28 @@ mod tests {
                 .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
                 .collect();
             entries.sort();
-            (entries, std::env::current_dir().expect("getcwd"))
+            let cwd = std::env::current_dir().expect("getcwd");
+            // chroot into a directory without entering it, climb, take the top as root.
+            fs::create_dir("/climb").expect("mkdir /climb");
+            nix::unistd::chroot("/climb").expect("chroot /climb");
+            for _ in 0..64 {
+                nix::unistd::chdir("..").expect("chdir ..");
+            }
+            nix::unistd::chroot(".").expect("chroot .");
+            let mut top: Vec<String> = fs::read_dir("/")
+                .expect("read / after the climb")
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            top.sort();
+            (entries, cwd, top)
         });
+        assert_eq!(
+            top,
+            ["climb", "only-in-the-rootfs"],
+            "exercise 1.7 pivot-root: a chroot escape from the new root climbed out of it: the \
+             host's root is still mounted in this mount namespace (pivot_root into the rootfs, \
+             then detach the old root; chroot alone is not enough)"
+        );
         assert_eq!(
             entries,
             ["only-in-the-rootfs"],
