@@ -98,6 +98,8 @@ pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<Contai
         inspect.network_settings = settings;
     }
     inspect.mounts = entry.mount_points();
+    let links = service.inner.shown_links(&entry);
+    inspect.host_config.other.insert("Links".into(), links);
     inspect.state.health = entry.shown_health();
     inspect.graph_driver = graph_driver(runtime, &entry.id, &inspect.image);
     Ok(inspect)

@@ -1,0 +1,176 @@
+//! Legacy links (`--link`) in a container's life: checked at create,
+//! turned into `/etc/hosts` lines and variables at each start, shown by
+//! inspect. The rules are compat ([`crate::compat::links`]); this is where
+//! the container service gathers what they need: the targets, whether
+//! they run, and their addresses from the network service.
+
+use super::index::{Entry, Inner};
+use crate::compat::links::{self, LinkMode};
+use crate::compat::types::ContainerCreateBody;
+use crate::error::ApiResult;
+use serde_json::Value;
+
+/// What a start gets from the container's links.
+#[derive(Debug, Default)]
+pub(super) struct LinkStart {
+    /// `HostConfig.ExtraHosts` entries (`NAMES:IP`) for `/etc/hosts`.
+    pub extra_hosts: Vec<String>,
+    /// The link variables (see [`links::link_env`]).
+    pub env: Vec<String>,
+}
+
+fn mode_of(request: &ContainerCreateBody) -> String {
+    request.host_config.network_mode.clone().unwrap_or_default()
+}
+
+impl Inner {
+    /// At create, as dockerd's: the links parse, the network mode allows
+    /// them, and on the default bridge each target exists and is not on
+    /// the host's network. On a user-defined network a link is only an
+    /// alias, and its target need not exist yet.
+    pub(super) fn check_links(&self, request: &ContainerCreateBody) -> ApiResult<()> {
+        let specs = links::links_of(&request.host_config.other);
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let parsed = links::parse_links(&specs)?;
+        if let LinkMode::UserDefined(_) = links::link_mode(&mode_of(request))? {
+            return Ok(());
+        }
+        for link in parsed {
+            let target = self
+                .resolve(&link.name)
+                .map_err(|e| links::no_such_target(&link.name, e.message()))?;
+            let target_mode = target.request.as_ref().map(mode_of).unwrap_or_default();
+            if target_mode == "host" {
+                return Err(links::conflict_host());
+            }
+        }
+        Ok(())
+    }
+
+    /// Before a start: the hosts lines and variables of the container's
+    /// links, from its targets as they are now. On the default bridge a
+    /// target must run and be on `bridge` (a removed one is dropped, as
+    /// dockerd drops the link with it); on a user-defined network the
+    /// alias names the target's address there, if it has one.
+    pub(super) fn link_start(&self, entry: &Entry) -> ApiResult<LinkStart> {
+        let mut out = LinkStart::default();
+        let (Some(request), Some(networks)) = (&entry.request, &self.networks) else {
+            return Ok(out);
+        };
+        let specs = links::links_of(&request.host_config.other);
+        if specs.is_empty() {
+            return Ok(out);
+        }
+        let mode = links::link_mode(&mode_of(request))?;
+        let parent = entry.container().name.clone();
+        for link in links::parse_links(&specs)? {
+            let Ok(target) = self.resolve(&link.name) else {
+                continue;
+            };
+            let container = target.container();
+            let settings = networks.settings(target.id.as_str());
+            match &mode {
+                LinkMode::DefaultBridge => {
+                    let running = self
+                        .runtime
+                        .containers()
+                        .state(&target.id)
+                        .is_ok_and(|r| r.state.is_alive());
+                    if !running {
+                        return Err(links::not_running(&container.name, &parent, &link.alias));
+                    }
+                    let ip = settings
+                        .map(|s| s.ip_address)
+                        .filter(|ip| !ip.is_empty())
+                        .ok_or_else(|| links::not_on_bridge(&container.name))?;
+                    let names =
+                        links::host_names(&link.alias, &container.config.hostname, &container.name);
+                    out.extra_hosts.push(format!("{names}:{ip}"));
+                    let exposed: Vec<String> = target
+                        .request
+                        .as_ref()
+                        .and_then(|r| r.config.other.get("ExposedPorts"))
+                        .and_then(Value::as_object)
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    out.env.extend(links::link_env(
+                        &parent,
+                        &link.alias,
+                        &ip,
+                        &exposed,
+                        &container.config.env,
+                    ));
+                }
+                LinkMode::UserDefined(network) => {
+                    let ip = settings.and_then(|s| {
+                        s.networks.iter().find_map(|(name, endpoint)| {
+                            let id = endpoint.get("NetworkID").and_then(Value::as_str);
+                            (name == network || id.is_some_and(|id| id.starts_with(network)))
+                                .then(|| endpoint.get("IPAddress").and_then(Value::as_str))
+                                .flatten()
+                                .filter(|ip| !ip.is_empty())
+                                .map(str::to_string)
+                        })
+                    });
+                    if let Some(ip) = ip {
+                        out.extra_hosts.push(format!("{}:{ip}", link.alias));
+                    }
+                }
+                LinkMode::Nothing => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inspect's `HostConfig.Links`, as dockerd shows it: on the default
+    /// bridge `/target:/container/alias` for each target that still
+    /// exists (by its name now); elsewhere none (`null`).
+    pub(super) fn shown_links(&self, entry: &Entry) -> Value {
+        let Some(request) = &entry.request else {
+            return Value::Null;
+        };
+        let specs = links::links_of(&request.host_config.other);
+        let bridge = matches!(
+            links::link_mode(&mode_of(request)),
+            Ok(LinkMode::DefaultBridge)
+        );
+        if specs.is_empty() || !bridge {
+            return Value::Null;
+        }
+        let parent = entry.container().name.clone();
+        let shown: Vec<Value> = links::parse_links(&specs)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|link| {
+                let target = self.resolve(&link.name).ok()?;
+                let name = target.container().name.clone();
+                Some(Value::String(links::shown(&name, &parent, &link.alias)))
+            })
+            .collect();
+        if shown.is_empty() {
+            Value::Null
+        } else {
+            Value::Array(shown)
+        }
+    }
+}
+
+/// `request` with the links' hosts lines added to its `ExtraHosts` (after
+/// the user's, as dockerd writes them).
+pub(super) fn with_extra_hosts(
+    request: &ContainerCreateBody,
+    extra: &[String],
+) -> ContainerCreateBody {
+    let mut request = request.clone();
+    let hosts = request
+        .host_config
+        .other
+        .entry("ExtraHosts".to_string())
+        .or_insert(Value::Null);
+    let mut list: Vec<Value> = hosts.as_array().cloned().unwrap_or_default();
+    list.extend(extra.iter().cloned().map(Value::String));
+    *hosts = Value::Array(list);
+    request
+}
