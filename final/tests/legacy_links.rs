@@ -109,6 +109,21 @@ fn links_on_the_default_bridge_give_hosts_variables_and_reach() {
         "PATH and HOME are not passed on: {seen}"
     );
 
+    // minidock's own CLI sends the same.
+    let hosts = d.ok(&[
+        "run",
+        "--rm",
+        "--link",
+        "db:database",
+        "busybox",
+        "cat",
+        "/etc/hosts",
+    ]);
+    assert!(
+        hosts.contains(&format!("{ip}\tdatabase {hostname} db")),
+        "{hosts}"
+    );
+
     // The alias reaches db; without the link the name does not resolve
     // (the default bridge resolves no names).
     eventually(Duration::from_secs(30), "db answers by its alias", || {
