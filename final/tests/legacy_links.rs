@@ -214,9 +214,15 @@ fn a_link_on_a_user_defined_network_is_an_alias() {
     eventually(Duration::from_secs(30), "api answers as backend", || {
         fetch(&d, &flags, "backend", 8080).contains("alias-ok")
     });
-    // As dockerd: no variables there, and a target that does not exist
-    // (yet) is no error.
-    let env = docker(&[
+    // The network's DNS server knows the alias too, for the linking
+    // container alone; no variables there, as dockerd.
+    let ip = docker(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.Networks.app.IPAddress}}",
+        "api",
+    ]);
+    let seen = docker(&[
         "run",
         "--rm",
         "--network",
@@ -224,19 +230,76 @@ fn a_link_on_a_user_defined_network_is_an_alias() {
         "--link",
         "api:backend",
         "busybox",
-        "env",
+        "sh",
+        "-c",
+        "nslookup backend; env",
     ]);
-    assert!(!env.contains("BACKEND_PORT"), "{env}");
+    assert!(seen.contains(&format!("Address: {}", ip.trim())), "{seen}");
+    assert!(!seen.contains("BACKEND_PORT"), "{seen}");
+    let out = d
+        .docker()
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "app",
+            "busybox",
+            "nslookup",
+            "backend",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains(ip.trim()),
+        "only the linking container has the alias: {text}"
+    );
+
+    // A target that does not exist yet is no error; once it runs, the
+    // alias names it (the DNS server reads the links as they are now).
     docker(&[
         "run",
-        "--rm",
+        "-d",
+        "--name",
+        "early",
         "--network",
         "app",
         "--link",
         "later:x",
         "busybox",
-        "true",
+        "sleep",
+        "300",
     ]);
+    let links = docker(&[
+        "inspect",
+        "-f",
+        "{{json .NetworkSettings.Networks.app.Links}} {{json .HostConfig.Links}}",
+        "early",
+    ]);
+    assert_eq!(links.trim(), r#"["later:x"] null"#);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        "later",
+        "--network",
+        "app",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    let later_ip = docker(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.Networks.app.IPAddress}}",
+        "later",
+    ]);
+    let found = docker(&["exec", "early", "nslookup", "x"]);
+    assert!(
+        found.contains(&format!("Address: {}", later_ip.trim())),
+        "{found}"
+    );
+    docker(&["rm", "-f", "early", "later"]);
     docker(&["rm", "-f", "api"]);
     docker(&["network", "rm", "app"]);
 }

@@ -213,4 +213,14 @@ mod tests {
         assert_eq!(env.iter().filter(|e| e.starts_with("HOME=")).count(), 1);
         assert!(env.contains(&"HOME=/x".to_string()));
     }
+
+    #[test]
+    fn start_variables_come_under_the_configured_ones() {
+        let mut env = vec!["PATH=/bin".to_string(), "DB_PORT=mine".to_string()];
+        add_start_env(
+            &mut env,
+            &["DB_PORT=tcp://x:1".into(), "DB_NAME=/a/db".into()],
+        );
+        assert_eq!(env, ["PATH=/bin", "DB_PORT=mine", "DB_NAME=/a/db"]);
+    }
 }

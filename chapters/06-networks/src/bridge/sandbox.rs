@@ -2,6 +2,7 @@
 //! (a namespace, an endpoint per network, ports, files), and `network
 //! connect`/`disconnect` change it later.
 
+use crate::compat::resolver::{link_address, LinkAlias};
 use crate::dns::{peer_entries, Presence};
 use crate::error::{Error, Result};
 use crate::hosts::{self, HostEntry};
@@ -283,6 +284,22 @@ impl Driver {
             })
             .collect();
         let resolving = |id: &str| networks.get(id).is_some_and(Network::resolves_names);
+        // Legacy links on user-defined networks (compat): an alias of the
+        // target, for the linking container alone.
+        let link_aliases: Vec<LinkAlias> = sandboxes
+            .iter()
+            .flat_map(|s| {
+                s.endpoints
+                    .iter()
+                    .filter(|e| resolving(&e.network))
+                    .flat_map(move |e| {
+                        e.request.links.iter().filter_map(move |spec| {
+                            LinkAlias::parse(&e.network, &s.container_id, spec)
+                        })
+                    })
+            })
+            .collect();
+        self.resolver.update_links(link_aliases.clone());
         self.resolver.update(
             everyone.clone(),
             networks
@@ -308,6 +325,17 @@ impl Driver {
                 })
                 .collect();
             extra.extend(peer_entries(&s.container_id, &everyone, &resolving));
+            for link in link_aliases
+                .iter()
+                .filter(|l| l.container_id == s.container_id)
+            {
+                if let Some(ip) = link_address(link, &everyone) {
+                    extra.push(HostEntry {
+                        ip: ip.to_string(),
+                        names: vec![link.alias.clone()],
+                    });
+                }
+            }
             let own_names = vec![s.hostname.clone()];
             let own = s.endpoints.first().map(|e| (e.ip, own_names.as_slice()));
             hosts::write_in_place(&dir.join("hosts"), &hosts::hosts_file(own, &extra))?;

@@ -258,6 +258,7 @@ impl NetworkService for Networks {
                 ip,
                 aliases: endpoint.aliases.clone(),
                 mac: Some(endpoint.mac_address.clone()).filter(|m| !m.is_empty()),
+                links: endpoint.links.clone(),
             }
         };
         let network = self
@@ -408,7 +409,7 @@ impl NetworkService for Networks {
             }
             let endpoint = EndpointSettings {
                 ipam_config: None,
-                links: Vec::new(),
+                links: e.request.links.clone(),
                 aliases: e.aliases.clone(),
                 mac_address: e.mac.clone(),
                 network_id: network.id.clone(),

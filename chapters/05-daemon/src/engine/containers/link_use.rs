@@ -50,10 +50,11 @@ impl Inner {
     }
 
     /// Before a start: the hosts lines and variables of the container's
-    /// links, from its targets as they are now. On the default bridge a
-    /// target must run and be on `bridge` (a removed one is dropped, as
-    /// dockerd drops the link with it); on a user-defined network the
-    /// alias names the target's address there, if it has one.
+    /// links on the default bridge, from its targets as they are now: each
+    /// must run and be on `bridge` (a removed one is dropped, as dockerd
+    /// drops the link with it). On a user-defined network the network
+    /// service reads the links itself: each alias is a name of its target
+    /// there, for this container alone (DNS and `/etc/hosts`).
     pub(super) fn link_start(&self, entry: &Entry) -> ApiResult<LinkStart> {
         let mut out = LinkStart::default();
         let (Some(request), Some(networks)) = (&entry.request, &self.networks) else {
@@ -103,22 +104,8 @@ impl Inner {
                         &container.config.env,
                     ));
                 }
-                LinkMode::UserDefined(network) => {
-                    let ip = settings.and_then(|s| {
-                        s.networks.iter().find_map(|(name, endpoint)| {
-                            let id = endpoint.get("NetworkID").and_then(Value::as_str);
-                            (name == network || id.is_some_and(|id| id.starts_with(network)))
-                                .then(|| endpoint.get("IPAddress").and_then(Value::as_str))
-                                .flatten()
-                                .filter(|ip| !ip.is_empty())
-                                .map(str::to_string)
-                        })
-                    });
-                    if let Some(ip) = ip {
-                        out.extra_hosts.push(format!("{}:{ip}", link.alias));
-                    }
-                }
-                LinkMode::Nothing => {}
+                // The network service makes the alias a name there.
+                LinkMode::UserDefined(_) | LinkMode::Nothing => {}
             }
         }
         Ok(out)
