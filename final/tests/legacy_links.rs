@@ -1,7 +1,8 @@
 //! Docker's legacy links (`docker run --link db:database`) through the
 //! real `docker` CLI: on the default bridge the linking container gets a
 //! hosts line and the link variables of the target's exposed ports; on a
-//! user-defined network the alias names the target; a missing or stopped
+//! user-defined network the alias names the target; the hosts line follows
+//! a target that starts again elsewhere; a missing or stopped
 //! target is dockerd's error; inspect shows `HostConfig.Links` as dockerd
 //! does; `docker rm --link` is refused, saying so.
 //!
@@ -151,6 +152,20 @@ fn links_on_the_default_bridge_give_hosts_variables_and_reach() {
     let none = docker(&["inspect", "-f", "{{json .HostConfig.Links}}", "db"]);
     assert_eq!(none.trim(), "null");
 
+    // db starts again at another address (a container took its old one
+    // meanwhile): the running keep's hosts line follows, as with dockerd.
+    docker(&["stop", "-t", "1", "db"]);
+    docker(&["run", "-d", "--name", "filler", "busybox", "sleep", "300"]);
+    docker(&["start", "db"]);
+    let moved = docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "db"]);
+    let moved = moved.trim();
+    assert_ne!(moved, ip, "db has a new address");
+    let hosts = docker(&["exec", "keep", "cat", "/etc/hosts"]);
+    assert!(
+        hosts.contains(&format!("{moved}\tdb {hostname}\n")) && !hosts.contains(&format!("{ip}\t")),
+        "{hosts}"
+    );
+
     // A missing target is dockerd's 400 (no pull attempted).
     let err = fails(&d, &["create", "--link", "nope:x", "busybox", "true"]);
     assert!(
@@ -187,7 +202,7 @@ fn links_on_the_default_bridge_give_hosts_variables_and_reach() {
     // Removing a link is refused, saying what it is.
     let err = fails(&d, &["rm", "--link", "/keep/db"]);
     assert!(err.contains("docker rm --link /keep/db"), "{err}");
-    docker(&["rm", "-f", "keep", "db", "idle", "web2"]);
+    docker(&["rm", "-f", "keep", "db", "idle", "web2", "filler"]);
 }
 
 #[test]

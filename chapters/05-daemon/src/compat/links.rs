@@ -66,8 +66,14 @@ pub fn parse_link(spec: &str) -> Result<Link, ApiError> {
 /// The links of a create request's `HostConfig` (kept in its `other`
 /// fields).
 pub fn links_of(host_other: &std::collections::BTreeMap<String, Value>) -> Vec<String> {
-    host_other
-        .get("Links")
+    strings_of(host_other, "Links")
+}
+
+/// A list of strings of a request's `other` fields (`Links`,
+/// `ExtraHosts`); none when absent or `null`.
+pub fn strings_of(other: &std::collections::BTreeMap<String, Value>, key: &str) -> Vec<String> {
+    other
+        .get(key)
         .and_then(Value::as_array)
         .map(|a| {
             a.iter()

@@ -343,6 +343,32 @@ impl Driver {
         Ok(())
     }
 
+    /// Replaces a wired container's `--add-host` entries and rewrites its
+    /// `/etc/hosts` (compat: a legacy link's target has a new address).
+    /// A container that is not wired is left alone.
+    pub fn update_extra_hosts(&self, container_id: &str, specs: &[String]) -> Result<()> {
+        let _guard = self.guard();
+        let Some(mut sandbox) = self.sandbox(container_id) else {
+            return Ok(());
+        };
+        if !netns::is_pinned(&sandbox.netns) {
+            return Ok(());
+        }
+        let gateway = sandbox.endpoints.first().and_then(|e| {
+            self.find(&e.network)
+                .ok()
+                .and_then(|n| n.pool.map(|p| p.gateway))
+        });
+        let mut extra = Vec::new();
+        for spec in specs {
+            let entry = hosts::parse_extra_host(spec, gateway)?;
+            extra.push((entry.ip, entry.names));
+        }
+        sandbox.extra_hosts = extra;
+        write_json(&self.sandbox_path(container_id), &sandbox)?;
+        self.refresh_hosts(Some(container_id))
+    }
+
     /// The files to bind-mount: host path, path in the container.
     pub fn files(&self, container_id: &str) -> Vec<(PathBuf, PathBuf)> {
         let dir = self.files_dir(container_id);

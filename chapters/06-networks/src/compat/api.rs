@@ -446,6 +446,12 @@ impl NetworkService for Networks {
         Some(settings)
     }
 
+    fn update_extra_hosts(&self, container_id: &str, extra_hosts: &[String]) -> ApiResult<()> {
+        self.driver
+            .update_extra_hosts(container_id, extra_hosts)
+            .map_err(api_error)
+    }
+
     fn interface_counters(&self, container_id: &str) -> Option<Vec<(String, u64, u64)>> {
         let sandbox = self.driver.sandbox(container_id)?;
         let mut sock = crate::netns::socket_in(&sandbox.netns).ok()?;

@@ -61,6 +61,7 @@ impl Inner {
         self.publish("start", entry, &[]);
         self.open_session(entry, stream, pending)?;
         self.watch_health(entry, true);
+        self.refresh_link_parents(entry);
         Ok(true)
     }
     // ANCHOR_END: start

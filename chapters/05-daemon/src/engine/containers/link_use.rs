@@ -56,59 +56,103 @@ impl Inner {
     /// service reads the links itself: each alias is a name of its target
     /// there, for this container alone (DNS and `/etc/hosts`).
     pub(super) fn link_start(&self, entry: &Entry) -> ApiResult<LinkStart> {
+        self.linked(entry, true)
+    }
+
+    /// The links' hosts lines and variables; `strict`: a target that does
+    /// not run, or is not on `bridge`, is an error (else it is left out).
+    fn linked(&self, entry: &Entry, strict: bool) -> ApiResult<LinkStart> {
         let mut out = LinkStart::default();
         let (Some(request), Some(networks)) = (&entry.request, &self.networks) else {
             return Ok(out);
         };
         let specs = links::links_of(&request.host_config.other);
-        if specs.is_empty() {
+        if specs.is_empty() || links::link_mode(&mode_of(request))? != LinkMode::DefaultBridge {
             return Ok(out);
         }
-        let mode = links::link_mode(&mode_of(request))?;
         let parent = entry.container().name.clone();
         for link in links::parse_links(&specs)? {
             let Ok(target) = self.resolve(&link.name) else {
                 continue;
             };
             let container = target.container();
-            let settings = networks.settings(target.id.as_str());
-            match &mode {
-                LinkMode::DefaultBridge => {
-                    let running = self
-                        .runtime
-                        .containers()
-                        .state(&target.id)
-                        .is_ok_and(|r| r.state.is_alive());
-                    if !running {
-                        return Err(links::not_running(&container.name, &parent, &link.alias));
-                    }
-                    let ip = settings
-                        .map(|s| s.ip_address)
-                        .filter(|ip| !ip.is_empty())
-                        .ok_or_else(|| links::not_on_bridge(&container.name))?;
-                    let names =
-                        links::host_names(&link.alias, &container.config.hostname, &container.name);
-                    out.extra_hosts.push(format!("{names}:{ip}"));
-                    let exposed: Vec<String> = target
-                        .request
-                        .as_ref()
-                        .and_then(|r| r.config.other.get("ExposedPorts"))
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().cloned().collect())
-                        .unwrap_or_default();
-                    out.env.extend(links::link_env(
-                        &parent,
-                        &link.alias,
-                        &ip,
-                        &exposed,
-                        &container.config.env,
-                    ));
+            let running = self
+                .runtime
+                .containers()
+                .state(&target.id)
+                .is_ok_and(|r| r.state.is_alive());
+            let ip = networks
+                .settings(target.id.as_str())
+                .map(|s| s.ip_address)
+                .filter(|ip| !ip.is_empty());
+            let ip = match (running, ip) {
+                (true, Some(ip)) => ip,
+                _ if !strict => continue,
+                (false, _) => {
+                    return Err(links::not_running(&container.name, &parent, &link.alias))
                 }
-                // The network service makes the alias a name there.
-                LinkMode::UserDefined(_) | LinkMode::Nothing => {}
-            }
+                (true, None) => return Err(links::not_on_bridge(&container.name)),
+            };
+            let names = links::host_names(&link.alias, &container.config.hostname, &container.name);
+            out.extra_hosts.push(format!("{names}:{ip}"));
+            let exposed: Vec<String> = target
+                .request
+                .as_ref()
+                .and_then(|r| r.config.other.get("ExposedPorts"))
+                .and_then(Value::as_object)
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            out.env.extend(links::link_env(
+                &parent,
+                &link.alias,
+                &ip,
+                &exposed,
+                &container.config.env,
+            ));
         }
         Ok(out)
+    }
+
+    /// After `entry` started: each running container that links to it on
+    /// the default bridge gets its hosts line rewritten (the address may
+    /// have changed), as dockerd updates the files of a target's parents.
+    /// Their variables stay what they were at their own start, as in
+    /// Docker.
+    pub(super) fn refresh_link_parents(&self, entry: &Entry) {
+        let Some(networks) = &self.networks else {
+            return;
+        };
+        for parent in self.all() {
+            let Some(request) = &parent.request else {
+                continue;
+            };
+            let specs = links::links_of(&request.host_config.other);
+            let links_here = links::parse_links(&specs)
+                .unwrap_or_default()
+                .iter()
+                .any(|l| self.resolve(&l.name).is_ok_and(|t| t.id == entry.id));
+            let running = || {
+                self.runtime
+                    .containers()
+                    .state(&parent.id)
+                    .is_ok_and(|r| r.state.is_alive())
+            };
+            if parent.id == entry.id || !links_here || !running() {
+                continue;
+            }
+            let Ok(linked) = self.linked(&parent, false) else {
+                continue;
+            };
+            let mut hosts = links::strings_of(&request.host_config.other, "ExtraHosts");
+            hosts.extend(linked.extra_hosts);
+            if let Err(err) = networks.update_extra_hosts(parent.id.as_str(), &hosts) {
+                eprintln!(
+                    "minidockd: rewriting the hosts file of {} after a restart of {}: {err}",
+                    parent.id.short(),
+                    entry.id.short()
+                );
+            }
+        }
     }
 
     /// Inspect's `HostConfig.Links`, as dockerd shows it: on the default
