@@ -318,3 +318,58 @@ fn a_link_on_a_user_defined_network_is_an_alias() {
     docker(&["rm", "-f", "api"]);
     docker(&["network", "rm", "app"]);
 }
+
+/// A compose file with `links:` (docker-compose v1 sends them as
+/// `HostConfig.Links` and in the endpoint's settings, on the project's
+/// network): `client` finds `web` by the link's alias.
+const COMPOSE_WITH_LINKS: &str = r#"version: "3"
+services:
+  web:
+    image: busybox
+    command:
+      - sh
+      - -c
+      - mkdir -p /www && echo hello-linked > /www/index.html && exec httpd -f -p 80 -h /www
+  client:
+    image: busybox
+    links:
+      - web:backend
+    command:
+      - sh
+      - -c
+      - until printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 3 backend 80 | grep hello-linked; do sleep 0.2; done; echo fetched by the link alias
+"#;
+
+#[test]
+fn compose_links_are_aliases_on_the_projects_network() {
+    assert!(common::compose_available());
+    let d = Daemon::start();
+    d.load_busybox();
+    let project = d.scratch().join("linked");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("docker-compose.yml"), COMPOSE_WITH_LINKS).unwrap();
+    let compose = |args: &[&str]| {
+        let mut cmd = Command::new("docker-compose");
+        cmd.current_dir(&project)
+            .env("DOCKER_HOST", d.host())
+            .env("DOCKER_CONFIG", d.dir.join("docker-config"))
+            .env("COMPOSE_PROJECT_NAME", "linked")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COMPOSE_FILE")
+            .stdin(std::process::Stdio::null())
+            .args(args);
+        cmd
+    };
+    ok(&mut compose(&["up", "-d", "--no-color"]));
+    let mut last = String::new();
+    eventually(Duration::from_secs(60), "client fetches backend", || {
+        let out = compose(&["logs", "--no-color", "client"])
+            .output()
+            .expect("compose logs");
+        last = String::from_utf8_lossy(&out.stdout).into_owned();
+        last.contains("fetched by the link alias")
+    });
+    assert!(last.contains("hello-linked"), "{last}");
+    ok(&mut compose(&["down"]));
+}
