@@ -151,6 +151,12 @@ fn links_on_the_default_bridge_give_hosts_variables_and_reach() {
     );
     let none = docker(&["inspect", "-f", "{{json .HostConfig.Links}}", "db"]);
     assert_eq!(none.trim(), "null");
+    // dockerd lists the link's name among db's names; the CLI shows it
+    // with --no-trunc only.
+    let names = docker(&["ps", "--no-trunc", "--format", "{{.Names}}"]);
+    assert!(names.lines().any(|l| l == "db,keep/db"), "{names}");
+    let names = docker(&["ps", "--format", "{{.Names}}"]);
+    assert!(names.lines().any(|l| l == "db"), "{names}");
 
     // db starts again at another address (a container took its old one
     // meanwhile): the running keep's hosts line follows, as with dockerd.

@@ -9,6 +9,8 @@ use crate::compat::links::{self, LinkMode};
 use crate::compat::types::ContainerCreateBody;
 use crate::error::ApiResult;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a start gets from the container's links.
 #[derive(Debug, Default)]
@@ -153,6 +155,36 @@ impl Inner {
                 );
             }
         }
+    }
+
+    /// The names links give containers, which dockerd lists among a
+    /// target's `Names` in `docker ps` (`/keep/db`; the docker CLI shows
+    /// them with `--no-trunc`): each target's id, and the names.
+    pub(super) fn link_names(&self, entries: &[Arc<Entry>]) -> HashMap<String, Vec<String>> {
+        let mut names: HashMap<String, Vec<String>> = HashMap::new();
+        for parent in entries {
+            let Some(request) = &parent.request else {
+                continue;
+            };
+            let specs = links::links_of(&request.host_config.other);
+            let bridge = matches!(
+                links::link_mode(&mode_of(request)),
+                Ok(LinkMode::DefaultBridge)
+            );
+            if specs.is_empty() || !bridge {
+                continue;
+            }
+            let parent_name = parent.container().name.clone();
+            for link in links::parse_links(&specs).unwrap_or_default() {
+                if let Ok(target) = self.resolve(&link.name) {
+                    names
+                        .entry(target.id.to_string())
+                        .or_default()
+                        .push(format!("/{parent_name}/{}", link.alias));
+                }
+            }
+        }
+        names
     }
 
     /// Inspect's `HostConfig.Links`, as dockerd shows it: on the default

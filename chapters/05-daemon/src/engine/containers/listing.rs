@@ -25,6 +25,7 @@ pub(super) fn list(
         }
     }
     let entries = service.inner.all();
+    let mut link_names = service.inner.link_names(&entries);
     let now = SystemTime::now();
     let mut list = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -40,6 +41,9 @@ pub(super) fn list(
             continue;
         }
         let mut summary = convert::summary(&entry.container(), &record, now);
+        summary
+            .names
+            .extend(link_names.remove(entry.id.as_str()).unwrap_or_default());
         let health = entry.shown_health();
         if let (Some(h), State::Running { .. }) = (&health, &record.state) {
             summary.status = format!("{} ({})", summary.status, h.ps_text());
