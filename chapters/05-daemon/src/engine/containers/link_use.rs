@@ -25,6 +25,7 @@ fn mode_of(request: &ContainerCreateBody) -> String {
     request.host_config.network_mode.clone().unwrap_or_default()
 }
 
+// ANCHOR: link_use
 impl Inner {
     /// At create, as dockerd's: the links parse, the network mode allows
     /// them, and on the default bridge each target exists and is not on
@@ -157,6 +158,7 @@ impl Inner {
         }
     }
 
+    // ANCHOR_END: link_use
     /// The names links give containers, which dockerd lists among a
     /// target's `Names` in `docker ps` (`/keep/db`; the docker CLI shows
     /// them with `--no-trunc`): each target's id, and the names.
