@@ -173,6 +173,9 @@ pub struct NetworkOptions {
     /// Add a custom host-to-IP mapping (host:ip)
     #[arg(long = "add-host", value_name = "list")]
     pub add_host: Vec<String>,
+    /// Add link to another container (name[:alias])
+    #[arg(long = "link", value_name = "list")]
+    pub link: Vec<String>,
     /// Set custom DNS servers
     #[arg(long = "dns", value_name = "list")]
     pub dns: Vec<String>,

@@ -89,6 +89,14 @@ pub trait NetworkService: Send + Sync + 'static {
     /// At daemon start: unwires what belongs to no container in `existing`
     /// (a crash between setup and removal).
     fn reconcile(&self, existing: &[ContainerRef]);
+    /// Legacy links (compat, see [`crate::compat::links`]): a link's target
+    /// started again, so the running container `container_id` that links
+    /// to it gets these `--add-host` entries (its own and its links') in
+    /// its `/etc/hosts` now. Nothing to do when it is not wired.
+    fn update_extra_hosts(&self, container_id: &str, extra_hosts: &[String]) -> ApiResult<()> {
+        let _ = (container_id, extra_hosts);
+        Ok(())
+    }
     /// For `stats`: bytes received and sent by each of the container's
     /// interfaces (not `lo`), if it is wired.
     fn interface_counters(&self, container_id: &str) -> Option<Vec<(String, u64, u64)>> {

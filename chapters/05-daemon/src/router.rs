@@ -211,6 +211,12 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         ["containers", "create"] if post => Route::ContainerCreate,
         ["containers", "prune"] if post => Route::ContainerPrune,
         ["containers", id] if delete => Route::ContainerDelete(check_id(id)?),
+        // `docker rm --link /web/db` (compat: see `compat::links`).
+        ["containers", parent, alias] if delete => {
+            return Err(crate::compat::links::rm_link_refused(&format!(
+                "{parent}/{alias}"
+            )))
+        }
         ["containers", id, action] => {
             let id = check_id(id)?;
             match (*action, get, post) {
@@ -375,6 +381,12 @@ mod tests {
         assert_eq!(
             r(Method::DELETE, "/containers/my_web.1").unwrap(),
             Route::ContainerDelete("my_web.1".into())
+        );
+        // `docker rm --link /web/db` is refused, saying what it is.
+        let err = r(Method::DELETE, "/containers/web/db").unwrap_err();
+        assert!(
+            err.to_string().contains("docker rm --link /web/db"),
+            "{err}"
         );
         assert_eq!(
             r(Method::GET, "/exec/e1/json").unwrap(),

@@ -359,6 +359,7 @@ pub fn fill_network_fields(
         ("DnsSearch", &net.dns_search),
         ("DnsOptions", &net.dns_option),
         ("ExtraHosts", &net.add_host),
+        ("Links", &net.link),
     ] {
         if !list.is_empty() {
             host.insert(key.into(), serde_json::to_value(list).unwrap_or_default());

@@ -76,6 +76,12 @@ pub struct HostConfig {
     /// not the user's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub etc_files: Vec<Bind>,
+    /// Variables the engine computes afresh at each start (Docker's
+    /// legacy links: `DB_PORT=tcp://…`), given to the container's process
+    /// and its execs under the configured ones, which win, and never shown
+    /// as the container's `Config.Env`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub start_env: Vec<String>,
     /// Docker's process settings beyond the lesson: capabilities, shared
     /// namespaces, ulimits, sysctls, `--init`… (see [`crate::compat::process`]).
     #[serde(flatten)]

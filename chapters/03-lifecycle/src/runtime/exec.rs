@@ -62,6 +62,7 @@ impl Runtime {
         let groups = container.host_config.process.group_ids(&rootfs)?;
         user.additional_gids.extend(groups);
         let mut env = shim::container_env(&container.config, &user);
+        shim::add_start_env(&mut env, &container.host_config.start_env);
         for entry in &options.env {
             crate::env::set(&mut env, entry);
         }

@@ -60,7 +60,7 @@ pub mod report;
 
 pub use crate::compat::auto_remove::{read_tombstone, sweep_old_tombstones, tombstone};
 pub use args::{attach_socket, run_path, ShimArgs};
-pub use process::{container_env, process_spec};
+pub use process::{add_start_env, container_env, process_spec};
 pub use report::{start_exit_code, ShimReport, EXIT_START_FAILED};
 
 /// The hidden first argument that turns the engine's binary into a shim.

@@ -126,11 +126,23 @@ pub fn container_env(config: &Config, user: &ResolvedUser) -> Vec<String> {
     env
 }
 
+/// Adds the variables the engine computed at the start (see
+/// `HostConfig::start_env`) that the environment does not set already.
+pub fn add_start_env(env: &mut Vec<String>, start_env: &[String]) {
+    for entry in start_env {
+        let key = entry.split_once('=').map_or(entry.as_str(), |(k, _)| k);
+        if !crate::env::has(env, key) {
+            env.push(entry.clone());
+        }
+    }
+}
+
 /// Chapter 01's process description for this container.
 pub fn process_spec(container: &Container, rootfs: &Path, user: &ResolvedUser) -> ProcessSpec {
     let c = &container.config;
     let mut spec = ProcessSpec::new(rootfs, c.args());
     spec.env = container_env(c, user);
+    add_start_env(&mut spec.env, &container.host_config.start_env);
     spec.cwd = if c.working_dir.is_empty() {
         PathBuf::from("/")
     } else {
@@ -200,5 +212,15 @@ mod tests {
         assert!(env[0].starts_with("PATH=/usr/local/sbin"));
         assert_eq!(env.iter().filter(|e| e.starts_with("HOME=")).count(), 1);
         assert!(env.contains(&"HOME=/x".to_string()));
+    }
+
+    #[test]
+    fn start_variables_come_under_the_configured_ones() {
+        let mut env = vec!["PATH=/bin".to_string(), "DB_PORT=mine".to_string()];
+        add_start_env(
+            &mut env,
+            &["DB_PORT=tcp://x:1".into(), "DB_NAME=/a/db".into()],
+        );
+        assert_eq!(env, ["PATH=/bin", "DB_PORT=mine", "DB_NAME=/a/db"]);
     }
 }

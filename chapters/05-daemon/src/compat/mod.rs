@@ -10,7 +10,8 @@
 //! gives new containers), [`health`] (health checks: `State.Health`, the
 //! `(healthy)` of `docker ps`, compose's `service_healthy`), [`log_config`]
 //! (log drivers and their options), [`warnings`] (what create accepts,
-//! drops and reports, as dockerd does).
+//! drops and reports, as dockerd does), [`links`] (Docker's legacy
+//! `--link`).
 
 pub mod convert;
 pub mod defaults;
@@ -18,6 +19,7 @@ pub mod disk;
 pub mod health;
 pub mod host_config;
 pub mod image_shapes;
+pub mod links;
 pub mod log_config;
 pub mod stats;
 pub mod top;

@@ -55,10 +55,8 @@ impl Asks {
 
 const NO_NETWORK: &str = "minidock gives a container no network of its own to publish or \
                           configure; use --network host to share the host's";
-const NO_LINKS: &str =
-    "legacy container links (--link) are not implemented: put both containers on \
-     a user-defined network (network create), where each finds the other by \
-     name or --network-alias";
+const NO_LINKS: &str = "legacy container links (--link) live on the default bridge \
+                        network, and this daemon has no network service";
 const NO_VOLUMES: &str =
     "this daemon has bind mounts only (no volume service): use -v /host/path:/container/path[:ro]";
 const HOST_USERNS: &str = "minidock runs containers in the host's user namespace";
@@ -141,6 +139,7 @@ const NETWORKED: &[&str] = &[
     "DnsOptions",
     "ExtraHosts",
     "MacAddress",
+    "Links",
 ];
 
 /// `Config` fields minidock does not implement.
@@ -198,7 +197,8 @@ fn check(
 /// request's `Config` and `HostConfig` that minidock does not read.
 ///
 /// With a network service (`networked`), the network settings — published
-/// ports, DNS, extra hosts, MAC address — are that service's to check.
+/// ports, DNS, extra hosts, MAC address, links — are that service's to
+/// check.
 pub fn refuse_unsupported(
     config: &BTreeMap<String, Value>,
     host_config: &BTreeMap<String, Value>,
@@ -295,9 +295,11 @@ mod tests {
         let ports = map(json!({"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}));
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, false).is_err());
         assert!(refuse_unsupported(&BTreeMap::new(), &ports, true).is_ok());
-        // Links stay refused with networks too, and the answer says what to use instead.
+        // Links are the network service's (see `compat::links`); without
+        // one they are refused, saying why.
         let links = map(json!({"Links": ["db:db"]}));
-        let err = refuse_unsupported(&BTreeMap::new(), &links, true).unwrap_err();
-        assert!(err.to_string().contains("user-defined network"), "{err}");
+        assert!(refuse_unsupported(&BTreeMap::new(), &links, true).is_ok());
+        let err = refuse_unsupported(&BTreeMap::new(), &links, false).unwrap_err();
+        assert!(err.to_string().contains("default bridge"), "{err}");
     }
 }

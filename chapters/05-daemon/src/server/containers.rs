@@ -88,6 +88,9 @@ pub(crate) async fn handle(
             Ok(empty_response(StatusCode::NO_CONTENT))
         }
         Route::ContainerDelete(id) => {
+            if ctx.query.bool("link", false) {
+                return Err(crate::compat::links::rm_link_refused(&id));
+            }
             let force = ctx.query.bool("force", false);
             let volumes = ctx.query.bool("v", false);
             blocking(move || containers.remove_with_volumes(&id, force, volumes)).await?;

@@ -142,6 +142,11 @@ pub struct EndpointRequest {
     /// `--mac-address`.
     #[serde(default)]
     pub mac: Option<String>,
+    /// `--link NAME:ALIAS` on a user-defined network: `ALIAS` names the
+    /// container `NAME` for this container only (compat: see
+    /// [`crate::compat::resolver`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<String>,
 }
 
 /// Everything a container asks of the network, from its create request.

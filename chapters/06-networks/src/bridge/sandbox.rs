@@ -2,6 +2,7 @@
 //! (a namespace, an endpoint per network, ports, files), and `network
 //! connect`/`disconnect` change it later.
 
+use crate::compat::resolver::{link_address, LinkAlias};
 use crate::dns::{peer_entries, Presence};
 use crate::error::{Error, Result};
 use crate::hosts::{self, HostEntry};
@@ -283,6 +284,22 @@ impl Driver {
             })
             .collect();
         let resolving = |id: &str| networks.get(id).is_some_and(Network::resolves_names);
+        // Legacy links on user-defined networks (compat): an alias of the
+        // target, for the linking container alone.
+        let link_aliases: Vec<LinkAlias> = sandboxes
+            .iter()
+            .flat_map(|s| {
+                s.endpoints
+                    .iter()
+                    .filter(|e| resolving(&e.network))
+                    .flat_map(move |e| {
+                        e.request.links.iter().filter_map(move |spec| {
+                            LinkAlias::parse(&e.network, &s.container_id, spec)
+                        })
+                    })
+            })
+            .collect();
+        self.resolver.update_links(link_aliases.clone());
         self.resolver.update(
             everyone.clone(),
             networks
@@ -308,11 +325,48 @@ impl Driver {
                 })
                 .collect();
             extra.extend(peer_entries(&s.container_id, &everyone, &resolving));
+            for link in link_aliases
+                .iter()
+                .filter(|l| l.container_id == s.container_id)
+            {
+                if let Some(ip) = link_address(link, &everyone) {
+                    extra.push(HostEntry {
+                        ip: ip.to_string(),
+                        names: vec![link.alias.clone()],
+                    });
+                }
+            }
             let own_names = vec![s.hostname.clone()];
             let own = s.endpoints.first().map(|e| (e.ip, own_names.as_slice()));
             hosts::write_in_place(&dir.join("hosts"), &hosts::hosts_file(own, &extra))?;
         }
         Ok(())
+    }
+
+    /// Replaces a wired container's `--add-host` entries and rewrites its
+    /// `/etc/hosts` (compat: a legacy link's target has a new address).
+    /// A container that is not wired is left alone.
+    pub fn update_extra_hosts(&self, container_id: &str, specs: &[String]) -> Result<()> {
+        let _guard = self.guard();
+        let Some(mut sandbox) = self.sandbox(container_id) else {
+            return Ok(());
+        };
+        if !netns::is_pinned(&sandbox.netns) {
+            return Ok(());
+        }
+        let gateway = sandbox.endpoints.first().and_then(|e| {
+            self.find(&e.network)
+                .ok()
+                .and_then(|n| n.pool.map(|p| p.gateway))
+        });
+        let mut extra = Vec::new();
+        for spec in specs {
+            let entry = hosts::parse_extra_host(spec, gateway)?;
+            extra.push((entry.ip, entry.names));
+        }
+        sandbox.extra_hosts = extra;
+        write_json(&self.sandbox_path(container_id), &sandbox)?;
+        self.refresh_hosts(Some(container_id))
     }
 
     /// The files to bind-mount: host path, path in the container.

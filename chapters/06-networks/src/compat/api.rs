@@ -258,6 +258,7 @@ impl NetworkService for Networks {
                 ip,
                 aliases: endpoint.aliases.clone(),
                 mac: Some(endpoint.mac_address.clone()).filter(|m| !m.is_empty()),
+                links: endpoint.links.clone(),
             }
         };
         let network = self
@@ -408,7 +409,7 @@ impl NetworkService for Networks {
             }
             let endpoint = EndpointSettings {
                 ipam_config: None,
-                links: Vec::new(),
+                links: e.request.links.clone(),
                 aliases: e.aliases.clone(),
                 mac_address: e.mac.clone(),
                 network_id: network.id.clone(),
@@ -443,6 +444,12 @@ impl NetworkService for Networks {
             }
         }
         Some(settings)
+    }
+
+    fn update_extra_hosts(&self, container_id: &str, extra_hosts: &[String]) -> ApiResult<()> {
+        self.driver
+            .update_extra_hosts(container_id, extra_hosts)
+            .map_err(api_error)
     }
 
     fn interface_counters(&self, container_id: &str) -> Option<Vec<(String, u64, u64)>> {

@@ -47,6 +47,7 @@ fn endpoint_request(settings: &EndpointSettings) -> Result<EndpointRequest> {
         ip,
         aliases: settings.aliases.clone(),
         mac: Some(settings.mac_address.clone()).filter(|m| !m.is_empty()),
+        links: settings.links.clone(),
     })
 }
 
@@ -172,6 +173,12 @@ pub fn sandbox_request(
             .and_then(Value::as_str)
             .filter(|m| !m.is_empty())
             .map(str::to_string);
+    }
+    // Legacy links on a user-defined network are aliases there (the docker
+    // CLI sends them in the endpoint's settings too, a raw client only in
+    // `HostConfig.Links`); on the default network they are chapter 05's.
+    if primary != DEFAULT_NETWORK && first.links.is_empty() {
+        first.links = strings(body.host_config.other.get("Links"));
     }
     let mut networks = vec![(primary.clone(), first)];
     for (name, settings) in &endpoints {

@@ -41,6 +41,51 @@ struct Records {
     everyone: Vec<Presence>,
     /// The ids of the networks that resolve names.
     resolving: BTreeSet<String>,
+    /// Legacy links on user-defined networks: names one container alone
+    /// has for another.
+    links: Vec<LinkAlias>,
+}
+
+/// `--link NAME:ALIAS` of a container on a user-defined network, as
+/// dockerd keeps it: `ALIAS` resolves to `NAME` for that container alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkAlias {
+    /// The network's id.
+    pub network: String,
+    /// The linking container's id.
+    pub container_id: String,
+    /// The alias, as the linking container asks for it.
+    pub alias: String,
+    /// The name (or id) of the container it stands for.
+    pub target: String,
+}
+
+impl LinkAlias {
+    /// Reads `NAME:ALIAS` (or `NAME`, or inspect's `/NAME:/PARENT/ALIAS`)
+    /// of `container_id` on `network`; `None` for an empty one.
+    pub fn parse(network: &str, container_id: &str, spec: &str) -> Option<LinkAlias> {
+        let (target, alias) = spec.split_once(':').unwrap_or((spec, spec));
+        let alias = alias.rsplit('/').next().unwrap_or(alias);
+        let target = target.trim_start_matches('/');
+        (!target.is_empty() && !alias.is_empty()).then(|| LinkAlias {
+            network: network.to_string(),
+            container_id: container_id.to_string(),
+            alias: alias.to_string(),
+            target: target.to_string(),
+        })
+    }
+}
+
+/// The address, on `link`'s network, of the container `link` names.
+pub fn link_address(link: &LinkAlias, everyone: &[Presence]) -> Option<Ipv4Addr> {
+    everyone
+        .iter()
+        .find(|p| {
+            p.network == link.network
+                && (p.name == link.target
+                    || (link.target.len() >= 12 && p.container_id.starts_with(&link.target)))
+        })
+        .map(|p| p.ip)
 }
 
 struct Server {
@@ -85,6 +130,13 @@ impl Resolver {
         let mut records = self.records.write().unwrap_or_else(|p| p.into_inner());
         records.everyone = everyone;
         records.resolving = resolving;
+    }
+
+    /// The legacy links of containers on user-defined networks: called
+    /// with [`Resolver::update`].
+    pub fn update_links(&self, links: Vec<LinkAlias>) {
+        let mut records = self.records.write().unwrap_or_else(|p| p.into_inner());
+        records.links = links;
     }
 
     /// Serves `network` on `gateway:53`; a network already served is left
@@ -286,13 +338,28 @@ impl Context {
         let found = {
             let records = self.records.read().unwrap_or_else(|p| p.into_inner());
             let resolving = |id: &str| records.resolving.contains(id);
-            dns::lookup(
-                &question.name,
-                asker,
-                &self.network,
-                &records.everyone,
-                &resolving,
-            )
+            // A link alias of the asking container names its target.
+            let me = records
+                .everyone
+                .iter()
+                .find(|p| p.network == self.network && p.ip == asker);
+            let linked = me.and_then(|me| {
+                records.links.iter().find(|l| {
+                    l.container_id == me.container_id
+                        && l.alias
+                            .eq_ignore_ascii_case(question.name.trim_end_matches('.'))
+                })
+            });
+            match linked {
+                Some(link) => link_address(link, &records.everyone).map(|ip| vec![ip]),
+                None => dns::lookup(
+                    &question.name,
+                    asker,
+                    &self.network,
+                    &records.everyone,
+                    &resolving,
+                ),
+            }
         };
         if found.is_none() && !self.upstream.is_empty() {
             return Resolved::Forward;
@@ -343,4 +410,45 @@ fn forward_to(upstream: &[SocketAddr], query: &[u8]) -> Vec<u8> {
         }
     }
     dns::error_answer(query, 2)
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn a_link_alias_names_its_target_on_its_network() {
+        let link = LinkAlias::parse("n1", "c1", "api:backend").unwrap();
+        assert_eq!(
+            (link.target.as_str(), link.alias.as_str()),
+            ("api", "backend")
+        );
+        let same = LinkAlias::parse("n1", "c1", "api").unwrap();
+        assert_eq!(same.alias, "api");
+        let shown = LinkAlias::parse("n1", "c1", "/api:/web/backend").unwrap();
+        assert_eq!(
+            (shown.target.as_str(), shown.alias.as_str()),
+            ("api", "backend")
+        );
+        assert!(LinkAlias::parse("n1", "c1", "").is_none());
+        let at = |network: &str, ip: [u8; 4]| Presence {
+            network: network.into(),
+            container_id: "0123456789abcdef".into(),
+            name: "api".into(),
+            aliases: vec![],
+            ip: Ipv4Addr::from(ip),
+        };
+        let everyone = [at("n2", [10, 0, 0, 9]), at("n1", [10, 0, 0, 2])];
+        assert_eq!(
+            link_address(&link, &everyone),
+            Some(Ipv4Addr::new(10, 0, 0, 2))
+        );
+        let by_id = LinkAlias::parse("n1", "c1", "0123456789ab:b").unwrap();
+        assert_eq!(
+            link_address(&by_id, &everyone),
+            Some(Ipv4Addr::new(10, 0, 0, 2))
+        );
+        let elsewhere = LinkAlias::parse("n3", "c1", "api:b").unwrap();
+        assert_eq!(link_address(&elsewhere, &everyone), None);
+    }
 }

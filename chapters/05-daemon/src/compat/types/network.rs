@@ -161,7 +161,8 @@ pub struct EndpointSettings {
     /// `--ip`.
     #[serde(rename = "IPAMConfig", default)]
     pub ipam_config: Option<EndpointIpamConfig>,
-    /// Legacy links (always empty).
+    /// Legacy links on a user-defined network: `NAME:ALIAS`, an alias of
+    /// container `NAME` for this container alone.
     #[serde(default, deserialize_with = "nullable")]
     pub links: Vec<String>,
     /// `--network-alias`.

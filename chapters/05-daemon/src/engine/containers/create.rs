@@ -49,6 +49,7 @@ pub(super) fn create(
     let networked = inner.networks.is_some();
     if let Some(networks) = &inner.networks {
         networks.check(&body)?;
+        inner.check_links(&body)?;
     }
     let volumes = inner.volumes.clone();
     let (user, mut host) = convert::create_options(&body, networked, volumes.is_some())?;

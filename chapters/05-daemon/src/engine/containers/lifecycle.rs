@@ -61,6 +61,7 @@ impl Inner {
         self.publish("start", entry, &[]);
         self.open_session(entry, stream, pending)?;
         self.watch_health(entry, true);
+        self.refresh_link_parents(entry);
         Ok(true)
     }
     // ANCHOR_END: start
@@ -211,6 +212,7 @@ impl Inner {
             return Ok(());
         };
         let mode = request.host_config.network_mode.clone().unwrap_or_default();
+        let mut start_env = Vec::new();
         let setup = if let Some(other) = mode.strip_prefix("container:") {
             let other = self.resolve(other)?;
             let record = self
@@ -235,7 +237,12 @@ impl Inner {
                 files: Vec::new(),
             }
         } else if let Some(networks) = &self.networks {
-            match networks.setup(&self.container_ref(entry), request)? {
+            // Legacy links: hosts lines through the network service, and
+            // variables for the process (see `link_use`).
+            let linked = self.link_start(entry)?;
+            start_env = linked.env;
+            let request = super::link_use::with_extra_hosts(request, &linked.extra_hosts);
+            match networks.setup(&self.container_ref(entry), &request)? {
                 Some(setup) => setup,
                 None => return Ok(()),
             }
@@ -258,6 +265,7 @@ impl Inner {
             .update_unsynced(&entry.id, |c| {
                 c.host_config.netns = setup.netns.clone();
                 c.host_config.etc_files = files;
+                c.host_config.start_env = start_env;
             })
             .map_err(ApiError::from)?;
         let updated = self

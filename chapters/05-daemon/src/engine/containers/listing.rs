@@ -25,6 +25,7 @@ pub(super) fn list(
         }
     }
     let entries = service.inner.all();
+    let mut link_names = service.inner.link_names(&entries);
     let now = SystemTime::now();
     let mut list = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -40,6 +41,9 @@ pub(super) fn list(
             continue;
         }
         let mut summary = convert::summary(&entry.container(), &record, now);
+        summary
+            .names
+            .extend(link_names.remove(entry.id.as_str()).unwrap_or_default());
         let health = entry.shown_health();
         if let (Some(h), State::Running { .. }) = (&health, &record.state) {
             summary.status = format!("{} ({})", summary.status, h.ps_text());
@@ -98,6 +102,8 @@ pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<Contai
         inspect.network_settings = settings;
     }
     inspect.mounts = entry.mount_points();
+    let links = service.inner.shown_links(&entry);
+    inspect.host_config.other.insert("Links".into(), links);
     inspect.state.health = entry.shown_health();
     inspect.graph_driver = graph_driver(runtime, &entry.id, &inspect.image);
     Ok(inspect)

@@ -13,6 +13,8 @@
 //! - `volume_use`: which runs use which volumes (chapter 07 plugged in);
 //! - `health_use`: the health monitor of each run (compat, see
 //!   [`crate::compat::health`]);
+//! - `link_use`: legacy `--link`s at create, start and inspect (compat,
+//!   see [`crate::compat::links`]);
 //! - the requests, by what they touch: `create`, `control` (stop,
 //!   kill, remove, …), `listing` (ps, inspect), `streams` (logs,
 //!   attach), `files` (diff, cp); top and stats are compat
@@ -28,6 +30,7 @@ mod files;
 mod health_use;
 mod index;
 mod lifecycle;
+mod link_use;
 mod listing;
 mod streams;
 mod volume_use;
