@@ -79,6 +79,7 @@ pub(super) fn list(
 }
 
 // ANCHOR_END: container_list
+// ANCHOR: container_inspect
 /// `GET /containers/{id}/json`.
 pub(super) fn inspect(service: &RuntimeContainers, id: &str) -> ApiResult<ContainerInspect> {
     let entry = service.entry(id)?;
@@ -137,6 +138,7 @@ fn graph_driver(
         data,
     }
 }
+// ANCHOR_END: container_inspect
 
 /// Whether one of the filter's values passes `test` (or it has none).
 fn any_value(filters: &crate::query::Filters, name: &str, test: impl Fn(&str) -> bool) -> bool {
