@@ -5,6 +5,7 @@
 # Usage: sudo bench/run-latency.sh [RUNS]        (default: 50 runs per command)
 #        ROUNDS=N (default 5): the runs come in N rounds, the commands' order
 #        turning each round (see bench/lib.sh)
+#        BIN=DIR: the minidock and minidockd in DIR, no build
 #
 #   1. builds minidock and minidockd (release);
 #   2. makes a busybox root filesystem from the host's static busybox
@@ -50,9 +51,14 @@ done
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox is missing: apt-get install busybox-static"
 
-echo "== building minidock (release)"
-(cd "$repo" && cargo build --release -q -p minidock --bin minidock --bin minidockd)
-bin=$repo/target/release
+if [ -n "${BIN:-}" ]; then
+    echo "== the binaries in BIN=$BIN (no build)"
+    bin=$BIN
+else
+    echo "== building minidock (release)"
+    (cd "$repo" && cargo build --release -q -p minidock --bin minidock --bin minidockd)
+    bin=$repo/target/release
+fi
 for b in minidock minidockd; do [ -x "$bin/$b" ] || die "$bin/$b was not built"; done
 
 work=$(mktemp -d /tmp/minidock-bench.XXXXXX)

@@ -115,8 +115,19 @@ impl ContainerStore {
             .create(&dir)
             .ctx("create container directory", &dir)?;
         crate::failpoint::hit("create-after-dir");
+        // A container removed at its exit (`--rm`) is written atomically
+        // but not flushed: after a power cut nobody wants it back, and its
+        // four `fsync`s were a third of `run --rm`'s time.
+        let write = |path: &Path, value: &dyn ErasedJson| -> Result<()> {
+            let bytes = value.bytes(path)?;
+            if container.host_config.auto_remove {
+                replace_atomic(path, &bytes)
+            } else {
+                write_atomic(path, &bytes)
+            }
+        };
         let prepared =
-            write_json(&dir.join(STATE), &StateRecord::created()).and_then(|()| prepare(&dir));
+            write(&dir.join(STATE), &StateRecord::created()).and_then(|()| prepare(&dir));
         if let Err(e) = prepared {
             return match discard_incomplete(&dir) {
                 Ok(()) => Err(e),
@@ -128,7 +139,7 @@ impl ContainerStore {
         }
         crate::failpoint::hit("create-after-mount");
         // Last: its presence marks the container as complete.
-        write_json(&dir.join(CONFIG), container)?;
+        write(&dir.join(CONFIG), container)?;
         crate::failpoint::hit("create-after-config");
         Ok(())
     }
@@ -478,6 +489,17 @@ enum Durability {
     Durable,
     /// Atomic, not flushed ([`replace_atomic`]).
     Unsynced,
+}
+
+/// A value the store writes as JSON, whatever its type.
+trait ErasedJson {
+    fn bytes(&self, path: &Path) -> Result<Vec<u8>>;
+}
+
+impl<T: Serialize> ErasedJson for T {
+    fn bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        json_bytes(path, self)
+    }
 }
 
 // ANCHOR: json_files

@@ -271,7 +271,7 @@ fn run_once(
         }
     };
     let pid = process.container_pid();
-    store.update_state(&args.id, |r| {
+    let started = |r: &mut crate::state::StateRecord| {
         r.state = transition(
             args.id.as_str(),
             &r.state,
@@ -284,7 +284,13 @@ fn run_once(
         r.error.clear();
         r.start_exit_code = None;
         Ok(())
-    })?;
+    };
+    // Flushed, except for a `--rm` container (see `remove_after_exit`).
+    if container.host_config.auto_remove {
+        store.update_state_unsynced(&args.id, started)?;
+    } else {
+        store.update_state(&args.id, started)?;
+    }
     if first {
         // The engine is told once; restarts are visible in state.json.
         report(&ShimReport::Started { pid });

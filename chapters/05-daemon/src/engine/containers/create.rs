@@ -187,7 +187,14 @@ pub(super) fn create(
         .map_err(ApiError::from)?;
     let request_path: PathBuf = inner.runtime.container_dir(&id).join(REQUEST_FILE);
     let bytes = serde_json::to_vec(&request_record(&body)).map_err(ApiError::internal)?;
-    minidock_lifecycle::atomic::write_atomic(&request_path, &bytes).map_err(ApiError::from)?;
+    // Not flushed for a `--rm` container, like its config (chapter 03's
+    // store): nobody wants it back after a power cut.
+    if container.host_config.auto_remove {
+        minidock_lifecycle::atomic::replace_atomic(&request_path, &bytes)
+    } else {
+        minidock_lifecycle::atomic::write_atomic(&request_path, &bytes)
+    }
+    .map_err(ApiError::from)?;
     let entry =
         Arc::new(Entry::new(container, Some(body), LifeState::default()).with_mounts(points));
     inner.insert(entry.clone());
