@@ -130,15 +130,23 @@ impl Drop for TempTree {
                 .map(|entries| entries.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default()
         };
+        // The context's tmpfs too, if a build killed midway left it.
+        let context = |p: &Path| p.file_name().is_some_and(|n| n == "context");
         for child in children(&self.dir) {
             if ours(&child) {
                 minidock_images::unmount_rootfs(&child).ok();
+            } else if context(&child) {
+                crate::context::unmount_scratch(&child);
             } else if child
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("build-"))
             {
-                for grandchild in children(&child).into_iter().filter(|g| ours(g)) {
-                    minidock_images::unmount_rootfs(&grandchild).ok();
+                for grandchild in children(&child) {
+                    if ours(&grandchild) {
+                        minidock_images::unmount_rootfs(&grandchild).ok();
+                    } else if context(&grandchild) {
+                        crate::context::unmount_scratch(&grandchild);
+                    }
                 }
             }
         }
