@@ -285,3 +285,32 @@ impl Builder {
     }
     // ANCHOR_END: base_image
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_context_tmpfs_left_behind_is_detached_and_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        let context = tmp.join("build-x/context");
+        std::fs::create_dir_all(&context).unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &context,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            Some("size=1m"),
+        )
+        .expect("mount a tmpfs (the test runs as root)");
+        std::fs::write(context.join("file"), "x").unwrap();
+        drop(TempTree {
+            dir: tmp.clone(),
+            background: false,
+        });
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mounts.contains(context.to_str().unwrap()), "still mounted");
+        assert!(!tmp.exists(), "not deleted");
+    }
+}
