@@ -130,15 +130,23 @@ impl Drop for TempTree {
                 .map(|entries| entries.flatten().map(|e| e.path()).collect())
                 .unwrap_or_default()
         };
+        // The context's tmpfs too, if a build killed midway left it.
+        let context = |p: &Path| p.file_name().is_some_and(|n| n == "context");
         for child in children(&self.dir) {
             if ours(&child) {
                 minidock_images::unmount_rootfs(&child).ok();
+            } else if context(&child) {
+                crate::context::unmount_scratch(&child);
             } else if child
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("build-"))
             {
-                for grandchild in children(&child).into_iter().filter(|g| ours(g)) {
-                    minidock_images::unmount_rootfs(&grandchild).ok();
+                for grandchild in children(&child) {
+                    if ours(&grandchild) {
+                        minidock_images::unmount_rootfs(&grandchild).ok();
+                    } else if context(&grandchild) {
+                        crate::context::unmount_scratch(&grandchild);
+                    }
                 }
             }
         }
@@ -276,4 +284,33 @@ impl Builder {
         ImageState::of(self.store(), &image)
     }
     // ANCHOR_END: base_image
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_context_tmpfs_left_behind_is_detached_and_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().join("tmp");
+        let context = tmp.join("build-x/context");
+        std::fs::create_dir_all(&context).unwrap();
+        nix::mount::mount(
+            Some("tmpfs"),
+            &context,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            Some("size=1m"),
+        )
+        .expect("mount a tmpfs (the test runs as root)");
+        std::fs::write(context.join("file"), "x").unwrap();
+        drop(TempTree {
+            dir: tmp.clone(),
+            background: false,
+        });
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mounts.contains(context.to_str().unwrap()), "still mounted");
+        assert!(!tmp.exists(), "not deleted");
+    }
 }
