@@ -66,9 +66,12 @@ pub fn markers(line: &str) -> Vec<Marker> {
         let start = at + offset;
         let mut i = start + 2;
         at = i;
-        if bytes.get(i) == Some(&b'<') || (start > 0 && bytes[start - 1] == b'<') {
-            at = i + 1;
+        if bytes.get(i) == Some(&b'<') {
+            at = i + 1; // past the third `<` (one byte: a char boundary)
             continue;
+        }
+        if start > 0 && bytes[start - 1] == b'<' {
+            continue; // `<<<` seen from its second `<`; what follows may be any char
         }
         let strip_tabs = bytes.get(i) == Some(&b'-');
         if strip_tabs {
@@ -167,6 +170,14 @@ pub fn bodies(markers: &[Marker], rest: &str, line: usize) -> Result<Vec<Heredoc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run of `<` followed by a character of several bytes (found by the
+    /// fuzzer: the search went on one byte too far, inside the character).
+    #[test]
+    fn a_multibyte_character_after_a_run_of_angle_brackets() {
+        assert!(markers("RUN x &<<<<<\u{e9}]").is_empty());
+        assert!(markers("COPY x <<<<\u{e9} y").is_empty());
+    }
 
     fn names(line: &str) -> Vec<(String, bool, bool)> {
         markers(line)
