@@ -678,14 +678,7 @@ fn docker_compose_keeps_a_named_volume_across_down_and_up() {
          volumes:\n      - dbdata:/data\nvolumes:\n  dbdata:\n",
     )
     .unwrap();
-    let compose = |args: &[&str]| {
-        let mut cmd = std::process::Command::new("docker-compose");
-        cmd.current_dir(&project)
-            .env("DOCKER_HOST", daemon.host())
-            .env("COMPOSE_PROJECT_NAME", "vt")
-            .args(args);
-        ok(&mut cmd)
-    };
+    let compose = |args: &[&str]| ok(daemon.compose(&project, "vt").args(args));
     compose(&["up", "--no-color"]);
     compose(&["down"]);
     assert_eq!(volume_names(&daemon), ["vt_dbdata"]);

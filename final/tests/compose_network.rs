@@ -7,7 +7,6 @@
 mod common;
 
 use common::{eventually, ok, Daemon};
-use std::process::Command;
 use std::time::Duration;
 
 /// `web` serves a page with busybox httpd; `client` asks for it by the
@@ -41,16 +40,8 @@ fn compose_up_ps_logs_down_on_the_projects_default_network() {
     std::fs::create_dir_all(&project).unwrap();
     std::fs::write(project.join("docker-compose.yml"), COMPOSE_FILE).unwrap();
     let compose = |args: &[&str]| {
-        let mut cmd = Command::new("docker-compose");
-        cmd.current_dir(&project)
-            .env("DOCKER_HOST", daemon.host())
-            .env("DOCKER_CONFIG", daemon.dir.join("docker-config"))
-            .env("COMPOSE_PROJECT_NAME", "shop")
-            .env_remove("DOCKER_CONTEXT")
-            .env_remove("DOCKER_API_VERSION")
-            .env_remove("COMPOSE_FILE")
-            .stdin(std::process::Stdio::null())
-            .args(args);
+        let mut cmd = daemon.compose(&project, "shop");
+        cmd.args(args);
         cmd
     };
 

@@ -13,7 +13,7 @@ mod common;
 use common::{eventually, ok, Daemon};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const COMPOSE_FILE: &str = r#"version: "2.4"
@@ -96,19 +96,8 @@ fn compose_builds_waits_for_healthy_and_runs_a_three_service_project() {
     std::fs::write(project.join("site/index.html"), "hello-from-the-bind\n").unwrap();
     let port = free_port();
     let compose = |args: &[&str]| {
-        let mut cmd = Command::new("docker-compose");
-        cmd.current_dir(&project)
-            .env("DOCKER_HOST", daemon.host())
-            .env("DOCKER_CONFIG", daemon.dir.join("docker-config"))
-            .env("COMPOSE_PROJECT_NAME", "shop")
-            .env("COMPOSE_DOCKER_CLI_BUILD", "0")
-            .env("DOCKER_BUILDKIT", "0")
-            .env("WEB_PORT", port.to_string())
-            .env_remove("DOCKER_CONTEXT")
-            .env_remove("DOCKER_API_VERSION")
-            .env_remove("COMPOSE_FILE")
-            .stdin(Stdio::null())
-            .args(args);
+        let mut cmd = daemon.compose(&project, "shop");
+        cmd.env("WEB_PORT", port.to_string()).args(args);
         cmd
     };
 

@@ -382,14 +382,7 @@ fn docker_compose_builds_a_service() {
     )
     .unwrap();
     let compose = |args: &[&str]| {
-        let mut cmd = Command::new("docker-compose");
-        cmd.current_dir(&project)
-            .env("DOCKER_HOST", daemon.host())
-            .env("DOCKER_BUILDKIT", "0")
-            .env("COMPOSE_DOCKER_CLI_BUILD", "0")
-            .env("COMPOSE_PROJECT_NAME", "bt")
-            .args(args);
-        let out = cmd.output().unwrap();
+        let out = daemon.compose(&project, "bt").args(args).output().unwrap();
         let text = stdout(&out) + &String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "docker-compose {args:?}: {text}");
         text

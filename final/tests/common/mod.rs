@@ -374,6 +374,25 @@ impl Daemon {
         cmd
     }
 
+    /// Debian's `docker-compose` in the project directory `project`, talking
+    /// to this daemon with this test's client config, as project `name`, with
+    /// the classic builder (no buildx plugin here) and nothing in the
+    /// environment that could point it elsewhere. Callers add the arguments.
+    pub fn compose(&self, project: &Path, name: &str) -> Command {
+        let mut cmd = Command::new("docker-compose");
+        cmd.current_dir(project)
+            .env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", self.dir.join("docker-config"))
+            .env("COMPOSE_PROJECT_NAME", name)
+            .env("COMPOSE_DOCKER_CLI_BUILD", "0")
+            .env("DOCKER_BUILDKIT", "0")
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("COMPOSE_FILE")
+            .stdin(Stdio::null());
+        cmd
+    }
+
     /// Writes the test kit's busybox image as `busybox:latest` in a
     /// `docker save` archive; returns its path.
     fn busybox_save_archive(&self) -> PathBuf {
