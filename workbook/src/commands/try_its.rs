@@ -237,8 +237,22 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
     std::fs::write(&script_path, script(&workspace.root, &plan))
         .with_context(|| format!("writing {}", script_path.display()))?;
     let started = Instant::now();
+    let parents_before = default_cgroup_parents();
     let result = run_session(&script_path, plan.len(), options.timeout);
     let _ = std::fs::remove_file(&script_path);
+    for parent in default_cgroup_parents() {
+        if !parents_before.contains(&parent) {
+            match std::fs::remove_dir(&parent) {
+                // cpu and cpuacct are often one hierarchy under two names
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => println!(
+                    "try-its: left {} (a page's daemon made it): {e}",
+                    parent.display()
+                ),
+            }
+        }
+    }
     let (output, timed_out) = result?;
     if output.trim_start().starts_with("try-its:") {
         bail!("{}", output.trim());
@@ -300,6 +314,27 @@ pub fn run(workspace: &Workspace, options: &Options) -> Result<bool> {
         started.elapsed().as_secs_f64()
     );
     Ok(failed == 0)
+}
+
+/// The cgroup directories named after the daemon's default cgroup parent (`minidock`): one per
+/// v1 hierarchy (`/sys/fs/cgroup/memory/minidock`, …), or one in a v2 tree. A daemon the book
+/// starts without `--cgroup-parent` puts its containers there, and a daemon never removes the
+/// parent (dockerd neither): the session's runner does, for what the session made.
+fn default_cgroup_parents() -> Vec<PathBuf> {
+    let root = Path::new("/sys/fs/cgroup");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path().join("minidock"))
+                .collect()
+        })
+        .unwrap_or_default();
+    found.push(root.join("minidock"));
+    found.retain(|p| p.is_dir());
+    found.sort();
+    found.dedup();
+    found
 }
 
 /// Where the session's script is written: the target directory (not `/tmp`, which the session
