@@ -597,21 +597,45 @@ fn restarts(daemon: &Daemon, id: &str) -> (i64, bool) {
     (inspect.restart_count, inspect.state.running)
 }
 
-/// Seconds since midnight (UTC) of an RFC 3339 time as inspect writes it
-/// (`2026-12-03T17:25:09.167244942Z`): enough for differences within a test.
-fn seconds_of_day(rfc3339: &str) -> f64 {
-    let time = rfc3339
-        .split('T')
-        .nth(1)
-        .expect("a time")
-        .trim_end_matches('Z');
-    let mut parts = time.split(':').map(|p| p.parse::<f64>().expect("a number"));
-    let (h, m, s) = (
-        parts.next().unwrap(),
-        parts.next().unwrap(),
-        parts.next().unwrap(),
+/// Unix seconds of an RFC 3339 time as inspect writes it
+/// (`2026-12-03T17:25:09.167244942Z`, always UTC): the date counts too, so
+/// that a run across midnight measures its gaps right.
+fn unix_seconds(rfc3339: &str) -> f64 {
+    let (date, time) = rfc3339.split_once('T').expect("a date and a time");
+    let mut ymd = date.split('-').map(|p| p.parse::<i64>().expect("a number"));
+    let (y, m, d) = (
+        ymd.next().unwrap(),
+        ymd.next().unwrap(),
+        ymd.next().unwrap(),
     );
-    h * 3600.0 + m * 60.0 + s
+    // Days from 1970-01-01 to the civil date (Hinnant's days_from_civil).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let mut hms = time
+        .trim_end_matches('Z')
+        .split(':')
+        .map(|p| p.parse::<f64>().expect("a number"));
+    let (h, min, s) = (
+        hms.next().unwrap(),
+        hms.next().unwrap(),
+        hms.next().unwrap(),
+    );
+    days as f64 * 86_400.0 + h * 3600.0 + min * 60.0 + s
+}
+
+#[test]
+fn unix_seconds_reads_inspect_times() {
+    assert_eq!(unix_seconds("1970-01-01T00:00:00Z"), 0.0);
+    // `date -u -d 2026-12-03T17:25:09Z +%s`
+    assert_eq!(unix_seconds("2026-12-03T17:25:09Z"), 1_796_318_709.0);
+    assert_eq!(
+        unix_seconds("2027-01-01T00:00:00.5Z") - unix_seconds("2026-12-31T23:59:59.75Z"),
+        0.75
+    );
 }
 
 #[test]
@@ -639,7 +663,7 @@ fn restart_back_off_doubles_from_100_ms() {
     common::eventually(Duration::from_secs(30), "five restarts", || {
         let inspect = daemon.client.container_inspect(id).expect("inspect");
         if seen.insert(inspect.state.started_at.clone()) {
-            let at = seconds_of_day(&inspect.state.started_at);
+            let at = unix_seconds(&inspect.state.started_at);
             started.insert(inspect.restart_count, at);
         }
         started.contains_key(&5)

@@ -59,10 +59,17 @@ fn bind(source: &Path, destination: &str, propagation: Propagation) -> BindMount
     }
 }
 
-/// Waits for `path` to exist, up to 20 s.
-fn wait_for(path: &Path) {
+/// Waits for `path` to exist, up to 20 s, or until the container's thread
+/// ends without making it (a container that failed to start never will:
+/// waiting out the 20 s would only slow a learner's check).
+fn wait_for<T>(path: &Path, container: &std::thread::JoinHandle<T>) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !path.exists() {
+        assert!(
+            !container.is_finished(),
+            "the container ended before {} appeared",
+            path.display()
+        );
         assert!(
             Instant::now() < deadline,
             "{} did not appear in 20 s",
@@ -93,7 +100,7 @@ fn a_host_mount_reaches_linked_binds_and_not_private_ones() {
         .mount(bind(&source, "/private", Propagation::Rprivate));
     let container = std::thread::spawn(move || run(spec));
 
-    wait_for(&source.join("started"));
+    wait_for(&source.join("started"), &container);
     mounts.tmpfs(&source.join("sub"));
     std::fs::write(source.join("sub/ready"), "mounted-later\n").unwrap();
     std::fs::write(source.join("go"), "").unwrap();
