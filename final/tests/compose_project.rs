@@ -233,10 +233,10 @@ fn compose_builds_waits_for_healthy_and_runs_a_three_service_project() {
             "{service} stopped: {ps}"
         );
     }
-    assert_eq!(
-        state("shop_db_1", "{{.State.Health.Status}}").trim(),
-        "unhealthy"
-    );
+    // Set by the thread that saw the exit, a moment after stop answers.
+    eventually(Duration::from_secs(20), "db unhealthy once stopped", || {
+        state("shop_db_1", "{{.State.Health.Status}}").trim() == "unhealthy"
+    });
 
     // down -v --rmi local: containers, network, volume and the built image go.
     ok(&mut compose(&["down", "-v", "--rmi", "local"]));

@@ -336,8 +336,9 @@ fn oom_kill_disable_waits_for_memory_on_v1_and_is_dropped_with_a_warning_on_v2()
     assert!(state.running && !state.oom_killed, "{state:?}");
     let started = Instant::now();
     daemon.ok(&["rm", "-f", "waits"]);
+    // A bound a busy machine cannot break (it normally takes ~0.3 s).
     assert!(
-        started.elapsed() < Duration::from_secs(5),
+        started.elapsed() < Duration::from_secs(30),
         "rm -f of a container waiting for memory took {:?}",
         started.elapsed()
     );

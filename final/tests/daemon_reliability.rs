@@ -652,7 +652,10 @@ fn restart_back_off_doubles_from_100_ms() {
         "busybox",
         "sh",
         "-c",
-        "exit 3",
+        // Each run lasts half a second, so that its start time stays on
+        // show long enough to be seen however slow each inspect is (a run
+        // of `exit 3` alone showed it for only the first 100 ms wait).
+        "sleep 0.5; exit 3",
     ]);
     let id = id.trim();
     // The start time of each run, by its restart count. The count goes up
@@ -660,7 +663,7 @@ fn restart_back_off_doubles_from_100_ms() {
     // the run's the first time it is seen, with the count of that moment.
     let mut started = std::collections::BTreeMap::new();
     let mut seen = BTreeSet::new();
-    common::eventually(Duration::from_secs(30), "five restarts", || {
+    common::eventually(Duration::from_secs(60), "five restarts", || {
         let inspect = daemon.client.container_inspect(id).expect("inspect");
         if seen.insert(inspect.state.started_at.clone()) {
             let at = unix_seconds(&inspect.state.started_at);
@@ -672,7 +675,8 @@ fn restart_back_off_doubles_from_100_ms() {
     let mut gaps = Vec::new();
     for k in 0..5 {
         if let (Some(a), Some(b)) = (started.get(&k), started.get(&(k + 1))) {
-            let wait = 0.1 * f64::from(1 << k);
+            // The run's half second, then the wait before the next.
+            let wait = 0.5 + 0.1 * f64::from(1 << k);
             assert!(
                 b - a >= wait,
                 "run {k} to {}: {:.3} s < {wait} s",

@@ -161,6 +161,13 @@ fn links_on_the_default_bridge_give_hosts_variables_and_reach() {
     // db starts again at another address (a container took its old one
     // meanwhile): the running keep's hosts line follows, as with dockerd.
     docker(&["stop", "-t", "1", "db"]);
+    // The address goes back a moment after stop answers (the thread that
+    // saw the exit releases it): only then can filler take it.
+    eventually(Duration::from_secs(30), "db's address released", || {
+        docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "db"])
+            .trim()
+            .is_empty()
+    });
     docker(&["run", "-d", "--name", "filler", "busybox", "sleep", "300"]);
     docker(&["start", "db"]);
     let moved = docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "db"]);
