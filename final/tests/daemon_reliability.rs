@@ -122,13 +122,17 @@ fn a_killed_shim_is_exit_code_137() {
     let pid = daemon.client.container_inspect(&id).unwrap().state.pid as i32;
     let shim = shim_of(pid);
     // The shim and the container's process die together (as with
-    // `kill -9` of the whole process tree, or the OOM killer).
-    for victim in [shim, pid] {
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(victim),
-            nix::sys::signal::SIGKILL,
-        )
-        .expect("SIGKILL the shim and the process");
+    // `kill -9` of the whole process tree, or the OOM killer). Through
+    // pidfds opened while both live: the process may die of its shim's
+    // death before its own SIGKILL comes (ESRCH then), and its number must
+    // not be reused for someone else's process in between.
+    let victims = [pidfd(shim), pidfd(pid)];
+    for (victim, what) in victims.iter().zip(["the shim", "the process"]) {
+        match send_sigkill(victim) {
+            Ok(()) => {}
+            Err(e) if what == "the process" && e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => panic!("SIGKILL {what}: {e}"),
+        }
     }
     let waited = daemon
         .client
@@ -152,6 +156,43 @@ fn a_killed_shim_is_exit_code_137() {
         137
     );
     daemon.ok(&["rm", "-f", &id]);
+}
+
+/// A pidfd of a live process: signals sent through it reach that process
+/// or none, never a later one with the same number.
+fn pidfd(pid: i32) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1;
+    // no memory is passed.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    assert!(
+        fd >= 0,
+        "pidfd_open {pid}: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the fd was just returned to us and is owned by nothing else.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) }
+}
+
+/// SIGKILL through a pidfd.
+fn send_sigkill(fd: &std::os::fd::OwnedFd) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: pidfd_send_signal with a null siginfo and no flags reads no
+    // memory; the fd is open for the call's duration.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            fd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// The shim above a container's process.
