@@ -44,6 +44,40 @@ pub fn repository_scope(repository: &str, push: bool) -> String {
     format!("repository:{repository}:{actions}")
 }
 
+/// One scope per resource, its actions merged: `repository:a:pull` and a
+/// challenge's `repository:a:push,pull` ask for `repository:a:pull,push`
+/// once. Actions and scopes are sorted, so that the same access is always
+/// the same list (it is the key of the token cache too). A scope that is
+/// not `TYPE:NAME:ACTIONS` is kept as it is.
+pub fn merge_scopes(scopes: &[String]) -> Vec<String> {
+    let mut merged: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut other = Vec::new();
+    for scope in scopes.iter().filter(|s| !s.is_empty()) {
+        match scope.rsplit_once(':') {
+            Some((resource, actions)) if resource.contains(':') => {
+                merged
+                    .entry(resource)
+                    .or_default()
+                    .extend(actions.split(','));
+            }
+            _ => other.push(scope.clone()),
+        }
+    }
+    let mut all: Vec<String> = merged
+        .into_iter()
+        .map(|(resource, mut actions)| {
+            actions.retain(|a| !a.is_empty());
+            actions.sort_unstable();
+            actions.dedup();
+            format!("{resource}:{}", actions.join(","))
+        })
+        .chain(other)
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
 // ANCHOR: token_request
 /// The URL of the token request: the realm with `service` and one `scope`
 /// parameter per scope, percent-encoded. A realm may already carry a query.
@@ -197,6 +231,35 @@ fn key(realm: &str, service: Option<&str>, scopes: &[String], user: Option<&str>
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn scopes_of_one_repository_merge_their_actions() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // A push's own scope and the registry's challenge, in another order.
+        assert_eq!(
+            super::merge_scopes(&s(&[
+                "repository:a/b:pull,push",
+                "repository:a/b:push,pull"
+            ])),
+            s(&["repository:a/b:pull,push"])
+        );
+        assert_eq!(
+            super::merge_scopes(&s(&[
+                "repository:x:pull",
+                "repository:a:pull",
+                "repository:x:push",
+                "registry:catalog:*",
+                "odd",
+                ""
+            ])),
+            s(&[
+                "odd",
+                "registry:catalog:*",
+                "repository:a:pull",
+                "repository:x:pull,push"
+            ])
+        );
+    }
+
     use super::*;
 
     #[test]

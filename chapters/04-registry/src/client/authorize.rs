@@ -94,10 +94,15 @@ impl Client {
                 service,
                 scope,
             } => {
+                // Ours and the challenge's (space-separated), one per
+                // repository.
                 let mut scopes = scopes.to_vec();
-                scopes.extend(scope.iter().filter(|s| !s.is_empty()).cloned());
-                scopes.sort();
-                scopes.dedup();
+                scopes.extend(
+                    scope
+                        .iter()
+                        .flat_map(|s| s.split_whitespace().map(String::from)),
+                );
+                let scopes = crate::auth::merge_scopes(&scopes);
                 let user = creds.as_ref().map(|c| c.username.as_str());
                 let service = service.as_deref();
                 if fresh {
