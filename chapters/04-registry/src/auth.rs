@@ -44,6 +44,7 @@ pub fn repository_scope(repository: &str, push: bool) -> String {
     format!("repository:{repository}:{actions}")
 }
 
+// ANCHOR: merge_scopes
 /// One scope per resource, its actions merged: `repository:a:pull` and a
 /// challenge's `repository:a:push,pull` ask for `repository:a:pull,push`
 /// once. Actions and scopes are sorted, so that the same access is always
@@ -77,6 +78,7 @@ pub fn merge_scopes(scopes: &[String]) -> Vec<String> {
     all.dedup();
     all
 }
+// ANCHOR_END: merge_scopes
 
 // ANCHOR: token_request
 /// The URL of the token request: the realm with `service` and one `scope`
