@@ -47,8 +47,8 @@ pub fn repository_scope(repository: &str, push: bool) -> String {
 // ANCHOR: merge_scopes
 /// One scope per resource, its actions merged: `repository:a:pull` and a
 /// challenge's `repository:a:push,pull` ask for `repository:a:pull,push`
-/// once. Actions and scopes are sorted, so that the same access is always
-/// the same list (it is the key of the token cache too). A scope that is
+/// once. The actions are sorted, so that the same access is always the
+/// same scope (the token cache's key sorts the list itself). A scope that is
 /// not `TYPE:NAME:ACTIONS` is kept as it is.
 pub fn merge_scopes(scopes: &[String]) -> Vec<String> {
     let mut merged: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
@@ -233,19 +233,21 @@ fn key(realm: &str, service: Option<&str>, scopes: &[String], user: Option<&str>
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn scopes_of_one_repository_merge_their_actions() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         // A push's own scope and the registry's challenge, in another order.
         assert_eq!(
-            super::merge_scopes(&s(&[
+            merge_scopes(&s(&[
                 "repository:a/b:pull,push",
                 "repository:a/b:push,pull"
             ])),
             s(&["repository:a/b:pull,push"])
         );
         assert_eq!(
-            super::merge_scopes(&s(&[
+            merge_scopes(&s(&[
                 "repository:x:pull",
                 "repository:a:pull",
                 "repository:x:push",
@@ -261,8 +263,6 @@ mod tests {
             ])
         );
     }
-
-    use super::*;
 
     #[test]
     fn token_url_encodes_and_appends() {
