@@ -9,7 +9,9 @@
 # Runs CI's own test line (see test.sh) RUNS times after building the tests
 # once, logs each run to target/under-load/run-N.log, and prints per run: its
 # status, its time, the tests that failed, and what was left on the host
-# (minidock mounts, md/veth links). Ends with the longest streak of green runs.
+# (minidock mounts, md/veth links, minidock cgroups and nftables tables, and
+# processes running the tests' binaries or a sealed helper). Ends with the
+# longest streak of green runs.
 # Needs: root, stress-ng (apt-get install stress-ng), what ./test.sh installs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -47,11 +49,18 @@ for i in $(seq "$runs"); do
     failed=$(grep -E '^test .* FAILED$' "$logs/run-$i.log" | sed 's/^test //; s/ \.\.\. FAILED$//' | tr '\n' ' ')
     mounts=$(grep -c 'minidock' /proc/self/mountinfo)
     links=$(ip -o link show | grep -cE ': (md|veth)')
+    cgroups=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name '*minidock*' 2>/dev/null | wc -l)
+    tables=$(nft list tables 2>/dev/null | grep -c minidock)
+    # Ours: a test binary of this tree, or a helper started from its
+    # sealed copy (/memfd:minidock-helper).
+    procs=$(for exe in /proc/[0-9]*/exe; do readlink "$exe" 2>/dev/null; done |
+        grep -cE "^$PWD/target/|^/memfd:minidock")
     if [ "$status" = 0 ]; then streak=$((streak + 1)); else streak=0; fi
     [ "$streak" -gt "$best" ] && best=$streak
-    printf 'run %d: %s in %d s (load %s); left: %d mounts, %d links%s\n' "$i" \
-        "$([ "$status" = 0 ] && echo green || echo "FAILED ($status)")" $((SECONDS - start)) \
-        "$(cut -d' ' -f1 /proc/loadavg)" "$mounts" "$links" "${failed:+; failed: $failed}"
+    printf 'run %d: %s in %d s (load %s); left: %d mounts, %d links, %d cgroups, %d nft tables, %d processes%s\n' \
+        "$i" "$([ "$status" = 0 ] && echo green || echo "FAILED ($status)")" $((SECONDS - start)) \
+        "$(cut -d' ' -f1 /proc/loadavg)" "$mounts" "$links" "$cgroups" "$tables" "$procs" \
+        "${failed:+; failed: $failed}"
 done
 echo "longest streak of green runs: $best of $runs"
 [ "$best" = "$runs" ]
