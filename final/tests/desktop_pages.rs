@@ -135,10 +135,13 @@ fn the_containers_page_runs_stops_and_removes_a_container() {
     assert!(ran.body.contains("class=\"error\""), "{}", ran.body);
     assert!(!ran.body.contains("x<b>y"), "escaped: {}", ran.body);
 
-    // Logs.
-    let logs = desk.get(&format!("/containers/{id}/logs"));
-    assert_eq!(logs.status, 200, "{logs:?}");
-    assert!(logs.body.contains("hello-from-web"), "{}", logs.body);
+    // Logs. The run returned once the container started: its `echo` may
+    // still be on its way to the log, so the page is read until it shows.
+    eventually(Duration::from_secs(30), "the echo on the logs page", || {
+        let logs = desk.get(&format!("/containers/{id}/logs"));
+        assert_eq!(logs.status, 200, "{logs:?}");
+        logs.body.contains("hello-from-web")
+    });
 
     // Pause, unpause, stop, remove, each from its button.
     for (action, state) in [
