@@ -242,11 +242,13 @@ impl Inner {
                 );
             }
         }
+        // The event first: a client that hears of the removal and then
+        // asks for the events finds `destroy` among them.
+        self.publish("destroy", entry, &[]);
         entry.life.send_modify(|l| {
             l.running = false;
             l.removed = true;
         });
-        self.publish("destroy", entry, &[]);
     }
     // ANCHOR_END: forget
 

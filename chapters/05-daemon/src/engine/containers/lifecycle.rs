@@ -133,13 +133,15 @@ impl Inner {
             },
             (Err(_), None) => (minidock_lifecycle::runtime::SHIM_LOST_EXIT_CODE, None),
         };
+        // The event before the waiters wake: `docker run` returns on the
+        // exit, and an `events` asked for after it shows the `die`.
+        self.publish("die", entry, &[("exitCode", code.to_string())]);
         entry.life.send_modify(|l| {
             l.running = false;
             l.exits += 1;
             l.exit_code = i64::from(code);
             l.error = error;
         });
-        self.publish("die", entry, &[("exitCode", code.to_string())]);
         self.release_network(entry);
         if entry.container().host_config.auto_remove {
             self.await_auto_removal(entry);
