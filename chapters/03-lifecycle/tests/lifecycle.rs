@@ -280,6 +280,60 @@ fn auto_remove_removes_the_container_when_it_exits() {
 }
 
 #[test]
+fn with_the_hosts_pid_namespace_the_exit_of_pid_1_ends_the_container() {
+    // The kernel kills the rest of a PID namespace when its PID 1 ends;
+    // in the host's, nothing does. Docker's shim kills what is left of
+    // the container then: a background process that keeps the output open
+    // must not keep the container running.
+    let f = common::fixture();
+    let mut host = HostConfig::default();
+    host.process.pid_mode = minidock_lifecycle::compat::process::NamespaceMode::Host;
+    let id = f.create_with(
+        &["sh", "-c", "sleep 300 & echo $!"],
+        UserConfig::default(),
+        host,
+    );
+    f.runtime.start(&id).unwrap();
+    f.until("the container to exit", Duration::from_secs(30), || {
+        matches!(f.state(&id), State::Exited { .. })
+    });
+    assert!(
+        matches!(f.state(&id), State::Exited { code: 0, .. }),
+        "{:?}",
+        f.state(&id)
+    );
+    // The log is complete once the exit is recorded: it holds the
+    // background sleep's pid (the host's numbering), which must be gone
+    // (or a zombie on its way out).
+    let mut text = String::new();
+    f.runtime
+        .logs(&id, &minidock_lifecycle::logs::LogOptions::default(), |e| {
+            text.push_str(&e.log);
+            Ok(())
+        })
+        .unwrap();
+    let pid: i32 = text
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("a pid: {text:?}"));
+    f.until(
+        "the background sleep to die",
+        Duration::from_secs(10),
+        || {
+            match fs::read_to_string(format!("/proc/{pid}/stat")) {
+                // "PID (sleep) Z …": the state follows the command's name. A
+                // number already taken again by another command counts as gone.
+                Ok(stat) => match stat.split_once(" (sleep) ") {
+                    Some((_, rest)) => rest.starts_with('Z'),
+                    None => true,
+                },
+                Err(_) => true,
+            }
+        },
+    );
+}
+
+#[test]
 fn restart_policy_on_failure_restarts_up_to_the_limit() {
     let f = common::fixture();
     let host = HostConfig {

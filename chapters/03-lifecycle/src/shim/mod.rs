@@ -298,15 +298,20 @@ fn run_once(
     }
 
     let code = process.wait()?;
-    // When PID 1 ends, the kernel kills the rest of its PID namespace, so
-    // every copy of the output pipes closes and the pumps reach EOF.
+    // When PID 1 ends, the kernel kills the rest of its PID namespace. A
+    // container in the host's PID namespace (or another container's) has
+    // no such end: its other processes are killed here, as Docker's shim
+    // does, before the pumps are waited for — one left in the background
+    // with the output pipes open would hold the exit unrecorded. Then
+    // every copy of the pipes closes and the pumps reach EOF, having read
+    // all that was written.
+    cg.kill_all().ok();
     for p in pumps {
         p.join().ok();
     }
     lock(&hub.stdin).take();
     lock(&hub.pty_master).take();
     let oom_killed = cg.oom_killed().unwrap_or(false);
-    cg.kill_all().ok();
     cg.remove(Duration::from_secs(10))?;
     Ok(Ended { code, oom_killed })
 }
