@@ -7,7 +7,9 @@ mod common;
 use std::fs;
 use std::time::{Duration, Instant};
 
+use minidock_lifecycle::compat::process::NamespaceMode;
 use minidock_lifecycle::config::{HostConfig, UserConfig};
+use minidock_lifecycle::logs::LogOptions;
 use minidock_lifecycle::signal::StopOutcome;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::{Error, WaitCondition};
@@ -287,7 +289,7 @@ fn with_the_hosts_pid_namespace_the_exit_of_pid_1_ends_the_container() {
     // must not keep the container running.
     let f = common::fixture();
     let mut host = HostConfig::default();
-    host.process.pid_mode = minidock_lifecycle::compat::process::NamespaceMode::Host;
+    host.process.pid_mode = NamespaceMode::Host;
     let id = f.create_with(
         &["sh", "-c", "sleep 300 & echo $!"],
         UserConfig::default(),
@@ -307,7 +309,7 @@ fn with_the_hosts_pid_namespace_the_exit_of_pid_1_ends_the_container() {
     // (or a zombie on its way out).
     let mut text = String::new();
     f.runtime
-        .logs(&id, &minidock_lifecycle::logs::LogOptions::default(), |e| {
+        .logs(&id, &LogOptions::default(), |e| {
             text.push_str(&e.log);
             Ok(())
         })
