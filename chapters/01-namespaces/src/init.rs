@@ -307,7 +307,7 @@ pub fn become_command(
 // ANCHOR_END: container_init
 
 /// Moves PID 1 into the engine's cgroups before anything else happens:
-/// writing `0` to a `cgroup.procs` file moves the writing process. The
+/// writing `0` to a `cgroup.procs` (or v1 `tasks`) file moves the writer. The
 /// helper stays where it is; only the container is limited and counted.
 fn join_cgroups(procs_files: &[std::path::PathBuf]) -> Result<(), SetupError> {
     use std::io::Write;

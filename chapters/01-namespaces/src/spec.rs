@@ -283,10 +283,13 @@ pub struct ProcessSpec {
     pub masked_paths: Vec<PathBuf>,
     /// Paths the command may read but not write (`/proc/sys`, …), remounted read-only. See [`crate::masks`].
     pub readonly_paths: Vec<PathBuf>,
-    /// `cgroup.procs` files (one per cgroup v1 hierarchy, or one on v2)
-    /// that PID 1 writes itself into as its very first step, so every
-    /// limit of the engine's cgroup holds before the command runs
-    /// (chapter 3). Empty: the container stays in the helper's cgroups.
+    /// Files that PID 1 writes `0` ("the writer") into as its very first
+    /// step, to move itself into a cgroup: `cgroup.procs` (one per cgroup v1
+    /// hierarchy, or one on v2), or a v1 hierarchy's `tasks`, which moves
+    /// just the writing thread (PID 1 has only one then) and costs the
+    /// kernel less than moving a whole process. So every limit of the
+    /// engine's cgroup holds before the command runs (chapter 3). Empty:
+    /// the container stays in the helper's cgroups.
     #[serde(default)]
     pub cgroup_procs: Vec<PathBuf>,
     /// Docker's settings beyond the lesson: `--ulimit`, `--sysctl`,

@@ -135,6 +135,14 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
             .collect()
     }
 
+    /// The files a single-threaded process writes `0` ("the writer") into
+    /// to move *itself* into the group, as the container's PID 1 and an
+    /// exec's process do. The `cgroup.procs` files, unless a version knows
+    /// a cheaper way (v1 does: see its `join_files`).
+    fn join_files(&self) -> Vec<PathBuf> {
+        self.procs_files()
+    }
+
     /// Moves process `pid` (and, on v1 too, all its threads) into the group.
     fn add_pid(&self, pid: i32) -> Result<()> {
         for file in self.procs_files() {

@@ -128,6 +128,19 @@ impl Cgroup for CgroupV1 {
         dirs
     }
 
+    /// The `tasks` files, not `cgroup.procs`. Writing a process into
+    /// `cgroup.procs` moves all its threads, so the kernel first stops every
+    /// fork and exit on the machine: it takes a system-wide lock
+    /// (`cgroup_threadgroup_rwsem`) for writing, which waits out an RCU grace
+    /// period: 2 to 15 ms for the first such write after a quiet moment,
+    /// measured on an idle machine. `tasks` moves one thread, and a thread that
+    /// moves itself needs no such lock. The container's PID 1 has a single
+    /// thread when it joins (so has an exec's process), so the two mean the
+    /// same for it. v2 has no such file outside its "threaded" mode.
+    fn join_files(&self) -> Vec<PathBuf> {
+        self.dirs().into_iter().map(|d| d.join("tasks")).collect()
+    }
+
     // ANCHOR: v1_limits
     fn set_memory_limit(&self, bytes: u64) -> Result<()> {
         write_file(

@@ -72,7 +72,7 @@ impl Runtime {
             .unwrap_or_else(|| "/".into());
         let spec = ExecSpec {
             pid,
-            cgroup_procs: self.cgroup(id)?.procs_files(),
+            cgroup_procs: self.cgroup(id)?.join_files(),
             args: options.args,
             env,
             cwd: cwd.into(),

@@ -65,7 +65,7 @@ pub(super) fn start_process(
     }
     // PID 1 writes itself into these files as its first step (chapter 01),
     // so the limits hold before the command runs a single instruction.
-    spec.cgroup_procs = cg.procs_files();
+    spec.cgroup_procs = cg.join_files();
     let helper = InitHelper::reexec();
     let mut process = spec.spawn(&helper).map_err(|e| Error::Start {
         id: container.id.short().to_string(),
