@@ -191,13 +191,13 @@ fn v1_creates_one_directory_per_hierarchy_and_writes_v1_files() {
 
     let pid = 1000 + rand::random::<u16>() as i32;
     cg.add_pid(pid).unwrap();
+    let mut tasks = Vec::new();
     for d in cg.dirs() {
         assert_eq!(read(d.join("cgroup.procs")), pid.to_string());
+        tasks.push(d.join("tasks"));
     }
     assert_eq!(cg.pids().unwrap(), vec![pid]);
-    // A process joins itself through `tasks` on v1, one per hierarchy.
-    let tasks: Vec<PathBuf> = cg.dirs().iter().map(|d| d.join("tasks")).collect();
-    assert_eq!(cg.join_files(), tasks);
+    assert_eq!(cg.join_files(), tasks); // v1: a process joins itself by `tasks`
 
     cg.freeze().unwrap();
     assert_eq!(read(dir("freezer").join("freezer.state")), "FROZEN");
@@ -394,8 +394,7 @@ fn v2_enables_controllers_and_writes_v2_files() {
     let pid = 1000 + rand::random::<u16>() as i32;
     cg.add_pid(pid).unwrap();
     assert_eq!(read(dir.join("cgroup.procs")), pid.to_string());
-    // v2 has no `tasks`: a process joins itself through `cgroup.procs`.
-    assert_eq!(cg.join_files(), vec![dir.join("cgroup.procs")]);
+    assert_eq!(cg.join_files(), vec![dir.join("cgroup.procs")]); // v2 has no `tasks`
 }
 
 #[test]
