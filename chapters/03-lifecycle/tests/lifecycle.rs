@@ -424,6 +424,76 @@ fn a_command_that_cannot_run_fails_start_with_its_reason_as_docker_does() {
     assert_eq!(record.start_exit_code, None);
 }
 
+/// The shims of container `id` that are alive, found in `/proc` by their
+/// arguments (the shim's role and the container's id).
+fn shims_of(id: &minidock_lifecycle::ContainerId) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        let Ok(raw) = fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+        if cmdline.contains(minidock_lifecycle::shim::SHIM_ARG) && cmdline.contains(id.as_str()) {
+            found.push(format!("{pid}: {cmdline}"));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned() {
+    let f = common::fixture();
+    let rt = &f.runtime;
+    let id = f.create(&["sh", "-c", "echo late=$LATE"]);
+
+    // Abandoned: the shim is gone before abandon returns, with its socket's
+    // directory; nothing ran and the container is still created.
+    let shim = rt.spawn_attached(&id).unwrap();
+    shim.abandon();
+    assert_eq!(
+        shims_of(&id),
+        Vec::<String>::new(),
+        "the abandoned shim lives"
+    );
+    let run = minidock_lifecycle::shim::run_path(&rt.config().run_dir, &id);
+    assert!(!run.exists(), "{} is left", run.display());
+    assert_eq!(f.state(&id), State::Created);
+
+    // Dropped, as when the engine dies between the halves: with nobody
+    // left to read its reports, the shim goes away by itself.
+    drop(rt.spawn_attached(&id).unwrap());
+    f.until(
+        "the shim whose engine is gone exits",
+        common::PATIENCE,
+        || shims_of(&id).is_empty() && !run.exists(),
+    );
+    assert_eq!(f.state(&id), State::Created);
+
+    // Between the spawn and the attach the engine may still change the
+    // container's configuration (the daemon wires its network then): the
+    // shim reads it at the attach, so the process sees the change.
+    let shim = rt.spawn_attached(&id).unwrap();
+    // The shim listens before it reads the configuration: a change made
+    // once it listens must still reach the process.
+    let socket = minidock_lifecycle::shim::attach_socket(&rt.config().run_dir, &id);
+    f.until("the shim listens", common::PATIENCE, || socket.exists());
+    rt.containers()
+        .update_unsynced(&id, |c| c.host_config.start_env = vec!["LATE=yes".into()])
+        .unwrap();
+    let stream = shim.attach().unwrap();
+    drop(stream);
+    assert_eq!(rt.wait(&id, WaitCondition::NotRunning).unwrap().code, 0);
+    let mut out = String::new();
+    rt.logs(&id, &LogOptions::default(), |e| {
+        out.push_str(&e.log);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(out, "late=yes\n");
+    rt.remove(&id, false).unwrap();
+}
+
 #[test]
 fn rm_leaves_no_mount_cgroup_or_process() {
     let f = common::fixture();

@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -133,8 +133,15 @@ pub(super) fn pump(hub: Arc<Hub>, mut from: File, stream: Stream) -> JoinHandle<
 /// Waits up to `timeout` for the first attach client. `poll(2)` wakes
 /// the shim the moment the client connects: the engine connects right
 /// after reading `Listening`, so any sleep here would delay every
-/// `docker run`.
-pub(super) fn accept_within(listener: &UnixListener, timeout: Duration) -> Result<UnixStream> {
+/// `docker run`. It also wakes when the engine is gone: `reports` is the
+/// shim's end of the engine's report pipe, which reads as an error
+/// (`POLLERR`) once nobody holds the other end — an engine that died
+/// between the spawn and the attach will never connect.
+pub(super) fn accept_within(
+    listener: &UnixListener,
+    reports: BorrowedFd<'_>,
+    timeout: Duration,
+) -> Result<UnixStream> {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
     let start = Instant::now();
@@ -145,10 +152,22 @@ pub(super) fn accept_within(listener: &UnixListener, timeout: Duration) -> Resul
                 .ctx("wait for the first attach client on", "attach socket");
         }
         let wait = PollTimeout::try_from(left.as_millis().max(1)).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(reports, PollFlags::empty()),
+        ];
         match poll(&mut fds, wait) {
             Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
-            Ok(_) => break,
+            Ok(_) => {
+                let engine = fds[1].revents().unwrap_or(PollFlags::empty());
+                if engine.intersects(PollFlags::POLLERR | PollFlags::POLLHUP) {
+                    return Err(io::Error::from(io::ErrorKind::BrokenPipe)).ctx(
+                        "wait for the engine that started this shim on",
+                        "report pipe",
+                    );
+                }
+                break;
+            }
             Err(e) => {
                 return Err(io::Error::from(e))
                     .ctx("wait for the first attach client on", "attach socket")

@@ -32,6 +32,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixListener;
 use std::sync::{Arc, Mutex};
@@ -118,6 +119,12 @@ fn detach() -> Result<()> {
 }
 
 /// How the container's process ended.
+/// Whether `path` is still the file `was` (same device and inode).
+fn same_file(path: &std::path::Path, was: fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(path).is_ok_and(|now| (now.dev(), now.ino()) == (was.dev(), was.ino()))
+}
+
 struct Ended {
     code: i32,
     oom_killed: bool,
@@ -126,7 +133,6 @@ struct Ended {
 // ANCHOR: supervise
 fn supervise(args: &ShimArgs) -> Result<()> {
     let store = ContainerStore::open(&args.root)?;
-    let container = store.container(&args.id)?;
     let cgroups = CgroupRoot::detect()?;
     let run = args.run_path();
     minidock_images::create_private_dir(&run).ctx("create", &run)?;
@@ -138,6 +144,31 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     }
     let listener = UnixListener::bind(&socket).ctx("listen on", &socket)?;
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600)).ctx("chmod", &socket)?;
+    let bound = fs::metadata(&socket).ctx("stat", &socket)?;
+    // With --wait-attach the engine connects once it is ready for the
+    // process to run; the container's configuration is read only then, so
+    // the engine may finish it (the daemon wires the network) while this
+    // binary loads.
+    let first_client = if args.wait_attach {
+        report(&ShimReport::Listening {
+            pid: std::process::id() as i32,
+        });
+        let stdout = io::stdout();
+        match accept_within(&listener, stdout.as_fd(), Duration::from_secs(60)) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                // Nobody will attach: leave no socket behind, unless a new
+                // shim of this container has already put its own there.
+                if same_file(&socket, bound) {
+                    fs::remove_dir_all(&run).ok();
+                }
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    let container = store.container(&args.id)?;
     let log_path = store.dir(&args.id).join(format!("{}-json.log", args.id));
     let hub = Arc::new(Hub {
         clients: Mutex::new(Vec::new()),
@@ -148,9 +179,8 @@ fn supervise(args: &ShimArgs) -> Result<()> {
             &container.host_config.log_config,
         )?),
     });
-    if args.wait_attach {
-        report(&ShimReport::Listening);
-        hub.add_client(accept_within(&listener, Duration::from_secs(60))?);
+    if let Some(client) = first_client {
+        hub.add_client(client);
     }
     {
         let hub = hub.clone();

@@ -14,7 +14,12 @@ use crate::error::{Error, IoContext, Result};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShimReport {
     /// The attach socket is ready (with `--wait-attach`): connect now.
-    Listening,
+    /// Nothing of the container has been read or started yet, so an
+    /// engine that gives up on the start kills the shim by this pid.
+    Listening {
+        /// The shim's own pid.
+        pid: i32,
+    },
     /// The container runs; PID 1 has this host pid.
     Started {
         /// PID 1's host pid.

@@ -33,12 +33,22 @@ impl Inner {
             wait_gone(pid, Duration::from_secs(10));
         }
         self.begin_volume_use(entry)?;
+        // The shim first: it reads the container's configuration only once
+        // we attach, so the network is wired while its binary loads.
+        let shim = match self.runtime.spawn_attached(&entry.id) {
+            Ok(shim) => shim,
+            Err(e) => {
+                self.end_volume_use(entry, None);
+                return Err(ApiError::from(e));
+            }
+        };
         if let Err(err) = self.prepare_network(entry) {
+            shim.abandon();
             self.end_volume_use(entry, None);
             return Err(err);
         }
         let pending: Vec<Pending> = std::mem::take(&mut *lock(&entry.pending));
-        let stream = self.runtime.start_attached(&entry.id).map_err(|e| {
+        let stream = shim.attach().map_err(|e| {
             self.end_volume_use(entry, None);
             // A start that failed holds no address and leaves no link.
             if let Some(networks) = &self.networks {
