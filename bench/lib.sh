@@ -22,6 +22,53 @@ bench_daemon_flags() {
         "$(basename "$1")" "${SUBNET:-172.31.240.0/24}"
 }
 
+# A tmpfs at DIR/state for what a real install keeps in /run, a tmpfs: the
+# daemon's run directory (sockets, network namespaces) and crun's and runc's
+# state. Only the engine's root (images, containers) is on the disk.
+# Unmounted by bench_cleanup_host.
+bench_state_tmpfs() { # DIR
+    mkdir -p "$1/state"
+    mount -t tmpfs -o mode=0700 minidock-bench "$1/state"
+}
+
+# The directory for the engine's root: DIR itself, on the disk DIR is on, or
+# with ROOT_FS=ext4 a fresh ext4 (with the journal mkfs.ext4 gives it, as on
+# a usual install) in an image loop-mounted at DIR/disk — for a host whose
+# own disk behaves unlike a usual one (see bench_disk_note). Unmounted by
+# bench_cleanup_host.
+bench_disk() { # DIR
+    if [ "${ROOT_FS:-}" = ext4 ]; then
+        truncate -s 8G "$1/disk.img"
+        mkfs.ext4 -q -F "$1/disk.img"
+        mkdir -p "$1/disk"
+        mount -o loop "$1/disk.img" "$1/disk"
+        echo "$1/disk"
+    else
+        echo "$1"
+    fi
+}
+
+# One line on the disk under DIR, for the reader of the figures. An ext4
+# without a journal (some VM images) will not reuse an inode freed in the
+# last 60 s (360 s while its table block is dirty), and scans past every such
+# inode of the block group for each file it makes: right after a busy minute
+# of file churn (a test run) every file the engine makes costs far more.
+bench_disk_note() { # DIR
+    local source fstype dev journal
+    read -r source fstype < <(findmnt -no SOURCE,FSTYPE -T "$1")
+    dev=$(basename "$source")
+    journal=
+    if [ "$fstype" = ext4 ] && [ -r "/sys/fs/ext4/$dev/journal_task" ]; then
+        [ "$(cat "/sys/fs/ext4/$dev/journal_task")" = "<none>" ] && journal=", no journal"
+    fi
+    echo "== the engine's root is on $fstype ($source$journal)"
+    if [ -n "$journal" ]; then
+        echo "   ext4 without a journal: every file the engine makes costs more the more files were"
+        echo "   deleted in the last minutes (a test run, this bench's own runs). ROOT_FS=ext4 measures"
+        echo "   on a journaled ext4, as a usual install has."
+    fi
+}
+
 # Removes the links and nftables tables tagged with DIR, and the (empty)
 # cgroup parent named after DIR, in every hierarchy.
 # Runs under `set -euo pipefail` (in an EXIT trap): a search that finds
@@ -44,6 +91,11 @@ bench_cleanup_host() {
     done
     for group in /sys/fs/cgroup/"$name" /sys/fs/cgroup/*/"$name"; do
         [ -d "$group" ] && rmdir "$group" 2>/dev/null || true
+    done
+    for mounted in "$dir/state" "$dir/disk"; do
+        if mountpoint -q "$mounted"; then
+            umount -R "$mounted" || true
+        fi
     done
 }
 

@@ -13,6 +13,7 @@
 #   BIN=DIR sudo bench/net.sh         (the binaries in DIR, no build)
 #   PARTS=1 or PARTS=2 sudo bench/net.sh   (one part alone)
 #   TCP_ROUNDS=N: rounds of the throughput part (default 7)
+#   ROOT_FS=ext4: the engine's root on a fresh, journaled ext4 image (bench/lib.sh)
 #
 # Targets (issue: chapter 06): network setup <= 5 ms on the median; the
 # published port >= 0.9x the direct path.
@@ -60,9 +61,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+bench_state_tmpfs "$dir"
+disk=$(bench_disk "$dir")
+bench_disk_note "$disk"
 # shellcheck disable=SC2046 # the flags are words
 "$bin/minidockd" $(SUBNET=$subnet bench_daemon_flags "$dir") \
-    --root "$dir/root" --run "$dir/run" -H "unix://$sock" 2>"$dir/minidockd.log" &
+    --root "$disk/root" --run "$dir/state/run" -H "unix://$sock" 2>"$dir/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do
     [ -S "$sock" ] && md version >/dev/null 2>&1 && break

@@ -6,12 +6,15 @@
 #        ROUNDS=N (default 5): the runs come in N rounds, the commands' order
 #        turning each round (see bench/lib.sh)
 #        BIN=DIR: the minidock and minidockd in DIR, no build
+#        ROOT_FS=ext4: the engine's root on a fresh, journaled ext4 image
+#        (loop-mounted) instead of the disk /tmp is on (see bench/lib.sh)
 #
 #   1. builds minidock and minidockd (release);
 #   2. makes a busybox root filesystem from the host's static busybox
 #      (apt-get install busybox-static);
 #   3. starts minidockd with its own root, run directory and socket, and
-#      imports that rootfs as busybox:latest;
+#      imports that rootfs as busybox:latest; the run directory, and crun's
+#      and runc's state, on a tmpfs, as /run is on a real install;
 #   4. makes an OCI bundle of the same rootfs with `runc spec` (process: true);
 #   5. times, with hyperfine, inside a private mount namespace where
 #      /sys/fs/cgroup/unified is unmounted (crun refuses a hybrid cgroup
@@ -89,11 +92,14 @@ printf 'root:x:0:\n' >"$rootfs/etc/group"
 tar -C "$rootfs" -cf "$work/rootfs.tar" .
 
 echo "== minidockd"
-socket=$work/run/minidock.sock
+bench_state_tmpfs "$work"
+disk=$(bench_disk "$work")
+bench_disk_note "$disk"
+socket=$work/state/run/minidock.sock
 host=unix://$socket
 # The default network (as `docker run` has), on a subnet of the bench's own.
 # shellcheck disable=SC2046 # the flags are words
-"$bin/minidockd" $(bench_daemon_flags "$work") --root "$work/root" --run "$work/run" \
+"$bin/minidockd" $(bench_daemon_flags "$work") --root "$disk/root" --run "$work/state/run" \
     -H "$host" 2>"$work/minidockd.log" &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.05; done
@@ -130,8 +136,8 @@ set -e
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 for round in \$(seq $rounds); do
     minidock=(-n "minidock run --rm busybox true" "$bin/minidock -H $host run --rm busybox true")
-    crun=(-n "crun run" "crun --root $work/crun-state run -b $work/bundle bench-crun")
-    runc=(-n "runc run" "runc --root $work/runc-state run -b $work/bundle bench-runc")
+    crun=(-n "crun run" "crun --root $work/state/crun run -b $work/bundle bench-crun")
+    runc=(-n "runc run" "runc --root $work/state/runc run -b $work/bundle bench-runc")
     docker=(${docker_run_args})
     case \$((round % 3)) in
         1) order=("\${minidock[@]}" "\${crun[@]}" "\${runc[@]}" "\${docker[@]}") ;;

@@ -44,6 +44,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
+use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 /// The largest JSON request body accepted (a create body is a few KiB).
@@ -95,7 +96,7 @@ pub(crate) struct Ctx {
 /// Answers one request. Never fails: errors become error responses.
 pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
     let debug = api.facts.debug.load(Ordering::Relaxed);
-    let line = debug.then(|| format!("{} {}", req.method(), req.uri()));
+    let line = debug.then(|| (format!("{} {}", req.method(), req.uri()), Instant::now()));
     let root = api.facts.root.clone();
     let mut response = match dispatch(api, req).await {
         Ok(response) => response,
@@ -107,8 +108,14 @@ pub async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Response<Body> {
         }
     };
     common_headers(response.headers_mut());
-    if let Some(line) = line {
-        eprintln!("minidockd: {line} -> {}", response.status().as_u16());
+    // With the time the answer took (for a hijacked or streamed answer,
+    // until its head was ready).
+    if let Some((line, started)) = line {
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        eprintln!(
+            "minidockd: {line} -> {} ({took:.2} ms)",
+            response.status().as_u16()
+        );
     }
     response
 }
