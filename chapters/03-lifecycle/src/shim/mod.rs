@@ -118,13 +118,13 @@ fn detach() -> Result<()> {
     Ok(())
 }
 
-/// How the container's process ended.
 /// Whether `path` is still the file `was` (same device and inode).
 fn same_file(path: &std::path::Path, was: fs::Metadata) -> bool {
     use std::os::unix::fs::MetadataExt;
     fs::metadata(path).is_ok_and(|now| (now.dev(), now.ino()) == (was.dev(), was.ino()))
 }
 
+/// How the container's process ended.
 struct Ended {
     code: i32,
     oom_killed: bool,
