@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use minidock_lifecycle::compat::process::NamespaceMode;
 use minidock_lifecycle::config::{HostConfig, UserConfig};
-use minidock_lifecycle::logs::LogOptions;
 use minidock_lifecycle::signal::StopOutcome;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::{Error, WaitCondition};
@@ -307,13 +306,7 @@ fn with_the_hosts_pid_namespace_the_exit_of_pid_1_ends_the_container() {
     // The log is complete once the exit is recorded: it holds the
     // background sleep's pid (the host's numbering), which must be gone
     // (or a zombie on its way out).
-    let mut text = String::new();
-    f.runtime
-        .logs(&id, &LogOptions::default(), |e| {
-            text.push_str(&e.log);
-            Ok(())
-        })
-        .unwrap();
+    let text = f.logs(&id);
     let pid: i32 = text
         .trim()
         .parse()
@@ -484,13 +477,7 @@ fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned()
     let stream = shim.attach().unwrap();
     drop(stream);
     assert_eq!(rt.wait(&id, WaitCondition::NotRunning).unwrap().code, 0);
-    let mut out = String::new();
-    rt.logs(&id, &LogOptions::default(), |e| {
-        out.push_str(&e.log);
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(out, "late=yes\n");
+    assert_eq!(f.logs(&id), "late=yes\n");
     rt.remove(&id, false).unwrap();
 }
 

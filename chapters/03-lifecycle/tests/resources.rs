@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use minidock_lifecycle::cgroup::CgroupVersion;
 use minidock_lifecycle::config::{HostConfig, UserConfig};
-use minidock_lifecycle::logs::LogOptions;
 use minidock_lifecycle::state::State;
 use minidock_lifecycle::WaitCondition;
 
@@ -72,16 +71,7 @@ fn a_fork_bomb_stops_at_the_pids_limit_and_the_host_is_fine() {
     };
     let id = f.create_with(&["sh", "-c", script], config, host);
     f.runtime.start(&id).unwrap();
-    let logs = || {
-        let mut text = String::new();
-        f.runtime
-            .logs(&id, &LogOptions::default(), |e| {
-                text.push_str(&e.log);
-                Ok(())
-            })
-            .unwrap();
-        text
-    };
+    let logs = || f.logs(&id);
     f.until("the bomb to hit the limit", Duration::from_secs(20), || {
         logs().contains("bomb over")
     });
@@ -224,13 +214,7 @@ fn the_cgroup_file_system_cannot_be_changed_from_inside() {
         f.runtime.wait(&id, WaitCondition::NotRunning).unwrap().code,
         0
     );
-    let mut out = String::new();
-    f.runtime
-        .logs(&id, &LogOptions::default(), |e| {
-            out.push_str(&e.log);
-            Ok(())
-        })
-        .unwrap();
+    let out = f.logs(&id);
     assert_eq!(out, "done\n", "the container changed cgroups: {out}");
     let cg = f.runtime.cgroup(&id);
     assert!(cg

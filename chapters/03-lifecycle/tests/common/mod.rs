@@ -88,6 +88,18 @@ impl Fixture {
         self.runtime.inspect(id).unwrap().1.state
     }
 
+    /// Everything the container's log holds so far, both streams, as text.
+    pub fn logs(&self, id: &ContainerId) -> String {
+        let mut text = String::new();
+        self.runtime
+            .logs(id, &minidock_lifecycle::logs::LogOptions::default(), |e| {
+                text.push_str(&e.log);
+                Ok(())
+            })
+            .unwrap();
+        text
+    }
+
     /// The container's root file system as the host sees it.
     pub fn rootfs(&self, id: &ContainerId) -> PathBuf {
         self.runtime.container_dir(id).join("merged")
