@@ -28,8 +28,10 @@
 //! - [`shim`]: the supervisor process of one container, which outlives the
 //!   engine, owns the container's stdio and records its exit; [`attach`]
 //!   is how clients talk to it;
-//! - [`runtime`]: the operations — create, start, stop, kill, pause,
-//!   unpause, restart, rm, wait, logs and [`exec`], one module each;
+//! - [`runtime`]: the operations — create, start (in two halves, so the
+//!   engine can finish the container between the shim's spawn and its
+//!   attach), stop, kill, pause, unpause, restart, rm, wait, logs and
+//!   [`exec`], one module each;
 //! - [`reexec`]: one binary serving every helper role, run from a sealed
 //!   in-memory copy ([`sealed_binary`]) so a container cannot reach the
 //!   host's file;

@@ -128,6 +128,7 @@ impl Cgroup for CgroupV1 {
         dirs
     }
 
+    // ANCHOR: v1_join
     /// The `tasks` files, not `cgroup.procs`. Writing a process into
     /// `cgroup.procs` moves all its threads, so the kernel first stops every
     /// fork and exit on the machine: it takes a system-wide lock
@@ -140,6 +141,7 @@ impl Cgroup for CgroupV1 {
     fn join_files(&self) -> Vec<PathBuf> {
         self.dirs().into_iter().map(|d| d.join("tasks")).collect()
     }
+    // ANCHOR_END: v1_join
 
     // ANCHOR: v1_limits
     fn set_memory_limit(&self, bytes: u64) -> Result<()> {
