@@ -56,5 +56,5 @@ pub mod user;
 
 pub use error::{Error, SetupError, Step};
 pub use propagation::Propagation;
-pub use spawn::{Container, InitHelper, Output, REEXEC_ARG};
+pub use spawn::{Container, InitHelper, Output, WaitingHelper, REEXEC_ARG};
 pub use spec::{BindMount, IdMap, Namespaces, ProcessSpec, Stdio, TmpfsMount, User, UserNamespace};

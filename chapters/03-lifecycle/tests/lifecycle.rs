@@ -420,6 +420,16 @@ fn a_command_that_cannot_run_fails_start_with_its_reason_as_docker_does() {
 /// The shims of container `id` that are alive, found in `/proc` by their
 /// arguments (the shim's role and the container's id).
 fn shims_of(id: &minidock_lifecycle::ContainerId) -> Vec<String> {
+    processes_of(minidock_lifecycle::shim::SHIM_ARG, id)
+}
+
+/// The init helpers of container `id` (their command line names it), as
+/// "pid: command line"; a zombie's command line is empty.
+fn helpers_of(id: &minidock_lifecycle::ContainerId) -> Vec<String> {
+    processes_of(minidock_namespaces::REEXEC_ARG, id)
+}
+
+fn processes_of(role: &str, id: &minidock_lifecycle::ContainerId) -> Vec<String> {
     let mut found = Vec::new();
     for entry in fs::read_dir("/proc").unwrap().flatten() {
         let pid = entry.file_name().to_string_lossy().into_owned();
@@ -427,7 +437,7 @@ fn shims_of(id: &minidock_lifecycle::ContainerId) -> Vec<String> {
             continue;
         };
         let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
-        if cmdline.contains(minidock_lifecycle::shim::SHIM_ARG) && cmdline.contains(id.as_str()) {
+        if cmdline.contains(role) && cmdline.contains(id.short()) {
             found.push(format!("{pid}: {cmdline}"));
         }
     }
@@ -449,6 +459,13 @@ fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned()
         Vec::<String>::new(),
         "the abandoned shim lives"
     );
+    // The init helper it had started meanwhile reads the end of its spec
+    // pipe and exits.
+    f.until(
+        "the abandoned shim's helper exits",
+        common::PATIENCE,
+        || helpers_of(&id).is_empty(),
+    );
     let run = minidock_lifecycle::shim::run_path(&rt.config().run_dir, &id);
     assert!(!run.exists(), "{} is left", run.display());
     assert_eq!(f.state(&id), State::Created);
@@ -459,7 +476,7 @@ fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned()
     f.until(
         "the shim whose engine is gone exits",
         common::PATIENCE,
-        || shims_of(&id).is_empty() && !run.exists(),
+        || shims_of(&id).is_empty() && helpers_of(&id).is_empty() && !run.exists(),
     );
     assert_eq!(f.state(&id), State::Created);
 
@@ -467,10 +484,15 @@ fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned()
     // container's configuration (the daemon wires its network then): the
     // shim reads it at the attach, so the process sees the change.
     let shim = rt.spawn_attached(&id).unwrap();
-    // The shim listens before it reads the configuration: a change made
-    // once it listens must still reach the process.
+    // The shim listens, and starts the init helper, before it reads the
+    // configuration: a change made once both wait must still reach the
+    // process.
     let socket = minidock_lifecycle::shim::attach_socket(&rt.config().run_dir, &id);
-    f.until("the shim listens", common::PATIENCE, || socket.exists());
+    f.until(
+        "the shim listens and its helper waits",
+        common::PATIENCE,
+        || socket.exists() && helpers_of(&id).len() == 1,
+    );
     rt.containers()
         .update_unsynced(&id, |c| c.host_config.start_env = vec!["LATE=yes".into()])
         .unwrap();

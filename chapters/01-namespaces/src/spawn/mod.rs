@@ -193,9 +193,12 @@ fn above_stdio(fd: OwnedFd) -> Result<OwnedFd, Error> {
 // ANCHOR: spawn
 fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
     let rootfs = validate(spec)?;
-    let mut wire = serde_json::to_value(spec).map_err(|e| Error::InvalidSpec(e.to_string()))?;
-    wire["rootfs"] = serde_json::Value::String(rootfs.to_string_lossy().into_owned());
+    start(spec, init)?.send(spec, rootfs)
+}
 
+/// The first half of [`spawn`]: the pipes, and the helper started with
+/// `spec`'s stdio. It loads and waits for its spec.
+fn start(spec: &ProcessSpec, init: &InitHelper) -> Result<WaitingHelper, Error> {
     let (spec_read, spec_write) = pipe()?;
     let (status_read, status_write) = pipe()?;
     let console = ConsoleSocket::open(spec)?;
@@ -233,71 +236,137 @@ fn spawn(spec: &ProcessSpec, init: &InitHelper) -> Result<Container, Error> {
         path: init.program.clone(),
         source,
     })?;
-    drop(spec_read);
-    drop(status_write);
-    let console = console.map(ConsoleSocket::helper_started);
+    Ok(WaitingHelper {
+        container: Container {
+            helper: Some(helper),
+            container_pid: 0,
+            pid1: None,
+            status: None,
+            terminal: None,
+        },
+        program: init.program.clone(),
+        spec_pipe: File::from(spec_write),
+        status_pipe: File::from(status_read),
+        console: console.map(ConsoleSocket::helper_started),
+        tty: spec.tty,
+    })
+}
 
-    let mut container = Container {
-        helper: Some(helper),
-        container_pid: 0,
-        pid1: None,
-        status: None,
-        terminal: None,
-    };
-    let mut spec_pipe = File::from(spec_write);
-    let mut line = wire.to_string().into_bytes();
-    line.push(b'\n');
-    // A write error (EPIPE: the helper died) is not the story; the
-    // helper's report or exit status below is.
-    let wrote = spec_pipe.write_all(&line).is_ok();
-    let mut id_maps = IdMapHandshake::new(spec, spec_pipe, wrote);
+impl WaitingHelper {
+    /// The second half of [`spawn`]: the spec goes down the spec pipe, the
+    /// reports come back on the status pipe until PID 1's `execve` closes it.
+    fn send(self, spec: &ProcessSpec, rootfs: PathBuf) -> Result<Container, Error> {
+        let mut wire = serde_json::to_value(spec).map_err(|e| Error::InvalidSpec(e.to_string()))?;
+        wire["rootfs"] = serde_json::Value::String(rootfs.to_string_lossy().into_owned());
+        let mut container = self.container;
+        let mut spec_pipe = self.spec_pipe;
+        let mut line = wire.to_string().into_bytes();
+        line.push(b'\n');
+        // A write error (EPIPE: the helper died) is not the story; the
+        // helper's report or exit status below is.
+        let wrote = spec_pipe.write_all(&line).is_ok();
+        let mut id_maps = IdMapHandshake::new(spec, spec_pipe, wrote);
 
-    let mut failure: Option<SetupError> = None;
-    let status_pipe = BufReader::new(File::from(status_read));
-    let read = channel::read_reports(status_pipe, |report| {
-        match report {
-            Report::UserNamespaceCreated { pid } => {
-                if let Some(handshake) = id_maps.as_mut() {
-                    handshake.created(pid)?;
+        let mut failure: Option<SetupError> = None;
+        let read = channel::read_reports(BufReader::new(self.status_pipe), |report| {
+            match report {
+                Report::UserNamespaceCreated { pid } => {
+                    if let Some(handshake) = id_maps.as_mut() {
+                        handshake.created(pid)?;
+                    }
+                }
+                Report::ContainerStarted { pid } => {
+                    container.container_pid = pid;
+                    container.pid1 = pidfd_open(pid);
+                }
+                Report::Failed(e) => {
+                    failure.get_or_insert(e);
                 }
             }
-            Report::ContainerStarted { pid } => {
-                container.container_pid = pid;
-                container.pid1 = pidfd_open(pid);
-            }
-            Report::Failed(e) => {
-                failure.get_or_insert(e);
-            }
-        }
-        Ok(())
-    });
-    let map_failure = id_maps.and_then(IdMapHandshake::finish);
-
-    if let Err(source) = read {
-        container.kill(Signal::SIGKILL)?;
-        container.wait()?;
-        return Err(map_failure.unwrap_or(Error::Channel {
-            what: "reading the status pipe",
-            source,
-        }));
-    }
-    if let Some(failure) = failure {
-        container.wait()?;
-        return Err(Error::Setup(failure));
-    }
-    if container.container_pid == 0 {
-        let code = container.wait()?;
-        return Err(Error::InitDied {
-            path: init.program.clone(),
-            status: format!("exit code {code}"),
+            Ok(())
         });
+        let map_failure = id_maps.and_then(IdMapHandshake::finish);
+
+        if let Err(source) = read {
+            container.kill(Signal::SIGKILL)?;
+            container.wait()?;
+            return Err(map_failure.unwrap_or(Error::Channel {
+                what: "reading the status pipe",
+                source,
+            }));
+        }
+        if let Some(failure) = failure {
+            container.wait()?;
+            return Err(Error::Setup(failure));
+        }
+        if container.container_pid == 0 {
+            let code = container.wait()?;
+            return Err(Error::InitDied {
+                path: self.program.clone(),
+                status: format!("exit code {code}"),
+            });
+        }
+        if let Some(socket) = self.console {
+            socket.receive_terminal(&mut container)?;
+        }
+        Ok(container)
     }
-    if let Some(socket) = console {
-        socket.receive_terminal(&mut container)?;
-    }
-    Ok(container)
 }
 // ANCHOR_END: spawn
+
+impl InitHelper {
+    /// The first half of [`ProcessSpec::spawn`], for an engine that knows
+    /// a container's stdio before the rest of its spec: the helper starts
+    /// now and loads while the engine finishes the spec; it waits on its
+    /// spec pipe. [`WaitingHelper::spawn`] is the second half. Only
+    /// `stdio`'s `stdin`, `stdout`, `stderr` and `tty` are used.
+    pub fn start(&self, stdio: &ProcessSpec) -> Result<WaitingHelper, Error> {
+        start(stdio, self)
+    }
+}
+
+/// An init helper that was started ([`InitHelper::start`]) and waits for
+/// its spec. It has made nothing yet: dropping it kills and reaps it.
+pub struct WaitingHelper {
+    container: Container,
+    program: PathBuf,
+    spec_pipe: File,
+    status_pipe: File,
+    console: Option<ConsoleSocket>,
+    tty: bool,
+}
+
+impl WaitingHelper {
+    /// Sends `spec` and returns once its command has been exec'd, as
+    /// [`ProcessSpec::spawn`] does. The stdio is the one the helper was
+    /// started with: `spec`'s `stdin`, `stdout` and `stderr` are not looked
+    /// at, and a `tty` unlike the start's is refused.
+    pub fn spawn(self, spec: &ProcessSpec) -> Result<Container, Error> {
+        if spec.tty != self.tty {
+            return Err(Error::InvalidSpec(format!(
+                "the init helper was started {} a terminal, the spec asks {} one",
+                if self.tty { "with" } else { "without" },
+                if spec.tty { "for" } else { "for no" },
+            )));
+        }
+        let rootfs = validate(spec)?;
+        self.send(spec, rootfs)
+    }
+
+    /// The waiting helper's PID (our child).
+    pub fn pid(&self) -> u32 {
+        self.container.pid()
+    }
+}
+
+impl std::fmt::Debug for WaitingHelper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (f.debug_struct("WaitingHelper"))
+            .field("pid", &self.pid())
+            .field("tty", &self.tty)
+            .finish()
+    }
+}
 
 /// A running container: the init helper (our child) and, inside, PID 1.
 ///

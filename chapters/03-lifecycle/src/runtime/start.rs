@@ -16,7 +16,7 @@ use nix::unistd::Pid;
 use super::{shim_alive, Runtime};
 use crate::error::{Error, IoContext, Result};
 use crate::id::ContainerId;
-use crate::shim::{attach_socket, run_path, ShimArgs, ShimReport, SHIM_ARG};
+use crate::shim::{attach_socket, run_path, ShimArgs, ShimReport, ShimStdio, SHIM_ARG};
 use crate::state::{transition, Event};
 use crate::time::Timestamp;
 
@@ -76,6 +76,7 @@ impl Runtime {
             id: id.clone(),
             cgroup_parent: self.config.cgroup_parent.clone(),
             wait_attach: attach,
+            stdio: Some(ShimStdio::of(&container.config)),
         };
         let shim_log = self.containers.dir(id).join("shim.log");
         let log = OpenOptions::new()

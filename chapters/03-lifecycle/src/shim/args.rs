@@ -22,6 +22,54 @@ pub struct ShimArgs {
     /// Wait for one attach client before starting the container, so that
     /// it sees all of the output (`docker run` / `docker start -a`).
     pub wait_attach: bool,
+    /// The container's stdio, when the engine tells it: a shim that waits
+    /// for its attach starts the init helper meanwhile (see `supervise`).
+    pub stdio: Option<ShimStdio>,
+}
+
+/// What the container's stdio is made of. The engine knows it when it
+/// spawns the shim (`-t` and `-i` are fixed at create), before the rest of
+/// the configuration is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShimStdio {
+    /// `-t`: a terminal PID 1 makes; the helper's own stdio is unused.
+    Tty,
+    /// Pipes for stdout and stderr, and for stdin with `-i`.
+    Pipes {
+        /// `-i`: stdin is a pipe too, else `/dev/null`.
+        stdin: bool,
+    },
+}
+
+impl ShimStdio {
+    /// The stdio `config` asks for.
+    pub fn of(config: &crate::config::Config) -> ShimStdio {
+        if config.tty {
+            ShimStdio::Tty
+        } else {
+            ShimStdio::Pipes {
+                stdin: config.open_stdin,
+            }
+        }
+    }
+
+    fn as_arg(self) -> &'static str {
+        match self {
+            ShimStdio::Tty => "tty",
+            ShimStdio::Pipes { stdin: false } => "pipes",
+            ShimStdio::Pipes { stdin: true } => "pipes+stdin",
+        }
+    }
+
+    fn parse(arg: &str) -> Option<ShimStdio> {
+        [
+            ShimStdio::Tty,
+            ShimStdio::Pipes { stdin: false },
+            ShimStdio::Pipes { stdin: true },
+        ]
+        .into_iter()
+        .find(|s| s.as_arg() == arg)
+    }
 }
 
 impl ShimArgs {
@@ -38,6 +86,9 @@ impl ShimArgs {
         if self.wait_attach {
             args.push("--wait-attach".into());
         }
+        if let Some(stdio) = self.stdio {
+            args.extend(["--stdio".into(), stdio.as_arg().into()]);
+        }
         args.push(self.id.as_str().into());
         args
     }
@@ -51,6 +102,7 @@ impl ShimArgs {
         };
         let (mut root, mut run_dir, mut parent, mut id, mut wait_attach) =
             (None, None, None, None, false);
+        let mut stdio = None;
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match a.to_str() {
@@ -60,6 +112,10 @@ impl ShimArgs {
                     parent = it.next().and_then(|p| p.to_str()).map(String::from)
                 }
                 Some("--wait-attach") => wait_attach = true,
+                Some("--stdio") => {
+                    let arg = it.next().and_then(|a| a.to_str()).unwrap_or_default();
+                    stdio = Some(ShimStdio::parse(arg).ok_or_else(|| bad("bad --stdio"))?);
+                }
                 Some(other) if id.is_none() => id = Some(other.parse::<ContainerId>()?),
                 _ => return Err(bad("unexpected argument")),
             }
@@ -70,6 +126,7 @@ impl ShimArgs {
             cgroup_parent: parent.ok_or_else(|| bad("--cgroup-parent missing"))?,
             id: id.ok_or_else(|| bad("container id missing"))?,
             wait_attach,
+            stdio,
         })
     }
 
@@ -102,6 +159,7 @@ mod tests {
             id: ContainerId::random(),
             cgroup_parent: "minidock".into(),
             wait_attach: true,
+            stdio: None,
         };
         assert_eq!(ShimArgs::parse(&a.to_args()).unwrap(), a);
         let b = ShimArgs {
@@ -109,6 +167,20 @@ mod tests {
             ..a.clone()
         };
         assert_eq!(ShimArgs::parse(&b.to_args()).unwrap(), b);
+        for stdio in [
+            ShimStdio::Tty,
+            ShimStdio::Pipes { stdin: false },
+            ShimStdio::Pipes { stdin: true },
+        ] {
+            let c = ShimArgs {
+                stdio: Some(stdio),
+                ..a.clone()
+            };
+            assert_eq!(ShimArgs::parse(&c.to_args()).unwrap(), c);
+        }
+        let mut bad = a.to_args();
+        bad.splice(0..0, ["--stdio".into(), "files".into()]);
+        assert!(ShimArgs::parse(&bad).is_err());
         assert!(ShimArgs::parse(&["--root".into(), "/x".into()]).is_err());
         assert!(ShimArgs::parse(&["../../etc".into()]).is_err());
     }

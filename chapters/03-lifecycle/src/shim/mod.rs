@@ -51,7 +51,7 @@ use crate::state::{transition, Event};
 use crate::store::{Container, ContainerStore};
 use crate::time::Timestamp;
 use hub::{accept_within, lock, Hub};
-use process::start_process;
+use process::{start_process, EarlyHelper};
 use report::{close_report_pipe, failed, report};
 
 pub mod args;
@@ -60,7 +60,7 @@ pub mod process;
 pub mod report;
 
 pub use crate::compat::auto_remove::{read_tombstone, sweep_old_tombstones, tombstone};
-pub use args::{attach_socket, run_path, ShimArgs};
+pub use args::{attach_socket, run_path, ShimArgs, ShimStdio};
 pub use process::{add_start_env, container_env, process_spec};
 pub use report::{start_exit_code, ShimReport, EXIT_START_FAILED};
 
@@ -149,10 +149,16 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     // process to run; the container's configuration is read only then, so
     // the engine may finish it (the daemon wires the network) while this
     // binary loads.
+    let mut early = None;
     let first_client = if args.wait_attach {
         report(&ShimReport::Listening {
             pid: std::process::id() as i32,
         });
+        // The wait is the init helper's time to load (chapter 01's start
+        // in two halves): it needs to know only the stdio.
+        early = args
+            .stdio
+            .and_then(|stdio| EarlyHelper::start(stdio, &args.id));
         let stdout = io::stdout();
         match accept_within(&listener, stdout.as_fd(), Duration::from_secs(60)) {
             Ok(client) => Some(client),
@@ -194,7 +200,15 @@ fn supervise(args: &ShimArgs) -> Result<()> {
     let mut first = true;
     let mut container = container;
     let ended = loop {
-        let ended = run_once(args, &store, &container, &cgroups, &hub, first);
+        let ended = run_once(
+            args,
+            &store,
+            &container,
+            &cgroups,
+            &hub,
+            early.take(),
+            first,
+        );
         let ended = match (ended, first) {
             (Ok(e), _) => e,
             (Err(e), true) => {
@@ -287,11 +301,12 @@ fn run_once(
     container: &Container,
     cgroups: &CgroupRoot,
     hub: &Arc<Hub>,
+    early: Option<EarlyHelper>,
     first: bool,
 ) -> Result<Ended> {
     let rootfs = store.dir(&args.id).join("merged");
     let cg = cgroups.create(&args.cgroup_parent, args.id.as_str())?;
-    let started = start_process(store, container, &rootfs, cg.as_ref(), hub);
+    let started = start_process(store, container, &rootfs, cg.as_ref(), hub, early);
     let (mut process, pumps) = match started {
         Ok(p) => p,
         Err(e) => {

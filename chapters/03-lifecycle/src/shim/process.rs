@@ -9,13 +9,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use minidock_namespaces::{BindMount, InitHelper, ProcessSpec, Stdio, User};
+use minidock_namespaces::{BindMount, InitHelper, ProcessSpec, Stdio, User, WaitingHelper};
 
+use super::args::ShimStdio;
 use super::hub::{lock, pump, Hub};
 use super::report::start_exit_code;
 use crate::cgroup::Cgroup;
 use crate::config::{Config, NetworkMode};
 use crate::error::{Error, IoContext, Result};
+use crate::id::ContainerId;
 use crate::inroot::mkdir_all_in_root;
 use crate::logs::Stream;
 use crate::store::{Container, ContainerStore};
@@ -30,6 +32,7 @@ pub(super) fn start_process(
     rootfs: &Path,
     cg: &dyn Cgroup,
     hub: &Arc<Hub>,
+    early: Option<EarlyHelper>,
 ) -> Result<(minidock_namespaces::Container, Vec<JoinHandle<()>>)> {
     let extra = &container.host_config.process;
     cg.apply(&container.host_config.resources())?;
@@ -45,29 +48,17 @@ pub(super) fn start_process(
     }
     let mut spec = process_spec(container, rootfs, &user);
     extra.apply(&mut spec, &|id| store.running_pid(id))?;
-    if container.config.tty {
-        // PID 1 opens a terminal on the container's own /dev/ptmx, makes
-        // it its controlling terminal (chapter 01), so `tty` names it, a
-        // shell has job control and ^C from the client is SIGINT; it
-        // sends the master side back. The helper's stdio is unused.
-        spec.tty = true;
-        spec.stdin = Stdio::Null;
-        spec.stdout = Stdio::Null;
-        spec.stderr = Stdio::Null;
-    } else {
-        spec.stdin = if container.config.open_stdin {
-            Stdio::Piped
-        } else {
-            Stdio::Null
-        };
-        spec.stdout = Stdio::Piped;
-        spec.stderr = Stdio::Piped;
-    }
+    let stdio = ShimStdio::of(&container.config);
+    set_stdio(&mut spec, stdio);
     // PID 1 writes itself into these files as its first step (chapter 01),
     // so the limits hold before the command runs a single instruction.
     spec.cgroup_procs = cg.join_files();
-    let helper = InitHelper::reexec();
-    let mut process = spec.spawn(&helper).map_err(|e| Error::Start {
+    let started = match early {
+        // Loaded while the shim waited for the engine (see `supervise`).
+        Some(early) if early.stdio == stdio => early.helper.spawn(&spec),
+        _ => spec.spawn(&init_helper(&container.id)),
+    };
+    let mut process = started.map_err(|e| Error::Start {
         id: container.id.short().to_string(),
         reason: e.to_string(),
         exit_code: start_exit_code(&e),
@@ -104,6 +95,55 @@ pub(super) fn start_process(
     Ok((process, pumps))
 }
 // ANCHOR_END: start_process
+
+/// The container's stdio in its spec.
+fn set_stdio(spec: &mut ProcessSpec, stdio: ShimStdio) {
+    match stdio {
+        ShimStdio::Tty => {
+            // PID 1 opens a terminal on the container's own /dev/ptmx, makes
+            // it its controlling terminal (chapter 01), so `tty` names it, a
+            // shell has job control and ^C from the client is SIGINT; it
+            // sends the master side back. The helper's stdio is unused.
+            spec.tty = true;
+            spec.stdin = Stdio::Null;
+            spec.stdout = Stdio::Null;
+            spec.stderr = Stdio::Null;
+        }
+        ShimStdio::Pipes { stdin } => {
+            spec.stdin = if stdin { Stdio::Piped } else { Stdio::Null };
+            spec.stdout = Stdio::Piped;
+            spec.stderr = Stdio::Piped;
+        }
+    }
+}
+
+/// Chapter 01's init helper: this binary again, with the container's short
+/// id after the role's argument, for `ps` to show whose helper it is.
+fn init_helper(id: &ContainerId) -> InitHelper {
+    InitHelper::reexec().arg(id.short())
+}
+
+// ANCHOR: early_helper
+/// An init helper started before the container's configuration is read
+/// (chapter 01's [`InitHelper::start`]): it loads while the engine wires
+/// the network, and gets its spec once the shim has read the configuration.
+pub(super) struct EarlyHelper {
+    stdio: ShimStdio,
+    helper: WaitingHelper,
+}
+
+impl EarlyHelper {
+    /// `None` if it could not start: the start then spawns a helper the
+    /// usual way, and that one's error tells why.
+    pub(super) fn start(stdio: ShimStdio, id: &ContainerId) -> Option<EarlyHelper> {
+        // Only the stdio of this spec is read.
+        let mut spec = ProcessSpec::new("/", ["unused"]);
+        set_stdio(&mut spec, stdio);
+        let helper = init_helper(id).start(&spec).ok()?;
+        Some(EarlyHelper { stdio, helper })
+    }
+}
+// ANCHOR_END: early_helper
 
 /// The environment a container's process gets, as Docker builds it: a
 /// default `PATH` and `HOSTNAME`, `TERM=xterm` with a TTY, then the
