@@ -10,6 +10,8 @@
 pub use crate::cli_prune::PruneArgs;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+pub use crate::cli_lazy::Lazy;
+
 pub use crate::cli_health::*;
 pub use crate::cli_limits::*;
 pub use crate::cli_network::*;
@@ -73,7 +75,8 @@ pub struct TlsArgs {
     pub tlskey: Option<std::path::PathBuf>,
 }
 
-/// Every command, in the order `minidock --help` lists them.
+/// Every command, in the order `minidock --help` lists them. Each one's
+/// arguments are [`Lazy`]: built only when that command is parsed.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create and run a new container from an image
@@ -81,28 +84,28 @@ pub enum Command {
         override_usage = "minidock run [OPTIONS] IMAGE [COMMAND] [ARG...]",
         disable_help_flag = true
     )]
-    Run(RunArgs),
+    Run(Lazy<RunArgs>),
     /// Execute a command in a running container
     #[command(override_usage = "minidock exec [OPTIONS] CONTAINER COMMAND [ARG...]")]
-    Exec(ExecArgs),
+    Exec(Lazy<ExecArgs>),
     /// List containers
     #[command(override_usage = "minidock ps [OPTIONS]")]
-    Ps(PsArgs),
+    Ps(Lazy<PsArgs>),
     /// Download an image from a registry
     #[command(override_usage = "minidock pull [OPTIONS] NAME[:TAG|@DIGEST]")]
-    Pull(PullArgs),
+    Pull(Lazy<PullArgs>),
     /// Upload an image to a registry
     #[command(override_usage = "minidock push [OPTIONS] NAME[:TAG]")]
-    Push(PushArgs),
+    Push(Lazy<PushArgs>),
     /// List images
     #[command(override_usage = "minidock images [OPTIONS] [REPOSITORY[:TAG]]")]
-    Images(ImagesArgs),
+    Images(Lazy<ImagesArgs>),
     /// Authenticate to a registry
     #[command(override_usage = "minidock login [OPTIONS] [SERVER]")]
-    Login(LoginArgs),
+    Login(Lazy<LoginArgs>),
     /// Log out from a registry
     #[command(override_usage = "minidock logout [SERVER]")]
-    Logout(LogoutArgs),
+    Logout(Lazy<LogoutArgs>),
     /// Show the minidock version information
     #[command(override_usage = "minidock version")]
     Version,
@@ -114,120 +117,120 @@ pub enum Command {
         override_usage = "minidock create [OPTIONS] IMAGE [COMMAND] [ARG...]",
         disable_help_flag = true
     )]
-    Create(CreateArgs),
+    Create(Lazy<CreateArgs>),
     /// Start one or more stopped containers
     #[command(override_usage = "minidock start [OPTIONS] CONTAINER [CONTAINER...]")]
-    Start(StartArgs),
+    Start(Lazy<StartArgs>),
     /// Stop one or more running containers
     #[command(override_usage = "minidock stop [OPTIONS] CONTAINER [CONTAINER...]")]
-    Stop(StopArgs),
+    Stop(Lazy<StopArgs>),
     /// Kill one or more running containers
     #[command(override_usage = "minidock kill [OPTIONS] CONTAINER [CONTAINER...]")]
-    Kill(KillArgs),
+    Kill(Lazy<KillArgs>),
     /// Restart one or more containers
     #[command(override_usage = "minidock restart [OPTIONS] CONTAINER [CONTAINER...]")]
-    Restart(RestartArgs),
+    Restart(Lazy<RestartArgs>),
     /// Pause all processes within one or more containers
     #[command(override_usage = "minidock pause CONTAINER [CONTAINER...]")]
-    Pause(ContainersArgs),
+    Pause(Lazy<ContainersArgs>),
     /// Unpause all processes within one or more containers
     #[command(override_usage = "minidock unpause CONTAINER [CONTAINER...]")]
-    Unpause(ContainersArgs),
+    Unpause(Lazy<ContainersArgs>),
     /// Remove one or more containers
     #[command(override_usage = "minidock rm [OPTIONS] CONTAINER [CONTAINER...]")]
-    Rm(RmArgs),
+    Rm(Lazy<RmArgs>),
     /// Fetch the logs of a container
     #[command(override_usage = "minidock logs [OPTIONS] CONTAINER")]
-    Logs(LogsArgs),
+    Logs(Lazy<LogsArgs>),
     /// Return low-level information on minidock objects
     #[command(override_usage = "minidock inspect [OPTIONS] NAME|ID [NAME|ID...]")]
-    Inspect(InspectArgs),
+    Inspect(Lazy<InspectArgs>),
     /// Block until one or more containers stop, then print their exit codes
     #[command(override_usage = "minidock wait CONTAINER [CONTAINER...]")]
-    Wait(ContainersArgs),
+    Wait(Lazy<ContainersArgs>),
     /// Display the running processes of a container
     #[command(override_usage = "minidock top CONTAINER [ps OPTIONS]")]
-    Top(TopArgs),
+    Top(Lazy<TopArgs>),
     /// Display a live stream of container(s) resource usage statistics
     #[command(override_usage = "minidock stats [OPTIONS] [CONTAINER...]")]
-    Stats(StatsArgs),
+    Stats(Lazy<StatsArgs>),
     /// Remove one or more images
     #[command(override_usage = "minidock rmi [OPTIONS] IMAGE [IMAGE...]")]
-    Rmi(RmiArgs),
+    Rmi(Lazy<RmiArgs>),
     /// Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
     #[command(override_usage = "minidock tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]")]
-    Tag(TagArgs),
+    Tag(Lazy<TagArgs>),
     /// Load an image from a tar archive or STDIN
     #[command(override_usage = "minidock load [OPTIONS]")]
-    Load(LoadArgs),
+    Load(Lazy<LoadArgs>),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     #[command(override_usage = "minidock save [OPTIONS] IMAGE [IMAGE...]")]
-    Save(SaveArgs),
+    Save(Lazy<SaveArgs>),
     /// Import the contents from a tarball to create a filesystem image
     #[command(override_usage = "minidock import [OPTIONS] file|- [REPOSITORY[:TAG]]")]
-    Import(ImportArgs),
+    Import(Lazy<ImportArgs>),
     /// Build an image from a Dockerfile
     #[command(override_usage = "minidock build [OPTIONS] PATH | -")]
-    Build(crate::cli_build::BuildArgs),
+    Build(Lazy<crate::cli_build::BuildArgs>),
     /// Create a new image from a container's changes
     #[command(override_usage = "minidock commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]")]
-    Commit(crate::cli_build::CommitArgs),
+    Commit(Lazy<crate::cli_build::CommitArgs>),
     /// Export a container's filesystem as a tar archive
     #[command(override_usage = "minidock export [OPTIONS] CONTAINER")]
-    Export(crate::cli_build::ExportArgs),
+    Export(Lazy<crate::cli_build::ExportArgs>),
     /// Attach local standard input, output, and error streams to a running container
     #[command(override_usage = "minidock attach [OPTIONS] CONTAINER")]
-    Attach(AttachArgs),
+    Attach(Lazy<AttachArgs>),
     /// Rename a container
     #[command(override_usage = "minidock rename CONTAINER NEW_NAME")]
-    Rename(RenameArgs),
+    Rename(Lazy<RenameArgs>),
     /// Update configuration of one or more containers
     #[command(override_usage = "minidock update [OPTIONS] CONTAINER [CONTAINER...]")]
-    Update(UpdateArgs),
+    Update(Lazy<UpdateArgs>),
     /// Inspect changes to files or directories on a container's filesystem
     #[command(override_usage = "minidock diff CONTAINER")]
-    Diff(DiffArgs),
+    Diff(Lazy<DiffArgs>),
     /// Show the history of an image
     #[command(override_usage = "minidock history [OPTIONS] IMAGE")]
-    History(HistoryArgs),
+    History(Lazy<HistoryArgs>),
     /// Copy files/folders between a container and the local filesystem
     #[command(
         override_usage = "minidock cp CONTAINER:SRC_PATH DEST_PATH|-\n       minidock cp SRC_PATH|- CONTAINER:DEST_PATH"
     )]
-    Cp(CpArgs),
+    Cp(Lazy<CpArgs>),
     /// Get real time events from the server
     #[command(override_usage = "minidock events [OPTIONS]")]
-    Events(EventsArgs),
+    Events(Lazy<EventsArgs>),
     /// Manage containers
     #[command(subcommand, override_usage = "minidock container COMMAND")]
-    Container(ContainerCommand),
+    Container(Lazy<ContainerCommand>),
     /// Manage images
     #[command(subcommand, override_usage = "minidock image COMMAND")]
-    Image(ImageCommand),
+    Image(Lazy<ImageCommand>),
     /// Manage minidock
     #[command(subcommand, override_usage = "minidock system COMMAND")]
-    System(SystemCommand),
+    System(Lazy<SystemCommand>),
     /// Manage volumes
     #[command(subcommand, override_usage = "minidock volume COMMAND")]
-    Volume(crate::cli_volume::VolumeCommand),
+    Volume(Lazy<crate::cli_volume::VolumeCommand>),
     /// Manage networks
     #[command(subcommand, override_usage = "minidock network COMMAND")]
-    Network(NetworkCommand),
+    Network(Lazy<NetworkCommand>),
     /// List port mappings or a specific mapping for the container
     #[command(override_usage = "minidock port CONTAINER [PRIVATE_PORT[/PROTO]]")]
-    Port(PortArgs),
+    Port(Lazy<PortArgs>),
     /// Open the dashboard: a web page of containers, images and events on 127.0.0.1
     #[command(override_usage = "minidock desktop [OPTIONS]")]
-    Desktop(crate::cli_desktop::DesktopArgs),
+    Desktop(Lazy<crate::cli_desktop::DesktopArgs>),
     /// Manage contexts
     #[command(subcommand, override_usage = "minidock context COMMAND")]
-    Context(crate::cli_context::ContextCommand),
+    Context(Lazy<crate::cli_context::ContextCommand>),
     /// Generate the shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(override_usage = "minidock completion SHELL")]
-    Completion(CompletionArgs),
+    Completion(Lazy<CompletionArgs>),
     /// Write the manual pages (minidock.1, minidock-run.1, …) into a directory
     #[command(override_usage = "minidock man DIR")]
-    Man(ManArgs),
+    Man(Lazy<ManArgs>),
 }
 
 /// `minidock man`.
@@ -400,27 +403,27 @@ impl ContainerCommand {
         use ContainerCommand as C;
         Ok(match self {
             C::Prune(args) => return Err(args),
-            C::Ls(a) => Command::Ps(a),
-            C::Run(a) => Command::Run(a),
-            C::Create(a) => Command::Create(a),
-            C::Start(a) => Command::Start(a),
-            C::Stop(a) => Command::Stop(a),
-            C::Restart(a) => Command::Restart(a),
-            C::Kill(a) => Command::Kill(a),
-            C::Pause(a) => Command::Pause(a),
-            C::Unpause(a) => Command::Unpause(a),
-            C::Rm(a) => Command::Rm(a),
-            C::Logs(a) => Command::Logs(a),
-            C::Inspect(a) => Command::Inspect(a),
-            C::Exec(a) => Command::Exec(a),
-            C::Attach(a) => Command::Attach(a),
-            C::Wait(a) => Command::Wait(a),
-            C::Top(a) => Command::Top(a),
-            C::Stats(a) => Command::Stats(a),
-            C::Cp(a) => Command::Cp(a),
-            C::Diff(a) => Command::Diff(a),
-            C::Rename(a) => Command::Rename(a),
-            C::Update(a) => Command::Update(a),
+            C::Ls(a) => Command::Ps(Lazy(a)),
+            C::Run(a) => Command::Run(Lazy(a)),
+            C::Create(a) => Command::Create(Lazy(a)),
+            C::Start(a) => Command::Start(Lazy(a)),
+            C::Stop(a) => Command::Stop(Lazy(a)),
+            C::Restart(a) => Command::Restart(Lazy(a)),
+            C::Kill(a) => Command::Kill(Lazy(a)),
+            C::Pause(a) => Command::Pause(Lazy(a)),
+            C::Unpause(a) => Command::Unpause(Lazy(a)),
+            C::Rm(a) => Command::Rm(Lazy(a)),
+            C::Logs(a) => Command::Logs(Lazy(a)),
+            C::Inspect(a) => Command::Inspect(Lazy(a)),
+            C::Exec(a) => Command::Exec(Lazy(a)),
+            C::Attach(a) => Command::Attach(Lazy(a)),
+            C::Wait(a) => Command::Wait(Lazy(a)),
+            C::Top(a) => Command::Top(Lazy(a)),
+            C::Stats(a) => Command::Stats(Lazy(a)),
+            C::Cp(a) => Command::Cp(Lazy(a)),
+            C::Diff(a) => Command::Diff(Lazy(a)),
+            C::Rename(a) => Command::Rename(Lazy(a)),
+            C::Update(a) => Command::Update(Lazy(a)),
         })
     }
 }
@@ -462,16 +465,16 @@ impl ImageCommand {
         use ImageCommand as I;
         Ok(match self {
             I::Prune(args) => return Err(args),
-            I::Ls(a) => Command::Images(a),
-            I::Rm(a) => Command::Rmi(a),
-            I::Pull(a) => Command::Pull(a),
-            I::Push(a) => Command::Push(a),
-            I::Tag(a) => Command::Tag(a),
-            I::Inspect(a) => Command::Inspect(a),
-            I::History(a) => Command::History(a),
-            I::Load(a) => Command::Load(a),
-            I::Save(a) => Command::Save(a),
-            I::Import(a) => Command::Import(a),
+            I::Ls(a) => Command::Images(Lazy(a)),
+            I::Rm(a) => Command::Rmi(Lazy(a)),
+            I::Pull(a) => Command::Pull(Lazy(a)),
+            I::Push(a) => Command::Push(Lazy(a)),
+            I::Tag(a) => Command::Tag(Lazy(a)),
+            I::Inspect(a) => Command::Inspect(Lazy(a)),
+            I::History(a) => Command::History(Lazy(a)),
+            I::Load(a) => Command::Load(Lazy(a)),
+            I::Save(a) => Command::Save(Lazy(a)),
+            I::Import(a) => Command::Import(Lazy(a)),
         })
     }
 }
@@ -1075,7 +1078,7 @@ mod tests {
     #[test]
     fn run_stops_parsing_its_flags_at_the_image() {
         let cli = parse(&["run", "-it", "--rm", "busybox", "ls", "-l", "--rm", "-d"]);
-        let Command::Run(run) = cli.command else {
+        let Command::Run(Lazy(run)) = cli.command else {
             panic!("not run")
         };
         assert!(run.container.interactive && run.container.tty && run.container.rm);
@@ -1107,7 +1110,7 @@ mod tests {
             "-1",
             "busybox",
         ]);
-        let Command::Run(run) = cli.command else {
+        let Command::Run(Lazy(run)) = cli.command else {
             panic!("not run")
         };
         let c = run.container;
@@ -1123,7 +1126,7 @@ mod tests {
     #[test]
     fn exec_keeps_the_commands_flags() {
         let cli = parse(&["exec", "-it", "box", "sh", "-c", "echo -n hi"]);
-        let Command::Exec(exec) = cli.command else {
+        let Command::Exec(Lazy(exec)) = cli.command else {
             panic!("not exec")
         };
         assert!(exec.interactive && exec.tty);

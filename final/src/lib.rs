@@ -31,6 +31,7 @@ pub mod cli_build;
 pub mod cli_context;
 pub mod cli_desktop;
 pub mod cli_health;
+pub mod cli_lazy;
 pub mod cli_limits;
 pub mod cli_network;
 pub mod cli_process;

@@ -25,7 +25,7 @@ mod system;
 mod update;
 mod volumes;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Lazy};
 use crate::error::Failure;
 use minidock_client::Client;
 
@@ -46,15 +46,15 @@ pub struct Context {
 pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
     use crate::connect;
     let command = match cli.command {
-        Command::Context(command) => {
+        Command::Context(Lazy(command)) => {
             let chooser = context::Chooser {
                 host_flag: cli.host.as_deref(),
                 context_flag: cli.context.as_deref(),
             };
             return context::context(&chooser, command);
         }
-        Command::Completion(args) => return completion::completion(args.shell),
-        Command::Man(args) => {
+        Command::Completion(Lazy(args)) => return completion::completion(args.shell),
+        Command::Man(Lazy(args)) => {
             use clap::CommandFactory;
             std::fs::create_dir_all(&args.dir)
                 .map_err(|e| Failure::new(format!("{}: cannot create: {e}", args.dir.display())))?;
@@ -79,56 +79,56 @@ pub fn dispatch(cli: Cli) -> Result<i32, Failure> {
 
 fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
     match command {
-        Command::Run(args) => run::run(ctx, args),
-        Command::Network(command) => network::network(ctx, command),
-        Command::Port(args) => network::port(ctx, args),
-        Command::Create(args) => run::create(ctx, args),
-        Command::Exec(args) => exec::exec(ctx, args),
-        Command::Start(args) => containers::start(ctx, args),
-        Command::Stop(args) => containers::stop(ctx, args),
-        Command::Kill(args) => containers::kill(ctx, args),
-        Command::Restart(args) => containers::restart(ctx, args),
-        Command::Pause(args) => containers::pause(ctx, args),
-        Command::Unpause(args) => containers::unpause(ctx, args),
-        Command::Rm(args) => containers::rm(ctx, args),
-        Command::Wait(args) => containers::wait(ctx, args),
-        Command::Logs(args) => containers::logs(ctx, args),
-        Command::Top(args) => stats::top(ctx, args),
-        Command::Stats(args) => stats::stats(ctx, args),
-        Command::Ps(args) => list::ps(ctx, args),
-        Command::Inspect(args) => inspect::inspect(ctx, args),
-        Command::Images(args) => list_images::images(ctx, args),
-        Command::Pull(args) => images::pull(ctx, args),
-        Command::Push(args) => images::push(ctx, args),
-        Command::Rmi(args) => images::rmi(ctx, args),
-        Command::Tag(args) => images::tag(ctx, args),
-        Command::Load(args) => images::load(ctx, args),
-        Command::Save(args) => images::save(ctx, args),
-        Command::Import(args) => images::import(ctx, args),
-        Command::Build(args) => build::build(ctx, args),
-        Command::Commit(args) => build::commit(ctx, args),
-        Command::Export(args) => build::export(ctx, args),
-        Command::Login(args) => images::login(ctx, args),
-        Command::Logout(args) => images::logout(args),
-        Command::Container(command) => match command.into_command() {
+        Command::Run(Lazy(args)) => run::run(ctx, args),
+        Command::Network(Lazy(command)) => network::network(ctx, command),
+        Command::Port(Lazy(args)) => network::port(ctx, args),
+        Command::Create(Lazy(args)) => run::create(ctx, args),
+        Command::Exec(Lazy(args)) => exec::exec(ctx, args),
+        Command::Start(Lazy(args)) => containers::start(ctx, args),
+        Command::Stop(Lazy(args)) => containers::stop(ctx, args),
+        Command::Kill(Lazy(args)) => containers::kill(ctx, args),
+        Command::Restart(Lazy(args)) => containers::restart(ctx, args),
+        Command::Pause(Lazy(args)) => containers::pause(ctx, args),
+        Command::Unpause(Lazy(args)) => containers::unpause(ctx, args),
+        Command::Rm(Lazy(args)) => containers::rm(ctx, args),
+        Command::Wait(Lazy(args)) => containers::wait(ctx, args),
+        Command::Logs(Lazy(args)) => containers::logs(ctx, args),
+        Command::Top(Lazy(args)) => stats::top(ctx, args),
+        Command::Stats(Lazy(args)) => stats::stats(ctx, args),
+        Command::Ps(Lazy(args)) => list::ps(ctx, args),
+        Command::Inspect(Lazy(args)) => inspect::inspect(ctx, args),
+        Command::Images(Lazy(args)) => list_images::images(ctx, args),
+        Command::Pull(Lazy(args)) => images::pull(ctx, args),
+        Command::Push(Lazy(args)) => images::push(ctx, args),
+        Command::Rmi(Lazy(args)) => images::rmi(ctx, args),
+        Command::Tag(Lazy(args)) => images::tag(ctx, args),
+        Command::Load(Lazy(args)) => images::load(ctx, args),
+        Command::Save(Lazy(args)) => images::save(ctx, args),
+        Command::Import(Lazy(args)) => images::import(ctx, args),
+        Command::Build(Lazy(args)) => build::build(ctx, args),
+        Command::Commit(Lazy(args)) => build::commit(ctx, args),
+        Command::Export(Lazy(args)) => build::export(ctx, args),
+        Command::Login(Lazy(args)) => images::login(ctx, args),
+        Command::Logout(Lazy(args)) => images::logout(args),
+        Command::Container(Lazy(command)) => match command.into_command() {
             Ok(command) => run_command(ctx, command),
             Err(prune) => prune::containers(ctx, prune),
         },
-        Command::Image(command) => match command.into_command() {
+        Command::Image(Lazy(command)) => match command.into_command() {
             Ok(command) => run_command(ctx, command),
             Err(prune) => prune::images(ctx, prune),
         },
-        Command::System(crate::cli::SystemCommand::Prune(args)) => prune::system(ctx, args),
-        Command::System(crate::cli::SystemCommand::Df) => volumes::system_df(ctx),
-        Command::Volume(command) => volumes::volume(ctx, command),
-        Command::Attach(args) => containers::attach(ctx, args),
-        Command::Rename(args) => {
+        Command::System(Lazy(crate::cli::SystemCommand::Prune(args))) => prune::system(ctx, args),
+        Command::System(Lazy(crate::cli::SystemCommand::Df)) => volumes::system_df(ctx),
+        Command::Volume(Lazy(command)) => volumes::volume(ctx, command),
+        Command::Attach(Lazy(args)) => containers::attach(ctx, args),
+        Command::Rename(Lazy(args)) => {
             ctx.client.container_rename(&args.container, &args.name)?;
             Ok(0)
         }
-        Command::Cp(args) => copy::cp(ctx, args),
-        Command::Update(args) => update::update(ctx, args),
-        Command::Diff(args) => {
+        Command::Cp(Lazy(args)) => copy::cp(ctx, args),
+        Command::Update(Lazy(args)) => update::update(ctx, args),
+        Command::Diff(Lazy(args)) => {
             for change in ctx.client.container_changes(&args.container)? {
                 let letter = match change.kind {
                     0 => 'C',
@@ -139,12 +139,12 @@ fn run_command(ctx: &Context, command: Command) -> Result<i32, Failure> {
             }
             Ok(0)
         }
-        Command::History(args) => list_images::history(ctx, args),
-        Command::Events(args) => system::events(ctx, args),
+        Command::History(Lazy(args)) => list_images::history(ctx, args),
+        Command::Events(Lazy(args)) => system::events(ctx, args),
         Command::Version => system::version(ctx),
         Command::Info => system::info(ctx),
-        Command::Desktop(args) => crate::desktop::desktop(ctx.client.clone(), args),
-        Command::Context(_) | Command::Completion(_) | Command::Man(_) => {
+        Command::Desktop(Lazy(args)) => crate::desktop::desktop(ctx.client.clone(), args),
+        Command::Context(Lazy(_)) | Command::Completion(Lazy(_)) | Command::Man(Lazy(_)) => {
             unreachable!("dispatch runs the commands that need no daemon itself")
         }
     }

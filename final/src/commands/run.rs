@@ -288,7 +288,7 @@ mod tests {
 
     fn body(args: &[&str]) -> Result<ContainerCreateBody, Failure> {
         let cli = Cli::try_parse_from(["minidock", "run"].iter().chain(args)).unwrap();
-        let Command::Run(run) = cli.command else {
+        let Command::Run(crate::cli::Lazy(run)) = cli.command else {
             unreachable!()
         };
         container_create_body(&run.container, !run.detach)
