@@ -418,7 +418,10 @@ impl ContainerStore {
         if !dir.join(CONFIG).exists() {
             return Err(Error::NoSuchContainer(id.to_string()));
         }
-        lock_file(&dir.join("lock"))
+        // The directory itself carries the lock: one file fewer to make
+        // (and delete) for every container.
+        let file = File::open(&dir).ctx("open", &dir)?;
+        lock(file, &dir)
     }
 }
 
@@ -433,6 +436,12 @@ fn lock_file(path: &Path) -> Result<Flock<File>> {
         .mode(0o600)
         .open(path)
         .ctx("open lock file", path)?;
+    lock(file, path)
+}
+
+/// An exclusive `flock` on `file`, which may be a directory: the lock
+/// belongs to the inode, whatever kind of file it is.
+fn lock(file: File, path: &Path) -> Result<Flock<File>> {
     Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, e)| Error::Io {
         op: "lock",
         path: path.into(),

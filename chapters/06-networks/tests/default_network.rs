@@ -22,6 +22,7 @@ fn open(root: &Path, chosen: bool) -> Driver {
     Driver::open(DriverConfig {
         state: root.join("networks"),
         run: root.join("netns"),
+        files: root.join("files"),
         binary: "/bin/false".into(),
         default_subnet: Some(subnet("172.17.0.0/16")),
         default_subnet_chosen: chosen,

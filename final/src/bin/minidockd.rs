@@ -37,6 +37,7 @@ fn plugins(
     let driver = Driver::open(DriverConfig {
         state: config.root.join("networks"),
         run: config.run.join("netns"),
+        files: config.run.join("sandboxes"),
         binary,
         default_subnet: args.default_subnet,
         default_subnet_chosen: args.default_subnet_chosen,

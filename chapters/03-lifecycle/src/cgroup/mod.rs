@@ -261,6 +261,12 @@ pub trait Cgroup: std::fmt::Debug + Send + Sync {
     /// is frozen first, so a fork bomb cannot add processes between reading
     /// the list and sending the signals; the kill lands when it thaws.
     fn freeze_and_kill(&self) -> Result<()> {
+        // The usual case after PID 1's exit, when the kernel has already
+        // ended its PID namespace: nobody is left to freeze or kill, and
+        // nobody can come in, since only the engine moves processes here.
+        if self.pids()?.is_empty() {
+            return Ok(());
+        }
         self.freeze()?;
         for pid in self.pids()? {
             sigkill(pid)?;

@@ -167,6 +167,7 @@ impl Driver {
             config.state.clone(),
             config.state.join("sandboxes"),
             config.run.clone(),
+            config.files.clone(),
         ] {
             fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
         }
@@ -290,7 +291,7 @@ impl Driver {
 
     /// The directory of a container's files (`hosts`, …).
     pub fn files_dir(&self, container_id: &str) -> PathBuf {
-        self.config.state.join("sandboxes").join(container_id)
+        self.config.files.join(container_id)
     }
 
     fn netns_path(&self, container_id: &str) -> PathBuf {

@@ -19,6 +19,11 @@ pub struct DriverConfig {
     pub state: PathBuf,
     /// Where namespaces are pinned (`RUN/netns`).
     pub run: PathBuf,
+    /// Where each container's `hosts`, `resolv.conf` and `hostname` are
+    /// written, to be bind-mounted into it (`RUN/sandboxes`). They are made
+    /// afresh at every start, so they live in memory with the namespaces:
+    /// nothing on the disk is made for them at each `run`.
+    pub files: PathBuf,
     /// The engine's binary, re-executed as port proxies.
     pub binary: PathBuf,
     /// The default network's subnet; `None`: no default network, and
