@@ -1,45 +1,38 @@
-//! Is an overlay mounted here? `/proc/self/mountinfo` says, one mount per
-//! line, with its mount point escaped.
+//! Is an overlay mounted here? Two questions about the path itself answer
+//! it: which file system it is on (`statfs`), and whether it is the root of
+//! a mount (its device is not its parent's). `/proc/self/mountinfo` would
+//! answer too, but for it the kernel prints every mount of the namespace,
+//! each overlay with its long options, and the engine asks at every create,
+//! start and removal of a container.
 
 use std::fs;
-use std::os::unix::ffi::OsStrExt;
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::statfs::{statfs, OVERLAYFS_SUPER_MAGIC};
 
 use crate::error::{IoContext, Result};
 
-/// Whether `path` is the mount point of an overlay, by `/proc/self/mountinfo`.
+/// Whether `path` is the mount point of an overlay. A missing `path` is
+/// not one.
 pub(super) fn is_overlay_mount(path: &Path) -> Result<bool> {
-    let info = fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
-    let want = path.as_os_str().as_bytes();
-    Ok(info.lines().any(|line| {
-        let mut fields = line.split(' ');
-        let mount_point = fields.nth(4).map(unescape_mountinfo);
-        let fs_type = line
-            .split(" - ")
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next());
-        mount_point.as_deref() == Some(want) && fs_type == Some("overlay")
-    }))
-}
-
-/// mountinfo escapes space, tab, newline and backslash as `\ooo`.
-fn unescape_mountinfo(field: &str) -> Vec<u8> {
-    let b = field.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
+    let on = match statfs(path) {
+        Ok(on) => on,
+        Err(Errno::ENOENT) => return Ok(false),
+        Err(e) => return Err(io::Error::from(e)).ctx("statfs", path),
+    };
+    if on.filesystem_type() != OVERLAYFS_SUPER_MAGIC {
+        return Ok(false);
     }
-    out
+    // On an overlay, but maybe only inside one (the engine's root may
+    // itself be on an overlay, in a container): the root of a mount has a
+    // device of its own.
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let here = fs::metadata(path).ctx("stat", path)?;
+    let above = fs::metadata(parent).ctx("stat", parent)?;
+    Ok(here.dev() != above.dev())
 }
 
 #[cfg(test)]
@@ -47,9 +40,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mountinfo_unescaping() {
-        assert_eq!(unescape_mountinfo(r"/a\040b\134c"), b"/a b\\c");
-        assert_eq!(unescape_mountinfo("/plain"), b"/plain");
-        assert_eq!(unescape_mountinfo(r"/end\04"), br"/end\04");
+    fn neither_a_plain_directory_nor_a_missing_path_is_an_overlay_mount() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!is_overlay_mount(dir.path()).unwrap());
+        assert!(!is_overlay_mount(&dir.path().join("missing")).unwrap());
+        assert!(!is_overlay_mount(Path::new("/proc")).unwrap());
     }
 }
