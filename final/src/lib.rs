@@ -9,7 +9,9 @@
 //!
 //! - [`cli`]: Docker's commands and flags as clap definitions, with the
 //!   larger sub-tables beside it ([`cli_build`], [`cli_volume`],
-//!   [`cli_network`], [`cli_prune`], …), which never need the commands;
+//!   [`cli_network`], [`cli_prune`], …), which never need the commands,
+//!   and [`cli_lazy`], which has clap build a command's flags only when
+//!   that command runs;
 //! - [`connect`]: `-H`, `--context`, the environment and the TLS flags,
 //!   turned into the daemon's address; [`context_store`]: the named daemons
 //!   of `minidock context` ([`cli_context`] has its flags);
