@@ -94,7 +94,6 @@ pub(super) fn start_process(
     }
     Ok((process, pumps))
 }
-// ANCHOR_END: start_process
 
 /// The container's stdio in its spec.
 fn set_stdio(spec: &mut ProcessSpec, stdio: ShimStdio) {
@@ -116,6 +115,7 @@ fn set_stdio(spec: &mut ProcessSpec, stdio: ShimStdio) {
         }
     }
 }
+// ANCHOR_END: start_process
 
 /// Chapter 01's init helper: this binary again, with the container's short
 /// id after the role's argument, for `ps` to show whose helper it is.
