@@ -419,8 +419,25 @@ fn a_command_that_cannot_run_fails_start_with_its_reason_as_docker_does() {
 
 /// The shims of container `id` that are alive, found in `/proc` by their
 /// arguments (the shim's role and the container's id).
+/// The shims of container `id`: processes with the shim's command line that
+/// lead their own session (a shim calls `setsid`). The session test leaves
+/// out a child the shim has forked and that has not yet exec'd (the init
+/// helper, a moment before it is one): it still shows the shim's command
+/// line, and outlives a shim killed in that moment by as long as it takes
+/// to reach its `execve`.
 fn shims_of(id: &minidock_lifecycle::ContainerId) -> Vec<String> {
+    let leads_its_session = |line: &String| {
+        let pid = line.split(':').next().unwrap_or_default();
+        fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+            // state, ppid, pgrp, session
+            after_name.split_whitespace().nth(3) == Some(pid)
+        })
+    };
     processes_of(minidock_lifecycle::shim::SHIM_ARG, id)
+        .into_iter()
+        .filter(leads_its_session)
+        .collect()
 }
 
 /// The init helpers of container `id` (their command line names it), as
@@ -491,7 +508,7 @@ fn a_start_split_in_two_reads_the_configuration_at_attach_and_can_be_abandoned()
     f.until(
         "the shim listens and its helper waits",
         common::PATIENCE,
-        || socket.exists() && helpers_of(&id).len() == 1,
+        || socket.exists() && helpers_of(&id).len() == 1 && shims_of(&id).len() == 1,
     );
     rt.containers()
         .update_unsynced(&id, |c| c.host_config.start_env = vec!["LATE=yes".into()])
