@@ -20,7 +20,8 @@
 //! ```
 //!
 //! The modules follow the order of the setup: [`spec`] (what to run),
-//! [`spawn`] (the engine's side), [`init`] (the helper's side) and
+//! [`spawn`] (the engine's side, in two halves: the helper starts knowing
+//! only its stdio, the spec follows), [`init`] (the helper's side) and
 //! [`supervise`] (what it does for PID 1: signals, the exit code), then one
 //! module per step: [`dumpable`], [`namespaces`], [`network`], [`rootfs`]
 //! (with [`propagation`] for binds that stay linked to the host), [`devices`],

@@ -26,7 +26,9 @@
 //!   [`proc`]: whether a process lives, the host's memory;
 //! - [`time`]: RFC 3339 timestamps with nanoseconds;
 //! - [`shim`]: the supervisor process of one container, which outlives the
-//!   engine, owns the container's stdio and records its exit; [`attach`]
+//!   engine, owns the container's stdio and records its exit (it starts
+//!   the container's init helper while its engine finishes the start, see
+//!   `shim::process::EarlyHelper`); [`attach`]
 //!   is how clients talk to it;
 //! - [`runtime`]: the operations — create, start (in two halves, so the
 //!   engine can finish the container between the shim's spawn and its
